@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# One-time node set-up for building, running and testing dpscope on Debian/Ubuntu as root.
+# Idempotent: installs only what is missing, mounts bpffs only if absent.
+set -euo pipefail
+
+need_pkgs=(ca-certificates gcc libc6-dev make pkg-config libelf-dev zlib1g-dev clang
+           iproute2 iptables tmux bpftool procps)
+missing=()
+for p in "${need_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: no Rust toolchain found (install rustup/cargo first)" >&2
+    exit 1
+  fi
+fi
+
+# bpffs: dpscope reads pinned objects from it; mount it if the node has none.
+if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
+  mkdir -p /sys/fs/bpf
+  mount -t bpf bpf /sys/fs/bpf
+fi
+# tracefs/debugfs are not needed: probes use tracepoints through perf/bpf links.

@@ -1,0 +1,1 @@
+//! App state, key handling, refresh scheduling and the terminal lifecycle.

@@ -1,0 +1,15 @@
+//! Everything that talks to the kernel. Nothing here touches the terminal.
+
+pub mod attach;
+pub mod btf_fmt;
+pub mod bpffs;
+pub mod collector;
+pub mod kallsyms;
+pub mod mapdump;
+pub mod maps;
+pub mod names;
+pub mod node;
+pub mod procs;
+pub mod programs;
+pub mod stats;
+pub mod xlated;

@@ -1,0 +1,9 @@
+//! dpscope: a live explorer of a Linux node's eBPF datapath.
+//!
+//! Data flows one way: kernel → collectors (`bpf`) → `model::Snapshot` → app state (`app`) →
+//! views (`views`). See docs/architecture.md.
+
+pub mod app;
+pub mod bpf;
+pub mod model;
+pub mod views;

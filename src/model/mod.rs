@@ -1,0 +1,467 @@
+//! The `Snapshot`: the one contract between collectors, views, export and replay.
+//!
+//! Everything a view shows lives here, so anything on screen can be tested from a fixture file
+//! and replayed from an incident. No I/O in this module: only types and pure helpers.
+
+use serde::{Deserialize, Serialize};
+
+pub mod io;
+
+/// Schema name written into every snapshot file.
+pub const SCHEMA: &str = "dpscope.snapshot/v1";
+
+/// One observation of the node. Cumulative counters only; rates are derived by the app.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snapshot {
+    pub schema: String,
+    /// Wall-clock time the collection finished (RFC 3339, UTC).
+    pub taken_at: String,
+    /// CLOCK_MONOTONIC (ns) at collection, the base for every rate.
+    pub monotonic_ns: u64,
+    /// CLOCK_BOOTTIME (ns) at collection; program load times are relative to boot.
+    pub boottime_ns: u64,
+    pub node: Node,
+    pub programs: Vec<Program>,
+    pub maps: Vec<MapInfo>,
+    pub attachments: Vec<Attachment>,
+    /// BPF links other than the per-interface ones (cgroup, tracing, netfilter, perf_event...).
+    pub links: Vec<LinkInfo>,
+    /// Details captured for objects the user drilled into (or all, with `snapshot --details`).
+    pub details: Details,
+    pub tailcalls: Vec<TailCallMap>,
+    pub services: Vec<Service>,
+    pub conntrack: Vec<CtEntry>,
+    pub identities: Vec<IdentityEntry>,
+    pub endpoints: Vec<Endpoint>,
+    pub policy: Vec<PolicyEntry>,
+    pub metrics: Vec<MetricEntry>,
+    pub retransmits: Vec<Retransmit>,
+    pub drops: Vec<Drop>,
+    pub denials: Vec<Denial>,
+}
+
+impl Snapshot {
+    pub fn empty() -> Self {
+        Snapshot {
+            schema: SCHEMA.to_string(),
+            ..Default::default()
+        }
+    }
+
+    pub fn program(&self, id: u32) -> Option<&Program> {
+        self.programs.iter().find(|p| p.id == id)
+    }
+
+    pub fn map(&self, id: u32) -> Option<&MapInfo> {
+        self.maps.iter().find(|m| m.id == id)
+    }
+
+    /// Why a pane has no data, if the collector said so.
+    pub fn unavailable_reason(&self, pane: &str) -> Option<&str> {
+        self.node
+            .unavailable
+            .iter()
+            .find(|u| u.pane == pane)
+            .map(|u| u.reason.as_str())
+    }
+}
+
+/// Facts about the node and about the collection itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Node {
+    pub hostname: String,
+    pub kernel_release: String,
+    pub kernel_version: String,
+    pub arch: String,
+    /// /sys/kernel/btf/vmlinux present.
+    pub btf: bool,
+    /// Active LSMs in order, from /sys/kernel/security/lsm (empty when securityfs is unreadable).
+    pub lsms: Vec<String>,
+    /// Lockdown mode (`none`, `integrity`, `confidentiality`) when known.
+    pub lockdown: Option<String>,
+    /// net.core.bpf_jit_enable (0, 1, 2) when readable.
+    pub jit_enabled: Option<i64>,
+    pub jit_harden: Option<i64>,
+    pub unprivileged_bpf_disabled: Option<i64>,
+    /// BPF run-time stats were on while this snapshot was collected.
+    pub stats_enabled: bool,
+    /// Who turned stats on: `dpscope` (our fd), `sysctl` (kernel.bpf_stats_enabled), or empty.
+    pub stats_source: String,
+    pub bpffs_roots: Vec<String>,
+    /// Sum of `memory_bytes` over all maps: kernel memory invisible to `free` and cgroups.
+    pub map_memory_bytes: u64,
+    pub interval_ms: u64,
+    /// How long the collection took.
+    pub collect_ms: u64,
+    pub dpscope_version: String,
+    pub probes: Vec<ProbeStatus>,
+    pub unavailable: Vec<Unavailable>,
+    /// Non-fatal problems met while collecting (an object vanished, a map unreadable...).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Unavailable {
+    pub pane: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeStatus {
+    pub name: String,
+    pub loaded: bool,
+    pub attached: bool,
+    /// Why it did not load/attach, or what it is attached to.
+    pub detail: String,
+}
+
+/// A process holding a BPF object open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProcRef {
+    pub pid: u32,
+    pub comm: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Program {
+    pub id: u32,
+    /// Full name (BTF func_info) when the kernel's 15-character name is truncated.
+    pub name: String,
+    pub kernel_name: String,
+    /// bpftool's type name (`xdp`, `sched_cls`, `tracepoint`, ...).
+    #[serde(rename = "type")]
+    pub prog_type: String,
+    pub tag: String,
+    /// Load time, RFC 3339 (derived from boot time + load offset).
+    pub load_time: Option<String>,
+    /// Load time as CLOCK_BOOTTIME ns, for ordering and staleness.
+    pub load_time_ns: u64,
+    pub uid: u32,
+    pub run_cnt: u64,
+    pub run_time_ns: u64,
+    pub recursion_misses: u64,
+    pub map_ids: Vec<u32>,
+    pub pids: Vec<ProcRef>,
+    pub xlated_size: u32,
+    pub jited_size: u32,
+    pub verified_insns: u32,
+    pub btf_id: u32,
+    pub gpl_compatible: bool,
+    /// BPF helpers called (names without `bpf_` prefix where the kernel symbol has it).
+    pub helpers: Vec<String>,
+    pub kfuncs: Vec<String>,
+    /// Loaded by this dpscope process (its own probes).
+    pub dpscope_owned: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MapInfo {
+    pub id: u32,
+    /// Full name from the pin path when pinned, else the kernel name.
+    pub name: String,
+    pub kernel_name: String,
+    /// bpftool's type name (`hash`, `lru_hash`, `prog_array`, ...).
+    #[serde(rename = "type")]
+    pub map_type: String,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    /// Current entries; null when not counted (ring buffers, perf arrays, unreadable).
+    pub entries: Option<u64>,
+    /// The count stopped at the work cap: `entries` is a lower bound.
+    pub entries_partial: bool,
+    /// Kernel memory charged (fdinfo memlock).
+    pub memory_bytes: u64,
+    pub pinned: Vec<String>,
+    pub btf_id: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    /// Programs using this map (from program map_ids).
+    pub prog_ids: Vec<u32>,
+    pub pids: Vec<ProcRef>,
+    pub dpscope_owned: bool,
+}
+
+impl MapInfo {
+    /// entries ÷ max_entries, for maps where that means pressure.
+    pub fn pressure(&self) -> Option<f64> {
+        match (self.entries, self.max_entries) {
+            (Some(e), m) if m > 0 => Some(e as f64 / m as f64),
+            _ => None,
+        }
+    }
+}
+
+/// One program on one network hook.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Attachment {
+    pub ifindex: u32,
+    pub ifname: String,
+    /// `xdp`, `tc_ingress`, `tc_egress`, `tcx_ingress`, `tcx_egress`, `netkit_primary`, `netkit_peer`.
+    pub hook: String,
+    pub prog_id: u32,
+    pub prog_name: String,
+    /// XDP: `drv`, `skb`, `hw`, `multi`.
+    pub mode: Option<String>,
+    /// tc filter pref (priority).
+    pub priority: Option<u32>,
+    /// tc filter handle.
+    pub handle: Option<u32>,
+    /// tc cls_bpf direct-action flag.
+    pub direct_action: Option<bool>,
+    /// Order on the hook, 0 runs first.
+    pub position: u32,
+    /// BPF link id when attached through a link (tcx, XDP link).
+    pub link_id: Option<u32>,
+    /// Stacked programs, likely stale program...
+    pub warnings: Vec<String>,
+    /// This entry looks like a leftover (older twin of another program on the same hook).
+    pub likely_stale: bool,
+}
+
+/// A BPF link not tied to a network interface hook (or in addition to it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkInfo {
+    pub id: u32,
+    /// `cgroup`, `tracing`, `raw_tracepoint`, `netfilter`, `perf_event`, `kprobe_multi`, `xdp`, `tcx`, `netns`, `iter`, `struct_ops`, ...
+    #[serde(rename = "type")]
+    pub link_type: String,
+    pub prog_id: u32,
+    pub prog_name: String,
+    /// Human-readable target: cgroup path, tracepoint name, netfilter hook, interface...
+    pub target: String,
+    /// Attach type name where the kernel reports one.
+    pub attach_type: String,
+}
+
+/// Detail data captured for some objects (the ones drilled into, or all on request).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Details {
+    pub programs: Vec<ProgramDetail>,
+    pub maps: Vec<MapDump>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProgramDetail {
+    pub id: u32,
+    /// Translated instructions, disassembled, one per line (`  12: r1 = *(u32 *)(r6 +0)`).
+    pub insns: Vec<String>,
+    /// Why the instructions are not available (kernel.kptr_restrict, lockdown...).
+    pub insns_unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MapDump {
+    pub map_id: u32,
+    /// Index of the first entry in this page.
+    pub offset: u64,
+    pub entries: Vec<MapEntry>,
+    /// More entries exist after this page.
+    pub more: bool,
+    /// How keys and values were decoded: `btf`, `hex`, `prog_array`, `map_in_map`.
+    pub format: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MapEntry {
+    pub key: String,
+    pub value: String,
+    /// Per-CPU values, one per possible CPU, when the map is per-CPU (`value` is their sum).
+    pub per_cpu: Vec<String>,
+}
+
+// ---- Cilium panes (filled by the Cilium decoders) ----
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TailCallMap {
+    pub map_id: u32,
+    pub map_name: String,
+    pub owner: Option<String>,
+    pub layout: Option<String>,
+    pub slots: Vec<TailCallSlot>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TailCallSlot {
+    pub index: u32,
+    pub slot_name: Option<String>,
+    pub prog_id: u32,
+    pub prog_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Service {
+    pub frontend: String,
+    pub address: String,
+    pub port: u16,
+    pub protocol: String,
+    pub scope: String,
+    pub rev_nat_id: u16,
+    #[serde(rename = "type")]
+    pub svc_type: String,
+    pub flags: Vec<String>,
+    pub backends: Vec<ServiceBackend>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceBackend {
+    pub slot: u16,
+    pub backend_id: u32,
+    pub address: Option<String>,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CtEntry {
+    pub table: String,
+    pub protocol: String,
+    pub direction: String,
+    pub related: bool,
+    pub src: String,
+    pub src_port: u16,
+    pub dst: String,
+    pub dst_port: u16,
+    pub flags: Vec<String>,
+    pub expires_in_s: i64,
+    pub rev_nat_id: u16,
+    pub src_identity: u32,
+    pub packets: Option<u64>,
+    pub bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IdentityEntry {
+    pub prefix: String,
+    pub identity: u32,
+    pub identity_name: Option<String>,
+    pub tunnel_endpoint: Option<String>,
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Endpoint {
+    pub address: String,
+    pub endpoint_id: u16,
+    pub identity: u32,
+    pub ifindex: u32,
+    pub mac: String,
+    pub node_mac: String,
+    pub flags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PolicyEntry {
+    pub endpoint_id: u16,
+    pub verdict: String,
+    pub direction: String,
+    pub identity: u32,
+    pub identity_name: Option<String>,
+    pub protocol: String,
+    pub port_low: u16,
+    pub port_high: u16,
+    pub proxy_port: u16,
+    pub packets: Option<u64>,
+    pub bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricEntry {
+    pub reason: u8,
+    pub reason_name: String,
+    pub direction: String,
+    pub packets: u64,
+    pub bytes: u64,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+// ---- Own probes ----
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Retransmit {
+    pub src: String,
+    pub src_port: u16,
+    pub dst: String,
+    pub dst_port: u16,
+    pub retransmits: u64,
+    pub segments_out: Option<u64>,
+    pub pid: Option<u32>,
+    pub comm: Option<String>,
+    pub cgroup: Option<String>,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Drop {
+    pub reason: u32,
+    pub reason_name: String,
+    pub location: String,
+    pub ifindex: u32,
+    pub protocol: String,
+    pub src: String,
+    pub src_port: u16,
+    pub dst: String,
+    pub dst_port: u16,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Denial {
+    pub hook: String,
+    pub pid: u32,
+    pub comm: String,
+    pub cgroup: Option<String>,
+    pub target: String,
+    pub errno: i32,
+    pub source: String,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// Pane names accepted on the command line (`show PANE`) and in the command palette.
+pub const PANES: &[&str] = &[
+    "node",
+    "programs",
+    "maps",
+    "attachments",
+    "tailcalls",
+    "services",
+    "conntrack",
+    "identities",
+    "endpoints",
+    "policy",
+    "metrics",
+    "retransmits",
+    "drops",
+    "denials",
+];

@@ -1,0 +1,1 @@
+//! Pure rendering of `App` state: one module per pane plus shared widgets.
