@@ -24,3 +24,14 @@ pub enum Update {
     /// A fatal collector error (the app shows it and keeps the last snapshot).
     Error(String),
 }
+
+/// How the collector runs. Built by `main` from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// bpffs roots searched for pinned objects.
+    pub bpffs_roots: Vec<std::path::PathBuf>,
+    /// Enable BPF run-time stats with the `BPF_ENABLE_STATS` fd while running.
+    pub stats: bool,
+    /// Live refresh interval.
+    pub interval: std::time::Duration,
+}
