@@ -16,7 +16,9 @@ fn main() {
     println!("cargo:rerun-if-changed=probes");
     println!("cargo:rerun-if-changed=tests/bpf");
     for dir in ["probes", "tests/bpf"] {
-        let Ok(rd) = std::fs::read_dir(dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
         let mut srcs: Vec<PathBuf> = rd
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.to_string_lossy().ends_with(".bpf.c"))

@@ -31,3 +31,9 @@ if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
   mount -t bpf bpf /sys/fs/bpf
 fi
 # tracefs/debugfs are not needed: probes use tracepoints through perf/bpf links.
+
+# securityfs: where the kernel lists its active LSMs (/sys/kernel/security/lsm). Standard on
+# every distribution; some minimal VMs boot without it.
+if [ -d /sys/kernel/security ] && [ ! -e /sys/kernel/security/lsm ]; then
+  mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true
+fi

@@ -1,3 +1,370 @@
-fn main() {
-    println!("dpscope");
+//! `dpscope` command line: live explorer, snapshot, record, replay, show.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use dpscope::bpf::collector::{self, Collector, Config};
+use dpscope::model::{self, io as snapio, Snapshot};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dpscope",
+    version,
+    about = "Live explorer of a Linux node's eBPF datapath"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct Global {
+    /// bpffs root searched for pinned objects (repeatable; default /sys/fs/bpf and /run/cilium/bpffs)
+    #[arg(long = "bpffs", value_name = "DIR", global = true)]
+    bpffs: Vec<PathBuf>,
+    /// Live refresh interval in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, global = true)]
+    interval: f64,
+    /// Do not load dpscope's own probes
+    #[arg(long, global = true)]
+    no_probes: bool,
+    /// Do not enable BPF run-time statistics (run counts and times stay as the kernel has them)
+    #[arg(long, global = true)]
+    no_stats: bool,
+    /// Enable only these own probes (repeatable)
+    #[arg(long = "probe", value_name = "NAME", global = true)]
+    probes: Vec<String>,
+    /// Interfaces that get the tc flow probe (repeatable)
+    #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
+    tc_ifaces: Vec<String>,
+    /// Colour theme
+    #[arg(long, value_name = "NAME", default_value = "default", global = true)]
+    theme: String,
+    /// No colours (also: NO_COLOR set in the environment)
+    #[arg(long, global = true)]
+    no_color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Full-screen live explorer (the default)
+    Live,
+    /// Collect once and write the snapshot as JSON
+    Snapshot {
+        /// Output file (default: stdout)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Seconds to observe before taking the snapshot (stats and probes accumulate)
+        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+        duration: f64,
+        /// Also capture every program's instructions and a first page of every map's entries
+        #[arg(long)]
+        details: bool,
+    },
+    /// Write a sequence of snapshots (JSON lines) for later replay
+    Record {
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// How long to record
+        #[arg(long, value_name = "SECS")]
+        duration: f64,
+        /// Seconds between snapshots
+        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+        every: f64,
+    },
+    /// Full-screen explorer over a saved snapshot or recording (no privileges needed)
+    Replay { file: PathBuf },
+    /// Print one pane as a table (or JSON) and exit
+    Show {
+        /// node programs maps attachments links tailcalls services conntrack identities endpoints policy metrics retransmits drops denials
+        pane: String,
+        /// Same as --format json
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Read a saved snapshot instead of the live node
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Seconds to observe before printing (live only)
+        #[arg(long, value_name = "SECS", default_value_t = 0.0)]
+        duration: f64,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Csv,
+    Md,
+}
+
+/// Errors that are the user's input (exit 2) rather than a runtime failure (exit 1).
+#[derive(Debug)]
+struct BadInput(String);
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for BadInput {}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    quiet_libbpf();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let bad_input = e.chain().any(|c| {
+                c.downcast_ref::<BadInput>().is_some()
+                    || c.downcast_ref::<snapio::LoadError>().is_some()
+            });
+            // One line: the outermost context and its causes joined.
+            let msg = e
+                .chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            let _ = writeln!(std::io::stderr(), "dpscope: error: {msg}");
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+/// libbpf prints to stderr by default, which would corrupt the full-screen UI.
+fn quiet_libbpf() {
+    if std::env::var_os("DPSCOPE_LIBBPF_DEBUG").is_some() {
+        return;
+    }
+    libbpf_rs::set_print(None);
+}
+
+fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
+    if !(g.interval.is_finite() && g.interval >= 0.1) {
+        return Err(BadInput(format!(
+            "--interval must be at least 0.1 seconds, got {}",
+            g.interval
+        ))
+        .into());
+    }
+    Ok(Config {
+        bpffs_roots: if g.bpffs.is_empty() {
+            collector::default_bpffs_roots()
+        } else {
+            g.bpffs.clone()
+        },
+        stats: !g.no_stats,
+        interval: Duration::from_secs_f64(g.interval),
+        all_details,
+    })
+}
+
+fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(BadInput(format!("{flag} must be a number of seconds ≥ 0, got {v}")).into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn require_privileges() -> anyhow::Result<()> {
+    collector::check_privileges().map_err(anyhow::Error::msg)
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let g = cli.global.clone();
+    let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ui = dpscope::app::UiOptions {
+        no_color,
+        theme: g.theme.clone(),
+        interval_ms: (g.interval * 1000.0) as u64,
+    };
+    match cli.command.unwrap_or(Command::Live) {
+        Command::Live => {
+            let cfg = config(&g, false)?;
+            require_privileges()?;
+            let (updates, requests, _thread) = collector::spawn(cfg);
+            dpscope::app::run(dpscope::app::Source::Live { updates, requests }, ui)
+        }
+        Command::Replay { file } => {
+            let loaded = snapio::load(&file)?;
+            dpscope::app::run(
+                dpscope::app::Source::Replay {
+                    path: file.display().to_string(),
+                    snapshots: loaded.snapshots,
+                    skipped: loaded.skipped,
+                },
+                ui,
+            )
+        }
+        Command::Snapshot {
+            output,
+            duration,
+            details,
+        } => {
+            let wait = secs(duration, "--duration")?;
+            let cfg = config(&g, details)?;
+            require_privileges()?;
+            let snap = collect_after(cfg, wait);
+            let text = snapio::to_json_pretty(&snap);
+            write_out(output.as_deref(), &text)
+        }
+        Command::Record {
+            output,
+            duration,
+            every,
+        } => {
+            let total = secs(duration, "--duration")?;
+            let every = secs(every, "--every")?.max(Duration::from_millis(100));
+            let cfg = config(&g, false)?;
+            require_privileges()?;
+            record(cfg, &output, total, every)
+        }
+        Command::Show {
+            pane,
+            json,
+            format,
+            from,
+            duration,
+        } => {
+            let pane = canonical_pane(&pane)?;
+            let format = if json {
+                Format::Json
+            } else {
+                format.unwrap_or(Format::Text)
+            };
+            let snap = match from {
+                Some(path) => {
+                    let loaded = snapio::load(&path)?;
+                    loaded
+                        .snapshots
+                        .into_iter()
+                        .last()
+                        .context("recording holds no snapshot")?
+                }
+                None => {
+                    let wait = secs(duration, "--duration")?;
+                    let cfg = config(&g, false)?;
+                    require_privileges()?;
+                    collect_after(cfg, wait)
+                }
+            };
+            let text = show(&pane, &snap, format)?;
+            write_out(None, &text)
+        }
+    }
+}
+
+/// Accepts pane names and the palette's aliases.
+fn canonical_pane(p: &str) -> anyhow::Result<String> {
+    let lower = p.to_ascii_lowercase();
+    let name = match lower.as_str() {
+        "progs" | "prog" | "program" => "programs",
+        "map" => "maps",
+        "attach" | "attachment" | "net" => "attachments",
+        "tail" | "tailcall" => "tailcalls",
+        "svc" | "service" | "lb" => "services",
+        "ct" => "conntrack",
+        "id" | "ipcache" => "identities",
+        "ep" | "lxc" => "endpoints",
+        "link" => "links",
+        other => other,
+    };
+    if model::PANES.contains(&name) || name == "links" {
+        Ok(name.to_string())
+    } else {
+        Err(BadInput(format!(
+            "unknown pane {p:?}; panes are: {} links",
+            model::PANES.join(" ")
+        ))
+        .into())
+    }
+}
+
+fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<String> {
+    if format == Format::Json {
+        let v = serde_json::to_value(snap).context("serialising snapshot")?;
+        let part = v
+            .get(pane)
+            .cloned()
+            .unwrap_or(serde_json::Value::Array(vec![]));
+        return Ok(serde_json::to_string_pretty(&part).context("serialising pane")? + "\n");
+    }
+    let f = match format {
+        Format::Csv => dpscope::views::plain::Format::Csv,
+        Format::Md => dpscope::views::plain::Format::Markdown,
+        _ => dpscope::views::plain::Format::Text,
+    };
+    match dpscope::views::plain::pane_table(pane, snap, None) {
+        Some(t) => {
+            let mut out = dpscope::views::plain::render(&t, f);
+            if t.rows.is_empty() {
+                if let Some(why) = snap.unavailable_reason(pane) {
+                    out.push_str(&format!("({pane} unavailable: {why})\n"));
+                }
+            }
+            Ok(out)
+        }
+        None => Err(BadInput(format!("pane {pane:?} has no table form; use --json")).into()),
+    }
+}
+
+fn collect_after(cfg: Config, wait: Duration) -> Snapshot {
+    let mut c = Collector::new(cfg);
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
+    c.collect()
+}
+
+fn record(
+    cfg: Config,
+    path: &std::path::Path,
+    total: Duration,
+    every: Duration,
+) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| BadInput(format!("cannot create {}: {e}", path.display())))?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut c = Collector::new(cfg);
+    let start = std::time::Instant::now();
+    loop {
+        let snap = c.collect();
+        writeln!(w, "{}", snapio::to_json_line(&snap)).context("writing recording")?;
+        w.flush().context("writing recording")?;
+        let next =
+            every.mul_f64(((start.elapsed().as_secs_f64() / every.as_secs_f64()).floor()) + 1.0);
+        if next > total {
+            return Ok(());
+        }
+        std::thread::sleep(next.saturating_sub(start.elapsed()));
+    }
+}
+
+fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| BadInput(format!("cannot write {}: {e}", p.display())).into()),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not an error worth reporting.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(e).context("writing to stdout"),
+            }
+        }
+    }
 }

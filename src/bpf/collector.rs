@@ -1,6 +1,13 @@
 //! The collector: builds `Snapshot`s on its own thread and answers detail requests.
+//!
+//! It owns every cache that makes a refresh cheap (immutable program facts, map counts, BTF,
+//! kallsyms) and the BPF stats fd. It never touches the terminal; the app only sees snapshots.
 
-use crate::model::Snapshot;
+use super::{attach, bpffs, kallsyms, mapdump, maps, node, procs, programs, stats, xlated};
+use crate::model::{Details, Snapshot, Unavailable, SCHEMA};
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
 
 /// What the app may ask of the collector. The collector never receives UI state otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,7 +17,11 @@ pub enum Request {
     /// Capture the disassembly of this program into the following snapshots' `details`.
     ProgramDetail(u32),
     /// Capture a page of this map's entries into the following snapshots' `details`.
-    MapPage { map_id: u32, offset: u64, limit: usize },
+    MapPage {
+        map_id: u32,
+        offset: u64,
+        limit: usize,
+    },
     /// Stop capturing details (the user went back).
     ClearDetails,
     /// Pause or resume periodic collection.
@@ -29,9 +40,361 @@ pub enum Update {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// bpffs roots searched for pinned objects.
-    pub bpffs_roots: Vec<std::path::PathBuf>,
+    pub bpffs_roots: Vec<PathBuf>,
     /// Enable BPF run-time stats with the `BPF_ENABLE_STATS` fd while running.
     pub stats: bool,
     /// Live refresh interval.
-    pub interval: std::time::Duration,
+    pub interval: Duration,
+    /// Capture program disassembly and a first page of every map (for `snapshot --details`).
+    pub all_details: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bpffs_roots: default_bpffs_roots(),
+            stats: true,
+            interval: Duration::from_secs(1),
+            all_details: false,
+        }
+    }
+}
+
+pub fn default_bpffs_roots() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("/sys/fs/bpf"),
+        PathBuf::from("/run/cilium/bpffs"),
+    ]
+}
+
+/// Entries captured per map page.
+pub const MAP_PAGE: usize = 200;
+
+pub struct Collector {
+    cfg: Config,
+    programs: programs::ProgramCache,
+    maps: maps::MapCache,
+    syms: Option<kallsyms::Kallsyms>,
+    syms_error: Option<String>,
+    _stats: Option<stats::StatsGuard>,
+    stats_state: stats::StatsState,
+    detail_prog: Option<u32>,
+    detail_map: Option<(u32, u64, usize)>,
+    own_pid: u32,
+}
+
+/// Missing privileges for live collection, named.
+pub fn check_privileges() -> Result<(), String> {
+    if nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    // Not root: probe the one call every pane needs.
+    match super::sys::next_id(super::sys::ObjKind::Prog, 0) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!(
+            "cannot enumerate BPF programs ({e}): run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (CAP_NET_ADMIN for attachments)"
+        )),
+    }
+}
+
+impl Collector {
+    pub fn new(cfg: Config) -> Collector {
+        let (guard, state) = if stats::sysctl_enabled() {
+            (None, stats::StatsState::Sysctl)
+        } else if cfg.stats {
+            match stats::StatsGuard::enable() {
+                Ok(g) => (Some(g), stats::StatsState::Ours),
+                Err(e) => (None, stats::StatsState::Off(e)),
+            }
+        } else {
+            (
+                None,
+                stats::StatsState::Off("disabled with --no-stats".into()),
+            )
+        };
+        let (syms, syms_error) = match kallsyms::Kallsyms::load() {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Collector {
+            cfg,
+            programs: programs::ProgramCache::default(),
+            maps: maps::MapCache::default(),
+            syms,
+            syms_error,
+            _stats: guard,
+            stats_state: state,
+            detail_prog: None,
+            detail_map: None,
+            own_pid: std::process::id(),
+        }
+    }
+
+    pub fn handle(&mut self, req: &Request) {
+        match req {
+            Request::ProgramDetail(id) => self.detail_prog = Some(*id),
+            Request::MapPage {
+                map_id,
+                offset,
+                limit,
+            } => self.detail_map = Some((*map_id, *offset, *limit)),
+            Request::ClearDetails => {
+                self.detail_prog = None;
+                self.detail_map = None;
+            }
+            Request::Refresh | Request::Pause(_) => {}
+        }
+    }
+
+    /// One full collection.
+    pub fn collect(&mut self) -> Snapshot {
+        let started = Instant::now();
+        let mut warnings = Vec::new();
+        let mut snap = Snapshot::empty();
+        snap.node = node::collect();
+        if !std::path::Path::new("/sys/kernel/security/lsm").exists() {
+            warnings.push(
+                "active LSMs unknown: securityfs is not mounted at /sys/kernel/security".into(),
+            );
+        }
+
+        let syms = self.syms.as_ref();
+        let mut calls = |id: u32| -> Option<(Vec<String>, Vec<String>)> {
+            let s = syms?;
+            xlated::program_calls(id, s)
+                .ok()
+                .map(|c| (c.helpers, c.kfuncs))
+        };
+        let mut progs = self.programs.collect(&mut calls, &mut warnings);
+        let mut map_list = self.maps.collect(true, &mut warnings);
+        let pins = bpffs::scan(&self.cfg.bpffs_roots);
+        warnings.extend(pins.warnings.iter().cloned());
+        let owners = procs::scan(std::path::Path::new("/proc"));
+
+        let (mono, boot, real) = clocks();
+        for p in &mut progs {
+            if p.load_time_ns > 0 && p.load_time_ns <= boot {
+                let wall = real - (boot - p.load_time_ns) as i128;
+                p.load_time = Some(rfc3339_from_ns(wall));
+            }
+            p.pids = owners.progs.get(&p.id).cloned().unwrap_or_default();
+            p.dpscope_owned = p.pids.iter().any(|x| x.pid == self.own_pid);
+        }
+        let mut users: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+        for p in &progs {
+            for m in &p.map_ids {
+                users.entry(*m).or_default().push(p.id);
+            }
+        }
+        for m in &mut map_list {
+            if let Some(paths) = pins.maps.get(&m.id) {
+                m.pinned = paths.clone();
+                if let Some(base) = paths
+                    .first()
+                    .and_then(|p| std::path::Path::new(p).file_name())
+                {
+                    m.name = base.to_string_lossy().into_owned();
+                }
+            }
+            m.prog_ids = users.remove(&m.id).unwrap_or_default();
+            m.pids = owners.maps.get(&m.id).cloned().unwrap_or_default();
+            m.dpscope_owned = m.pids.iter().any(|x| x.pid == self.own_pid);
+        }
+
+        let att = attach::collect(&progs);
+        warnings.extend(att.warnings);
+        snap.attachments = att.attachments;
+        snap.links = att.links;
+
+        snap.details = self.details(&progs, &map_list);
+        snap.node.map_memory_bytes = map_list.iter().map(|m| m.memory_bytes).sum();
+        snap.node.bpffs_roots = pins.roots_found.clone();
+        match &self.stats_state {
+            stats::StatsState::Ours => {
+                snap.node.stats_enabled = true;
+                snap.node.stats_source = "dpscope".into();
+            }
+            stats::StatsState::Sysctl => {
+                snap.node.stats_enabled = true;
+                snap.node.stats_source = "sysctl".into();
+            }
+            stats::StatsState::Off(why) => {
+                snap.node.stats_enabled = false;
+                snap.node.stats_source = why.clone();
+            }
+        }
+        if let Some(e) = &self.syms_error {
+            warnings.push(format!(
+                "kallsyms unavailable, helper names not resolved: {e}"
+            ));
+        }
+        if pins.roots_found.is_empty() {
+            snap.node.unavailable.push(Unavailable {
+                pane: "pins".into(),
+                reason: format!(
+                    "no bpffs mounted at {}",
+                    self.cfg
+                        .bpffs_roots
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        for (pane, what) in [
+            ("tailcalls", "Cilium tail-call decoding"),
+            ("services", "Cilium service decoding"),
+            ("conntrack", "Cilium conntrack decoding"),
+            ("identities", "Cilium ipcache decoding"),
+            ("endpoints", "Cilium endpoint decoding"),
+            ("policy", "Cilium policy decoding"),
+            ("metrics", "Cilium metrics decoding"),
+            ("retransmits", "the retransmit probe"),
+            ("drops", "the drop probe"),
+            ("denials", "the LSM denial probe"),
+        ] {
+            snap.node.unavailable.push(Unavailable {
+                pane: pane.into(),
+                reason: format!("{what} is not part of this dpscope build yet"),
+            });
+        }
+        snap.programs = progs;
+        snap.maps = map_list;
+        snap.node.warnings = warnings;
+        snap.node.interval_ms = self.cfg.interval.as_millis() as u64;
+        snap.node.collect_ms = started.elapsed().as_millis() as u64;
+        snap.monotonic_ns = mono;
+        snap.boottime_ns = boot;
+        snap.taken_at = rfc3339_from_ns(real);
+        snap.schema = SCHEMA.to_string();
+        snap
+    }
+
+    fn details(
+        &mut self,
+        progs: &[crate::model::Program],
+        map_list: &[crate::model::MapInfo],
+    ) -> Details {
+        let mut d = Details::default();
+        let syms = self.syms.as_ref();
+        let want_prog = |id: u32| self.cfg.all_details || self.detail_prog == Some(id);
+        for p in progs.iter().filter(|p| want_prog(p.id)) {
+            match syms {
+                Some(s) => d.programs.push(xlated::program_detail(p.id, s)),
+                None => d.programs.push(crate::model::ProgramDetail {
+                    id: p.id,
+                    insns: vec![],
+                    insns_unavailable: self.syms_error.clone(),
+                }),
+            }
+        }
+        if self.cfg.all_details {
+            for m in map_list {
+                d.maps.push(mapdump::dump_page(m.id, 0, MAP_PAGE));
+            }
+        } else if let Some((id, off, limit)) = self.detail_map {
+            d.maps.push(mapdump::dump_page(id, off, limit));
+        }
+        d
+    }
+}
+
+/// (CLOCK_MONOTONIC ns, CLOCK_BOOTTIME ns, realtime ns since the epoch).
+pub fn clocks() -> (u64, u64, i128) {
+    use nix::time::{clock_gettime, ClockId};
+    let ns = |c: ClockId| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128)
+            .unwrap_or(0)
+    };
+    (
+        ns(ClockId::CLOCK_MONOTONIC) as u64,
+        ns(ClockId::CLOCK_BOOTTIME) as u64,
+        ns(ClockId::CLOCK_REALTIME),
+    )
+}
+
+pub fn rfc3339_from_ns(ns: i128) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ns)
+        .ok()
+        .and_then(|t| {
+            t.replace_nanosecond(0)
+                .ok()?
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Run the collector on a dedicated thread: a snapshot every interval (unless paused), detail
+/// requests answered with an immediate snapshot. Ends when the app drops its receiver.
+pub fn spawn(
+    cfg: Config,
+) -> (
+    tokio::sync::mpsc::Receiver<Update>,
+    std_mpsc::Sender<Request>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Update>(2);
+    let (req_tx, req_rx) = std_mpsc::channel::<Request>();
+    let handle = std::thread::Builder::new()
+        .name("dpscope-collector".into())
+        .spawn(move || {
+            let interval = cfg.interval;
+            let mut c = Collector::new(cfg);
+            let mut paused = false;
+            loop {
+                let snap = c.collect();
+                if tx.blocking_send(Update::Snapshot(Box::new(snap))).is_err() {
+                    return; // app gone
+                }
+                let deadline = Instant::now() + interval;
+                // Wait for the interval, answering requests; a detail request collects at once.
+                loop {
+                    let wait = if paused {
+                        Duration::from_secs(3600)
+                    } else {
+                        deadline.saturating_duration_since(Instant::now())
+                    };
+                    match req_rx.recv_timeout(wait) {
+                        Ok(Request::Pause(p)) => paused = p,
+                        Ok(req) => {
+                            c.handle(&req);
+                            break;
+                        }
+                        Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                            if !paused {
+                                break;
+                            }
+                        }
+                        Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            }
+        });
+    let handle = match handle {
+        Ok(h) => h,
+        Err(e) => {
+            // Could not start a thread: report through the channel from a fallback thread-less path.
+            let (tx2, rx2) = tokio::sync::mpsc::channel::<Update>(1);
+            let _ = tx2.try_send(Update::Error(format!("cannot start collector thread: {e}")));
+            return (rx2, req_tx, std::thread::spawn(|| {}));
+        }
+    };
+    (rx, req_tx, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formatting() {
+        assert_eq!(rfc3339_from_ns(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_from_ns(1_700_000_000_123_456_789),
+            "2023-11-14T22:13:20Z"
+        );
+    }
 }

@@ -1,1 +1,343 @@
-//! TODO
+//! Enumerates every BPF map and counts entries within a time budget.
+//!
+//! Counting is the expensive part (a hash map has no "count" syscall): hash-like maps are
+//! walked with batch lookups (falling back to `get_next_key`), arrays are full by definition,
+//! and a per-map budget bounds the work. A count cut short is reported as partial, and big maps
+//! are recounted less often (cached with the time of their last count).
+
+use super::names;
+use super::sys::{self, ObjKind};
+use crate::model::MapInfo;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+/// How long one map may be walked per refresh.
+pub const COUNT_BUDGET: Duration = Duration::from_millis(150);
+/// Maps above this many entries are recounted at most every `BIG_MAP_RECOUNT`.
+const BIG_MAP: u32 = 100_000;
+const BIG_MAP_RECOUNT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+struct CountCache {
+    counted_at: Instant,
+    entries: Option<u64>,
+    partial: bool,
+}
+
+#[derive(Default)]
+pub struct MapCache {
+    counts: HashMap<(u32, u32), CountCache>,
+}
+
+/// What kind of entry count a map type supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Countable {
+    /// Walk keys (hash-like maps).
+    Keys,
+    /// Fixed-size array: always `max_entries` entries.
+    Full,
+    /// Array whose slots may be empty (prog_array, map-in-map, devmap...): look up each slot.
+    Slots,
+    /// No meaningful count from userspace (ring buffers, perf arrays, storages...).
+    No,
+}
+
+pub fn countable(map_type: u32) -> Countable {
+    use libbpf_sys as s;
+    match map_type {
+        s::BPF_MAP_TYPE_HASH
+        | s::BPF_MAP_TYPE_PERCPU_HASH
+        | s::BPF_MAP_TYPE_LRU_HASH
+        | s::BPF_MAP_TYPE_LRU_PERCPU_HASH
+        | s::BPF_MAP_TYPE_LPM_TRIE
+        | s::BPF_MAP_TYPE_HASH_OF_MAPS
+        | s::BPF_MAP_TYPE_DEVMAP_HASH
+        | s::BPF_MAP_TYPE_SOCKHASH => Countable::Keys,
+        s::BPF_MAP_TYPE_ARRAY | s::BPF_MAP_TYPE_PERCPU_ARRAY => Countable::Full,
+        s::BPF_MAP_TYPE_PROG_ARRAY
+        | s::BPF_MAP_TYPE_ARRAY_OF_MAPS
+        | s::BPF_MAP_TYPE_DEVMAP
+        | s::BPF_MAP_TYPE_CPUMAP
+        | s::BPF_MAP_TYPE_XSKMAP
+        | s::BPF_MAP_TYPE_SOCKMAP => Countable::Slots,
+        _ => Countable::No,
+    }
+}
+
+impl MapCache {
+    /// Enumerate all maps; `count` = false skips entry counting (cheap refresh).
+    pub fn collect(&mut self, count: bool, warnings: &mut Vec<String>) -> Vec<MapInfo> {
+        let (ids, err) = sys::all_ids(ObjKind::Map);
+        if let Some(e) = err {
+            warnings.push(format!("listing maps stopped early: {e}"));
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        let mut denied = 0usize;
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            let fd = match sys::fd_by_id(ObjKind::Map, id) {
+                Ok(fd) => fd,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                    denied += 1;
+                    continue;
+                }
+                Err(e) => {
+                    warnings.push(format!("map {id}: {e}"));
+                    continue;
+                }
+            };
+            let mut info = libbpf_sys::bpf_map_info::default();
+            // SAFETY: bpf_map_info for a map fd, no buffers.
+            if let Err(e) = unsafe { sys::info_by_fd(&fd, &mut info) } {
+                if e.raw_os_error() != Some(libc::ENOENT) {
+                    warnings.push(format!("map {id}: {e}"));
+                }
+                continue;
+            }
+            let key = (id, info.max_entries);
+            seen.insert(key);
+            let (entries, partial) = if count {
+                self.count(&fd, &info)
+            } else {
+                self.counts
+                    .get(&key)
+                    .map(|c| (c.entries, c.partial))
+                    .unwrap_or((None, false))
+            };
+            let kernel_name = names::c_name(&info.name);
+            out.push(MapInfo {
+                id,
+                name: kernel_name.clone(),
+                kernel_name,
+                map_type: names::map_type(info.type_),
+                key_size: info.key_size,
+                value_size: info.value_size,
+                max_entries: info.max_entries,
+                map_flags: info.map_flags,
+                entries,
+                entries_partial: partial,
+                memory_bytes: sys::fdinfo_memlock(&fd).unwrap_or(0),
+                pinned: vec![],
+                btf_id: info.btf_id,
+                btf_key_type_id: info.btf_key_type_id,
+                btf_value_type_id: info.btf_value_type_id,
+                prog_ids: vec![],
+                pids: vec![],
+                dpscope_owned: false,
+            });
+        }
+        if denied > 0 {
+            warnings.push(format!(
+                "{denied} maps not readable: permission denied (needs CAP_SYS_ADMIN)"
+            ));
+        }
+        self.counts.retain(|k, _| seen.contains(k));
+        out
+    }
+
+    fn count(&mut self, fd: &OwnedFd, info: &libbpf_sys::bpf_map_info) -> (Option<u64>, bool) {
+        let key = (info.id, info.max_entries);
+        if let Some(c) = self.counts.get(&key) {
+            if info.max_entries > BIG_MAP && c.counted_at.elapsed() < BIG_MAP_RECOUNT {
+                return (c.entries, c.partial);
+            }
+        }
+        let (entries, partial) = count_entries(fd, info, COUNT_BUDGET);
+        self.counts.insert(
+            key,
+            CountCache {
+                counted_at: Instant::now(),
+                entries,
+                partial,
+            },
+        );
+        (entries, partial)
+    }
+}
+
+/// Count a map's entries, giving up after `budget` (then the count is a lower bound).
+pub fn count_entries(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    budget: Duration,
+) -> (Option<u64>, bool) {
+    match countable(info.type_) {
+        Countable::Full => (Some(info.max_entries as u64), false),
+        Countable::No => (None, false),
+        Countable::Slots => count_slots(fd, info, budget),
+        Countable::Keys => {
+            let batchable = info.type_ != libbpf_sys::BPF_MAP_TYPE_LPM_TRIE
+                && info.type_ != libbpf_sys::BPF_MAP_TYPE_SOCKHASH
+                && info.type_ != libbpf_sys::BPF_MAP_TYPE_DEVMAP_HASH;
+            if batchable {
+                if let Some(r) = count_batch(fd, info, budget) {
+                    return r;
+                }
+            }
+            count_next_key(fd, info.key_size as usize, budget)
+        }
+    }
+}
+
+fn count_next_key(fd: &OwnedFd, key_size: usize, budget: Duration) -> (Option<u64>, bool) {
+    let start = Instant::now();
+    let mut cur = vec![0u8; key_size.max(1)];
+    let mut next = vec![0u8; key_size.max(1)];
+    let mut n = 0u64;
+    let mut first = true;
+    loop {
+        let prev = if first {
+            std::ptr::null()
+        } else {
+            cur.as_ptr() as *const _
+        };
+        // SAFETY: key buffers are key_size bytes; NULL asks for the first key.
+        let ret = unsafe {
+            libbpf_sys::bpf_map_get_next_key(fd.as_raw_fd(), prev, next.as_mut_ptr() as *mut _)
+        };
+        if ret != 0 {
+            // ENOENT: end of map. Anything else: report what we have as partial.
+            let end = ret == -libc::ENOENT
+                || std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOENT);
+            return (Some(n), !end);
+        }
+        n += 1;
+        first = false;
+        std::mem::swap(&mut cur, &mut next);
+        if n % 4096 == 0 && start.elapsed() > budget {
+            return (Some(n), true);
+        }
+    }
+}
+
+/// Batch lookups move thousands of entries per syscall; `None` when the map does not support them.
+fn count_batch(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    budget: Duration,
+) -> Option<(Option<u64>, bool)> {
+    let start = Instant::now();
+    let ks = info.key_size as usize;
+    let percpu = matches!(
+        info.type_,
+        libbpf_sys::BPF_MAP_TYPE_PERCPU_HASH | libbpf_sys::BPF_MAP_TYPE_LRU_PERCPU_HASH
+    );
+    let vs = if percpu {
+        // Per-CPU values come back rounded up to 8 bytes, one per possible CPU.
+        (info.value_size as usize).div_ceil(8) * 8 * possible_cpus()
+    } else {
+        info.value_size as usize
+    };
+    let chunk: u32 = 8192;
+    let mut keys = vec![0u8; ks * chunk as usize];
+    let mut values = vec![0u8; vs.max(1) * chunk as usize];
+    let mut in_batch = vec![0u8; ks.max(8)];
+    let mut out_batch = vec![0u8; ks.max(8)];
+    let opts = libbpf_sys::bpf_map_batch_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
+        elem_flags: 0,
+        flags: 0,
+    };
+    let mut total = 0u64;
+    let mut first = true;
+    loop {
+        let mut count = chunk;
+        let in_ptr = if first {
+            std::ptr::null_mut()
+        } else {
+            in_batch.as_mut_ptr() as *mut _
+        };
+        // SAFETY: buffers hold `chunk` keys/values of the map's sizes; batch tokens ≥ key size.
+        let ret = unsafe {
+            libbpf_sys::bpf_map_lookup_batch(
+                fd.as_raw_fd(),
+                in_ptr,
+                out_batch.as_mut_ptr() as *mut _,
+                keys.as_mut_ptr() as *mut _,
+                values.as_mut_ptr() as *mut _,
+                &mut count,
+                &opts,
+            )
+        };
+        let errno = if ret < 0 { -ret } else { 0 };
+        if ret < 0 && errno != libc::ENOENT {
+            if first && (errno == libc::EINVAL || errno == libc::ENOTSUP || errno == 524) {
+                return None; // not supported for this map: caller falls back
+            }
+            return Some((Some(total), true));
+        }
+        total += count as u64;
+        if errno == libc::ENOENT {
+            return Some((Some(total), false));
+        }
+        first = false;
+        std::mem::swap(&mut in_batch, &mut out_batch);
+        if start.elapsed() > budget {
+            return Some((Some(total), true));
+        }
+    }
+}
+
+fn count_slots(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    budget: Duration,
+) -> (Option<u64>, bool) {
+    let start = Instant::now();
+    // Slot lookups return an id (prog/map) or fd-ish value of at most 8 bytes; devmap/cpumap
+    // values can be larger, so size the buffer by the map's value size.
+    let mut val = vec![0u8; (info.value_size as usize).max(8)];
+    let mut n = 0u64;
+    for i in 0..info.max_entries {
+        let k = i.to_ne_bytes();
+        // SAFETY: key is 4 bytes (array index), value buffer ≥ value_size.
+        let ret = unsafe {
+            libbpf_sys::bpf_map_lookup_elem(
+                fd.as_raw_fd(),
+                k.as_ptr() as *const _,
+                val.as_mut_ptr() as *mut _,
+            )
+        };
+        if ret == 0 {
+            n += 1;
+        } else if ret != -libc::ENOENT {
+            // Lookups not allowed from userspace for this type (e.g. xskmap, sockmap on some kernels).
+            if i == 0 {
+                return (None, false);
+            }
+        }
+        if i % 1024 == 1023 && start.elapsed() > budget {
+            return (Some(n), true);
+        }
+    }
+    (Some(n), false)
+}
+
+/// Number of possible CPUs (per-CPU map values have one slot each).
+pub fn possible_cpus() -> usize {
+    // SAFETY: no arguments; returns a count or a negative errno.
+    let n = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
+    if n > 0 {
+        n as usize
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countable_kinds() {
+        assert_eq!(countable(libbpf_sys::BPF_MAP_TYPE_HASH), Countable::Keys);
+        assert_eq!(countable(libbpf_sys::BPF_MAP_TYPE_ARRAY), Countable::Full);
+        assert_eq!(
+            countable(libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY),
+            Countable::Slots
+        );
+        assert_eq!(countable(libbpf_sys::BPF_MAP_TYPE_RINGBUF), Countable::No);
+    }
+}

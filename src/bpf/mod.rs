@@ -1,8 +1,8 @@
 //! Everything that talks to the kernel. Nothing here touches the terminal.
 
 pub mod attach;
-pub mod btf_fmt;
 pub mod bpffs;
+pub mod btf_fmt;
 pub mod collector;
 pub mod kallsyms;
 pub mod mapdump;
@@ -12,4 +12,5 @@ pub mod node;
 pub mod procs;
 pub mod programs;
 pub mod stats;
+pub mod sys;
 pub mod xlated;

@@ -182,17 +182,29 @@ mod tests {
             assert!(err.is_err(), "cut at {cut} parsed");
         }
         assert!(matches!(parse("e", "  \n"), Err(LoadError::Empty { .. })));
-        assert!(matches!(parse("g", "\u{0}\u{1}garbage"), Err(LoadError::Corrupt { .. })));
-        assert!(matches!(parse("a", "[1,2,3]"), Err(LoadError::Corrupt { .. })));
+        assert!(matches!(
+            parse("g", "\u{0}\u{1}garbage"),
+            Err(LoadError::Corrupt { .. })
+        ));
+        assert!(matches!(
+            parse("a", "[1,2,3]"),
+            Err(LoadError::Corrupt { .. })
+        ));
         let wrong_type = r#"{"schema":"dpscope.snapshot/v1","programs":"nope"}"#;
-        assert!(matches!(parse("t", wrong_type), Err(LoadError::Corrupt { .. })));
+        assert!(matches!(
+            parse("t", wrong_type),
+            Err(LoadError::Corrupt { .. })
+        ));
     }
 
     #[test]
     fn other_schema_is_refused_with_its_name() {
         let err = parse("old.json", r#"{"schema":"dpscope.snapshot/v0"}"#).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("dpscope.snapshot/v0") && msg.contains(SCHEMA), "{msg}");
+        assert!(
+            msg.contains("dpscope.snapshot/v0") && msg.contains(SCHEMA),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -191,13 +191,31 @@ pub struct MapInfo {
 }
 
 impl MapInfo {
-    /// entries ÷ max_entries, for maps where that means pressure.
+    /// entries ÷ max_entries, for maps where that means pressure (hash-like maps, not arrays).
     pub fn pressure(&self) -> Option<f64> {
+        if !has_pressure(&self.map_type) {
+            return None;
+        }
         match (self.entries, self.max_entries) {
             (Some(e), m) if m > 0 => Some(e as f64 / m as f64),
             _ => None,
         }
     }
+}
+
+/// Whether entries ÷ max_entries means "how full" for this map type (arrays are always full).
+pub fn has_pressure(map_type: &str) -> bool {
+    matches!(
+        map_type,
+        "hash"
+            | "percpu_hash"
+            | "lru_hash"
+            | "lru_percpu_hash"
+            | "lpm_trie"
+            | "hash_of_maps"
+            | "devmap_hash"
+            | "sockhash"
+    )
 }
 
 /// One program on one network hook.

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up the node and run the whole test suite: format, lints, unit, view, real-kernel and
+# end-to-end tests. Privileged tests need root; with DPSCOPE_REQUIRE_PRIV=1 (as CI sets) a test
+# that cannot get its privileges fails instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+echo "== cargo fmt --check"
+cargo fmt --check
+echo "== cargo clippy"
+cargo clippy --locked --all-targets --quiet -- -D warnings
+echo "== cargo test"
+# The end-to-end tests drive the release binary in tmux; build it first.
+cargo build --release --locked --quiet
+cargo test --locked --all-targets -- --test-threads=2
