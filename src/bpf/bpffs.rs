@@ -26,7 +26,7 @@ const BPF_FS_MAGIC: i64 = 0xcafe4a11;
 /// Is `path` on a bpf filesystem?
 pub fn is_bpffs(path: &Path) -> bool {
     nix::sys::statfs::statfs(path)
-        .map(|s| s.filesystem_type().0 as i64 == BPF_FS_MAGIC)
+        .map(|s| s.filesystem_type().0 == BPF_FS_MAGIC)
         .unwrap_or(false)
 }
 

@@ -165,11 +165,25 @@ impl Collector {
                 .ok()
                 .map(|c| (c.helpers, c.kfuncs))
         };
+        let mut phases = Vec::new();
+        let mut lap = Instant::now();
+        let mut phase = |name: &str| {
+            phases.push(crate::model::Phase {
+                name: name.to_string(),
+                micros: lap.elapsed().as_micros() as u64,
+            });
+            lap = Instant::now();
+        };
+        phase("node");
         let mut progs = self.programs.collect(&mut calls, &mut warnings);
+        phase("programs");
         let mut map_list = self.maps.collect(true, &mut warnings);
+        phase("maps");
         let pins = bpffs::scan(&self.cfg.bpffs_roots);
         warnings.extend(pins.warnings.iter().cloned());
+        phase("pins");
         let owners = procs::scan(std::path::Path::new("/proc"));
+        phase("owners");
 
         let (mono, boot, real) = clocks();
         for p in &mut progs {
@@ -205,8 +219,11 @@ impl Collector {
         warnings.extend(att.warnings);
         snap.attachments = att.attachments;
         snap.links = att.links;
+        phase("attachments");
 
         snap.details = self.details(&progs, &map_list);
+        phase("details");
+        snap.node.collect_phases = phases;
         snap.node.map_memory_bytes = map_list.iter().map(|m| m.memory_bytes).sum();
         snap.node.bpffs_roots = pins.roots_found.clone();
         match &self.stats_state {
@@ -223,6 +240,16 @@ impl Collector {
                 snap.node.stats_source = why.clone();
             }
         }
+        snap.node.probes.push(crate::model::ProbeStatus {
+            name: "map_counts".into(),
+            loaded: self.maps.kernel_counts(),
+            attached: self.maps.kernel_counts(),
+            detail: match (&self.maps.counter_error, self.maps.kernel_counts()) {
+                (Some(e), _) => format!("{e}; counting by walking keys instead"),
+                (None, true) => "bpf_map iterator: exact hash-map entry counts in one read".into(),
+                (None, false) => "not needed: no hash map large enough; keys walked".into(),
+            },
+        });
         if let Some(e) = &self.syms_error {
             warnings.push(format!(
                 "kallsyms unavailable, helper names not resolved: {e}"

@@ -95,11 +95,20 @@ pub struct Node {
     pub interval_ms: u64,
     /// How long the collection took.
     pub collect_ms: u64,
+    /// Where that time went, phase by phase (`programs`, `maps`, `pins`, `owners`, ...).
+    pub collect_phases: Vec<Phase>,
     pub dpscope_version: String,
     pub probes: Vec<ProbeStatus>,
     pub unavailable: Vec<Unavailable>,
     /// Non-fatal problems met while collecting (an object vanished, a map unreadable...).
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Phase {
+    pub name: String,
+    pub micros: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
