@@ -63,8 +63,8 @@ SEC("tc")
 int fixture_tc_ingress_second(struct __sk_buff *skb)
 {
 	struct fixture_key k = {
-		.ip = skb->remote_ip4,
-		.port = (__u16)skb->remote_port,
+		.ip = skb->ifindex,
+		.port = (__u16)skb->vlan_tci,
 		.proto = (__u8)skb->protocol,
 	};
 	struct fixture_val *v = bpf_map_lookup_elem(&fixture_btf_hash, &k);
