@@ -62,8 +62,14 @@ fn xdp_tc_tcx_on_veth_are_collected_in_order() {
         assert!(fs.join("fixture_btf_hash").exists());
         let p1 = fs.join("tc_first");
         let p2 = fs.join("tc_second");
-        skel.progs.fixture_tc_ingress_first.pin(&p1).expect("pin first");
-        skel.progs.fixture_tc_ingress_second.pin(&p2).expect("pin second");
+        skel.progs
+            .fixture_tc_ingress_first
+            .pin(&p1)
+            .expect("pin first");
+        skel.progs
+            .fixture_tc_ingress_second
+            .pin(&p2)
+            .expect("pin second");
 
         let progs = &skel.progs;
         let programs: Vec<Program> = vec![
@@ -78,10 +84,18 @@ fn xdp_tc_tcx_on_veth_are_collected_in_order() {
                 "fixture_tc_ingress_second",
                 "sched_cls",
             ),
-            common::program_model(progs.fixture_tcx_ingress.as_fd(), "fixture_tcx_ingress", "sched_cls"),
+            common::program_model(
+                progs.fixture_tcx_ingress.as_fd(),
+                "fixture_tcx_ingress",
+                "sched_cls",
+            ),
         ];
-        let (xdp_id, first_id, second_id, tcx_id) =
-            (programs[0].id, programs[1].id, programs[2].id, programs[3].id);
+        let (xdp_id, first_id, second_id, tcx_id) = (
+            programs[0].id,
+            programs[1].id,
+            programs[2].id,
+            programs[3].id,
+        );
 
         let xdp = LinkFd::create(
             progs.xdp_pass_fixture.as_fd(),
@@ -160,7 +174,10 @@ fn xdp_tc_tcx_on_veth_are_collected_in_order() {
             .filter(|a| a.ifindex == ifx)
             .map(|a| a.hook.as_str())
             .collect();
-        assert_eq!(hooks, vec!["xdp", "tcx_ingress", "tc_ingress", "tc_ingress"]);
+        assert_eq!(
+            hooks,
+            vec!["xdp", "tcx_ingress", "tc_ingress", "tc_ingress"]
+        );
 
         // Link enumeration.
         let l = c
@@ -218,12 +235,26 @@ fn older_twin_is_flagged_stale_and_non_da_noted() {
         .load()
         .expect("load new");
     let (po, pn) = (fs.join("old"), fs.join("new"));
-    old.progs.fixture_tc_ingress_first.pin(&po).expect("pin old");
-    new.progs.fixture_tc_ingress_first.pin(&pn).expect("pin new");
+    old.progs
+        .fixture_tc_ingress_first
+        .pin(&po)
+        .expect("pin old");
+    new.progs
+        .fixture_tc_ingress_first
+        .pin(&pn)
+        .expect("pin new");
     let name = "fixture_tc_ingress_first";
     let programs = vec![
-        common::program_model(old.progs.fixture_tc_ingress_first.as_fd(), name, "sched_cls"),
-        common::program_model(new.progs.fixture_tc_ingress_first.as_fd(), name, "sched_cls"),
+        common::program_model(
+            old.progs.fixture_tc_ingress_first.as_fd(),
+            name,
+            "sched_cls",
+        ),
+        common::program_model(
+            new.progs.fixture_tc_ingress_first.as_fd(),
+            name,
+            "sched_cls",
+        ),
     ];
     assert!(programs[0].load_time_ns < programs[1].load_time_ns);
 
@@ -237,19 +268,22 @@ fn older_twin_is_flagged_stale_and_non_da_noted() {
     assert_eq!(t.len(), 2, "{t:#?}");
     assert_eq!(t[0].prog_id, programs[0].id);
     assert!(t[0].likely_stale, "{:#?}", t[0]);
-    assert!(t[0]
-        .warnings
-        .iter()
-        .any(|w| w.starts_with(&format!("likely stale: same name as prog {}", programs[1].id))));
+    assert!(t[0].warnings.iter().any(|w| w.starts_with(&format!(
+        "likely stale: same name as prog {}",
+        programs[1].id
+    ))));
     assert!(!t[1].likely_stale);
-    assert!(t
-        .iter()
-        .all(|a| a.warnings.contains(&"stacked: 2 programs on tc ingress".to_string())));
+    assert!(t.iter().all(|a| a
+        .warnings
+        .contains(&"stacked: 2 programs on tc ingress".to_string())));
 
     let e = rows_on(&c.attachments, ifx, "tc_egress");
     assert_eq!(e.len(), 1, "{e:#?}");
     assert_eq!((e[0].priority, e[0].handle), (Some(1), Some(7)));
     assert_eq!(e[0].direct_action, Some(false));
-    assert!(e[0].warnings.iter().any(|w| w.starts_with("no direct-action (da)")));
+    assert!(e[0]
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("no direct-action (da)")));
     assert!(!e[0].warnings.iter().any(|w| w.starts_with("stacked")));
 }

@@ -150,7 +150,16 @@ impl VethPair {
         run(
             "ip",
             &[
-                "link", "add", &host, "type", "veth", "peer", "name", &peer, "netns", &netns.name,
+                "link",
+                "add",
+                &host,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &peer,
+                "netns",
+                &netns.name,
             ],
         );
         let v = VethPair {
@@ -329,12 +338,20 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> (u32, String, u64) {
         .take_while(|&&c| c != 0)
         .map(|&c| c as u8)
         .collect();
-    (info.id, String::from_utf8_lossy(&name).into_owned(), info.load_time)
+    (
+        info.id,
+        String::from_utf8_lossy(&name).into_owned(),
+        info.load_time,
+    )
 }
 
 /// A minimal `dpscope::model::Program` for a program fd: id, full name, kernel name, type,
 /// load time. Enough for the attachments collector.
-pub fn program_model(fd: BorrowedFd<'_>, full_name: &str, prog_type: &str) -> dpscope::model::Program {
+pub fn program_model(
+    fd: BorrowedFd<'_>,
+    full_name: &str,
+    prog_type: &str,
+) -> dpscope::model::Program {
     let (id, kernel_name, load_time_ns) = prog_info(fd);
     dpscope::model::Program {
         id,

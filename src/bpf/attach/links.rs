@@ -67,20 +67,64 @@ pub fn attach_type_name(t: u32) -> String {
 /// The decoded, type-specific part of `bpf_link_info`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkDetail {
-    RawTracepoint { name: String },
-    Tracing { attach_type: u32, target_obj_id: u32, target_btf_id: u32 },
-    Cgroup { cgroup_id: u64, attach_type: u32 },
-    Iter { target: String, map_id: u32 },
-    Netns { ino: u32, attach_type: u32 },
-    Xdp { ifindex: u32 },
-    PerfEvent { kind: u32, name: String, offset: u32, addr: u64, config: u64 },
-    KprobeMulti { count: u32 },
-    StructOps { map_id: u32 },
-    Netfilter { pf: u32, hooknum: u32, priority: i32, flags: u32 },
-    Tcx { ifindex: u32, attach_type: u32 },
-    UprobeMulti { count: u32, pid: u32 },
-    Netkit { ifindex: u32, attach_type: u32 },
-    Sockmap { map_id: u32, attach_type: u32 },
+    RawTracepoint {
+        name: String,
+    },
+    Tracing {
+        attach_type: u32,
+        target_obj_id: u32,
+        target_btf_id: u32,
+    },
+    Cgroup {
+        cgroup_id: u64,
+        attach_type: u32,
+    },
+    Iter {
+        target: String,
+        map_id: u32,
+    },
+    Netns {
+        ino: u32,
+        attach_type: u32,
+    },
+    Xdp {
+        ifindex: u32,
+    },
+    PerfEvent {
+        kind: u32,
+        name: String,
+        offset: u32,
+        addr: u64,
+        config: u64,
+    },
+    KprobeMulti {
+        count: u32,
+    },
+    StructOps {
+        map_id: u32,
+    },
+    Netfilter {
+        pf: u32,
+        hooknum: u32,
+        priority: i32,
+        flags: u32,
+    },
+    Tcx {
+        ifindex: u32,
+        attach_type: u32,
+    },
+    UprobeMulti {
+        count: u32,
+        pid: u32,
+    },
+    Netkit {
+        ifindex: u32,
+        attach_type: u32,
+    },
+    Sockmap {
+        map_id: u32,
+        attach_type: u32,
+    },
     Unknown,
 }
 
@@ -319,7 +363,11 @@ pub fn describe(
             let t = match *kind {
                 PERF_TRACEPOINT => format!("tracepoint {name}"),
                 PERF_KPROBE | PERF_KRETPROBE => {
-                    let k = if *kind == PERF_KPROBE { "kprobe" } else { "kretprobe" };
+                    let k = if *kind == PERF_KPROBE {
+                        "kprobe"
+                    } else {
+                        "kretprobe"
+                    };
                     if name.is_empty() {
                         format!("{k} 0x{addr:x}")
                     } else if *offset != 0 {
@@ -329,7 +377,11 @@ pub fn describe(
                     }
                 }
                 PERF_UPROBE | PERF_URETPROBE => {
-                    let k = if *kind == PERF_UPROBE { "uprobe" } else { "uretprobe" };
+                    let k = if *kind == PERF_UPROBE {
+                        "uprobe"
+                    } else {
+                        "uretprobe"
+                    };
                     format!("{k} {name}+0x{offset:x}")
                 }
                 PERF_EVENT => format!("perf event config 0x{config:x}"),
@@ -351,11 +403,17 @@ pub fn describe(
             hooknum,
             priority,
             flags,
-        } => (netfilter_target(*pf, *hooknum, *priority, *flags), String::new()),
+        } => (
+            netfilter_target(*pf, *hooknum, *priority, *flags),
+            String::new(),
+        ),
         LinkDetail::Sockmap {
             map_id,
             attach_type,
-        } => (format!("sockmap map {map_id}"), attach_type_name(*attach_type)),
+        } => (
+            format!("sockmap map {map_id}"),
+            attach_type_name(*attach_type),
+        ),
         LinkDetail::Unknown => (String::new(), String::new()),
     }
 }
@@ -443,8 +501,7 @@ pub struct CgroupCache {
     rescanned: bool,
 }
 
-static CGROUP_PATHS: std::sync::Mutex<Option<HashMap<u64, String>>> =
-    std::sync::Mutex::new(None);
+static CGROUP_PATHS: std::sync::Mutex<Option<HashMap<u64, String>>> = std::sync::Mutex::new(None);
 
 impl CgroupCache {
     pub fn new() -> Self {
@@ -526,7 +583,11 @@ impl BtfCache {
             if self.vmlinux.is_null() {
                 // SAFETY: as above.
                 let v = unsafe { libbpf_sys::btf__load_vmlinux_btf() };
-                self.vmlinux = if libbpf_ptr_err(v) { std::ptr::null_mut() } else { v };
+                self.vmlinux = if libbpf_ptr_err(v) {
+                    std::ptr::null_mut()
+                } else {
+                    v
+                };
             }
             p = if self.vmlinux.is_null() {
                 std::ptr::null_mut()
@@ -697,8 +758,14 @@ mod tests {
         assert_eq!(desc(&c, &l).0, "/system.slice/x.service");
         assert_eq!(desc(&c, &l).1, "cgroup_inet_ingress");
         let l = parse_link_info(&info(LINK_CGROUP, 2, 5, &[78, 0, 1]), None);
-        assert_eq!(desc(&c, &l), ("cgroup id 78".into(), "cgroup_inet_egress".into()));
-        let l = parse_link_info(&info(LINK_NETFILTER, 3, 5, &[2, 0, (-100i32) as u32, 1]), None);
+        assert_eq!(
+            desc(&c, &l),
+            ("cgroup id 78".into(), "cgroup_inet_egress".into())
+        );
+        let l = parse_link_info(
+            &info(LINK_NETFILTER, 3, 5, &[2, 0, (-100i32) as u32, 1]),
+            None,
+        );
         assert_eq!(desc(&c, &l).0, "ipv4 prerouting prio -100 defrag");
         let l = parse_link_info(&info(LINK_TRACING, 4, 5, &[24, 1, 100]), None);
         assert_eq!(desc(&c, &l).0, "tcp_sendmsg");

@@ -82,8 +82,7 @@ pub fn collect(programs: &[Program]) -> Collected {
         r.link_id = raw
             .iter()
             .find(|l| {
-                l.prog_id == r.prog_id
-                    && l.detail == links::LinkDetail::Xdp { ifindex: r.ifindex }
+                l.prog_id == r.prog_id && l.detail == links::LinkDetail::Xdp { ifindex: r.ifindex }
             })
             .map(|l| l.id);
     }
@@ -102,8 +101,18 @@ pub fn collect(programs: &[Program]) -> Collected {
         .collect();
     stacking::flag_stacking(&mut rows, &meta);
     rows.sort_by(|a, b| {
-        (a.ifindex, stacking::hook_rank(&a.hook), a.position, mode_rank(a))
-            .cmp(&(b.ifindex, stacking::hook_rank(&b.hook), b.position, mode_rank(b)))
+        (
+            a.ifindex,
+            stacking::hook_rank(&a.hook),
+            a.position,
+            mode_rank(a),
+        )
+            .cmp(&(
+                b.ifindex,
+                stacking::hook_rank(&b.hook),
+                b.position,
+                mode_rank(b),
+            ))
     });
 
     Collected {
@@ -312,13 +321,22 @@ fn mprog_rows(
     // SAFETY: both union members are the same u32.
     let count = unsafe { opts.__bindgen_anon_1.count } as usize;
     if rc == -libc::ENOSPC {
-        warnings.push(format!("{hook} on {ifname}: {count} programs, showing the first {MAX}"));
+        warnings.push(format!(
+            "{hook} on {ifname}: {count} programs, showing the first {MAX}"
+        ));
         return mprog_rows_from_query(ifindex, ifname, hook, &prog_ids, &link_ids);
     }
     if rc < 0 {
         // EINVAL: attach type unknown to this kernel; ENXIO: not a netkit device; ENODEV:
         // the interface vanished. None of them is worth a warning.
-        if ![libc::EINVAL, libc::ENXIO, libc::ENODEV, libc::EOPNOTSUPP, libc::ENOENT].contains(&-rc)
+        if ![
+            libc::EINVAL,
+            libc::ENXIO,
+            libc::ENODEV,
+            libc::EOPNOTSUPP,
+            libc::ENOENT,
+        ]
+        .contains(&-rc)
         {
             warnings.push(format!("{hook} query on {ifname}: {}", errno_text(rc)));
         }
@@ -342,7 +360,9 @@ pub fn tc_rows_from_filters(
             let b = f.bpf.as_ref()?;
             let mut warnings = Vec::new();
             if let Some(c) = f.chain.filter(|&c| c != 0) {
-                warnings.push(format!("in chain {c}: runs only when a goto_chain leads there"));
+                warnings.push(format!(
+                    "in chain {c}: runs only when a goto_chain leads there"
+                ));
             }
             Some(Attachment {
                 ifindex,
@@ -412,8 +432,14 @@ mod tests {
     #[test]
     fn mprog_rows_keep_order_and_links() {
         let r = mprog_rows_from_query(3, "eth0", "tcx_ingress", &[7, 5, 9], &[100, 0, 101]);
-        let ids: Vec<_> = r.iter().map(|a| (a.prog_id, a.position, a.link_id)).collect();
-        assert_eq!(ids, vec![(7, 0, Some(100)), (5, 1, None), (9, 2, Some(101))]);
+        let ids: Vec<_> = r
+            .iter()
+            .map(|a| (a.prog_id, a.position, a.link_id))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![(7, 0, Some(100)), (5, 1, None), (9, 2, Some(101))]
+        );
     }
 
     #[test]

@@ -195,7 +195,11 @@ pub fn parse_dump(buf: &[u8]) -> Result<DumpChunk, NlError> {
         match ty {
             NLMSG_DONE => {
                 chunk.done = true;
-                let err = if body.len() >= 4 { rd_u32(body, 0)? as i32 } else { 0 };
+                let err = if body.len() >= 4 {
+                    rd_u32(body, 0)? as i32
+                } else {
+                    0
+                };
                 if err < 0 {
                     return Err(kernel_error(-err));
                 }
@@ -335,14 +339,8 @@ impl TcClient {
         // Bounded: a dump of one device's filters never needs thousands of datagrams.
         for _ in 0..10_000 {
             // SAFETY: buf is a valid writable buffer of buf.len() bytes.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    0,
-                )
-            };
+            let n =
+                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
             if n < 0 {
                 let e = std::io::Error::last_os_error();
                 if e.kind() == std::io::ErrorKind::Interrupted {
@@ -407,7 +405,14 @@ mod tests {
         b
     }
 
-    fn bpf_filter(ifindex: i32, pref: u32, handle: u32, prog_id: u32, name: &str, da: bool) -> Vec<u8> {
+    fn bpf_filter(
+        ifindex: i32,
+        pref: u32,
+        handle: u32,
+        prog_id: u32,
+        name: &str,
+        da: bool,
+    ) -> Vec<u8> {
         let mut opts = Vec::new();
         opts.extend(attr(TCA_BPF_ID, &prog_id.to_ne_bytes()));
         let mut n = name.as_bytes().to_vec();
@@ -421,7 +426,13 @@ mod tests {
         let info = (pref << 16) | 0x0300; // ETH_P_ALL in network order
         nlmsg(
             RTM_NEWTFILTER,
-            &tcmsg(ifindex, handle, TC_H_CLSACT_INGRESS, info, &[kind, chain, opts]),
+            &tcmsg(
+                ifindex,
+                handle,
+                TC_H_CLSACT_INGRESS,
+                info,
+                &[kind, chain, opts],
+            ),
         )
     }
 
@@ -435,7 +446,13 @@ mod tests {
         // The per-proto header message: kind bpf, handle 0, no options.
         buf.extend(nlmsg(
             RTM_NEWTFILTER,
-            &tcmsg(4, 0, TC_H_CLSACT_INGRESS, 20 << 16, &[attr(TCA_KIND, b"bpf\0")]),
+            &tcmsg(
+                4,
+                0,
+                TC_H_CLSACT_INGRESS,
+                20 << 16,
+                &[attr(TCA_KIND, b"bpf\0")],
+            ),
         ));
         buf.extend(bpf_filter(4, 20, 1, 42, "new.o:[tc]", true));
         buf.extend(bpf_filter(4, 10, 2, 41, "old.o:[tc]", false));
@@ -443,14 +460,23 @@ mod tests {
         // A non-bpf filter is ignored.
         buf.extend(nlmsg(
             RTM_NEWTFILTER,
-            &tcmsg(4, 1, TC_H_CLSACT_INGRESS, 5 << 16, &[attr(TCA_KIND, b"u32\0")]),
+            &tcmsg(
+                4,
+                1,
+                TC_H_CLSACT_INGRESS,
+                5 << 16,
+                &[attr(TCA_KIND, b"u32\0")],
+            ),
         ));
         buf.extend(done());
         let chunk = parse_dump(&buf).expect("valid dump");
         assert!(chunk.done);
         assert_eq!(chunk.msgs.len(), 5);
         let f = bpf_filters(&chunk.msgs);
-        let ids: Vec<_> = f.iter().map(|m| m.bpf.as_ref().and_then(|b| b.prog_id)).collect();
+        let ids: Vec<_> = f
+            .iter()
+            .map(|m| m.bpf.as_ref().and_then(|b| b.prog_id))
+            .collect();
         assert_eq!(ids, vec![Some(40), Some(41), Some(42)]);
         assert_eq!(f[0].pref(), 10);
         assert_eq!(f[0].handle, 1);
@@ -467,7 +493,13 @@ mod tests {
         let mut buf = Vec::new();
         buf.extend(nlmsg(
             RTM_NEWQDISC,
-            &tcmsg(3, 0xFFFF_0000, TC_H_INGRESS, 1, &[attr(TCA_KIND, b"clsact\0")]),
+            &tcmsg(
+                3,
+                0xFFFF_0000,
+                TC_H_INGRESS,
+                1,
+                &[attr(TCA_KIND, b"clsact\0")],
+            ),
         ));
         buf.extend(nlmsg(
             RTM_NEWQDISC,
@@ -475,7 +507,13 @@ mod tests {
         ));
         buf.extend(nlmsg(
             RTM_NEWQDISC,
-            &tcmsg(5, 0xFFFF_0000, TC_H_INGRESS, 1, &[attr(TCA_KIND, b"ingress\0")]),
+            &tcmsg(
+                5,
+                0xFFFF_0000,
+                TC_H_INGRESS,
+                1,
+                &[attr(TCA_KIND, b"ingress\0")],
+            ),
         ));
         let chunk = parse_dump(&buf).expect("valid dump");
         assert!(!chunk.done);
@@ -549,9 +587,15 @@ mod tests {
         let r = build_dump_request(RTM_GETTFILTER, 9, 7, TC_H_CLSACT_EGRESS);
         assert_eq!(r.len(), 36);
         assert_eq!(u32::from_ne_bytes(r[0..4].try_into().unwrap()), 36);
-        assert_eq!(u16::from_ne_bytes(r[4..6].try_into().unwrap()), RTM_GETTFILTER);
+        assert_eq!(
+            u16::from_ne_bytes(r[4..6].try_into().unwrap()),
+            RTM_GETTFILTER
+        );
         assert_eq!(u16::from_ne_bytes(r[6..8].try_into().unwrap()), 0x301);
         assert_eq!(i32::from_ne_bytes(r[20..24].try_into().unwrap()), 7);
-        assert_eq!(u32::from_ne_bytes(r[28..32].try_into().unwrap()), TC_H_CLSACT_EGRESS);
+        assert_eq!(
+            u32::from_ne_bytes(r[28..32].try_into().unwrap()),
+            TC_H_CLSACT_EGRESS
+        );
     }
 }

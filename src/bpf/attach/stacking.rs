@@ -237,16 +237,27 @@ mod tests {
     #[test]
     fn single_program_is_not_flagged() {
         let mut rows = vec![row(2, "tc_ingress", 10, 0), row(2, "tc_egress", 11, 0)];
-        flag_stacking(&mut rows, &meta(&[(10, "a", MIN, "x"), (11, "b", 90 * MIN, "y")]));
-        assert!(rows.iter().all(|r| r.warnings.is_empty() && !r.likely_stale));
+        flag_stacking(
+            &mut rows,
+            &meta(&[(10, "a", MIN, "x"), (11, "b", 90 * MIN, "y")]),
+        );
+        assert!(rows
+            .iter()
+            .all(|r| r.warnings.is_empty() && !r.likely_stale));
     }
 
     #[test]
     fn stacked_tc_only() {
         let mut rows = vec![row(2, "tc_ingress", 10, 0), row(2, "tc_ingress", 11, 1)];
-        flag_stacking(&mut rows, &meta(&[(10, "a", MIN, "x"), (11, "b", MIN, "x")]));
+        flag_stacking(
+            &mut rows,
+            &meta(&[(10, "a", MIN, "x"), (11, "b", MIN, "x")]),
+        );
         for r in &rows {
-            assert_eq!(r.warnings, vec!["stacked: 2 programs on tc ingress".to_string()]);
+            assert_eq!(
+                r.warnings,
+                vec!["stacked: 2 programs on tc ingress".to_string()]
+            );
             assert!(!r.likely_stale);
         }
     }
@@ -300,10 +311,16 @@ mod tests {
     #[test]
     fn close_load_times_or_same_loader_are_not_stale() {
         let mut rows = vec![row(2, "tc_ingress", 10, 0), row(2, "tc_ingress", 11, 1)];
-        flag_stacking(&mut rows, &meta(&[(10, "a", MIN, "tc"), (11, "b", 2 * MIN, "agent")]));
+        flag_stacking(
+            &mut rows,
+            &meta(&[(10, "a", MIN, "tc"), (11, "b", 2 * MIN, "agent")]),
+        );
         assert!(rows.iter().all(|r| !r.likely_stale));
         let mut rows = vec![row(2, "tc_ingress", 10, 0), row(2, "tc_ingress", 11, 1)];
-        flag_stacking(&mut rows, &meta(&[(10, "a", MIN, "tc"), (11, "b", 600 * MIN, "tc")]));
+        flag_stacking(
+            &mut rows,
+            &meta(&[(10, "a", MIN, "tc"), (11, "b", 600 * MIN, "tc")]),
+        );
         assert!(rows.iter().all(|r| !r.likely_stale));
     }
 
@@ -311,7 +328,9 @@ mod tests {
     fn same_program_twice_is_stacked_not_stale() {
         let mut rows = vec![row(2, "tc_egress", 10, 0), row(2, "tc_egress", 10, 1)];
         flag_stacking(&mut rows, &meta(&[(10, "a", MIN, "tc")]));
-        assert!(rows.iter().all(|r| !r.likely_stale && r.warnings.len() == 1));
+        assert!(rows
+            .iter()
+            .all(|r| !r.likely_stale && r.warnings.len() == 1));
     }
 
     #[test]
@@ -320,9 +339,15 @@ mod tests {
         rows[0].mode = Some("drv".into());
         rows[1].mode = Some("skb".into());
         flag_stacking(&mut rows, &HashMap::new());
-        assert_eq!(rows[0].warnings, vec!["stacked: 2 programs on xdp (drv, skb)".to_string()]);
+        assert_eq!(
+            rows[0].warnings,
+            vec!["stacked: 2 programs on xdp (drv, skb)".to_string()]
+        );
         annotate_row(&mut rows[1]);
-        assert!(rows[1].warnings.iter().any(|w| w.starts_with("generic XDP")));
+        assert!(rows[1]
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("generic XDP")));
         let mut t = row(2, "tc_egress", 3, 0);
         t.direct_action = Some(false);
         annotate_row(&mut t);
@@ -348,8 +373,14 @@ mod tests {
             kernel_name: "k".into(),
             uid: 0,
             pids: vec![
-                crate::model::ProcRef { pid: 2, comm: "b".into() },
-                crate::model::ProcRef { pid: 1, comm: "a".into() },
+                crate::model::ProcRef {
+                    pid: 2,
+                    comm: "b".into(),
+                },
+                crate::model::ProcRef {
+                    pid: 1,
+                    comm: "a".into(),
+                },
             ],
             ..Default::default()
         };
