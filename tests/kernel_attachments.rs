@@ -198,6 +198,44 @@ fn xdp_tc_tcx_on_veth_are_collected_in_order() {
         assert_eq!(l.link_type, "xdp");
         assert_eq!(l.target, host);
 
+        // From inside the netns: the collector sees the namespace of the calling thread.
+        let peer = veth.peer.clone();
+        let tcx_prog = progs
+            .fixture_tcx_ingress
+            .as_fd()
+            .try_clone_to_owned()
+            .expect("dup prog fd");
+        let (inner, peer_link_id, peer_ifx) = common::in_netns(&ns_name, || {
+            let pifx = common::ifindex(&peer).expect("peer in netns");
+            let l = LinkFd::create(tcx_prog.as_fd(), pifx, libbpf_sys::BPF_TCX_INGRESS, 0);
+            let id = l.id();
+            (dpscope::bpf::attach::collect(&programs), id, pifx)
+        });
+        assert!(
+            !inner.attachments.iter().any(|a| a.ifname == host),
+            "host interface seen from the netns"
+        );
+        let p = rows_on(&inner.attachments, peer_ifx, "tcx_ingress");
+        assert_eq!(p.len(), 1, "{:#?}", inner.attachments);
+        assert_eq!(
+            (p[0].ifname.as_str(), p[0].link_id),
+            (peer.as_str(), Some(peer_link_id))
+        );
+        let l = inner
+            .links
+            .iter()
+            .find(|l| l.id == peer_link_id)
+            .expect("peer link");
+        assert_eq!(l.target, peer);
+        // The host link, seen from the netns, is not mistaken for a local interface.
+        let l = inner
+            .links
+            .iter()
+            .find(|l| l.id == tcx_link_id)
+            .expect("host link");
+        assert!(l.target != host && l.target.contains("netns"), "{l:#?}");
+        assert!(link_gone(peer_link_id));
+
         drop(tcx);
         drop(clsact);
         drop(xdp);

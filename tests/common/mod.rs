@@ -362,3 +362,21 @@ pub fn program_model(
         ..Default::default()
     }
 }
+
+/// Run `f` on a new thread that first joins network namespace `netns` (`/run/netns/NAME`).
+/// Only that thread changes namespace; the caller's stays as it was.
+pub fn in_netns<T: Send>(netns: &str, f: impl FnOnce() -> T + Send) -> T {
+    let path = Path::new("/run/netns").join(netns);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let file = std::fs::File::open(&path)
+                .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+            // SAFETY: file is an open netns file; setns only affects this thread.
+            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}

@@ -30,25 +30,37 @@ pub struct Collected {
 /// here, and are never judged stale.
 pub fn collect(programs: &[Program]) -> Collected {
     let mut warnings = Vec::new();
-    let ifaces = interfaces(&mut warnings);
+    let mut rtnl = match netlink::RtnlClient::open() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warnings.push(format!("cannot open rtnetlink socket: {e}"));
+            None
+        }
+    };
+    let ifaces = interfaces_with_xdp(rtnl.as_mut(), &mut warnings);
     let mut names = ProgNames::new(programs);
 
     let mut rows: Vec<Attachment> = Vec::new();
     let mut local_links: HashSet<(u32, u32)> = HashSet::new();
     let mut local_xdp: HashSet<(u32, u32)> = HashSet::new();
 
-    for (ifindex, ifname) in &ifaces {
-        for r in xdp_rows(*ifindex, ifname, &mut warnings) {
+    for l in &ifaces {
+        let (ifindex, ifname) = (l.ifindex, l.ifname.as_str());
+        for r in xdp_rows_from_query(ifindex, ifname, l.xdp.drv, l.xdp.skb, l.xdp.hw) {
             local_xdp.insert((r.ifindex, r.prog_id));
             rows.push(r);
         }
-        for (hook, attach_type) in [
+        let mut hooks = vec![
             ("tcx_ingress", libbpf_sys::BPF_TCX_INGRESS),
             ("tcx_egress", libbpf_sys::BPF_TCX_EGRESS),
-            ("netkit_primary", libbpf_sys::BPF_NETKIT_PRIMARY),
-            ("netkit_peer", libbpf_sys::BPF_NETKIT_PEER),
-        ] {
-            for r in mprog_rows(*ifindex, ifname, hook, attach_type, &mut warnings) {
+        ];
+        // Only netkit devices have netkit hooks; unknown kinds are asked anyway.
+        if l.kind.as_deref().is_none_or(|k| k == "netkit") {
+            hooks.push(("netkit_primary", libbpf_sys::BPF_NETKIT_PRIMARY));
+            hooks.push(("netkit_peer", libbpf_sys::BPF_NETKIT_PEER));
+        }
+        for (hook, attach_type) in hooks {
+            for r in mprog_rows(ifindex, ifname, hook, attach_type, &mut warnings) {
                 if let Some(l) = r.link_id {
                     local_links.insert((r.ifindex, l));
                 }
@@ -56,11 +68,17 @@ pub fn collect(programs: &[Program]) -> Collected {
             }
         }
     }
-    rows.extend(tc_rows(&ifaces, &mut warnings));
+    let pairs: Vec<(u32, String)> = ifaces
+        .iter()
+        .map(|l| (l.ifindex, l.ifname.clone()))
+        .collect();
+    if let Some(c) = rtnl.as_mut() {
+        rows.extend(tc_rows(c, &pairs, &mut warnings));
+    }
 
     // Links.
     let raw = links::read_all_links(&mut warnings);
-    let ifmap: HashMap<u32, String> = ifaces.iter().cloned().collect();
+    let ifmap: HashMap<u32, String> = pairs.into_iter().collect();
     let prog_types: HashMap<u32, String> = programs
         .iter()
         .map(|p| (p.id, p.prog_type.clone()))
@@ -191,6 +209,35 @@ fn kernel_prog_name(id: u32) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Interfaces of the calling thread's network namespace with their XDP program ids: one
+/// `RTM_GETLINK` dump; if that fails, `if_nameindex` plus one `bpf_xdp_query` per interface.
+fn interfaces_with_xdp(
+    rtnl: Option<&mut netlink::RtnlClient>,
+    warnings: &mut Vec<String>,
+) -> Vec<netlink::LinkMsg> {
+    if let Some(c) = rtnl {
+        match c.dump_links() {
+            Ok(mut l) => {
+                l.sort_by_key(|l| l.ifindex);
+                return l;
+            }
+            Err(e) => warnings.push(format!("interface dump failed, falling back: {e}")),
+        }
+    }
+    interfaces(warnings)
+        .into_iter()
+        .map(|(ifindex, ifname)| {
+            let xdp = xdp_query(ifindex, &ifname, warnings);
+            netlink::LinkMsg {
+                ifindex,
+                ifname,
+                kind: None,
+                xdp,
+            }
+        })
+        .collect()
+}
+
 /// Interfaces (ifindex, name) of the calling thread's network namespace, by ifindex.
 pub fn interfaces(warnings: &mut Vec<String>) -> Vec<(u32, String)> {
     // SAFETY: if_nameindex allocates an array terminated by a zero entry, or returns NULL.
@@ -253,7 +300,7 @@ pub fn xdp_rows_from_query(
         .collect()
 }
 
-fn xdp_rows(ifindex: u32, ifname: &str, warnings: &mut Vec<String>) -> Vec<Attachment> {
+fn xdp_query(ifindex: u32, ifname: &str, warnings: &mut Vec<String>) -> netlink::XdpIds {
     let mut opts = libbpf_sys::bpf_xdp_query_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_xdp_query_opts>() as _,
         ..Default::default()
@@ -264,15 +311,13 @@ fn xdp_rows(ifindex: u32, ifname: &str, warnings: &mut Vec<String>) -> Vec<Attac
         if rc != -libc::ENODEV {
             warnings.push(format!("xdp query on {ifname}: {}", errno_text(rc)));
         }
-        return Vec::new();
+        return netlink::XdpIds::default();
     }
-    xdp_rows_from_query(
-        ifindex,
-        ifname,
-        opts.drv_prog_id,
-        opts.skb_prog_id,
-        opts.hw_prog_id,
-    )
+    netlink::XdpIds {
+        drv: opts.drv_prog_id,
+        skb: opts.skb_prog_id,
+        hw: opts.hw_prog_id,
+    }
 }
 
 /// Map an mprog (tcx/netkit) query to rows in run order (pure).
@@ -381,14 +426,11 @@ pub fn tc_rows_from_filters(
         .collect()
 }
 
-fn tc_rows(ifaces: &[(u32, String)], warnings: &mut Vec<String>) -> Vec<Attachment> {
-    let mut client = match netlink::TcClient::open() {
-        Ok(c) => c,
-        Err(e) => {
-            warnings.push(format!("tc: cannot open rtnetlink socket: {e}"));
-            return Vec::new();
-        }
-    };
+fn tc_rows(
+    client: &mut netlink::RtnlClient,
+    ifaces: &[(u32, String)],
+    warnings: &mut Vec<String>,
+) -> Vec<Attachment> {
     let qdiscs = match client.dump(netlink::RTM_GETQDISC, 0, 0) {
         Ok(m) => netlink::ingress_qdiscs(&m),
         Err(e) => {

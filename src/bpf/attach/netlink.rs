@@ -1,8 +1,9 @@
-//! Legacy tc (cls_bpf) enumeration over rtnetlink.
+//! rtnetlink enumeration: interfaces with their XDP program ids (one `RTM_GETLINK` dump instead
+//! of one dump per interface), ingress/clsact qdiscs and legacy tc (cls_bpf) filters.
 //!
 //! Two halves: a pure, total parser of rtnetlink dump replies (`parse_dump`, unit-tested with
 //! byte fixtures; garbage gives an error, never a panic) and a small blocking socket client
-//! (`TcClient`) that dumps qdiscs and filters of the calling thread's network namespace.
+//! (`RtnlClient`) bound to the calling thread's network namespace.
 
 use std::collections::HashMap;
 
@@ -13,10 +14,26 @@ pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
 pub const NLM_F_REQUEST: u16 = 0x1;
 pub const NLM_F_DUMP: u16 = 0x300;
+pub const RTM_NEWLINK: u16 = 16;
+pub const RTM_GETLINK: u16 = 18;
 pub const RTM_NEWQDISC: u16 = 36;
 pub const RTM_GETQDISC: u16 = 38;
 pub const RTM_NEWTFILTER: u16 = 44;
 pub const RTM_GETTFILTER: u16 = 46;
+
+pub const IFLA_IFNAME: u16 = 3;
+pub const IFLA_LINKINFO: u16 = 18;
+pub const IFLA_XDP: u16 = 43;
+pub const IFLA_INFO_KIND: u16 = 1;
+pub const IFLA_XDP_ATTACHED: u16 = 2;
+pub const IFLA_XDP_PROG_ID: u16 = 4;
+pub const IFLA_XDP_DRV_PROG_ID: u16 = 5;
+pub const IFLA_XDP_SKB_PROG_ID: u16 = 6;
+pub const IFLA_XDP_HW_PROG_ID: u16 = 7;
+/// `IFLA_XDP_ATTACHED` values.
+pub const XDP_ATTACHED_DRV: u8 = 1;
+pub const XDP_ATTACHED_SKB: u8 = 2;
+pub const XDP_ATTACHED_HW: u8 = 3;
 
 pub const TCA_KIND: u16 = 1;
 pub const TCA_OPTIONS: u16 = 2;
@@ -37,6 +54,7 @@ pub const TC_H_CLSACT_EGRESS: u32 = 0xFFFF_FFF3;
 
 const NLMSG_HDRLEN: usize = 16;
 const TCMSG_LEN: usize = 20;
+const IFINFOMSG_LEN: usize = 16;
 const NLA_TYPE_MASK: u16 = 0x3FFF;
 
 /// Why a netlink reply could not be used.
@@ -87,10 +105,29 @@ impl TcMsg {
     }
 }
 
+/// XDP program ids of one interface, per mode (0 = none).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct XdpIds {
+    pub drv: u32,
+    pub skb: u32,
+    pub hw: u32,
+}
+
+/// One interface of a `RTM_GETLINK` dump.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkMsg {
+    pub ifindex: u32,
+    pub ifname: String,
+    /// `IFLA_INFO_KIND` (`veth`, `netkit`, `vxlan`...), when the device has one.
+    pub kind: Option<String>,
+    pub xdp: XdpIds,
+}
+
 /// The messages of one `recv` of a dump, and whether the dump ended in it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DumpChunk {
     pub msgs: Vec<TcMsg>,
+    pub links: Vec<LinkMsg>,
     pub done: bool,
 }
 
@@ -179,8 +216,59 @@ fn parse_tcmsg(msg_type: u16, body: &[u8]) -> Result<TcMsg, NlError> {
     Ok(m)
 }
 
+fn parse_xdp(buf: &[u8]) -> Result<XdpIds, NlError> {
+    let mut x = XdpIds::default();
+    let mut attached = 0u8;
+    let mut single = 0u32;
+    for (ty, p) in attrs(buf)? {
+        match ty {
+            IFLA_XDP_ATTACHED => attached = p.first().copied().unwrap_or(0),
+            IFLA_XDP_PROG_ID => single = rd_u32(p, 0)?,
+            IFLA_XDP_DRV_PROG_ID => x.drv = rd_u32(p, 0)?,
+            IFLA_XDP_SKB_PROG_ID => x.skb = rd_u32(p, 0)?,
+            IFLA_XDP_HW_PROG_ID => x.hw = rd_u32(p, 0)?,
+            _ => {}
+        }
+    }
+    // Kernels always send the per-mode ids; the single id is a fallback for very old ones.
+    if x == XdpIds::default() && single != 0 {
+        match attached {
+            XDP_ATTACHED_DRV => x.drv = single,
+            XDP_ATTACHED_SKB => x.skb = single,
+            XDP_ATTACHED_HW => x.hw = single,
+            _ => {}
+        }
+    }
+    Ok(x)
+}
+
+fn parse_ifinfomsg(body: &[u8]) -> Result<LinkMsg, NlError> {
+    if body.len() < IFINFOMSG_LEN {
+        return Err(NlError::Truncated(body.len()));
+    }
+    let mut l = LinkMsg {
+        ifindex: rd_u32(body, 4)?,
+        ..Default::default()
+    };
+    for (ty, p) in attrs(&body[IFINFOMSG_LEN..])? {
+        match ty {
+            IFLA_IFNAME => l.ifname = attr_str(p),
+            IFLA_XDP => l.xdp = parse_xdp(p)?,
+            IFLA_LINKINFO => {
+                for (t, q) in attrs(p)? {
+                    if t == IFLA_INFO_KIND {
+                        l.kind = Some(attr_str(q));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(l)
+}
+
 /// Parse one datagram of an rtnetlink dump reply (a run of netlink messages). Only
-/// `RTM_NEWQDISC`/`RTM_NEWTFILTER` messages are decoded; `NLMSG_DONE` ends the dump and a
+/// `RTM_NEWLINK`/`RTM_NEWQDISC`/`RTM_NEWTFILTER` messages are decoded; `NLMSG_DONE` ends the dump and a
 /// negative `NLMSG_ERROR` becomes `NlError::Kernel`. Never panics, whatever the bytes.
 pub fn parse_dump(buf: &[u8]) -> Result<DumpChunk, NlError> {
     let mut chunk = DumpChunk::default();
@@ -214,6 +302,7 @@ pub fn parse_dump(buf: &[u8]) -> Result<DumpChunk, NlError> {
             }
             NLMSG_NOOP => {}
             RTM_NEWQDISC | RTM_NEWTFILTER => chunk.msgs.push(parse_tcmsg(ty, body)?),
+            RTM_NEWLINK => chunk.links.push(parse_ifinfomsg(body)?),
             _ => {}
         }
         off += align4(len);
@@ -229,6 +318,19 @@ fn kernel_error(errno: i32) -> NlError {
         errno,
         msg: std::io::Error::from_raw_os_error(errno).to_string(),
     }
+}
+
+/// Bytes of an `RTM_GETLINK` dump request: `nlmsghdr` + `ifinfomsg` (all interfaces).
+pub fn build_link_dump_request(seq: u32) -> Vec<u8> {
+    let len = (NLMSG_HDRLEN + IFINFOMSG_LEN) as u32;
+    let mut b = Vec::with_capacity(len as usize);
+    b.extend_from_slice(&len.to_ne_bytes());
+    b.extend_from_slice(&RTM_GETLINK.to_ne_bytes());
+    b.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    b.extend_from_slice(&seq.to_ne_bytes());
+    b.extend_from_slice(&0u32.to_ne_bytes());
+    b.extend_from_slice(&[0u8; IFINFOMSG_LEN]);
+    b
 }
 
 /// Bytes of a dump request: `nlmsghdr` + `tcmsg` (family unspec).
@@ -271,13 +373,14 @@ pub fn bpf_filters(msgs: &[TcMsg]) -> Vec<TcMsg> {
     out
 }
 
-/// A blocking NETLINK_ROUTE socket in the calling thread's network namespace.
-pub struct TcClient {
+/// A blocking NETLINK_ROUTE socket in the calling thread's network namespace (the one current
+/// when it was opened).
+pub struct RtnlClient {
     fd: std::os::fd::OwnedFd,
     seq: u32,
 }
 
-impl TcClient {
+impl RtnlClient {
     pub fn open() -> std::io::Result<Self> {
         use std::os::fd::FromRawFd;
         // SAFETY: plain socket(2) call; the result is checked before use.
@@ -309,14 +412,26 @@ impl TcClient {
                 std::mem::size_of::<libc::timeval>() as libc::socklen_t,
             );
         }
-        Ok(TcClient { fd, seq: 1 })
+        Ok(RtnlClient { fd, seq: 1 })
     }
 
-    /// Run one dump request and collect every message of the reply.
+    /// Dump qdiscs (`RTM_GETQDISC`) or filters (`RTM_GETTFILTER`) of `ifindex` under `parent`.
     pub fn dump(&mut self, msg_type: u16, ifindex: i32, parent: u32) -> Result<Vec<TcMsg>, String> {
-        use std::os::fd::AsRawFd;
         self.seq = self.seq.wrapping_add(1);
         let req = build_dump_request(msg_type, self.seq, ifindex, parent);
+        self.run(&req).map(|c| c.msgs)
+    }
+
+    /// Dump every interface of the namespace, with XDP ids.
+    pub fn dump_links(&mut self) -> Result<Vec<LinkMsg>, String> {
+        self.seq = self.seq.wrapping_add(1);
+        let req = build_link_dump_request(self.seq);
+        self.run(&req).map(|c| c.links)
+    }
+
+    /// Send one dump request and collect every message of the reply.
+    fn run(&mut self, req: &[u8]) -> Result<DumpChunk, String> {
+        use std::os::fd::AsRawFd;
         // SAFETY: a zeroed sockaddr_nl with nl_family set addresses the kernel (pid 0).
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
@@ -335,9 +450,9 @@ impl TcClient {
             return Err(format!("netlink send: {}", std::io::Error::last_os_error()));
         }
         let mut buf = vec![0u8; 64 * 1024];
-        let mut out = Vec::new();
-        // Bounded: a dump of one device's filters never needs thousands of datagrams.
-        for _ in 0..10_000 {
+        let mut out = DumpChunk::default();
+        // Bounded: even 10k interfaces fit in far fewer datagrams.
+        for _ in 0..100_000 {
             // SAFETY: buf is a valid writable buffer of buf.len() bytes.
             let n =
                 unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
@@ -353,8 +468,10 @@ impl TcClient {
                 return Err("netlink socket closed".into());
             }
             let chunk = parse_dump(&buf[..n]).map_err(|e| e.to_string())?;
-            out.extend(chunk.msgs);
+            out.msgs.extend(chunk.msgs);
+            out.links.extend(chunk.links);
             if chunk.done {
+                out.done = true;
                 return Ok(out);
             }
         }
@@ -580,6 +697,78 @@ mod tests {
         t.extend_from_slice(&200u16.to_ne_bytes());
         t.extend_from_slice(&TCA_KIND.to_ne_bytes());
         assert!(parse_dump(&nlmsg(RTM_NEWTFILTER, &t)).is_err());
+    }
+
+    fn link(ifindex: u32, name: &str, kind: Option<&str>, xdp: &[(u16, u32)]) -> Vec<u8> {
+        let mut b = vec![0u8; 4];
+        b.extend_from_slice(&ifindex.to_ne_bytes());
+        b.extend_from_slice(&[0u8; 8]);
+        let mut n = name.as_bytes().to_vec();
+        n.push(0);
+        b.extend(attr(IFLA_IFNAME, &n));
+        if let Some(k) = kind {
+            b.extend(attr(
+                IFLA_LINKINFO | 0x8000,
+                &attr(IFLA_INFO_KIND, k.as_bytes()),
+            ));
+        }
+        if !xdp.is_empty() {
+            let mut x = Vec::new();
+            for (t, v) in xdp {
+                if *t == IFLA_XDP_ATTACHED {
+                    x.extend(attr(*t, &[*v as u8]));
+                } else {
+                    x.extend(attr(*t, &v.to_ne_bytes()));
+                }
+            }
+            b.extend(attr(IFLA_XDP | 0x8000, &x));
+        }
+        nlmsg(RTM_NEWLINK, &b)
+    }
+
+    #[test]
+    fn parses_link_dump_with_xdp() {
+        let mut buf = Vec::new();
+        buf.extend(link(1, "lo", None, &[(IFLA_XDP_ATTACHED, 0)]));
+        buf.extend(link(
+            7,
+            "veth0",
+            Some("veth"),
+            &[
+                (IFLA_XDP_ATTACHED, 4),
+                (IFLA_XDP_DRV_PROG_ID, 11),
+                (IFLA_XDP_SKB_PROG_ID, 12),
+            ],
+        ));
+        buf.extend(link(
+            9,
+            "nk0",
+            Some("netkit"),
+            &[(IFLA_XDP_ATTACHED, 2), (IFLA_XDP_PROG_ID, 13)],
+        ));
+        buf.extend(done());
+        let c = parse_dump(&buf).expect("valid");
+        assert!(c.done);
+        assert_eq!(c.links.len(), 3);
+        assert_eq!(c.links[0].ifname, "lo");
+        assert_eq!(c.links[0].xdp, XdpIds::default());
+        assert_eq!(c.links[1].kind.as_deref(), Some("veth"));
+        assert_eq!(
+            c.links[1].xdp,
+            XdpIds {
+                drv: 11,
+                skb: 12,
+                hw: 0
+            }
+        );
+        assert_eq!(c.links[2].xdp.skb, 13);
+        assert_eq!(c.links[2].kind.as_deref(), Some("netkit"));
+        for cut in 0..buf.len() {
+            let _ = parse_dump(&buf[..cut]);
+        }
+        let r = build_link_dump_request(3);
+        assert_eq!(r.len(), 32);
+        assert_eq!(u16::from_ne_bytes([r[4], r[5]]), RTM_GETLINK);
     }
 
     #[test]
