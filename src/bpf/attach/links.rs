@@ -796,6 +796,19 @@ mod tests {
     }
 
     #[test]
+    fn cgroup_scan_maps_inodes_to_paths() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let b = dir.path().join("a").join("b");
+        std::fs::create_dir_all(&b).expect("mkdir");
+        let map = scan_cgroups(dir.path());
+        let ino = |p: &std::path::Path| std::fs::metadata(p).expect("stat").ino();
+        assert_eq!(map.get(&ino(&b)).map(String::as_str), Some("/a/b"));
+        assert_eq!(map.get(&ino(dir.path())).map(String::as_str), Some("/"));
+        assert_eq!(map.len(), 3);
+    }
+
+    #[test]
     fn short_or_garbage_info_is_total() {
         for n in 0..INFO_LEN {
             let b = info(LINK_PERF_EVENT, 1, 1, &[PERF_KPROBE, 1, 2, 3, 4, 5, 6, 7]);
