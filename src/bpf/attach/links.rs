@@ -489,6 +489,12 @@ pub fn read_all_links(warnings: &mut Vec<String>) -> Vec<RawLink> {
         match read_link(id) {
             Ok(l) => out.push(l),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {} // vanished meanwhile
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+                warnings.push(format!(
+                    "links: cannot open link {id}: {e} (needs CAP_SYS_ADMIN)"
+                ));
+                break;
+            }
             Err(e) => warnings.push(format!("link {id}: {e}")),
         }
     }

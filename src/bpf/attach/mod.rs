@@ -133,6 +133,8 @@ pub fn collect(programs: &[Program]) -> Collected {
             ))
     });
 
+    let mut seen = HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
     Collected {
         attachments: rows,
         links: link_rows,
@@ -383,7 +385,13 @@ fn mprog_rows(
         ]
         .contains(&-rc)
         {
-            warnings.push(format!("{hook} query on {ifname}: {}", errno_text(rc)));
+            let msg = if matches!(-rc, libc::EPERM | libc::EACCES) {
+                // Same for every interface: say it once (duplicates are dropped in collect).
+                format!("tcx/netkit query: {}", errno_text(rc))
+            } else {
+                format!("{hook} query on {ifname}: {}", errno_text(rc))
+            };
+            warnings.push(msg);
         }
         return Vec::new();
     }
