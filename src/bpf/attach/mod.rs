@@ -492,6 +492,53 @@ mod tests {
         );
     }
 
+    fn filter(pref: u32, handle: u32, chain: u32, prog_id: u32, flags: u32) -> netlink::TcMsg {
+        netlink::TcMsg {
+            msg_type: netlink::RTM_NEWTFILTER,
+            ifindex: 4,
+            handle,
+            parent: netlink::TC_H_CLSACT_EGRESS,
+            info: pref << 16 | 0x0300,
+            kind: Some("bpf".into()),
+            chain: Some(chain),
+            bpf: Some(netlink::BpfFilterOpts {
+                prog_id: Some(prog_id),
+                name: Some(format!("obj.o:[p{prog_id}]")),
+                flags: Some(flags),
+                tag: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn tc_rows_follow_run_order() {
+        let msgs = vec![
+            filter(30, 1, 0, 3, 1),
+            filter(10, 2, 0, 2, 0),
+            filter(10, 1, 0, 1, 1),
+            filter(1, 1, 4, 9, 1),
+        ];
+        let r = tc_rows_from_filters(4, "eth1", "tc_egress", &msgs);
+        let got: Vec<_> = r
+            .iter()
+            .map(|a| (a.prog_id, a.position, a.priority, a.handle, a.direct_action))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 0, Some(10), Some(1), Some(true)),
+                (2, 1, Some(10), Some(2), Some(false)),
+                (3, 2, Some(30), Some(1), Some(true)),
+                (9, 3, Some(1), Some(1), Some(true)),
+            ]
+        );
+        assert_eq!(r[0].prog_name, "obj.o:[p1]");
+        assert!(r[3].warnings[0].starts_with("in chain 4"));
+        assert!(r
+            .iter()
+            .all(|a| a.hook == "tc_egress" && a.ifname == "eth1"));
+    }
+
     #[test]
     fn collect_runs_without_privileges_or_panics() {
         // Whatever the environment, collect must return (warnings at worst).
