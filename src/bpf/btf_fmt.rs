@@ -303,6 +303,44 @@ impl Btf {
         Btf::parse(&raw)
     }
 
+    /// Reads the `.BTF` section of an ELF object file (a compiled `.bpf.o`).
+    pub fn from_elf(path: &std::path::Path) -> Result<Btf> {
+        let Some(p) = path.to_str().and_then(|p| std::ffi::CString::new(p).ok()) else {
+            bail!("bad path {}", path.display());
+        };
+        // SAFETY: `p` is a valid NUL-terminated string; a null ext pointer is allowed.
+        let ptr = unsafe { libbpf_sys::btf__parse_elf(p.as_ptr(), std::ptr::null_mut()) };
+        if ptr.is_null() {
+            bail!(
+                "cannot read BTF from {}: {}",
+                path.display(),
+                std::io::Error::last_os_error()
+            );
+        }
+        // SAFETY: `ptr` is a valid btf object owned here; freed once inside.
+        unsafe { Self::from_libbpf_owned(ptr) }
+    }
+
+    /// Copies and parses the raw data of a libbpf `struct btf`, then frees it.
+    ///
+    /// # Safety
+    /// `ptr` must be a valid, non-null `struct btf *` owned by the caller; it is freed here.
+    unsafe fn from_libbpf_owned(ptr: *mut libbpf_sys::btf) -> Result<Btf> {
+        let mut size: u32 = 0;
+        // SAFETY: `ptr` is valid per the contract; `size` is valid for writes.
+        let data = unsafe { libbpf_sys::btf__raw_data(ptr, &mut size) };
+        let result = if data.is_null() {
+            Err(anyhow::anyhow!("BTF object has no raw data"))
+        } else {
+            // SAFETY: libbpf guarantees `data` points at `size` readable bytes while `ptr` lives.
+            let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, size as usize) };
+            Btf::parse(bytes)
+        };
+        // SAFETY: freed exactly once; `bytes` is not used after this.
+        unsafe { libbpf_sys::btf__free(ptr) };
+        result
+    }
+
     /// The running kernel's BTF, parsed once; `None` when unavailable.
     pub fn vmlinux() -> Option<&'static Btf> {
         static VMLINUX: OnceLock<Option<Btf>> = OnceLock::new();
@@ -321,20 +359,9 @@ impl Btf {
                 std::io::Error::last_os_error()
             );
         }
-        let mut size: u32 = 0;
-        // SAFETY: `ptr` is a valid btf object; `size` is valid for writes. The returned buffer
-        // is owned by `ptr` and copied before `ptr` is freed.
-        let data = unsafe { libbpf_sys::btf__raw_data(ptr, &mut size) };
-        let result = if data.is_null() {
-            Err(anyhow::anyhow!("BTF object {id} has no raw data"))
-        } else {
-            // SAFETY: libbpf guarantees `data` points at `size` readable bytes while `ptr` lives.
-            let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, size as usize) };
-            Btf::parse(bytes)
-        };
-        // SAFETY: `ptr` came from btf__load_from_kernel_by_id and is freed exactly once.
-        unsafe { libbpf_sys::btf__free(ptr) };
-        result
+        // SAFETY: `ptr` is a valid btf object owned here; freed once inside.
+        unsafe { Self::from_libbpf_owned(ptr) }
+            .map_err(|e| anyhow::anyhow!("BTF object {id}: {e:#}"))
     }
 
     /// Number of types including `void` (so valid ids are `0..len()`).
@@ -735,4 +762,190 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> Btf {
+        let path = concat!(env!("OUT_DIR"), "/detail_fixture.bpf.o");
+        match Btf::from_elf(std::path::Path::new(path)) {
+            Ok(b) => b,
+            Err(e) => panic!("fixture BTF: {e:#}"),
+        }
+    }
+
+    fn id(btf: &Btf, name: &str) -> u32 {
+        btf.id_by_name(name)
+            .unwrap_or_else(|| panic!("type {name} not in fixture BTF"))
+    }
+
+    fn value_bytes() -> Vec<u8> {
+        let mut v = vec![0u8; 48];
+        v[0..8].copy_from_slice(&42u64.to_le_bytes());
+        v[8..12].copy_from_slice(&(-7i32).to_le_bytes());
+        v[12..15].copy_from_slice(b"web");
+        v[24..28].copy_from_slice(&2u32.to_le_bytes());
+        let bits: u32 = 5 | (17 << 3) | (1_000_000 << 8);
+        v[28..32].copy_from_slice(&bits.to_le_bytes());
+        v[32] = 1;
+        for (i, p) in [80u16, 443, 8080].iter().enumerate() {
+            v[34 + 2 * i..36 + 2 * i].copy_from_slice(&p.to_le_bytes());
+        }
+        v[40..48].copy_from_slice(&0xdead_beefu64.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn struct_with_every_kind_of_field() {
+        let btf = fixture();
+        let t = id(&btf, "detail_value");
+        assert_eq!(btf.size_of(t), Some(48));
+        assert_eq!(
+            btf.format(t, &value_bytes()),
+            "{packets: 42, score: -7, label: \"web\", verdict: DETAIL_DENY, flags: 5, \
+             level: 17, big: 1000000, seen: true, ports: [80, 443, 8080], ptr: 0xdeadbeef}"
+        );
+    }
+
+    #[test]
+    fn key_struct_and_signed_bytes() {
+        let btf = fixture();
+        let t = id(&btf, "detail_key");
+        let mut k = Vec::new();
+        k.extend_from_slice(&167_772_161u32.to_le_bytes());
+        k.extend_from_slice(&80u16.to_le_bytes());
+        k.push(6);
+        k.push(0xff);
+        assert_eq!(
+            btf.format(t, &k),
+            "{ip: 167772161, port: 80, proto: 6, delta: -1}"
+        );
+    }
+
+    #[test]
+    fn unknown_enum_value_is_a_number() {
+        let btf = fixture();
+        let t = id(&btf, "detail_value");
+        let mut v = value_bytes();
+        v[24..28].copy_from_slice(&99u32.to_le_bytes());
+        assert!(btf.format(t, &v).contains("verdict: 99,"));
+        v[24..28].copy_from_slice(&7u32.to_le_bytes());
+        assert!(btf.format(t, &v).contains("verdict: DETAIL_AUDIT,"));
+    }
+
+    #[test]
+    fn short_buffers_give_markers() {
+        let btf = fixture();
+        let t = id(&btf, "detail_value");
+        let v = value_bytes();
+        for n in 0..v.len() {
+            let s = btf.format(t, &v[..n]);
+            assert!(s.contains("<truncated"), "{n}: {s}");
+        }
+        assert!(btf.format(12345678, &v).contains("<bad type"));
+    }
+
+    #[test]
+    fn per_cpu_sums() {
+        let btf = fixture();
+        let t = id(&btf, "detail_counters");
+        let cpu = |h: u64, m: u64, s: u32| {
+            let mut b = Vec::new();
+            b.extend_from_slice(&h.to_le_bytes());
+            b.extend_from_slice(&m.to_le_bytes());
+            b.extend_from_slice(&s.to_le_bytes());
+            b.extend_from_slice(&0u32.to_le_bytes());
+            b
+        };
+        let a = cpu(1, 2, 3);
+        let b = cpu(10, 20, 30);
+        let sum = btf.sum_values(t, &[&a, &b]);
+        assert_eq!(sum, Some(cpu(11, 22, 33)));
+        assert_eq!(
+            btf.format(t, &cpu(11, 22, 33)),
+            "{hits: 11, misses: 22, small: 33, pad: 0}"
+        );
+        // Not summable: has a char array, an enum, bitfields and a pointer.
+        let v = value_bytes();
+        assert_eq!(btf.sum_values(id(&btf, "detail_value"), &[&v, &v]), None);
+        // Too short input: None, no panic.
+        assert_eq!(btf.sum_values(t, &[&a[..4]]), None);
+    }
+
+    #[test]
+    fn vmlinux_btf_parses_when_present() {
+        if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+            eprintln!("skip: no /sys/kernel/btf/vmlinux");
+            return;
+        }
+        let Some(btf) = Btf::vmlinux() else {
+            panic!("vmlinux BTF did not parse")
+        };
+        assert!(btf.len() > 1000);
+        let t = btf.id_by_name("iphdr").unwrap_or(0);
+        assert!(t > 0);
+        let s = btf.format(
+            t,
+            &[
+                0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            ],
+        );
+        assert!(s.contains("ttl: 64"), "{s}");
+        assert!(s.contains("protocol: 6"), "{s}");
+    }
+
+    #[test]
+    fn garbage_btf_never_panics() {
+        let mut s: u64 = 0x1234_5678_9abc_def1;
+        let mut rnd = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        // Random headers and bodies.
+        for _ in 0..300 {
+            let len = (rnd() % 200) as usize;
+            let mut b: Vec<u8> = (0..len).map(|_| rnd() as u8).collect();
+            if b.len() >= 24 {
+                b[0] = 0x9f;
+                b[1] = 0xeb;
+                b[4..8].copy_from_slice(&24u32.to_le_bytes());
+                b[8..12].copy_from_slice(&0u32.to_le_bytes());
+                let tl = (len as u32 - 24) / 2;
+                b[12..16].copy_from_slice(&tl.to_le_bytes());
+                b[16..20].copy_from_slice(&tl.to_le_bytes());
+                b[20..24].copy_from_slice(&(len as u32 - 24 - tl).to_le_bytes());
+            }
+            if let Ok(btf) = Btf::parse(&b) {
+                for t in 0..btf.len() as u32 + 2 {
+                    let data: Vec<u8> = (0..(rnd() % 40)).map(|_| rnd() as u8).collect();
+                    let _ = btf.format(t, &data);
+                    let _ = btf.sum_values(t, &[&data, &data]);
+                    let _ = btf.size_of(t);
+                }
+            }
+        }
+        // Mutated real BTF: every parsed type formatted against random data.
+        let btf = fixture();
+        let _ = btf.name_of(0);
+        for t in 0..btf.len() as u32 {
+            let data: Vec<u8> = (0..(rnd() % 64)).map(|_| rnd() as u8).collect();
+            let _ = btf.format(t, &data);
+        }
+    }
+
+    #[test]
+    fn read_bits_edges() {
+        assert_eq!(read_bits(&[0xff], 0, 8), Some(0xff));
+        assert_eq!(read_bits(&[0b1010_0000], 5, 3), Some(0b101));
+        assert_eq!(read_bits(&[0xff, 0x01], 7, 2), Some(0b11));
+        assert_eq!(read_bits(&[0xff], 4, 8), None);
+        assert_eq!(read_bits(&[0; 16], 0, 128), Some(0));
+        assert_eq!(read_bits(&[0; 17], 0, 129), None);
+        assert_eq!(hex(&[10, 0, 0, 1]), "0a 00 00 01");
+        assert_eq!(hex(&[]), "");
+    }
 }
