@@ -374,6 +374,10 @@ fn disasm_alu(insn: &Insn) -> String {
                         8 | 16 | 32 => {
                             return format!("{r}{d} = (s{}){r}{s}", insn.off);
                         }
+                        // BPF_MOV64_PERCPU_REG (kernel-internal, inlined per-CPU lookups).
+                        -1 if is64 => {
+                            return format!("r{d} = &(void __percpu *)(r{s})");
+                        }
                         1 if is64 => {
                             return format!(
                                 "r{d} = addr_space_cast(r{s}, {}, {})",
@@ -993,6 +997,8 @@ mod tests {
         assert_eq!(one(i(0xbf, 1, 2, 8, 0)), "r1 = (s8)r2");
         assert_eq!(one(i(0xbc, 1, 2, 16, 0)), "w1 = (s16)w2");
         assert_eq!(one(i(0xbf, 1, 2, 3, 0)), "(bad insn 0xbf)");
+        assert_eq!(one(i(0xbf, 0, 0, -1, 0)), "r0 = &(void __percpu *)(r0)");
+        assert_eq!(one(i(0xbc, 0, 0, -1, 0)), "(bad insn 0xbc)");
         assert_eq!(one(i(0xbf, 1, 2, 1, 1)), "r1 = addr_space_cast(r2, 0, 1)");
         // endianness
         assert_eq!(one(i(0xdc, 1, 0, 0, 16)), "r1 = be16 r1");

@@ -61,6 +61,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1000000);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, __u64);
 } detail_big SEC(".maps");
@@ -80,8 +81,8 @@ int detail_main(struct __sk_buff *skb)
 	__u32 zero = 0;
 	__u8 b = 0;
 
-	k.ip = skb->remote_ip4;
-	k.port = (__u16)skb->remote_port;
+	k.ip = skb->mark;
+	k.port = (__u16)skb->protocol;
 	v = bpf_map_lookup_elem(&detail_flows, &k);
 	if (v)
 		__sync_fetch_and_add(&v->packets, 1);
