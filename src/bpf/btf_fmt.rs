@@ -112,7 +112,7 @@ struct Rd<'a> {
 
 impl Rd<'_> {
     fn u32(&mut self) -> Result<u32> {
-        let end = self.pos.checked_add(4).unwrap_or(usize::MAX);
+        let end = self.pos.saturating_add(4);
         let Some(s) = self.b.get(self.pos..end) else {
             bail!("BTF type section truncated at byte {}", self.pos);
         };
@@ -484,7 +484,7 @@ impl Btf {
             }
             Type::Struct { members, .. } => {
                 for m in members {
-                    if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+                    if m.bitfield_size != 0 || !m.bit_offset.is_multiple_of(8) {
                         return None;
                     }
                     self.int_fields(
@@ -630,7 +630,7 @@ impl Btf {
                     self.resolve(*elem).map(|x| x.1),
                     Some(Type::Int { size: 1, name, .. }) if name == "char"
                 );
-                if is_char && bit_off % 8 == 0 {
+                if is_char && bit_off.is_multiple_of(8) {
                     let bytes = data.get(at..at + *nelems as usize).unwrap_or(&[]);
                     fmt_char_array(out, bytes);
                     return;
@@ -685,7 +685,7 @@ fn read_bits(data: &[u8], off: u32, nbits: u32) -> Option<u128> {
         return None;
     }
     let mut v: u128 = 0;
-    if off % 8 == 0 && nbits % 8 == 0 {
+    if off.is_multiple_of(8) && nbits.is_multiple_of(8) {
         let first = (off / 8) as usize;
         let bytes = data.get(first..first + (nbits / 8) as usize)?;
         for &b in bytes.iter().rev() {
