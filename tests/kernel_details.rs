@@ -113,9 +113,52 @@ fn program_calls_and_disassembly() {
     assert!(!has("bad insn"));
     assert!(detail.insns[0].starts_with("    0: "));
 
+    compare_with_bpftool(id, &detail.insns);
+
     let gone = program_detail(u32::MAX, &syms);
     assert!(gone.insns.is_empty());
     assert!(gone.insns_unavailable.is_some());
+}
+
+/// Our disassembly must match `bpftool prog dump xlated` line for line (minus bpftool's
+/// `(op) ` prefix and source lines), when bpftool is installed. Older bpftool prints the
+/// kernel-internal per-CPU address move as a plain `rX = rY`; that line is not compared.
+fn compare_with_bpftool(id: u32, ours: &[String]) {
+    let out = match std::process::Command::new("bpftool")
+        .args(["prog", "dump", "xlated", "id", &id.to_string()])
+        .output()
+    {
+        Ok(o) if o.status.success() => o,
+        _ => {
+            eprintln!("bpftool not usable: disassembly not compared");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let theirs: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let (idx, rest) = l.trim().split_once(": ")?;
+            idx.parse::<usize>().ok()?;
+            let rest = match rest.strip_prefix('(') {
+                Some(r) => r.split_once(") ").map_or(rest, |(_, t)| t),
+                None => rest,
+            };
+            Some(format!("{idx}: {rest}"))
+        })
+        .collect();
+    let ours: Vec<String> = ours.iter().map(|l| l.trim().to_string()).collect();
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "ours {ours:#?}\nbpftool {theirs:#?}"
+    );
+    for (a, b) in ours.iter().zip(&theirs) {
+        if a.contains("&(void __percpu *)") {
+            continue;
+        }
+        assert_eq!(a, b);
+    }
 }
 
 #[test]
