@@ -115,6 +115,20 @@ fn program_calls_and_disassembly() {
 
     compare_with_bpftool(id, &detail.insns);
 
+    // A program with globals, atomics, byte swaps, divisions and a subprogram call.
+    let ops = prog_id(skel.progs.detail_ops.as_fd());
+    let d = program_detail(ops, &syms);
+    for l in &d.insns {
+        eprintln!("{l}");
+    }
+    assert_eq!(d.insns_unavailable, None);
+    assert!(d.insns.iter().any(|l| l.contains("][0]+")), "global access");
+    assert!(d.insns.iter().any(|l| l.contains(": call pc+")), "subprog call");
+    assert!(!d.insns.iter().any(|l| l.contains("bad insn")));
+    compare_with_bpftool(ops, &d.insns);
+    let c = program_calls(ops, &syms).expect("program_calls ops");
+    assert!(c.helpers.is_empty(), "{c:?}");
+
     let gone = program_detail(u32::MAX, &syms);
     assert!(gone.insns.is_empty());
     assert!(gone.insns_unavailable.is_some());

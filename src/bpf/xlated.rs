@@ -198,9 +198,7 @@ fn resolve_call(
 /// Helpers and kfuncs called by `insns` (translated instructions). kfuncs not found in
 /// kallsyms are named from the vmlinux BTF when their `imm` is a BTF id.
 pub fn calls(insns: &[u8], syms: &Kallsyms) -> Calls {
-    calls_with(insns, syms, &|id| {
-        super::btf_fmt::Btf::vmlinux().and_then(|b| b.name_of(id).map(str::to_string))
-    })
+    calls_with(insns, syms, &vmlinux_btf_name)
 }
 
 /// [`calls`] with an explicit kfunc BTF-id → name resolver (pure).
@@ -400,6 +398,7 @@ fn disasm_jmp(
     insn: &Insn,
     syms: &Kallsyms,
     kfunc_btf_name: &dyn Fn(u32) -> Option<String>,
+    subprogs: &[String],
 ) -> String {
     let is64 = insn.class() == BPF_JMP;
     let r = if is64 { 'r' } else { 'w' };
@@ -420,6 +419,15 @@ fn disasm_jmp(
             match resolve_call(insn, syms, kfunc_btf_name) {
                 CallTarget::Helper(n) | CallTarget::Kfunc(n) => {
                     format!("call {n}#{}", insn.imm)
+                }
+                // JITed programs: `off` is the pc-relative target and `imm` the subprogram
+                // index (named like bpftool, from the program's jited ksyms); interpreted
+                // ones keep the target in `imm` (a call never targets pc+0).
+                CallTarget::Subprog(_) if insn.off != 0 => {
+                    match usize::try_from(insn.imm).ok().and_then(|i| subprogs.get(i)) {
+                        Some(n) => format!("call pc{:+}#{n}", insn.off),
+                        None => format!("call pc{:+}", insn.off),
+                    }
                 }
                 CallTarget::Subprog(o) => format!("call pc{o:+}"),
                 CallTarget::Hidden => "call unknown#0 (address hidden by the kernel)".to_string(),
@@ -492,10 +500,11 @@ fn disasm_one(
     insn: &Insn,
     syms: &Kallsyms,
     kfunc_btf_name: &dyn Fn(u32) -> Option<String>,
+    subprogs: &[String],
 ) -> String {
     match insn.class() {
         BPF_ALU | BPF_ALU64 => disasm_alu(insn),
-        BPF_JMP | BPF_JMP32 => disasm_jmp(insn, syms, kfunc_btf_name),
+        BPF_JMP | BPF_JMP32 => disasm_jmp(insn, syms, kfunc_btf_name, subprogs),
         BPF_STX => disasm_stx(insn),
         BPF_ST => {
             let mode = insn.code & 0xe0;
@@ -564,16 +573,20 @@ fn disasm_ld_imm64(first: &Insn, second: &Insn) -> String {
 /// Disassembles translated instructions: one `(index, text)` per instruction (a 16-byte
 /// `ld_imm64` is one entry). Total: garbage gives `(bad insn ...)` entries, never a panic.
 pub fn disassemble_indexed(insns: &[u8], syms: &Kallsyms) -> Vec<(usize, String)> {
-    disassemble_indexed_with(insns, syms, &|id| {
-        super::btf_fmt::Btf::vmlinux().and_then(|b| b.name_of(id).map(str::to_string))
-    })
+    disassemble_indexed_with(insns, syms, &vmlinux_btf_name, &[])
 }
 
-/// [`disassemble_indexed`] with an explicit kfunc BTF-id → name resolver (pure).
+fn vmlinux_btf_name(id: u32) -> Option<String> {
+    super::btf_fmt::Btf::vmlinux().and_then(|b| b.name_of(id).map(str::to_string))
+}
+
+/// [`disassemble_indexed`] with an explicit kfunc BTF-id → name resolver and the names of the
+/// program's JITed subprograms (index = subprogram number, e.g. `bpf_prog_<tag>_<name>`).
 pub fn disassemble_indexed_with(
     insns: &[u8],
     syms: &Kallsyms,
     kfunc_btf_name: &dyn Fn(u32) -> Option<String>,
+    subprogs: &[String],
 ) -> Vec<(usize, String)> {
     let n = insns.len() / INSN_SIZE;
     let mut out = Vec::with_capacity(n);
@@ -598,7 +611,7 @@ pub fn disassemble_indexed_with(
             }
             continue;
         }
-        out.push((i, disasm_one(&insn, syms, kfunc_btf_name)));
+        out.push((i, disasm_one(&insn, syms, kfunc_btf_name, subprogs)));
         i += 1;
     }
     let rest = insns.len() % INSN_SIZE;
@@ -610,7 +623,12 @@ pub fn disassemble_indexed_with(
 
 /// Disassembles translated instructions into display lines `"{idx:>5}: {text}"`.
 pub fn disassemble(insns: &[u8], syms: &Kallsyms) -> Vec<String> {
-    disassemble_indexed(insns, syms)
+    disassemble_prog(insns, syms, &[])
+}
+
+/// [`disassemble`] naming bpf-to-bpf calls after the program's JITed subprograms.
+pub fn disassemble_prog(insns: &[u8], syms: &Kallsyms, subprogs: &[String]) -> Vec<String> {
+    disassemble_indexed_with(insns, syms, &vmlinux_btf_name, subprogs)
         .into_iter()
         .map(|(i, t)| format!("{i:>5}: {t}"))
         .collect()
@@ -655,8 +673,21 @@ pub(crate) fn prog_name(info: &libbpf_sys::bpf_prog_info) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// A program's translated instructions and the kernel addresses of its JITed subprograms.
+#[derive(Debug, Clone, Default)]
+pub struct Xlated {
+    pub insns: Vec<u8>,
+    /// One address per subprogram when JITed (empty when interpreted or hidden).
+    pub jited_ksyms: Vec<u64>,
+}
+
 /// Fetches program `id`'s translated instructions.
 pub fn fetch_xlated(id: u32) -> Result<Vec<u8>> {
+    fetch(id).map(|x| x.insns)
+}
+
+/// Fetches program `id`'s translated instructions and JITed subprogram addresses.
+pub fn fetch(id: u32) -> Result<Xlated> {
     let fd = prog_fd_by_id(id)?;
     let info = prog_info(&fd)?;
     let len = info.xlated_prog_len;
@@ -667,19 +698,35 @@ pub fn fetch_xlated(id: u32) -> Result<Vec<u8>> {
         );
     }
     let mut buf = vec![0u8; len as usize];
+    let nksyms = info.nr_jited_ksyms.min(4096);
+    let mut ksyms = vec![0u64; nksyms as usize];
     // SAFETY: as above, all-zero is valid.
     let mut info2: libbpf_sys::bpf_prog_info = unsafe { std::mem::zeroed() };
     info2.xlated_prog_len = len;
     info2.xlated_prog_insns = buf.as_mut_ptr() as u64;
+    info2.nr_jited_ksyms = nksyms;
+    info2.jited_ksyms = if nksyms > 0 {
+        ksyms.as_mut_ptr() as u64
+    } else {
+        0
+    };
     let mut ilen = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
-    // SAFETY: `xlated_prog_insns` points at `buf`, which has room for `xlated_prog_len` bytes
-    // and outlives the call; the kernel writes at most that many.
+    // SAFETY: `xlated_prog_insns` points at `buf` (room for `xlated_prog_len` bytes) and
+    // `jited_ksyms` at `ksyms` (room for `nr_jited_ksyms` u64s); both outlive the call and the
+    // kernel writes at most those sizes.
     let rc = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info2, &mut ilen) };
     if rc < 0 {
         bail!("cannot read translated instructions: {}", errno_text(rc));
     }
     buf.truncate((info2.xlated_prog_len.min(len)) as usize);
-    Ok(buf)
+    ksyms.truncate(info2.nr_jited_ksyms.min(nksyms) as usize);
+    if ksyms.iter().all(|&a| a == 0) {
+        ksyms.clear();
+    }
+    Ok(Xlated {
+        insns: buf,
+        jited_ksyms: ksyms,
+    })
 }
 
 /// Helpers and kfuncs program `id` calls.
@@ -690,12 +737,22 @@ pub fn program_calls(id: u32, syms: &Kallsyms) -> Result<Calls> {
 
 /// Disassembly of program `id` for the drill-down view; failures become `insns_unavailable`.
 pub fn program_detail(id: u32, syms: &Kallsyms) -> ProgramDetail {
-    match fetch_xlated(id) {
-        Ok(insns) => ProgramDetail {
-            id,
-            insns: disassemble(&insns, syms),
-            insns_unavailable: None,
-        },
+    match fetch(id) {
+        Ok(x) => {
+            let subprogs: Vec<String> = x
+                .jited_ksyms
+                .iter()
+                .map(|&a| {
+                    syms.lookup_exact(a)
+                        .map_or_else(|| format!("{a:#x}"), str::to_string)
+                })
+                .collect();
+            ProgramDetail {
+                id,
+                insns: disassemble_prog(&x.insns, syms, &subprogs),
+                insns_unavailable: None,
+            }
+        }
         Err(e) => ProgramDetail {
             id,
             insns: Vec::new(),
@@ -963,7 +1020,7 @@ mod tests {
     }
 
     fn one(insn: Insn) -> String {
-        let v = disassemble_indexed_with(&insn.encode(), &syms(), &no_btf);
+        let v = disassemble_indexed_with(&insn.encode(), &syms(), &no_btf, &[]);
         assert_eq!(v.len(), 1, "{v:?}");
         v[0].1.clone()
     }
@@ -1067,6 +1124,15 @@ mod tests {
         assert_eq!(one(i(0x96, 0, 0, 0, 0)), "(bad insn 0x96)");
         assert_eq!(one(i(0xe5, 0, 0, 4, 0)), "may_goto pc+4");
         assert_eq!(one(i(0x85, 0, 1, 0, 7)), "call pc+7");
+        // JITed form: off = target, imm = subprogram index.
+        let names = vec![
+            "bpf_prog_aa_main".to_string(),
+            "bpf_prog_bb_sub".to_string(),
+        ];
+        let v = disassemble_indexed_with(&i(0x85, 0, 1, 8, 1).encode(), &syms(), &no_btf, &names);
+        assert_eq!(v[0].1, "call pc+8#bpf_prog_bb_sub");
+        let v = disassemble_indexed_with(&i(0x85, 0, 1, 8, 9).encode(), &syms(), &no_btf, &names);
+        assert_eq!(v[0].1, "call pc+8");
         assert_eq!(one(i(0x8d, 3, 0, 0, 0)), "callx r3");
         assert_eq!(
             one(i(0x85, 0, 0, 0, rel(STORE))),
@@ -1086,7 +1152,7 @@ mod tests {
     #[test]
     fn ld_imm64_forms() {
         let d = |a: Insn, b: Insn| {
-            let v = disassemble_indexed_with(&bytes(&[a, b]), &syms(), &no_btf);
+            let v = disassemble_indexed_with(&bytes(&[a, b]), &syms(), &no_btf, &[]);
             assert_eq!(v.len(), 1);
             v[0].1.clone()
         };
@@ -1108,7 +1174,7 @@ mod tests {
         );
         assert_eq!(d(i(0x18, 1, 0, 0, 0), hi), "r1 = 0x0");
         // Truncated: only the first half.
-        let v = disassemble_indexed_with(&i(0x18, 1, 1, 0, 1).encode(), &syms(), &no_btf);
+        let v = disassemble_indexed_with(&i(0x18, 1, 1, 0, 1).encode(), &syms(), &no_btf, &[]);
         assert_eq!(
             v,
             vec![(0, "(bad insn 0x18: truncated ld_imm64)".to_string())]
@@ -1195,7 +1261,7 @@ mod tests {
                 s ^= s << 17;
                 b.push(s as u8);
             }
-            let lines = disassemble_indexed_with(&b, &s_, &no_btf);
+            let lines = disassemble_indexed_with(&b, &s_, &no_btf, &[]);
             assert!(lines.len() <= len / 8 + 1);
             let _ = calls_with(&b, &s_, &no_btf);
         }
@@ -1205,7 +1271,7 @@ mod tests {
                 [(0, 0, 0, 0), (15, 15, i16::MIN, i32::MIN), (10, 1, -1, -1)]
             {
                 let b = bytes(&[i(code, dst, src, off, imm)]);
-                let v = disassemble_indexed_with(&b, &s_, &no_btf);
+                let v = disassemble_indexed_with(&b, &s_, &no_btf, &[]);
                 assert_eq!(v.len(), 1);
                 assert!(!v[0].1.is_empty());
             }

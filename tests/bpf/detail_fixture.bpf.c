@@ -95,4 +95,39 @@ int detail_main(struct __sk_buff *skb)
 	return bpf_redirect(skb->ifindex, 0);
 }
 
+/* Exercises more of the instruction set for the disassembler: globals (map value loads),
+ * an atomic add, byte swaps, divisions, shifts, 32-bit ops and a bpf-to-bpf call. */
+__u64 detail_global;
+__u32 detail_global32;
+
+static __attribute__((noinline)) __u64 detail_mix(__u64 a, __u64 b)
+{
+	__s64 s = (__s64)a;
+
+	if (b == 0)
+		return a;
+	return (a / b) + (a % b) + (__u64)(s >> 3) + (a << 7) + ((__u32)a >> 2);
+}
+
+SEC("tc")
+int detail_ops(struct __sk_buff *skb)
+{
+	__u64 old, got;
+	__u32 m = skb->mark;
+	__u16 proto = skb->protocol;
+
+	/* clang 14 targets cpu v1 by default: only the non-fetching atomic add is available. */
+	__sync_fetch_and_add(&detail_global, 3);
+	__sync_fetch_and_add(&detail_global32, 1);
+	old = detail_global;
+	got = old + detail_global32;
+	got += __builtin_bswap16(proto);
+	got += __builtin_bswap32(m);
+	if ((__u32)got > 100 && m != 5)
+		got = detail_mix(got, m);
+	if ((__s32)m < -3)
+		got ^= 0xabcdef0123ull;
+	return got & 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";
