@@ -123,7 +123,10 @@ fn program_calls_and_disassembly() {
     }
     assert_eq!(d.insns_unavailable, None);
     assert!(d.insns.iter().any(|l| l.contains("][0]+")), "global access");
-    assert!(d.insns.iter().any(|l| l.contains(": call pc+")), "subprog call");
+    assert!(
+        d.insns.iter().any(|l| l.contains(": call pc+")),
+        "subprog call"
+    );
     assert!(!d.insns.iter().any(|l| l.contains("bad insn")));
     compare_with_bpftool(ops, &d.insns);
     let c = program_calls(ops, &syms).expect("program_calls ops");
