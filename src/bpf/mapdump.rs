@@ -396,6 +396,83 @@ fn dump_into(dump: &mut MapDump, offset: u64, limit: usize) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn fixture_btf() -> Btf {
+        let path = concat!(env!("OUT_DIR"), "/detail_fixture.bpf.o");
+        match Btf::from_elf(std::path::Path::new(path)) {
+            Ok(b) => b,
+            Err(e) => panic!("fixture BTF: {e:#}"),
+        }
+    }
+
+    fn decoder(kind: ValueKind, btf: Option<Btf>, key: &str, value: &str, size: usize) -> Decoder {
+        let id = |n: &str| btf.as_ref().and_then(|b| b.id_by_name(n)).unwrap_or(0);
+        let (key_tid, value_tid) = (id(key), id(value));
+        Decoder {
+            kind,
+            btf,
+            key_tid,
+            value_tid,
+            value_size: size,
+            ncpus: 2,
+        }
+    }
+
+    #[test]
+    fn per_cpu_values_are_summed_when_plain_integers() {
+        let d = decoder(
+            ValueKind::PerCpu,
+            Some(fixture_btf()),
+            "__u32",
+            "detail_counters",
+            24,
+        );
+        let mut v = vec![0u8; 48];
+        v[0] = 1; // cpu0 hits
+        v[8] = 2; // cpu0 misses
+        v[24] = 10; // cpu1 hits
+        v[40] = 3; // cpu1 small
+        let e = d.entry(&[7, 0, 0, 0], &v);
+        assert_eq!(e.key, "7");
+        assert_eq!(e.value, "{hits: 11, misses: 2, small: 3, pad: 0}");
+        assert_eq!(
+            e.per_cpu,
+            vec![
+                "{hits: 1, misses: 2, small: 0, pad: 0}",
+                "{hits: 10, misses: 0, small: 3, pad: 0}"
+            ]
+        );
+    }
+
+    #[test]
+    fn per_cpu_values_not_summable_show_cpu0_and_say_so() {
+        let d = decoder(
+            ValueKind::PerCpu,
+            Some(fixture_btf()),
+            "",
+            "detail_value",
+            48,
+        );
+        let v = vec![0u8; 96];
+        let e = d.entry(&[1, 0, 0, 0], &v);
+        assert_eq!(e.key, "01 00 00 00");
+        assert!(e
+            .value
+            .ends_with("(CPU 0 of 2; not summed: value is not made of plain integers)"));
+        assert_eq!(e.per_cpu.len(), 2);
+
+        let d = decoder(ValueKind::PerCpu, None, "", "", 4);
+        let v = [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0];
+        let e = d.entry(&[1, 0, 0, 0], &v);
+        assert_eq!(
+            e.value,
+            "01 00 00 00 (CPU 0 of 2; not summed: no BTF to sum by)"
+        );
+        assert_eq!(e.per_cpu, vec!["01 00 00 00", "02 00 00 00"]);
+        // A short buffer never panics: missing CPUs are left out.
+        let e = d.entry(&[], &v[..4]);
+        assert_eq!(e.per_cpu, vec!["01 00 00 00"]);
+    }
+
     #[test]
     fn cpu_lists() {
         assert_eq!(parse_cpu_count("0-1\n"), Some(2));
