@@ -74,8 +74,6 @@ pub struct Collector {
     cfg: Config,
     programs: programs::ProgramCache,
     maps: maps::MapCache,
-    syms: Option<kallsyms::Kallsyms>,
-    syms_error: Option<String>,
     _stats: Option<stats::StatsGuard>,
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
@@ -112,16 +110,10 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
-        let (syms, syms_error) = match kallsyms::Kallsyms::load() {
-            Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
         Collector {
             cfg,
             programs: programs::ProgramCache::default(),
             maps: maps::MapCache::default(),
-            syms,
-            syms_error,
             _stats: guard,
             stats_state: state,
             detail_prog: None,
@@ -158,15 +150,17 @@ impl Collector {
             );
         }
 
-        let syms = self.syms.as_ref();
+        // kallsyms is parsed (tens of ms) only once a program's instructions are first read.
+        let syms_used = std::cell::Cell::new(false);
         let mut calls = |id: u32| -> Option<(Vec<String>, Vec<String>)> {
-            let s = syms?;
+            syms_used.set(true);
+            let s = syms()?;
             xlated::program_calls(id, s)
                 .ok()
                 .map(|c| (c.helpers, c.kfuncs))
         };
         let mut phases = Vec::new();
-        let mut lap = Instant::now();
+        let mut lap = started;
         let mut phase = |name: &str| {
             phases.push(crate::model::Phase {
                 name: name.to_string(),
@@ -250,7 +244,7 @@ impl Collector {
                 (None, false) => "not needed: no hash map large enough; keys walked".into(),
             },
         });
-        if let Some(e) = &self.syms_error {
+        if let Some(e) = syms_used.get().then(syms_or_reason).and_then(|r| r.err()) {
             warnings.push(format!(
                 "kallsyms unavailable, helper names not resolved: {e}"
             ));
@@ -304,15 +298,14 @@ impl Collector {
         map_list: &[crate::model::MapInfo],
     ) -> Details {
         let mut d = Details::default();
-        let syms = self.syms.as_ref();
         let want_prog = |id: u32| self.cfg.all_details || self.detail_prog == Some(id);
         for p in progs.iter().filter(|p| want_prog(p.id)) {
-            match syms {
-                Some(s) => d.programs.push(xlated::program_detail(p.id, s)),
-                None => d.programs.push(crate::model::ProgramDetail {
+            match syms_or_reason() {
+                Ok(s) => d.programs.push(xlated::program_detail(p.id, s)),
+                Err(why) => d.programs.push(crate::model::ProgramDetail {
                     id: p.id,
                     insns: vec![],
-                    insns_unavailable: self.syms_error.clone(),
+                    insns_unavailable: Some(why),
                 }),
             }
         }
@@ -324,6 +317,19 @@ impl Collector {
             d.maps.push(mapdump::dump_page(id, off, limit));
         }
         d
+    }
+}
+
+/// The node's kernel symbols (parsed once per process, on first use).
+fn syms() -> Option<&'static kallsyms::Kallsyms> {
+    syms_or_reason().ok()
+}
+
+fn syms_or_reason() -> Result<&'static kallsyms::Kallsyms, String> {
+    let k = kallsyms::Kallsyms::global();
+    match k.unavailable_reason() {
+        None => Ok(k),
+        Some(why) => Err(why.to_string()),
     }
 }
 

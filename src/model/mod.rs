@@ -162,7 +162,8 @@ pub struct Program {
     pub verified_insns: u32,
     pub btf_id: u32,
     pub gpl_compatible: bool,
-    /// BPF helpers called (names without `bpf_` prefix where the kernel symbol has it).
+    /// BPF helpers called, by kernel symbol as bpftool prints them (`bpf_skb_store_bytes`,
+    /// inlined map ops as `__htab_map_lookup_elem`).
     pub helpers: Vec<String>,
     pub kfuncs: Vec<String>,
     /// Loaded by this dpscope process (its own probes).
