@@ -1,0 +1,449 @@
+//! The key table: one list that both dispatches keys and generates the help overlay and the
+//! footer hints, so what the screen says is what the keys do.
+
+use super::actions::Action;
+use super::state::{App, Detail, Mode};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Anywhere outside text input.
+    Global,
+    /// Moving in a list (tables and detail views).
+    Nav,
+    /// A pane's table.
+    Table,
+    ProgramDetail,
+    MapDetail,
+    /// Replaying a recording.
+    Replay,
+    /// Typing a filter.
+    Filter,
+    /// Typing a command.
+    Palette,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Global",
+            Context::Nav => "Moving",
+            Context::Table => "Tables",
+            Context::ProgramDetail => "Program details",
+            Context::MapDetail => "Map details",
+            Context::Replay => "Replay",
+            Context::Filter => "Filter (/)",
+            Context::Palette => "Command palette (:)",
+        }
+    }
+}
+
+/// A key pattern. SHIFT is ignored for characters (terminals disagree on reporting it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPat {
+    Key(KeyCode, KeyModifiers),
+    /// Any of `1`..`9`: go to pane N.
+    Digit,
+}
+
+pub struct KeyBinding {
+    pub keys: &'static [KeyPat],
+    /// How the key is written in help and footer.
+    pub label: &'static str,
+    pub action: Action,
+    pub description: &'static str,
+    /// Short footer hint; empty: help only.
+    pub hint: &'static str,
+    pub context: Context,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const fn k(c: char) -> KeyPat {
+    KeyPat::Key(KeyCode::Char(c), NONE)
+}
+const fn code(c: KeyCode) -> KeyPat {
+    KeyPat::Key(c, NONE)
+}
+
+macro_rules! bind {
+    ($ctx:ident, [$($key:expr),+], $label:expr, $action:expr, $desc:expr, $hint:expr) => {
+        KeyBinding {
+            keys: &[$($key),+],
+            label: $label,
+            action: $action,
+            description: $desc,
+            hint: $hint,
+            context: Context::$ctx,
+        }
+    };
+}
+
+/// THE key table.
+pub const KEYS: &[KeyBinding] = &[
+    bind!(
+        Global,
+        [
+            k('q'),
+            KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)
+        ],
+        "q/Ctrl-c",
+        Action::Quit,
+        "quit",
+        "quit"
+    ),
+    bind!(
+        Global,
+        [k('?')],
+        "?",
+        Action::ToggleHelp,
+        "show or hide this help",
+        "help"
+    ),
+    bind!(
+        Global,
+        [code(KeyCode::Tab)],
+        "Tab",
+        Action::NextPane,
+        "next pane",
+        ""
+    ),
+    bind!(
+        Global,
+        [KeyPat::Key(KeyCode::BackTab, NONE)],
+        "Shift-Tab",
+        Action::PrevPane,
+        "previous pane",
+        ""
+    ),
+    bind!(
+        Global,
+        [KeyPat::Digit],
+        "1-9",
+        Action::GotoPane(0),
+        "go to pane N",
+        "pane"
+    ),
+    bind!(
+        Global,
+        [k(':')],
+        ":",
+        Action::OpenPalette,
+        "command palette (:progs :maps :attach :node :q)",
+        "cmd"
+    ),
+    bind!(
+        Global,
+        [k(' ')],
+        "space",
+        Action::TogglePause,
+        "pause or resume the live refresh",
+        "pause"
+    ),
+    bind!(
+        Nav,
+        [k('j'), code(KeyCode::Down)],
+        "j/↓",
+        Action::Down,
+        "move down",
+        ""
+    ),
+    bind!(
+        Nav,
+        [k('k'), code(KeyCode::Up)],
+        "k/↑",
+        Action::Up,
+        "move up",
+        ""
+    ),
+    bind!(
+        Nav,
+        [
+            code(KeyCode::PageDown),
+            KeyPat::Key(KeyCode::Char('f'), KeyModifiers::CONTROL)
+        ],
+        "PgDn",
+        Action::PageDown,
+        "page down (map details: next page of entries)",
+        ""
+    ),
+    bind!(
+        Nav,
+        [
+            code(KeyCode::PageUp),
+            KeyPat::Key(KeyCode::Char('b'), KeyModifiers::CONTROL)
+        ],
+        "PgUp",
+        Action::PageUp,
+        "page up",
+        ""
+    ),
+    bind!(
+        Nav,
+        [k('g'), code(KeyCode::Home)],
+        "g/Home",
+        Action::Top,
+        "first row",
+        ""
+    ),
+    bind!(
+        Nav,
+        [k('G'), code(KeyCode::End)],
+        "G/End",
+        Action::Bottom,
+        "last row",
+        ""
+    ),
+    bind!(
+        Nav,
+        [code(KeyCode::Enter)],
+        "Enter",
+        Action::Enter,
+        "open details",
+        "details"
+    ),
+    bind!(
+        Nav,
+        [code(KeyCode::Esc)],
+        "Esc",
+        Action::Back,
+        "back / clear filter / close help",
+        "back"
+    ),
+    bind!(
+        Table,
+        [k('/')],
+        "/",
+        Action::OpenFilter,
+        "filter rows (substring, !inverts)",
+        "filter"
+    ),
+    bind!(
+        Table,
+        [k('s')],
+        "s",
+        Action::SortNext,
+        "sort by the next column",
+        "sort"
+    ),
+    bind!(
+        Table,
+        [k('S')],
+        "S",
+        Action::SortFlip,
+        "flip sort direction",
+        ""
+    ),
+    bind!(
+        ProgramDetail,
+        [code(KeyCode::Char('J'))],
+        "J",
+        Action::ScrollDown,
+        "scroll disassembly down",
+        "scroll"
+    ),
+    bind!(
+        ProgramDetail,
+        [code(KeyCode::Char('K'))],
+        "K",
+        Action::ScrollUp,
+        "scroll disassembly up",
+        ""
+    ),
+    bind!(
+        MapDetail,
+        [k('c')],
+        "c",
+        Action::TogglePerCpu,
+        "show or hide per-CPU values",
+        "per-CPU"
+    ),
+    bind!(
+        Replay,
+        [k(']')],
+        "]",
+        Action::ReplayNext,
+        "next snapshot of the recording",
+        "next"
+    ),
+    bind!(
+        Replay,
+        [k('[')],
+        "[",
+        Action::ReplayPrev,
+        "previous snapshot of the recording",
+        "prev"
+    ),
+    bind!(
+        Filter,
+        [KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+        "Ctrl-c",
+        Action::Quit,
+        "quit",
+        ""
+    ),
+    bind!(
+        Filter,
+        [code(KeyCode::Enter)],
+        "Enter",
+        Action::InputSubmit,
+        "keep the filter",
+        "keep"
+    ),
+    bind!(
+        Filter,
+        [code(KeyCode::Esc)],
+        "Esc",
+        Action::InputCancel,
+        "clear the filter",
+        "clear"
+    ),
+    bind!(
+        Filter,
+        [code(KeyCode::Backspace)],
+        "Backspace",
+        Action::InputBackspace,
+        "delete a character",
+        ""
+    ),
+    bind!(
+        Palette,
+        [KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+        "Ctrl-c",
+        Action::Quit,
+        "quit",
+        ""
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Enter)],
+        "Enter",
+        Action::InputSubmit,
+        "run the command",
+        "run"
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Tab)],
+        "Tab",
+        Action::InputComplete,
+        "complete the suggestion",
+        "complete"
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Down)],
+        "↓",
+        Action::InputNext,
+        "next suggestion",
+        ""
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Up)],
+        "↑",
+        Action::InputPrev,
+        "previous suggestion",
+        ""
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Backspace)],
+        "Backspace",
+        Action::InputBackspace,
+        "delete a character",
+        ""
+    ),
+    bind!(
+        Palette,
+        [code(KeyCode::Esc)],
+        "Esc",
+        Action::InputCancel,
+        "close the palette",
+        "close"
+    ),
+];
+
+/// Contexts active now, most specific first.
+pub fn active_contexts(app: &App) -> Vec<Context> {
+    match app.mode {
+        Mode::Filter => return vec![Context::Filter],
+        Mode::Palette => return vec![Context::Palette],
+        Mode::Normal => {}
+    }
+    let mut v = match app.details.last() {
+        Some(Detail::Program(_)) => vec![Context::ProgramDetail, Context::Nav],
+        Some(Detail::Map(_)) => vec![Context::MapDetail, Context::Nav],
+        None => vec![Context::Table, Context::Nav],
+    };
+    if app.replay.is_some() {
+        v.push(Context::Replay);
+    }
+    v.push(Context::Global);
+    v
+}
+
+fn matches(pat: &KeyPat, ev: &KeyEvent) -> Option<Option<usize>> {
+    match pat {
+        KeyPat::Digit => match ev.code {
+            KeyCode::Char(c @ '1'..='9') if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                Some(Some(c as usize - '1' as usize))
+            }
+            _ => None,
+        },
+        KeyPat::Key(code, mods) => {
+            let strip = |m: KeyModifiers| m - KeyModifiers::SHIFT;
+            let same_code = *code == ev.code;
+            (same_code && strip(*mods) == strip(ev.modifiers)).then_some(None)
+        }
+    }
+}
+
+/// The binding a key event triggers now, if any.
+pub fn binding_for(app: &App, ev: &KeyEvent) -> Option<(&'static KeyBinding, Option<usize>)> {
+    for ctx in active_contexts(app) {
+        for b in KEYS.iter().filter(|b| b.context == ctx) {
+            for pat in b.keys {
+                if let Some(digit) = matches(pat, ev) {
+                    return Some((b, digit));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Map a key event to an action, given the current state.
+pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    if let Some((b, digit)) = binding_for(app, ev) {
+        return Some(match (b.action.clone(), digit) {
+            (Action::GotoPane(_), Some(d)) => Action::GotoPane(d),
+            (a, _) => a,
+        });
+    }
+    let typing = matches!(app.mode, Mode::Filter | Mode::Palette);
+    match ev.code {
+        KeyCode::Char(c) if typing && !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(Action::InputChar(c))
+        }
+        _ => None,
+    }
+}
+
+/// Footer hints for the active contexts, from the same table.
+pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    let ctxs = active_contexts(app);
+    let mut out = Vec::new();
+    for ctx in ctxs {
+        for b in KEYS
+            .iter()
+            .filter(|b| b.context == ctx && !b.hint.is_empty())
+        {
+            out.push((b.label, b.hint));
+        }
+    }
+    out
+}

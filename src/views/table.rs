@@ -1,0 +1,283 @@
+//! A generic sortable, filterable table model: pure functions from rows + view state to the
+//! ordered visible rows. Only the rows on screen get their cells formatted.
+
+use super::theme::Theme;
+use crate::app::rates::Rates;
+use crate::app::state::{RowKey, TableView};
+use crate::model::Snapshot;
+use ratatui::layout::Constraint;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row};
+use std::cmp::Ordering;
+
+/// What a cell or sort key may look at besides its row.
+pub struct Ctx<'a> {
+    pub snap: &'a Snapshot,
+    pub rates: &'a Rates,
+}
+
+/// A value to sort a column by. `Num(None)` (no value) sorts last in both directions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortKey {
+    Num(Option<f64>),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// Marks a cell needs beyond its text (the text itself always carries the meaning too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emphasis {
+    Normal,
+    Warn,
+    Dim,
+}
+
+pub struct Column<T> {
+    pub header: &'static str,
+    /// Display width; the flexible column takes what is left (at least `width`).
+    pub width: u16,
+    pub flex: bool,
+    /// 0 always shown; higher numbers are dropped first on narrow terminals.
+    pub priority: u8,
+    pub align: Align,
+    pub sort: fn(&T, &Ctx) -> SortKey,
+    pub cell: fn(&T, &Ctx) -> String,
+    pub emphasis: fn(&T, &Ctx) -> Emphasis,
+}
+
+pub fn no_emphasis<T>(_: &T, _: &Ctx) -> Emphasis {
+    Emphasis::Normal
+}
+
+/// A pane's table: its columns, how rows are keyed, and the default sort.
+pub struct TableDef<T: 'static> {
+    pub columns: &'static [Column<T>],
+    pub key: fn(&T) -> RowKey,
+    pub default_sort: usize,
+    pub default_desc: bool,
+}
+
+impl<T> TableDef<T> {
+    /// Does any cell of the row contain the filter (case-insensitive; `!` prefix inverts)?
+    pub fn matches(&self, row: &T, ctx: &Ctx, filter: &str) -> bool {
+        let (invert, needle) = match filter.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, filter),
+        };
+        if needle.is_empty() {
+            return true;
+        }
+        let needle = needle.to_lowercase();
+        let hit = self
+            .columns
+            .iter()
+            .any(|c| (c.cell)(row, ctx).to_lowercase().contains(&needle));
+        hit != invert
+    }
+
+    /// Indices of `rows` after filtering and sorting, ties broken by row key (ascending).
+    pub fn order(&self, rows: &[T], ctx: &Ctx, view: &TableView) -> Vec<usize> {
+        let col = view
+            .sort
+            .unwrap_or(self.default_sort)
+            .min(self.columns.len().saturating_sub(1));
+        let desc = view.sort_desc.unwrap_or(self.default_desc);
+        let Some(column) = self.columns.get(col) else {
+            return (0..rows.len()).collect();
+        };
+        let mut keyed: Vec<(SortKey, RowKey, usize)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| view.filter.is_empty() || self.matches(r, ctx, &view.filter))
+            .map(|(i, r)| (normalise((column.sort)(r, ctx)), (self.key)(r), i))
+            .collect();
+        keyed.sort_by(|a, b| compare(&a.0, &b.0, desc).then_with(|| a.1.cmp(&b.1)));
+        keyed.into_iter().map(|(_, _, i)| i).collect()
+    }
+
+    /// Which columns fit in `width` (by priority), in their natural order.
+    pub fn visible_columns(&self, width: u16) -> Vec<usize> {
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut used: u16 = 0;
+        let mut by_prio: Vec<usize> = (0..self.columns.len()).collect();
+        by_prio.sort_by_key(|&i| (self.columns[i].priority, i));
+        for i in by_prio {
+            let w = self.columns[i].width + 1;
+            if used + w <= width || chosen.is_empty() {
+                used += w;
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+        chosen
+    }
+
+    pub fn header_row(&self, cols: &[usize], view: &TableView, theme: &Theme) -> Row<'static> {
+        let sort = view.sort.unwrap_or(self.default_sort);
+        let desc = view.sort_desc.unwrap_or(self.default_desc);
+        Row::new(cols.iter().map(|&i| {
+            let c = &self.columns[i];
+            let mut text = c.header.to_string();
+            if i == sort {
+                text.push(if desc { '▼' } else { '▲' });
+            }
+            let line = match c.align {
+                Align::Left => Line::from(text),
+                Align::Right => Line::from(text).right_aligned(),
+            };
+            Cell::from(line)
+        }))
+        .style(theme.table_header())
+    }
+
+    pub fn widths(&self, cols: &[usize]) -> Vec<Constraint> {
+        cols.iter()
+            .map(|&i| {
+                let c = &self.columns[i];
+                if c.flex {
+                    Constraint::Min(c.width)
+                } else {
+                    Constraint::Length(c.width)
+                }
+            })
+            .collect()
+    }
+
+    pub fn row(&self, row: &T, ctx: &Ctx, cols: &[usize], theme: &Theme) -> Row<'static> {
+        Row::new(cols.iter().map(|&i| {
+            let c = &self.columns[i];
+            let text = (c.cell)(row, ctx);
+            let style = theme.emphasis((c.emphasis)(row, ctx));
+            let span = Span::styled(text, style);
+            let line = match c.align {
+                Align::Left => Line::from(span),
+                Align::Right => Line::from(span).right_aligned(),
+            };
+            Cell::from(line)
+        }))
+    }
+
+    /// All cells as text, for plain output.
+    pub fn cells(&self, row: &T, ctx: &Ctx) -> Vec<String> {
+        self.columns.iter().map(|c| (c.cell)(row, ctx)).collect()
+    }
+}
+
+/// Text sorts case-insensitively: lower-case once, not per comparison.
+fn normalise(k: SortKey) -> SortKey {
+    match k {
+        SortKey::Text(t) => SortKey::Text(t.to_lowercase()),
+        n => n,
+    }
+}
+
+fn compare(a: &SortKey, b: &SortKey, desc: bool) -> Ordering {
+    let ord = match (a, b) {
+        (SortKey::Num(x), SortKey::Num(y)) => match (x, y) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Greater,
+            (Some(_), None) => return Ordering::Less,
+            (Some(x), Some(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        },
+        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+        (SortKey::Num(_), SortKey::Text(_)) => Ordering::Less,
+        (SortKey::Text(_), SortKey::Num(_)) => Ordering::Greater,
+    };
+    if desc {
+        ord.reverse()
+    } else {
+        ord
+    }
+}
+
+/// Index of the selected key in the ordered keys, else the first row.
+pub fn selected_index(keys: &[RowKey], selected: Option<&RowKey>) -> Option<usize> {
+    if keys.is_empty() {
+        return None;
+    }
+    Some(
+        selected
+            .and_then(|s| keys.iter().position(|k| k == s))
+            .unwrap_or(0),
+    )
+}
+
+/// Draw a table pane: only the rows in the window get formatted.
+pub struct TablePane<'a, T: 'static> {
+    pub def: &'a TableDef<T>,
+    pub rows: &'a [T],
+    pub ctx: &'a Ctx<'a>,
+    pub view: &'a TableView,
+    pub name: &'a str,
+    /// Shown instead of the table when `rows` is empty.
+    pub empty: &'a str,
+    /// The empty message is a problem (unavailable), not just an empty node.
+    pub empty_warn: bool,
+    pub sortable: bool,
+}
+
+impl<T> TablePane<'_, T> {
+    pub fn draw(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, theme: &Theme) {
+        use ratatui::widgets::{Table, TableState};
+        let total = self.rows.len();
+        let order = self.def.order(self.rows, self.ctx, self.view);
+        let title = Line::from(super::table_title(
+            self.name,
+            order.len(),
+            total,
+            &self.view.filter,
+        ));
+        if total == 0 {
+            super::empty_state(frame, area, title, self.empty, theme, self.empty_warn);
+            return;
+        }
+        if order.is_empty() {
+            super::empty_state(frame, area, title, super::text::NO_MATCH, theme, false);
+            return;
+        }
+        let sel = self
+            .view
+            .selected
+            .as_ref()
+            .and_then(|s| {
+                order
+                    .iter()
+                    .position(|&i| (self.def.key)(&self.rows[i]) == *s)
+            })
+            .unwrap_or(0);
+        let height = usize::from(area.height.saturating_sub(3)).max(1);
+        let offset = if sel < height { 0 } else { sel + 1 - height };
+        let cols = self.def.visible_columns(area.width.saturating_sub(4));
+        let body: Vec<Row> = order[offset..(offset + height).min(order.len())]
+            .iter()
+            .map(|&i| self.def.row(&self.rows[i], self.ctx, &cols, theme))
+            .collect();
+        let mut header = self.def.header_row(&cols, self.view, theme);
+        if !self.sortable {
+            header = Row::new(cols.iter().map(|&i| Cell::from(self.def.columns[i].header)))
+                .style(theme.table_header());
+        }
+        let table = Table::new(body, self.def.widths(&cols))
+            .header(header)
+            .column_spacing(1)
+            .row_highlight_style(theme.selected())
+            .highlight_symbol("▶")
+            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
+            .block(super::block(title, theme));
+        let mut state = TableState::default().with_selected(Some(sel - offset));
+        frame.render_stateful_widget(table, area, &mut state);
+    }
+}
+
+/// Ordered keys of the visible rows.
+pub fn keys<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx, view: &TableView) -> Vec<RowKey> {
+    def.order(rows, ctx, view)
+        .into_iter()
+        .map(|i| (def.key)(&rows[i]))
+        .collect()
+}
