@@ -8,6 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 /// Where a binding applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
+    /// Everywhere, even while typing.
+    Always,
     /// Anywhere outside text input.
     Global,
     /// Moving in a list (tables and detail views).
@@ -27,6 +29,7 @@ pub enum Context {
 impl Context {
     pub fn title(self) -> &'static str {
         match self {
+            Context::Always => "Always",
             Context::Global => "Global",
             Context::Nav => "Moving",
             Context::Table => "Tables",
@@ -79,296 +82,49 @@ macro_rules! bind {
     };
 }
 
-/// THE key table.
+/// THE key table: dispatch, help overlay and footer hints all read it.
+#[rustfmt::skip]
 pub const KEYS: &[KeyBinding] = &[
-    bind!(
-        Global,
-        [
-            k('q'),
-            KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)
-        ],
-        "q/Ctrl-c",
-        Action::Quit,
-        "quit",
-        "quit"
-    ),
-    bind!(
-        Global,
-        [k('?')],
-        "?",
-        Action::ToggleHelp,
-        "show or hide this help",
-        "help"
-    ),
-    bind!(
-        Global,
-        [code(KeyCode::Tab)],
-        "Tab",
-        Action::NextPane,
-        "next pane",
-        ""
-    ),
-    bind!(
-        Global,
-        [KeyPat::Key(KeyCode::BackTab, NONE)],
-        "Shift-Tab",
-        Action::PrevPane,
-        "previous pane",
-        ""
-    ),
-    bind!(
-        Global,
-        [KeyPat::Digit],
-        "1-9",
-        Action::GotoPane(0),
-        "go to pane N",
-        "pane"
-    ),
-    bind!(
-        Global,
-        [k(':')],
-        ":",
-        Action::OpenPalette,
-        "command palette (:progs :maps :attach :node :q)",
-        "cmd"
-    ),
-    bind!(
-        Global,
-        [k(' ')],
-        "space",
-        Action::TogglePause,
-        "pause or resume the live refresh",
-        "pause"
-    ),
-    bind!(
-        Nav,
-        [k('j'), code(KeyCode::Down)],
-        "j/↓",
-        Action::Down,
-        "move down",
-        ""
-    ),
-    bind!(
-        Nav,
-        [k('k'), code(KeyCode::Up)],
-        "k/↑",
-        Action::Up,
-        "move up",
-        ""
-    ),
-    bind!(
-        Nav,
-        [
-            code(KeyCode::PageDown),
-            KeyPat::Key(KeyCode::Char('f'), KeyModifiers::CONTROL)
-        ],
-        "PgDn",
-        Action::PageDown,
-        "page down (map details: next page of entries)",
-        ""
-    ),
-    bind!(
-        Nav,
-        [
-            code(KeyCode::PageUp),
-            KeyPat::Key(KeyCode::Char('b'), KeyModifiers::CONTROL)
-        ],
-        "PgUp",
-        Action::PageUp,
-        "page up",
-        ""
-    ),
-    bind!(
-        Nav,
-        [k('g'), code(KeyCode::Home)],
-        "g/Home",
-        Action::Top,
-        "first row",
-        ""
-    ),
-    bind!(
-        Nav,
-        [k('G'), code(KeyCode::End)],
-        "G/End",
-        Action::Bottom,
-        "last row",
-        ""
-    ),
-    bind!(
-        Nav,
-        [code(KeyCode::Enter)],
-        "Enter",
-        Action::Enter,
-        "open details",
-        "details"
-    ),
-    bind!(
-        Nav,
-        [code(KeyCode::Esc)],
-        "Esc",
-        Action::Back,
-        "back / clear filter / close help",
-        "back"
-    ),
-    bind!(
-        Table,
-        [k('/')],
-        "/",
-        Action::OpenFilter,
-        "filter rows (substring, !inverts)",
-        "filter"
-    ),
-    bind!(
-        Table,
-        [k('s')],
-        "s",
-        Action::SortNext,
-        "sort by the next column",
-        "sort"
-    ),
-    bind!(
-        Table,
-        [k('S')],
-        "S",
-        Action::SortFlip,
-        "flip sort direction",
-        ""
-    ),
-    bind!(
-        ProgramDetail,
-        [code(KeyCode::Char('J'))],
-        "J",
-        Action::ScrollDown,
-        "scroll disassembly down",
-        "scroll"
-    ),
-    bind!(
-        ProgramDetail,
-        [code(KeyCode::Char('K'))],
-        "K",
-        Action::ScrollUp,
-        "scroll disassembly up",
-        ""
-    ),
-    bind!(
-        MapDetail,
-        [k('c')],
-        "c",
-        Action::TogglePerCpu,
-        "show or hide per-CPU values",
-        "per-CPU"
-    ),
-    bind!(
-        Replay,
-        [k(']')],
-        "]",
-        Action::ReplayNext,
-        "next snapshot of the recording",
-        "next"
-    ),
-    bind!(
-        Replay,
-        [k('[')],
-        "[",
-        Action::ReplayPrev,
-        "previous snapshot of the recording",
-        "prev"
-    ),
-    bind!(
-        Filter,
-        [KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
-        "Ctrl-c",
-        Action::Quit,
-        "quit",
-        ""
-    ),
-    bind!(
-        Filter,
-        [code(KeyCode::Enter)],
-        "Enter",
-        Action::InputSubmit,
-        "keep the filter",
-        "keep"
-    ),
-    bind!(
-        Filter,
-        [code(KeyCode::Esc)],
-        "Esc",
-        Action::InputCancel,
-        "clear the filter",
-        "clear"
-    ),
-    bind!(
-        Filter,
-        [code(KeyCode::Backspace)],
-        "Backspace",
-        Action::InputBackspace,
-        "delete a character",
-        ""
-    ),
-    bind!(
-        Palette,
-        [KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
-        "Ctrl-c",
-        Action::Quit,
-        "quit",
-        ""
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Enter)],
-        "Enter",
-        Action::InputSubmit,
-        "run the command",
-        "run"
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Tab)],
-        "Tab",
-        Action::InputComplete,
-        "complete the suggestion",
-        "complete"
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Down)],
-        "↓",
-        Action::InputNext,
-        "next suggestion",
-        ""
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Up)],
-        "↑",
-        Action::InputPrev,
-        "previous suggestion",
-        ""
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Backspace)],
-        "Backspace",
-        Action::InputBackspace,
-        "delete a character",
-        ""
-    ),
-    bind!(
-        Palette,
-        [code(KeyCode::Esc)],
-        "Esc",
-        Action::InputCancel,
-        "close the palette",
-        "close"
-    ),
+    bind!(Always, [KeyPat::Key(KeyCode::Char('c'), KeyModifiers::CONTROL)], "Ctrl-c", Action::Quit, "quit", ""),
+    bind!(Global, [k('q')], "q", Action::Quit, "quit", "quit"),
+    bind!(Global, [k('?')], "?", Action::ToggleHelp, "show or hide this help", "help"),
+    bind!(Global, [code(KeyCode::Tab)], "Tab", Action::NextPane, "next pane", ""),
+    bind!(Global, [KeyPat::Key(KeyCode::BackTab, NONE)], "Shift-Tab", Action::PrevPane, "previous pane", ""),
+    bind!(Global, [KeyPat::Digit], "1-9", Action::GotoPane(0), "go to pane N", "pane"),
+    bind!(Global, [k(':')], ":", Action::OpenPalette, "command palette (:progs :maps :q)", "cmd"),
+    bind!(Global, [k(' ')], "space", Action::TogglePause, "pause or resume live refresh", "pause"),
+    bind!(Nav, [k('j'), code(KeyCode::Down)], "j/↓", Action::Down, "move down", ""),
+    bind!(Nav, [k('k'), code(KeyCode::Up)], "k/↑", Action::Up, "move up", ""),
+    bind!(Nav, [code(KeyCode::PageDown), KeyPat::Key(KeyCode::Char('f'), KeyModifiers::CONTROL)], "PgDn", Action::PageDown, "page down (maps: next page)", ""),
+    bind!(Nav, [code(KeyCode::PageUp), KeyPat::Key(KeyCode::Char('b'), KeyModifiers::CONTROL)], "PgUp", Action::PageUp, "page up", ""),
+    bind!(Nav, [k('g'), code(KeyCode::Home)], "g/Home", Action::Top, "first row", ""),
+    bind!(Nav, [k('G'), code(KeyCode::End)], "G/End", Action::Bottom, "last row", ""),
+    bind!(Nav, [code(KeyCode::Enter)], "Enter", Action::Enter, "open details", "details"),
+    bind!(Nav, [code(KeyCode::Esc)], "Esc", Action::Back, "back / clear filter", "back"),
+    bind!(Table, [k('/')], "/", Action::OpenFilter, "filter rows (!x: rows without x)", "filter"),
+    bind!(Table, [k('s')], "s", Action::SortNext, "sort by the next column", "sort"),
+    bind!(Table, [k('S')], "S", Action::SortFlip, "flip sort direction", ""),
+    bind!(ProgramDetail, [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
+    bind!(ProgramDetail, [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),
+    bind!(MapDetail, [k('c')], "c", Action::TogglePerCpu, "per-CPU values on/off", "per-CPU"),
+    bind!(Replay, [k(']')], "]", Action::ReplayNext, "next snapshot of the recording", "next"),
+    bind!(Replay, [k('[')], "[", Action::ReplayPrev, "previous snapshot", "prev"),
+    bind!(Filter, [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "keep the filter", "keep"),
+    bind!(Filter, [code(KeyCode::Esc)], "Esc", Action::InputCancel, "clear the filter", "clear"),
+    bind!(Filter, [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
+    bind!(Palette, [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "run the command", "run"),
+    bind!(Palette, [code(KeyCode::Tab)], "Tab", Action::InputComplete, "complete the suggestion", "complete"),
+    bind!(Palette, [code(KeyCode::Down)], "↓", Action::InputNext, "next suggestion", ""),
+    bind!(Palette, [code(KeyCode::Up)], "↑", Action::InputPrev, "previous suggestion", ""),
+    bind!(Palette, [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
+    bind!(Palette, [code(KeyCode::Esc)], "Esc", Action::InputCancel, "close the palette", "close"),
 ];
 
 /// Contexts active now, most specific first.
 pub fn active_contexts(app: &App) -> Vec<Context> {
     match app.mode {
-        Mode::Filter => return vec![Context::Filter],
-        Mode::Palette => return vec![Context::Palette],
+        Mode::Filter => return vec![Context::Filter, Context::Always],
+        Mode::Palette => return vec![Context::Palette, Context::Always],
         Mode::Normal => {}
     }
     let mut v = match app.details.last() {
@@ -380,6 +136,7 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
         v.push(Context::Replay);
     }
     v.push(Context::Global);
+    v.push(Context::Always);
     v
 }
 

@@ -93,34 +93,32 @@ pub fn attachment_detail(a: &Attachment) -> String {
 }
 
 pub fn attachment_flags(a: &Attachment) -> String {
+    let is_stale_note = |w: &str| w.contains("stale") || w.contains("older");
     let mut f = Vec::new();
+    if a.warnings.iter().any(|w| w.contains("stack")) {
+        f.push(text::STACKED.to_string());
+    }
+    let rest: Vec<&str> = a
+        .warnings
+        .iter()
+        .filter(|w| !w.contains("stack") && !(a.likely_stale && is_stale_note(w)))
+        .map(String::as_str)
+        .collect();
+    if !rest.is_empty() {
+        f.push(format!("⚠ {}", rest.join("; ")));
+    }
     if a.likely_stale {
         let why = a
             .warnings
             .iter()
-            .find(|w| w.contains("stale") || w.contains("older"))
-            .cloned()
+            .find(|w| is_stale_note(w))
+            .map(|w| {
+                w.trim_start_matches("likely stale")
+                    .trim_start_matches([':', ' '])
+                    .to_string()
+            })
             .unwrap_or_else(|| "older twin of another program on this hook".into());
         f.push(format!("{} {why}", text::STALE));
-    }
-    let others: Vec<&String> = a
-        .warnings
-        .iter()
-        .filter(|w| !(a.likely_stale && (w.contains("stale") || w.contains("older"))))
-        .collect();
-    if !others.is_empty() {
-        let stacked = others.iter().any(|w| w.contains("stack"));
-        let rest: Vec<&str> = others
-            .iter()
-            .filter(|w| !w.contains("stack"))
-            .map(|w| w.as_str())
-            .collect();
-        if stacked {
-            f.push(text::STACKED.to_string());
-        }
-        if !rest.is_empty() {
-            f.push(format!("⚠ {}", rest.join("; ")));
-        }
     }
     f.join("  ")
 }

@@ -47,24 +47,12 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
 
     let mut l1 = vec![Span::styled(format!(" {} ", text::APP), theme.title())];
-    l1.extend(kv("host ", or_dash(&n.hostname)));
-    l1.push(sep());
-    l1.extend(kv("kernel ", or_dash(&n.kernel_release)));
-    l1.push(sep());
-    l1.extend(kv("map mem ", format::bytes(n.map_memory_bytes)));
-    l1.push(sep());
-    let taken = if app.waiting {
-        text::WAITING.to_string()
-    } else {
-        or_dash(&app.snapshot.taken_at)
-    };
-    l1.extend(kv("data ", taken));
+    // Markers first: they must survive a narrow terminal.
     if app.paused {
-        l1.push(Span::raw(" "));
         l1.push(Span::styled(text::PAUSED, theme.marker()));
+        l1.push(Span::raw(" "));
     }
     if let Some(r) = &app.replay {
-        l1.push(Span::raw(" "));
         l1.push(Span::styled(
             format!(
                 " REPLAY {} ({}/{}) ",
@@ -74,7 +62,18 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ),
             theme.marker(),
         ));
+        l1.push(Span::raw(" "));
     }
+    l1.push(Span::styled(or_dash(&n.hostname), theme.header_bar()));
+    l1.push(sep());
+    let taken = if app.waiting {
+        text::WAITING.to_string()
+    } else {
+        or_dash(&app.snapshot.taken_at)
+    };
+    l1.extend(kv("data ", taken));
+    l1.push(sep());
+    l1.extend(kv("map mem ", format::bytes(n.map_memory_bytes)));
 
     let stats_style = if n.stats_enabled {
         theme.ok()
@@ -87,6 +86,8 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         n.interval_ms
     };
     let mut l2 = vec![Span::raw(" ")];
+    l2.extend(kv("kernel ", or_dash(&n.kernel_release)));
+    l2.push(sep());
     l2.extend(kv("BTF ", yes_no(n.btf).to_string()));
     l2.push(sep());
     l2.extend(kv("JIT ", jit(n.jit_enabled).to_string()));
@@ -154,9 +155,17 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         Mode::Palette | Mode::Normal => {}
     }
+    // Only whole hints: a cut-off hint reads as a different key.
+    let mut used: usize = hint.iter().map(Span::width).sum();
     for (k, d) in keys::hints(app) {
+        let rest = format!(" {d}  ");
+        let w = Span::raw(k).width() + Span::raw(rest.as_str()).width();
+        if used + w > usize::from(area.width) + 2 {
+            break;
+        }
+        used += w;
         hint.push(Span::styled(k, theme.key()));
-        hint.push(Span::styled(format!(" {d}  "), theme.dim()));
+        hint.push(Span::styled(rest, theme.dim()));
     }
     let status = match &app.message {
         Some(m) if m.error => Line::from(Span::styled(format!(" {}", m.text), theme.error())),

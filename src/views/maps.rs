@@ -56,7 +56,7 @@ pub fn name(m: &MapInfo) -> String {
         n.as_str()
     };
     if m.dpscope_owned {
-        format!("{n} [dpscope]")
+        format!("{}{n}", super::text::OWN_MARK)
     } else {
         n.to_string()
     }
@@ -224,6 +224,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         empty: &empty,
         empty_warn: reason.is_some(),
         sortable: true,
+        legend: if app.snapshot.maps.iter().any(|x| x.dpscope_owned) {
+            text::OWN_LEGEND
+        } else {
+            ""
+        },
     }
     .draw(frame, area, theme);
 }

@@ -242,6 +242,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         empty: super::text::WAITING,
         empty_warn: false,
         sortable: false,
+        legend: "",
     }
     .draw(frame, area, theme);
 }

@@ -9,18 +9,23 @@ use crate::app::rates::overall_avg_ns;
 use crate::app::state::{App, ProgramDetailView};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 fn kv<'a>(k: &str, v: String, theme: &Theme) -> Line<'a> {
     Line::from(vec![
-        Span::styled(format!("{k:<12}"), theme.label()),
+        Span::styled(format!("{k:<7}"), theme.label()),
         Span::raw(v),
     ])
 }
 
 /// Info lines, and the index of the selected map's line (to keep it in view).
-fn info(app: &App, d: &ProgramDetailView, theme: &Theme) -> (Vec<Line<'static>>, usize) {
+fn info(
+    app: &App,
+    d: &ProgramDetailView,
+    width: usize,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, usize) {
     let s = &app.snapshot;
     let Some(p) = s.program(d.id) else {
         return (
@@ -32,45 +37,64 @@ fn info(app: &App, d: &ProgramDetailView, theme: &Theme) -> (Vec<Line<'static>>,
         );
     };
     let rate = app.rates.get(p.id);
+    let procs: Vec<String> = p
+        .pids
+        .iter()
+        .map(|r| format!("{}[{}]", r.comm, r.pid))
+        .collect();
+    let own = if p.dpscope_owned {
+        format!("  {}", text::OWN_LEGEND)
+    } else {
+        String::new()
+    };
     let mut l = vec![
         kv(
             "name",
-            if p.dpscope_owned {
-                format!("{} [dpscope]", p.name)
-            } else {
-                p.name.clone()
-            },
+            format!("{}  (kernel: {}){own}", p.name, p.kernel_name),
             theme,
         ),
-        kv("kernel name", p.kernel_name.clone(), theme),
-        kv("type", p.prog_type.clone(), theme),
-        kv("tag", p.tag.clone(), theme),
         kv(
-            "loaded",
+            "type",
             format!(
-                "{} (age {})",
-                p.load_time.clone().unwrap_or_else(|| format::NONE.into()),
-                format::age_since(p.load_time_ns, s.boottime_ns)
-            ),
-            theme,
-        ),
-        kv("uid", p.uid.to_string(), theme),
-        kv(
-            "runs",
-            format!(
-                "{} runs, {} ns total, {} recursion misses",
-                p.run_cnt, p.run_time_ns, p.recursion_misses
+                "{}  tag {}  uid {}  btf {}  gpl {}",
+                p.prog_type,
+                p.tag,
+                p.uid,
+                p.btf_id,
+                if p.gpl_compatible { "yes" } else { "no" }
             ),
             theme,
         ),
         kv(
             "rate",
             format!(
-                "{}  avg {} (interval)  {} (overall)  CPU {}",
+                "{}  avg {} (last) {} (all)  CPU {}",
                 format::per_sec(rate.map(|r| r.events_per_s)),
                 format::nanos(rate.and_then(|r| r.avg_ns)),
                 format::nanos(overall_avg_ns(p)),
                 format::percent(rate.map(|r| r.cpu_pct)),
+            ),
+            theme,
+        ),
+        kv(
+            "loaded",
+            format!(
+                "{} ({} ago) by {}",
+                p.load_time.clone().unwrap_or_else(|| format::NONE.into()),
+                format::age_since(p.load_time_ns, s.boottime_ns),
+                if procs.is_empty() {
+                    "no process holds it".to_string()
+                } else {
+                    procs.join(", ")
+                }
+            ),
+            theme,
+        ),
+        kv(
+            "runs",
+            format!(
+                "{} runs, {} ns, {} recursion misses",
+                p.run_cnt, p.run_time_ns, p.recursion_misses
             ),
             theme,
         ),
@@ -84,31 +108,7 @@ fn info(app: &App, d: &ProgramDetailView, theme: &Theme) -> (Vec<Line<'static>>,
             ),
             theme,
         ),
-        kv(
-            "btf",
-            format!(
-                "id {}  gpl {}",
-                p.btf_id,
-                if p.gpl_compatible { "yes" } else { "no" }
-            ),
-            theme,
-        ),
     ];
-    let procs: Vec<String> = p
-        .pids
-        .iter()
-        .map(|r| format!("{}[{}]", r.comm, r.pid))
-        .collect();
-    l.push(kv(
-        "processes",
-        if procs.is_empty() {
-            format::NONE.into()
-        } else {
-            procs.join(", ")
-        },
-        theme,
-    ));
-
     l.push(Line::from(Span::styled("Attached", theme.title())));
     let mut attached = 0;
     for a in s.attachments.iter().filter(|a| a.prog_id == p.id) {
@@ -179,16 +179,28 @@ fn info(app: &App, d: &ProgramDetailView, theme: &Theme) -> (Vec<Line<'static>>,
             format!("{title} ({})  {}", names.len(), text::REWRITE_LEGEND),
             theme.title(),
         )));
+        // Wrapped by hand (no paragraph wrap) so line positions stay exact for scrolling.
         let mut spans = vec![Span::raw("  ")];
+        let mut used = 2;
         for (i, h) in names.iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::raw(", "));
+            let marked = text::rewrites(h);
+            let word = if marked { format!("{h}!") } else { h.clone() };
+            let sep = if i + 1 < names.len() { ", " } else { "" };
+            let w = word.chars().count() + sep.len();
+            if used + w > width && used > 2 {
+                l.push(Line::from(std::mem::replace(
+                    &mut spans,
+                    vec![Span::raw("  ")],
+                )));
+                used = 2;
             }
-            if text::rewrites(h) {
-                spans.push(Span::styled(format!("{h}!"), theme.warn()));
+            used += w;
+            spans.push(if marked {
+                Span::styled(word, theme.warn())
             } else {
-                spans.push(Span::raw(h.clone()));
-            }
+                Span::raw(word)
+            });
+            spans.push(Span::raw(sep));
         }
         l.push(Line::from(spans));
     }
@@ -258,11 +270,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &ProgramDetailView, the
     } else {
         Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area)
     };
-    let (lines, sel) = info(app, d, theme);
+    let (lines, sel) = info(app, d, usize::from(top.width.saturating_sub(2)), theme);
     let h = usize::from(top.height.saturating_sub(2)).max(1);
     let scroll = if sel < h { 0 } else { sel + 1 - h };
     let p = Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
         .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
         .block(super::block(
             format!(" Program {} {} (Esc back) ", d.id, name),

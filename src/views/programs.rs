@@ -28,7 +28,7 @@ fn name(p: &Program) -> String {
         n.as_str()
     };
     if p.dpscope_owned {
-        format!("{n} [dpscope]")
+        format!("{}{n}", super::text::OWN_MARK)
     } else {
         n.to_string()
     }
@@ -223,6 +223,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         empty: &empty,
         empty_warn: app.snapshot.unavailable_reason("programs").is_some(),
         sortable: true,
+        legend: if app.snapshot.programs.iter().any(|x| x.dpscope_owned) {
+            text::OWN_LEGEND
+        } else {
+            ""
+        },
     }
     .draw(frame, area, theme);
 }

@@ -219,6 +219,8 @@ pub struct TablePane<'a, T: 'static> {
     /// The empty message is a problem (unavailable), not just an empty node.
     pub empty_warn: bool,
     pub sortable: bool,
+    /// Extra note after the title (a marker's meaning), empty for none.
+    pub legend: &'a str,
 }
 
 impl<T> TablePane<'_, T> {
@@ -226,12 +228,12 @@ impl<T> TablePane<'_, T> {
         use ratatui::widgets::{Table, TableState};
         let total = self.rows.len();
         let order = self.def.order(self.rows, self.ctx, self.view);
-        let title = Line::from(super::table_title(
-            self.name,
-            order.len(),
-            total,
-            &self.view.filter,
-        ));
+        let mut title = super::table_title(self.name, order.len(), total, &self.view.filter);
+        if !self.legend.is_empty() {
+            title.push_str(self.legend);
+            title.push(' ');
+        }
+        let title = Line::from(title);
         if total == 0 {
             super::empty_state(frame, area, title, self.empty, theme, self.empty_warn);
             return;

@@ -15,6 +15,9 @@ pub const NOT_IN_REPLAY: &str = "replay: only the captured page is available";
 pub const COLLECTOR_GONE: &str = "the collector stopped; showing the last snapshot";
 pub const REWRITE_LEGEND: &str = "! rewrites or redirects packets";
 pub const PRESSURE_LEGEND: &str = "! more than 80 % full";
+/// Prefix of objects dpscope itself loaded.
+pub const OWN_MARK: &str = "◆ ";
+pub const OWN_LEGEND: &str = "◆ dpscope's own";
 pub const STACKED: &str = "⚠ stacked";
 pub const STALE: &str = "STALE?";
 pub const HELP_TITLE: &str = " Keys (? or Esc closes) ";
