@@ -434,3 +434,34 @@ fn plain_show_programs_text_and_csv() {
         views::plain::render(&t, views::plain::Format::Text)
     );
 }
+
+#[test]
+fn large_tables_render_quickly() {
+    let base = fixture("rich.json");
+    let mut s = base.clone();
+    s.programs = (0..5_000u32)
+        .map(|i| {
+            let mut p = base.programs[(i as usize) % base.programs.len()].clone();
+            p.id = 10_000 + i;
+            p
+        })
+        .collect();
+    s.maps = (0..100_000u32)
+        .map(|i| {
+            let mut m = base.maps[(i as usize) % base.maps.len()].clone();
+            m.id = 100_000 + i;
+            m
+        })
+        .collect();
+    let mut a = App::with_snapshot(s, &opts());
+    let start = std::time::Instant::now();
+    screen(&a, 120, 40);
+    goto(&mut a, "maps");
+    screen(&a, 120, 40);
+    press(&mut a, &[key('j'), key('j'), code(KeyCode::PageDown)]);
+    screen(&a, 120, 40);
+    let took = start.elapsed();
+    // Debug build on a 2-core machine: generous, but catches formatting every row.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    eprintln!("5k programs + 100k maps, 3 frames and 3 moves: {took:?}");
+}

@@ -204,3 +204,102 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::{Detail, MapDetailView, ProgramDetailView, Replay};
+    use crate::app::UiOptions;
+    use crate::model::Snapshot;
+
+    /// Apps in every context, so each binding can be tried where it applies.
+    fn app_for(ctx: Context) -> App {
+        let mut a = App::with_snapshot(Snapshot::empty(), &UiOptions::default());
+        match ctx {
+            Context::Filter => a.mode = Mode::Filter,
+            Context::Palette => a.mode = Mode::Palette,
+            Context::ProgramDetail => a.details.push(Detail::Program(ProgramDetailView {
+                id: 1,
+                map_cursor: 0,
+                scroll: 0,
+            })),
+            Context::MapDetail => a.details.push(Detail::Map(MapDetailView {
+                id: 1,
+                offset: 0,
+                cursor: 0,
+                per_cpu: false,
+            })),
+            Context::Replay => {
+                a.replay = Some(Replay {
+                    path: "f".into(),
+                    snapshots: vec![Snapshot::empty()],
+                    index: 0,
+                })
+            }
+            Context::Always | Context::Global | Context::Nav | Context::Table => {}
+        }
+        a
+    }
+
+    fn event(p: &KeyPat) -> KeyEvent {
+        match p {
+            KeyPat::Key(code, mods) => KeyEvent::new(*code, *mods),
+            KeyPat::Digit => KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE),
+        }
+    }
+
+    #[test]
+    fn every_binding_dispatches_its_action_and_is_in_help() {
+        let help = crate::views::help::text(&crate::views::theme::Theme::new(true));
+        for b in KEYS {
+            let line = format!(" {:<10}{}", b.label, b.description);
+            assert!(help.contains(&line), "help lacks {line:?}");
+            let app = app_for(b.context);
+            assert!(active_contexts(&app).contains(&b.context));
+            for p in b.keys {
+                let got = action_for(&app, &event(p));
+                let want = match (p, &b.action) {
+                    (KeyPat::Digit, Action::GotoPane(_)) => Action::GotoPane(2),
+                    _ => b.action.clone(),
+                };
+                assert_eq!(
+                    got,
+                    Some(want),
+                    "key {p:?} of {:?} in {:?}",
+                    b.label,
+                    b.context
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for (i, a) in KEYS.iter().enumerate() {
+            for b in &KEYS[i + 1..] {
+                if a.context == b.context {
+                    for p in a.keys {
+                        assert!(!b.keys.contains(p), "{p:?} bound twice in {:?}", a.context);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typing_keys_go_to_the_input_not_to_commands() {
+        let app = app_for(Context::Filter);
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(action_for(&app, &q), Some(Action::InputChar('q')));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&app, &ctrl_c), Some(Action::Quit));
+    }
+
+    #[test]
+    fn footer_hints_come_from_the_table() {
+        let app = app_for(Context::Table);
+        for (label, hint) in hints(&app) {
+            assert!(KEYS.iter().any(|b| b.label == label && b.hint == hint));
+        }
+    }
+}

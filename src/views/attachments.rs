@@ -101,7 +101,7 @@ pub fn attachment_flags(a: &Attachment) -> String {
     let rest: Vec<&str> = a
         .warnings
         .iter()
-        .filter(|w| !w.contains("stack") && !(a.likely_stale && is_stale_note(w)))
+        .filter(|w| !(w.contains("stack") || (a.likely_stale && is_stale_note(w))))
         .map(String::as_str)
         .collect();
     if !rest.is_empty() {

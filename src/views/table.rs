@@ -283,3 +283,165 @@ pub fn keys<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx, view: &TableView) -> Ve
         .map(|i| (def.key)(&rows[i]))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::rates::{ProgRate, Rates};
+    use crate::model::{ProcRef, Program};
+    use crate::views::programs::TABLE;
+
+    fn progs() -> (Snapshot, Rates) {
+        let mut s = Snapshot::empty();
+        s.boottime_ns = 10_000_000_000_000;
+        let mk = |id: u32, name: &str, ty: &str, cnt: u64| Program {
+            id,
+            name: name.into(),
+            prog_type: ty.into(),
+            tag: format!("{:016x}", id * 7919),
+            run_cnt: cnt,
+            run_time_ns: cnt * 100,
+            load_time_ns: u64::from(id) * 1_000_000_000,
+            map_ids: vec![1; id as usize % 3],
+            pids: vec![ProcRef {
+                pid: id,
+                comm: "agent".into(),
+            }],
+            xlated_size: 100 * (id % 4),
+            jited_size: 64 * (id % 5),
+            ..Default::default()
+        };
+        s.programs = vec![
+            mk(5, "Beta", "xdp", 10),
+            mk(2, "alpha", "sched_cls", 10),
+            mk(9, "gamma", "sched_cls", 30),
+            mk(3, "alpha", "tracepoint", 0),
+            mk(7, "delta", "xdp", 20),
+        ];
+        let mut rates = Rates::default();
+        for (id, cpu) in [(5, 1.0), (2, 1.0), (9, 3.0), (7, 0.5)] {
+            rates.by_id.insert(
+                id,
+                ProgRate {
+                    events_per_s: cpu * 10.0,
+                    avg_ns: Some(100.0),
+                    cpu_pct: cpu,
+                },
+            );
+        }
+        (s, rates)
+    }
+
+    fn ids(order: &[usize], s: &Snapshot) -> Vec<u32> {
+        order.iter().map(|&i| s.programs[i].id).collect()
+    }
+
+    #[test]
+    fn every_column_sorts_both_ways_with_stable_tie_break() {
+        let (s, rates) = progs();
+        let ctx = Ctx {
+            snap: &s,
+            rates: &rates,
+        };
+        for (c, col) in TABLE.columns.iter().enumerate() {
+            for desc in [false, true] {
+                let view = TableView {
+                    sort: Some(c),
+                    sort_desc: Some(desc),
+                    ..Default::default()
+                };
+                let order = TABLE.order(&s.programs, &ctx, &view);
+                assert_eq!(order.len(), s.programs.len());
+                for w in order.windows(2) {
+                    let (a, b) = (&s.programs[w[0]], &s.programs[w[1]]);
+                    let (ka, kb) = (
+                        normalise((col.sort)(a, &ctx)),
+                        normalise((col.sort)(b, &ctx)),
+                    );
+                    let ord = compare(&ka, &kb, desc);
+                    assert!(
+                        ord != Ordering::Greater,
+                        "column {} desc={desc}: {} before {}",
+                        col.header,
+                        a.id,
+                        b.id
+                    );
+                    if ord == Ordering::Equal {
+                        assert!(a.id < b.id, "tie not broken by id in {}", col.header);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn default_sort_is_cpu_descending_and_no_rate_sorts_last() {
+        let (s, rates) = progs();
+        let ctx = Ctx {
+            snap: &s,
+            rates: &rates,
+        };
+        let order = TABLE.order(&s.programs, &ctx, &TableView::default());
+        // 9 (3 %), then 2 and 5 tie at 1 % (id order), 7, and 3 without a rate last.
+        assert_eq!(ids(&order, &s), vec![9, 2, 5, 7, 3]);
+        let asc = TableView {
+            sort_desc: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            ids(&TABLE.order(&s.programs, &ctx, &asc), &s),
+            vec![7, 2, 5, 9, 3]
+        );
+    }
+
+    #[test]
+    fn text_sort_ignores_case() {
+        let (s, rates) = progs();
+        let ctx = Ctx {
+            snap: &s,
+            rates: &rates,
+        };
+        let view = TableView {
+            sort: Some(2),
+            sort_desc: Some(false),
+            ..Default::default()
+        };
+        assert_eq!(
+            ids(&TABLE.order(&s.programs, &ctx, &view), &s),
+            vec![2, 3, 5, 7, 9]
+        );
+    }
+
+    #[test]
+    fn filter_is_case_insensitive_substring_and_bang_inverts() {
+        let (s, rates) = progs();
+        let ctx = Ctx {
+            snap: &s,
+            rates: &rates,
+        };
+        let f = |filter: &str| {
+            let view = TableView {
+                filter: filter.into(),
+                sort: Some(0),
+                sort_desc: Some(false),
+                ..Default::default()
+            };
+            ids(&TABLE.order(&s.programs, &ctx, &view), &s)
+        };
+        assert_eq!(f(""), vec![2, 3, 5, 7, 9]);
+        assert_eq!(f("ALPHA"), vec![2, 3]);
+        assert_eq!(f("xdp"), vec![5, 7]);
+        assert_eq!(f("!xdp"), vec![2, 3, 9]);
+        assert_eq!(f("!"), vec![2, 3, 5, 7, 9]);
+        assert_eq!(f("nothing-matches"), Vec::<u32>::new());
+        assert_eq!(f("!agent"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn narrow_tables_keep_high_priority_columns() {
+        let narrow = TABLE.visible_columns(50);
+        let headers: Vec<&str> = narrow.iter().map(|&i| TABLE.columns[i].header).collect();
+        assert!(headers.contains(&"NAME") && headers.contains(&"CPU") && headers.contains(&"ID"));
+        assert_eq!(TABLE.visible_columns(400).len(), TABLE.columns.len());
+    }
+}
