@@ -465,3 +465,27 @@ fn large_tables_render_quickly() {
     assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
     eprintln!("5k programs + 100k maps, 3 frames and 3 moves: {took:?}");
 }
+
+#[test]
+fn enter_on_an_attached_program_opens_it() {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    // eth0 → xdp → cil_xdp_entry → tc ingress → #0 cil_from_netdev (id 57)
+    press(&mut a, &[key('j'), key('j'), key('j'), key('j')]);
+    let req = press(&mut a, &[code(KeyCode::Enter)]);
+    assert_eq!(req, vec![Request::ProgramDetail(57)]);
+    insta::assert_snapshot!("program_detail_from_attachments_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn replay_does_not_ask_the_collector_for_pages() {
+    let mut a = App::replay("r.json".into(), vec![fixture("rich.json")], &[], &opts());
+    a.open_map(102, &mut Vec::new());
+    press(&mut a, &[key('G')]);
+    press(&mut a, &[code(KeyCode::PageDown)]);
+    let Some(Detail::Map(m)) = a.details.last() else {
+        panic!()
+    };
+    assert_eq!((m.offset, m.cursor), (0, 4));
+    assert!(screen(&a, 80, 24).contains("only the captured page"));
+}

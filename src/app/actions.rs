@@ -13,6 +13,8 @@ pub enum Action {
     OpenPalette,
     OpenFilter,
     TogglePause,
+    /// Collect now instead of waiting for the interval.
+    Refresh,
     Up,
     Down,
     PageUp,

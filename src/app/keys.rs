@@ -93,6 +93,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Global, [KeyPat::Digit], "1-9", Action::GotoPane(0), "go to pane N", "pane"),
     bind!(Global, [k(':')], ":", Action::OpenPalette, "command palette (:progs :maps :q)", "cmd"),
     bind!(Global, [k(' ')], "space", Action::TogglePause, "pause or resume live refresh", "pause"),
+    bind!(Global, [k('r')], "r", Action::Refresh, "refresh now", ""),
     bind!(Nav, [k('j'), code(KeyCode::Down)], "j/↓", Action::Down, "move down", ""),
     bind!(Nav, [k('k'), code(KeyCode::Up)], "k/↑", Action::Up, "move up", ""),
     bind!(Nav, [code(KeyCode::PageDown), KeyPat::Key(KeyCode::Char('f'), KeyModifiers::CONTROL)], "PgDn", Action::PageDown, "page down (maps: next page)", ""),

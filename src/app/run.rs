@@ -7,7 +7,7 @@ use super::terminal::TerminalGuard;
 use super::{Source, UiOptions};
 use crate::bpf::collector::{Request, Update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 
 /// Run the UI on the current tokio runtime (see `app::run` for the blocking entry point).
 pub async fn run_async(source: Source, opts: UiOptions) -> anyhow::Result<()> {
@@ -39,36 +39,29 @@ pub async fn run_async(source: Source, opts: UiOptions) -> anyhow::Result<()> {
         }
     };
 
+    // `biased`: input and snapshots that are already waiting are applied first; the frame is
+    // drawn only when nothing else is ready, so a burst (paste, key repeat, snapshots queued
+    // behind a slow frame) costs one redraw. Nothing is drawn unless something changed.
     while !app.quit {
-        if dirty {
-            guard.terminal.draw(|f| crate::views::draw(f, &app))?;
-            dirty = false;
-        }
         tokio::select! {
+            biased;
             ev = events.next() => {
                 let Some(ev) = ev else { break };
                 dirty |= handle_event(&mut app, ev?, &send);
-                // Coalesce a burst (paste, key repeat) into one frame.
-                while let Some(Some(ev)) = events.next().now_or_never() {
-                    dirty |= handle_event(&mut app, ev?, &send);
-                }
             }
             upd = recv(&mut updates) => {
                 match upd {
-                    Some(u) => {
-                        handle_update(&mut app, u);
-                        if let Some(rx) = &mut updates {
-                            while let Ok(u) = rx.try_recv() {
-                                handle_update(&mut app, u);
-                            }
-                        }
-                    }
+                    Some(u) => handle_update(&mut app, u),
                     None => {
                         updates = None;
                         app.update(Action::CollectorError(crate::views::text::COLLECTOR_GONE.into()));
                     }
                 }
                 dirty = true;
+            }
+            _ = std::future::ready(()), if dirty => {
+                guard.terminal.draw(|f| crate::views::draw(f, &app))?;
+                dirty = false;
             }
         }
     }

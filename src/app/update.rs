@@ -14,6 +14,10 @@ use crossterm::event::KeyEvent;
 impl App {
     /// Map a key through the key table and apply it.
     pub fn handle_key(&mut self, ev: KeyEvent) -> Vec<Request> {
+        // Notes last until the next key; errors stay until Esc or a newer message.
+        if self.message.as_ref().is_some_and(|m| !m.error) {
+            self.message = None;
+        }
         match keys::action_for(self, &ev) {
             Some(a) => self.update(a),
             None => Vec::new(),
@@ -42,6 +46,11 @@ impl App {
             Action::OpenFilter => {
                 self.mode = Mode::Filter;
                 self.input = self.view().filter.clone();
+            }
+            Action::Refresh => {
+                if self.is_live() {
+                    req.push(Request::Refresh);
+                }
             }
             Action::TogglePause => {
                 self.paused = !self.paused;
@@ -275,22 +284,23 @@ impl App {
     }
 
     fn set_map_page(&mut self, id: u32, offset: u64, req: &mut Vec<Request>) {
-        if let Some(Detail::Map(m)) = self.details.last_mut() {
-            m.offset = offset;
-            m.cursor = 0;
-        }
-        if self.is_live() {
-            req.push(Request::MapPage {
-                map_id: id,
-                offset,
-                limit: MAP_PAGE,
-            });
-        } else {
+        if !self.is_live() {
+            // A replay has only the page that was captured: keep showing it.
             self.message = Some(Message {
                 text: text::NOT_IN_REPLAY.into(),
                 error: false,
             });
+            return;
         }
+        if let Some(Detail::Map(m)) = self.details.last_mut() {
+            m.offset = offset;
+            m.cursor = 0;
+        }
+        req.push(Request::MapPage {
+            map_id: id,
+            offset,
+            limit: MAP_PAGE,
+        });
     }
 
     /// The captured page of a map's entries, if the snapshot has one.
