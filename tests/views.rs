@@ -489,3 +489,38 @@ fn replay_does_not_ask_the_collector_for_pages() {
     assert_eq!((m.offset, m.cursor), (0, 4));
     assert!(screen(&a, 80, 24).contains("only the captured page"));
 }
+
+#[test]
+fn viewport_stays_still_while_the_cursor_moves_inside_it() {
+    let base = fixture("rich.json");
+    let mut s = base.clone();
+    s.maps = (0..200u32)
+        .map(|i| {
+            let mut m = base.maps[0].clone();
+            m.id = 1000 + i;
+            m.memory_bytes = 1_000_000 - u64::from(i);
+            m
+        })
+        .collect();
+    let mut a = App::with_snapshot(s, &opts());
+    a.update(Action::Resize(80, 24));
+    goto(&mut a, "maps");
+    // 16 rows visible: going down 20 scrolls by 5; going back up 3 keeps the viewport.
+    for _ in 0..20 {
+        press(&mut a, &[key('j')]);
+    }
+    let first_visible = |a: &App| {
+        let text = screen(a, 80, 24);
+        text.lines()
+            .nth(5)
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first_visible(&a), "1005");
+    press(&mut a, &[key('k'), key('k'), key('k')]);
+    assert_eq!(first_visible(&a), "1005");
+    insta::assert_snapshot!("maps_scrolled_80x24", screen(&a, 80, 24));
+}

@@ -200,6 +200,12 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
             .iter()
             .filter(|b| b.context == ctx && !b.hint.is_empty())
         {
+            let unsortable = crate::views::registry::PANES
+                .get(app.pane)
+                .is_some_and(|p| p.columns == 0);
+            if unsortable && matches!(b.action, Action::SortNext | Action::SortFlip) {
+                continue;
+            }
             out.push((b.label, b.hint));
         }
     }

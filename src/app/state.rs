@@ -20,6 +20,9 @@ pub struct TableView {
     /// Case-insensitive substring; a leading `!` inverts.
     pub filter: String,
     pub selected: Option<RowKey>,
+    /// First row shown: a hint that keeps the viewport still while the cursor moves inside it
+    /// (the view clamps it so the selected row is always visible).
+    pub offset: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +209,7 @@ impl App {
 
     /// Rows that fit in the body, for PgUp/PgDn.
     pub fn page_rows(&self) -> usize {
-        usize::from(self.height.saturating_sub(9)).max(1)
+        // header 2 + tabs 1 + footer 2 + borders 2 + column header 1
+        usize::from(self.height.saturating_sub(8)).max(1)
     }
 }

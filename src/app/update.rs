@@ -242,7 +242,10 @@ impl App {
                 let sel = crate::views::table::selected_index(&keys, self.view().selected.as_ref())
                     .unwrap_or(0);
                 let i = clamp_add(sel, delta, keys.len());
-                self.view_mut().selected = keys.get(i).cloned();
+                let rows = self.page_rows();
+                let view = self.view_mut();
+                view.selected = keys.get(i).cloned();
+                view.offset = scroll_to(view.offset, i, rows, keys.len());
             }
         }
     }
@@ -406,6 +409,19 @@ impl App {
 pub enum Target {
     Program(u32),
     Map(u32),
+}
+
+/// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.
+pub fn scroll_to(offset: usize, sel: usize, rows: usize, len: usize) -> usize {
+    let rows = rows.max(1);
+    let off = if sel < offset {
+        sel
+    } else if sel >= offset + rows {
+        sel + 1 - rows
+    } else {
+        offset
+    };
+    off.min(len.saturating_sub(rows))
 }
 
 fn clamp_add(i: usize, delta: isize, len: usize) -> usize {

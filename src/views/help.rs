@@ -71,8 +71,9 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
         .unwrap_or(all.len());
     let right = all[split..].to_vec();
     let left = all[..split].to_vec();
-    let [l, r] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+        .spacing(1)
+        .areas(inner);
     frame.render_widget(Paragraph::new(left), l);
     frame.render_widget(Paragraph::new(right), r);
 }

@@ -253,7 +253,7 @@ impl<T> TablePane<'_, T> {
             })
             .unwrap_or(0);
         let height = usize::from(area.height.saturating_sub(3)).max(1);
-        let offset = if sel < height { 0 } else { sel + 1 - height };
+        let offset = crate::app::update::scroll_to(self.view.offset, sel, height, order.len());
         let cols = self.def.visible_columns(area.width.saturating_sub(4));
         let body: Vec<Row> = order[offset..(offset + height).min(order.len())]
             .iter()
