@@ -10,7 +10,11 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 
 /// Run the UI on the current tokio runtime (see `app::run` for the blocking entry point).
-pub async fn run_async(source: Source, opts: UiOptions) -> anyhow::Result<()> {
+pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()> {
+    // https://no-color.org: any non-empty NO_COLOR turns colour off, whatever the flags say.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        opts.no_color = true;
+    }
     let (mut app, mut updates, requests) = match source {
         Source::Live { updates, requests } => (App::live(&opts), Some(updates), Some(requests)),
         Source::Replay {
