@@ -117,7 +117,7 @@ pub fn attachment_flags(a: &Attachment) -> String {
                     .trim_start_matches([':', ' '])
                     .to_string()
             })
-            .unwrap_or_else(|| "older twin of another program on this hook".into());
+            .unwrap_or_else(|| text::STALE_DEFAULT.into());
         f.push(format!("{} {why}", text::STALE));
     }
     f.join("  ")

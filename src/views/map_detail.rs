@@ -134,7 +134,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &MapDetailView, theme: 
             frame,
             bottom,
             Line::from(title),
-            "map is empty",
+            text::MAP_EMPTY,
             theme,
             false,
         );

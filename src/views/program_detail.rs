@@ -83,7 +83,7 @@ fn info(
                 p.load_time.clone().unwrap_or_else(|| format::NONE.into()),
                 format::age_since(p.load_time_ns, s.boottime_ns),
                 if procs.is_empty() {
-                    "no process holds it".to_string()
+                    text::NO_PROCESS.to_string()
                 } else {
                     procs.join(", ")
                 }
@@ -137,7 +137,7 @@ fn info(
     }
     if attached == 0 {
         l.push(Line::from(Span::styled(
-            "  not attached to an interface or link",
+            text::NOT_ATTACHED,
             theme.dim(),
         )));
     }
@@ -168,7 +168,7 @@ fn info(
         }
     }
     if p.map_ids.is_empty() {
-        l.push(Line::from(Span::styled("  uses no maps", theme.dim())));
+        l.push(Line::from(Span::styled(text::NO_MAPS_USED, theme.dim())));
     }
 
     for (title, names) in [("Helpers", &p.helpers), ("Kfuncs", &p.kfuncs)] {
@@ -235,7 +235,7 @@ fn disasm(
             let why = x
                 .insns_unavailable
                 .clone()
-                .unwrap_or_else(|| "no instructions returned".into());
+                .unwrap_or_else(|| text::NO_INSNS.into());
             (
                 vec![Line::from(Span::styled(
                     format!("unavailable: {why}"),

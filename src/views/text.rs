@@ -24,6 +24,13 @@ pub const HELP_TITLE: &str = " Keys (? or Esc closes) ";
 pub const PALETTE_TITLE: &str = " Command ";
 pub const OTHER_LINKS: &str = "Other BPF links";
 
+pub const NO_PROCESS: &str = "no process holds it";
+pub const NO_INSNS: &str = "no instructions returned";
+pub const MAP_EMPTY: &str = "map is empty";
+pub const STALE_DEFAULT: &str = "older twin of another program on this hook";
+pub const NOT_ATTACHED: &str = "  not attached to an interface or link";
+pub const NO_MAPS_USED: &str = "  uses no maps";
+
 /// Helper or kfunc names that change or steer packets.
 pub const REWRITING: &[&str] = &[
     "store_bytes",
