@@ -3,6 +3,18 @@
 use crate::bpf::collector::{Request, Update};
 use crate::model::Snapshot;
 
+pub mod actions;
+pub mod keys;
+pub mod palette;
+pub mod rates;
+pub mod run;
+pub mod state;
+pub mod terminal;
+pub mod update;
+
+pub use actions::Action;
+pub use state::App;
+
 /// Where snapshots come from.
 pub enum Source {
     /// Live: the collector thread sends updates; the app sends it requests (details, pause).
@@ -27,6 +39,12 @@ pub struct UiOptions {
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.
-pub fn run(_source: Source, _opts: UiOptions) -> anyhow::Result<()> {
-    anyhow::bail!("the full-screen UI is not built yet")
+///
+/// Call it from plain (non-async) code: it builds a current-thread tokio runtime for the UI. From
+/// inside a runtime, `.await` [`run::run_async`] instead.
+pub fn run(source: Source, opts: UiOptions) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run::run_async(source, opts))
 }

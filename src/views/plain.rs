@@ -1,17 +1,192 @@
-//! Placeholder until the views land.
+//! Plain output of one pane for `dpscope show PANE`: the same columns and default sort as the
+//! TUI table, unfiltered, as aligned text, CSV (RFC 4180) or a Markdown table.
+
+use super::registry;
+use super::table::{Align, Ctx, TableDef};
+use crate::app::state::TableView;
 use crate::model::Snapshot;
+
+/// Display width (wide and combining characters counted as the terminal shows them).
+fn width(s: &str) -> usize {
+    ratatui::text::Span::raw(s).width()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Right-align this column in text output (numbers).
+    pub right: Vec<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Csv,
     Markdown,
 }
-pub struct PlainTable {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+
+/// The pane's table, or `None` when the pane has no table view yet (or the name is unknown).
+/// `prev` gives rates (events/s, CPU %) when present.
+pub fn pane_table(pane: &str, snap: &Snapshot, prev: Option<&Snapshot>) -> Option<PlainTable> {
+    registry::by_name(pane).map(|p| (p.plain)(snap, prev))
 }
-pub fn pane_table(_p: &str, _s: &Snapshot, _prev: Option<&Snapshot>) -> Option<PlainTable> {
-    None
+
+pub(crate) fn from_def<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx) -> PlainTable {
+    let order = def.order(rows, ctx, &TableView::default());
+    PlainTable {
+        headers: def.columns.iter().map(|c| c.header.to_string()).collect(),
+        rows: order
+            .into_iter()
+            .map(|i| def.cells(&rows[i], ctx))
+            .collect(),
+        right: def
+            .columns
+            .iter()
+            .map(|c| c.align == Align::Right)
+            .collect(),
+    }
 }
-pub fn render(_t: &PlainTable, _f: Format) -> String {
-    String::new()
+
+pub fn render(table: &PlainTable, format: Format) -> String {
+    match format {
+        Format::Text => text(table),
+        Format::Csv => csv(table),
+        Format::Markdown => markdown(table),
+    }
+}
+
+fn text(t: &PlainTable) -> String {
+    let n = t.headers.len();
+    let mut w: Vec<usize> = t.headers.iter().map(|h| width(h)).collect();
+    for r in &t.rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            w[i] = w[i].max(width(c));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate().take(n) {
+            let pad = w[i].saturating_sub(width(c));
+            let last = i + 1 == n;
+            if t.right.get(i).copied().unwrap_or(false) {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if !last {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+            if !last {
+                s.push_str("  ");
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&t.headers);
+    for r in &t.rows {
+        line(r);
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(t: &PlainTable) -> String {
+    let mut out = String::new();
+    for r in std::iter::once(&t.headers).chain(t.rows.iter()) {
+        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn markdown(t: &PlainTable) -> String {
+    let row = |cells: &[String]| {
+        format!(
+            "| {} |\n",
+            cells
+                .iter()
+                .map(|c| md_cell(c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    };
+    let mut out = row(&t.headers);
+    let sep: Vec<String> = (0..t.headers.len())
+        .map(|i| {
+            if t.right.get(i).copied().unwrap_or(false) {
+                "---:".to_string()
+            } else {
+                "---".to_string()
+            }
+        })
+        .collect();
+    out.push_str(&format!("| {} |\n", sep.join(" | ")));
+    for r in &t.rows {
+        out.push_str(&row(r));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t() -> PlainTable {
+        PlainTable {
+            headers: vec!["ID".into(), "NAME".into()],
+            rows: vec![
+                vec!["7".into(), "a,\"b\"".into()],
+                vec!["12".into(), "x|y".into()],
+            ],
+            right: vec![true, false],
+        }
+    }
+
+    #[test]
+    fn text_aligns_numbers_right() {
+        assert_eq!(
+            render(&t(), Format::Text),
+            "ID  NAME\n 7  a,\"b\"\n12  x|y\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_per_rfc4180() {
+        assert_eq!(
+            render(&t(), Format::Csv),
+            "ID,NAME\r\n7,\"a,\"\"b\"\"\"\r\n12,x|y\r\n"
+        );
+    }
+
+    #[test]
+    fn markdown_escapes_pipes() {
+        let md = render(&t(), Format::Markdown);
+        assert_eq!(
+            md,
+            "| ID | NAME |\n| ---: | --- |\n| 7 | a,\"b\" |\n| 12 | x\\|y |\n"
+        );
+    }
+
+    #[test]
+    fn unknown_pane_is_none() {
+        assert!(pane_table("nope", &Snapshot::empty(), None).is_none());
+        assert!(pane_table("programs", &Snapshot::empty(), None).is_some());
+    }
 }

@@ -1,0 +1,45 @@
+//! What can happen to the app: key actions (from the key table) and outside events.
+
+use crate::model::Snapshot;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    NextPane,
+    PrevPane,
+    /// Pane index (key `1` is pane 0).
+    GotoPane(usize),
+    OpenPalette,
+    OpenFilter,
+    TogglePause,
+    /// Collect now instead of waiting for the interval.
+    Refresh,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Enter,
+    Back,
+    SortNext,
+    SortFlip,
+    ScrollUp,
+    ScrollDown,
+    TogglePerCpu,
+    ReplayNext,
+    ReplayPrev,
+    InputChar(char),
+    InputBackspace,
+    InputSubmit,
+    InputCancel,
+    InputComplete,
+    InputNext,
+    InputPrev,
+    /// A new snapshot from the collector.
+    Snapshot(Box<Snapshot>),
+    /// The collector failed; keep the last snapshot and say so.
+    CollectorError(String),
+    Resize(u16, u16),
+}

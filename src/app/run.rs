@@ -1,0 +1,103 @@
+//! The event loop: `select!` over terminal events and collector updates; redraw only when
+//! something changed (input, snapshot, resize), once per burst.
+
+use super::actions::Action;
+use super::state::App;
+use super::terminal::TerminalGuard;
+use super::{Source, UiOptions};
+use crate::bpf::collector::{Request, Update};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+
+/// Run the UI on the current tokio runtime (see `app::run` for the blocking entry point).
+pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()> {
+    // https://no-color.org: any non-empty NO_COLOR turns colour off, whatever the flags say.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        opts.no_color = true;
+    }
+    let (mut app, mut updates, requests) = match source {
+        Source::Live { updates, requests } => (App::live(&opts), Some(updates), Some(requests)),
+        Source::Replay {
+            path,
+            snapshots,
+            skipped,
+        } => {
+            if snapshots.is_empty() {
+                anyhow::bail!("{path}: no snapshots to replay");
+            }
+            (App::replay(path, snapshots, &skipped, &opts), None, None)
+        }
+    };
+    let mut guard = TerminalGuard::enter()?;
+    if let Ok(size) = guard.terminal.size() {
+        app.height = size.height;
+    }
+    let mut events = EventStream::new();
+    let mut dirty = true;
+    let send = |reqs: Vec<Request>| {
+        if let Some(tx) = &requests {
+            for r in reqs {
+                // The collector thread gone means it already reported why; the UI keeps going.
+                let _ = tx.send(r);
+            }
+        }
+    };
+
+    // `biased`: input and snapshots that are already waiting are applied first; the frame is
+    // drawn only when nothing else is ready, so a burst (paste, key repeat, snapshots queued
+    // behind a slow frame) costs one redraw. Nothing is drawn unless something changed.
+    while !app.quit {
+        tokio::select! {
+            biased;
+            ev = events.next() => {
+                let Some(ev) = ev else { break };
+                dirty |= handle_event(&mut app, ev?, &send);
+            }
+            upd = recv(&mut updates) => {
+                match upd {
+                    Some(u) => handle_update(&mut app, u),
+                    None => {
+                        updates = None;
+                        app.update(Action::CollectorError(crate::views::text::COLLECTOR_GONE.into()));
+                    }
+                }
+                dirty = true;
+            }
+            _ = std::future::ready(()), if dirty => {
+                guard.terminal.draw(|f| crate::views::draw(f, &app))?;
+                dirty = false;
+            }
+        }
+    }
+    drop(guard);
+    Ok(())
+}
+
+async fn recv(updates: &mut Option<tokio::sync::mpsc::Receiver<Update>>) -> Option<Update> {
+    match updates {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn handle_update(app: &mut App, u: Update) {
+    let _ = match u {
+        Update::Snapshot(s) => app.update(Action::Snapshot(s)),
+        Update::Error(e) => app.update(Action::CollectorError(e)),
+    };
+}
+
+/// Apply one terminal event; returns whether a redraw is needed.
+fn handle_event(app: &mut App, ev: Event, send: &impl Fn(Vec<Request>)) -> bool {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            send(app.handle_key(k));
+            true
+        }
+        Event::Resize(w, h) => {
+            app.update(Action::Resize(w, h));
+            true
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,215 @@
+//! Everything the UI knows: the snapshot on screen, the one before it (for rates), and view state.
+//! Views read this through `&App`; only `App::update` changes it.
+
+use super::rates::{self, Rates};
+use super::UiOptions;
+use crate::model::Snapshot;
+
+/// A stable identity of a row: selection follows the object, never the row index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowKey {
+    Id(u64),
+    Path(String),
+}
+
+/// Per-pane table state. `None` sort fields mean the pane's default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableView {
+    pub sort: Option<usize>,
+    pub sort_desc: Option<bool>,
+    /// Case-insensitive substring; a leading `!` inverts.
+    pub filter: String,
+    pub selected: Option<RowKey>,
+    /// First row shown: a hint that keeps the viewport still while the cursor moves inside it
+    /// (the view clamps it so the selected row is always visible).
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramDetailView {
+    pub id: u32,
+    /// Selected entry in the program's map list (Enter opens that map).
+    pub map_cursor: usize,
+    /// First disassembly line shown.
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapDetailView {
+    pub id: u32,
+    /// Offset of the page asked for.
+    pub offset: u64,
+    /// Selected entry within the page.
+    pub cursor: usize,
+    pub per_cpu: bool,
+}
+
+/// A drill-down view on top of the pane; `Esc` pops it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    Program(ProgramDetailView),
+    Map(MapDetailView),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter for the current table (`/`).
+    Filter,
+    /// Typing a command (`:`).
+    Palette,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub error: bool,
+}
+
+/// A saved snapshot or recording being replayed.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub path: String,
+    pub snapshots: Vec<Snapshot>,
+    pub index: usize,
+}
+
+/// Entries per map page asked of the collector.
+pub const MAP_PAGE: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub snapshot: Snapshot,
+    pub prev: Option<Snapshot>,
+    pub rates: Rates,
+    /// No snapshot has arrived yet (live mode, first collection running).
+    pub waiting: bool,
+    /// Index into `views::registry::PANES`.
+    pub pane: usize,
+    pub views: Vec<TableView>,
+    pub details: Vec<Detail>,
+    pub paused: bool,
+    pub mode: Mode,
+    /// Text being typed in filter or palette mode.
+    pub input: String,
+    pub palette_sel: usize,
+    pub help: bool,
+    pub message: Option<Message>,
+    pub replay: Option<Replay>,
+    pub no_color: bool,
+    pub interval_ms: u64,
+    /// Terminal height, for page-sized moves.
+    pub height: u16,
+    pub quit: bool,
+}
+
+impl App {
+    fn base(opts: &UiOptions) -> App {
+        App {
+            snapshot: Snapshot::empty(),
+            prev: None,
+            rates: Rates::default(),
+            waiting: false,
+            pane: 0,
+            views: vec![TableView::default(); crate::views::registry::PANES.len()],
+            details: Vec::new(),
+            paused: false,
+            mode: Mode::Normal,
+            input: String::new(),
+            palette_sel: 0,
+            help: false,
+            message: None,
+            replay: None,
+            no_color: opts.no_color,
+            interval_ms: opts.interval_ms,
+            height: 24,
+            quit: false,
+        }
+    }
+
+    /// Live mode before the first snapshot.
+    pub fn live(opts: &UiOptions) -> App {
+        App {
+            waiting: true,
+            ..App::base(opts)
+        }
+    }
+
+    /// One snapshot shown as is (tests, `show`-like uses).
+    pub fn with_snapshot(snapshot: Snapshot, opts: &UiOptions) -> App {
+        let mut app = App::base(opts);
+        app.apply_snapshot(snapshot);
+        app
+    }
+
+    /// Replay of a file; starts at its first snapshot. `skipped` are unreadable lines.
+    pub fn replay(
+        path: String,
+        snapshots: Vec<Snapshot>,
+        skipped: &[(usize, String)],
+        opts: &UiOptions,
+    ) -> App {
+        let mut app = App::base(opts);
+        if let Some(first) = snapshots.first() {
+            app.apply_snapshot(first.clone());
+        }
+        if let Some((line, why)) = skipped.first() {
+            app.message = Some(Message {
+                text: crate::views::text::replay_skipped(skipped.len(), *line, why),
+                error: true,
+            });
+        }
+        app.replay = Some(Replay {
+            path,
+            snapshots,
+            index: 0,
+        });
+        app
+    }
+
+    /// Make `s` the current snapshot; the current one becomes the base for rates.
+    pub fn apply_snapshot(&mut self, s: Snapshot) {
+        let old = std::mem::replace(&mut self.snapshot, s);
+        self.prev = if self.waiting || old == Snapshot::empty() {
+            None
+        } else {
+            Some(old)
+        };
+        self.waiting = false;
+        self.rates = rates::compute(self.prev.as_ref(), &self.snapshot);
+        if self.interval_ms == 0 {
+            self.interval_ms = self.snapshot.node.interval_ms;
+        }
+    }
+
+    /// Show replay snapshot `i` with `i - 1` as the base for rates.
+    pub fn show_replay_index(&mut self, i: usize) {
+        let Some(r) = &mut self.replay else { return };
+        let Some(cur) = r.snapshots.get(i).cloned() else {
+            return;
+        };
+        r.index = i;
+        self.prev = i.checked_sub(1).and_then(|p| r.snapshots.get(p).cloned());
+        self.snapshot = cur;
+        self.rates = rates::compute(self.prev.as_ref(), &self.snapshot);
+    }
+
+    pub fn view(&self) -> &TableView {
+        &self.views[self.pane.min(self.views.len().saturating_sub(1))]
+    }
+
+    pub fn view_mut(&mut self) -> &mut TableView {
+        let i = self.pane.min(self.views.len().saturating_sub(1));
+        &mut self.views[i]
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.replay.is_none()
+    }
+
+    /// Rows that fit in the body, for PgUp/PgDn.
+    pub fn page_rows(&self) -> usize {
+        // header 2 + tabs 1 + footer 2 + borders 2 + column header 1
+        usize::from(self.height.saturating_sub(8)).max(1)
+    }
+}

@@ -1,0 +1,432 @@
+//! `App::update`: the only place app state changes. Returns the requests for the collector.
+
+use super::actions::Action;
+use super::keys;
+use super::palette::{self, Command};
+use super::state::{
+    App, Detail, MapDetailView, Message, Mode, ProgramDetailView, RowKey, MAP_PAGE,
+};
+use crate::bpf::collector::Request;
+use crate::views::registry::PANES;
+use crate::views::text;
+use crossterm::event::KeyEvent;
+
+impl App {
+    /// Map a key through the key table and apply it.
+    pub fn handle_key(&mut self, ev: KeyEvent) -> Vec<Request> {
+        // Notes last until the next key; errors stay until Esc or a newer message.
+        if self.message.as_ref().is_some_and(|m| !m.error) {
+            self.message = None;
+        }
+        match keys::action_for(self, &ev) {
+            Some(a) => self.update(a),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Request> {
+        let mut req = Vec::new();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::ToggleHelp => self.help = !self.help,
+            Action::NextPane => self.goto_pane((self.pane + 1) % PANES.len(), &mut req),
+            Action::PrevPane => {
+                self.goto_pane((self.pane + PANES.len() - 1) % PANES.len(), &mut req)
+            }
+            Action::GotoPane(i) => {
+                if i < PANES.len() {
+                    self.goto_pane(i, &mut req);
+                }
+            }
+            Action::OpenPalette => {
+                self.mode = Mode::Palette;
+                self.input.clear();
+                self.palette_sel = 0;
+            }
+            Action::OpenFilter => {
+                self.mode = Mode::Filter;
+                self.input = self.view().filter.clone();
+            }
+            Action::Refresh => {
+                if self.is_live() {
+                    req.push(Request::Refresh);
+                }
+            }
+            Action::TogglePause => {
+                self.paused = !self.paused;
+                req.push(Request::Pause(self.paused));
+            }
+            Action::Up => self.move_by(-1, &mut req),
+            Action::Down => self.move_by(1, &mut req),
+            Action::PageUp => self.page(-1, &mut req),
+            Action::PageDown => self.page(1, &mut req),
+            Action::Top => self.move_by(isize::MIN / 2, &mut req),
+            Action::Bottom => self.move_by(isize::MAX / 2, &mut req),
+            Action::Enter => self.enter(&mut req),
+            Action::Back => self.back(&mut req),
+            Action::SortNext => {
+                let cols = PANES[self.pane].columns;
+                if cols > 0 {
+                    let cur = self.view().sort.unwrap_or(PANES[self.pane].default_sort);
+                    self.view_mut().sort = Some((cur + 1) % cols);
+                }
+            }
+            Action::SortFlip => {
+                if PANES[self.pane].columns > 0 {
+                    let desc = self
+                        .view()
+                        .sort_desc
+                        .unwrap_or(PANES[self.pane].default_desc);
+                    self.view_mut().sort_desc = Some(!desc);
+                }
+            }
+            Action::ScrollUp | Action::ScrollDown => {
+                let step: isize = if action == Action::ScrollUp { -1 } else { 1 };
+                if let Some(Detail::Program(p)) = self.details.last_mut() {
+                    p.scroll = p.scroll.saturating_add_signed(step);
+                }
+                self.clamp_scroll();
+            }
+            Action::TogglePerCpu => {
+                if let Some(Detail::Map(m)) = self.details.last_mut() {
+                    m.per_cpu = !m.per_cpu;
+                }
+            }
+            Action::ReplayNext | Action::ReplayPrev => {
+                if let Some(r) = &self.replay {
+                    let i = r.index;
+                    let n = r.snapshots.len();
+                    let next = if action == Action::ReplayNext {
+                        i + 1
+                    } else {
+                        i.wrapping_sub(1)
+                    };
+                    if next < n {
+                        self.show_replay_index(next);
+                    } else {
+                        self.message = Some(Message {
+                            text: text::replay_edge(i + 1, n),
+                            error: false,
+                        });
+                    }
+                }
+            }
+            Action::InputChar(c) => {
+                self.input.push(c);
+                self.after_input_edit();
+            }
+            Action::InputBackspace => {
+                self.input.pop();
+                self.after_input_edit();
+            }
+            Action::InputSubmit => self.submit(&mut req),
+            Action::InputCancel => {
+                if self.mode == Mode::Filter {
+                    self.view_mut().filter.clear();
+                }
+                self.input.clear();
+                self.mode = Mode::Normal;
+            }
+            Action::InputComplete => {
+                if let Some(s) = palette::suggest(&self.input).get(self.palette_sel) {
+                    self.input = (*s).to_string();
+                    self.palette_sel = 0;
+                }
+            }
+            Action::InputNext | Action::InputPrev => {
+                let n = palette::suggest(&self.input).len();
+                if n > 0 {
+                    self.palette_sel = if action == Action::InputNext {
+                        (self.palette_sel + 1) % n
+                    } else {
+                        (self.palette_sel + n - 1) % n
+                    };
+                }
+            }
+            Action::Snapshot(s) => {
+                self.apply_snapshot(*s);
+                self.clamp_scroll();
+            }
+            Action::CollectorError(e) => {
+                self.message = Some(Message {
+                    text: text::collector_error(&e),
+                    error: true,
+                })
+            }
+            Action::Resize(_, h) => self.height = h,
+        }
+        req
+    }
+
+    fn goto_pane(&mut self, i: usize, req: &mut Vec<Request>) {
+        if !self.details.is_empty() {
+            self.details.clear();
+            req.push(Request::ClearDetails);
+        }
+        self.help = false;
+        self.pane = i;
+    }
+
+    fn after_input_edit(&mut self) {
+        match self.mode {
+            // The filter applies as it is typed: the next frame shows it.
+            Mode::Filter => {
+                let f = self.input.clone();
+                self.view_mut().filter = f;
+            }
+            Mode::Palette => self.palette_sel = 0,
+            Mode::Normal => {}
+        }
+    }
+
+    fn submit(&mut self, req: &mut Vec<Request>) {
+        match self.mode {
+            Mode::Filter => self.mode = Mode::Normal,
+            Mode::Palette => {
+                let typed = self.input.clone();
+                let chosen = palette::resolve(&typed).or_else(|| {
+                    palette::suggest(&typed)
+                        .get(self.palette_sel)
+                        .and_then(|s| palette::resolve(s))
+                });
+                self.mode = Mode::Normal;
+                self.input.clear();
+                match chosen {
+                    Some(Command::Pane(i)) => self.goto_pane(i, req),
+                    Some(Command::Quit) => self.quit = true,
+                    Some(Command::Help) => self.help = true,
+                    None => {
+                        self.message = Some(Message {
+                            text: text::unknown_command(&typed),
+                            error: true,
+                        })
+                    }
+                }
+            }
+            Mode::Normal => {}
+        }
+    }
+
+    /// Ordered visible row keys of the current pane.
+    pub fn pane_keys(&self) -> Vec<RowKey> {
+        (PANES[self.pane].keys)(self)
+    }
+
+    fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
+        if self.help {
+            return;
+        }
+        match self.details.last().cloned() {
+            Some(Detail::Program(p)) => {
+                let n = self.snapshot.program(p.id).map_or(0, |x| x.map_ids.len());
+                if let Some(Detail::Program(p)) = self.details.last_mut() {
+                    p.map_cursor = clamp_add(p.map_cursor, delta, n);
+                    if delta.abs() > 1_000 {
+                        p.scroll = if delta < 0 { 0 } else { usize::MAX };
+                    }
+                }
+                self.clamp_scroll();
+            }
+            Some(Detail::Map(m)) => {
+                let len = self.map_page(m.id).map_or(0, |d| d.entries.len());
+                if let Some(Detail::Map(m)) = self.details.last_mut() {
+                    m.cursor = clamp_add(m.cursor, delta, len);
+                }
+                let _ = req;
+            }
+            None => {
+                let keys = self.pane_keys();
+                if keys.is_empty() {
+                    return;
+                }
+                let sel = crate::views::table::selected_index(&keys, self.view().selected.as_ref())
+                    .unwrap_or(0);
+                let i = clamp_add(sel, delta, keys.len());
+                let rows = self.page_rows();
+                let view = self.view_mut();
+                view.selected = keys.get(i).cloned();
+                view.offset = scroll_to(view.offset, i, rows, keys.len());
+            }
+        }
+    }
+
+    fn page(&mut self, dir: isize, req: &mut Vec<Request>) {
+        let rows = self.page_rows() as isize;
+        match self.details.last().cloned() {
+            Some(Detail::Program(_)) => {
+                if let Some(Detail::Program(p)) = self.details.last_mut() {
+                    p.scroll = p.scroll.saturating_add_signed(dir * rows);
+                }
+                self.clamp_scroll();
+            }
+            Some(Detail::Map(m)) => {
+                let page = self
+                    .map_page(m.id)
+                    .map(|d| (d.entries.len(), d.more, d.offset));
+                let (len, more, offset) = page.unwrap_or((0, false, m.offset));
+                let at_end = len == 0 || m.cursor + 1 >= len;
+                if dir > 0 && at_end {
+                    if more {
+                        let next = offset + len as u64;
+                        self.set_map_page(m.id, next, req);
+                    } else if !self.is_live() || len > 0 {
+                        self.message = Some(Message {
+                            text: text::NO_MORE_ENTRIES.into(),
+                            error: false,
+                        });
+                    }
+                } else if dir < 0 && m.cursor == 0 && offset > 0 {
+                    let prev = offset.saturating_sub(MAP_PAGE as u64);
+                    self.set_map_page(m.id, prev, req);
+                } else if let Some(Detail::Map(m)) = self.details.last_mut() {
+                    m.cursor = clamp_add(m.cursor, dir * rows, len);
+                }
+            }
+            None => self.move_by(dir * rows, req),
+        }
+    }
+
+    fn set_map_page(&mut self, id: u32, offset: u64, req: &mut Vec<Request>) {
+        if !self.is_live() {
+            // A replay has only the page that was captured: keep showing it.
+            self.message = Some(Message {
+                text: text::NOT_IN_REPLAY.into(),
+                error: false,
+            });
+            return;
+        }
+        if let Some(Detail::Map(m)) = self.details.last_mut() {
+            m.offset = offset;
+            m.cursor = 0;
+        }
+        req.push(Request::MapPage {
+            map_id: id,
+            offset,
+            limit: MAP_PAGE,
+        });
+    }
+
+    /// The captured page of a map's entries, if the snapshot has one.
+    pub fn map_page(&self, id: u32) -> Option<&crate::model::MapDump> {
+        self.snapshot.details.maps.iter().find(|d| d.map_id == id)
+    }
+
+    fn clamp_scroll(&mut self) {
+        let page = self.page_rows();
+        let snap = &self.snapshot;
+        for d in &mut self.details {
+            if let Detail::Program(p) = d {
+                let n = snap
+                    .details
+                    .programs
+                    .iter()
+                    .find(|x| x.id == p.id)
+                    .map_or(0, |x| x.insns.len());
+                p.scroll = p.scroll.min(n.saturating_sub(page.min(n)));
+            }
+        }
+    }
+
+    fn enter(&mut self, req: &mut Vec<Request>) {
+        if self.help {
+            return;
+        }
+        match self.details.last().cloned() {
+            Some(Detail::Program(p)) => {
+                let map = self
+                    .snapshot
+                    .program(p.id)
+                    .and_then(|x| x.map_ids.get(p.map_cursor).copied());
+                if let Some(id) = map {
+                    self.open_map(id, req);
+                }
+            }
+            Some(Detail::Map(_)) => {}
+            None => {
+                let keys = self.pane_keys();
+                let Some(i) =
+                    crate::views::table::selected_index(&keys, self.view().selected.as_ref())
+                else {
+                    return;
+                };
+                let key = keys[i].clone();
+                self.view_mut().selected = Some(key.clone());
+                match (PANES[self.pane].open)(self, &key) {
+                    Some(Target::Program(id)) => self.open_program(id, req),
+                    Some(Target::Map(id)) => self.open_map(id, req),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    pub fn open_program(&mut self, id: u32, req: &mut Vec<Request>) {
+        self.details.push(Detail::Program(ProgramDetailView {
+            id,
+            map_cursor: 0,
+            scroll: 0,
+        }));
+        req.push(Request::ProgramDetail(id));
+    }
+
+    pub fn open_map(&mut self, id: u32, req: &mut Vec<Request>) {
+        self.details.push(Detail::Map(MapDetailView {
+            id,
+            offset: 0,
+            cursor: 0,
+            per_cpu: false,
+        }));
+        req.push(Request::MapPage {
+            map_id: id,
+            offset: 0,
+            limit: MAP_PAGE,
+        });
+    }
+
+    fn back(&mut self, req: &mut Vec<Request>) {
+        if self.help {
+            self.help = false;
+        } else if self.details.pop().is_some() {
+            match self.details.last() {
+                None => req.push(Request::ClearDetails),
+                Some(Detail::Program(p)) => req.push(Request::ProgramDetail(p.id)),
+                Some(Detail::Map(m)) => req.push(Request::MapPage {
+                    map_id: m.id,
+                    offset: m.offset,
+                    limit: MAP_PAGE,
+                }),
+            }
+        } else if !self.view().filter.is_empty() {
+            self.view_mut().filter.clear();
+        } else {
+            self.message = None;
+        }
+    }
+}
+
+/// What Enter on a row opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Program(u32),
+    Map(u32),
+}
+
+/// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.
+pub fn scroll_to(offset: usize, sel: usize, rows: usize, len: usize) -> usize {
+    let rows = rows.max(1);
+    let off = if sel < offset {
+        sel
+    } else if sel >= offset + rows {
+        sel + 1 - rows
+    } else {
+        offset
+    };
+    off.min(len.saturating_sub(rows))
+}
+
+fn clamp_add(i: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    i.saturating_add_signed(delta).min(len - 1)
+}

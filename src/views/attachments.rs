@@ -1,0 +1,458 @@
+//! Attachments pane: a tree per interface → hook → programs in run order, flagging stacked and
+//! likely stale programs; then the other BPF links (cgroup, tracing, netfilter...) with targets.
+
+use super::format;
+use super::plain::PlainTable;
+use super::registry::PaneDef;
+use super::text;
+use super::theme::Theme;
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::{Attachment, LinkInfo, Snapshot};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::Frame;
+use tui_tree_widget::{Tree, TreeItem, TreeState};
+
+/// Hooks in the order packets meet them.
+const HOOKS: &[(&str, &str)] = &[
+    ("xdp", "xdp"),
+    ("tc_ingress", "tc ingress"),
+    ("tcx_ingress", "tcx ingress"),
+    ("netkit_primary", "netkit primary"),
+    ("netkit_peer", "netkit peer"),
+    ("tc_egress", "tc egress"),
+    ("tcx_egress", "tcx egress"),
+];
+
+fn hook_rank(h: &str) -> usize {
+    HOOKS
+        .iter()
+        .position(|(k, _)| *k == h)
+        .unwrap_or(HOOKS.len())
+}
+
+pub fn hook_label(h: &str) -> String {
+    HOOKS
+        .iter()
+        .find(|(k, _)| *k == h)
+        .map_or_else(|| h.replace('_', " "), |(_, l)| (*l).to_string())
+}
+
+/// One line of the tree; `ids` is the path of identifiers from the root.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub ids: Vec<String>,
+    pub text: String,
+    /// Flag text shown after the label (`⚠ stacked`, `STALE? ...`).
+    pub flags: String,
+    pub prog_id: Option<u32>,
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn key(&self) -> RowKey {
+        RowKey::Path(self.ids.join("/"))
+    }
+    fn full_text(&self) -> String {
+        format!("{} {}", self.text, self.flags)
+    }
+}
+
+fn name_of(prog: &str, id: u32, snap: &Snapshot) -> String {
+    if !prog.is_empty() {
+        // The kernel name may be truncated; prefer the full one the programs list has.
+        if let Some(p) = snap.program(id) {
+            if !p.name.is_empty() {
+                return p.name.clone();
+            }
+        }
+        return prog.to_string();
+    }
+    snap.program(id).map(|p| p.name.clone()).unwrap_or_default()
+}
+
+pub fn attachment_detail(a: &Attachment) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = &a.mode {
+        parts.push(format!("mode {m}"));
+    }
+    if let Some(p) = a.priority {
+        parts.push(format!("pref {p}"));
+    }
+    if let Some(h) = a.handle {
+        parts.push(format!("handle 0x{h:x}"));
+    }
+    if a.direct_action == Some(true) {
+        parts.push("da".into());
+    }
+    if let Some(l) = a.link_id {
+        parts.push(format!("link {l}"));
+    }
+    parts.join(" ")
+}
+
+pub fn attachment_flags(a: &Attachment) -> String {
+    let is_stale_note = |w: &str| w.contains("stale") || w.contains("older");
+    let mut f = Vec::new();
+    if a.warnings.iter().any(|w| w.contains("stack")) {
+        f.push(text::STACKED.to_string());
+    }
+    let rest: Vec<&str> = a
+        .warnings
+        .iter()
+        .filter(|w| !(w.contains("stack") || (a.likely_stale && is_stale_note(w))))
+        .map(String::as_str)
+        .collect();
+    if !rest.is_empty() {
+        f.push(format!("⚠ {}", rest.join("; ")));
+    }
+    if a.likely_stale {
+        let why = a
+            .warnings
+            .iter()
+            .find(|w| is_stale_note(w))
+            .map(|w| {
+                w.trim_start_matches("likely stale")
+                    .trim_start_matches([':', ' '])
+                    .to_string()
+            })
+            .unwrap_or_else(|| text::STALE_DEFAULT.into());
+        f.push(format!("{} {why}", text::STALE));
+    }
+    f.join("  ")
+}
+
+pub fn link_target(l: &LinkInfo) -> String {
+    let at = if l.attach_type.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", l.attach_type)
+    };
+    format!(
+        "{at}{}",
+        if l.target.is_empty() {
+            format::NONE
+        } else {
+            &l.target
+        }
+    )
+}
+
+/// The whole tree, unfiltered.
+pub fn build(snap: &Snapshot) -> Vec<Node> {
+    let mut atts: Vec<&Attachment> = snap.attachments.iter().collect();
+    atts.sort_by(|a, b| {
+        (
+            a.ifindex,
+            &a.ifname,
+            hook_rank(&a.hook),
+            &a.hook,
+            a.position,
+            a.prog_id,
+        )
+            .cmp(&(
+                b.ifindex,
+                &b.ifname,
+                hook_rank(&b.hook),
+                &b.hook,
+                b.position,
+                b.prog_id,
+            ))
+    });
+    let mut roots: Vec<Node> = Vec::new();
+    for a in atts {
+        let if_id = format!("if{}", a.ifindex);
+        if roots.last().map(|r| &r.ids[0]) != Some(&if_id) {
+            roots.push(Node {
+                ids: vec![if_id.clone()],
+                text: format!("{} (ifindex {})", a.ifname, a.ifindex),
+                flags: String::new(),
+                prog_id: None,
+                children: Vec::new(),
+            });
+        }
+        let Some(iface) = roots.last_mut() else {
+            continue;
+        };
+        if iface.children.last().map(|h| &h.ids[1]) != Some(&a.hook) {
+            iface.children.push(Node {
+                ids: vec![if_id.clone(), a.hook.clone()],
+                text: hook_label(&a.hook),
+                flags: String::new(),
+                prog_id: None,
+                children: Vec::new(),
+            });
+        }
+        let Some(hook) = iface.children.last_mut() else {
+            continue;
+        };
+        let detail = attachment_detail(a);
+        hook.children.push(Node {
+            ids: vec![
+                if_id,
+                a.hook.clone(),
+                format!("{}:{}", a.position, a.prog_id),
+            ],
+            text: format!(
+                "#{} {} id {} {}",
+                a.position,
+                name_of(&a.prog_name, a.prog_id, snap),
+                a.prog_id,
+                detail
+            )
+            .trim_end()
+            .to_string(),
+            flags: attachment_flags(a),
+            prog_id: Some(a.prog_id),
+            children: Vec::new(),
+        });
+    }
+    // Summaries on hooks and interfaces, so a collapsed or scrolled view still shows problems.
+    for iface in &mut roots {
+        let mut bad = 0;
+        for hook in &mut iface.children {
+            let n = hook.children.len();
+            hook.text = format!(
+                "{} ({n} program{})",
+                hook.text,
+                if n == 1 { "" } else { "s" }
+            );
+            let flagged = hook.children.iter().filter(|c| !c.flags.is_empty()).count();
+            if flagged > 0 {
+                hook.flags = format!("⚠ {flagged} flagged");
+                bad += flagged;
+            }
+        }
+        if bad > 0 {
+            iface.flags = format!("⚠ {bad} flagged");
+        }
+    }
+    if !snap.links.is_empty() {
+        let mut links: Vec<&LinkInfo> = snap.links.iter().collect();
+        links.sort_by(|a, b| (&a.link_type, a.id).cmp(&(&b.link_type, b.id)));
+        let mut section = Node {
+            ids: vec!["links".into()],
+            text: format!("{} ({})", text::OTHER_LINKS, links.len()),
+            flags: String::new(),
+            prog_id: None,
+            children: Vec::new(),
+        };
+        for l in links {
+            if section.children.last().map(|g| &g.ids[1]) != Some(&l.link_type) {
+                section.children.push(Node {
+                    ids: vec!["links".into(), l.link_type.clone()],
+                    text: l.link_type.clone(),
+                    flags: String::new(),
+                    prog_id: None,
+                    children: Vec::new(),
+                });
+            }
+            if let Some(g) = section.children.last_mut() {
+                g.children.push(Node {
+                    ids: vec!["links".into(), l.link_type.clone(), format!("l{}", l.id)],
+                    text: format!(
+                        "link {} → {} id {}  target {}",
+                        l.id,
+                        name_of(&l.prog_name, l.prog_id, snap),
+                        l.prog_id,
+                        link_target(l)
+                    ),
+                    flags: String::new(),
+                    prog_id: Some(l.prog_id),
+                    children: Vec::new(),
+                });
+            }
+        }
+        roots.push(section);
+    }
+    roots
+}
+
+/// Keep nodes whose text matches (and their ancestors; a matching parent keeps its subtree).
+pub fn filter(nodes: Vec<Node>, filter: &str) -> Vec<Node> {
+    let (invert, needle) = match filter.strip_prefix('!') {
+        Some(r) => (true, r.to_lowercase()),
+        None => (false, filter.to_lowercase()),
+    };
+    if needle.is_empty() {
+        return nodes;
+    }
+    fn walk(nodes: Vec<Node>, needle: &str, invert: bool) -> Vec<Node> {
+        nodes
+            .into_iter()
+            .filter_map(|mut n| {
+                let hit = n.full_text().to_lowercase().contains(needle);
+                if n.children.is_empty() {
+                    return (hit != invert).then_some(n);
+                }
+                if hit && !invert {
+                    return Some(n);
+                }
+                n.children = walk(std::mem::take(&mut n.children), needle, invert);
+                (!n.children.is_empty()).then_some(n)
+            })
+            .collect()
+    }
+    walk(nodes, &needle, invert)
+}
+
+pub fn flatten(nodes: &[Node], out: &mut Vec<Node>) {
+    for n in nodes {
+        out.push(Node {
+            children: Vec::new(),
+            ..n.clone()
+        });
+        flatten(&n.children, out);
+    }
+}
+
+fn visible(app: &App) -> Vec<Node> {
+    filter(build(&app.snapshot), &app.view().filter)
+}
+
+fn keys(app: &App) -> Vec<RowKey> {
+    let mut flat = Vec::new();
+    flatten(&visible(app), &mut flat);
+    flat.iter().map(Node::key).collect()
+}
+
+fn open(app: &App, key: &RowKey) -> Option<Target> {
+    let mut flat = Vec::new();
+    flatten(&build(&app.snapshot), &mut flat);
+    flat.iter()
+        .find(|n| n.key() == *key)
+        .and_then(|n| n.prog_id)
+        .map(Target::Program)
+}
+
+fn item<'a>(n: &Node, theme: &Theme) -> TreeItem<'a, String> {
+    let id = n.ids.last().cloned().unwrap_or_default();
+    let mut spans = vec![Span::raw(n.text.clone())];
+    if !n.flags.is_empty() {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(n.flags.clone(), theme.warn()));
+    }
+    let children: Vec<TreeItem<'a, String>> = n.children.iter().map(|c| item(c, theme)).collect();
+    if children.is_empty() {
+        TreeItem::new_leaf(id, Line::from(spans))
+    } else {
+        TreeItem::new(id.clone(), Line::from(spans.clone()), children)
+            .unwrap_or_else(|_| TreeItem::new_leaf(id, Line::from(spans)))
+    }
+}
+
+fn count(s: &Snapshot) -> usize {
+    s.attachments.len() + s.links.len()
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let total = count(&app.snapshot);
+    let nodes = visible(app);
+    let mut flat = Vec::new();
+    flatten(&nodes, &mut flat);
+    let shown = flat.iter().filter(|n| n.prog_id.is_some()).count();
+    let title = Line::from(super::table_title(
+        "Attachments",
+        shown,
+        total,
+        &app.view().filter,
+    ));
+    if total == 0 {
+        let msg = match app.snapshot.unavailable_reason("attachments") {
+            Some(r) => text::unavailable("attachments", r),
+            None if app.waiting => text::WAITING.into(),
+            None => text::NO_ATTACHMENTS.into(),
+        };
+        let warn = app.snapshot.unavailable_reason("attachments").is_some();
+        super::empty_state(frame, area, title, &msg, theme, warn);
+        return;
+    }
+    if flat.is_empty() {
+        super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
+        return;
+    }
+    let items: Vec<TreeItem<String>> = nodes.iter().map(|n| item(n, theme)).collect();
+    let mut state = TreeState::default();
+    for n in &flat {
+        if n.ids.len() < 3 || n.ids[0] == "links" {
+            state.open(n.ids.clone());
+        }
+    }
+    let selected = app
+        .view()
+        .selected
+        .as_ref()
+        .and_then(|k| flat.iter().find(|n| n.key() == *k))
+        .unwrap_or(&flat[0]);
+    state.select(selected.ids.clone());
+    match Tree::new(&items) {
+        Ok(tree) => {
+            let tree = tree
+                .block(super::block(title, theme))
+                .highlight_style(theme.selected())
+                .highlight_symbol("▶");
+            frame.render_stateful_widget(tree, area, &mut state);
+        }
+        Err(e) => super::empty_state(frame, area, title, &e.to_string(), theme, true),
+    }
+}
+
+/// Flat table for `show attachments`: interface hooks first (tree order), then other links.
+fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> PlainTable {
+    let mut t = PlainTable {
+        headers: ["TARGET", "HOOK", "POS", "PROG", "NAME", "DETAILS", "FLAGS"]
+            .map(String::from)
+            .to_vec(),
+        rows: Vec::new(),
+        right: vec![false, false, true, true, false, false, false],
+    };
+    let mut atts: Vec<&Attachment> = snap.attachments.iter().collect();
+    atts.sort_by(|a, b| {
+        (a.ifindex, hook_rank(&a.hook), &a.hook, a.position).cmp(&(
+            b.ifindex,
+            hook_rank(&b.hook),
+            &b.hook,
+            b.position,
+        ))
+    });
+    for a in atts {
+        t.rows.push(vec![
+            a.ifname.clone(),
+            hook_label(&a.hook),
+            a.position.to_string(),
+            a.prog_id.to_string(),
+            name_of(&a.prog_name, a.prog_id, snap),
+            attachment_detail(a),
+            attachment_flags(a),
+        ]);
+    }
+    let mut links: Vec<&LinkInfo> = snap.links.iter().collect();
+    links.sort_by(|a, b| (&a.link_type, a.id).cmp(&(&b.link_type, b.id)));
+    for l in links {
+        t.rows.push(vec![
+            link_target(l),
+            format!("link {}", l.link_type),
+            format::NONE.into(),
+            l.prog_id.to_string(),
+            name_of(&l.prog_name, l.prog_id, snap),
+            format!("link {}", l.id),
+            String::new(),
+        ]);
+    }
+    t
+}
+
+pub const PANE: PaneDef = PaneDef {
+    name: "attachments",
+    title: "Attachments",
+    aliases: &["attach", "att", "a", "links"],
+    count,
+    columns: 0,
+    default_sort: 0,
+    default_desc: false,
+    keys,
+    open,
+    draw,
+    plain,
+};

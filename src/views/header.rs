@@ -1,0 +1,186 @@
+//! Header (node facts, data time, PAUSED/REPLAY), tabs row, and footer (key hints, messages).
+
+use super::registry::PANES;
+use super::text;
+use super::theme::Theme;
+use crate::app::keys;
+use crate::app::state::{App, Mode};
+use crate::views::format;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn jit(v: Option<i64>) -> &'static str {
+    match v {
+        Some(0) => "off",
+        Some(1) => "on",
+        Some(2) => "on+debug",
+        Some(_) => "?",
+        None => "unknown",
+    }
+}
+
+pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let n = &app.snapshot.node;
+    let sep = || Span::styled(" │ ", theme.dim());
+    let kv = |k: &'static str, v: String| {
+        vec![
+            Span::styled(k, theme.label()),
+            Span::styled(v, theme.header_bar()),
+        ]
+    };
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            format::NONE.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+
+    let mut l1 = vec![Span::styled(format!(" {} ", text::APP), theme.title())];
+    // Markers first: they must survive a narrow terminal.
+    if app.paused {
+        l1.push(Span::styled(text::PAUSED, theme.marker()));
+        l1.push(Span::raw(" "));
+    }
+    if let Some(r) = &app.replay {
+        l1.push(Span::styled(
+            format!(
+                " REPLAY {} ({}/{}) ",
+                r.path,
+                r.index + 1,
+                r.snapshots.len()
+            ),
+            theme.marker(),
+        ));
+        l1.push(Span::raw(" "));
+    }
+    l1.push(Span::styled(or_dash(&n.hostname), theme.header_bar()));
+    l1.push(sep());
+    let taken = if app.waiting {
+        text::WAITING.to_string()
+    } else {
+        or_dash(&app.snapshot.taken_at)
+    };
+    l1.extend(kv("data ", taken));
+    l1.push(sep());
+    l1.extend(kv("map mem ", format::bytes(n.map_memory_bytes)));
+
+    let stats_style = if n.stats_enabled {
+        theme.ok()
+    } else {
+        theme.warn()
+    };
+    let interval = if app.interval_ms > 0 {
+        app.interval_ms
+    } else {
+        n.interval_ms
+    };
+    let mut l2 = vec![Span::raw(" ")];
+    l2.extend(kv("kernel ", or_dash(&n.kernel_release)));
+    l2.push(sep());
+    l2.extend(kv("BTF ", yes_no(n.btf).to_string()));
+    l2.push(sep());
+    l2.extend(kv("JIT ", jit(n.jit_enabled).to_string()));
+    l2.push(sep());
+    l2.push(Span::styled(
+        if n.stats_enabled {
+            "stats on"
+        } else {
+            "stats off"
+        },
+        stats_style,
+    ));
+    l2.push(sep());
+    let every = if interval == 0 {
+        format::NONE.to_string()
+    } else if interval % 1000 == 0 {
+        format!("{}s", interval / 1000)
+    } else {
+        format!("{interval}ms")
+    };
+    l2.extend(kv("every ", every));
+    l2.push(sep());
+    l2.extend(kv(
+        "lockdown ",
+        n.lockdown.clone().unwrap_or_else(|| format::NONE.into()),
+    ));
+    l2.push(sep());
+    let lsms = if n.lsms.is_empty() {
+        format::NONE.to_string()
+    } else {
+        n.lsms.join(",")
+    };
+    l2.extend(kv("LSMs ", lsms));
+    frame.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
+}
+
+pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, p) in PANES.iter().enumerate() {
+        let count = (p.count)(&app.snapshot);
+        let label = if p.name == "node" {
+            format!(" {} {} ", i + 1, p.title)
+        } else {
+            format!(" {} {} ({count}) ", i + 1, p.title)
+        };
+        let style = if i == app.pane {
+            theme.tab_active()
+        } else {
+            theme.tab()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut hint = vec![Span::raw(" ")];
+    match app.mode {
+        Mode::Filter => {
+            hint.push(Span::styled("/", theme.key()));
+            hint.push(Span::styled(app.input.clone(), theme.header_bar()));
+            hint.push(Span::styled("█", theme.dim()));
+            hint.push(Span::raw("  "));
+        }
+        Mode::Palette | Mode::Normal => {}
+    }
+    // Only whole hints: a cut-off hint reads as a different key.
+    let mut used: usize = hint.iter().map(Span::width).sum();
+    for (k, d) in keys::hints(app) {
+        let rest = format!(" {d}  ");
+        let w = Span::raw(k).width() + Span::raw(rest.as_str()).width();
+        if used + w > usize::from(area.width) + 2 {
+            break;
+        }
+        used += w;
+        hint.push(Span::styled(k, theme.key()));
+        hint.push(Span::styled(rest, theme.dim()));
+    }
+    let status = match &app.message {
+        Some(m) if m.error => Line::from(Span::styled(format!(" {}", m.text), theme.error())),
+        Some(m) => Line::from(Span::styled(format!(" {}", m.text), theme.warn())),
+        None => {
+            let w = app.snapshot.node.warnings.len();
+            if w > 0 {
+                Line::from(Span::styled(
+                    format!(" {w} collector warning(s): see the Node pane"),
+                    theme.warn(),
+                ))
+            } else {
+                Line::default()
+            }
+        }
+    };
+    frame.render_widget(Paragraph::new(vec![Line::from(hint), status]), area);
+}

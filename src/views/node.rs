@@ -1,0 +1,283 @@
+//! Node pane: facts about the kernel and the collection, as a key/value table.
+
+use super::format;
+use super::registry::PaneDef;
+use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::theme::Theme;
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::Snapshot;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+pub struct NodeRow {
+    pub idx: usize,
+    pub field: String,
+    pub value: String,
+    pub warn: bool,
+}
+
+fn opt_i(v: Option<i64>) -> String {
+    v.map_or_else(|| "unknown".to_string(), |v| v.to_string())
+}
+
+pub fn rows(s: &Snapshot) -> Vec<NodeRow> {
+    let n = &s.node;
+    let mut v: Vec<(String, String, bool)> = vec![
+        ("hostname".into(), n.hostname.clone(), false),
+        (
+            "kernel".into(),
+            format!("{} {}", n.kernel_release, n.kernel_version)
+                .trim()
+                .to_string(),
+            false,
+        ),
+        ("arch".into(), n.arch.clone(), false),
+        (
+            "BTF".into(),
+            if n.btf {
+                "yes (/sys/kernel/btf/vmlinux)".into()
+            } else {
+                "no: names, map contents and own probes are limited".into()
+            },
+            !n.btf,
+        ),
+        (
+            "LSMs".into(),
+            if n.lsms.is_empty() {
+                "unknown (securityfs unreadable)".into()
+            } else {
+                n.lsms.join(", ")
+            },
+            false,
+        ),
+        (
+            "lockdown".into(),
+            n.lockdown.clone().unwrap_or_else(|| "unknown".into()),
+            matches!(n.lockdown.as_deref(), Some("integrity" | "confidentiality")),
+        ),
+        (
+            "JIT".into(),
+            format!(
+                "bpf_jit_enable={} bpf_jit_harden={}",
+                opt_i(n.jit_enabled),
+                opt_i(n.jit_harden)
+            ),
+            n.jit_enabled == Some(0),
+        ),
+        (
+            "unprivileged BPF".into(),
+            match n.unprivileged_bpf_disabled {
+                Some(0) => "allowed".into(),
+                Some(v) => format!("disabled ({v})"),
+                None => "unknown".into(),
+            },
+            n.unprivileged_bpf_disabled == Some(0),
+        ),
+        (
+            "stats".into(),
+            if n.stats_enabled {
+                format!(
+                    "on{}",
+                    if n.stats_source.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (by {})", n.stats_source)
+                    }
+                )
+            } else {
+                "off: no run counts or CPU %".into()
+            },
+            !n.stats_enabled,
+        ),
+        (
+            "bpffs roots".into(),
+            if n.bpffs_roots.is_empty() {
+                format::NONE.into()
+            } else {
+                n.bpffs_roots.join(", ")
+            },
+            false,
+        ),
+        (
+            "map memory".into(),
+            format!(
+                "{} in {} maps",
+                format::bytes(n.map_memory_bytes),
+                s.maps.len()
+            ),
+            false,
+        ),
+        (
+            "refresh".into(),
+            format!(
+                "every {} ms, collection took {} ms",
+                n.interval_ms, n.collect_ms
+            ),
+            false,
+        ),
+        ("taken at".into(), s.taken_at.clone(), false),
+        ("dpscope".into(), n.dpscope_version.clone(), false),
+    ];
+    for p in &n.probes {
+        let state = match (p.loaded, p.attached) {
+            (true, true) => "attached",
+            (true, false) => "loaded, not attached",
+            (false, _) => "not loaded",
+        };
+        let detail = if p.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", p.detail)
+        };
+        v.push((
+            format!("probe {}", p.name),
+            format!("{state}{detail}"),
+            !p.attached,
+        ));
+    }
+    for u in &n.unavailable {
+        v.push((format!("unavailable {}", u.pane), u.reason.clone(), true));
+    }
+    for (i, w) in n.warnings.iter().enumerate() {
+        v.push((format!("warning {}", i + 1), w.clone(), true));
+    }
+    v.into_iter()
+        .enumerate()
+        .map(|(idx, (field, value, warn))| NodeRow {
+            idx,
+            field,
+            value,
+            warn,
+        })
+        .collect()
+}
+
+pub const COLUMNS: &[Column<NodeRow>] = &[
+    Column {
+        header: "FIELD",
+        width: 20,
+        flex: false,
+        priority: 0,
+        align: Align::Left,
+        sort: |r, _| SortKey::Num(Some(r.idx as f64)),
+        cell: |r, _| {
+            if r.warn {
+                format!("! {}", r.field)
+            } else {
+                format!("  {}", r.field)
+            }
+        },
+        emphasis: |r, _| {
+            if r.warn {
+                Emphasis::Warn
+            } else {
+                Emphasis::Normal
+            }
+        },
+    },
+    Column {
+        header: "VALUE",
+        width: 20,
+        flex: true,
+        priority: 0,
+        align: Align::Left,
+        sort: |r, _| SortKey::Num(Some(r.idx as f64)),
+        cell: |r, _| r.value.clone(),
+        emphasis: |r, _| {
+            if r.warn {
+                Emphasis::Warn
+            } else {
+                Emphasis::Normal
+            }
+        },
+    },
+];
+
+pub const TABLE: TableDef<NodeRow> = TableDef {
+    columns: COLUMNS,
+    key: |r| RowKey::Path(r.field.clone()),
+    default_sort: 0,
+    default_desc: false,
+};
+
+fn keys(app: &App) -> Vec<RowKey> {
+    let rows = rows(&app.snapshot);
+    let view = crate::app::state::TableView {
+        sort: None,
+        sort_desc: None,
+        ..app.view().clone()
+    };
+    super::table::keys(
+        &TABLE,
+        &rows,
+        &Ctx {
+            snap: &app.snapshot,
+            rates: &app.rates,
+        },
+        &view,
+    )
+}
+
+fn open(_: &App, _: &RowKey) -> Option<Target> {
+    None
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows = rows(&app.snapshot);
+    let view = crate::app::state::TableView {
+        sort: None,
+        sort_desc: None,
+        ..app.view().clone()
+    };
+    TablePane {
+        def: &TABLE,
+        rows: &rows,
+        ctx: &Ctx {
+            snap: &app.snapshot,
+            rates: &app.rates,
+        },
+        view: &view,
+        name: "Node",
+        empty: super::text::WAITING,
+        empty_warn: false,
+        sortable: false,
+        legend: "",
+    }
+    .draw(frame, area, theme);
+}
+
+fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> super::plain::PlainTable {
+    let rates = crate::app::rates::Rates::default();
+    let rows = rows(snap);
+    let mut t = super::plain::from_def(
+        &TABLE,
+        &rows,
+        &Ctx {
+            snap,
+            rates: &rates,
+        },
+    );
+    // Plain output marks problems in their own column rather than with a prefix.
+    t.headers = vec!["FIELD".into(), "VALUE".into(), "PROBLEM".into()];
+    t.right = vec![false, false, false];
+    for (cells, r) in t.rows.iter_mut().zip(rows.iter()) {
+        cells[0] = r.field.clone();
+        cells.push(if r.warn { "!".into() } else { String::new() });
+    }
+    t
+}
+
+pub const PANE: PaneDef = PaneDef {
+    name: "node",
+    title: "Node",
+    aliases: &["n"],
+    count: |_| 1,
+    columns: 0,
+    default_sort: 0,
+    default_desc: false,
+    keys,
+    open,
+    draw,
+    plain,
+};

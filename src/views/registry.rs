@@ -1,0 +1,44 @@
+//! The pane registry: adding a pane is one module plus one line in `PANES`.
+
+use super::plain::PlainTable;
+use super::theme::Theme;
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::Snapshot;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+pub struct PaneDef {
+    /// Name on the command line (`show PANE`) and in the palette.
+    pub name: &'static str,
+    /// Tab title.
+    pub title: &'static str,
+    /// Other palette words for this pane.
+    pub aliases: &'static [&'static str],
+    /// Object count shown in the tab.
+    pub count: fn(&Snapshot) -> usize,
+    /// Sortable columns (0: not sortable) and the default sort.
+    pub columns: usize,
+    pub default_sort: usize,
+    pub default_desc: bool,
+    /// Visible rows in display order (after filter and sort).
+    pub keys: fn(&App) -> Vec<RowKey>,
+    /// What Enter on a row opens.
+    pub open: fn(&App, &RowKey) -> Option<Target>,
+    pub draw: fn(&mut Frame, Rect, &App, &Theme),
+    /// The pane as a plain table (for `dpscope show`).
+    pub plain: fn(&Snapshot, Option<&Snapshot>) -> PlainTable,
+}
+
+pub const PANES: &[PaneDef] = &[
+    super::programs::PANE,
+    super::maps::PANE,
+    super::attachments::PANE,
+    super::node::PANE,
+];
+
+pub fn by_name(name: &str) -> Option<&'static PaneDef> {
+    PANES
+        .iter()
+        .find(|p| p.name == name || p.aliases.contains(&name))
+}

@@ -1,0 +1,67 @@
+//! UI text in one place.
+
+pub const APP: &str = "dpscope";
+pub const PAUSED: &str = " PAUSED ";
+pub const WAITING: &str = "waiting for the first snapshot…";
+pub const NO_PROGRAMS: &str = "no BPF programs loaded";
+pub const NO_MAPS: &str = "no BPF maps on this node";
+pub const NO_ATTACHMENTS: &str =
+    "no BPF programs attached to network interfaces, and no other BPF links";
+pub const NO_MATCH: &str = "no rows match the filter (Esc clears it)";
+pub const REQUESTING: &str = "requesting…";
+pub const NOT_CAPTURED: &str = "not captured in this snapshot";
+pub const NO_MORE_ENTRIES: &str = "no more entries";
+pub const NOT_IN_REPLAY: &str = "replay: only the captured page is available";
+pub const COLLECTOR_GONE: &str = "the collector stopped; showing the last snapshot";
+pub const REWRITE_LEGEND: &str = "! rewrites or redirects packets";
+pub const PRESSURE_LEGEND: &str = "! more than 80 % full";
+/// Prefix of objects dpscope itself loaded.
+pub const OWN_MARK: &str = "◆ ";
+pub const OWN_LEGEND: &str = "◆ dpscope's own";
+pub const STACKED: &str = "⚠ stacked";
+pub const STALE: &str = "STALE?";
+pub const HELP_TITLE: &str = " Keys (? or Esc closes) ";
+pub const PALETTE_TITLE: &str = " Command ";
+pub const OTHER_LINKS: &str = "Other BPF links";
+
+pub const NO_PROCESS: &str = "no process holds it";
+pub const NO_INSNS: &str = "no instructions returned";
+pub const MAP_EMPTY: &str = "map is empty";
+pub const STALE_DEFAULT: &str = "older twin of another program on this hook";
+pub const NOT_ATTACHED: &str = "  not attached to an interface or link";
+pub const NO_MAPS_USED: &str = "  uses no maps";
+
+/// Helper or kfunc names that change or steer packets.
+pub const REWRITING: &[&str] = &[
+    "store_bytes",
+    "redirect",
+    "adjust_",
+    "change_",
+    "clone_redirect",
+    "l3_csum_replace",
+    "l4_csum_replace",
+];
+
+pub fn rewrites(helper: &str) -> bool {
+    REWRITING.iter().any(|p| helper.contains(p))
+}
+
+pub fn unavailable(pane: &str, reason: &str) -> String {
+    format!("{pane} unavailable: {reason}")
+}
+
+pub fn replay_skipped(n: usize, line: usize, why: &str) -> String {
+    format!("skipped {n} unreadable line(s) of the recording (line {line}: {why})")
+}
+
+pub fn replay_edge(pos: usize, n: usize) -> String {
+    format!("snapshot {pos} of {n}: no further snapshot in that direction")
+}
+
+pub fn collector_error(e: &str) -> String {
+    format!("collector error: {e}")
+}
+
+pub fn unknown_command(c: &str) -> String {
+    format!("unknown command :{c} (try :progs :maps :attach :node :q)")
+}

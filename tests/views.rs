@@ -1,0 +1,526 @@
+//! View snapshot tests: every pane and detail view rendered on `TestBackend` from fixture
+//! snapshots, plus key-driven behaviour through `App::update`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use dpscope::app::state::{Detail, Mode, RowKey};
+use dpscope::app::{Action, App, UiOptions};
+use dpscope::bpf::collector::Request;
+use dpscope::model::{Snapshot, Unavailable};
+use dpscope::views;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+fn fixture(name: &str) -> Snapshot {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    dpscope::model::io::load(&path).unwrap().snapshots.remove(0)
+}
+
+fn opts() -> UiOptions {
+    UiOptions {
+        no_color: false,
+        theme: String::new(),
+        interval_ms: 1000,
+    }
+}
+
+/// The rich fixture with its predecessor one second earlier, so rates show.
+fn rich() -> App {
+    let mut app = App::with_snapshot(fixture("rich_prev.json"), &opts());
+    app.update(Action::Snapshot(Box::new(fixture("rich.json"))));
+    app
+}
+
+fn terminal(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| views::draw(f, app)).unwrap();
+    t
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let t = terminal(app, w, h);
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
+    keys.iter().flat_map(|k| app.handle_key(*k)).collect()
+}
+
+fn goto(app: &mut App, pane: &str) {
+    let i = views::registry::PANES
+        .iter()
+        .position(|p| p.name == pane)
+        .unwrap();
+    app.update(Action::GotoPane(i));
+}
+
+macro_rules! both_sizes {
+    ($name:ident, $app:expr) => {
+        #[test]
+        fn $name() {
+            let app = $app;
+            insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), screen(&app, 80, 24));
+            insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), screen(&app, 120, 40));
+        }
+    };
+}
+
+both_sizes!(programs_pane, rich());
+both_sizes!(maps_pane, {
+    let mut a = rich();
+    goto(&mut a, "maps");
+    a
+});
+both_sizes!(attachments_pane, {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    a
+});
+both_sizes!(node_pane, {
+    let mut a = rich();
+    goto(&mut a, "node");
+    a
+});
+both_sizes!(program_detail, {
+    let mut a = rich();
+    a.open_program(41, &mut Vec::new());
+    a
+});
+both_sizes!(map_detail, {
+    let mut a = rich();
+    a.open_map(102, &mut Vec::new());
+    a
+});
+both_sizes!(map_detail_per_cpu, {
+    let mut a = rich();
+    a.open_map(106, &mut Vec::new());
+    a.update(Action::TogglePerCpu);
+    a
+});
+both_sizes!(help_overlay, {
+    let mut a = rich();
+    a.update(Action::ToggleHelp);
+    a
+});
+both_sizes!(
+    empty_snapshot_programs,
+    App::with_snapshot(Snapshot::empty(), &opts())
+);
+both_sizes!(empty_snapshot_maps, {
+    let mut a = App::with_snapshot(Snapshot::empty(), &opts());
+    goto(&mut a, "maps");
+    a
+});
+both_sizes!(empty_snapshot_attachments, {
+    let mut a = App::with_snapshot(Snapshot::empty(), &opts());
+    goto(&mut a, "attachments");
+    a
+});
+both_sizes!(empty_snapshot_node, {
+    let mut a = App::with_snapshot(Snapshot::empty(), &opts());
+    goto(&mut a, "node");
+    a
+});
+
+fn unavailable_app() -> App {
+    let mut s = fixture("rich.json");
+    s.programs.clear();
+    s.attachments.clear();
+    s.links.clear();
+    s.node.unavailable = vec![
+        Unavailable {
+            pane: "programs".into(),
+            reason: "missing CAP_SYS_ADMIN: cannot enumerate programs (run as root)".into(),
+        },
+        Unavailable {
+            pane: "attachments".into(),
+            reason: "netlink: operation not permitted (CAP_NET_ADMIN missing)".into(),
+        },
+    ];
+    App::with_snapshot(s, &opts())
+}
+
+#[test]
+fn unavailable_states() {
+    let mut a = unavailable_app();
+    insta::assert_snapshot!("unavailable_programs_80x24", screen(&a, 80, 24));
+    goto(&mut a, "attachments");
+    insta::assert_snapshot!("unavailable_attachments_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn waiting_for_first_snapshot() {
+    let a = App::live(&opts());
+    insta::assert_snapshot!("waiting_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn paused() {
+    let mut a = rich();
+    let req = a.update(Action::TogglePause);
+    assert_eq!(req, vec![Request::Pause(true)]);
+    insta::assert_snapshot!("paused_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn replay_marker_and_missing_details() {
+    let snaps = vec![fixture("rich_prev.json"), fixture("rich.json")];
+    let mut a = App::replay(
+        "incident-0312.jsonl".into(),
+        snaps,
+        &[(3, "EOF while parsing".into())],
+        &opts(),
+    );
+    a.update(Action::ReplayNext);
+    insta::assert_snapshot!("replay_80x24", screen(&a, 80, 24));
+    a.open_program(57, &mut Vec::new());
+    insta::assert_snapshot!(
+        "replay_program_detail_not_captured_120x40",
+        screen(&a, 120, 40)
+    );
+}
+
+#[test]
+fn live_program_detail_requesting() {
+    let mut a = rich();
+    let mut req = Vec::new();
+    a.open_program(57, &mut req);
+    assert_eq!(req, vec![Request::ProgramDetail(57)]);
+    insta::assert_snapshot!("program_detail_requesting_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn filtered_tables() {
+    let mut a = rich();
+    press(&mut a, &[key('/'), key('C'), key('I'), key('L'), key('_')]);
+    assert_eq!(a.view().filter, "CIL_");
+    insta::assert_snapshot!("filtered_programs_typing_80x24", screen(&a, 80, 24));
+    press(&mut a, &[code(KeyCode::Enter)]);
+    goto(&mut a, "maps");
+    press(
+        &mut a,
+        &[
+            key('/'),
+            key('!'),
+            key('c'),
+            key('i'),
+            key('l'),
+            code(KeyCode::Enter),
+        ],
+    );
+    insta::assert_snapshot!("filtered_maps_inverted_120x40", screen(&a, 120, 40));
+    goto(&mut a, "attachments");
+    press(
+        &mut a,
+        &[
+            key('/'),
+            key('s'),
+            key('t'),
+            key('a'),
+            key('l'),
+            key('e'),
+            code(KeyCode::Enter),
+        ],
+    );
+    insta::assert_snapshot!("filtered_attachments_120x40", screen(&a, 120, 40));
+}
+
+#[test]
+fn palette_with_suggestions() {
+    let mut a = rich();
+    press(&mut a, &[key(':'), key('a')]);
+    assert_eq!(a.mode, Mode::Palette);
+    insta::assert_snapshot!("palette_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn no_color_keeps_meaning_in_text_and_selection_is_reversed() {
+    let mut s = fixture("rich.json");
+    s.node.hostname = "nc".into();
+    let mut a = App::with_snapshot(
+        s,
+        &UiOptions {
+            no_color: true,
+            ..opts()
+        },
+    );
+    goto(&mut a, "maps");
+    let t = terminal(&a, 120, 40);
+    let buf = t.backend().buffer();
+    for y in 0..40 {
+        for x in 0..120 {
+            let c = &buf[(x, y)];
+            assert_eq!(c.fg, ratatui::style::Color::Reset, "colour at {x},{y}");
+        }
+    }
+    let text = screen(&a, 120, 40);
+    assert!(text.contains("92% !"), "pressure marker missing:\n{text}");
+    // The selected (first) row: reversed and bold.
+    let row_y = (0..40).find(|&y| buf[(1, y)].symbol() == "▶").unwrap();
+    assert!(buf[(5, row_y)]
+        .modifier
+        .contains(Modifier::REVERSED | Modifier::BOLD));
+}
+
+#[test]
+fn keys_drive_the_app() {
+    let mut a = rich();
+    // Programs pane, default sort CPU % desc: cil_from_netdev (id 57) uses the most CPU.
+    assert_eq!(a.pane_keys()[0], RowKey::Id(57));
+    // Switch panes with Tab, digits and the palette.
+    press(&mut a, &[code(KeyCode::Tab)]);
+    assert_eq!(views::registry::PANES[a.pane].name, "maps");
+    press(&mut a, &[key('4')]);
+    assert_eq!(views::registry::PANES[a.pane].name, "node");
+    press(
+        &mut a,
+        &[
+            key(':'),
+            key('p'),
+            key('r'),
+            key('o'),
+            key('g'),
+            key('s'),
+            code(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(views::registry::PANES[a.pane].name, "programs");
+    assert_eq!(a.mode, Mode::Normal);
+    // Filter, move, drill down.
+    press(
+        &mut a,
+        &[
+            key('/'),
+            key('n'),
+            key('e'),
+            key('t'),
+            key('d'),
+            key('e'),
+            key('v'),
+            code(KeyCode::Enter),
+        ],
+    );
+    let keys = a.pane_keys();
+    assert_eq!(keys.len(), 3, "{keys:?}"); // cil_from_netdev ×2, cil_to_netdev
+    press(&mut a, &[key('j')]);
+    assert_eq!(a.view().selected, Some(keys[1].clone()));
+    let req = press(&mut a, &[code(KeyCode::Enter)]);
+    let RowKey::Id(id) = keys[1] else { panic!() };
+    assert_eq!(req, vec![Request::ProgramDetail(id as u32)]);
+    assert!(matches!(a.details.last(), Some(Detail::Program(p)) if p.id as u64 == id));
+    // Enter on the program's first map opens its details and asks for the first page.
+    let first_map = a.snapshot.program(id as u32).unwrap().map_ids[0];
+    let req = press(&mut a, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        req,
+        vec![Request::MapPage {
+            map_id: first_map,
+            offset: 0,
+            limit: 200
+        }]
+    );
+    // Back twice: to the program, then to the table (details cleared).
+    let req = press(&mut a, &[code(KeyCode::Esc)]);
+    assert_eq!(req, vec![Request::ProgramDetail(id as u32)]);
+    let req = press(&mut a, &[code(KeyCode::Esc)]);
+    assert_eq!(req, vec![Request::ClearDetails]);
+    assert!(a.details.is_empty());
+    // Esc again clears the filter.
+    press(&mut a, &[code(KeyCode::Esc)]);
+    assert_eq!(a.view().filter, "");
+    // Pause and resume.
+    assert_eq!(press(&mut a, &[key(' ')]), vec![Request::Pause(true)]);
+    assert!(a.paused);
+    assert_eq!(press(&mut a, &[key(' ')]), vec![Request::Pause(false)]);
+    // Sort: next column, flip.
+    press(&mut a, &[key('s')]);
+    assert_eq!(a.view().sort, Some(7));
+    press(&mut a, &[key('S')]);
+    assert_eq!(a.view().sort_desc, Some(false));
+    // Help toggles; q quits.
+    press(&mut a, &[key('?')]);
+    assert!(a.help);
+    press(&mut a, &[code(KeyCode::Esc)]);
+    assert!(!a.help);
+    press(&mut a, &[key('q')]);
+    assert!(a.quit);
+}
+
+#[test]
+fn map_pgdn_past_the_page_requests_the_next_page() {
+    let mut a = rich();
+    a.open_map(102, &mut Vec::new());
+    press(&mut a, &[key('G')]);
+    let req = press(&mut a, &[code(KeyCode::PageDown)]);
+    assert_eq!(
+        req,
+        vec![Request::MapPage {
+            map_id: 102,
+            offset: 5,
+            limit: 200
+        }]
+    );
+    // Until that page arrives the view says it is being requested.
+    assert!(screen(&a, 80, 24).contains("requesting"));
+}
+
+#[test]
+fn selection_follows_the_object_across_refresh_and_resort() {
+    let mut a = rich();
+    press(&mut a, &[key('j'), key('j')]);
+    let chosen = a.view().selected.clone().unwrap();
+    let RowKey::Id(id) = chosen else { panic!() };
+    // Next snapshot: the chosen program suddenly burns far more CPU, so it sorts first.
+    let mut next = fixture("rich.json");
+    next.monotonic_ns += 1_000_000_000;
+    for p in &mut next.programs {
+        p.run_cnt += 10;
+        p.run_time_ns += if p.id as u64 == id {
+            900_000_000
+        } else {
+            1_000
+        };
+    }
+    a.update(Action::Snapshot(Box::new(next)));
+    assert_eq!(a.pane_keys()[0], RowKey::Id(id));
+    assert_eq!(a.view().selected, Some(RowKey::Id(id)));
+    // Moving down goes to what is now below it, not to the old row index.
+    press(&mut a, &[key('j')]);
+    assert_eq!(a.view().selected, Some(a.pane_keys()[1].clone()));
+}
+
+#[test]
+fn plain_show_programs_text_and_csv() {
+    let cur = fixture("rich.json");
+    let prev = fixture("rich_prev.json");
+    let t = views::plain::pane_table("programs", &cur, Some(&prev)).unwrap();
+    insta::assert_snapshot!(
+        "plain_programs_text",
+        views::plain::render(&t, views::plain::Format::Text)
+    );
+    let t = views::plain::pane_table("maps", &cur, None).unwrap();
+    insta::assert_snapshot!(
+        "plain_maps_csv",
+        views::plain::render(&t, views::plain::Format::Csv)
+    );
+    let t = views::plain::pane_table("attachments", &cur, None).unwrap();
+    insta::assert_snapshot!(
+        "plain_attachments_md",
+        views::plain::render(&t, views::plain::Format::Markdown)
+    );
+    let t = views::plain::pane_table("node", &cur, None).unwrap();
+    insta::assert_snapshot!(
+        "plain_node_text",
+        views::plain::render(&t, views::plain::Format::Text)
+    );
+}
+
+#[test]
+fn large_tables_render_quickly() {
+    let base = fixture("rich.json");
+    let mut s = base.clone();
+    s.programs = (0..5_000u32)
+        .map(|i| {
+            let mut p = base.programs[(i as usize) % base.programs.len()].clone();
+            p.id = 10_000 + i;
+            p
+        })
+        .collect();
+    s.maps = (0..100_000u32)
+        .map(|i| {
+            let mut m = base.maps[(i as usize) % base.maps.len()].clone();
+            m.id = 100_000 + i;
+            m
+        })
+        .collect();
+    let mut a = App::with_snapshot(s, &opts());
+    let start = std::time::Instant::now();
+    screen(&a, 120, 40);
+    goto(&mut a, "maps");
+    screen(&a, 120, 40);
+    press(&mut a, &[key('j'), key('j'), code(KeyCode::PageDown)]);
+    screen(&a, 120, 40);
+    let took = start.elapsed();
+    // Debug build on a 2-core machine: generous, but catches formatting every row.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    eprintln!("5k programs + 100k maps, 3 frames and 3 moves: {took:?}");
+}
+
+#[test]
+fn enter_on_an_attached_program_opens_it() {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    // eth0 → xdp → cil_xdp_entry → tc ingress → #0 cil_from_netdev (id 57)
+    press(&mut a, &[key('j'), key('j'), key('j'), key('j')]);
+    let req = press(&mut a, &[code(KeyCode::Enter)]);
+    assert_eq!(req, vec![Request::ProgramDetail(57)]);
+    insta::assert_snapshot!("program_detail_from_attachments_80x24", screen(&a, 80, 24));
+}
+
+#[test]
+fn replay_does_not_ask_the_collector_for_pages() {
+    let mut a = App::replay("r.json".into(), vec![fixture("rich.json")], &[], &opts());
+    a.open_map(102, &mut Vec::new());
+    press(&mut a, &[key('G')]);
+    press(&mut a, &[code(KeyCode::PageDown)]);
+    let Some(Detail::Map(m)) = a.details.last() else {
+        panic!()
+    };
+    assert_eq!((m.offset, m.cursor), (0, 4));
+    assert!(screen(&a, 80, 24).contains("only the captured page"));
+}
+
+#[test]
+fn viewport_stays_still_while_the_cursor_moves_inside_it() {
+    let base = fixture("rich.json");
+    let mut s = base.clone();
+    s.maps = (0..200u32)
+        .map(|i| {
+            let mut m = base.maps[0].clone();
+            m.id = 1000 + i;
+            m.memory_bytes = 1_000_000 - u64::from(i);
+            m
+        })
+        .collect();
+    let mut a = App::with_snapshot(s, &opts());
+    a.update(Action::Resize(80, 24));
+    goto(&mut a, "maps");
+    // 16 rows visible: going down 20 scrolls by 5; going back up 3 keeps the viewport.
+    for _ in 0..20 {
+        press(&mut a, &[key('j')]);
+    }
+    let first_visible = |a: &App| {
+        let text = screen(a, 80, 24);
+        text.lines()
+            .nth(5)
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first_visible(&a), "1005");
+    press(&mut a, &[key('k'), key('k'), key('k')]);
+    assert_eq!(first_visible(&a), "1005");
+    insta::assert_snapshot!("maps_scrolled_80x24", screen(&a, 80, 24));
+}
