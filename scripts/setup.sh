@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_pkgs=(ca-certificates gcc libc6-dev make pkg-config libelf-dev zlib1g-dev clang
-           iproute2 iptables tmux bpftool procps)
+           iproute2 iptables iputils-ping tmux bpftool procps)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,4 +36,9 @@ fi
 # every distribution; some minimal VMs boot without it.
 if [ -d /sys/kernel/security ] && [ ! -e /sys/kernel/security/lsm ]; then
   mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true
+fi
+
+# tracefs: tracepoint ids for BPF tracepoint programs (the demo and dpscope's probes use them).
+if [ -d /sys/kernel/tracing ] && [ ! -e /sys/kernel/tracing/events ]; then
+  mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 fi
