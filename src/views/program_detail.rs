@@ -136,10 +136,7 @@ fn info(
         )));
     }
     if attached == 0 {
-        l.push(Line::from(Span::styled(
-            text::NOT_ATTACHED,
-            theme.dim(),
-        )));
+        l.push(Line::from(Span::styled(text::NOT_ATTACHED, theme.dim())));
     }
 
     l.push(Line::from(Span::styled(
