@@ -524,3 +524,30 @@ fn viewport_stays_still_while_the_cursor_moves_inside_it() {
     assert_eq!(first_visible(&a), "1005");
     insta::assert_snapshot!("maps_scrolled_80x24", screen(&a, 80, 24));
 }
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut apps = Vec::new();
+    for pane in ["programs", "maps", "attachments", "node"] {
+        let mut a = rich();
+        goto(&mut a, pane);
+        apps.push(a);
+    }
+    let mut a = rich();
+    a.open_program(41, &mut Vec::new());
+    apps.push(a.clone());
+    a.open_map(106, &mut Vec::new());
+    a.update(Action::TogglePerCpu);
+    apps.push(a.clone());
+    a.update(Action::ToggleHelp);
+    apps.push(a.clone());
+    let mut p = rich();
+    p.update(Action::OpenPalette);
+    apps.push(p);
+    apps.push(App::live(&opts()));
+    for a in &apps {
+        for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (60, 12), (200, 60)] {
+            screen(a, w, h);
+        }
+    }
+}

@@ -40,8 +40,9 @@ pub struct UiOptions {
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.
 ///
-/// Call it from plain (non-async) code: it builds a current-thread tokio runtime for the UI. From
-/// inside a runtime, `.await` [`run::run_async`] instead.
+/// Call it from plain (non-async) code (not from inside a tokio runtime): it builds a
+/// current-thread tokio runtime for the UI, so the UI stays on the calling thread. From inside a
+/// runtime, drive [`run::run_async`] on one thread instead (e.g. `spawn_blocking` + `block_on`).
 pub fn run(source: Source, opts: UiOptions) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -5,7 +5,8 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::io::{self, Stdout};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::thread::ThreadId;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
@@ -21,13 +22,29 @@ pub fn restore() {
 }
 
 static HOOK: Once = Once::new();
+/// The thread that owns the full-screen terminal, while it does.
+static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
 
-/// Restore the terminal before the panic message is printed.
+fn set_ui_thread(t: Option<ThreadId>) {
+    if let Ok(mut g) = UI_THREAD.lock() {
+        *g = t;
+    }
+}
+
+/// Restore the terminal before the panic message is printed, so the message lands on the normal
+/// screen. Only for a panic on the UI thread: a panicking collector thread is reported by the UI
+/// itself (its channel closes) and must not pull the screen from under a UI that keeps running.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            let on_ui = UI_THREAD
+                .lock()
+                .map(|g| *g == Some(std::thread::current().id()))
+                .unwrap_or(true);
+            if on_ui {
+                restore();
+            }
             previous(info);
         }));
     });
@@ -36,7 +53,11 @@ fn install_panic_hook() {
 impl TerminalGuard {
     pub fn enter() -> anyhow::Result<TerminalGuard> {
         install_panic_hook();
-        terminal::enable_raw_mode()?;
+        set_ui_thread(Some(std::thread::current().id()));
+        if let Err(e) = terminal::enable_raw_mode() {
+            set_ui_thread(None);
+            return Err(e.into());
+        }
         let setup = (|| -> anyhow::Result<Term> {
             execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
             let mut t = Terminal::new(CrosstermBackend::new(io::stdout()))?;
@@ -47,6 +68,7 @@ impl TerminalGuard {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
                 restore();
+                set_ui_thread(None);
                 Err(e)
             }
         }
@@ -56,5 +78,6 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+        set_ui_thread(None);
     }
 }

@@ -38,7 +38,13 @@ pub(crate) fn from_def<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx) -> PlainTabl
         headers: def.columns.iter().map(|c| c.header.to_string()).collect(),
         rows: order
             .into_iter()
-            .map(|i| def.cells(&rows[i], ctx))
+            // Cells padded for on-screen alignment (`3%  ` beside `92% !`) are trimmed here.
+            .map(|i| {
+                def.cells(&rows[i], ctx)
+                    .into_iter()
+                    .map(|c| c.trim_end().to_string())
+                    .collect()
+            })
             .collect(),
         right: def
             .columns
