@@ -51,7 +51,8 @@ fn main() -> anyhow::Result<()> {
     );
     common::run("ip", &["-n", &ns.name, "link", "set", &veth.peer, "up"]);
 
-    // The "old" datapath, loaded first; the "new" one replaces it... except for one tc filter.
+    // The "old" datapath, loaded first; the upgrade loads the "new" one but leaves the old tc
+    // filter in front of it at a lower pref, where it keeps answering every packet.
     let mut old_obj = MaybeUninit::uninit();
     let mut old = fixture::FixtureSkelBuilder::default()
         .open(&mut old_obj)?
@@ -83,8 +84,8 @@ fn main() -> anyhow::Result<()> {
         libbpf_sys::XDP_FLAGS_SKB_MODE,
     );
     let clsact = Clsact::new(&veth.host);
-    clsact.add_bpf_filter("ingress", 10, 1, &new_pin, true);
-    clsact.add_bpf_filter("ingress", 20, 1, &old_pin, true);
+    clsact.add_bpf_filter("ingress", 10, 1, &old_pin, true);
+    clsact.add_bpf_filter("ingress", 20, 1, &new_pin, true);
     let _tcx = LinkFd::create(
         new.progs.fixture_tcx_ingress.as_fd(),
         ifx,
@@ -113,27 +114,36 @@ fn main() -> anyhow::Result<()> {
         all_details: true,
         ..Config::default()
     });
-    let _ = c.collect();
-    // Traffic: ICMP across the veth (replies come in on the host end's ingress) and syscalls.
-    common::run(
-        "ping",
-        &[
+    // A short recording (JSON lines) so that replay shows rates between snapshots. Traffic:
+    // ICMP across the veth (replies arrive on the host end's ingress) and getpid syscalls.
+    let mut lines = String::new();
+    let mut snap = c.collect();
+    for round in 0..3u32 {
+        lines.push_str(&dpscope::model::io::to_json_line(&snap));
+        lines.push('\n');
+        let started = std::time::Instant::now();
+        let count = (20 + 20 * round).to_string();
+        let ping = [
             "-c",
-            "30",
+            &count,
             "-i",
             "0.02",
             "-q",
             "-I",
             &veth.host,
             "10.199.0.2",
-        ],
-    );
-    for _ in 0..5000 {
-        // SAFETY: getpid has no preconditions; it drives the agree_tp tracepoint program.
-        unsafe { libc::syscall(libc::SYS_getpid) };
+        ];
+        common::run("ping", &ping);
+        for _ in 0..(3000 * (round + 1)) {
+            // SAFETY: getpid has no preconditions; it drives the agree_tp tracepoint program.
+            unsafe { libc::syscall(libc::SYS_getpid) };
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1).saturating_sub(started.elapsed()));
+        snap = c.collect();
     }
-    let snap = c.collect();
-    std::fs::write(&out, dpscope::model::io::to_json_pretty(&snap))?;
+    lines.push_str(&dpscope::model::io::to_json_line(&snap));
+    lines.push('\n');
+    std::fs::write(&out, lines)?;
     eprintln!(
         "wrote {out}: {} programs, {} maps, {} attachments",
         snap.programs.len(),

@@ -142,7 +142,8 @@ impl App {
         app
     }
 
-    /// Replay of a file; starts at its first snapshot. `skipped` are unreadable lines.
+    /// Replay of a file; starts at its newest snapshot (rates against the one before it, as in
+    /// live mode), from where `[` steps back in time. `skipped` are unreadable lines.
     pub fn replay(
         path: String,
         snapshots: Vec<Snapshot>,
@@ -150,8 +151,9 @@ impl App {
         opts: &UiOptions,
     ) -> App {
         let mut app = App::base(opts);
-        if let Some(first) = snapshots.first() {
-            app.apply_snapshot(first.clone());
+        let last = snapshots.len().saturating_sub(1);
+        if let Some(s) = snapshots.last() {
+            app.apply_snapshot(s.clone());
         }
         if let Some((line, why)) = skipped.first() {
             app.message = Some(Message {
@@ -162,8 +164,9 @@ impl App {
         app.replay = Some(Replay {
             path,
             snapshots,
-            index: 0,
+            index: last,
         });
+        app.show_replay_index(last);
         app
     }
 

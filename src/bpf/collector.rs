@@ -78,7 +78,6 @@ pub struct Collector {
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
-    own_pid: u32,
 }
 
 /// Missing privileges for live collection, named.
@@ -118,7 +117,6 @@ impl Collector {
             stats_state: state,
             detail_prog: None,
             detail_map: None,
-            own_pid: std::process::id(),
         }
     }
 
@@ -179,6 +177,7 @@ impl Collector {
         let owners = procs::scan(std::path::Path::new("/proc"));
         phase("owners");
 
+        let own_progs = self.maps.own_prog_ids();
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -186,7 +185,9 @@ impl Collector {
                 p.load_time = Some(rfc3339_from_ns(wall));
             }
             p.pids = owners.progs.get(&p.id).cloned().unwrap_or_default();
-            p.dpscope_owned = p.pids.iter().any(|x| x.pid == self.own_pid);
+            // dpscope's own programs are the ones it loaded, not everything this process holds
+            // (tests and the demo run the collector inside the process that loaded fixtures).
+            p.dpscope_owned = own_progs.contains(&p.id);
         }
         let mut users: std::collections::HashMap<u32, Vec<u32>> = Default::default();
         for p in &progs {
@@ -206,7 +207,8 @@ impl Collector {
             }
             m.prog_ids = users.remove(&m.id).unwrap_or_default();
             m.pids = owners.maps.get(&m.id).cloned().unwrap_or_default();
-            m.dpscope_owned = m.pids.iter().any(|x| x.pid == self.own_pid);
+            m.dpscope_owned =
+                m.prog_ids.iter().all(|id| own_progs.contains(id)) && !m.prog_ids.is_empty();
         }
 
         let att = attach::collect(&progs);

@@ -4,6 +4,7 @@
 use libbpf_rs::{Iter, Link, Object, ObjectBuilder};
 use std::collections::HashMap;
 use std::io::Read;
+use std::os::fd::AsFd;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/map_counts.bpf.o"));
 
@@ -11,6 +12,8 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/map_counts.bpf.o")
 pub struct MapCounter {
     link: Link,
     _obj: Object,
+    /// Kernel id of the iterator program (shown as dpscope's own in the Programs pane).
+    pub prog_id: u32,
 }
 
 /// One record per map, as the BPF program writes it.
@@ -27,7 +30,12 @@ impl MapCounter {
             .next()
             .ok_or_else(|| "object has no program".to_string())?;
         let link = prog.attach().map_err(|e| format!("attach iterator: {e}"))?;
-        Ok(MapCounter { link, _obj: obj })
+        let prog_id = prog_id_of(prog.as_fd());
+        Ok(MapCounter {
+            link,
+            _obj: obj,
+            prog_id,
+        })
     }
 
     /// map id → element count, for every map alive now.
@@ -37,6 +45,22 @@ impl MapCounter {
         it.read_to_end(&mut buf)
             .map_err(|e| format!("read iterator: {e}"))?;
         Ok(parse(&buf))
+    }
+}
+
+/// Kernel id of a program fd (0 when the info query fails).
+pub fn prog_id_of(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
+    use std::os::fd::AsRawFd;
+    let mut info = libbpf_sys::bpf_prog_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
+    // SAFETY: info is a bpf_prog_info with no buffers set; fd is a program fd.
+    let ret = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
+    };
+    if ret == 0 {
+        info.id
+    } else {
+        0
     }
 }
 

@@ -84,6 +84,11 @@ impl MapCache {
         self.counter.is_some()
     }
 
+    /// Programs dpscope loaded for counting.
+    pub fn own_prog_ids(&self) -> Vec<u32> {
+        self.counter.iter().map(|c| c.prog_id).collect()
+    }
+
     /// Whether hash-map counts come from the kernel counters.
     pub fn kernel_counts(&self) -> bool {
         self.counter.is_some()

@@ -14,15 +14,15 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
-/// Hooks in the order packets meet them.
+/// Hooks in the order packets meet them (tcx programs run before legacy tc filters).
 const HOOKS: &[(&str, &str)] = &[
     ("xdp", "xdp"),
-    ("tc_ingress", "tc ingress"),
     ("tcx_ingress", "tcx ingress"),
+    ("tc_ingress", "tc ingress"),
     ("netkit_primary", "netkit primary"),
     ("netkit_peer", "netkit peer"),
-    ("tc_egress", "tc egress"),
     ("tcx_egress", "tcx egress"),
+    ("tc_egress", "tc egress"),
 ];
 
 fn hook_rank(h: &str) -> usize {

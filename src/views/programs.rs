@@ -73,7 +73,7 @@ pub const COLUMNS: &[Column<Program>] = &[
     ),
     Column {
         header: "NAME",
-        width: 18,
+        width: 30,
         flex: true,
         priority: 0,
         align: Align::Left,
