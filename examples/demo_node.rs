@@ -7,7 +7,6 @@
 //! traffic runs so counters move. Everything is removed again when the capture is written.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use common::{Bpffs, Clsact, LinkFd, Netns, VethPair};
