@@ -33,6 +33,9 @@ fn val(packets: u64, bytes: u64, label: &str) -> Vec<u8> {
     v
 }
 
+/// (hook, program name, XDP mode, tc pref, position)
+type HookRow = (String, String, Option<String>, Option<u32>, u32);
+
 #[test]
 fn collector_sees_every_attachment_pin_and_btf_entry() {
     if !common::require_priv("collector_sees_every_attachment_pin_and_btf_entry") {
@@ -100,7 +103,7 @@ fn collector_sees_every_attachment_pin_and_btf_entry() {
         .contains(&fs.path.display().to_string()));
 
     // Every program on the host veth, with hook, mode, pref and order.
-    let on: Vec<(String, String, Option<String>, Option<u32>, u32)> = first
+    let on: Vec<HookRow> = first
         .attachments
         .iter()
         .filter(|a| a.ifindex == ifx)
