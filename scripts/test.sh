@@ -11,6 +11,4 @@ cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --locked --all-targets --quiet -- -D warnings
 echo "== cargo test"
-# The end-to-end tests drive the release binary in tmux; build it first.
-cargo build --release --locked --quiet
 cargo test --locked --all-targets -- --test-threads=2

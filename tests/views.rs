@@ -472,7 +472,10 @@ fn enter_on_an_attached_program_opens_it() {
     goto(&mut a, "attachments");
     // eth0 → xdp → cil_xdp_entry → tcx ingress → dpscope_tc_flow → tc ingress → #0 cil_from_netdev
     // (tcx runs before legacy tc, so it is listed first)
-    press(&mut a, &[key('j'), key('j'), key('j'), key('j'), key('j'), key('j')]);
+    press(
+        &mut a,
+        &[key('j'), key('j'), key('j'), key('j'), key('j'), key('j')],
+    );
     let req = press(&mut a, &[code(KeyCode::Enter)]);
     assert_eq!(req, vec![Request::ProgramDetail(57)]);
     insta::assert_snapshot!("program_detail_from_attachments_80x24", screen(&a, 80, 24));

@@ -1,0 +1,288 @@
+//! End-to-end: the real `dpscope` binary in tmux, driven by keys, screen read with capture-pane.
+//! Replay needs no privileges; the live test loads a fixture program and finds it on screen.
+
+mod common;
+
+use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use std::mem::MaybeUninit;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+mod fixture {
+    include!(concat!(env!("OUT_DIR"), "/fixture.skel.rs"));
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_dpscope");
+
+/// A tmux server of our own (own socket), killed on drop even if the test fails.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Start `cmd` in a 120x40 window; the shell prints `EXITED:<status>` when dpscope ends
+    /// and stays open so the screen after quit can be read.
+    fn start(cmd: &str, env: &[(&str, &str)]) -> Tmux {
+        let socket = common::unique_name("dpst");
+        let mut envs = String::new();
+        for (k, v) in env {
+            envs.push_str(&format!("{k}={v} "));
+        }
+        let script = format!("{envs}{cmd}; echo EXITED:$?; sleep 30");
+        let ok = Command::new("tmux")
+            .args(["-L", &socket, "new-session", "-d", "-x", "120", "-y", "40"])
+            .args(["bash", "-c", &script])
+            .status()
+            .expect("tmux runs (installed by scripts/setup.sh)")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Tmux { socket }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let ok = Command::new("tmux")
+                .args(["-L", &self.socket, "send-keys", "-t", "0", k])
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "send-keys {k}");
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn text(&self, s: &str) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "0", "-l", s])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "send-keys -l {s}");
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "0"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alternate_screen(&self) -> bool {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display",
+                "-p",
+                "-t",
+                "0",
+                "#{alternate_on}",
+            ])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Wait until the screen satisfies `pred` (the UI redraws asynchronously).
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_text(&self, needle: &str) -> String {
+        self.wait_for(needle, |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn demo() -> String {
+    format!("{}/assets/demo.json", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn replay_demo_switch_filter_drill_down_back_quit() {
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", demo()),
+        &[("TERM", "xterm-256color")],
+    );
+    let s = t.wait_text("REPLAY");
+    assert!(s.contains("Programs ("), "{s}");
+    assert!(s.contains("agree_tp"), "{s}");
+    assert!(
+        t.alternate_screen(),
+        "full-screen UI uses the alternate screen"
+    );
+
+    // Maps pane, filter to the agree_* maps, then invert the filter.
+    t.keys(&["2"]);
+    t.wait_text("agree_lru_hash_with_long_name");
+    t.keys(&["/"]);
+    t.text("agree");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("filtered maps", |s| {
+        s.contains("agree_hash") && !s.contains("fixture_btf_hash")
+    });
+    assert!(s.contains("agree"), "{s}");
+    t.keys(&["Escape"]);
+    t.wait_text("fixture_btf_hash");
+
+    // Attachments: the stale twin is flagged.
+    t.keys(&["3"]);
+    let s = t.wait_text("STALE?");
+    assert!(s.contains("tc ingress"), "{s}");
+    assert!(s.contains("stacked"), "{s}");
+
+    // Command palette to programs, drill into the selected program, back.
+    t.keys(&[":"]);
+    t.text("progs");
+    t.keys(&["Enter"]);
+    t.wait_text("EVENTS/S");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("Disassembly");
+    assert!(s.contains("exit"), "disassembly shown: {s}");
+    t.keys(&["Escape"]);
+    t.wait_text("EVENTS/S");
+
+    // Help overlay comes from the key table.
+    t.keys(&["?"]);
+    let s = t.wait_text("quit");
+    assert!(s.contains("filter"), "{s}");
+    t.keys(&["?"]);
+
+    // Time travel one snapshot back.
+    t.keys(&["["]);
+    t.wait_text("(3/4)");
+
+    t.keys(&["q"]);
+    let s = t.wait_text("EXITED:0");
+    assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
+}
+
+#[test]
+fn replay_of_a_corrupt_file_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\"schema\": \"dpscope.snapshot/v1\", \"programs\": [",
+    )
+    .unwrap();
+    let out = Command::new(BIN).arg("replay").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("dpscope: error: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    std::fs::write(&bad, "{\"schema\": \"dpscope.snapshot/v9\"}").unwrap();
+    let out = Command::new(BIN).arg("replay").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dpscope.snapshot/v9"));
+
+    let out = Command::new(BIN)
+        .args(["replay", "/nonexistent/dpscope.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = Command::new(BIN)
+        .args(["show", "nosuchpane", "--from"])
+        .arg(demo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown pane"));
+}
+
+#[test]
+fn show_from_a_snapshot_needs_no_privileges_and_matches_formats() {
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let d = demo();
+    let json = run(&["show", "programs", "--json", "--from", &d]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let n = v.as_array().unwrap().len();
+    assert!(n >= 10, "{n} programs");
+    let csv = run(&["show", "programs", "--format", "csv", "--from", &d]);
+    assert_eq!(
+        csv.trim_end().lines().count(),
+        n + 1,
+        "header + one line per program"
+    );
+    let text = run(&["show", "attachments", "--from", &d]);
+    assert!(text.contains("STALE?"), "{text}");
+    let md = run(&["show", "maps", "--format", "md", "--from", &d]);
+    assert!(md.lines().nth(1).unwrap().starts_with("| ---"), "{md}");
+    let node = run(&["show", "node", "--json", "--from", &d]);
+    assert!(node.contains("\"kernel_release\""));
+}
+
+#[test]
+fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
+    if !common::require_priv("live_mode_shows_a_loaded_program_pauses_drills_down_and_quits") {
+        return;
+    }
+    let mut obj = MaybeUninit::uninit();
+    let skel = fixture::FixtureSkelBuilder::default()
+        .open(&mut obj)
+        .expect("open")
+        .load()
+        .expect("load");
+    let fs = common::Bpffs::new();
+    let t = Tmux::start(
+        &format!("{BIN} --bpffs {} --interval 0.5", fs.path.display()),
+        &[("TERM", "xterm-256color")],
+    );
+    let s = t.wait_text("fixture_tcx_ingress");
+    assert!(!s.contains("REPLAY"), "{s}");
+    assert!(s.contains("stats on"), "{s}");
+
+    t.keys(&["Space"]);
+    t.wait_text("PAUSED");
+    t.keys(&["Space"]);
+    t.wait_for("resumed", |s| !s.contains("PAUSED"));
+
+    t.keys(&["/"]);
+    t.text("fixture_tcx");
+    t.keys(&["Enter"]);
+    t.wait_for("filtered to one program", |s| {
+        s.contains("fixture_tcx_ingress") && !s.contains("xdp_pass_fixture")
+    });
+    t.keys(&["Enter"]);
+    // The collector answers the detail request with the disassembly.
+    let s = t.wait_for("disassembly", |s| {
+        s.contains("Disassembly") && s.contains("exit")
+    });
+    assert!(s.contains("fixture_tcx_ingress"), "{s}");
+    t.keys(&["Escape", "Escape"]);
+    t.wait_text("xdp_pass_fixture");
+
+    t.keys(&["q"]);
+    t.wait_text("EXITED:0");
+    assert!(!t.alternate_screen());
+    drop(skel);
+}
