@@ -42,6 +42,9 @@ struct Global {
     /// Interfaces that get the tc flow probe (repeatable)
     #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
     tc_ifaces: Vec<String>,
+    /// Interfaces that get the XDP counter probe, only where no XDP program is attached (repeatable)
+    #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
+    xdp_ifaces: Vec<String>,
     /// Colour theme
     #[arg(long, value_name = "NAME", default_value = "default", global = true)]
     theme: String,
@@ -169,6 +172,10 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         stats: !g.no_stats,
         interval: Duration::from_secs_f64(g.interval),
         all_details,
+        probes: !g.no_probes,
+        only_probes: g.probes.clone(),
+        tc_ifaces: g.tc_ifaces.clone(),
+        xdp_ifaces: g.xdp_ifaces.clone(),
     })
 }
 

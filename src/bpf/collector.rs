@@ -47,6 +47,21 @@ pub struct Config {
     pub interval: Duration,
     /// Capture program disassembly and a first page of every map (for `snapshot --details`).
     pub all_details: bool,
+    /// Load dpscope's own probes (`--no-probes` turns this off).
+    pub probes: bool,
+    /// Only these own probes (`--probe NAME`, repeatable); empty = all.
+    pub only_probes: Vec<String>,
+    /// Interfaces that get the tc flow probe (`--tc-iface`).
+    pub tc_ifaces: Vec<String>,
+    /// Interfaces that get the XDP counter probe (`--xdp-iface`), only where no XDP program is.
+    pub xdp_ifaces: Vec<String>,
+}
+
+impl Config {
+    /// Whether the own probe `name` should be loaded.
+    pub fn probe_enabled(&self, name: &str) -> bool {
+        self.probes && (self.only_probes.is_empty() || self.only_probes.iter().any(|p| p == name))
+    }
 }
 
 impl Default for Config {
@@ -56,6 +71,10 @@ impl Default for Config {
             stats: true,
             interval: Duration::from_secs(1),
             all_details: false,
+            probes: true,
+            only_probes: vec![],
+            tc_ifaces: vec![],
+            xdp_ifaces: vec![],
         }
     }
 }
