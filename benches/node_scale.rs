@@ -7,7 +7,7 @@
 use dpscope::bpf::collector::{Collector, Config};
 use std::ffi::CString;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PROGS: usize = 1000;
@@ -116,44 +116,78 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, i64) {
+/// Median wall time, output size and peak RSS (KiB, from `/usr/bin/time -f %M`) of a command.
+fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, u64) {
     let mut times = vec![];
     let mut bytes = 0;
-    let mut max_rss_kb = 0i64;
+    let mut max_rss_kb = 0u64;
     for _ in 0..runs {
         let t = Instant::now();
-        let child = Command::new(cmd)
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M", cmd])
             .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn");
-        let pid = child.id() as i32;
-        let out = child.wait_with_output_rusage(pid);
+            .stdin(Stdio::null())
+            .output()
+            .expect("run /usr/bin/time (package `time`, installed by scripts/setup.sh)");
         times.push(t.elapsed());
-        bytes = out.0;
-        max_rss_kb = max_rss_kb.max(out.1);
+        bytes = out.stdout.len();
+        let rss = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        max_rss_kb = max_rss_kb.max(rss);
     }
     (median(times), bytes, max_rss_kb)
 }
 
-trait WaitRusage {
-    fn wait_with_output_rusage(self, pid: i32) -> (usize, i64);
-}
-impl WaitRusage for std::process::Child {
-    fn wait_with_output_rusage(mut self, pid: i32) -> (usize, i64) {
-        use std::io::Read;
-        let mut buf = Vec::new();
-        if let Some(mut o) = self.stdout.take() {
-            let _ = o.read_to_end(&mut buf);
+/// Process start → first frame with data, for the live UI in a 120x40 tmux terminal.
+fn first_frame(bin: &str) -> Option<Duration> {
+    let out = std::env::temp_dir().join(format!("dpscope-ff-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let sock = format!("dpscope-bench-{}", std::process::id());
+    let cmd = format!("{bin} --bench-first-frame 2> {}", out.display());
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &sock,
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ms = None;
+    while ok && Instant::now() < deadline {
+        if let Ok(t) = std::fs::read_to_string(&out) {
+            if let Some(v) = t.split_whitespace().find_map(|w| w.parse::<f64>().ok()) {
+                ms = Some(v);
+                break;
+            }
         }
-        let mut status = 0;
-        // SAFETY: zeroed rusage is a valid out-buffer.
-        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: pid is our child; wait4 reaps it and fills ru.
-        unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-        (buf.len(), ru.ru_maxrss)
+        std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = Command::new("tmux")
+        .args(["-L", &sock, "kill-server"])
+        .status();
+    let _ = std::fs::remove_file(&out);
+    ms.map(|v| Duration::from_secs_f64(v / 1e3))
+}
+
+fn phases(s: &dpscope::model::Snapshot) -> String {
+    s.node
+        .collect_phases
+        .iter()
+        .map(|p| format!("{} {:.1}", p.name, p.micros as f64 / 1e3))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn main() {
@@ -181,33 +215,42 @@ fn main() {
 
     let cfg = Config {
         bpffs_roots: vec![],
-        stats: true,
         ..Config::default()
     };
     let t = Instant::now();
     let mut c = Collector::new(cfg);
     let s = c.collect();
     let cold = t.elapsed();
+    let cold_phases = phases(&s);
     let big_info = s
         .maps
         .iter()
         .find(|m| m.kernel_name == "bench_big_hash")
         .cloned();
     let mut warm = vec![];
+    let mut warm_phases = String::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let _ = c.collect();
+        let w = c.collect();
         warm.push(t.elapsed());
+        warm_phases = phases(&w);
     }
     let warm = median(warm);
+    let mut ff = vec![];
+    for _ in 0..5 {
+        if let Some(d) = first_frame(bin) {
+            ff.push(d);
+        }
+    }
 
     let runs = 5;
     let (d_maps, d_maps_b, d_rss) = time_cmd(bin, &["show", "maps", "--json"], runs);
     let (b_maps, b_maps_b, b_rss) = time_cmd("bpftool", &["map", "show", "-j"], runs);
-    let (d_progs, _, _) = time_cmd(bin, &["show", "programs", "--json"], runs);
-    let (b_progs, _, _) = time_cmd("bpftool", &["prog", "show", "-j"], runs);
+    let (d_progs, _, d_prss) = time_cmd(bin, &["show", "programs", "--json"], runs);
+    let (b_progs, _, b_prss) = time_cmd("bpftool", &["prog", "show", "-j"], runs);
     let (d_snap, d_snap_b, d_snap_rss) = time_cmd(bin, &["snapshot", "--duration", "0"], runs);
 
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "## node_scale ({} programs, {} maps, one hash map of {} entries)\n",
         s.programs.len(),
@@ -217,33 +260,38 @@ fn main() {
     println!("setup (load + fill): {:.1} s\n", setup.as_secs_f64());
     println!("| measurement | dpscope | bpftool |");
     println!("|---|---|---|");
-    println!(
-        "| collector: first refresh (cold caches, counts every map) | {:.0} ms | |",
-        cold.as_secs_f64() * 1e3
-    );
+    if !ff.is_empty() {
+        println!(
+            "| live UI: process start → first frame with data (median of {}, tmux 120x40) | {:.0} ms | |",
+            ff.len(),
+            ms(median(ff))
+        );
+    }
+    println!("| collector: first refresh (cold caches, helper lists for 1,000 new programs) | {:.0} ms | |", ms(cold));
     println!(
         "| collector: steady refresh (median of 5) | {:.0} ms | |",
-        warm.as_secs_f64() * 1e3
-    );
-    println!("| `show maps --json` / `map show -j` (median of {runs}, wall) | {:.0} ms ({} KB out, {} MB max RSS) | {:.0} ms ({} KB out, {} MB max RSS) |",
-        d_maps.as_secs_f64() * 1e3, d_maps_b / 1024, d_rss / 1024, b_maps.as_secs_f64() * 1e3, b_maps_b / 1024, b_rss / 1024);
-    println!(
-        "| `show programs --json` / `prog show -j` (median of {runs}) | {:.0} ms | {:.0} ms |",
-        d_progs.as_secs_f64() * 1e3,
-        b_progs.as_secs_f64() * 1e3
+        ms(warm)
     );
     println!(
-        "| `snapshot --duration 0` (median of {runs}) | {:.0} ms ({} KB, {} MB max RSS) | |",
-        d_snap.as_secs_f64() * 1e3,
+        "| `show maps --json` vs `map show -j` (median of {runs}) | {:.0} ms, {} KB out, {} MB peak RSS | {:.0} ms, {} KB out, {} MB peak RSS |",
+        ms(d_maps), d_maps_b / 1024, d_rss / 1024, ms(b_maps), b_maps_b / 1024, b_rss / 1024
+    );
+    println!(
+        "| `show programs --json` vs `prog show -j` (median of {runs}) | {:.0} ms, {} MB peak RSS | {:.0} ms, {} MB peak RSS |",
+        ms(d_progs), d_prss / 1024, ms(b_progs), b_prss / 1024
+    );
+    println!(
+        "| `snapshot --duration 0` (median of {runs}) | {:.0} ms, {} KB, {} MB peak RSS | |",
+        ms(d_snap),
         d_snap_b / 1024,
         d_snap_rss / 1024
     );
+    println!("\ncold refresh phases (ms): {cold_phases}");
+    println!("steady refresh phases (ms): {warm_phases}");
     if let Some(m) = big_info {
         println!(
-            "\nbig map as counted in the first refresh: entries {:?} partial {} (budget {} ms)",
-            m.entries,
-            m.entries_partial,
-            dpscope::bpf::maps::COUNT_BUDGET.as_millis()
+            "1M-entry map as counted in the first refresh: entries {:?}, partial {}",
+            m.entries, m.entries_partial
         );
     }
     drop(progs);

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_pkgs=(ca-certificates gcc libc6-dev make pkg-config libelf-dev zlib1g-dev clang
-           iproute2 iptables iputils-ping tmux bpftool procps)
+           iproute2 iptables iputils-ping tmux bpftool procps time)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -51,6 +51,9 @@ struct Global {
     /// No colours (also: NO_COLOR set in the environment)
     #[arg(long, global = true)]
     no_color: bool,
+    /// Benchmark: quit after the first frame with data and print the time it took
+    #[arg(long, hide = true, global = true)]
+    bench_first_frame: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +122,7 @@ impl std::fmt::Display for BadInput {
 impl std::error::Error for BadInput {}
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -128,7 +132,7 @@ fn main() -> ExitCode {
         }
     };
     quiet_libbpf();
-    match run(cli) {
+    match run(cli, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let bad_input = e.chain().any(|c| {
@@ -172,6 +176,8 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         stats: !g.no_stats,
         interval: Duration::from_secs_f64(g.interval),
         all_details,
+        program_calls: true,
+        fast_first: false,
         probes: !g.no_probes,
         only_probes: g.probes.clone(),
         tc_ifaces: g.tc_ifaces.clone(),
@@ -190,17 +196,19 @@ fn require_privileges() -> anyhow::Result<()> {
     collector::check_privileges().map_err(anyhow::Error::msg)
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let g = cli.global.clone();
     let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ui = dpscope::app::UiOptions {
         no_color,
         theme: g.theme.clone(),
         interval_ms: (g.interval * 1000.0) as u64,
+        exit_after_first_frame: g.bench_first_frame.then_some(started),
     };
     match cli.command.unwrap_or(Command::Live) {
         Command::Live => {
-            let cfg = config(&g, false)?;
+            let mut cfg = config(&g, false)?;
+            cfg.fast_first = true;
             require_privileges()?;
             let (updates, requests, _thread) = collector::spawn(cfg);
             dpscope::app::run(dpscope::app::Source::Live { updates, requests }, ui)
@@ -263,7 +271,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => {
                     let wait = secs(duration, "--duration")?;
-                    let cfg = config(&g, false)?;
+                    let mut cfg = config(&g, false)?;
+                    // Helper lists are shown only in the programs pane.
+                    cfg.program_calls = pane == "programs";
                     require_privileges()?;
                     collect_after(cfg, wait)
                 }

@@ -36,6 +36,9 @@ pub struct UiOptions {
     pub no_color: bool,
     pub theme: String,
     pub interval_ms: u64,
+    /// Benchmark hook: quit after the first frame that shows collected data and report the
+    /// time since this instant (process start) on stderr.
+    pub exit_after_first_frame: Option<std::time::Instant>,
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

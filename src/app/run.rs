@@ -46,6 +46,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     // `biased`: input and snapshots that are already waiting are applied first; the frame is
     // drawn only when nothing else is ready, so a burst (paste, key repeat, snapshots queued
     // behind a slow frame) costs one redraw. Nothing is drawn unless something changed.
+    let mut first_frame: Option<std::time::Duration> = None;
     while !app.quit {
         tokio::select! {
             biased;
@@ -66,10 +67,17 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             _ = std::future::ready(()), if dirty => {
                 guard.terminal.draw(|f| crate::views::draw(f, &app))?;
                 dirty = false;
+                if let (Some(t0), false) = (opts.exit_after_first_frame, app.waiting) {
+                    first_frame = Some(t0.elapsed());
+                    app.quit = true;
+                }
             }
         }
     }
     drop(guard);
+    if let Some(d) = first_frame {
+        eprintln!("first data frame after {:.1} ms", d.as_secs_f64() * 1e3);
+    }
     Ok(())
 }
 

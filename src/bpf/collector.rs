@@ -47,6 +47,12 @@ pub struct Config {
     pub interval: Duration,
     /// Capture program disassembly and a first page of every map (for `snapshot --details`).
     pub all_details: bool,
+    /// Read every program's instructions for the helpers/kfuncs it calls (costs a kallsyms
+    /// parse and one instruction fetch per new program; `show` of other panes skips it).
+    pub program_calls: bool,
+    /// Make the first collection cheap (no helper lists) so the first frame comes quickly;
+    /// later collections fill the lists in.
+    pub fast_first: bool,
     /// Load dpscope's own probes (`--no-probes` turns this off).
     pub probes: bool,
     /// Only these own probes (`--probe NAME`, repeatable); empty = all.
@@ -71,6 +77,8 @@ impl Default for Config {
             stats: true,
             interval: Duration::from_secs(1),
             all_details: false,
+            program_calls: true,
+            fast_first: false,
             probes: true,
             only_probes: vec![],
             tc_ifaces: vec![],
@@ -97,6 +105,7 @@ pub struct Collector {
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
+    collections: u64,
 }
 
 /// Missing privileges for live collection, named.
@@ -136,6 +145,7 @@ impl Collector {
             stats_state: state,
             detail_prog: None,
             detail_map: None,
+            collections: 0,
         }
     }
 
@@ -186,7 +196,11 @@ impl Collector {
             lap = Instant::now();
         };
         phase("node");
-        let mut progs = self.programs.collect(&mut calls, &mut warnings);
+        let want_calls = self.cfg.program_calls && (self.collections > 0 || !self.cfg.fast_first);
+        self.collections += 1;
+        let mut progs = self
+            .programs
+            .collect(want_calls.then_some(&mut calls as _), &mut warnings);
         phase("programs");
         let mut map_list = self.maps.collect(true, &mut warnings);
         phase("maps");

@@ -18,6 +18,8 @@ struct Static {
     map_ids: Vec<u32>,
     helpers: Vec<String>,
     kfuncs: Vec<String>,
+    /// Helpers/kfuncs have been read (they are skipped when not wanted, and filled in later).
+    calls_loaded: bool,
 }
 
 /// Cache of immutable program facts across refreshes.
@@ -26,12 +28,17 @@ pub struct ProgramCache {
     statics: HashMap<u32, Static>,
 }
 
-/// Resolves which helpers/kfuncs a program calls (from its translated instructions).
+/// Resolves which helpers/kfuncs a program calls (from its translated instructions); `None`
+/// as the whole argument means "not now" (cheap refresh): the lists stay empty until wanted.
 pub type CallsFn<'a> = dyn FnMut(u32) -> Option<(Vec<String>, Vec<String>)> + 'a;
 
 impl ProgramCache {
     /// Enumerate all programs. Objects that vanish mid-walk are skipped; other errors are warnings.
-    pub fn collect(&mut self, calls: &mut CallsFn<'_>, warnings: &mut Vec<String>) -> Vec<Program> {
+    pub fn collect(
+        &mut self,
+        mut calls: Option<&mut CallsFn<'_>>,
+        warnings: &mut Vec<String>,
+    ) -> Vec<Program> {
         let (ids, err) = sys::all_ids(ObjKind::Prog);
         if let Some(e) = err {
             warnings.push(format!("listing programs stopped early: {e}"));
@@ -40,7 +47,7 @@ impl ProgramCache {
         let mut btf_cache: HashMap<u32, Option<BtfHandle>> = HashMap::new();
         let mut denied = 0usize;
         for id in ids {
-            match self.one(id, calls, &mut btf_cache) {
+            match self.one(id, calls.as_deref_mut(), &mut btf_cache) {
                 Ok(Some(p)) => out.push(p),
                 Ok(None) => {} // vanished
                 Err(e) if e.raw_os_error() == Some(libc::EPERM) => denied += 1,
@@ -60,7 +67,7 @@ impl ProgramCache {
     fn one(
         &mut self,
         id: u32,
-        calls: &mut CallsFn<'_>,
+        calls: Option<&mut CallsFn<'_>>,
         btf_cache: &mut HashMap<u32, Option<BtfHandle>>,
     ) -> std::io::Result<Option<Program>> {
         let fd = match sys::fd_by_id(ObjKind::Prog, id) {
@@ -77,12 +84,18 @@ impl ProgramCache {
             None => true,
         };
         if fresh {
-            let st = load_static(&fd, &info, calls, btf_cache)?;
+            let st = load_static(&fd, &info, btf_cache)?;
             self.statics.insert(id, st);
         }
-        let Some(st) = self.statics.get(&id) else {
+        let Some(st) = self.statics.get_mut(&id) else {
             return Ok(None);
         };
+        if let (false, Some(calls)) = (st.calls_loaded, calls) {
+            let (helpers, kfuncs) = calls(id).unwrap_or_default();
+            st.helpers = helpers;
+            st.kfuncs = kfuncs;
+            st.calls_loaded = true;
+        }
         let kernel_name = names::c_name(&info.name);
         let name = if st.name.is_empty() {
             kernel_name.clone()
@@ -118,7 +131,6 @@ impl ProgramCache {
 fn load_static(
     fd: &std::os::fd::OwnedFd,
     base: &libbpf_sys::bpf_prog_info,
-    calls: &mut CallsFn<'_>,
     btf_cache: &mut HashMap<u32, Option<BtfHandle>>,
 ) -> std::io::Result<Static> {
     let mut map_ids = vec![0u32; base.nr_map_ids as usize];
@@ -151,14 +163,14 @@ fn load_static(
             name = b.type_name(type_id).unwrap_or_default();
         }
     }
-    let (helpers, kfuncs) = calls(base.id).unwrap_or_default();
     Ok(Static {
         load_time_ns: base.load_time,
         tag: base.tag,
         name,
         map_ids,
-        helpers,
-        kfuncs,
+        helpers: vec![],
+        kfuncs: vec![],
+        calls_loaded: false,
     })
 }
 
