@@ -272,8 +272,9 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                 None => {
                     let wait = secs(duration, "--duration")?;
                     let mut cfg = config(&g, false)?;
-                    // Helper lists are shown only in the programs pane.
-                    cfg.program_calls = pane == "programs";
+                    // Helper lists appear only in the programs pane's JSON; resolving them reads
+                    // /proc/kallsyms, which alone costs the kernel ~100 ms.
+                    cfg.program_calls = pane == "programs" && format == Format::Json;
                     require_privileges()?;
                     collect_after(cfg, wait)
                 }

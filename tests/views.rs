@@ -23,6 +23,7 @@ fn opts() -> UiOptions {
         no_color: false,
         theme: String::new(),
         interval_ms: 1000,
+        ..Default::default()
     }
 }
 

@@ -106,6 +106,9 @@ pub struct Collector {
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
     collections: u64,
+    /// dpscope's iterators (map counts, owners), loaded at the first collection.
+    iters: Option<super::iters::Iters>,
+    iters_error: Option<String>,
 }
 
 /// Missing privileges for live collection, named.
@@ -146,6 +149,8 @@ impl Collector {
             detail_prog: None,
             detail_map: None,
             collections: 0,
+            iters: None,
+            iters_error: None,
         }
     }
 
@@ -196,21 +201,39 @@ impl Collector {
             lap = Instant::now();
         };
         phase("node");
+        if self.iters.is_none() && self.iters_error.is_none() {
+            match super::iters::Iters::load() {
+                Ok(i) => self.iters = Some(i),
+                Err(e) => self.iters_error = Some(e),
+            }
+        }
+        phase("iterators");
         let want_calls = self.cfg.program_calls && (self.collections > 0 || !self.cfg.fast_first);
         self.collections += 1;
         let mut progs = self
             .programs
             .collect(want_calls.then_some(&mut calls as _), &mut warnings);
         phase("programs");
-        let mut map_list = self.maps.collect(true, &mut warnings);
+        let mut map_list = self.maps.collect(true, self.iters.as_ref(), &mut warnings);
         phase("maps");
         let pins = bpffs::scan(&self.cfg.bpffs_roots);
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
-        let owners = procs::scan(std::path::Path::new("/proc"));
+        let owners = match self.iters.as_ref().map(|i| i.owners()) {
+            Some(Ok(o)) => o,
+            Some(Err(e)) => {
+                warnings.push(format!("owner iterator: {e}; walking /proc instead"));
+                procs::scan(std::path::Path::new("/proc"))
+            }
+            None => procs::scan(std::path::Path::new("/proc")),
+        };
         phase("owners");
 
-        let own_progs = self.maps.own_prog_ids();
+        let own_progs: Vec<u32> = self
+            .iters
+            .as_ref()
+            .map(|i| i.prog_ids.clone())
+            .unwrap_or_default();
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -270,13 +293,12 @@ impl Collector {
             }
         }
         snap.node.probes.push(crate::model::ProbeStatus {
-            name: "map_counts".into(),
-            loaded: self.maps.kernel_counts(),
-            attached: self.maps.kernel_counts(),
-            detail: match (&self.maps.counter_error, self.maps.kernel_counts()) {
-                (Some(e), _) => format!("{e}; counting by walking keys instead"),
-                (None, true) => "bpf_map iterator: exact hash-map entry counts in one read".into(),
-                (None, false) => "not needed: no hash map large enough; keys walked".into(),
+            name: "iterators".into(),
+            loaded: self.iters.is_some(),
+            attached: self.iters.is_some(),
+            detail: match &self.iters_error {
+                Some(e) => format!("{e}; counting map keys and walking /proc instead"),
+                None => "bpf_map and task_file iterators: exact hash-map counts and object owners in one read each".into(),
             },
         });
         if let Some(e) = syms_used.get().then(syms_or_reason).and_then(|r| r.err()) {

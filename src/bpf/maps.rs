@@ -17,8 +17,6 @@ pub const COUNT_BUDGET: Duration = Duration::from_millis(150);
 /// Maps above this many entries are recounted at most every `BIG_MAP_RECOUNT`.
 const BIG_MAP: u32 = 100_000;
 const BIG_MAP_RECOUNT: Duration = Duration::from_secs(5);
-/// Hash maps above this size are counted by the kernel-side iterator when it can load.
-const KERNEL_COUNT_ABOVE: u32 = 65_536;
 
 #[derive(Debug, Clone)]
 struct CountCache {
@@ -30,9 +28,6 @@ struct CountCache {
 #[derive(Default)]
 pub struct MapCache {
     counts: HashMap<(u32, u32), CountCache>,
-    /// Kernel-side counter (None: not loaded; the reason is in `counter_error`).
-    counter: Option<super::iter_counts::MapCounter>,
-    pub counter_error: Option<String>,
 }
 
 /// What kind of entry count a map type supports.
@@ -71,38 +66,20 @@ pub fn countable(map_type: u32) -> Countable {
 }
 
 impl MapCache {
-    /// Load dpscope's map iterator (once) for exact hash-map counts in one read. Loading costs
-    /// tens of milliseconds (libbpf parses the kernel BTF), so it happens only when a map is big
-    /// enough that walking its keys would cost more.
-    fn ensure_kernel_counter(&mut self) -> bool {
-        if self.counter.is_none() && self.counter_error.is_none() {
-            match super::iter_counts::MapCounter::load() {
-                Ok(m) => self.counter = Some(m),
-                Err(e) => self.counter_error = Some(e),
-            }
-        }
-        self.counter.is_some()
-    }
-
-    /// Programs dpscope loaded for counting.
-    pub fn own_prog_ids(&self) -> Vec<u32> {
-        self.counter.iter().map(|c| c.prog_id).collect()
-    }
-
-    /// Whether hash-map counts come from the kernel counters.
-    pub fn kernel_counts(&self) -> bool {
-        self.counter.is_some()
-    }
-
-    /// Enumerate all maps; `count` = false skips entry counting (cheap refresh).
-    pub fn collect(&mut self, count: bool, warnings: &mut Vec<String>) -> Vec<MapInfo> {
+    /// Enumerate all maps; `count` = false skips entry counting (cheap refresh). With `kernel`,
+    /// hash maps are counted exactly by dpscope's iterator in one read.
+    pub fn collect(
+        &mut self,
+        count: bool,
+        kernel: Option<&super::iters::Iters>,
+        warnings: &mut Vec<String>,
+    ) -> Vec<MapInfo> {
         let (ids, err) = sys::all_ids(ObjKind::Map);
         if let Some(e) = err {
             warnings.push(format!("listing maps stopped early: {e}"));
         }
         let mut opened = Vec::with_capacity(ids.len());
         let mut denied = 0usize;
-        let mut big_hash = false;
         for id in ids {
             let fd = match sys::fd_by_id(ObjKind::Map, id) {
                 Ok(fd) => fd,
@@ -124,15 +101,10 @@ impl MapCache {
                 }
                 continue;
             }
-            big_hash |= super::iter_counts::counted_by_kernel(info.type_)
-                && info.max_entries > KERNEL_COUNT_ABOVE;
             opened.push((fd, info));
         }
-        if count && big_hash {
-            self.ensure_kernel_counter();
-        }
-        let kernel_counts = match (&self.counter, count) {
-            (Some(c), true) => match c.read() {
+        let kernel_counts = match (kernel, count) {
+            (Some(c), true) => match c.map_counts() {
                 Ok(m) => Some(m),
                 Err(e) => {
                     warnings.push(format!("map-count iterator: {e}"));
@@ -149,7 +121,7 @@ impl MapCache {
             seen.insert(key);
             let from_kernel = kernel_counts
                 .as_ref()
-                .filter(|_| super::iter_counts::counted_by_kernel(info.type_))
+                .filter(|_| super::iters::counted_by_kernel(info.type_))
                 .and_then(|k| k.get(&id));
             let (entries, partial) = if let Some(n) = from_kernel {
                 (Some((*n).max(0) as u64), false)

@@ -4,7 +4,7 @@ pub mod attach;
 pub mod bpffs;
 pub mod btf_fmt;
 pub mod collector;
-pub mod iter_counts;
+pub mod iters;
 pub mod kallsyms;
 pub mod mapdump;
 pub mod maps;

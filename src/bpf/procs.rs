@@ -6,14 +6,8 @@
 
 use super::sys::parse_fdinfo_field;
 use crate::model::ProcRef;
-use std::collections::HashMap;
 
-/// prog id → processes, map id → processes.
-#[derive(Debug, Default, Clone)]
-pub struct Owners {
-    pub progs: HashMap<u32, Vec<ProcRef>>,
-    pub maps: HashMap<u32, Vec<ProcRef>>,
-}
+pub use super::iters::Owners;
 
 /// Walk /proc. Processes that exit mid-walk are skipped silently.
 pub fn scan(proc_root: &std::path::Path) -> Owners {

@@ -37,6 +37,9 @@ pub enum Emphasis {
     Dim,
 }
 
+/// Narrowest the flexible (name) column gets.
+pub const FLEX_MIN: u16 = 16;
+
 pub struct Column<T> {
     pub header: &'static str,
     /// Display width; the flexible column takes what is left (at least `width`).
@@ -100,16 +103,29 @@ impl<T> TableDef<T> {
         keyed.into_iter().map(|(_, _, i)| i).collect()
     }
 
-    /// Which columns fit in `width` (by priority), in their natural order.
+    /// Which columns fit in `width` (by priority), in their natural order. The flexible column
+    /// (names) may shrink to `FLEX_MIN` to keep the priority-0 columns, but lower-priority
+    /// columns are only added while it keeps its preferred width: a readable name is worth
+    /// more than an extra number.
     pub fn visible_columns(&self, width: u16) -> Vec<usize> {
         let mut chosen: Vec<usize> = Vec::new();
         let mut used: u16 = 0;
+        let mut flex_extra: u16 = 0;
         let mut by_prio: Vec<usize> = (0..self.columns.len()).collect();
         by_prio.sort_by_key(|&i| (self.columns[i].priority, i));
         for i in by_prio {
-            let w = self.columns[i].width + 1;
-            if used + w <= width || chosen.is_empty() {
+            let c = &self.columns[i];
+            let w = if c.flex {
+                c.width.min(FLEX_MIN)
+            } else {
+                c.width
+            } + 1;
+            let reserve = if c.priority == 0 { 0 } else { flex_extra };
+            if used + w + reserve <= width || chosen.is_empty() {
                 used += w;
+                if c.flex {
+                    flex_extra = c.width.saturating_sub(FLEX_MIN);
+                }
                 chosen.push(i);
             }
         }
@@ -140,7 +156,7 @@ impl<T> TableDef<T> {
             .map(|&i| {
                 let c = &self.columns[i];
                 if c.flex {
-                    Constraint::Min(c.width)
+                    Constraint::Min(c.width.min(FLEX_MIN))
                 } else {
                     Constraint::Length(c.width)
                 }
