@@ -437,7 +437,8 @@ fn now(found: &[Found], lay: Layout, opts: &Options) -> Now {
                         sample.extend(
                             d.entries
                                 .iter()
-                                .filter(|(_, v)| v.len() == 56).map(|(_, v)| bytes::le32(v, 32)),
+                                .filter(|(_, v)| v.len() == 56)
+                                .map(|(_, v)| bytes::le32(v, 32)),
                         );
                     }
                 }

@@ -404,63 +404,62 @@ fn owner_text(
 
 /// Constant-index tail calls in translated instructions (8-byte `bpf_insn`s): `r2 = map[id]`,
 /// `r3 = K`, `call bpf_tail_call` → (map id, K). The kernel's xlated dump shows map ids.
+/// Compilers merge calls that differ only in the index (`r3 = 29; if .. goto; r3 = 30; call`),
+/// so constants assigned to r3 across a branch are all kept as candidates.
 pub fn tail_call_sites(insns: &[u8]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let mut r2: Option<u32> = None;
-    let mut r3: Option<u32> = None;
+    let mut r3: Vec<u32> = Vec::new();
+    let mut branch_since_r3 = false;
     let n = insns.len() / 8;
     let mut i = 0;
     while i < n {
-        let at = |j: usize| -> (u8, u8, u8, i32) {
-            let b = insns.get(j * 8..j * 8 + 8).unwrap_or(&[0; 8]);
-            (
-                b[0],
-                b[1] & 0x0f,
-                b[1] >> 4,
-                i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-            )
-        };
-        let (code, dst, src, imm) = at(i);
+        let b = insns.get(i * 8..i * 8 + 8).unwrap_or(&[0; 8]);
+        let (code, dst, src) = (b[0], b[1] & 0x0f, b[1] >> 4);
+        let imm = i32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+        let class = code & 0x07;
         match code {
             // ld_imm64: two slots.
             0x18 => {
                 if dst == 2 {
                     r2 = (src == 1 || src == 2).then_some(imm as u32);
                 } else if dst == 3 {
-                    r3 = None;
+                    r3.clear();
                 }
                 i += 2;
                 continue;
             }
             // mov imm (64/32-bit).
-            0xb7 | 0xb4 if dst == 3 => r3 = u32::try_from(imm).ok(),
-            0x85 if src == 0 && imm == 12 => {
-                if let (Some(m), Some(k)) = (r2, r3) {
-                    out.push((m, k));
+            0xb7 | 0xb4 if dst == 3 => {
+                if !branch_since_r3 {
+                    r3.clear();
+                }
+                if let Ok(k) = u32::try_from(imm) {
+                    r3.push(k);
+                }
+                branch_since_r3 = false;
+            }
+            // call bpf_tail_call, or its rewritten form BPF_JMP|BPF_TAIL_CALL.
+            0x85 | 0xf5 if code == 0xf5 || (src == 0 && imm == 12) => {
+                if let Some(m) = r2 {
+                    out.extend(r3.iter().map(|k| (m, *k)));
                 }
                 r2 = None;
-                r3 = None;
+                r3.clear();
             }
-            0xf5 => {
-                if let (Some(m), Some(k)) = (r2, r3) {
-                    out.push((m, k));
-                }
+            0x85 | 0x95 => {
                 r2 = None;
-                r3 = None;
+                r3.clear();
             }
-            0x85 => {
-                r2 = None;
-                r3 = None;
-            }
+            _ if class == 0x05 || class == 0x06 => branch_since_r3 = true,
             _ => {
                 // Any other write to r2/r3 (ALU/load) forgets what we knew.
-                let class = code & 0x07;
                 let writes = matches!(class, 0x04 | 0x07 | 0x01 | 0x00);
                 if writes && dst == 2 {
                     r2 = None;
                 }
                 if writes && dst == 3 {
-                    r3 = None;
+                    r3.clear();
                 }
             }
         }
@@ -765,7 +764,17 @@ mod tests {
         p.extend(insn(0, 0, 0, 0));
         p.extend(insn(0xb7, 3, 0, 30));
         p.extend(insn(0xf5, 0, 0, 0));
-        assert_eq!(tail_call_sites(&p), vec![(42, 7), (43, 30)]);
+        // Merged calls: r3 = 29; if r2 == 4660 goto +1; r3 = 30; r2 = map; call.
+        p.extend(insn(0xb7, 3, 0, 29));
+        p.extend(insn(0x15, 2, 0, 4660));
+        p.extend(insn(0xb7, 3, 0, 31));
+        p.extend(insn(0x18, 2, 1, 44));
+        p.extend(insn(0, 0, 0, 0));
+        p.extend(insn(0x85, 0, 0, 12));
+        assert_eq!(
+            tail_call_sites(&p),
+            vec![(42, 7), (43, 30), (44, 29), (44, 31)]
+        );
         // Garbage and truncated input never panic.
         let mut r = crate::bpf::cilium::bytes::testutil::XorShift(77);
         for _ in 0..500 {
