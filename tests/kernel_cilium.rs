@@ -1076,3 +1076,175 @@ fn cilium_1_17_maps_decode_exactly() {
     }
     run(Ver::V117);
 }
+
+/// A Cilium-named map whose sizes match no layout is shown raw with a note; a big CT table is
+/// read with batch lookups up to the cap and says "showing N of M".
+#[test]
+fn unknown_layout_is_raw_and_big_tables_are_capped() {
+    if !common::require_priv("unknown_layout_is_raw_and_big_tables_are_capped") {
+        return;
+    }
+    use libbpf_sys::*;
+    let fs = Bpffs::new();
+    let globals = fs.join("tc/globals");
+    std::fs::create_dir_all(&globals).expect("mkdir tc/globals");
+    let mut m = Maps { fds: vec![] };
+    let odd = m.make(&globals, BPF_MAP_TYPE_HASH, "cilium_lxc", 20, 64, 16);
+    put(&m.fds[odd], &[1u8; 20], &[2u8; 64]);
+    let ct = m.make(
+        &globals,
+        BPF_MAP_TYPE_LRU_HASH,
+        "cilium_ct4_global",
+        14,
+        56,
+        524288,
+    );
+    let now = mono_s();
+    for i in 0..5000u32 {
+        let b = i.to_be_bytes();
+        put(
+            &m.fds[ct],
+            &ct_key4([10, b[1], b[2], b[3]], [10, 0, 0, 1], 80, 1024, 6, 0),
+            &ct_val(0, 1, 60, now + 100, 0x10, 0, 0, 0, 28461),
+        );
+    }
+    let opts = dpscope::bpf::cilium::Options {
+        cap: 1000,
+        clock: None,
+    };
+    let c =
+        dpscope::bpf::cilium::collect_with(std::slice::from_ref(&fs.path), &[], &[], &[], &opts);
+    assert_eq!(c.endpoints.len(), 1);
+    assert_eq!(
+        c.endpoints[0].layout.as_deref(),
+        Some("layout unknown (key 20 B, value 64 B)")
+    );
+    assert_eq!(
+        c.endpoints[0].raw.as_deref(),
+        Some(format!("key={} value={}", "01".repeat(20), "02".repeat(64)).as_str())
+    );
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("cilium_lxc: key 20 B / value 64 B match no known Cilium layout")));
+    assert_eq!(c.conntrack.len(), 1000);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.starts_with("cilium_ct4_global: showing 1000 of")),
+        "{:?}",
+        c.warnings
+    );
+    // Only CT and a broken lxc map: the release cannot be told, and the pane says what was assumed.
+    assert_eq!(c.layout, None);
+    assert!(c.conntrack[0]
+        .layout
+        .as_deref()
+        .unwrap()
+        .contains("assumed"));
+    // Panes whose maps are absent say so.
+    assert!(c.unavailable.iter().any(|u| u.pane == "services"
+        && u.reason
+            .starts_with("no cilium_lb{4,6}_services_v2 map found under")));
+}
+
+/// A full-size TCP CT table (524,288 entries, Cilium's default) is read completely.
+#[test]
+fn full_size_ct_table_is_read_completely() {
+    if !common::require_priv("full_size_ct_table_is_read_completely") {
+        return;
+    }
+    use libbpf_sys::*;
+    let fs = Bpffs::new();
+    let globals = fs.join("tc/globals");
+    std::fs::create_dir_all(&globals).expect("mkdir tc/globals");
+    let mut m = Maps { fds: vec![] };
+    let n = 524_288u32;
+    let ct = m.make(
+        &globals,
+        BPF_MAP_TYPE_HASH,
+        "cilium_ct4_global_x",
+        14,
+        56,
+        n,
+    );
+    // A plain hash of the same shape is filled first (LRU maps evict while filling up),
+    // then pinned under Cilium's name.
+    let now = mono_s();
+    let keys: Vec<u8> = (0..n)
+        .flat_map(|i| {
+            let b = i.to_be_bytes();
+            ct_key4([10, b[1], b[2], b[3]], [10, 0, 0, 1], 80, 1024, 6, 0)
+        })
+        .collect();
+    let vals: Vec<u8> = (0..n)
+        .flat_map(|_| ct_val(0, 1, 60, now + 100, 0x10, 0, 0, 0, 28461))
+        .collect();
+    let mut count = n;
+    let opts = bpf_map_batch_opts {
+        sz: std::mem::size_of::<bpf_map_batch_opts>() as _,
+        ..Default::default()
+    };
+    // SAFETY: n keys of 14 B and n values of 56 B.
+    let rc = unsafe {
+        bpf_map_update_batch(
+            m.fds[ct].as_raw_fd(),
+            keys.as_ptr() as _,
+            vals.as_ptr() as _,
+            &mut count,
+            &opts,
+        )
+    };
+    assert_eq!((rc, count), (0, n));
+    std::fs::remove_file(globals.join("cilium_ct4_global_x")).expect("unpin");
+    pin(&m.fds[ct], &globals.join("cilium_ct4_global"));
+    let started = std::time::Instant::now();
+    let c = dpscope::bpf::cilium::collect(std::slice::from_ref(&fs.path), &[], &[], &[]);
+    eprintln!("read and decoded {n} CT entries in {:?}", started.elapsed());
+    // The registry wants an LRU hash for this name: a plain hash is shown raw, capped.
+    assert_eq!(c.conntrack.len(), 10_000);
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w == "cilium_ct4_global: showing the first 10000 raw entries"));
+    let lru = m.make(
+        &globals,
+        BPF_MAP_TYPE_LRU_HASH,
+        "cilium_ct_any4_global",
+        14,
+        56,
+        n,
+    );
+    // SAFETY: as above.
+    let rc = unsafe {
+        bpf_map_update_batch(
+            m.fds[lru].as_raw_fd(),
+            keys.as_ptr() as _,
+            vals.as_ptr() as _,
+            &mut count,
+            &opts,
+        )
+    };
+    assert_eq!(rc, 0);
+    let started = std::time::Instant::now();
+    let c = dpscope::bpf::cilium::collect(std::slice::from_ref(&fs.path), &[], &[], &[]);
+    eprintln!(
+        "read and decoded {} LRU CT entries in {:?}",
+        c.conntrack.len(),
+        started.elapsed()
+    );
+    let any: Vec<_> = c
+        .conntrack
+        .iter()
+        .filter(|e| e.table == "ct_any4_global")
+        .collect();
+    // An LRU map may evict a few entries while it fills up; nearly all must be there.
+    assert!(any.len() > (n as usize) * 9 / 10, "{}", any.len());
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|w| w.contains("cilium_ct_any4_global")),
+        "{:?}",
+        c.warnings
+    );
+}

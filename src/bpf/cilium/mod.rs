@@ -459,6 +459,13 @@ fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
     let Ok(d) = read::dump(&f.fd, &f.info, cap) else {
         return;
     };
+    if d.truncated {
+        c.warnings.push(format!(
+            "{}: showing the first {} raw entries",
+            f.name,
+            d.entries.len()
+        ));
+    }
     let label = Some(format!(
         "layout unknown (key {} B, value {} B)",
         f.info.key_size, f.info.value_size
