@@ -95,6 +95,12 @@ mod tests {
         k6.extend(4u16.to_le_bytes());
         let e = decode_entry(&k6, &v, Layout::Main).unwrap();
         assert_eq!((e.address.as_str(), e.cluster_id), ("fd00::12", 4));
+        // 1.14: cluster id is a u8 at 18 followed by padding.
+        let mut k14 = k6.clone();
+        k14[18] = 7;
+        k14[19] = 0xff;
+        assert_eq!(decode_entry(&k14, &v, Layout::V1_14).unwrap().cluster_id, 7);
+        assert_eq!(decode_entry(&k14, &v, Layout::V1_15).unwrap().cluster_id, 0xff07);
     }
 
     #[test]
