@@ -27,6 +27,7 @@ mod cilium_fixture {
 enum Ver {
     V117,
     V118,
+    Main,
 }
 
 fn create_map(t: u32, name: &str, ks: u32, vs: u32, max: u32) -> OwnedFd {
@@ -173,7 +174,7 @@ fn ipc_val(ver: Ver, id: u32, tunnel: [u8; 4], key: u8, flags: u8) -> Vec<u8> {
     v.extend(tunnel);
     match ver {
         Ver::V117 => v.extend([0, 0, key, flags]),
-        Ver::V118 => {
+        Ver::V118 | Ver::Main => {
             v.extend([0u8; 14]);
             v.extend([key, flags]);
         }
@@ -190,9 +191,18 @@ fn pol_key(q: u32, id: u32, egress: bool, proto: u8, port: u16) -> Vec<u8> {
 fn pol_val(ver: Ver, proxy: u16, deny: bool, q: u8, packets: u64, bytes: u64) -> Vec<u8> {
     let mut v = proxy.to_be_bytes().to_vec();
     v.extend([deny as u8 | (q << 3), 0, 0, 0, 0, 0]);
-    if ver == Ver::V117 {
-        v.extend(packets.to_le_bytes());
-        v.extend(bytes.to_le_bytes());
+    match ver {
+        Ver::V117 => {
+            v.extend(packets.to_le_bytes());
+            v.extend(bytes.to_le_bytes());
+        }
+        Ver::V118 => {}
+        // precedence, cookie
+        Ver::Main => {
+            v.truncate(4);
+            v.extend(u32::MAX.to_le_bytes());
+            v.extend(42u32.to_le_bytes());
+        }
     }
     v
 }
@@ -396,7 +406,7 @@ fn run(ver: Ver) {
     // ---- ipcache ----
     let (ipc_name, ipc_vs) = match ver {
         Ver::V117 => ("cilium_ipcache", 12),
-        Ver::V118 => ("cilium_ipcache_v2", 24),
+        Ver::V118 | Ver::Main => ("cilium_ipcache_v2", 24),
     };
     let ipc = m.make(
         &globals,
@@ -411,7 +421,7 @@ fn run(ver: Ver) {
         &ipc_key(32, 1, &[10, 244, 1, 23]),
         &ipc_val(ver, 28461, [0; 4], 0, 0),
     );
-    let tunnel_flag = if ver == Ver::V118 { 2 } else { 0 };
+    let tunnel_flag = if ver == Ver::V117 { 0 } else { 2 };
     put(
         &m.fds[ipc],
         &ipc_key(24, 1, &[10, 244, 2, 0]),
@@ -448,7 +458,11 @@ fn run(ver: Ver) {
     put(&m.fds[lxc], &hk, &hv);
 
     // ---- policy ----
-    let pvs = if ver == Ver::V117 { 24 } else { 8 };
+    let pvs = match ver {
+        Ver::V117 => 24,
+        Ver::V118 => 8,
+        Ver::Main => 12,
+    };
     let pol = m.make(
         &globals,
         BPF_MAP_TYPE_LPM_TRIE,
@@ -477,7 +491,7 @@ fn run(ver: Ver) {
         &pol_key(24, 102, true, 17, 53),
         &pol_val(ver, 0, false, 24, 0, 0),
     );
-    if ver == Ver::V118 {
+    if ver != Ver::V117 {
         let st = m.make(
             &globals,
             BPF_MAP_TYPE_LRU_PERCPU_HASH,
@@ -528,7 +542,11 @@ fn run(ver: Ver) {
     let mut open = cilium_fixture::CiliumFixtureSkelBuilder::default()
         .open(&mut obj)
         .expect("open fixture");
-    let size = if ver == Ver::V117 { 50 } else { 48 };
+    let size = match ver {
+        Ver::V117 => 50,
+        Ver::V118 => 48,
+        Ver::Main => 49,
+    };
     open.maps
         .cilium_calls
         .set_max_entries(size)
@@ -551,7 +569,7 @@ fn run(ver: Ver) {
             &p.handle_policy,
             "handle_policy",
         ),
-        Ver::V118 => (
+        Ver::V118 | Ver::Main => (
             30u32,
             &p.tail_drop_notify,
             "tail_drop_notify",
@@ -626,6 +644,7 @@ fn run(ver: Ver) {
     let label = match ver {
         Ver::V117 => "1.17",
         Ver::V118 => "1.18",
+        Ver::Main => "1.19/main",
     };
     assert!(
         c.layout.as_deref().unwrap().starts_with(label),
@@ -736,6 +755,11 @@ fn run(ver: Ver) {
         (5, 28461, Some(5), Some(300))
     );
     assert_eq!(out.ifindex, if ver == Ver::V117 { Some(12) } else { None });
+    // main: offset 40 holds the NAT port in network order (bytes 0c 00 → 3072).
+    assert_eq!(
+        out.nat_port,
+        if ver == Ver::Main { Some(3072) } else { None }
+    );
     let svc = c.conntrack.iter().find(|e| e.direction == "SVC").unwrap();
     assert_eq!(
         (svc.table.as_str(), svc.protocol.as_str()),
@@ -806,7 +830,7 @@ fn run(ver: Ver) {
         })
         .collect();
     ids.sort();
-    let tunnel_flags = if ver == Ver::V118 {
+    let tunnel_flags = if ver != Ver::V117 {
         vec!["hastunnel".to_string()]
     } else {
         vec![]
@@ -899,7 +923,7 @@ fn run(ver: Ver) {
             (Some(3), Some(180)),
             (Some(0), Some(0)),
         ),
-        Ver::V118 => (
+        Ver::V118 | Ver::Main => (
             (Some(110), Some(9240)),
             (Some(7), Some(700)),
             (None, None),
@@ -926,6 +950,12 @@ fn run(ver: Ver) {
         ]
     );
     assert!(c.policy.iter().all(|e| e.endpoint_id == 403));
+    if ver == Ver::Main {
+        assert!(c
+            .policy
+            .iter()
+            .all(|e| e.precedence == Some(u32::MAX) && e.cookie == Some(42)));
+    }
     assert_eq!(c.policy[0].identity_name.as_deref(), Some("world"));
     assert_eq!(c.policy[3].identity_name.as_deref(), Some("kube-dns"));
 
@@ -944,10 +974,10 @@ fn run(ver: Ver) {
             )
         })
         .collect();
-    let h110 = if ver == Ver::V117 {
-        "l3.h"
-    } else {
-        "local_delivery.h"
+    let h110 = match ver {
+        Ver::V117 => "l3.h",
+        Ver::V118 => "local_delivery.h",
+        Ver::Main => "trace.h",
     };
     assert_eq!(
         mets,
@@ -1011,7 +1041,7 @@ fn run(ver: Ver) {
             (29, Some("IPV4_CT_EGRESS"), "tail_ipv4_ct_egress", false),
             (30, Some("IPV6_CT_INGRESS"), "", true),
         ],
-        Ver::V118 => vec![
+        Ver::V118 | Ver::Main => vec![
             (1, Some("DROP_NOTIFY"), "tail_drop_notify", false),
             (7, Some("IPV4_FROM_LXC"), "tail_handle_ipv4", false),
             (29, Some("IPV4_CT_INGRESS_POLICY_ONLY"), "", true),
@@ -1067,6 +1097,14 @@ fn cilium_1_18_maps_decode_exactly() {
         return;
     }
     run(Ver::V118);
+}
+
+#[test]
+fn cilium_main_maps_decode_exactly() {
+    if !common::require_priv("cilium_main_maps_decode_exactly") {
+        return;
+    }
+    run(Ver::Main);
 }
 
 #[test]
