@@ -100,7 +100,10 @@ mod tests {
         k14[18] = 7;
         k14[19] = 0xff;
         assert_eq!(decode_entry(&k14, &v, Layout::V1_14).unwrap().cluster_id, 7);
-        assert_eq!(decode_entry(&k14, &v, Layout::V1_15).unwrap().cluster_id, 0xff07);
+        assert_eq!(
+            decode_entry(&k14, &v, Layout::V1_15).unwrap().cluster_id,
+            0xff07
+        );
     }
 
     #[test]
