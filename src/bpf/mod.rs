@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod bpffs;
 pub mod btf_fmt;
+pub mod cilium;
 pub mod collector;
 pub mod iters;
 pub mod kallsyms;

@@ -323,6 +323,12 @@ pub struct TailCallMap {
     pub owner: Option<String>,
     pub layout: Option<String>,
     pub slots: Vec<TailCallSlot>,
+    /// `cilium_calls`, `call_policy`, `egresscall_policy`, or `generic`.
+    pub kind: String,
+    /// Programs that use this array and are not in it (entry programs when attached).
+    pub owner_prog_ids: Vec<u32>,
+    pub max_entries: u32,
+    pub pinned: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -332,6 +338,13 @@ pub struct TailCallSlot {
     pub slot_name: Option<String>,
     pub prog_id: u32,
     pub prog_name: String,
+    pub kernel_name: String,
+    /// No program here, but a program in the tree tail-calls this index.
+    pub empty: bool,
+    /// Prog arrays this slot's program can tail-call into (its map ids of type prog_array).
+    pub calls_maps: Vec<u32>,
+    /// Following `calls_maps` leads back to a map already on the path from the entry.
+    pub cycle: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -347,6 +360,19 @@ pub struct Service {
     pub svc_type: String,
     pub flags: Vec<String>,
     pub backends: Vec<ServiceBackend>,
+    /// Active backend slots (`count`).
+    pub backend_count: u16,
+    /// Quarantined/terminating fall-back slots after the active ones (`qcount`, 1.17+).
+    pub quarantined_count: u16,
+    pub affinity_timeout_s: Option<u32>,
+    pub lb_algorithm: Option<String>,
+    pub l7_proxy_port: Option<u16>,
+    /// `flags | flags2 << 8`.
+    pub raw_flags: u16,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -358,6 +384,8 @@ pub struct ServiceBackend {
     pub port: Option<u16>,
     pub protocol: Option<String>,
     pub state: String,
+    pub cluster_id: u16,
+    pub zone: u8,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -377,6 +405,21 @@ pub struct CtEntry {
     pub src_identity: u32,
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
+    pub tx_flags_seen: Vec<String>,
+    pub rx_flags_seen: Vec<String>,
+    /// Raw expiry (`bpf_mono_now` units: seconds, or jiffies >> 8).
+    pub lifetime: u32,
+    /// Service entries: the backend chosen.
+    pub backend_id: Option<u64>,
+    /// 1.14–1.17: ifindex stored at offset 40.
+    pub ifindex: Option<u16>,
+    /// main: NAT port/address stored for egress entries.
+    pub nat_port: Option<u16>,
+    pub nat_addr: Option<String>,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -387,6 +430,14 @@ pub struct IdentityEntry {
     pub identity_name: Option<String>,
     pub tunnel_endpoint: Option<String>,
     pub flags: Vec<String>,
+    pub encrypt_key: u8,
+    pub cluster_id: u16,
+    /// 1.14 only: node id in the ipcache value.
+    pub node_id: Option<u16>,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -399,6 +450,12 @@ pub struct Endpoint {
     pub mac: String,
     pub node_mac: String,
     pub flags: Vec<String>,
+    pub parent_ifindex: Option<u32>,
+    pub cluster_id: u16,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -415,6 +472,17 @@ pub struct PolicyEntry {
     pub proxy_port: u16,
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
+    /// `disabled`, `spire`, `test-always-fail`, `Unknown-auth-type-N`.
+    pub auth_type: String,
+    /// Port/protocol bits matched: LPM prefixlen − 40 (0..24).
+    pub prefix_len: u8,
+    pub precedence: Option<u32>,
+    pub cookie: Option<u32>,
+    pub proxy_port_priority: Option<u8>,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -427,6 +495,10 @@ pub struct MetricEntry {
     pub bytes: u64,
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
+    pub layout: Option<String>,
+    /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
+    pub raw: Option<String>,
 }
 
 // ---- Own probes ----

@@ -1,0 +1,11 @@
+#![no_main]
+use dpscope::bpf::cilium::lxc;
+use libfuzzer_sys::fuzz_target;
+#[path = "common.rs"]
+mod common;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some((l, k, v)) = common::split(data) {
+        let _ = lxc::decode_entry(k, v, l);
+    }
+});

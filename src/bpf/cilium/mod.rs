@@ -1,0 +1,661 @@
+//! Cilium datapath maps: find them under `<bpffs>/tc/globals/` for every bpffs root, pick a
+//! decoder per map from a registry (name pattern + key size + value size + name variant),
+//! detect the Cilium release layout, and decode them into the Cilium panes of the snapshot.
+//!
+//! Decoders are pure (bytes → model types, total on any input); this module does the I/O and
+//! never writes to a map. Formats: /work/shared/cilium-maps.md.
+
+pub mod bytes;
+pub mod conntrack;
+pub mod identity;
+pub mod ipcache;
+pub mod layout;
+pub mod lb;
+pub mod lxc;
+pub mod metrics;
+pub mod policy;
+pub mod read;
+pub mod registry;
+pub mod tailcall;
+
+use crate::model::{
+    Attachment, CtEntry, Endpoint, IdentityEntry, MapInfo, MetricEntry, PolicyEntry, Program,
+    Service, TailCallMap, Unavailable,
+};
+use conntrack::{ClockMode, Now};
+use layout::Layout;
+use registry::{Lookup, MapKind};
+use std::collections::{BTreeMap, HashMap};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+pub use tailcall::tailcalls_dot;
+
+/// Entries read per map at most; beyond that the pane says "showing N of M".
+pub const DEFAULT_CAP: usize = 1_000_000;
+
+/// Everything the Cilium decoders contribute to a snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Collected {
+    pub tailcalls: Vec<TailCallMap>,
+    pub services: Vec<Service>,
+    pub conntrack: Vec<CtEntry>,
+    pub identities: Vec<IdentityEntry>,
+    pub endpoints: Vec<Endpoint>,
+    pub policy: Vec<PolicyEntry>,
+    pub metrics: Vec<MetricEntry>,
+    pub unavailable: Vec<Unavailable>,
+    pub warnings: Vec<String>,
+    /// Detected layout with the reason (`1.18 (policy value 8 B)`), or `None`.
+    pub layout: Option<String>,
+}
+
+/// Knobs for [`collect_with`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub cap: usize,
+    /// CT expiry clock; `None` detects it (seconds since boot vs `jiffies >> 8`).
+    pub clock: Option<ClockMode>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cap: DEFAULT_CAP,
+            clock: clock_from_env(),
+        }
+    }
+}
+
+/// `DPSCOPE_CILIUM_CLOCK=ktime|jiffies|jiffies:<HZ>` overrides clock detection.
+fn clock_from_env() -> Option<ClockMode> {
+    let v = std::env::var("DPSCOPE_CILIUM_CLOCK").ok()?;
+    parse_clock(&v)
+}
+
+pub fn parse_clock(v: &str) -> Option<ClockMode> {
+    match v.split_once(':') {
+        None if v == "ktime" => Some(ClockMode::Ktime),
+        None if v == "jiffies" => Some(ClockMode::Jiffies { hz: 0 }),
+        Some(("jiffies", hz)) => hz.parse().ok().map(|hz| ClockMode::Jiffies { hz }),
+        _ => None,
+    }
+}
+
+/// Collect every Cilium pane from the maps pinned under `roots` (plus every prog array in
+/// `maps` for tail calls).
+pub fn collect(
+    roots: &[PathBuf],
+    programs: &[Program],
+    maps: &[MapInfo],
+    attachments: &[Attachment],
+) -> Collected {
+    collect_with(roots, programs, maps, attachments, &Options::default())
+}
+
+struct Found {
+    name: String,
+    path: PathBuf,
+    fd: OwnedFd,
+    info: libbpf_sys::bpf_map_info,
+    lookup: Lookup,
+}
+
+const CILIUM_PANES: [&str; 6] = [
+    "services",
+    "conntrack",
+    "identities",
+    "endpoints",
+    "policy",
+    "metrics",
+];
+
+pub fn collect_with(
+    roots: &[PathBuf],
+    programs: &[Program],
+    maps: &[MapInfo],
+    attachments: &[Attachment],
+    opts: &Options,
+) -> Collected {
+    let mut c = Collected::default();
+    let found = scan_roots(roots, &mut c.warnings);
+    let searched = roots
+        .iter()
+        .map(|r| r.join("tc/globals").display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    let mut ev = layout::Evidence::default();
+    for f in &found {
+        match &f.lookup {
+            Lookup::Known(MapKind::Policy { v2: false })
+            | Lookup::Mismatch(MapKind::Policy { v2: false }) => {
+                ev.policy_v1_value = Some(f.info.value_size)
+            }
+            Lookup::Known(MapKind::Policy { v2: true })
+            | Lookup::Mismatch(MapKind::Policy { v2: true }) => {
+                ev.policy_v2_value = Some(f.info.value_size)
+            }
+            Lookup::Known(MapKind::Ipcache) => {
+                if f.info.value_size == 24 {
+                    ev.has_ipcache_v2 = true
+                } else {
+                    ev.has_ipcache_v1 = true
+                }
+            }
+            Lookup::Known(MapKind::PolicyStats) => ev.has_policystats = true,
+            Lookup::Known(MapKind::NodeMapV2) => ev.has_node_map_v2 = true,
+            Lookup::Known(MapKind::Calls) if f.name.starts_with("cilium_calls_") => {
+                ev.call_sizes.push(f.info.max_entries)
+            }
+            _ => {}
+        }
+    }
+    let detected = layout::detect(&ev);
+    c.layout = detected
+        .as_ref()
+        .map(|(l, why)| format!("{} ({why})", l.label()));
+    // Sizes match but nothing tells the release apart: decode as the newest and say so.
+    let (lay, lay_label) = match &detected {
+        Some((l, _)) => (*l, l.label().to_string()),
+        None => (
+            Layout::Main,
+            format!(
+                "{} (assumed: no map tells the release)",
+                Layout::Main.label()
+            ),
+        ),
+    };
+
+    let cilium_found = found.iter().any(|f| f.lookup != Lookup::NotCilium);
+    c.tailcalls = collect_tailcalls(
+        &found,
+        programs,
+        maps,
+        attachments,
+        detected.map(|d| d.0),
+        &mut c.warnings,
+    );
+    if !cilium_found {
+        let reason = format!("no Cilium maps found under {searched}");
+        for pane in CILIUM_PANES {
+            c.unavailable.push(Unavailable {
+                pane: pane.into(),
+                reason: reason.clone(),
+            });
+        }
+        if c.tailcalls.is_empty() {
+            c.unavailable.push(Unavailable {
+                pane: "tailcalls".into(),
+                reason: format!("{reason}, and no prog_array maps are loaded"),
+            });
+        }
+        return c;
+    }
+
+    let now = now(&found, lay, opts);
+    let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut svc_entries: Vec<(bool, lb::SvcKey, lb::SvcValue)> = Vec::new();
+    let mut backends: HashMap<u32, lb::Backend> = HashMap::new();
+    let mut policy_rows: Vec<(PolicyEntry, policy::StatsKey)> = Vec::new();
+    let mut stats: HashMap<policy::StatsKey, (u64, u64)> = HashMap::new();
+    let mut have_stats = false;
+
+    for f in &found {
+        let kind = match &f.lookup {
+            Lookup::Known(k) => *k,
+            Lookup::Mismatch(k) => {
+                c.warnings.push(format!(
+                    "{}: key {} B / value {} B match no known Cilium layout; showing raw entries",
+                    f.name, f.info.key_size, f.info.value_size
+                ));
+                raw_entries(f, *k, opts.cap.min(10_000), &mut c);
+                *by_kind.entry(k.pane()).or_default() += 1;
+                continue;
+            }
+            Lookup::NotCilium => continue,
+        };
+        if matches!(kind, MapKind::Calls | MapKind::NodeMapV2) {
+            continue;
+        }
+        *by_kind.entry(kind.pane()).or_default() += 1;
+        let dump = match read::dump(&f.fd, &f.info, opts.cap) {
+            Ok(d) => d,
+            Err(e) => {
+                c.warnings
+                    .push(format!("{}: cannot read: {e}", f.path.display()));
+                continue;
+            }
+        };
+        if dump.truncated {
+            let total = maps
+                .iter()
+                .find(|m| m.id == f.info.id)
+                .and_then(|m| m.entries)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "more".into());
+            c.warnings.push(format!(
+                "{}: showing {} of {total} entries (cap)",
+                f.name,
+                dump.entries.len()
+            ));
+        }
+        let mut errors = 0usize;
+        let mut first_err = None;
+        let mut note = |r: Result<(), bytes::DecodeError>| {
+            if let Err(e) = r {
+                errors += 1;
+                first_err.get_or_insert(e.to_string());
+            }
+        };
+        for (k, v) in &dump.entries {
+            match kind {
+                MapKind::Services { v6 } => note(
+                    lb::decode_svc_key(k, v6)
+                        .and_then(|sk| Ok((sk, lb::decode_svc_value(v, lay)?)))
+                        .map(|(sk, sv)| svc_entries.push((v6, sk, sv))),
+                ),
+                MapKind::Backends { v6 } => note(lb::decode_backend(k, v, v6, lay).map(|b| {
+                    backends.insert(b.id, b);
+                })),
+                MapKind::Ct { v6 } => {
+                    let table = f.name.trim_start_matches("cilium_");
+                    note(
+                        conntrack::decode_entry(table, k, v, v6, lay, &now).map(|mut e| {
+                            if e.protocol != "ANY" {
+                                e.layout = Some(lay_label.clone());
+                                c.conntrack.push(e)
+                            }
+                        }),
+                    )
+                }
+                MapKind::Ipcache => note(ipcache::decode_entry(k, v, lay).map(|mut e| {
+                    e.layout = Some(lay_label.clone());
+                    c.identities.push(e)
+                })),
+                MapKind::Lxc => note(lxc::decode_entry(k, v, lay).map(|mut e| {
+                    e.layout = Some(lay_label.clone());
+                    c.endpoints.push(e)
+                })),
+                MapKind::Policy { v2 } => {
+                    let ep = policy::endpoint_id_from_name(&f.name).unwrap_or(0);
+                    match policy::ValueLayout::pick(v2, f.info.value_size) {
+                        Some(pl) => note(
+                            policy::decode_entry(ep, k, v, pl).map(|row| policy_rows.push(row)),
+                        ),
+                        None => note(Err(bytes::invalid("policy", "no layout"))),
+                    }
+                }
+                MapKind::PolicyStats => {
+                    have_stats = true;
+                    note(policy::decode_stats_key(k).and_then(|sk| {
+                        let (p, b) = policy::decode_stats_value(v)?;
+                        let e = stats.entry(sk).or_insert((0, 0));
+                        e.0 = e.0.wrapping_add(p);
+                        e.1 = e.1.wrapping_add(b);
+                        Ok(())
+                    }))
+                }
+                MapKind::Metrics => note(metrics::decode_entry(k, v, lay).map(|mut e| {
+                    e.layout = Some(lay_label.clone());
+                    c.metrics.push(e)
+                })),
+                MapKind::Calls | MapKind::NodeMapV2 => {}
+            }
+        }
+        if errors > 0 {
+            c.warnings.push(format!(
+                "{}: {errors} entries could not be decoded (first: {})",
+                f.name,
+                first_err.unwrap_or_default()
+            ));
+        }
+    }
+
+    // Services: v4 and v6 separately (frontend keys differ in family anyway).
+    for v6 in [false, true] {
+        let e: Vec<(lb::SvcKey, lb::SvcValue)> = svc_entries
+            .iter()
+            .filter(|x| x.0 == v6)
+            .map(|x| (x.1.clone(), x.2.clone()))
+            .collect();
+        let mut s = lb::build_services(&e, &backends, lay);
+        for svc in &mut s {
+            svc.layout = Some(lay_label.clone());
+        }
+        c.services.extend(s);
+    }
+    if have_stats || lay >= Layout::V1_18 {
+        policy::apply_stats(&mut policy_rows, &stats);
+    }
+    c.policy = policy_rows.into_iter().map(|r| r.0).collect();
+    c.policy.sort_by(policy::cli_order);
+    c.metrics.sort_by(|a, b| {
+        (&a.reason_name, &a.direction, a.line, &a.file).cmp(&(
+            &b.reason_name,
+            &b.direction,
+            b.line,
+            &b.file,
+        ))
+    });
+
+    for (pane, what) in [
+        ("services", "cilium_lb{4,6}_services_v2"),
+        (
+            "conntrack",
+            "cilium_ct{4,6}_global / cilium_ct_any{4,6}_global",
+        ),
+        ("identities", "cilium_ipcache / cilium_ipcache_v2"),
+        ("endpoints", "cilium_lxc"),
+        ("policy", "cilium_policy_NNNNN / cilium_policy_v2_NNNNN"),
+        ("metrics", "cilium_metrics"),
+    ] {
+        if !by_kind.contains_key(pane) {
+            c.unavailable.push(Unavailable {
+                pane: pane.into(),
+                reason: format!("no {what} map found under {searched}"),
+            });
+        }
+    }
+    c
+}
+
+fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    let mut seen_ids = std::collections::HashSet::new();
+    for root in roots {
+        let dir = root.join("tc/globals");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths {
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            match read::open_pinned(&path) {
+                Ok(read::Pinned::Map(fd, info)) => {
+                    // The same map pinned under two roots (bind mounts) is read once.
+                    if !seen_ids.insert(info.id) {
+                        continue;
+                    }
+                    let lookup =
+                        registry::lookup(&name, info.type_, info.key_size, info.value_size);
+                    out.push(Found {
+                        name,
+                        path,
+                        fd,
+                        info,
+                        lookup,
+                    });
+                }
+                Ok(read::Pinned::Other) => {}
+                Err(e) => warnings.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+    out
+}
+
+fn mono_secs() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec.max(0) as u64
+}
+
+/// Current jiffies from the `timestamp` line of /proc/schedstat.
+fn jiffies_now() -> Option<u64> {
+    let t = std::fs::read_to_string("/proc/schedstat").ok()?;
+    t.lines()
+        .find_map(|l| l.strip_prefix("timestamp "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// "Now" for CT expiry: configured clock, else detected from a sample of lifetimes.
+fn now(found: &[Found], lay: Layout, opts: &Options) -> Now {
+    let mono_s = mono_secs();
+    let jiffies = jiffies_now();
+    let mode = match opts.clock {
+        Some(ClockMode::Jiffies { hz: 0 }) => ClockMode::Jiffies {
+            hz: conntrack::guess_hz(jiffies.unwrap_or(0), mono_s),
+        },
+        Some(m) => m,
+        None => {
+            let mut sample = Vec::new();
+            for f in found {
+                if matches!(f.lookup, Lookup::Known(MapKind::Ct { .. })) {
+                    if let Ok(d) = read::dump(&f.fd, &f.info, 256) {
+                        sample.extend(
+                            d.entries
+                                .iter()
+                                .filter(|(_, v)| v.len() == 56)
+                                .map(|(_, v)| bytes::le32(v, 32)),
+                        );
+                    }
+                }
+            }
+            let _ = lay;
+            conntrack::detect_clock(&sample, mono_s, jiffies)
+        }
+    };
+    Now {
+        mode,
+        mono_s,
+        jiffies,
+    }
+}
+
+/// Entries of a map whose name is Cilium's but whose sizes match no layout: shown raw.
+fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
+    let Ok(d) = read::dump(&f.fd, &f.info, cap) else {
+        return;
+    };
+    if d.truncated {
+        c.warnings.push(format!(
+            "{}: showing the first {} raw entries",
+            f.name,
+            d.entries.len()
+        ));
+    }
+    let label = Some(format!(
+        "layout unknown (key {} B, value {} B)",
+        f.info.key_size, f.info.value_size
+    ));
+    for (k, v) in d.entries {
+        let raw = Some(format!("key={} value={}", bytes::hex(&k), bytes::hex(&v)));
+        match kind {
+            MapKind::Services { .. } | MapKind::Backends { .. } => c.services.push(Service {
+                frontend: f.name.clone(),
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Ct { .. } => c.conntrack.push(CtEntry {
+                table: f.name.trim_start_matches("cilium_").into(),
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Ipcache => c.identities.push(IdentityEntry {
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Lxc => c.endpoints.push(Endpoint {
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Policy { .. } | MapKind::PolicyStats => c.policy.push(PolicyEntry {
+                endpoint_id: policy::endpoint_id_from_name(&f.name).unwrap_or(0),
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Metrics => c.metrics.push(MetricEntry {
+                layout: label.clone(),
+                raw,
+                ..Default::default()
+            }),
+            MapKind::Calls | MapKind::NodeMapV2 => {}
+        }
+    }
+}
+
+fn collect_tailcalls(
+    found: &[Found],
+    programs: &[Program],
+    maps: &[MapInfo],
+    attachments: &[Attachment],
+    node_layout: Option<Layout>,
+    warnings: &mut Vec<String>,
+) -> Vec<TailCallMap> {
+    let mut arrays: BTreeMap<u32, tailcall::ProgArray> = BTreeMap::new();
+    // Pinned under tc/globals: full Cilium names from the pin path.
+    for f in found {
+        if f.info.type_ == libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY {
+            arrays.insert(
+                f.info.id,
+                tailcall::ProgArray {
+                    map_id: f.info.id,
+                    name: f.name.clone(),
+                    max_entries: f.info.max_entries,
+                    pinned: Some(f.path.display().to_string()),
+                    slots: read::prog_array_slots(&f.fd, f.info.max_entries),
+                },
+            );
+        }
+    }
+    // Every other prog array the node has, by id.
+    for m in maps.iter().filter(|m| m.map_type == "prog_array") {
+        if arrays.contains_key(&m.id) {
+            continue;
+        }
+        let fd = match crate::bpf::sys::fd_by_id(crate::bpf::sys::ObjKind::Map, m.id) {
+            Ok(fd) => fd,
+            Err(e) => {
+                if e.raw_os_error() != Some(libc::ENOENT) {
+                    warnings.push(format!("prog array {}: {e}", m.id));
+                }
+                continue;
+            }
+        };
+        let name = m
+            .pinned
+            .first()
+            .and_then(|p| Path::new(p).file_name())
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| m.name.clone());
+        arrays.insert(
+            m.id,
+            tailcall::ProgArray {
+                map_id: m.id,
+                name,
+                max_entries: m.max_entries,
+                pinned: m.pinned.first().cloned(),
+                slots: read::prog_array_slots(&fd, m.max_entries),
+            },
+        );
+    }
+    if arrays.is_empty() {
+        return Vec::new();
+    }
+    let arrays: Vec<tailcall::ProgArray> = arrays.into_values().collect();
+    let array_ids: std::collections::HashSet<u32> = arrays.iter().map(|a| a.map_id).collect();
+    // Programs in slots that the snapshot does not list (or lists without map ids).
+    let known: HashMap<u32, &Program> = programs.iter().map(|p| (p.id, p)).collect();
+    let mut extra: HashMap<u32, tailcall::ProgNames> = HashMap::new();
+    let mut targets: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    let mut wanted: Vec<u32> = arrays
+        .iter()
+        .flat_map(|a| a.slots.iter().map(|s| s.1))
+        .collect();
+    wanted.extend(
+        programs
+            .iter()
+            .filter(|p| p.map_ids.iter().any(|m| array_ids.contains(m)))
+            .map(|p| p.id),
+    );
+    wanted.sort_unstable();
+    wanted.dedup();
+    for id in wanted {
+        match read::prog_by_id(id, true) {
+            Ok(d) => {
+                let sites = tailcall::tail_call_sites(&d.xlated);
+                if !sites.is_empty() {
+                    targets.insert(id, sites);
+                }
+                let missing_maps = known.get(&id).is_none_or(|p| p.map_ids.is_empty());
+                if missing_maps {
+                    let name = known
+                        .get(&id)
+                        .map(|p| p.name.clone())
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| d.kernel_name.clone());
+                    extra.insert(
+                        id,
+                        tailcall::ProgNames {
+                            name,
+                            kernel_name: d.kernel_name,
+                            map_ids: d.map_ids,
+                        },
+                    );
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) => warnings.push(format!("program {id}: {e}")),
+        }
+    }
+    // Programs given with map ids win; others come from `extra`.
+    let listed: Vec<Program> = programs
+        .iter()
+        .filter(|p| !extra.contains_key(&p.id))
+        .cloned()
+        .collect();
+    tailcall::build(&arrays, &listed, attachments, &extra, &targets, node_layout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_option_parses() {
+        assert_eq!(parse_clock("ktime"), Some(ClockMode::Ktime));
+        assert_eq!(
+            parse_clock("jiffies:250"),
+            Some(ClockMode::Jiffies { hz: 250 })
+        );
+        assert_eq!(parse_clock("jiffies"), Some(ClockMode::Jiffies { hz: 0 }));
+        assert_eq!(parse_clock("nope"), None);
+        assert_eq!(parse_clock("jiffies:x"), None);
+    }
+
+    #[test]
+    fn no_roots_means_every_pane_is_unavailable() {
+        let dir = std::env::temp_dir().join(format!("dpscope-nocilium-{}", std::process::id()));
+        let c = collect(std::slice::from_ref(&dir), &[], &[], &[]);
+        for pane in CILIUM_PANES.iter().chain(["tailcalls"].iter()) {
+            let u = c.unavailable.iter().find(|u| u.pane == *pane).unwrap();
+            assert!(
+                u.reason.starts_with("no Cilium maps found under "),
+                "{}",
+                u.reason
+            );
+            assert!(u
+                .reason
+                .contains(&dir.join("tc/globals").display().to_string()));
+        }
+        assert!(c.services.is_empty() && c.tailcalls.is_empty());
+    }
+}
