@@ -273,6 +273,20 @@ impl Collector {
         snap.links = att.links;
         phase("attachments");
 
+        // Cilium's pinned maps (and every prog_array as a tail-call graph).
+        let cil =
+            super::cilium::collect(&self.cfg.bpffs_roots, &progs, &map_list, &snap.attachments);
+        snap.tailcalls = cil.tailcalls;
+        snap.services = cil.services;
+        snap.conntrack = cil.conntrack;
+        snap.identities = cil.identities;
+        snap.endpoints = cil.endpoints;
+        snap.policy = cil.policy;
+        snap.metrics = cil.metrics;
+        snap.node.unavailable.extend(cil.unavailable);
+        warnings.extend(cil.warnings);
+        phase("cilium");
+
         snap.details = self.details(&progs, &map_list);
         phase("details");
         snap.node.collect_phases = phases;
@@ -321,13 +335,6 @@ impl Collector {
             });
         }
         for (pane, what) in [
-            ("tailcalls", "Cilium tail-call decoding"),
-            ("services", "Cilium service decoding"),
-            ("conntrack", "Cilium conntrack decoding"),
-            ("identities", "Cilium ipcache decoding"),
-            ("endpoints", "Cilium endpoint decoding"),
-            ("policy", "Cilium policy decoding"),
-            ("metrics", "Cilium metrics decoding"),
             ("retransmits", "the retransmit probe"),
             ("drops", "the drop probe"),
             ("denials", "the LSM denial probe"),
