@@ -386,6 +386,28 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .and_then(|k| flat.iter().find(|n| n.key() == *k))
         .unwrap_or(&flat[0]);
     state.select(selected.ids.clone());
+    // The selected row's warnings in full: tree rows cut long reasons at the screen edge, and
+    // "why is this one flagged STALE?" is the question the pane exists to answer.
+    let notes = selected_warnings(app, selected);
+    let area = if notes.is_empty() {
+        area
+    } else {
+        let h = (notes.len() as u16 + 2).min(area.height / 3).max(3);
+        let [tree_area, notes_area] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Min(3),
+            ratatui::layout::Constraint::Length(h),
+        ])
+        .areas(area);
+        let lines: Vec<Line> = notes
+            .iter()
+            .map(|n| Line::from(Span::styled(format!("⚠ {n}"), theme.warn())))
+            .collect();
+        let para = ratatui::widgets::Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(super::block(Line::from(text::ATTACHMENT_NOTES), theme));
+        frame.render_widget(para, notes_area);
+        tree_area
+    };
     match Tree::new(&items) {
         Ok(tree) => {
             let tree = tree
@@ -396,6 +418,19 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         Err(e) => super::empty_state(frame, area, title, &e.to_string(), theme, true),
     }
+}
+
+/// Full warnings of the attachment behind the selected tree row (empty for other rows).
+fn selected_warnings(app: &App, sel: &Node) -> Vec<String> {
+    let (Some(prog), Some(hook)) = (sel.prog_id, sel.ids.get(1)) else {
+        return Vec::new();
+    };
+    app.snapshot
+        .attachments
+        .iter()
+        .find(|a| a.prog_id == prog && &a.hook == hook && sel.ids[0] == format!("if{}", a.ifindex))
+        .map(|a| a.warnings.clone())
+        .unwrap_or_default()
 }
 
 /// Flat table for `show attachments`: interface hooks first (tree order), then other links.

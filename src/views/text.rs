@@ -65,3 +65,6 @@ pub fn collector_error(e: &str) -> String {
 pub fn unknown_command(c: &str) -> String {
     format!("unknown command :{c} (try :progs :maps :attach :node :q)")
 }
+
+/// Title of the box with the selected attachment's warnings.
+pub const ATTACHMENT_NOTES: &str = " Why this row is flagged ";
