@@ -556,3 +556,15 @@ fn tiny_terminals_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn stale_attachment_row_is_explained_in_full() {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    // eth0 → xdp → cil_xdp_entry → tcx ingress → dpscope_tc_flow → tc ingress → #0 → #1 (stale)
+    press(&mut a, &[key('j'); 7]);
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("Why this row is flagged"), "{s}");
+    assert!(s.contains("likely stale"), "{s}");
+    insta::assert_snapshot!("attachments_stale_row_explained_120x40", s);
+}
