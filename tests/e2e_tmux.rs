@@ -286,3 +286,42 @@ fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
     assert!(!t.alternate_screen());
     drop(skel);
 }
+
+#[test]
+fn live_without_privileges_names_what_is_missing_and_exits_1() {
+    if !common::require_priv("live_without_privileges_names_what_is_missing_and_exits_1") {
+        return;
+    }
+    // Drop to nobody (no capabilities) for the child only. The checkout may sit in a private
+    // (0700) directory, so the binary and the demo are copied somewhere nobody can reach.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("dpscope");
+    std::fs::copy(BIN, &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let snap = dir.path().join("demo.json");
+    std::fs::copy(demo(), &snap).unwrap();
+    std::fs::set_permissions(&snap, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let out = Command::new("setpriv")
+        .args(nobody)
+        .arg(&bin)
+        .args(["show", "programs"])
+        .output()
+        .expect("setpriv (util-linux) runs");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("dpscope: error: "), "{err}");
+    assert!(err.contains("CAP_BPF") && err.contains("root"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // Replay needs no privileges at all.
+    let out = Command::new("setpriv")
+        .args(nobody)
+        .arg(&bin)
+        .args(["show", "maps", "--from"])
+        .arg(&snap)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
