@@ -1,0 +1,184 @@
+//! Benchmark: a full Cilium conntrack table (`cilium_ct4_global`, 524,288 entries, Cilium's exact
+//! type and sizes) pinned in a private bpffs; dpscope's read + decode side by side with
+//! `bpftool map dump pinned … -j` on the same map in the same run. Run as root:
+//! `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ENTRIES: u32 = 524_288;
+
+struct Mount(PathBuf);
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ct_key(i: u32) -> [u8; 14] {
+    let mut k = [0u8; 14];
+    k[0..4].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]); // daddr
+    k[4..8].copy_from_slice(&[10, 1, (i >> 16) as u8, 1]); // saddr
+    k[8..10].copy_from_slice(&443u16.to_be_bytes()); // dport
+    k[10..12].copy_from_slice(&((i % 60000) as u16 + 1024).to_be_bytes()); // sport
+    k[12] = 6; // TCP
+    k[13] = (i % 2) as u8; // TUPLE_F_IN / OUT
+    k
+}
+
+fn ct_value(i: u32) -> [u8; 56] {
+    let mut v = [0u8; 56];
+    v[16..24].copy_from_slice(&(u64::from(i) * 3).to_ne_bytes()); // packets
+    v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes()); // bytes
+    v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes()); // lifetime
+    v
+}
+
+fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, u64) {
+    let mut times = vec![];
+    let (mut bytes, mut rss) = (0, 0u64);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M", cmd])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run /usr/bin/time");
+        times.push(t.elapsed());
+        bytes = out.stdout.len();
+        rss = rss.max(
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .and_then(|l| l.trim().parse().ok())
+                .unwrap_or(0),
+        );
+    }
+    times.sort();
+    (times[times.len() / 2], bytes, rss)
+}
+
+fn main() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("conntrack benchmark needs root");
+        return;
+    }
+    libbpf_rs::set_print(None);
+    let bin = env!("CARGO_BIN_EXE_dpscope");
+    let dir = std::env::temp_dir().join(format!("dpscope-ctbench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    nix::mount::mount(
+        Some("bpf"),
+        &dir,
+        Some("bpf"),
+        nix::mount::MsFlags::empty(),
+        None::<&str>,
+    )
+    .expect("mount bpffs");
+    let mount = Mount(dir.clone());
+    std::fs::create_dir_all(dir.join("tc/globals")).unwrap();
+    let name = CString::new("cilium_ct4_glob").unwrap();
+    // SAFETY: plain syscall wrapper.
+    let fd = unsafe {
+        libbpf_sys::bpf_map_create(
+            libbpf_sys::BPF_MAP_TYPE_LRU_HASH,
+            name.as_ptr(),
+            14,
+            56,
+            ENTRIES,
+            std::ptr::null(),
+        )
+    };
+    assert!(fd >= 0, "create map: {fd}");
+    // SAFETY: fresh fd.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let t = Instant::now();
+    for chunk in (0..ENTRIES).collect::<Vec<_>>().chunks(16384) {
+        let keys: Vec<u8> = chunk.iter().flat_map(|&i| ct_key(i)).collect();
+        let vals: Vec<u8> = chunk.iter().flat_map(|&i| ct_value(i)).collect();
+        let mut n = chunk.len() as u32;
+        let opts = libbpf_sys::bpf_map_batch_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
+            ..Default::default()
+        };
+        // SAFETY: buffers hold n keys of 14 B and n values of 56 B.
+        let r = unsafe {
+            libbpf_sys::bpf_map_update_batch(
+                fd.as_raw_fd(),
+                keys.as_ptr() as _,
+                vals.as_ptr() as _,
+                &mut n,
+                &opts,
+            )
+        };
+        assert_eq!(r, 0, "batch update");
+    }
+    let pin = dir.join("tc/globals/cilium_ct4_global");
+    let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: valid fd and path.
+    assert_eq!(
+        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) },
+        0,
+        "pin"
+    );
+    let fill = t.elapsed();
+
+    // In process: the decoder path alone (no programs, maps or attachments).
+    let roots = vec![dir.clone()];
+    let mut inproc = vec![];
+    let mut rows = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let c = dpscope::bpf::cilium::collect(&roots, &[], &[], &[]);
+        inproc.push(t.elapsed());
+        rows = c.conntrack.len();
+    }
+    inproc.sort();
+
+    let root = dir.display().to_string();
+    let runs = 3;
+    let (d_ct, d_ct_b, d_ct_rss) = time_cmd(
+        bin,
+        &["--bpffs", &root, "show", "conntrack", "--json"],
+        runs,
+    );
+    let (d_base, _, d_base_rss) = time_cmd(
+        bin,
+        &["--bpffs", "/nonexistent", "show", "node", "--json"],
+        runs,
+    );
+    let p = pin.display().to_string();
+    let (b_ct, b_ct_b, b_ct_rss) = time_cmd("bpftool", &["map", "dump", "pinned", &p, "-j"], runs);
+
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("## conntrack ({ENTRIES} entries in cilium_ct4_global, LRU hash 14 B → 56 B)\n");
+    println!("fill: {:.1} s; decoded rows: {rows}\n", fill.as_secs_f64());
+    println!("| measurement | dpscope | bpftool |");
+    println!("|---|---|---|");
+    println!(
+        "| read + decode in process (`cilium::collect`, median of 3) | {:.0} ms | |",
+        ms(inproc[1])
+    );
+    println!(
+        "| `show conntrack --json` vs `map dump pinned -j` (median of {runs}) | {:.0} ms, {} MB out, {} MB peak RSS | {:.0} ms, {} MB out, {} MB peak RSS |",
+        ms(d_ct), d_ct_b >> 20, d_ct_rss / 1024, ms(b_ct), b_ct_b >> 20, b_ct_rss / 1024
+    );
+    println!(
+        "| dpscope baseline (`show node`, no Cilium maps) | {:.0} ms, {} MB peak RSS | |",
+        ms(d_base),
+        d_base_rss / 1024
+    );
+    println!(
+        "\nspeed-up over bpftool: {:.1}×; extra RSS for the table: {} MB",
+        b_ct.as_secs_f64() / d_ct.as_secs_f64(),
+        d_ct_rss.saturating_sub(d_base_rss) / 1024
+    );
+    drop(fd);
+    drop(mount);
+    let _ = Path::new("/");
+}
