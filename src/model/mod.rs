@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub retransmits: Vec<Retransmit>,
     pub drops: Vec<Drop>,
     pub denials: Vec<Denial>,
+    /// What the Cilium collector found (layout, roots, caps); `None` when it did not run.
+    pub cilium: Option<CiliumInfo>,
 }
 
 impl Snapshot {
@@ -315,6 +317,18 @@ pub struct MapEntry {
 
 // ---- Cilium panes (filled by the Cilium decoders) ----
 
+/// Pane-level facts of the Cilium collection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CiliumInfo {
+    /// Detected release layout (`1.18`, `1.18 (policy value 8 B)`), empty when unknown.
+    pub layout: String,
+    /// bpffs roots where Cilium's pinned maps were found.
+    pub roots: Vec<String>,
+    /// CT entries in the maps when the read stopped at the cap (`conntrack` holds fewer).
+    pub ct_total: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TailCallMap {
@@ -377,6 +391,8 @@ pub struct CtEntry {
     pub src_identity: u32,
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
+    /// Service entries: the backend chosen.
+    pub backend_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -387,6 +403,7 @@ pub struct IdentityEntry {
     pub identity_name: Option<String>,
     pub tunnel_endpoint: Option<String>,
     pub flags: Vec<String>,
+    pub encrypt_key: u8,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -415,6 +432,8 @@ pub struct PolicyEntry {
     pub proxy_port: u16,
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
+    /// `disabled`, `spire`, `test-always-fail`, `Unknown-auth-type-N`.
+    pub auth_type: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
