@@ -32,7 +32,7 @@ fn name(e: &IdentityEntry, snap: &Snapshot) -> String {
     match &e.identity_name {
         Some(n) if !n.is_empty() => n.clone(),
         _ => {
-            let n = cilium::identity_name(snap, e.identity);
+            let n = cilium::identity_name(e.identity);
             if n.is_empty() {
                 format::NONE.into()
             } else {

@@ -60,7 +60,7 @@ pub fn peer(e: &PolicyEntry, snap: &Snapshot) -> String {
     }
     match &e.identity_name {
         Some(n) if !n.is_empty() => format!("{} {n}", e.identity),
-        _ => cilium::identity_text(snap, e.identity),
+        _ => cilium::identity_text(e.identity),
     }
 }
 
