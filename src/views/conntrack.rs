@@ -188,7 +188,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         priority: 1,
         align: Align::Left,
         sort: |e, _| num(f64::from(e.src_identity)),
-        cell: |e, c| cilium::identity_text(e.src_identity),
+        cell: |e, _| cilium::identity_text(e.src_identity),
         emphasis: no_emphasis,
     },
     Column {
@@ -427,7 +427,7 @@ mod tests {
             snap: &s,
             rates: &rates,
         };
-        for col in 0..COLUMNS.len() {
+        for (col, column) in COLUMNS.iter().enumerate() {
             for desc in [false, true] {
                 for filter in ["", "udp", "!10.96.0.10", "2 world", "expired"] {
                     let view = TableView {
@@ -440,7 +440,7 @@ mod tests {
                         order(&rows, &ctx, &view),
                         TABLE.order(&rows, &ctx, &view),
                         "column {} desc {desc} filter {filter:?}",
-                        COLUMNS[col].header
+                        column.header
                     );
                 }
             }

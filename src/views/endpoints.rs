@@ -95,7 +95,7 @@ pub const COLUMNS: &[Column<Endpoint>] = &[
         priority: 0,
         align: Align::Left,
         sort: |e, _| SortKey::Num(Some(f64::from(e.identity))),
-        cell: |e, c| host_blank(e, cilium::identity_text(e.identity)),
+        cell: |e, _| host_blank(e, cilium::identity_text(e.identity)),
         emphasis: no_emphasis,
     },
     Column {

@@ -28,7 +28,7 @@ pub fn flags(e: &IdentityEntry) -> String {
     }
 }
 
-fn name(e: &IdentityEntry, snap: &Snapshot) -> String {
+fn name(e: &IdentityEntry) -> String {
     match &e.identity_name {
         Some(n) if !n.is_empty() => n.clone(),
         _ => {
@@ -69,8 +69,8 @@ pub const COLUMNS: &[Column<IdentityEntry>] = &[
         flex: false,
         priority: 0,
         align: Align::Left,
-        sort: |e, c| SortKey::Text(name(e, c.snap)),
-        cell: |e, c| name(e, c.snap),
+        sort: |e, _| SortKey::Text(name(e)),
+        cell: |e, _| name(e),
         emphasis: no_emphasis,
     },
     Column {

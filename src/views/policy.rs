@@ -54,7 +54,7 @@ fn order_text(e: &PolicyEntry) -> String {
 }
 
 /// `ANY` for identity 0 (any peer), else the identity with its name.
-pub fn peer(e: &PolicyEntry, snap: &Snapshot) -> String {
+pub fn peer(e: &PolicyEntry) -> String {
     if e.identity == 0 {
         return "ANY".into();
     }
@@ -118,7 +118,7 @@ pub const COLUMNS: &[Column<PolicyEntry>] = &[
         priority: 0,
         align: Align::Left,
         sort: |e, _| SortKey::Num(Some(f64::from(e.identity))),
-        cell: |e, c| peer(e, c.snap),
+        cell: |e, _| peer(e),
         emphasis: no_emphasis,
     },
     Column {
@@ -327,7 +327,7 @@ fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> PlainTable {
             e.endpoint_id.to_string(),
             capital(&e.verdict),
             capital(&e.direction),
-            peer(e, snap),
+            peer(e),
             port_proto(&e.protocol, e.port_low, e.port_high),
             proxy(e),
             auth(e),
