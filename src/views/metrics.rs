@@ -229,7 +229,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
 pub const PANE: PaneDef = PaneDef {
     name: "metrics",
     title: "Metrics",
-    aliases: &["drops-cilium", "counters"],
+    aliases: &["counters", "cilium-metrics"],
     count: |s| s.metrics.len(),
     columns: COLUMNS.len(),
     default_sort: RATE_COLUMN,

@@ -262,6 +262,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let c = ctx(app);
     let shown = TABLE.order(&snap.services, &c, view).len();
     let mut title = super::table_title("Services", shown, snap.services.len(), &view.filter);
+    title.push_str(text::SERVICES_KEYS);
     title.push_str(&cilium::layout_suffix(snap));
     let title = Line::from(title);
     if snap.services.is_empty() {
@@ -351,7 +352,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> PlainTable {
 pub const PANE: PaneDef = PaneDef {
     name: "services",
     title: "Services",
-    aliases: &["svc", "lb", "services"],
+    aliases: &["svc", "lb"],
     count: |s| s.services.len(),
     columns: COLUMNS.len(),
     default_sort: 0,

@@ -107,7 +107,17 @@ impl Builder<'_> {
         for s in slots {
             let mut sids = ids.clone();
             sids.push(format!("s{}", s.index));
-            let label = slot_label(m, s);
+            let mut label = slot_label(m, s);
+            if keyed_by_endpoint(&m.map_name) {
+                if let Some(ep) = self
+                    .snap
+                    .endpoints
+                    .iter()
+                    .find(|e| u32::from(e.endpoint_id) == s.index && !e.address.is_empty())
+                {
+                    label = format!("{label} ({})", ep.address);
+                }
+            }
             if is_empty_slot(s) {
                 children.push(Node {
                     ids: sids,

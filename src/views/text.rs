@@ -76,6 +76,8 @@ pub const CYCLE: &str = "↺ cycle";
 pub const EMPTY_SLOT: &str = "∅ empty";
 pub const SHOWN_ABOVE: &str = "↑ shown above";
 pub const POLICY_KEYS: &str = "< >";
+/// After the Services title: how to open a frontend.
+pub const SERVICES_KEYS: &str = "· Enter/→ backends ";
 pub const RISING_LEGEND: &str = "! drops rising";
 
 pub fn searched_roots(roots: &str) -> String {
