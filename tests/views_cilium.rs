@@ -199,6 +199,13 @@ fn empty_cilium_pane_without_a_reason_says_what_is_empty() {
 }
 
 #[test]
+fn snapshot_without_cilium_data_says_so() {
+    let mut a = App::with_snapshot(Snapshot::empty(), &opts());
+    goto(&mut a, "policy");
+    insta::assert_snapshot!("no_cilium_data_policy_80x24", screen(&a, 80, 24));
+}
+
+#[test]
 fn services_expand_into_backends() {
     let mut a = on("services");
     // Select 10.96.12.40:80/TCP (terminating backend) and 10.96.12.41:8080 (missing backend).

@@ -104,7 +104,8 @@ pub fn layout_suffix(snap: &Snapshot) -> String {
 }
 
 /// Draw the state of a Cilium pane with no rows, centered: why (the collector's reason when it
-/// gave one), and where dpscope looked.
+/// gave one, and where dpscope looked), that the snapshot has no Cilium data at all, or that
+/// Cilium's maps are there but this one is empty.
 pub fn draw_empty(
     frame: &mut Frame,
     area: Rect,
@@ -133,6 +134,10 @@ pub fn draw_empty(
             text::searched_roots(&roots),
             theme.dim(),
         )));
+    } else if snap.cilium.is_none() {
+        lines.push(Line::from(Span::styled(text::NO_CILIUM, theme.warn())));
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(text::NO_CILIUM_DATA, theme.dim())));
     } else {
         lines.push(Line::from(Span::styled(
             text::cilium_pane_empty(pane),

@@ -71,6 +71,8 @@ pub fn unknown_command(c: &str) -> String {
 pub const NO_CILIUM: &str = "no Cilium maps found";
 pub const NO_CILIUM_WHY: &str =
     "Cilium panes read the maps the Cilium agent pins (tc/globals/cilium_*); other panes still work.";
+pub const NO_CILIUM_DATA: &str =
+    "this snapshot carries no Cilium data (collected without the Cilium decoders)";
 pub const DEFAULT_BPFFS_ROOTS: &str = "/sys/fs/bpf, /run/cilium/bpffs";
 pub const CYCLE: &str = "↺ cycle";
 pub const EMPTY_SLOT: &str = "∅ empty";
