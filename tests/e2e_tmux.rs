@@ -325,3 +325,40 @@ fn live_without_privileges_names_what_is_missing_and_exits_1() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// The Cilium panes in the real binary: replay a Cilium node, open a service's backends, step
+/// the policy endpoint, jump by palette alias, quit.
+#[test]
+fn replay_cilium_panes_expand_step_and_jump() {
+    let file = format!("{}/tests/fixtures/cilium.json", env!("CARGO_MANIFEST_DIR"));
+    let t = Tmux::start(
+        &format!("{BIN} replay {file}"),
+        &[("TERM", "xterm-256color")],
+    );
+    t.wait_text("REPLAY");
+    t.keys(&["5"]);
+    t.wait_text("Services (21)");
+    t.keys(&["/"]);
+    t.text("10.96.12.40");
+    t.keys(&["Enter", "Enter"]);
+    let s = t.wait_text("[terminating]");
+    assert!(s.contains("slot 3"), "{s}");
+    t.keys(&["Left"]);
+    t.wait_for("collapsed", |s| !s.contains("[terminating]"));
+    t.keys(&[":"]);
+    t.text("policy");
+    t.keys(&["Enter"]);
+    t.wait_text("endpoint 412");
+    t.keys(&[">"]);
+    t.wait_text("endpoint 1187");
+    t.keys(&[":"]);
+    t.text("ct");
+    t.keys(&["Enter"]);
+    t.wait_text("Conntrack (62)");
+    t.keys(&[":"]);
+    t.text("tail");
+    t.keys(&["Enter"]);
+    t.wait_text("↺ cycle");
+    t.keys(&["q"]);
+    t.wait_text("EXITED:0");
+}

@@ -23,6 +23,13 @@ pub enum Action {
     Bottom,
     Enter,
     Back,
+    /// Open the selected row's children (services: backends).
+    Expand,
+    /// Close the selected row, or the row the selected child belongs to.
+    Collapse,
+    /// Next/previous group of a grouped pane (policy: endpoint).
+    NextGroup,
+    PrevGroup,
     SortNext,
     SortFlip,
     ScrollUp,

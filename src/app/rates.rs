@@ -5,7 +5,7 @@
 //! load time or tag) and counters can go backwards (stats toggled, program reloaded): those cases
 //! give "no rate", never a negative or absurd number.
 
-use crate::model::{Program, Snapshot};
+use crate::model::{MetricEntry, Program, Snapshot};
 use std::collections::HashMap;
 
 /// Rates of one program over the last interval.
@@ -19,10 +19,26 @@ pub struct ProgRate {
     pub cpu_pct: f64,
 }
 
+/// A Cilium metrics row: reason code, direction, and the datapath location counting it.
+pub type MetricKey = (u8, String, Option<String>, Option<u32>);
+
+pub fn metric_key(m: &MetricEntry) -> MetricKey {
+    (m.reason, m.direction.clone(), m.file.clone(), m.line)
+}
+
+/// Packets and bytes per second of one Cilium metrics row over the last interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricRate {
+    pub packets_per_s: f64,
+    pub bytes_per_s: f64,
+}
+
 /// Rates for every program that has a comparable predecessor.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rates {
     pub by_id: HashMap<u32, ProgRate>,
+    /// Cilium forward/drop counters per (reason, direction, file, line).
+    pub metrics: HashMap<MetricKey, MetricRate>,
     /// Wall time between the two snapshots (0 when there is no previous one).
     pub elapsed_ns: u64,
 }
@@ -72,7 +88,36 @@ pub fn compute(prev: Option<&Snapshot>, cur: &Snapshot) -> Rates {
             },
         );
     }
-    Rates { by_id, elapsed_ns }
+    Rates {
+        by_id,
+        metrics: metric_rates(prev, cur, secs),
+        elapsed_ns,
+    }
+}
+
+/// Counter deltas per metrics row; a row that is new or whose counters went backwards (agent
+/// restart, map recreated) has no rate.
+fn metric_rates(prev: &Snapshot, cur: &Snapshot, secs: f64) -> HashMap<MetricKey, MetricRate> {
+    let before: HashMap<MetricKey, &MetricEntry> =
+        prev.metrics.iter().map(|m| (metric_key(m), m)).collect();
+    let mut out = HashMap::with_capacity(cur.metrics.len());
+    for m in &cur.metrics {
+        let key = metric_key(m);
+        let Some(old) = before.get(&key) else {
+            continue;
+        };
+        if m.packets < old.packets || m.bytes < old.bytes {
+            continue;
+        }
+        out.insert(
+            key,
+            MetricRate {
+                packets_per_s: (m.packets - old.packets) as f64 / secs,
+                bytes_per_s: (m.bytes - old.bytes) as f64 / secs,
+            },
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -166,6 +211,44 @@ mod tests {
         assert!(compute(Some(&a), &b).by_id.is_empty());
         let b = snap(4, vec![prog(1, 2, 2)]);
         assert!(compute(Some(&a), &b).by_id.is_empty());
+    }
+
+    fn metric(reason: u8, dir: &str, packets: u64, bytes: u64) -> MetricEntry {
+        MetricEntry {
+            reason,
+            reason_name: format!("r{reason}"),
+            direction: dir.into(),
+            packets,
+            bytes,
+            file: Some("bpf_lxc.c".into()),
+            line: Some(100),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn metric_rates_per_reason_and_direction() {
+        let mut a = snap(0, vec![]);
+        a.metrics = vec![
+            metric(133, "EGRESS", 10, 1_000),
+            metric(133, "INGRESS", 5, 500),
+            metric(0, "EGRESS", 100, 10_000),
+        ];
+        let mut b = snap(2_000_000_000, vec![]);
+        b.metrics = vec![
+            metric(133, "EGRESS", 50, 5_000),
+            metric(133, "INGRESS", 5, 500),
+            metric(0, "EGRESS", 90, 9_000),
+            metric(181, "EGRESS", 7, 700),
+        ];
+        let r = compute(Some(&a), &b);
+        let get = |i: usize| r.metrics.get(&metric_key(&b.metrics[i])).copied();
+        let egress = get(0).unwrap();
+        assert_eq!(egress.packets_per_s, 20.0);
+        assert_eq!(egress.bytes_per_s, 2_000.0);
+        assert_eq!(get(1).unwrap().packets_per_s, 0.0);
+        assert!(get(2).is_none(), "counters went backwards");
+        assert!(get(3).is_none(), "new row");
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub struct TableView {
     /// First row shown: a hint that keeps the viewport still while the cursor moves inside it
     /// (the view clamps it so the selected row is always visible).
     pub offset: usize,
+    /// Rows opened to show their children (services → backends); a child's key is
+    /// `Path("<parent>/<child>")`.
+    pub expanded: Vec<RowKey>,
+    /// The group a pane is showing (policy: the endpoint); `None` is the pane's first group.
+    pub group: Option<RowKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -64,6 +64,10 @@ impl App {
             Action::Bottom => self.move_by(isize::MAX / 2, &mut req),
             Action::Enter => self.enter(&mut req),
             Action::Back => self.back(&mut req),
+            Action::Expand => self.expand(Some(true)),
+            Action::Collapse => self.collapse(),
+            Action::NextGroup => self.step_group(1),
+            Action::PrevGroup => self.step_group(-1),
             Action::SortNext => {
                 let cols = PANES[self.pane].columns;
                 if cols > 0 {
@@ -354,10 +358,86 @@ impl App {
                 match (PANES[self.pane].open)(self, &key) {
                     Some(Target::Program(id)) => self.open_program(id, req),
                     Some(Target::Map(id)) => self.open_map(id, req),
+                    Some(Target::Expand) => self.expand(None),
                     None => {}
                 }
             }
         }
+    }
+
+    /// The selected row of the pane (the first when nothing is selected yet).
+    fn selected_key(&self) -> Option<RowKey> {
+        let keys = self.pane_keys();
+        crate::views::table::selected_index(&keys, self.view().selected.as_ref())
+            .map(|i| keys[i].clone())
+    }
+
+    /// Open (`Some(true)`) or toggle (`None`) the selected row's children, if it has any.
+    fn expand(&mut self, open: Option<bool>) {
+        if !self.details.is_empty() || self.help {
+            return;
+        }
+        let Some(key) = self.selected_key() else {
+            return;
+        };
+        if (PANES[self.pane].open)(self, &key) != Some(Target::Expand) {
+            return;
+        }
+        let view = self.view_mut();
+        view.selected = Some(key.clone());
+        match view.expanded.iter().position(|k| *k == key) {
+            Some(i) if open != Some(true) => {
+                view.expanded.remove(i);
+            }
+            Some(_) => {}
+            None => view.expanded.push(key),
+        }
+    }
+
+    /// Close the selected row, or the open row the selected child belongs to (and select it).
+    fn collapse(&mut self) {
+        if !self.details.is_empty() || self.help {
+            return;
+        }
+        let Some(key) = self.selected_key() else {
+            return;
+        };
+        let view = self.view_mut();
+        let parent = view.expanded.iter().position(|k| match (k, &key) {
+            (RowKey::Path(p), RowKey::Path(s)) => {
+                s == p
+                    || s.strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            }
+            (a, b) => a == b,
+        });
+        if let Some(i) = parent {
+            let p = view.expanded.remove(i);
+            view.selected = Some(p);
+        }
+    }
+
+    /// Step to the next or previous group of a grouped pane (policy: endpoint).
+    fn step_group(&mut self, delta: isize) {
+        if !self.details.is_empty() || self.help {
+            return;
+        }
+        let groups = (PANES[self.pane].groups)(self);
+        if groups.is_empty() {
+            return;
+        }
+        let n = groups.len() as isize;
+        let cur = self
+            .view()
+            .group
+            .as_ref()
+            .and_then(|g| groups.iter().position(|x| x == g))
+            .unwrap_or(0) as isize;
+        let next = groups[((cur + delta) % n + n) as usize % groups.len()].clone();
+        let view = self.view_mut();
+        view.group = Some(next);
+        view.selected = None;
+        view.offset = 0;
     }
 
     pub fn open_program(&mut self, id: u32, req: &mut Vec<Request>) {
@@ -409,6 +489,8 @@ impl App {
 pub enum Target {
     Program(u32),
     Map(u32),
+    /// The row has children to show in place (services → backends).
+    Expand,
 }
 
 /// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.

@@ -283,6 +283,19 @@ impl Collector {
         snap.endpoints = cil.endpoints;
         snap.policy = cil.policy;
         snap.metrics = cil.metrics;
+        if let Some(layout) = cil.layout {
+            snap.cilium = Some(crate::model::CiliumInfo {
+                layout,
+                roots: self
+                    .cfg
+                    .bpffs_roots
+                    .iter()
+                    .filter(|r| r.join("tc/globals").is_dir())
+                    .map(|r| r.display().to_string())
+                    .collect(),
+                ct_total: cil.ct_total,
+            });
+        }
         snap.node.unavailable.extend(cil.unavailable);
         warnings.extend(cil.warnings);
         phase("cilium");

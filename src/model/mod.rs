@@ -39,6 +39,8 @@ pub struct Snapshot {
     pub retransmits: Vec<Retransmit>,
     pub drops: Vec<Drop>,
     pub denials: Vec<Denial>,
+    /// What the Cilium collector found (layout, roots, caps); `None` when it did not run.
+    pub cilium: Option<CiliumInfo>,
 }
 
 impl Snapshot {
@@ -314,6 +316,18 @@ pub struct MapEntry {
 }
 
 // ---- Cilium panes (filled by the Cilium decoders) ----
+
+/// Pane-level facts of the Cilium collection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CiliumInfo {
+    /// Detected release layout (`1.18`, `1.18 (policy value 8 B)`), empty when unknown.
+    pub layout: String,
+    /// bpffs roots where Cilium's pinned maps were found.
+    pub roots: Vec<String>,
+    /// CT entries in the maps when the read stopped at the cap (`conntrack` holds fewer).
+    pub ct_total: Option<u64>,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -125,23 +125,77 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut spans = vec![Span::raw(" ")];
-    for (i, p) in PANES.iter().enumerate() {
-        let count = (p.count)(&app.snapshot);
-        let label = if p.name == "node" {
-            format!(" {} {} ", i + 1, p.title)
-        } else {
-            format!(" {} {} ({count}) ", i + 1, p.title)
-        };
+    // Counts of inactive tabs go first when the tabs do not fit; then a window keeps the
+    // active tab visible.
+    let labels = |counts: bool| -> Vec<String> {
+        PANES
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                if p.name == "node" || !(counts || i == app.pane) {
+                    format!(" {} {} ", i + 1, p.title)
+                } else {
+                    format!(" {} {} ({}) ", i + 1, p.title, (p.count)(&app.snapshot))
+                }
+            })
+            .collect()
+    };
+    let width = |v: &[String]| -> usize {
+        v.iter()
+            .map(|l| Span::raw(l.as_str()).width() + 1)
+            .sum::<usize>()
+            + 1
+    };
+    let avail = usize::from(area.width);
+    let mut tabs = labels(true);
+    if width(&tabs) > avail {
+        tabs = labels(false);
+    }
+    let (first, last) = tab_window(&tabs, app.pane, avail);
+    let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
+    for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
         let style = if i == app.pane {
             theme.tab_active()
         } else {
             theme.tab()
         };
-        spans.push(Span::styled(label, style));
+        spans.push(Span::styled(label.clone(), style));
         spans.push(Span::raw(" "));
     }
+    if last + 1 < tabs.len() {
+        spans.push(Span::styled("›", theme.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// First and last tab shown so that the active one is visible within `avail` columns.
+fn tab_window(tabs: &[String], active: usize, avail: usize) -> (usize, usize) {
+    let w = |i: usize| Span::raw(tabs[i].as_str()).width() + 1;
+    let n = tabs.len();
+    if n == 0 {
+        return (0, 0);
+    }
+    let active = active.min(n - 1);
+    // Two columns for the `‹` and `›` markers.
+    let budget = avail.saturating_sub(2);
+    let (mut first, mut last) = (active, active);
+    let mut used = w(active);
+    loop {
+        let mut grew = false;
+        if last + 1 < n && used + w(last + 1) <= budget {
+            last += 1;
+            used += w(last);
+            grew = true;
+        }
+        if first > 0 && used + w(first - 1) <= budget {
+            first -= 1;
+            used += w(first);
+            grew = true;
+        }
+        if !grew {
+            return (first, last);
+        }
+    }
 }
 
 pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

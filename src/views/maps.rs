@@ -256,5 +256,6 @@ pub const PANE: PaneDef = PaneDef {
     keys,
     open,
     draw,
+    groups: super::registry::no_groups,
     plain,
 };

@@ -2,18 +2,26 @@
 //! `draw` takes `&App`: views never change state.
 
 pub mod attachments;
+pub mod cilium;
+pub mod conntrack;
+pub mod endpoints;
 pub mod format;
 pub mod header;
 pub mod help;
+pub mod identities;
 pub mod map_detail;
 pub mod maps;
+pub mod metrics;
 pub mod node;
 pub mod palette;
 pub mod plain;
+pub mod policy;
 pub mod program_detail;
 pub mod programs;
 pub mod registry;
+pub mod services;
 pub mod table;
+pub mod tailcalls;
 pub mod text;
 pub mod theme;
 

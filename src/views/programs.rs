@@ -255,5 +255,6 @@ pub const PANE: PaneDef = PaneDef {
     keys,
     open,
     draw,
+    groups: super::registry::no_groups,
     plain,
 };

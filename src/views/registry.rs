@@ -26,6 +26,8 @@ pub struct PaneDef {
     /// What Enter on a row opens.
     pub open: fn(&App, &RowKey) -> Option<Target>,
     pub draw: fn(&mut Frame, Rect, &App, &Theme),
+    /// Groups the pane shows one at a time (policy: endpoints), in order; `<`/`>` step them.
+    pub groups: fn(&App) -> Vec<RowKey>,
     /// The pane as a plain table (for `dpscope show`).
     pub plain: fn(&Snapshot, Option<&Snapshot>) -> PlainTable,
 }
@@ -34,8 +36,20 @@ pub const PANES: &[PaneDef] = &[
     super::programs::PANE,
     super::maps::PANE,
     super::attachments::PANE,
+    super::tailcalls::PANE,
+    super::services::PANE,
+    super::conntrack::PANE,
+    super::identities::PANE,
+    super::endpoints::PANE,
+    super::policy::PANE,
+    super::metrics::PANE,
     super::node::PANE,
 ];
+
+/// For panes without groups.
+pub fn no_groups(_: &App) -> Vec<RowKey> {
+    Vec::new()
+}
 
 pub fn by_name(name: &str) -> Option<&'static PaneDef> {
     PANES

@@ -241,9 +241,21 @@ pub struct TablePane<'a, T: 'static> {
 
 impl<T> TablePane<'_, T> {
     pub fn draw(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, theme: &Theme) {
+        let order = self.def.order(self.rows, self.ctx, self.view);
+        self.draw_ordered(frame, area, theme, &order);
+    }
+
+    /// Draw with the visible rows already filtered and sorted (panes with a faster order of
+    /// their own, e.g. conntrack).
+    pub fn draw_ordered(
+        &self,
+        frame: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+        theme: &Theme,
+        order: &[usize],
+    ) {
         use ratatui::widgets::{Table, TableState};
         let total = self.rows.len();
-        let order = self.def.order(self.rows, self.ctx, self.view);
         let mut title = super::table_title(self.name, order.len(), total, &self.view.filter);
         if !self.legend.is_empty() {
             title.push_str(self.legend);

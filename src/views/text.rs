@@ -63,7 +63,47 @@ pub fn collector_error(e: &str) -> String {
 }
 
 pub fn unknown_command(c: &str) -> String {
-    format!("unknown command :{c} (try :progs :maps :attach :node :q)")
+    format!("unknown command :{c} (try :progs :maps :attach :svc :ct :policy :node :q)")
+}
+
+// ---- Cilium panes ----
+
+pub const NO_CILIUM: &str = "no Cilium maps found";
+pub const NO_CILIUM_WHY: &str =
+    "Cilium panes read the maps the Cilium agent pins (tc/globals/cilium_*); other panes still work.";
+pub const NO_CILIUM_DATA: &str =
+    "this snapshot carries no Cilium data (collected without the Cilium decoders)";
+pub const DEFAULT_BPFFS_ROOTS: &str = "/sys/fs/bpf, /run/cilium/bpffs";
+pub const CYCLE: &str = "↺ cycle";
+pub const EMPTY_SLOT: &str = "∅ empty";
+pub const SHOWN_ABOVE: &str = "↑ shown above";
+pub const POLICY_KEYS: &str = "< >";
+/// After the Services title: how to open a frontend.
+pub const SERVICES_KEYS: &str = "· Enter/→ backends ";
+pub const RISING_LEGEND: &str = "! drops rising";
+
+pub fn searched_roots(roots: &str) -> String {
+    format!("bpffs roots searched: {roots}")
+}
+
+/// A Cilium pane whose maps were found but hold nothing.
+pub fn cilium_pane_empty(pane: &str) -> String {
+    let what = match pane {
+        "tailcalls" => "no tail-call maps (prog arrays) found",
+        "services" => "no services in the Cilium LB maps",
+        "conntrack" => "no connection-tracking entries",
+        "identities" => "no ipcache entries",
+        "endpoints" => "no local endpoints in cilium_lxc",
+        "policy" => "no policy map entries",
+        "metrics" => "no datapath metrics counted",
+        _ => "nothing to show",
+    };
+    what.to_string()
+}
+
+/// `showing 1,000,000 of 1,482,113 (read capped)`.
+pub fn capped(shown: usize, total: u64) -> String {
+    format!("showing {shown} of {total} (read capped)")
 }
 
 /// Title of the box with the selected attachment's warnings.

@@ -48,6 +48,8 @@ pub struct Collected {
     pub warnings: Vec<String>,
     /// Detected layout with the reason (`1.18 (policy value 8 B)`), or `None`.
     pub layout: Option<String>,
+    /// Entries in the CT maps when a read stopped at the cap (the pane says "showing N of M").
+    pub ct_total: Option<u64>,
 }
 
 /// Knobs for [`collect_with`].
@@ -239,6 +241,14 @@ pub fn collect_with(
                 f.name,
                 dump.entries.len()
             ));
+            if f.name.starts_with("cilium_ct") {
+                let n = maps
+                    .iter()
+                    .find(|m| m.id == f.info.id)
+                    .and_then(|m| m.entries)
+                    .unwrap_or(dump.entries.len() as u64);
+                *c.ct_total.get_or_insert(0) += n;
+            }
         }
         let mut errors = 0usize;
         let mut first_err = None;

@@ -1,0 +1,192 @@
+//! Shared pieces of the Cilium panes: identity names, address text, the layout label in titles
+//! and the explained "no Cilium maps found" state.
+
+use super::format;
+use super::text;
+use super::theme::Theme;
+use crate::model::Snapshot;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+/// Reserved and well-known identities (cilium-maps.md §4.4).
+pub fn reserved_identity(id: u32) -> Option<&'static str> {
+    Some(match id {
+        0 => "unknown",
+        1 => "host",
+        2 => "world",
+        3 => "unmanaged",
+        4 => "health",
+        5 => "init",
+        6 => "remote-node",
+        7 => "kube-apiserver",
+        8 => "ingress",
+        9 => "world-ipv4",
+        10 => "world-ipv6",
+        11 => "overlay-to-encrypt",
+        100 | 108 => "etcd-operator",
+        101 | 109 => "cilium-kvstore",
+        102 | 110 => "kube-dns",
+        103 | 111 => "eks-kube-dns",
+        104 | 112 => "core-dns",
+        105 | 113 => "cilium-operator",
+        106 | 114 => "eks-coredns",
+        107 | 115 => "cilium-etcd-operator",
+        _ => return None,
+    })
+}
+
+/// A name for an identity: the reserved name, else the scope its number says (`local CIDR`,
+/// `remote-node scoped`); empty for cluster identities (their labels live in the agent, not in
+/// BPF maps). Constant time: it runs per row on tables of half a million entries.
+pub fn identity_name(id: u32) -> String {
+    if let Some(n) = reserved_identity(id) {
+        return n.to_string();
+    }
+    match id {
+        0x0100_0000..=0x01FF_FFFF => "local CIDR".into(),
+        0x0200_0000..=0x02FF_FFFF => "remote-node scoped".into(),
+        _ => String::new(),
+    }
+}
+
+/// `28461`, `2 world`.
+pub fn identity_text(id: u32) -> String {
+    let n = identity_name(id);
+    if n.is_empty() {
+        id.to_string()
+    } else {
+        format!("{id} {n}")
+    }
+}
+
+/// `10.0.1.12:80`, `[fd00::12]:80`.
+pub fn host_port(addr: &str, port: u16) -> String {
+    if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
+}
+
+/// Counter that may not be counted.
+pub fn count(v: Option<u64>) -> String {
+    v.map_or_else(|| format::NONE.to_string(), |n| n.to_string())
+}
+
+/// A sort key that orders addresses numerically, IPv4 before IPv6, then by prefix length.
+pub fn addr_sort_key(addr: &str) -> String {
+    let (ip, len) = addr.split_once('/').unwrap_or((addr, ""));
+    let len: u32 = len.parse().unwrap_or(0);
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => format!("4{:08x}/{len:03}", u32::from(a)),
+        Ok(std::net::IpAddr::V6(a)) => format!("6{:032x}/{len:03}", u128::from(a)),
+        Err(_) => format!("9{addr}"),
+    }
+}
+
+/// The release layout the decoders used, for titles: `Cilium 1.18 layout`.
+pub fn layout_label(snap: &Snapshot) -> Option<String> {
+    let raw = snap
+        .cilium
+        .as_ref()
+        .map(|c| c.layout.clone())
+        .filter(|l| !l.trim().is_empty())
+        .or_else(|| snap.tailcalls.iter().find_map(|t| t.layout.clone()))?;
+    let version = raw.split_whitespace().next()?;
+    Some(format!("Cilium {version} layout"))
+}
+
+/// ` · Cilium 1.18 layout` after a pane title, or nothing.
+pub fn layout_suffix(snap: &Snapshot) -> String {
+    layout_label(snap).map_or_else(String::new, |l| format!("· {l}"))
+}
+
+/// Draw the state of a Cilium pane with no rows, centered: why (the collector's reason when it
+/// gave one, and where dpscope looked), that the snapshot has no Cilium data at all, or that
+/// Cilium's maps are there but this one is empty.
+pub fn draw_empty(
+    frame: &mut Frame,
+    area: Rect,
+    title: Line<'_>,
+    snap: &Snapshot,
+    pane: &str,
+    waiting: bool,
+    theme: &Theme,
+) {
+    let mut lines: Vec<Line> = Vec::new();
+    let reason = snap.unavailable_reason(pane);
+    if waiting {
+        lines.push(Line::from(Span::styled(text::WAITING, theme.dim())));
+    } else if let Some(r) = reason {
+        lines.push(Line::from(Span::styled(text::NO_CILIUM, theme.warn())));
+        lines.push(Line::default());
+        lines.push(Line::from(r.to_string()));
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(text::NO_CILIUM_WHY, theme.dim())));
+        let roots = if snap.node.bpffs_roots.is_empty() {
+            text::DEFAULT_BPFFS_ROOTS.to_string()
+        } else {
+            snap.node.bpffs_roots.join(", ")
+        };
+        lines.push(Line::from(Span::styled(
+            text::searched_roots(&roots),
+            theme.dim(),
+        )));
+    } else if snap.cilium.is_none() {
+        lines.push(Line::from(Span::styled(text::NO_CILIUM, theme.warn())));
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(text::NO_CILIUM_DATA, theme.dim())));
+    } else {
+        lines.push(Line::from(Span::styled(
+            text::cilium_pane_empty(pane),
+            theme.dim(),
+        )));
+    }
+    let inner_h = area.height.saturating_sub(2);
+    let pad = inner_h.saturating_sub(lines.len() as u16 + 1) / 2;
+    let mut all: Vec<Line> = (0..pad).map(|_| Line::default()).collect();
+    all.extend(lines);
+    let p = Paragraph::new(all)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
+        .block(super::block(title, theme));
+    frame.render_widget(p, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CiliumInfo;
+
+    #[test]
+    fn identity_names() {
+        assert_eq!(identity_text(2), "2 world");
+        assert_eq!(identity_text(7), "7 kube-apiserver");
+        assert_eq!(identity_text(28461), "28461");
+        assert_eq!(identity_text(0x0100_0004), "16777220 local CIDR");
+    }
+
+    #[test]
+    fn addresses_sort_numerically() {
+        let mut v = vec!["10.0.1.12/32", "fd00::1/128", "9.9.9.9/32", "10.0.1.0/24"];
+        v.sort_by_key(|a| addr_sort_key(a));
+        assert_eq!(
+            v,
+            vec!["9.9.9.9/32", "10.0.1.0/24", "10.0.1.12/32", "fd00::1/128"]
+        );
+        assert_eq!(host_port("fd00::1", 80), "[fd00::1]:80");
+    }
+
+    #[test]
+    fn layout_label_takes_the_version() {
+        let mut s = Snapshot::empty();
+        assert_eq!(layout_label(&s), None);
+        s.cilium = Some(CiliumInfo {
+            layout: "1.18 (policy value 8 B)".into(),
+            ..Default::default()
+        });
+        assert_eq!(layout_label(&s).as_deref(), Some("Cilium 1.18 layout"));
+    }
+}

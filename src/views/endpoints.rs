@@ -1,0 +1,231 @@
+//! Endpoints pane: `cilium_lxc` — local endpoint addresses → endpoint id, identity, interface
+//! (ifindex resolved through the attachments), MACs; host entries marked `(localhost)`.
+
+use super::cilium;
+use super::format;
+use super::registry::PaneDef;
+use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::theme::Theme;
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::{Endpoint, Snapshot};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::Frame;
+
+pub fn is_host(e: &Endpoint) -> bool {
+    e.flags.iter().any(|f| f == "host")
+}
+
+/// Interface name of an ifindex, from the attachments seen on the node.
+pub fn ifname(snap: &Snapshot, ifindex: u32) -> String {
+    if ifindex == 0 {
+        return format::NONE.into();
+    }
+    snap.attachments
+        .iter()
+        .find(|a| a.ifindex == ifindex && !a.ifname.is_empty())
+        .map_or_else(|| format!("if{ifindex}"), |a| a.ifname.clone())
+}
+
+fn flags(e: &Endpoint) -> String {
+    if is_host(e) {
+        let rest: Vec<&str> = e
+            .flags
+            .iter()
+            .filter(|f| *f != "host")
+            .map(String::as_str)
+            .collect();
+        let mut t = "(localhost)".to_string();
+        if !rest.is_empty() {
+            t.push(' ');
+            t.push_str(&rest.join(","));
+        }
+        t
+    } else if e.flags.is_empty() {
+        format::NONE.into()
+    } else {
+        e.flags.join(",")
+    }
+}
+
+/// Host entries carry no endpoint id, identity or interface: `-` rather than zeros, as the
+/// CLI prints only `(localhost)` for them.
+fn host_blank(e: &Endpoint, v: String) -> String {
+    if is_host(e) && v.starts_with('0') {
+        format::NONE.into()
+    } else {
+        v
+    }
+}
+
+fn host_dim(e: &Endpoint, _: &Ctx) -> Emphasis {
+    if is_host(e) {
+        Emphasis::Dim
+    } else {
+        Emphasis::Normal
+    }
+}
+
+pub const COLUMNS: &[Column<Endpoint>] = &[
+    Column {
+        header: "ADDRESS",
+        width: 18,
+        flex: true,
+        priority: 0,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.address)),
+        cell: |e, _| e.address.clone(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "EP ID",
+        width: 6,
+        flex: false,
+        priority: 0,
+        align: Align::Right,
+        sort: |e, _| SortKey::Num(Some(f64::from(e.endpoint_id))),
+        cell: |e, _| host_blank(e, e.endpoint_id.to_string()),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "IDENTITY",
+        width: 14,
+        flex: false,
+        priority: 0,
+        align: Align::Left,
+        sort: |e, _| SortKey::Num(Some(f64::from(e.identity))),
+        cell: |e, _| host_blank(e, cilium::identity_text(e.identity)),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "IFINDEX",
+        width: 7,
+        flex: false,
+        priority: 2,
+        align: Align::Right,
+        sort: |e, _| SortKey::Num(Some(f64::from(e.ifindex))),
+        cell: |e, _| host_blank(e, e.ifindex.to_string()),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "INTERFACE",
+        width: 15,
+        flex: false,
+        priority: 1,
+        align: Align::Left,
+        sort: |e, c| SortKey::Text(ifname(c.snap, e.ifindex)),
+        cell: |e, c| ifname(c.snap, e.ifindex),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "MAC",
+        width: 17,
+        flex: false,
+        priority: 3,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(e.mac.clone()),
+        cell: |e, _| e.mac.clone(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "NODE MAC",
+        width: 17,
+        flex: false,
+        priority: 4,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(e.node_mac.clone()),
+        cell: |e, _| e.node_mac.clone(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "FLAGS",
+        width: 12,
+        flex: false,
+        priority: 1,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(flags(e)),
+        cell: |e, _| flags(e),
+        emphasis: host_dim,
+    },
+];
+
+pub const TABLE: TableDef<Endpoint> = TableDef {
+    columns: COLUMNS,
+    key: |e| RowKey::Path(e.address.clone()),
+    default_sort: 1,
+    default_desc: false,
+};
+
+fn ctx(app: &App) -> Ctx<'_> {
+    Ctx {
+        snap: &app.snapshot,
+        rates: &app.rates,
+    }
+}
+
+fn keys(app: &App) -> Vec<RowKey> {
+    super::table::keys(&TABLE, &app.snapshot.endpoints, &ctx(app), app.view())
+}
+
+fn open(_: &App, _: &RowKey) -> Option<Target> {
+    None
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let snap = &app.snapshot;
+    let legend = cilium::layout_suffix(snap);
+    if snap.endpoints.is_empty() {
+        let mut title = super::table_title("Endpoints", 0, 0, &app.view().filter);
+        title.push_str(&legend);
+        cilium::draw_empty(
+            frame,
+            area,
+            Line::from(title),
+            snap,
+            "endpoints",
+            app.waiting,
+            theme,
+        );
+        return;
+    }
+    TablePane {
+        def: &TABLE,
+        rows: &snap.endpoints,
+        ctx: &ctx(app),
+        view: app.view(),
+        name: "Endpoints (cilium_lxc)",
+        empty: "",
+        empty_warn: false,
+        sortable: true,
+        legend: &legend,
+    }
+    .draw(frame, area, theme);
+}
+
+fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
+    let rates = crate::app::rates::compute(prev, snap);
+    super::plain::from_def(
+        &TABLE,
+        &snap.endpoints,
+        &Ctx {
+            snap,
+            rates: &rates,
+        },
+    )
+}
+
+pub const PANE: PaneDef = PaneDef {
+    name: "endpoints",
+    title: "Endpoints",
+    aliases: &["ep", "lxc", "eps"],
+    count: |s| s.endpoints.len(),
+    columns: COLUMNS.len(),
+    default_sort: 1,
+    default_desc: false,
+    keys,
+    open,
+    draw,
+    groups: super::registry::no_groups,
+    plain,
+};

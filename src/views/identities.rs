@@ -1,0 +1,186 @@
+//! Identities pane: the ipcache — IP prefix → security identity (reserved names resolved),
+//! tunnel endpoint, encryption key and flags, as `cilium-dbg bpf ipcache list` shows them.
+
+use super::cilium;
+use super::format;
+use super::registry::PaneDef;
+use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
+use super::theme::Theme;
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::{IdentityEntry, Snapshot};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::Frame;
+
+pub fn tunnel(e: &IdentityEntry) -> String {
+    match e.tunnel_endpoint.as_deref() {
+        None | Some("") | Some("0.0.0.0") | Some("::") => format::NONE.into(),
+        Some(t) => t.to_string(),
+    }
+}
+
+pub fn flags(e: &IdentityEntry) -> String {
+    if e.flags.is_empty() {
+        "<none>".into()
+    } else {
+        e.flags.join(",")
+    }
+}
+
+fn name(e: &IdentityEntry) -> String {
+    match &e.identity_name {
+        Some(n) if !n.is_empty() => n.clone(),
+        _ => {
+            let n = cilium::identity_name(e.identity);
+            if n.is_empty() {
+                format::NONE.into()
+            } else {
+                n
+            }
+        }
+    }
+}
+
+pub const COLUMNS: &[Column<IdentityEntry>] = &[
+    Column {
+        header: "PREFIX",
+        width: 22,
+        flex: true,
+        priority: 0,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.prefix)),
+        cell: |e, _| e.prefix.clone(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "IDENTITY",
+        width: 9,
+        flex: false,
+        priority: 0,
+        align: Align::Right,
+        sort: |e, _| SortKey::Num(Some(f64::from(e.identity))),
+        cell: |e, _| e.identity.to_string(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "NAME",
+        width: 16,
+        flex: false,
+        priority: 0,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(name(e)),
+        cell: |e, _| name(e),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "TUNNEL ENDPOINT",
+        width: 16,
+        flex: false,
+        priority: 1,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&tunnel(e))),
+        cell: |e, _| tunnel(e),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "KEY",
+        width: 3,
+        flex: false,
+        priority: 2,
+        align: Align::Right,
+        sort: |e, _| SortKey::Num(Some(f64::from(e.encrypt_key))),
+        cell: |e, _| e.encrypt_key.to_string(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "FLAGS",
+        width: 20,
+        flex: false,
+        priority: 1,
+        align: Align::Left,
+        sort: |e, _| SortKey::Text(flags(e)),
+        cell: |e, _| flags(e),
+        emphasis: no_emphasis,
+    },
+];
+
+pub const TABLE: TableDef<IdentityEntry> = TableDef {
+    columns: COLUMNS,
+    key: |e| RowKey::Path(e.prefix.clone()),
+    default_sort: 0,
+    default_desc: false,
+};
+
+fn ctx(app: &App) -> Ctx<'_> {
+    Ctx {
+        snap: &app.snapshot,
+        rates: &app.rates,
+    }
+}
+
+fn keys(app: &App) -> Vec<RowKey> {
+    super::table::keys(&TABLE, &app.snapshot.identities, &ctx(app), app.view())
+}
+
+fn open(_: &App, _: &RowKey) -> Option<Target> {
+    None
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let snap = &app.snapshot;
+    let legend = cilium::layout_suffix(snap);
+    if snap.identities.is_empty() {
+        let mut title = super::table_title("Identities", 0, 0, &app.view().filter);
+        title.push_str(&legend);
+        cilium::draw_empty(
+            frame,
+            area,
+            Line::from(title),
+            snap,
+            "identities",
+            app.waiting,
+            theme,
+        );
+        return;
+    }
+    TablePane {
+        def: &TABLE,
+        rows: &snap.identities,
+        ctx: &ctx(app),
+        view: app.view(),
+        name: "Identities (ipcache)",
+        empty: "",
+        empty_warn: false,
+        sortable: true,
+        legend: &legend,
+    }
+    .draw(frame, area, theme);
+}
+
+fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
+    let rates = crate::app::rates::compute(prev, snap);
+    super::plain::from_def(
+        &TABLE,
+        &snap.identities,
+        &Ctx {
+            snap,
+            rates: &rates,
+        },
+    )
+}
+
+pub const PANE: PaneDef = PaneDef {
+    name: "identities",
+    title: "Identities",
+    aliases: &["ipcache", "ids", "identity"],
+    count: |s| s.identities.len(),
+    columns: COLUMNS.len(),
+    default_sort: 0,
+    default_desc: false,
+    keys,
+    open,
+    draw,
+    groups: super::registry::no_groups,
+    plain,
+};

@@ -1,0 +1,242 @@
+//! Metrics pane: Cilium's forward and drop counters (`cilium_metrics`) by reason, direction and
+//! datapath location, with per-interval rates so a rising drop reason stands out; sorted by
+//! packet rate by default.
+
+use super::cilium;
+use super::format;
+use super::registry::PaneDef;
+use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::text;
+use super::theme::Theme;
+use crate::app::rates::{metric_key, MetricRate};
+use crate::app::state::{App, RowKey};
+use crate::app::update::Target;
+use crate::model::{MetricEntry, Snapshot};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::Frame;
+
+/// Drop reasons are 130 and up (and the legacy 2); the rest are forwarding/status reasons.
+pub fn is_drop(m: &MetricEntry) -> bool {
+    m.reason >= 130 || m.reason == 2
+}
+
+pub fn reason(m: &MetricEntry) -> String {
+    if m.reason_name.is_empty() {
+        format!("reason {}", m.reason)
+    } else {
+        m.reason_name.clone()
+    }
+}
+
+fn rate<'a>(m: &MetricEntry, c: &'a Ctx) -> Option<&'a MetricRate> {
+    c.rates.metrics.get(&metric_key(m))
+}
+
+/// A drop reason counting up in the last interval.
+pub fn rising_drop(m: &MetricEntry, c: &Ctx) -> bool {
+    is_drop(m) && rate(m, c).is_some_and(|r| r.packets_per_s > 0.0)
+}
+
+fn location(m: &MetricEntry) -> String {
+    match (&m.file, m.line) {
+        (Some(f), Some(l)) => format!("{f}:{l}"),
+        (Some(f), None) => f.clone(),
+        (None, Some(l)) => format!(":{l}"),
+        (None, None) => format::NONE.into(),
+    }
+}
+
+fn warn_rising(m: &MetricEntry, c: &Ctx) -> Emphasis {
+    if rising_drop(m, c) {
+        Emphasis::Warn
+    } else {
+        Emphasis::Normal
+    }
+}
+
+pub const RATE_COLUMN: usize = 3;
+
+pub const COLUMNS: &[Column<MetricEntry>] = &[
+    Column {
+        header: "REASON",
+        width: 26,
+        flex: true,
+        priority: 0,
+        align: Align::Left,
+        sort: |m, _| SortKey::Text(reason(m)),
+        cell: |m, _| reason(m),
+        emphasis: warn_rising,
+    },
+    Column {
+        header: "KIND",
+        width: 7,
+        flex: false,
+        priority: 1,
+        align: Align::Left,
+        sort: |m, _| SortKey::Text(if is_drop(m) { "drop" } else { "forward" }.into()),
+        cell: |m, c| {
+            if rising_drop(m, c) {
+                "drop !".into()
+            } else if is_drop(m) {
+                "drop".into()
+            } else {
+                "forward".into()
+            }
+        },
+        emphasis: warn_rising,
+    },
+    Column {
+        header: "DIRECTION",
+        width: 9,
+        flex: false,
+        priority: 0,
+        align: Align::Left,
+        sort: |m, _| SortKey::Text(m.direction.clone()),
+        cell: |m, _| m.direction.clone(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "PKTS/S",
+        width: 8,
+        flex: false,
+        priority: 0,
+        align: Align::Right,
+        sort: |m, c| SortKey::Num(rate(m, c).map(|r| r.packets_per_s)),
+        cell: |m, c| format::per_sec(rate(m, c).map(|r| r.packets_per_s)),
+        emphasis: warn_rising,
+    },
+    Column {
+        header: "BYTES/S",
+        width: 11,
+        flex: false,
+        priority: 2,
+        align: Align::Right,
+        sort: |m, c| SortKey::Num(rate(m, c).map(|r| r.bytes_per_s)),
+        cell: |m, c| {
+            rate(m, c).map_or_else(
+                || format::NONE.into(),
+                |r| format!("{}/s", format::bytes(r.bytes_per_s as u64)),
+            )
+        },
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "PACKETS",
+        width: 9,
+        flex: false,
+        priority: 0,
+        align: Align::Right,
+        sort: |m, _| SortKey::Num(Some(m.packets as f64)),
+        cell: |m, _| m.packets.to_string(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "BYTES",
+        width: 10,
+        flex: false,
+        priority: 1,
+        align: Align::Right,
+        sort: |m, _| SortKey::Num(Some(m.bytes as f64)),
+        cell: |m, _| m.bytes.to_string(),
+        emphasis: no_emphasis,
+    },
+    Column {
+        header: "LOCATION",
+        width: 18,
+        flex: false,
+        priority: 2,
+        align: Align::Left,
+        sort: |m, _| SortKey::Text(location(m)),
+        cell: |m, _| location(m),
+        emphasis: no_emphasis,
+    },
+];
+
+pub fn row_key(m: &MetricEntry) -> RowKey {
+    RowKey::Path(format!("{}/{}/{}", m.reason, m.direction, location(m)))
+}
+
+pub const TABLE: TableDef<MetricEntry> = TableDef {
+    columns: COLUMNS,
+    key: row_key,
+    default_sort: RATE_COLUMN,
+    default_desc: true,
+};
+
+fn ctx(app: &App) -> Ctx<'_> {
+    Ctx {
+        snap: &app.snapshot,
+        rates: &app.rates,
+    }
+}
+
+fn keys(app: &App) -> Vec<RowKey> {
+    super::table::keys(&TABLE, &app.snapshot.metrics, &ctx(app), app.view())
+}
+
+fn open(_: &App, _: &RowKey) -> Option<Target> {
+    None
+}
+
+fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let snap = &app.snapshot;
+    let c = ctx(app);
+    let mut legend = cilium::layout_suffix(snap);
+    if snap.metrics.iter().any(|m| rising_drop(m, &c)) {
+        legend = format!("· {} {legend}", text::RISING_LEGEND);
+    }
+    if snap.metrics.is_empty() {
+        let mut title = super::table_title("Metrics", 0, 0, &app.view().filter);
+        title.push_str(&legend);
+        cilium::draw_empty(
+            frame,
+            area,
+            Line::from(title),
+            snap,
+            "metrics",
+            app.waiting,
+            theme,
+        );
+        return;
+    }
+    TablePane {
+        def: &TABLE,
+        rows: &snap.metrics,
+        ctx: &c,
+        view: app.view(),
+        name: "Metrics (cilium_metrics)",
+        empty: "",
+        empty_warn: false,
+        sortable: true,
+        legend: &legend,
+    }
+    .draw(frame, area, theme);
+}
+
+fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
+    let rates = crate::app::rates::compute(prev, snap);
+    super::plain::from_def(
+        &TABLE,
+        &snap.metrics,
+        &Ctx {
+            snap,
+            rates: &rates,
+        },
+    )
+}
+
+pub const PANE: PaneDef = PaneDef {
+    name: "metrics",
+    title: "Metrics",
+    aliases: &["counters", "cilium-metrics"],
+    count: |s| s.metrics.len(),
+    columns: COLUMNS.len(),
+    default_sort: RATE_COLUMN,
+    default_desc: true,
+    keys,
+    open,
+    draw,
+    groups: super::registry::no_groups,
+    plain,
+};
