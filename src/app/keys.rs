@@ -105,6 +105,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Table, [k('/')], "/", Action::OpenFilter, "filter rows (!x: rows without x)", "filter"),
     bind!(Table, [k('s')], "s", Action::SortNext, "sort by the next column", "sort"),
     bind!(Table, [k('S')], "S", Action::SortFlip, "flip sort direction", ""),
+    bind!(Table, [k('o')], "o", Action::CycleGroup, "retransmits: group by flow / destination / process", ""),
     bind!(ProgramDetail, [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
     bind!(ProgramDetail, [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),
     bind!(MapDetail, [k('c')], "c", Action::TogglePerCpu, "per-CPU values on/off", "per-CPU"),

@@ -101,6 +101,8 @@ pub struct App {
     /// Terminal height, for page-sized moves.
     pub height: u16,
     pub quit: bool,
+    /// Retransmits pane grouping (key `o`).
+    pub retrans_group: super::probe_rates::RetransGroup,
 }
 
 impl App {
@@ -124,6 +126,7 @@ impl App {
             interval_ms: opts.interval_ms,
             height: 24,
             quit: false,
+            retrans_group: Default::default(),
         }
     }
 

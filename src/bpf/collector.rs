@@ -97,6 +97,8 @@ pub struct Collector {
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
+    /// dpscope's own probes (None when every probe is off).
+    probes: Option<super::probes::Probes>,
 }
 
 /// Missing privileges for live collection, named.
@@ -128,8 +130,10 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
+        let probes = cfg.probes.then(|| super::probes::Probes::new(&cfg));
         Collector {
             cfg,
+            probes,
             programs: programs::ProgramCache::default(),
             maps: maps::MapCache::default(),
             _stats: guard,
@@ -196,7 +200,10 @@ impl Collector {
         let owners = procs::scan(std::path::Path::new("/proc"));
         phase("owners");
 
-        let own_progs = self.maps.own_prog_ids();
+        let mut own_progs = self.maps.own_prog_ids();
+        if let Some(p) = &self.probes {
+            own_progs.extend(p.prog_ids());
+        }
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -264,6 +271,8 @@ impl Collector {
                 (None, true) => "bpf_map iterator: exact hash-map entry counts in one read".into(),
                 (None, false) => "not needed: no hash map large enough; keys walked".into(),
             },
+            prog_ids: self.maps.own_prog_ids(),
+            ..Default::default()
         });
         if let Some(e) = syms_used.get().then(syms_or_reason).and_then(|r| r.err()) {
             warnings.push(format!(
@@ -292,8 +301,6 @@ impl Collector {
             ("endpoints", "Cilium endpoint decoding"),
             ("policy", "Cilium policy decoding"),
             ("metrics", "Cilium metrics decoding"),
-            ("retransmits", "the retransmit probe"),
-            ("drops", "the drop probe"),
             ("denials", "the LSM denial probe"),
         ] {
             snap.node.unavailable.push(Unavailable {
@@ -303,6 +310,17 @@ impl Collector {
         }
         snap.programs = progs;
         snap.maps = map_list;
+        match &mut self.probes {
+            Some(p) => p.collect(&mut snap),
+            None => {
+                for pane in ["retransmits", "drops", "xdp_errors", "flows"] {
+                    snap.node.unavailable.push(Unavailable {
+                        pane: pane.into(),
+                        reason: "own probes disabled with --no-probes".into(),
+                    });
+                }
+            }
+        }
         snap.node.warnings = warnings;
         snap.node.interval_ms = self.cfg.interval.as_millis() as u64;
         snap.node.collect_ms = started.elapsed().as_millis() as u64;

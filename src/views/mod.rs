@@ -2,6 +2,8 @@
 //! `draw` takes `&App`: views never change state.
 
 pub mod attachments;
+pub mod drops;
+pub mod flows;
 pub mod format;
 pub mod header;
 pub mod help;
@@ -10,12 +12,15 @@ pub mod maps;
 pub mod node;
 pub mod palette;
 pub mod plain;
+pub mod probe_pane;
 pub mod program_detail;
 pub mod programs;
 pub mod registry;
+pub mod retransmits;
 pub mod table;
 pub mod text;
 pub mod theme;
+pub mod xdp_errors;
 
 use crate::app::state::{App, Detail, Mode};
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -35,6 +35,10 @@ pub const PANES: &[PaneDef] = &[
     super::maps::PANE,
     super::attachments::PANE,
     super::node::PANE,
+    super::retransmits::PANE,
+    super::drops::PANE,
+    super::flows::PANE,
+    super::xdp_errors::PANE,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static PaneDef> {

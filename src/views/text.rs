@@ -65,3 +65,26 @@ pub fn collector_error(e: &str) -> String {
 pub fn unknown_command(c: &str) -> String {
     format!("unknown command :{c} (try :progs :maps :attach :node :q)")
 }
+
+// ---- own probe panes ----
+pub const NO_RETRANSMITS: &str = "no TCP retransmits or resets seen since dpscope started";
+pub const NO_DROPS: &str = "no packet drops seen since dpscope started";
+pub const NO_FLOWS: &str = "no packets seen yet on the probed interfaces";
+pub const NO_XDP_ERRORS: &str = "no XDP exceptions or redirect errors since dpscope started";
+pub const GROUP_KEY_HINT: &str = "o: group by flow / destination / process";
+
+/// `grouped by flow (o: …)`.
+pub fn grouped_by(label: &str) -> String {
+    format!("by {label} · {GROUP_KEY_HINT}")
+}
+
+/// In-kernel map use of a probe: `map 12/16384, 0 evicted, 0 failed`.
+pub fn probe_pressure(p: &crate::model::ProbeStatus) -> String {
+    match p.map_entries {
+        Some(n) => format!(
+            "map {n}/{}, {} evicted, {} failed",
+            p.map_max_entries, p.evicted, p.failed_inserts
+        ),
+        None => String::new(),
+    }
+}
