@@ -31,7 +31,12 @@ fn stats(id: u32) -> (u64, u64, String) {
     // SAFETY: info has no output buffers; len is its size.
     let rc = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
     assert_eq!(rc, 0);
-    let name: String = info.name.iter().take_while(|c| **c != 0).map(|c| *c as u8 as char).collect();
+    let name: String = info
+        .name
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8 as char)
+        .collect();
     (info.run_cnt, info.run_time_ns, name)
 }
 
@@ -50,20 +55,33 @@ fn main() {
     let (a_if, b_if) = (common::unique_name("ba"), common::unique_name("bb"));
     common::run(
         "ip",
-        &["link", "add", &a_if, "netns", &a.name, "type", "veth", "peer", "name", &b_if, "netns", &b.name],
+        &[
+            "link", "add", &a_if, "netns", &a.name, "type", "veth", "peer", "name", &b_if, "netns",
+            &b.name,
+        ],
     );
-    for (ns, ifc, ip) in [(&a.name, &a_if, "10.250.77.1/24"), (&b.name, &b_if, "10.250.77.2/24")] {
+    for (ns, ifc, ip) in [
+        (&a.name, &a_if, "10.250.77.1/24"),
+        (&b.name, &b_if, "10.250.77.2/24"),
+    ] {
         common::run("ip", &["-n", ns, "addr", "add", ip, "dev", ifc]);
         common::run("ip", &["-n", ns, "link", "set", ifc, "up"]);
     }
     let b_idx = common::in_netns(&b.name, || common::ifindex(&b_if).unwrap());
 
     // Baseline: an empty tcx program on b's ingress.
-    let obj = ObjectBuilder::default().open_memory(HELPERS).unwrap().load().unwrap();
+    let obj = ObjectBuilder::default()
+        .open_memory(HELPERS)
+        .unwrap()
+        .load()
+        .unwrap();
     let empty = obj.progs().find(|p| p.name() == "test_tcx_empty").unwrap();
     let empty_id = common::prog_info(empty.as_fd()).0;
+    let empty_fd = empty.as_fd().as_raw_fd();
     let _empty_link = common::in_netns(&b.name, || {
-        common::LinkFd::create(empty.as_fd(), b_idx, libbpf_sys::BPF_TCX_INGRESS, 0)
+        // SAFETY: the program fd stays open (owned by `obj`) for the whole call.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(empty_fd) };
+        common::LinkFd::create(fd, b_idx, libbpf_sys::BPF_TCX_INGRESS, 0)
     });
     let cfg = Config {
         only_probes: vec!["drops".into(), "flows".into()],
@@ -110,9 +128,17 @@ fn main() {
         let mut r = results[i].clone();
         r.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let rounds: Vec<String> = results[i].iter().map(|v| format!("{v:.0}")).collect();
-        println!("| {name} | {} | {:.0} | {} |", runs[i], r[r.len() / 2], rounds.join(", "));
+        println!(
+            "| {name} | {} | {:.0} | {} |",
+            runs[i],
+            r[r.len() / 2],
+            rounds.join(", ")
+        );
     }
     pps.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    println!("\nload: {PACKETS} UDP packets per round over a veth pair, ~{:.0} packets/s", pps[pps.len() / 2]);
+    println!(
+        "\nload: {PACKETS} UDP packets per round over a veth pair, ~{:.0} packets/s",
+        pps[pps.len() / 2]
+    );
     drop(probes);
 }

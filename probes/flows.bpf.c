@@ -104,23 +104,55 @@ static __always_inline void account(struct flow_key *k, __u32 len, __u8 flags)
 	v->last_ns = bpf_ktime_get_ns();
 }
 
+/* tcx path: headers copied with bpf_skb_load_bytes (works on non-linear skbs, changes nothing). */
 static __always_inline void count_skb(struct __sk_buff *skb, __u8 dir)
 {
 	struct flow_key k = {};
 	__u8 flags = 0;
-	void *data, *data_end;
+	__u32 l4 = 0;
+	__u32 proto = skb->protocol;
 
-	/* Make the headers (up to 128 bytes) readable directly; pull never changes the packet's
-	 * content, only where its bytes live. */
-	if (skb->data_end - skb->data < 128)
-		bpf_skb_pull_data(skb, skb->len < 128 ? skb->len : 128);
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
 	k.ifindex = skb->ifindex;
 	k.direction = dir;
 	/* veth and other Ethernet devices: L3 starts after the 14-byte Ethernet header. */
-	if (parse_l3(data, data_end, skb->protocol, 14, &k, &flags))
-		k.t.protocol = 0;
+	if (proto == bpf_htons(DPS_ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) == 0) {
+			k.t.family = DPS_AF_INET;
+			k.t.protocol = ip.protocol;
+			__builtin_memcpy(k.t.saddr, &ip.saddr, 4);
+			__builtin_memcpy(k.t.daddr, &ip.daddr, 4);
+			if (!(ip.frag_off & bpf_htons(0x1fff)))
+				l4 = 14 + (ip.ihl & 0xf) * 4;
+		}
+	} else if (proto == bpf_htons(DPS_ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip6, sizeof(ip6)) == 0) {
+			k.t.family = DPS_AF_INET6;
+			k.t.protocol = ip6.nexthdr;
+			__builtin_memcpy(k.t.saddr, &ip6.saddr, 16);
+			__builtin_memcpy(k.t.daddr, &ip6.daddr, 16);
+			l4 = 14 + sizeof(ip6);
+		}
+	}
+	if (l4 && k.t.protocol == IPPROTO_TCP) {
+		__u8 th[14];
+
+		if (bpf_skb_load_bytes(skb, l4, th, sizeof(th)) == 0) {
+			k.t.sport = (th[0] << 8) | th[1];
+			k.t.dport = (th[2] << 8) | th[3];
+			flags = th[13];
+		}
+	} else if (l4 && k.t.protocol == IPPROTO_UDP) {
+		__u8 uh[4];
+
+		if (bpf_skb_load_bytes(skb, l4, uh, sizeof(uh)) == 0) {
+			k.t.sport = (uh[0] << 8) | uh[1];
+			k.t.dport = (uh[2] << 8) | uh[3];
+		}
+	}
 	account(&k, skb->len, flags);
 }
 

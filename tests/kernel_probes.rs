@@ -24,7 +24,6 @@ static HELPERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe_helpers.
 struct Pair {
     a: Netns,
     b: Netns,
-    a_if: String,
     b_if: String,
     a_ip: String,
     b_ip: String,
@@ -48,14 +47,16 @@ impl Pair {
         let a_ip = format!("10.{x}.{y}.1");
         let b_ip = format!("10.{x}.{y}.2");
         for (ns, ifc, ip) in [(&a.name, &a_if, &a_ip), (&b.name, &b_if, &b_ip)] {
-            common::run("ip", &["-n", ns, "addr", "add", &format!("{ip}/24"), "dev", ifc]);
+            common::run(
+                "ip",
+                &["-n", ns, "addr", "add", &format!("{ip}/24"), "dev", ifc],
+            );
             common::run("ip", &["-n", ns, "link", "set", ifc, "up"]);
             common::run("ip", &["-n", ns, "link", "set", "lo", "up"]);
         }
         Pair {
             a,
             b,
-            a_if,
             b_if,
             a_ip,
             b_ip,
@@ -97,8 +98,11 @@ fn udp_burst(ns: &str, from: &str, to: &str, port: u16, n: usize) -> u16 {
     in_netns(ns, move || {
         let s = UdpSocket::bind(format!("{from}:0")).unwrap();
         for i in 0..n {
-            s.send_to(format!("dpscope drop test {i}").as_bytes(), format!("{to}:{port}"))
-                .unwrap();
+            s.send_to(
+                format!("dpscope drop test {i}").as_bytes(),
+                format!("{to}:{port}"),
+            )
+            .unwrap();
             std::thread::sleep(Duration::from_millis(5));
         }
         s.local_addr().unwrap().port()
@@ -134,7 +138,10 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
     let mut c = Collector::new(config(&["drops"]));
 
     // 1. an iptables DROP rule in b
-    iptables(&pair.b.name, &["-A", "INPUT", "-p", "udp", "--dport", "5001", "-j", "DROP"]);
+    iptables(
+        &pair.b.name,
+        &["-A", "INPUT", "-p", "udp", "--dport", "5001", "-j", "DROP"],
+    );
     // 2. a tcx program in b that drops UDP to 5002 (held by a link fd, closed at the end)
     let obj = helpers(5002);
     let b_idx = in_netns(&pair.b.name, {
@@ -142,7 +149,12 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
         move || common::ifindex(&b_if).unwrap()
     });
     let link = in_netns(&pair.b.name, || {
-        common::LinkFd::create(prog_fd(&obj, "test_drop_udp"), b_idx, libbpf_sys::BPF_TCX_INGRESS, 0)
+        common::LinkFd::create(
+            prog_fd(&obj, "test_drop_udp"),
+            b_idx,
+            libbpf_sys::BPF_TCX_INGRESS,
+            0,
+        )
     });
     // 3. UDP to 5003 where no socket listens
     let n = 7;
@@ -156,13 +168,29 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
     let st = snap.node.probes.iter().find(|p| p.name == "drops").unwrap();
     assert!(st.loaded && st.attached, "drops probe: {st:?}");
     assert!(snap.unavailable_reason("drops").is_none());
-    for (sport, dport, reason) in [(p1, 5001, "NETFILTER_DROP"), (p2, 5002, "TC_INGRESS"), (p3, 5003, "NO_SOCKET")] {
+    for (sport, dport, reason) in [
+        (p1, 5001, "NETFILTER_DROP"),
+        (p2, 5002, "TC_INGRESS"),
+        (p3, 5003, "NO_SOCKET"),
+    ] {
         let rows: Vec<_> = snap
             .drops
             .iter()
-            .filter(|d| d.src == pair.a_ip && d.dst == pair.b_ip && d.src_port == sport && d.dst_port == dport)
+            .filter(|d| {
+                d.src == pair.a_ip
+                    && d.dst == pair.b_ip
+                    && d.src_port == sport
+                    && d.dst_port == dport
+            })
             .collect();
-        assert!(!rows.is_empty(), "no drop row for port {dport}: {:#?}", snap.drops.iter().filter(|d| d.dst == pair.b_ip).collect::<Vec<_>>());
+        assert!(
+            !rows.is_empty(),
+            "no drop row for port {dport}: {:#?}",
+            snap.drops
+                .iter()
+                .filter(|d| d.dst == pair.b_ip)
+                .collect::<Vec<_>>()
+        );
         let total: u64 = rows.iter().map(|d| d.count).sum();
         assert_eq!(total, n as u64, "count for {dport}: {rows:#?}");
         for d in rows {
@@ -171,12 +199,18 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
             assert_eq!(d.netns, b_ino);
             assert_eq!(d.ifindex, b_idx);
             assert!(d.ifname.ends_with(&format!("/{}", pair.b_if)), "{d:?}");
-            assert!(!d.location.is_empty() && !d.location.starts_with("0x"), "location {d:?}");
+            assert!(
+                !d.location.is_empty() && !d.location.starts_with("0x"),
+                "location {d:?}"
+            );
         }
     }
     // dpscope's own program is marked as such, with its cost measurable.
     let own: Vec<_> = snap.programs.iter().filter(|p| p.dpscope_owned).collect();
-    assert!(own.iter().any(|p| p.kernel_name == "dpscope_drops"), "{own:?}");
+    assert!(
+        own.iter().any(|p| p.kernel_name == "dpscope_drops"),
+        "{own:?}"
+    );
 }
 
 /// Reads TcpRetransSegs from /proc/thread-self/net/snmp (the calling thread's netns).
@@ -240,18 +274,45 @@ fn retransmits_agree_with_the_kernel_and_resets_are_counted() {
     let row = snap
         .retransmits
         .iter()
-        .find(|r| r.netns == a_ino && r.src == pair.a_ip && r.src_port == sport && r.dst == pair.b_ip && r.dst_port == port)
+        .find(|r| {
+            r.netns == a_ino
+                && r.src == pair.a_ip
+                && r.src_port == sport
+                && r.dst == pair.b_ip
+                && r.dst_port == port
+        })
         .unwrap_or_else(|| panic!("no retransmit row: {:#?}", snap.retransmits));
     let total = u64::from(kernel.total_retrans.unwrap());
     let snmp = after - before;
-    eprintln!("probe {} / tcpi_total_retrans {total} / TcpRetransSegs Δ {snmp}", row.retransmits);
-    assert!(row.retransmits >= 3, "loss for 2.5 s gives several RTO retransmits: {row:?}");
-    assert!(row.retransmits.abs_diff(total) <= 1, "probe {} vs kernel {total}", row.retransmits);
-    assert!(row.retransmits.abs_diff(snmp) <= 1, "probe {} vs TcpRetransSegs Δ {snmp}", row.retransmits);
-    assert_eq!(row.kernel_total_retrans.map(|v| v.abs_diff(total) <= 1), Some(true));
+    eprintln!(
+        "probe {} / tcpi_total_retrans {total} / TcpRetransSegs Δ {snmp}",
+        row.retransmits
+    );
+    assert!(
+        row.retransmits >= 3,
+        "loss for 2.5 s gives several RTO retransmits: {row:?}"
+    );
+    assert!(
+        row.retransmits.abs_diff(total) <= 1,
+        "probe {} vs kernel {total}",
+        row.retransmits
+    );
+    assert!(
+        row.retransmits.abs_diff(snmp) <= 1,
+        "probe {} vs TcpRetransSegs Δ {snmp}",
+        row.retransmits
+    );
+    assert_eq!(
+        row.kernel_total_retrans.map(|v| v.abs_diff(total) <= 1),
+        Some(true)
+    );
     assert!(row.segments_out.is_some_and(|s| s > 0));
     assert_eq!(row.family, "4");
-    assert_eq!(row.pid, Some(std::process::id()), "owner resolved from /proc/*/fd: {row:?}");
+    assert_eq!(
+        row.pid,
+        Some(std::process::id()),
+        "owner resolved from /proc/*/fd: {row:?}"
+    );
 
     drop(client);
     assert_eq!(server.join().unwrap(), 32 * 1024 + 16 * 1024 + 1024);
@@ -261,9 +322,12 @@ fn retransmits_agree_with_the_kernel_and_resets_are_counted() {
     let err = in_netns(&pair.a.name, {
         let b = pair.b_ip.clone();
         move || {
-            TcpStream::connect_timeout(&format!("{b}:{closed}").parse::<SocketAddr>().unwrap(), Duration::from_secs(3))
-                .unwrap_err()
-                .kind()
+            TcpStream::connect_timeout(
+                &format!("{b}:{closed}").parse::<SocketAddr>().unwrap(),
+                Duration::from_secs(3),
+            )
+            .unwrap_err()
+            .kind()
         }
     });
     assert_eq!(err, std::io::ErrorKind::ConnectionRefused);
@@ -277,14 +341,20 @@ fn retransmits_agree_with_the_kernel_and_resets_are_counted() {
     let tx = snap
         .retransmits
         .iter()
-        .find(|r| r.netns == b_ino && r.src == pair.b_ip && r.src_port == closed && r.dst == pair.a_ip)
+        .find(|r| {
+            r.netns == b_ino && r.src == pair.b_ip && r.src_port == closed && r.dst == pair.a_ip
+        })
         .unwrap_or_else(|| panic!("no reset-sent row: {:#?}", snap.retransmits));
     assert_eq!(tx.resets_sent, 1);
 }
 
 /// connect to `b:port` from namespace-local address `a` (the only route there).
 fn connect(a: &str, b: &str, port: u16) -> TcpStream {
-    let s = TcpStream::connect_timeout(&format!("{b}:{port}").parse().unwrap(), Duration::from_secs(3)).unwrap();
+    let s = TcpStream::connect_timeout(
+        &format!("{b}:{port}").parse().unwrap(),
+        Duration::from_secs(3),
+    )
+    .unwrap();
     assert_eq!(s.local_addr().unwrap().ip().to_string(), a);
     s
 }
@@ -322,7 +392,12 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     let obj = helpers(1);
     let other_id = common::prog_info(prog_fd(&obj, "test_drop_udp")).0;
     let other = in_netns(&pair.b.name, || {
-        common::LinkFd::create(prog_fd(&obj, "test_drop_udp"), b_idx, libbpf_sys::BPF_TCX_INGRESS, 0)
+        common::LinkFd::create(
+            prog_fd(&obj, "test_drop_udp"),
+            b_idx,
+            libbpf_sys::BPF_TCX_INGRESS,
+            0,
+        )
     });
     let mut cfg = config(&["flows"]);
     cfg.tc_ifaces = vec![format!("{}/{}", pair.b.name, pair.b_if)];
@@ -331,9 +406,14 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     let fst = st.node.probes.iter().find(|p| p.name == "flows").unwrap();
     assert!(fst.attached, "{fst:?}");
     let own: Vec<u32> = probes.prog_ids();
-    let chain = in_netns(&pair.b.name, || tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS));
+    let chain = in_netns(&pair.b.name, || {
+        tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS)
+    });
     assert_eq!(chain.len(), 2, "{chain:?}");
-    assert!(own.contains(&chain[0]), "dpscope's probe runs first: {chain:?} own {own:?}");
+    assert!(
+        own.contains(&chain[0]),
+        "dpscope's probe runs first: {chain:?} own {own:?}"
+    );
     assert_eq!(chain[1], other_id);
 
     // a → b: 1 MiB + 123 bytes; b → a: 300 000 bytes. Both checked byte for byte.
@@ -373,7 +453,13 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     let find = |dir: &str, src: &str, sp: u16, dst: &str, dp: u16| {
         snap.flows
             .iter()
-            .find(|f| f.direction == dir && f.src == src && f.src_port == sp && f.dst == dst && f.dst_port == dp)
+            .find(|f| {
+                f.direction == dir
+                    && f.src == src
+                    && f.src_port == sp
+                    && f.dst == dst
+                    && f.dst_port == dp
+            })
             .unwrap_or_else(|| panic!("no {dir} flow {src}:{sp} → {dst}:{dp}: {:#?}", snap.flows))
             .clone()
     };
@@ -383,13 +469,24 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     for (f, payload) in [(&ing, up.len() as u64), (&eg, down.len() as u64)] {
         let lo = payload + f.packets * 54;
         let hi = payload + f.packets * 94;
-        eprintln!("{} {} packets {} bytes (payload {payload})", f.direction, f.packets, f.bytes);
-        assert!((lo..=hi).contains(&f.bytes), "{f:?}: bytes outside [{lo}, {hi}]");
+        eprintln!(
+            "{} {} packets {} bytes (payload {payload})",
+            f.direction, f.packets, f.bytes
+        );
+        assert!(
+            (lo..=hi).contains(&f.bytes),
+            "{f:?}: bytes outside [{lo}, {hi}]"
+        );
         assert!(f.packets >= 3);
-        assert!(f.tcp_flags.iter().any(|x| x == "SYN") && f.tcp_flags.iter().any(|x| x == "FIN"), "{f:?}");
+        assert!(
+            f.tcp_flags.iter().any(|x| x == "SYN") && f.tcp_flags.iter().any(|x| x == "FIN"),
+            "{f:?}"
+        );
         assert_eq!(f.ifname, format!("{}/{}", pair.b.name, pair.b_if));
     }
     drop(probes);
-    let chain = in_netns(&pair.b.name, || tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS));
+    let chain = in_netns(&pair.b.name, || {
+        tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS)
+    });
     assert!(chain.is_empty(), "links closed with the probes: {chain:?}");
 }

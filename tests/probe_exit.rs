@@ -102,11 +102,22 @@ fn run_and_kill(signal: libc::c_int) {
     let peer = common::unique_name("py");
     common::run(
         "ip",
-        &["link", "add", &ifc, "netns", &ns.name, "type", "veth", "peer", "name", &peer, "netns", &ns.name],
+        &[
+            "link", "add", &ifc, "netns", &ns.name, "type", "veth", "peer", "name", &peer, "netns",
+            &ns.name,
+        ],
     );
     common::run("ip", &["-n", &ns.name, "link", "set", &ifc, "up"]);
     let child = Command::new(BIN)
-        .args(["--tc-iface", &format!("{}/{}", ns.name, ifc), "snapshot", "--duration", "30", "-o", "/dev/null"])
+        .args([
+            "--tc-iface",
+            &format!("{}/{}", ns.name, ifc),
+            "snapshot",
+            "--duration",
+            "30",
+            "-o",
+            "/dev/null",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -124,7 +135,11 @@ fn run_and_kill(signal: libc::c_int) {
             .iter()
             .filter_map(|id| prog_name(*id).map(|n| (*id, n)))
             .collect();
-        if named.iter().filter(|(_, n)| n.starts_with("dpscope_")).count() >= 8
+        if named
+            .iter()
+            .filter(|(_, n)| n.starts_with("dpscope_"))
+            .count()
+            >= 8
             && tcx_count(&ns.name, &ifc) == 2
         {
             break named;
@@ -136,7 +151,10 @@ fn run_and_kill(signal: libc::c_int) {
         std::thread::sleep(Duration::from_millis(100));
     };
     for (_, n) in &held {
-        assert!(n.starts_with("dpscope_"), "dpscope holds only its own programs: {held:?}");
+        assert!(
+            n.starts_with("dpscope_"),
+            "dpscope holds only its own programs: {held:?}"
+        );
     }
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);

@@ -41,7 +41,10 @@ fn app() -> App {
 }
 
 fn goto(app: &mut App, pane: &str) {
-    let i = views::registry::PANES.iter().position(|p| p.name == pane).unwrap();
+    let i = views::registry::PANES
+        .iter()
+        .position(|p| p.name == pane)
+        .unwrap();
     app.update(Action::GotoPane(i));
 }
 
@@ -101,6 +104,13 @@ fn unavailable(pane: &str, probe: &str) -> App {
     s.drops.clear();
     s.flows.clear();
     s.xdp_errors.clear();
+    for p in &mut s.node.probes {
+        *p = dpscope::model::ProbeStatus {
+            name: p.name.clone(),
+            detail: "own probes disabled with --no-probes".into(),
+            ..Default::default()
+        };
+    }
     s.node.unavailable = ["retransmits", "drops", "xdp_errors"]
         .iter()
         .map(|p| Unavailable {
@@ -118,7 +128,10 @@ fn unavailable(pane: &str, probe: &str) -> App {
 }
 
 both_sizes!(unavailable_drops, unavailable("drops", "drops"));
-both_sizes!(unavailable_retransmits, unavailable("retransmits", "retransmits"));
+both_sizes!(
+    unavailable_retransmits,
+    unavailable("retransmits", "retransmits")
+);
 both_sizes!(unavailable_flows, unavailable("flows", "flows"));
 
 both_sizes!(empty_drops, {
@@ -139,7 +152,11 @@ fn plain_show_forms() {
     }
     // Hottest first even without a previous snapshot (as `dpscope show` prints it).
     let t = views::plain::pane_table("retransmits", &cur, None).unwrap();
-    assert!(t.rows[0][0].contains("10.0.1.12:41822 → 10.96.14.20:443"), "{:?}", t.rows[0]);
+    assert!(
+        t.rows[0][0].contains("10.0.1.12:41822 → 10.96.14.20:443"),
+        "{:?}",
+        t.rows[0]
+    );
     let t = views::plain::pane_table("drops", &cur, None).unwrap();
     assert_eq!(t.rows[0][0], "NETFILTER_DROP");
 }
@@ -149,6 +166,12 @@ fn hot_flow_stands_out_at_a_glance() {
     let a = on("retransmits");
     let s = screen(&a, 120, 40);
     let first_row = s.lines().find(|l| l.contains("→")).unwrap();
-    assert!(first_row.contains("10.96.14.20:443") && first_row.contains("847"), "{first_row}");
-    assert!(first_row.contains("14.1"), "847 in 60 s ≈ 14.1/s: {first_row}");
+    assert!(
+        first_row.contains("10.96.14.20:443") && first_row.contains("847"),
+        "{first_row}"
+    );
+    assert!(
+        first_row.contains("14.1"),
+        "847 in 60 s ≈ 14.1/s: {first_row}"
+    );
 }

@@ -57,7 +57,13 @@ pub struct RetransRow {
 }
 
 fn flow_key(r: &Retransmit) -> (u32, &str, u16, &str, u16) {
-    (r.netns, r.src.as_str(), r.src_port, r.dst.as_str(), r.dst_port)
+    (
+        r.netns,
+        r.src.as_str(),
+        r.src_port,
+        r.dst.as_str(),
+        r.dst_port,
+    )
 }
 
 fn endpoint(addr: &str, port: u16) -> String {
@@ -84,7 +90,10 @@ fn interval_s(prev: Option<&Snapshot>, cur: &Snapshot) -> Option<f64> {
 }
 
 /// Per-flow delta of retransmits since `prev` (None when there is no comparable previous one).
-pub fn retransmit_deltas(prev: Option<&Snapshot>, cur: &Snapshot) -> Option<(f64, Vec<Option<u64>>)> {
+pub fn retransmit_deltas(
+    prev: Option<&Snapshot>,
+    cur: &Snapshot,
+) -> Option<(f64, Vec<Option<u64>>)> {
     let secs = interval_s(prev, cur)?;
     let before: HashMap<_, u64> = prev?
         .retransmits
@@ -102,7 +111,11 @@ pub fn retransmit_deltas(prev: Option<&Snapshot>, cur: &Snapshot) -> Option<(f64
     Some((secs, deltas))
 }
 
-pub fn retransmit_rows(prev: Option<&Snapshot>, cur: &Snapshot, group: RetransGroup) -> Vec<RetransRow> {
+pub fn retransmit_rows(
+    prev: Option<&Snapshot>,
+    cur: &Snapshot,
+    group: RetransGroup,
+) -> Vec<RetransRow> {
     let deltas = retransmit_deltas(prev, cur);
     let mut rows: Vec<RetransRow> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -113,7 +126,11 @@ pub fn retransmit_rows(prev: Option<&Snapshot>, cur: &Snapshot, group: RetransGr
     for (i, r) in cur.retransmits.iter().enumerate() {
         let (key, what) = match group {
             RetransGroup::Flow => {
-                let w = format!("{} → {}", endpoint(&r.src, r.src_port), endpoint(&r.dst, r.dst_port));
+                let w = format!(
+                    "{} → {}",
+                    endpoint(&r.src, r.src_port),
+                    endpoint(&r.dst, r.dst_port)
+                );
                 (format!("{}|{w}", r.netns), w)
             }
             RetransGroup::Destination => {
@@ -122,7 +139,11 @@ pub fn retransmit_rows(prev: Option<&Snapshot>, cur: &Snapshot, group: RetransGr
             }
             RetransGroup::Process => {
                 let p = process_label(r);
-                let w = if p.is_empty() { "(no live socket)".to_string() } else { p };
+                let w = if p.is_empty() {
+                    "(no live socket)".to_string()
+                } else {
+                    p
+                };
                 (w.clone(), w)
             }
         };
@@ -245,15 +266,24 @@ mod tests {
         assert_eq!(rows[0].ratio, Some(0.05));
         let by_dst = retransmit_rows(Some(&prev), &cur, RetransGroup::Destination);
         assert_eq!(by_dst.len(), 1);
-        assert_eq!((by_dst[0].flows, by_dst[0].retransmits, by_dst[0].per_s), (2, 54, Some(22.0)));
+        assert_eq!(
+            (by_dst[0].flows, by_dst[0].retransmits, by_dst[0].per_s),
+            (2, 54, Some(22.0))
+        );
         assert_eq!(by_dst[0].what, "10.0.0.9:443");
         let by_proc = retransmit_rows(Some(&prev), &cur, RetransGroup::Process);
         assert_eq!(by_proc[0].what, "curl (42)");
         // no previous snapshot: no rate
-        assert_eq!(retransmit_rows(None, &cur, RetransGroup::Flow)[0].per_s, None);
+        assert_eq!(
+            retransmit_rows(None, &cur, RetransGroup::Flow)[0].per_s,
+            None
+        );
         // counter went backwards (map re-created): no rate
         let back = snap(4_000_000_000, vec![rt(1, "10.0.0.9", 3, "curl")]);
-        assert_eq!(retransmit_rows(Some(&cur), &back, RetransGroup::Flow)[0].per_s, None);
+        assert_eq!(
+            retransmit_rows(Some(&cur), &back, RetransGroup::Flow)[0].per_s,
+            None
+        );
         assert_eq!(RetransGroup::Process.next(), RetransGroup::Flow);
     }
 

@@ -41,7 +41,8 @@ fn ratio(r: &RetransRow) -> String {
     match r.ratio {
         None => format::NONE.to_string(),
         Some(v) if v >= RATIO_WARN => format!("{:.1}% !", v * 100.0),
-        Some(v) => format!("{:.1}%  ", v * 100.0),
+        // below 1 %: two decimals, so 12 of 40 000 does not read as 0
+        Some(v) => format!("{:.2}%  ", v * 100.0),
     }
 }
 
@@ -128,7 +129,7 @@ pub const COLUMNS: &[Column<RetransRow>] = &[
     ),
     col(
         "PROCESS",
-        16,
+        22,
         1,
         Align::Left,
         |r, _| SortKey::Text(r.process.clone()),

@@ -71,11 +71,10 @@ pub const NO_RETRANSMITS: &str = "no TCP retransmits or resets seen since dpscop
 pub const NO_DROPS: &str = "no packet drops seen since dpscope started";
 pub const NO_FLOWS: &str = "no packets seen yet on the probed interfaces";
 pub const NO_XDP_ERRORS: &str = "no XDP exceptions or redirect errors since dpscope started";
-pub const GROUP_KEY_HINT: &str = "o: group by flow / destination / process";
 
-/// `grouped by flow (o: …)`.
+/// Retransmits legend: `by flow (o)` — key `o` cycles flow / destination / process.
 pub fn grouped_by(label: &str) -> String {
-    format!("by {label} · {GROUP_KEY_HINT}")
+    format!("by {label} (o)")
 }
 
 /// In-kernel map use of a probe: `map 12/16384, 0 evicted, 0 failed`.

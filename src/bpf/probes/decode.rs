@@ -146,7 +146,9 @@ pub fn xdp_action_name(a: u32) -> String {
 
 /// Drop reason names from the BTF enum `skb_drop_reason`: strip the prefix.
 pub fn reason_name(raw: &str) -> String {
-    raw.strip_prefix("SKB_DROP_REASON_").unwrap_or(raw).to_string()
+    raw.strip_prefix("SKB_DROP_REASON_")
+        .unwrap_or(raw)
+        .to_string()
 }
 
 /// A container or pod id in a cgroup path, if it names one: the last 64-hex-digit id
@@ -162,7 +164,7 @@ pub fn container_from_cgroup(path: &str) -> Option<String> {
         }
     }
     for seg in path.rsplit('/') {
-        if let Some(i) = seg.find("pod") {
+        if let Some(i) = seg.rfind("pod") {
             let uid = seg[i + 3..].trim_end_matches(".slice").replace('_', "-");
             if uid.len() >= 32 && uid.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-') {
                 return Some(format!("pod {uid}"));
@@ -216,7 +218,10 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(reason_name("SKB_DROP_REASON_NO_SOCKET"), "NO_SOCKET");
-        assert_eq!(reason_name("SKB_DROP_REASON_NOT_SPECIFIED"), "NOT_SPECIFIED");
+        assert_eq!(
+            reason_name("SKB_DROP_REASON_NOT_SPECIFIED"),
+            "NOT_SPECIFIED"
+        );
         assert_eq!(tcp_state_name(1), "ESTABLISHED");
         assert_eq!(tcp_state_name(99), "99");
         assert_eq!(tcp_flag_names(0x12), vec!["SYN", "ACK"]);

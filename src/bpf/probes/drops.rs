@@ -124,7 +124,12 @@ impl DropProbe {
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(&mut st, self.loaded.stats(STATS), entries.len(), MAX_ENTRIES);
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
         (rows, st)
     }
 }
@@ -152,7 +157,11 @@ pub fn annotate_identities(drops: &mut [Drop], identities: &[IdentityEntry]) {
                 let (net, len) = e.prefix.split_once('/').unwrap_or((&e.prefix, ""));
                 let net: std::net::IpAddr = net.parse().ok()?;
                 let max = if net.is_ipv4() { 32 } else { 128 };
-                let len: u32 = if len.is_empty() { max } else { len.parse().ok()? };
+                let len: u32 = if len.is_empty() {
+                    max
+                } else {
+                    len.parse().ok()?
+                };
                 prefix_contains(net, len, ip).then_some((len, e.identity))
             })
             .max_by_key(|(len, _)| *len)
@@ -172,7 +181,11 @@ fn prefix_contains(net: std::net::IpAddr, len: u32, ip: std::net::IpAddr) -> boo
             u32::from(n) & mask == u32::from(i) & mask
         }
         (V6(n), V6(i)) if len <= 128 => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -200,7 +213,10 @@ mod tests {
         v[0..8].copy_from_slice(&5u64.to_ne_bytes());
         v[8..16].copy_from_slice(&500u64.to_ne_bytes());
         let d = decode_entry(&k, &v).unwrap();
-        assert_eq!((d.reason, d.ifindex, d.netns, d.count, d.bytes), (3, 7, 4026531840, 5, 500));
+        assert_eq!(
+            (d.reason, d.ifindex, d.netns, d.count, d.bytes),
+            (3, 7, 4026531840, 5, 500)
+        );
         assert_eq!(d.tuple.src, "10.0.0.1");
         assert_eq!(d.tuple.dport, 53);
         assert!(decode_entry(&k[..10], &v).is_none());

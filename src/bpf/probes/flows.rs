@@ -70,7 +70,12 @@ fn in_ns<T: Send>(ns: Option<&str>, f: impl FnOnce() -> T + Send) -> Result<T, S
 }
 
 /// `bpf_link_create(prog, ifindex, attach_type)` with `flags` / relative placement.
-fn link_create(prog_fd: i32, ifindex: u32, attach_type: u32, flags: u32) -> Result<OwnedFd, String> {
+fn link_create(
+    prog_fd: i32,
+    ifindex: u32,
+    attach_type: u32,
+    flags: u32,
+) -> Result<OwnedFd, String> {
     let opts = libbpf_sys::bpf_link_create_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_link_create_opts>() as _,
         flags,
@@ -143,13 +148,24 @@ impl FlowProbe {
                 continue;
             };
             let r = in_ns(ns, || -> Result<(u32, Vec<OwnedFd>), String> {
-                let idx = super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let idx =
+                    super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
                 // At the head of each tcx chain (BPF_F_BEFORE, no anchor): the probe sees every
                 // packet before the node's programs decide, and TCX_NEXT hands it on unchanged.
-                let a = link_create(fin, idx, libbpf_sys::BPF_TCX_INGRESS, libbpf_sys::BPF_F_BEFORE)
-                    .map_err(|e| format!("tcx ingress: {e}"))?;
-                let b = link_create(feg, idx, libbpf_sys::BPF_TCX_EGRESS, libbpf_sys::BPF_F_BEFORE)
-                    .map_err(|e| format!("tcx egress: {e}"))?;
+                let a = link_create(
+                    fin,
+                    idx,
+                    libbpf_sys::BPF_TCX_INGRESS,
+                    libbpf_sys::BPF_F_BEFORE,
+                )
+                .map_err(|e| format!("tcx ingress: {e}"))?;
+                let b = link_create(
+                    feg,
+                    idx,
+                    libbpf_sys::BPF_TCX_EGRESS,
+                    libbpf_sys::BPF_F_BEFORE,
+                )
+                .map_err(|e| format!("tcx egress: {e}"))?;
                 Ok((idx, vec![a, b]))
             })
             .and_then(|r| r);
@@ -169,7 +185,8 @@ impl FlowProbe {
                 continue;
             };
             let r = in_ns(ns, || -> Result<(u32, OwnedFd), String> {
-                let idx = super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let idx =
+                    super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
                 let existing = xdp_prog_on(idx)?;
                 if existing != 0 {
                     return Err(format!(
@@ -235,7 +252,12 @@ impl FlowProbe {
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(&mut st, self.loaded.stats(STATS), entries.len(), MAX_ENTRIES);
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
         (rows, st)
     }
 }
@@ -260,7 +282,10 @@ mod tests {
         v[8..16].copy_from_slice(&180u64.to_ne_bytes());
         v[24..28].copy_from_slice(&0x12u32.to_ne_bytes());
         let r = decode_entry(&k, &v).unwrap();
-        assert_eq!((r.ifindex, direction_name(r.direction), r.packets, r.bytes), (5, "egress", 3, 180));
+        assert_eq!(
+            (r.ifindex, direction_name(r.direction), r.packets, r.bytes),
+            (5, "egress", 3, 180)
+        );
         assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
         assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
         assert_eq!(split_iface("eth0"), (None, "eth0"));

@@ -101,9 +101,7 @@ impl Resolver {
         for (ns, idxs) in by_ns {
             let names = self
                 .run_in(ns, || {
-                    idxs.iter()
-                        .map(|i| (*i, if_name(*i)))
-                        .collect::<Vec<_>>()
+                    idxs.iter().map(|i| (*i, if_name(*i))).collect::<Vec<_>>()
                 })
                 .unwrap_or_default();
             let prefix = if ns == 0 || ns == self.own {
@@ -128,8 +126,7 @@ impl Resolver {
 
 /// Run `f` on a new thread that first joins the network namespace at `path`.
 pub fn run_in_path<T: Send>(path: &Path, f: impl FnOnce() -> T + Send) -> Result<T, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
     std::thread::scope(|s| {
         s.spawn(move || {
             // SAFETY: file is an open namespace file; setns changes only this thread, which

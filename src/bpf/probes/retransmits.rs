@@ -153,7 +153,11 @@ impl RetransmitProbe {
         // Live sockets of every namespace that has flows, from sock_diag inside it.
         let mut socks: HashMap<u32, HashMap<SockKey, TcpSock>> = HashMap::new();
         let mut diag_err = None;
-        for ns in raws.iter().map(|r| r.netns).collect::<std::collections::BTreeSet<_>>() {
+        for ns in raws
+            .iter()
+            .map(|r| r.netns)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
             match names.run_in(ns, sockdiag::dump_tcp) {
                 Some(Ok(s)) => {
                     socks.insert(ns, sockdiag::index(s));
@@ -209,7 +213,12 @@ impl RetransmitProbe {
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(&mut st, self.loaded.stats(STATS), entries.len(), MAX_ENTRIES);
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
         (rows, st)
     }
 }
@@ -233,18 +242,21 @@ mod tests {
         v[24..32].copy_from_slice(&1u64.to_ne_bytes());
         v[40..44].copy_from_slice(&1u32.to_ne_bytes());
         let r = decode_entry(&k, &v).unwrap();
-        assert_eq!((r.netns, r.retransmits, r.resets_received, r.state), (42, 9, 1, 1));
+        assert_eq!(
+            (r.netns, r.retransmits, r.resets_received, r.state),
+            (42, 9, 1, 1)
+        );
         assert_eq!((r.tuple.src.as_str(), r.tuple.sport), ("10.0.0.1", 40000));
         assert_eq!((r.tuple.dst.as_str(), r.tuple.dport), ("10.0.0.2", 443));
     }
 
     #[test]
     fn cgroup_paths() {
-        assert_eq!(cgroup_path("0::/system.slice/x.scope\n"), Some("/system.slice/x.scope".into()));
         assert_eq!(
-            cgroup_path("12:cpu:/a\n11:memory:/b\n"),
-            Some("/a".into())
+            cgroup_path("0::/system.slice/x.scope\n"),
+            Some("/system.slice/x.scope".into())
         );
+        assert_eq!(cgroup_path("12:cpu:/a\n11:memory:/b\n"), Some("/a".into()));
         assert_eq!(cgroup_path(""), None);
     }
 }

@@ -70,7 +70,10 @@ fn dump_family(family: u8) -> Result<Vec<TcpSock>, String> {
         )
     };
     if fd < 0 {
-        return Err(format!("sock_diag socket: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "sock_diag socket: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     // SAFETY: fd is a fresh descriptor we own.
     let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
@@ -78,17 +81,30 @@ fn dump_family(family: u8) -> Result<Vec<TcpSock>, String> {
     let req = request(family, 1);
     // SAFETY: req is a valid buffer of req.len() bytes; a NULL address sends to the kernel.
     let n = unsafe {
-        libc::send(fd.as_raw_fd(), req.as_ptr() as *const libc::c_void, req.len(), 0)
+        libc::send(
+            fd.as_raw_fd(),
+            req.as_ptr() as *const libc::c_void,
+            req.len(),
+            0,
+        )
     };
     if n < 0 {
-        return Err(format!("sock_diag send: {}", std::io::Error::last_os_error()));
+        return Err(format!(
+            "sock_diag send: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     let mut socks = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         // SAFETY: buf is writable for buf.len() bytes.
         let n = unsafe {
-            libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut libc::c_void, buf.len(), 0)
+            libc::recv(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                0,
+            )
         };
         if n < 0 {
             let e = std::io::Error::last_os_error();
@@ -251,8 +267,14 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(parse(&dgram, &mut out), Parsed::More);
         let s = &out[0];
-        assert_eq!((s.src.as_str(), s.src_port, s.dst.as_str(), s.dst_port), ("10.0.0.1", 40000, "10.0.0.2", 443));
-        assert_eq!((s.inode, s.total_retrans, s.segs_out), (777, Some(5), Some(1000)));
+        assert_eq!(
+            (s.src.as_str(), s.src_port, s.dst.as_str(), s.dst_port),
+            ("10.0.0.1", 40000, "10.0.0.2", 443)
+        );
+        assert_eq!(
+            (s.inode, s.total_retrans, s.segs_out),
+            (777, Some(5), Some(1000))
+        );
         let mut done = Vec::new();
         done.extend_from_slice(&16u32.to_ne_bytes());
         done.extend_from_slice(&(libc::NLMSG_DONE as u16).to_ne_bytes());

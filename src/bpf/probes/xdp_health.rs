@@ -68,7 +68,12 @@ impl XdpHealthProbe {
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(&mut st, self.loaded.stats(STATS), entries.len(), MAX_ENTRIES);
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
         (rows, st)
     }
 }
