@@ -50,41 +50,39 @@ struct dps_tuple {
 };
 
 /* Parse the IP and transport headers of an skb from skb->head + the header offsets.
- * Returns 0 when a tuple was filled. Works on any skb pointer readable from BPF. */
-static __always_inline int dps_parse_skb(struct sk_buff *skb, struct dps_tuple *t)
+ * Returns 0 when a tuple was filled. For tp_btf programs: skb fields are read with direct
+ * (BTF, fault-safe) loads; only packet bytes go through bpf_probe_read_kernel. */
+static __always_inline int dps_parse_skb(const struct sk_buff *skb, struct dps_tuple *t)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u8 first = 0;
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__u16 th = skb->transport_header;
+	union {
+		struct iphdr v4;
+		struct ipv6hdr v6;
+	} h;
 	__u16 l4off;
 
 	if (!head || nh == (__u16)~0U)
 		return -1;
-	if (bpf_probe_read_kernel(&first, 1, head + nh))
+	if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), head + nh))
 		return -1;
-	if ((first >> 4) == 4) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
-			return -1;
+	if (h.v4.version == 4) {
 		t->family = DPS_AF_INET;
-		t->protocol = ip.protocol;
-		__builtin_memcpy(t->saddr, &ip.saddr, 4);
-		__builtin_memcpy(t->daddr, &ip.daddr, 4);
-		l4off = nh + (ip.ihl & 0xf) * 4;
+		t->protocol = h.v4.protocol;
+		__builtin_memcpy(t->saddr, &h.v4.saddr, 4);
+		__builtin_memcpy(t->daddr, &h.v4.daddr, 4);
+		l4off = nh + h.v4.ihl * 4;
 		/* Fragments after the first carry no ports. */
-		if (ip.frag_off & bpf_htons(0x1fff))
+		if (h.v4.frag_off & bpf_htons(0x1fff))
 			return 0;
-	} else if ((first >> 4) == 6) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+	} else if (h.v4.version == 6) {
+		if (bpf_probe_read_kernel(&h.v6, sizeof(h.v6), head + nh))
 			return -1;
 		t->family = DPS_AF_INET6;
-		t->protocol = ip6.nexthdr;
-		__builtin_memcpy(t->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(t->daddr, &ip6.daddr, 16);
+		t->protocol = h.v6.nexthdr;
+		__builtin_memcpy(t->saddr, &h.v6.saddr, 16);
+		__builtin_memcpy(t->daddr, &h.v6.daddr, 16);
 		l4off = nh + sizeof(struct ipv6hdr);
 	} else {
 		return -1;
@@ -111,19 +109,19 @@ static __always_inline int dps_parse_skb(struct sk_buff *skb, struct dps_tuple *
 	return 0;
 }
 
-/* Network namespace inode of a device (0 when unknown). */
-static __always_inline __u32 dps_dev_netns(struct net_device *dev)
+/* Network namespace inode of a device / socket (0 when unknown); direct BTF loads. */
+static __always_inline __u32 dps_dev_netns(const struct net_device *dev)
 {
 	if (!dev)
 		return 0;
-	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return dev->nd_net.net->ns.inum;
 }
 
 static __always_inline __u32 dps_sk_netns(const struct sock *sk)
 {
 	if (!sk)
 		return 0;
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 #endif

@@ -39,16 +39,17 @@ int BPF_PROG(dpscope_drops, struct sk_buff *skb, void *location, enum skb_drop_r
 	dps_count(&dps_drops_stats, DPS_STAT_EVENTS);
 	k.reason = reason;
 	k.location = (__u64)location;
-	dev = BPF_CORE_READ(skb, dev);
+	/* tp_btf: skb is a BTF pointer, its fields are direct (fault-safe) loads */
+	dev = skb->dev;
 	if (dev) {
-		k.ifindex = BPF_CORE_READ(dev, ifindex);
+		k.ifindex = dev->ifindex;
 		k.netns = dps_dev_netns(dev);
 	} else {
-		k.ifindex = BPF_CORE_READ(skb, skb_iif);
-		k.netns = dps_sk_netns(BPF_CORE_READ(skb, sk));
+		k.ifindex = skb->skb_iif;
+		k.netns = dps_sk_netns(skb->sk);
 	}
 	dps_parse_skb(skb, &k.t);
-	len = BPF_CORE_READ(skb, len);
+	len = skb->len;
 
 	v = bpf_map_lookup_elem(&dps_drops, &k);
 	if (v) {

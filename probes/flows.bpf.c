@@ -104,16 +104,26 @@ static __always_inline void account(struct flow_key *k, __u32 len, __u8 flags)
 	v->last_ns = bpf_ktime_get_ns();
 }
 
-/* tcx path: headers copied with bpf_skb_load_bytes (works on non-linear skbs, changes nothing). */
+/* tcx path: parse in place when the headers are in the linear area (the common case);
+ * otherwise copy them with bpf_skb_load_bytes. Neither changes the packet. */
 static __always_inline void count_skb(struct __sk_buff *skb, __u8 dir)
 {
 	struct flow_key k = {};
 	__u8 flags = 0;
 	__u32 l4 = 0;
 	__u32 proto = skb->protocol;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
 
 	k.ifindex = skb->ifindex;
 	k.direction = dir;
+	if (parse_l3(data, data_end, proto, 14, &k, &flags) == 0 && (k.t.sport ||
+	    (k.t.protocol != IPPROTO_TCP && k.t.protocol != IPPROTO_UDP))) {
+		account(&k, skb->len, flags);
+		return;
+	}
+	__builtin_memset(&k.t, 0, sizeof(k.t));
+	flags = 0;
 	/* veth and other Ethernet devices: L3 starts after the 14-byte Ethernet header. */
 	if (proto == bpf_htons(DPS_ETH_P_IP)) {
 		struct iphdr ip;

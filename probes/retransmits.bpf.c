@@ -107,9 +107,9 @@ int BPF_PROG(dpscope_rst_tx, const struct sock *sk, const struct sk_buff *skb)
 		/* No socket: the reset answers this incoming segment; key it from our side. */
 		struct dps_tuple in = {};
 
-		if (dps_parse_skb((struct sk_buff *)skb, &in))
+		if (dps_parse_skb(skb, &in))
 			return 0;
-		k.netns = dps_dev_netns(BPF_CORE_READ(skb, dev));
+		k.netns = dps_dev_netns(skb->dev);
 		k.t.family = in.family;
 		k.t.protocol = IPPROTO_TCP;
 		k.t.sport = in.dport;

@@ -33,11 +33,11 @@ static __always_inline void bump(const struct net_device *dev, const struct bpf_
 
 	dps_count(&dps_xdp_stats, DPS_STAT_EVENTS);
 	if (dev) {
-		k.ifindex = BPF_CORE_READ(dev, ifindex);
-		k.netns = dps_dev_netns((struct net_device *)dev);
+		k.ifindex = dev->ifindex;
+		k.netns = dps_dev_netns(dev);
 	}
 	if (prog)
-		k.prog_id = BPF_CORE_READ(prog, aux, id);
+		k.prog_id = prog->aux->id;
 	k.action = action;
 	k.err = err;
 	v = bpf_map_lookup_elem(&dps_xdp, &k);

@@ -287,6 +287,10 @@ fn canonical_pane(p: &str) -> anyhow::Result<String> {
         "id" | "ipcache" => "identities",
         "ep" | "lxc" => "endpoints",
         "link" => "links",
+        "retrans" | "rtx" | "retransmit" => "retransmits",
+        "drop" => "drops",
+        "flow" | "talkers" => "flows",
+        "xdp" | "xdp_health" => "xdp_errors",
         other => other,
     };
     if model::PANES.contains(&name) || name == "links" {

@@ -24,6 +24,7 @@ static HELPERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe_helpers.
 struct Pair {
     a: Netns,
     b: Netns,
+    a_if: String,
     b_if: String,
     a_ip: String,
     b_ip: String,
@@ -57,6 +58,7 @@ impl Pair {
         Pair {
             a,
             b,
+            a_if,
             b_if,
             a_ip,
             b_ip,
@@ -489,4 +491,60 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
         tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS)
     });
     assert!(chain.is_empty(), "links closed with the probes: {chain:?}");
+}
+
+#[test]
+fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
+    if !common::require_priv("xdp_exceptions_are_counted_and_xdp_is_never_replaced") {
+        return;
+    }
+    let pair = Pair::new();
+    let b_ino = Pair::ns_inode(&pair.b.name);
+    let idx = |ns: &str, ifc: &str| {
+        let ifc = ifc.to_string();
+        in_netns(ns, move || common::ifindex(&ifc).unwrap())
+    };
+    let b_idx = idx(&pair.b.name, &pair.b_if);
+    // The node's XDP program on b: aborts UDP to 5004 (skb mode, held by a link fd).
+    let obj = helpers(5004);
+    let xdp_id = common::prog_info(prog_fd(&obj, "test_xdp_abort")).0;
+    let xdp = in_netns(&pair.b.name, || {
+        common::LinkFd::create(prog_fd(&obj, "test_xdp_abort"), b_idx, libbpf_sys::BPF_XDP, 1 << 1)
+    });
+    // xdp_health, plus the XDP flow counter asked for on b (taken: must refuse) and on a (free).
+    let mut cfg = config(&["xdp_health", "flows"]);
+    cfg.xdp_ifaces = vec![
+        format!("{}/{}", pair.b.name, pair.b_if),
+        format!("{}/{}", pair.a.name, pair.a_if),
+    ];
+    let mut probes = Probes::new(&cfg);
+    let n = 9;
+    udp_burst(&pair.a.name, &pair.a_ip, &pair.b_ip, 5004, n);
+    // and a reply path through a's XDP counter: UDP from b to a (port with no socket)
+    let back = udp_burst(&pair.b.name, &pair.b_ip, &pair.a_ip, 5005, 4);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut snap = probe_snapshot(&mut probes);
+    drop(xdp);
+
+    let st = snap.node.probes.iter().find(|p| p.name == "xdp_health").unwrap();
+    assert!(st.attached, "{st:?}");
+    snap.xdp_errors.retain(|x| x.netns == b_ino);
+    assert_eq!(snap.xdp_errors.len(), 1, "{:#?}", snap.xdp_errors);
+    let x = &snap.xdp_errors[0];
+    assert_eq!((x.ifindex, x.prog_id, x.action.as_str(), x.count), (b_idx, xdp_id, "ABORTED", n as u64));
+    assert!(x.ifname.ends_with(&format!("/{}", pair.b_if)), "{x:?}");
+
+    let fl = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert!(fl.attached, "{fl:?}");
+    assert!(
+        fl.detail.contains(&format!("{}/{}: already has an XDP program (id {xdp_id}); dpscope never replaces one", pair.b.name, pair.b_if)),
+        "{}",
+        fl.detail
+    );
+    let f = snap
+        .flows
+        .iter()
+        .find(|f| f.direction == "xdp" && f.src == pair.b_ip && f.src_port == back && f.dst_port == 5005)
+        .unwrap_or_else(|| panic!("no XDP flow row: {:#?}", snap.flows));
+    assert_eq!(f.packets, 4);
 }

@@ -193,3 +193,32 @@ fn sigkill_leaves_no_dpscope_program_or_link() {
     }
     run_and_kill(libc::SIGKILL);
 }
+
+/// `dpscope show drops|retransmits --json --duration S` print the probes' arrays; with
+/// `--no-probes` the text form says why the pane is empty.
+#[test]
+fn show_prints_probe_panes_and_says_why_when_off() {
+    if !common::require_priv("show_prints_probe_panes_and_says_why_when_off") {
+        return;
+    }
+    for pane in ["drops", "retransmits", "xdp"] {
+        let out = Command::new(BIN)
+            .args(["show", pane, "--json", "--duration", "0.5"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v.is_array(), "{pane}: {v}");
+    }
+    let out = Command::new(BIN).args(["--no-probes", "show", "drops"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("REASON"), "{text}");
+    assert!(
+        text.contains("(drops unavailable: probe drops is off: own probes disabled with --no-probes)"),
+        "{text}"
+    );
+    let out = Command::new(BIN).args(["--probe", "drops", "show", "flows"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("flows unavailable: probe flows is off: not selected"), "{text}");
+}

@@ -97,7 +97,7 @@ pub struct Collector {
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
-    /// dpscope's own probes (None when every probe is off).
+    /// dpscope's own probes.
     probes: Option<super::probes::Probes>,
 }
 
@@ -130,7 +130,8 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
-        let probes = cfg.probes.then(|| super::probes::Probes::new(&cfg));
+        // Always present: with --no-probes it loads nothing and reports every probe as off.
+        let probes = Some(super::probes::Probes::new(&cfg));
         Collector {
             cfg,
             probes,
@@ -310,16 +311,8 @@ impl Collector {
         }
         snap.programs = progs;
         snap.maps = map_list;
-        match &mut self.probes {
-            Some(p) => p.collect(&mut snap),
-            None => {
-                for pane in ["retransmits", "drops", "xdp_errors", "flows"] {
-                    snap.node.unavailable.push(Unavailable {
-                        pane: pane.into(),
-                        reason: "own probes disabled with --no-probes".into(),
-                    });
-                }
-            }
+        if let Some(p) = &mut self.probes {
+            p.collect(&mut snap);
         }
         snap.node.warnings = warnings;
         snap.node.interval_ms = self.cfg.interval.as_millis() as u64;

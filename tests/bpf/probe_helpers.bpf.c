@@ -35,4 +35,23 @@ int test_tcx_empty(struct __sk_buff *skb)
 	return TCX_NEXT;
 }
 
+/* XDP that aborts UDP to drop_udp_port (a real xdp_exception) and passes everything else. */
+SEC("xdp")
+int test_xdp_abort(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *uh = (void *)(ip + 1);
+
+	if ((void *)(uh + 1) > data_end)
+		return XDP_PASS;
+	if (eth->h_proto != bpf_htons(0x0800) || ip->protocol != IPPROTO_UDP || ip->ihl != 5)
+		return XDP_PASS;
+	if (uh->dest == bpf_htons(drop_udp_port))
+		return XDP_ABORTED;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -54,7 +54,12 @@ pub fn tuple_at(b: &[u8], off: usize) -> Tuple {
             AF_INET6 => {
                 let mut a = [0u8; 16];
                 a.copy_from_slice(s);
-                Ipv6Addr::from(a).to_string()
+                // dual-stack sockets talking IPv4 show as IPv4, as sock_diag matching expects
+                let v6 = Ipv6Addr::from(a);
+                match v6.to_ipv4_mapped() {
+                    Some(v4) => v4.to_string(),
+                    None => v6.to_string(),
+                }
             }
             _ => String::new(),
         }
@@ -209,6 +214,11 @@ mod tests {
         let t = tuple_at(&b, 0);
         assert_eq!(t.src, "fd00::12");
         assert_eq!(protocol_name(t.protocol), "UDP");
+        let mut mapped = [0u8; 16];
+        mapped[10] = 0xff;
+        mapped[11] = 0xff;
+        mapped[12..].copy_from_slice(&[10, 0, 0, 5]);
+        assert_eq!(tuple_at(&tuple_bytes(10, 6, 1, 2, &mapped, &mapped), 0).src, "10.0.0.5");
         let t = tuple_at(&[0u8; 40], 0);
         assert_eq!((t.src.as_str(), t.family), ("", 0));
         // short buffer: no panic

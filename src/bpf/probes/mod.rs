@@ -261,3 +261,62 @@ impl Probes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_probes_say_why_and_load_nothing() {
+        let cfg = Config {
+            probes: false,
+            ..Default::default()
+        };
+        let mut p = Probes::new(&cfg);
+        assert!(p.prog_ids().is_empty());
+        let mut s = Snapshot::empty();
+        p.collect(&mut s);
+        let names: Vec<&str> = s.node.probes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["drops", "retransmits", "xdp_health", "flows"]);
+        assert!(s.node.probes.iter().all(|p| !p.loaded && !p.attached));
+        assert_eq!(
+            s.unavailable_reason("drops"),
+            Some("probe drops is off: own probes disabled with --no-probes")
+        );
+        assert!(s.unavailable_reason("xdp_errors").is_some());
+
+        let only = Config {
+            only_probes: vec!["drops".into()],
+            ..Default::default()
+        };
+        let mut s = Snapshot::empty();
+        // selection is decided before loading: nothing here needs privileges
+        let mut p = Probes {
+            drops: Slot::Off("test".into()),
+            retransmits: slot(&only, "retransmits", || Err("never".to_string()), None),
+            xdp_health: Slot::Off("test".into()),
+            flows: slot(&only, "flows", || Err("never".to_string()), None),
+            names: netns::Resolver::default(),
+        };
+        p.collect(&mut s);
+        assert_eq!(
+            s.unavailable_reason("retransmits"),
+            Some("probe retransmits is off: not selected (--probe drops given)")
+        );
+    }
+
+    #[test]
+    fn pressure_is_inserted_minus_live() {
+        let mut st = ProbeStatus::default();
+        let stats = MapStats {
+            events: 100,
+            inserted: 40,
+            failed: 2,
+        };
+        fill_pressure(&mut st, stats, 16, 16);
+        assert_eq!(
+            (st.events, st.map_entries, st.evicted, st.failed_inserts),
+            (100, Some(16), 24, 2)
+        );
+    }
+}
