@@ -509,7 +509,12 @@ fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
     let obj = helpers(5004);
     let xdp_id = common::prog_info(prog_fd(&obj, "test_xdp_abort")).0;
     let xdp = in_netns(&pair.b.name, || {
-        common::LinkFd::create(prog_fd(&obj, "test_xdp_abort"), b_idx, libbpf_sys::BPF_XDP, 1 << 1)
+        common::LinkFd::create(
+            prog_fd(&obj, "test_xdp_abort"),
+            b_idx,
+            libbpf_sys::BPF_XDP,
+            1 << 1,
+        )
     });
     // xdp_health, plus the XDP flow counter asked for on b (taken: must refuse) and on a (free).
     let mut cfg = config(&["xdp_health", "flows"]);
@@ -526,25 +531,38 @@ fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
     let mut snap = probe_snapshot(&mut probes);
     drop(xdp);
 
-    let st = snap.node.probes.iter().find(|p| p.name == "xdp_health").unwrap();
+    let st = snap
+        .node
+        .probes
+        .iter()
+        .find(|p| p.name == "xdp_health")
+        .unwrap();
     assert!(st.attached, "{st:?}");
     snap.xdp_errors.retain(|x| x.netns == b_ino);
     assert_eq!(snap.xdp_errors.len(), 1, "{:#?}", snap.xdp_errors);
     let x = &snap.xdp_errors[0];
-    assert_eq!((x.ifindex, x.prog_id, x.action.as_str(), x.count), (b_idx, xdp_id, "ABORTED", n as u64));
+    assert_eq!(
+        (x.ifindex, x.prog_id, x.action.as_str(), x.count),
+        (b_idx, xdp_id, "ABORTED", n as u64)
+    );
     assert!(x.ifname.ends_with(&format!("/{}", pair.b_if)), "{x:?}");
 
     let fl = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
     assert!(fl.attached, "{fl:?}");
     assert!(
-        fl.detail.contains(&format!("{}/{}: already has an XDP program (id {xdp_id}); dpscope never replaces one", pair.b.name, pair.b_if)),
+        fl.detail.contains(&format!(
+            "{}/{}: already has an XDP program (id {xdp_id}); dpscope never replaces one",
+            pair.b.name, pair.b_if
+        )),
         "{}",
         fl.detail
     );
     let f = snap
         .flows
         .iter()
-        .find(|f| f.direction == "xdp" && f.src == pair.b_ip && f.src_port == back && f.dst_port == 5005)
+        .find(|f| {
+            f.direction == "xdp" && f.src == pair.b_ip && f.src_port == back && f.dst_port == 5005
+        })
         .unwrap_or_else(|| panic!("no XDP flow row: {:#?}", snap.flows));
     assert_eq!(f.packets, 4);
 }

@@ -206,19 +206,34 @@ fn show_prints_probe_panes_and_says_why_when_off() {
             .args(["show", pane, "--json", "--duration", "0.5"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(v.is_array(), "{pane}: {v}");
     }
-    let out = Command::new(BIN).args(["--no-probes", "show", "drops"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--no-probes", "show", "drops"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("REASON"), "{text}");
     assert!(
-        text.contains("(drops unavailable: probe drops is off: own probes disabled with --no-probes)"),
+        text.contains(
+            "(drops unavailable: probe drops is off: own probes disabled with --no-probes)"
+        ),
         "{text}"
     );
-    let out = Command::new(BIN).args(["--probe", "drops", "show", "flows"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--probe", "drops", "show", "flows"])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("flows unavailable: probe flows is off: not selected"), "{text}");
+    assert!(
+        text.contains("flows unavailable: probe flows is off: not selected"),
+        "{text}"
+    );
 }

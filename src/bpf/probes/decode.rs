@@ -218,7 +218,10 @@ mod tests {
         mapped[10] = 0xff;
         mapped[11] = 0xff;
         mapped[12..].copy_from_slice(&[10, 0, 0, 5]);
-        assert_eq!(tuple_at(&tuple_bytes(10, 6, 1, 2, &mapped, &mapped), 0).src, "10.0.0.5");
+        assert_eq!(
+            tuple_at(&tuple_bytes(10, 6, 1, 2, &mapped, &mapped), 0).src,
+            "10.0.0.5"
+        );
         let t = tuple_at(&[0u8; 40], 0);
         assert_eq!((t.src.as_str(), t.family), ("", 0));
         // short buffer: no panic

@@ -16,6 +16,8 @@ pub struct Resolver {
     names: HashMap<u32, String>,
     own: u32,
     scanned: Option<Instant>,
+    /// (netns, ifindex) → shown name; dropped with every rescan (ifindexes get reused).
+    ifname_cache: HashMap<(u32, u32), String>,
 }
 
 const RESCAN: Duration = Duration::from_secs(5);
@@ -38,6 +40,7 @@ impl Resolver {
         }
         self.scanned = Some(Instant::now());
         self.own = current();
+        self.ifname_cache.clear();
         self.paths.clear();
         self.names.clear();
         if let Ok(rd) = std::fs::read_dir("/run/netns") {
@@ -89,15 +92,27 @@ impl Resolver {
         run_in_path(&path, f).ok()
     }
 
-    /// `ifname` for (netns, ifindex) pairs, resolved one namespace at a time.
+    /// `ifname` for (netns, ifindex) pairs, resolved one namespace at a time (one short thread
+    /// per foreign namespace), cached until the next rescan.
     pub fn ifnames(&mut self, wanted: &[(u32, u32)]) -> HashMap<(u32, u32), String> {
+        let mut out = HashMap::new();
         let mut by_ns: HashMap<u32, Vec<u32>> = HashMap::new();
-        for (ns, idx) in wanted {
-            if *idx != 0 {
-                by_ns.entry(*ns).or_default().push(*idx);
+        for key @ (ns, idx) in wanted {
+            if *idx == 0 {
+                continue;
+            }
+            match self.ifname_cache.get(key) {
+                Some(n) => {
+                    out.insert(*key, n.clone());
+                }
+                None => {
+                    let v = by_ns.entry(*ns).or_default();
+                    if !v.contains(idx) {
+                        v.push(*idx);
+                    }
+                }
             }
         }
-        let mut out = HashMap::new();
         for (ns, idxs) in by_ns {
             let names = self
                 .run_in(ns, || {
@@ -117,6 +132,7 @@ impl Resolver {
                     Some(n) => format!("{prefix}{n}"),
                     None => format!("{prefix}if{i}"),
                 };
+                self.ifname_cache.insert((ns, i), shown.clone());
                 out.insert((ns, i), shown);
             }
         }
