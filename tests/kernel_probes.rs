@@ -566,3 +566,86 @@ fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
         .unwrap_or_else(|| panic!("no XDP flow row: {:#?}", snap.flows));
     assert_eq!(f.packets, 4);
 }
+
+#[test]
+fn ipv6_drops_and_lru_pressure_are_reported() {
+    if !common::require_priv("ipv6_drops_and_lru_pressure_are_reported") {
+        return;
+    }
+    let pair = Pair::new();
+    let y = SUBNET.fetch_add(1, Ordering::Relaxed);
+    let x = std::process::id() % 0xffff;
+    let (a6, b6) = (
+        format!("fd00:{x:x}:{y:x}::1"),
+        format!("fd00:{x:x}:{y:x}::2"),
+    );
+    for (ns, ifc, ip) in [
+        (&pair.a.name, &pair.a_if, &a6),
+        (&pair.b.name, &pair.b_if, &b6),
+    ] {
+        common::run(
+            "ip",
+            &[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/64"),
+                "dev",
+                ifc,
+                "nodad",
+            ],
+        );
+    }
+    let mut probes = Probes::new(&config(&["drops"]));
+    // IPv6 UDP to a port with no socket.
+    let sport = in_netns(&pair.a.name, {
+        let (a6, b6) = (a6.clone(), b6.clone());
+        move || {
+            let s = UdpSocket::bind(format!("[{a6}]:0")).unwrap();
+            for _ in 0..5 {
+                s.send_to(b"v6", format!("[{b6}]:5006")).unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            s.local_addr().unwrap().port()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let snap = probe_snapshot(&mut probes);
+    let row = snap
+        .drops
+        .iter()
+        .find(|d| d.src == a6 && d.src_port == sport && d.dst == b6 && d.dst_port == 5006)
+        .unwrap_or_else(|| panic!("no IPv6 drop row: {:#?}", snap.drops));
+    assert_eq!(
+        (row.reason_name.as_str(), row.protocol.as_str(), row.count),
+        ("NO_SOCKET", "UDP", 5)
+    );
+
+    // More distinct flows than the map holds (16384): the LRU evicts and says so.
+    in_netns(&pair.a.name, {
+        let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
+        move || {
+            let socks: Vec<UdpSocket> = (0..64)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..300u16 {
+                for s in &socks {
+                    let _ = s.send_to(b"x", format!("{b}:{}", 20000 + port));
+                }
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let snap = probe_snapshot(&mut probes);
+    let st = snap.node.probes.iter().find(|p| p.name == "drops").unwrap();
+    eprintln!("drops map: {st:?}");
+    assert_eq!(st.map_max_entries, 16384);
+    assert!(st.map_entries.is_some_and(|n| n <= 16384), "{st:?}");
+    assert!(
+        st.evicted > 0,
+        "19 200 distinct flows in a 16 384-entry LRU map: {st:?}"
+    );
+    assert!(st.events >= 19_200, "{st:?}");
+    assert_eq!(st.failed_inserts, 0, "{st:?}");
+}
