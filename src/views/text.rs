@@ -70,6 +70,8 @@ pub fn unknown_command(c: &str) -> String {
 pub const NO_RETRANSMITS: &str = "no TCP retransmits or resets seen since dpscope started";
 pub const NO_DROPS: &str = "no packet drops seen since dpscope started";
 pub const NO_FLOWS: &str = "no packets seen yet on the probed interfaces";
+/// Retransmits grouped by process: flows whose socket is gone (no owner known).
+pub const NO_LIVE_SOCKET: &str = "(no live socket)";
 pub const NO_XDP_ERRORS: &str = "no XDP exceptions or redirect errors since dpscope started";
 
 /// Retransmits legend: `by flow (o)` — key `o` cycles flow / destination / process.

@@ -250,6 +250,9 @@ impl Probes {
             });
         }
         snap.node.probes.extend(statuses);
+        // Cilium hook: addresses → security identities, when the snapshot already has them
+        // (no-op otherwise; the Cilium collector can also call it after filling identities).
+        drops::annotate_identities(&mut snap.drops, &snap.identities);
         for x in &mut snap.xdp_errors {
             if let Some(p) = snap.programs.iter().find(|p| p.id == x.prog_id) {
                 x.prog_name = if p.name.is_empty() {
