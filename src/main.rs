@@ -39,10 +39,11 @@ struct Global {
     /// Enable only these own probes (repeatable)
     #[arg(long = "probe", value_name = "NAME", global = true)]
     probes: Vec<String>,
-    /// Interfaces that get the tc flow probe (repeatable)
+    /// Interfaces that get the tc flow probe: IFACE or NETNS/IFACE (repeatable)
     #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
     tc_ifaces: Vec<String>,
-    /// Interfaces that get the XDP counter probe, only where no XDP program is attached (repeatable)
+    /// Interfaces that get the XDP counter probe, only where no XDP program is attached:
+    /// IFACE or NETNS/IFACE, skb mode unless IFACE@drv (repeatable)
     #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
     xdp_ifaces: Vec<String>,
     /// Colour theme

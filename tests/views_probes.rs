@@ -95,6 +95,7 @@ both_sizes!(retransmits_by_process, {
     a
 });
 both_sizes!(drops_pane, on("drops"));
+both_sizes!(node_pane_probe_status, on("node"));
 both_sizes!(flows_pane, on("flows"));
 both_sizes!(xdp_errors_pane, on("xdp_errors"));
 

@@ -20,6 +20,18 @@ const STATS: &str = "dps_flows_stats";
 pub const MAX_ENTRIES: u32 = 16384;
 pub const KEY_SIZE: usize = 48;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
+const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
+
+/// `IFACE@drv` asks for native (driver) XDP; the default and `@skb` are generic (skb) mode.
+/// Returns (interface spec, attach flags, mode label).
+pub fn split_xdp_mode(spec: &str) -> Result<(&str, u32, &'static str), String> {
+    match spec.rsplit_once('@') {
+        None => Ok((spec, XDP_FLAGS_SKB_MODE, "skb")),
+        Some((s, "skb")) => Ok((s, XDP_FLAGS_SKB_MODE, "skb")),
+        Some((s, "drv")) => Ok((s, XDP_FLAGS_DRV_MODE, "drv")),
+        Some((_, m)) => Err(format!("unknown XDP mode {m:?} (use @skb or @drv)")),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawFlow {
@@ -178,7 +190,14 @@ impl FlowProbe {
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
             }
         }
-        for spec in xdp_ifaces {
+        for full in xdp_ifaces {
+            let (spec, flags, mode) = match split_xdp_mode(full) {
+                Ok(v) => v,
+                Err(e) => {
+                    p.problems.push(format!("{full}: {e}"));
+                    continue;
+                }
+            };
             let (ns, ifc) = split_iface(spec);
             let Some(fxd) = fxd else {
                 p.problems.push(format!("{spec}: XDP program not loaded"));
@@ -193,16 +212,16 @@ impl FlowProbe {
                         "already has an XDP program (id {existing}); dpscope never replaces one"
                     ));
                 }
-                let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, XDP_FLAGS_SKB_MODE)
-                    .map_err(|e| format!("XDP (skb mode): {e}"))?;
+                let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, flags)
+                    .map_err(|e| format!("XDP ({mode} mode): {e}"))?;
                 Ok((idx, l))
             })
             .and_then(|r| r);
             match r {
                 Ok((idx, l)) => {
                     p.links.push(l);
-                    p.names.insert(idx, spec.clone());
-                    p.attached.push(format!("xdp(skb) {spec}"));
+                    p.names.insert(idx, spec.to_string());
+                    p.attached.push(format!("xdp({mode}) {spec}"));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
             }
@@ -289,5 +308,14 @@ mod tests {
         assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
         assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
         assert_eq!(split_iface("eth0"), (None, "eth0"));
+        assert_eq!(
+            split_xdp_mode("eth0"),
+            Ok(("eth0", XDP_FLAGS_SKB_MODE, "skb"))
+        );
+        assert_eq!(
+            split_xdp_mode("ns/eth0@drv"),
+            Ok(("ns/eth0", XDP_FLAGS_DRV_MODE, "drv"))
+        );
+        assert!(split_xdp_mode("eth0@hw").is_err());
     }
 }
