@@ -17,6 +17,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 static SUBNET: AtomicU8 = AtomicU8::new(1);
+/// Every drops probe sees every drop on the node: the LRU flood of one test would evict the
+/// rows another test is about to count. Tests that count drops hold this lock.
+static DROPS_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn drops_lock() -> std::sync::MutexGuard<'static, ()> {
+    DROPS_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 static HELPERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe_helpers.bpf.o"));
 
 /// Two namespaces joined by a veth pair: `a_if` (10.X.Y.1/24) in `a`, `b_if` (10.X.Y.2/24) in `b`.
@@ -134,6 +141,7 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
     if !common::require_priv("drops_carry_kernel_reason_interface_tuple_and_exact_counts") {
         return;
     }
+    let _serial = drops_lock();
     let pair = Pair::new();
     let b_ino = Pair::ns_inode(&pair.b.name);
     // The whole collector, with only the drops probe.
@@ -572,6 +580,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     if !common::require_priv("ipv6_drops_and_lru_pressure_are_reported") {
         return;
     }
+    let _serial = drops_lock();
     let pair = Pair::new();
     let y = SUBNET.fetch_add(1, Ordering::Relaxed);
     let x = std::process::id() % 0xffff;
