@@ -39,10 +39,11 @@ struct Global {
     /// Enable only these own probes (repeatable)
     #[arg(long = "probe", value_name = "NAME", global = true)]
     probes: Vec<String>,
-    /// Interfaces that get the tc flow probe (repeatable)
+    /// Interfaces that get the tc flow probe: IFACE or NETNS/IFACE (repeatable)
     #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
     tc_ifaces: Vec<String>,
-    /// Interfaces that get the XDP counter probe, only where no XDP program is attached (repeatable)
+    /// Interfaces that get the XDP counter probe, only where no XDP program is attached:
+    /// IFACE or NETNS/IFACE, skb mode unless IFACE@drv (repeatable)
     #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
     xdp_ifaces: Vec<String>,
     /// Colour theme
@@ -298,6 +299,10 @@ fn canonical_pane(p: &str) -> anyhow::Result<String> {
         "id" | "ipcache" => "identities",
         "ep" | "lxc" => "endpoints",
         "link" => "links",
+        "retrans" | "rtx" | "retransmit" => "retransmits",
+        "drop" => "drops",
+        "flow" | "talkers" => "flows",
+        "xdp" | "xdp_health" => "xdp_errors",
         other => other,
     };
     if model::PANES.contains(&name) || name == "links" {

@@ -35,6 +35,8 @@ pub enum Action {
     ScrollUp,
     ScrollDown,
     TogglePerCpu,
+    /// Retransmits pane: group by flow → destination → process.
+    CycleGroup,
     ReplayNext,
     ReplayPrev,
     InputChar(char),

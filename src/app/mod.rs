@@ -6,6 +6,7 @@ use crate::model::Snapshot;
 pub mod actions;
 pub mod keys;
 pub mod palette;
+pub mod probe_rates;
 pub mod rates;
 pub mod run;
 pub mod state;

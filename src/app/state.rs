@@ -106,6 +106,8 @@ pub struct App {
     /// Terminal height, for page-sized moves.
     pub height: u16,
     pub quit: bool,
+    /// Retransmits pane grouping (key `o`).
+    pub retrans_group: super::probe_rates::RetransGroup,
 }
 
 impl App {
@@ -129,6 +131,7 @@ impl App {
             interval_ms: opts.interval_ms,
             height: 24,
             quit: false,
+            retrans_group: Default::default(),
         }
     }
 

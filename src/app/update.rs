@@ -91,6 +91,15 @@ impl App {
                 }
                 self.clamp_scroll();
             }
+            Action::CycleGroup => {
+                let on_retransmits = crate::views::registry::PANES
+                    .get(self.pane)
+                    .is_some_and(|p| p.name == "retransmits");
+                if on_retransmits && self.details.is_empty() {
+                    self.retrans_group = self.retrans_group.next();
+                    self.view_mut().selected = None;
+                }
+            }
             Action::TogglePerCpu => {
                 if let Some(Detail::Map(m)) = self.details.last_mut() {
                     m.per_cpu = !m.per_cpu;

@@ -109,6 +109,8 @@ pub struct Collector {
     /// dpscope's iterators (map counts, owners), loaded at the first collection.
     iters: Option<super::iters::Iters>,
     iters_error: Option<String>,
+    /// dpscope's own probes.
+    probes: Option<super::probes::Probes>,
 }
 
 /// Missing privileges for live collection, named.
@@ -140,8 +142,11 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
+        // Always present: with --no-probes it loads nothing and reports every probe as off.
+        let probes = Some(super::probes::Probes::new(&cfg));
         Collector {
             cfg,
+            probes,
             programs: programs::ProgramCache::default(),
             maps: maps::MapCache::default(),
             _stats: guard,
@@ -229,11 +234,14 @@ impl Collector {
         };
         phase("owners");
 
-        let own_progs: Vec<u32> = self
+        let mut own_progs: Vec<u32> = self
             .iters
             .as_ref()
             .map(|i| i.prog_ids.clone())
             .unwrap_or_default();
+        if let Some(p) = &self.probes {
+            own_progs.extend(p.prog_ids());
+        }
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -327,6 +335,12 @@ impl Collector {
                 Some(e) => format!("{e}; counting map keys and walking /proc instead"),
                 None => "bpf_map and task_file iterators: exact hash-map counts and object owners in one read each".into(),
             },
+            prog_ids: self
+                .iters
+                .as_ref()
+                .map(|i| i.prog_ids.clone())
+                .unwrap_or_default(),
+            ..Default::default()
         });
         if let Some(e) = syms_used.get().then(syms_or_reason).and_then(|r| r.err()) {
             warnings.push(format!(
@@ -348,8 +362,6 @@ impl Collector {
             });
         }
         for (pane, what) in [
-            ("retransmits", "the retransmit probe"),
-            ("drops", "the drop probe"),
             ("denials", "the LSM denial probe"),
         ] {
             snap.node.unavailable.push(Unavailable {
@@ -359,6 +371,9 @@ impl Collector {
         }
         snap.programs = progs;
         snap.maps = map_list;
+        if let Some(p) = &mut self.probes {
+            p.collect(&mut snap);
+        }
         snap.node.warnings = warnings;
         snap.node.interval_ms = self.cfg.interval.as_millis() as u64;
         snap.node.collect_ms = started.elapsed().as_millis() as u64;

@@ -11,6 +11,7 @@ pub mod mapdump;
 pub mod maps;
 pub mod names;
 pub mod node;
+pub mod probes;
 pub mod procs;
 pub mod programs;
 pub mod stats;

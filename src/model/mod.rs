@@ -41,6 +41,12 @@ pub struct Snapshot {
     pub denials: Vec<Denial>,
     /// What the Cilium collector found (layout, roots, caps); `None` when it did not run.
     pub cilium: Option<CiliumInfo>,
+    /// XDP exceptions and redirect errors of the node's XDP programs (own `xdp_health` probe).
+    #[serde(default)]
+    pub xdp_errors: Vec<XdpEvent>,
+    /// Per-flow counters from the opt-in tc/XDP flow probe (`--tc-iface`, `--xdp-iface`).
+    #[serde(default)]
+    pub flows: Vec<Flow>,
 }
 
 impl Snapshot {
@@ -128,6 +134,17 @@ pub struct ProbeStatus {
     pub attached: bool,
     /// Why it did not load/attach, or what it is attached to.
     pub detail: String,
+    /// Kernel ids of the probe's programs (marked `dpscope_owned` in the Programs pane).
+    pub prog_ids: Vec<u32>,
+    /// Events the probe saw (all CPUs).
+    pub events: u64,
+    /// Entries in its in-kernel aggregation map now, and the map's bound.
+    pub map_entries: Option<u64>,
+    pub map_max_entries: u32,
+    /// Keys the LRU map evicted to make room (inserted − live entries).
+    pub evicted: u64,
+    /// Inserts that failed outright (events not counted).
+    pub failed_inserts: u64,
 }
 
 /// A process holding a BPF object open.
@@ -530,6 +547,21 @@ pub struct Retransmit {
     pub comm: Option<String>,
     pub cgroup: Option<String>,
     pub state: String,
+    /// Network namespace inode of the socket (ports and addresses are per namespace).
+    pub netns: u32,
+    /// `IPv4` / `IPv6` family name (`"4"`, `"6"`).
+    pub family: String,
+    /// Kernel's own count for the live socket (sock_diag `tcpi_total_retrans`), null when the
+    /// socket is gone.
+    pub kernel_total_retrans: Option<u64>,
+    /// Retransmit attempts the stack could not send.
+    pub failed: u64,
+    pub resets_sent: u64,
+    pub resets_received: u64,
+    /// Container or pod id when the cgroup path names one.
+    pub container: Option<String>,
+    /// CLOCK_MONOTONIC ns of the last event for this flow.
+    pub last_ns: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -545,6 +577,50 @@ pub struct Drop {
     pub dst: String,
     pub dst_port: u16,
     pub count: u64,
+    pub bytes: u64,
+    /// Network namespace inode of the device (ifindex is per namespace).
+    pub netns: u32,
+    pub ifname: String,
+    /// Cilium security identities of the addresses, when the node runs Cilium.
+    pub src_identity: Option<u32>,
+    pub dst_identity: Option<u32>,
+}
+
+/// XDP exceptions (`xdp:xdp_exception`) and redirect errors (`xdp:xdp_redirect_err`) per
+/// interface and program.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct XdpEvent {
+    pub netns: u32,
+    pub ifindex: u32,
+    pub ifname: String,
+    pub prog_id: u32,
+    pub prog_name: String,
+    /// `ABORTED`, `DROP`, `PASS`, `TX`, `REDIRECT`, an unknown action number, or
+    /// `REDIRECT_ERR` for failed redirects.
+    pub action: String,
+    /// errno of a failed redirect (0 for exceptions).
+    pub err: i32,
+    pub count: u64,
+}
+
+/// One direction of one flow seen by the opt-in flow probe.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Flow {
+    pub ifindex: u32,
+    pub ifname: String,
+    /// `ingress`, `egress` (tcx) or `xdp`.
+    pub direction: String,
+    pub protocol: String,
+    pub src: String,
+    pub src_port: u16,
+    pub dst: String,
+    pub dst_port: u16,
+    pub packets: u64,
+    pub bytes: u64,
+    /// TCP flags seen (`SYN`, `ACK`, `FIN`, `RST`, `PSH`, `URG`, `ECE`, `CWR`).
+    pub tcp_flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -578,4 +654,6 @@ pub const PANES: &[&str] = &[
     "retransmits",
     "drops",
     "denials",
+    "flows",
+    "xdp_errors",
 ];

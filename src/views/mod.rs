@@ -4,7 +4,9 @@
 pub mod attachments;
 pub mod cilium;
 pub mod conntrack;
+pub mod drops;
 pub mod endpoints;
+pub mod flows;
 pub mod format;
 pub mod header;
 pub mod help;
@@ -16,14 +18,17 @@ pub mod node;
 pub mod palette;
 pub mod plain;
 pub mod policy;
+pub mod probe_pane;
 pub mod program_detail;
 pub mod programs;
 pub mod registry;
+pub mod retransmits;
 pub mod services;
 pub mod table;
 pub mod tailcalls;
 pub mod text;
 pub mod theme;
+pub mod xdp_errors;
 
 use crate::app::state::{App, Detail, Mode};
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -130,10 +130,17 @@ pub fn rows(s: &Snapshot) -> Vec<NodeRow> {
         } else {
             format!(": {}", p.detail)
         };
+        // Own probes with an aggregation map: its use and evictions right after the state.
+        let pressure = super::text::probe_pressure(p);
+        let state = if pressure.is_empty() {
+            state.to_string()
+        } else {
+            format!("{state} ({} events, {pressure})", p.events)
+        };
         v.push((
             format!("probe {}", p.name),
             format!("{state}{detail}"),
-            !p.attached,
+            !p.attached || p.failed_inserts > 0,
         ));
     }
     for u in &n.unavailable {

@@ -44,6 +44,10 @@ pub const PANES: &[PaneDef] = &[
     super::policy::PANE,
     super::metrics::PANE,
     super::node::PANE,
+    super::retransmits::PANE,
+    super::drops::PANE,
+    super::flows::PANE,
+    super::xdp_errors::PANE,
 ];
 
 /// For panes without groups.

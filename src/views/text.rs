@@ -108,3 +108,26 @@ pub fn capped(shown: usize, total: u64) -> String {
 
 /// Title of the box with the selected attachment's warnings.
 pub const ATTACHMENT_NOTES: &str = " Why this row is flagged ";
+// ---- own probe panes ----
+pub const NO_RETRANSMITS: &str = "no TCP retransmits or resets seen since dpscope started";
+pub const NO_DROPS: &str = "no packet drops seen since dpscope started";
+pub const NO_FLOWS: &str = "no packets seen yet on the probed interfaces";
+/// Retransmits grouped by process: flows whose socket is gone (no owner known).
+pub const NO_LIVE_SOCKET: &str = "(no live socket)";
+pub const NO_XDP_ERRORS: &str = "no XDP exceptions or redirect errors since dpscope started";
+
+/// Retransmits legend: `by flow (o)` — key `o` cycles flow / destination / process.
+pub fn grouped_by(label: &str) -> String {
+    format!("by {label} (o)")
+}
+
+/// In-kernel map use of a probe: `map 12/16384, 0 evicted, 0 failed`.
+pub fn probe_pressure(p: &crate::model::ProbeStatus) -> String {
+    match p.map_entries {
+        Some(n) => format!(
+            "map {n}/{}, {} evicted, {} failed",
+            p.map_max_entries, p.evicted, p.failed_inserts
+        ),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+// dpscope: opt-in flow counters on chosen interfaces. tcx programs ALWAYS return TCX_NEXT and
+// the XDP program ALWAYS returns XDP_PASS: they count, they never change a verdict.
+#include "dpscope.h"
+
+#define DPS_DIR_INGRESS 0
+#define DPS_DIR_EGRESS 1
+#define DPS_DIR_XDP 2
+
+struct flow_key {
+	__u32 ifindex;
+	__u8 direction;
+	__u8 pad[3];
+	struct dps_tuple t;
+};
+
+struct flow_val {
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_ns;
+	__u32 tcp_flags; /* OR of every TCP flag byte seen */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct flow_key);
+	__type(value, struct flow_val);
+} dps_flows SEC(".maps");
+
+DPS_STATS_MAP(dps_flows_stats);
+
+/* Parse from packet bytes read with a loader (skb or xdp). off = L3 offset. */
+static __always_inline int parse_l3(void *data, void *data_end, __u16 eth_proto, __u32 off,
+				    struct flow_key *k, __u8 *flags)
+{
+	__u32 l4;
+
+	if (eth_proto == bpf_htons(DPS_ETH_P_IP)) {
+		struct iphdr *ip = data + off;
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		k->t.family = DPS_AF_INET;
+		k->t.protocol = ip->protocol;
+		__builtin_memcpy(k->t.saddr, &ip->saddr, 4);
+		__builtin_memcpy(k->t.daddr, &ip->daddr, 4);
+		if (ip->frag_off & bpf_htons(0x1fff))
+			return 0;
+		l4 = off + (ip->ihl & 0xf) * 4;
+	} else if (eth_proto == bpf_htons(DPS_ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		k->t.family = DPS_AF_INET6;
+		k->t.protocol = ip6->nexthdr;
+		__builtin_memcpy(k->t.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(k->t.daddr, &ip6->daddr, 16);
+		l4 = off + sizeof(*ip6);
+	} else {
+		return -1;
+	}
+	if (l4 > 1500)
+		return 0;
+	if (k->t.protocol == IPPROTO_TCP) {
+		struct tcphdr *th = data + l4;
+
+		if ((void *)(th + 1) > data_end)
+			return 0;
+		k->t.sport = bpf_ntohs(th->source);
+		k->t.dport = bpf_ntohs(th->dest);
+		*flags = ((__u8 *)th)[13];
+	} else if (k->t.protocol == IPPROTO_UDP) {
+		struct udphdr *uh = data + l4;
+
+		if ((void *)(uh + 1) > data_end)
+			return 0;
+		k->t.sport = bpf_ntohs(uh->source);
+		k->t.dport = bpf_ntohs(uh->dest);
+	}
+	return 0;
+}
+
+static __always_inline void account(struct flow_key *k, __u32 len, __u8 flags)
+{
+	struct flow_val *v, nv = {};
+
+	dps_count(&dps_flows_stats, DPS_STAT_EVENTS);
+	v = bpf_map_lookup_elem(&dps_flows, k);
+	if (!v) {
+		if (bpf_map_update_elem(&dps_flows, k, &nv, BPF_NOEXIST) == 0)
+			dps_count(&dps_flows_stats, DPS_STAT_NEW);
+		v = bpf_map_lookup_elem(&dps_flows, k);
+		if (!v) {
+			dps_count(&dps_flows_stats, DPS_STAT_FAILED);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, len);
+	v->tcp_flags |= flags; /* racy OR of flag bits: good enough for a summary */
+	v->last_ns = bpf_ktime_get_ns();
+}
+
+/* tcx path: parse in place when the headers are in the linear area (the common case);
+ * otherwise copy them with bpf_skb_load_bytes. Neither changes the packet. */
+static __always_inline void count_skb(struct __sk_buff *skb, __u8 dir)
+{
+	struct flow_key k = {};
+	__u8 flags = 0;
+	__u32 l4 = 0;
+	__u32 proto = skb->protocol;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	k.ifindex = skb->ifindex;
+	k.direction = dir;
+	if (parse_l3(data, data_end, proto, 14, &k, &flags) == 0 && (k.t.sport ||
+	    (k.t.protocol != IPPROTO_TCP && k.t.protocol != IPPROTO_UDP))) {
+		account(&k, skb->len, flags);
+		return;
+	}
+	__builtin_memset(&k.t, 0, sizeof(k.t));
+	flags = 0;
+	/* veth and other Ethernet devices: L3 starts after the 14-byte Ethernet header. */
+	if (proto == bpf_htons(DPS_ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip, sizeof(ip)) == 0) {
+			k.t.family = DPS_AF_INET;
+			k.t.protocol = ip.protocol;
+			__builtin_memcpy(k.t.saddr, &ip.saddr, 4);
+			__builtin_memcpy(k.t.daddr, &ip.daddr, 4);
+			if (!(ip.frag_off & bpf_htons(0x1fff)))
+				l4 = 14 + (ip.ihl & 0xf) * 4;
+		}
+	} else if (proto == bpf_htons(DPS_ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 14, &ip6, sizeof(ip6)) == 0) {
+			k.t.family = DPS_AF_INET6;
+			k.t.protocol = ip6.nexthdr;
+			__builtin_memcpy(k.t.saddr, &ip6.saddr, 16);
+			__builtin_memcpy(k.t.daddr, &ip6.daddr, 16);
+			l4 = 14 + sizeof(ip6);
+		}
+	}
+	if (l4 && k.t.protocol == IPPROTO_TCP) {
+		__u8 th[14];
+
+		if (bpf_skb_load_bytes(skb, l4, th, sizeof(th)) == 0) {
+			k.t.sport = (th[0] << 8) | th[1];
+			k.t.dport = (th[2] << 8) | th[3];
+			flags = th[13];
+		}
+	} else if (l4 && k.t.protocol == IPPROTO_UDP) {
+		__u8 uh[4];
+
+		if (bpf_skb_load_bytes(skb, l4, uh, sizeof(uh)) == 0) {
+			k.t.sport = (uh[0] << 8) | uh[1];
+			k.t.dport = (uh[2] << 8) | uh[3];
+		}
+	}
+	account(&k, skb->len, flags);
+}
+
+SEC("tcx/ingress")
+int dpscope_flow_in(struct __sk_buff *skb)
+{
+	count_skb(skb, DPS_DIR_INGRESS);
+	return TCX_NEXT;
+}
+
+SEC("tcx/egress")
+int dpscope_flow_eg(struct __sk_buff *skb)
+{
+	count_skb(skb, DPS_DIR_EGRESS);
+	return TCX_NEXT;
+}
+
+SEC("xdp")
+int dpscope_flow_xd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct flow_key k = {};
+	__u8 flags = 0;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_PASS;
+	k.ifindex = ctx->ingress_ifindex;
+	k.direction = DPS_DIR_XDP;
+	if (parse_l3(data, data_end, eth->h_proto, sizeof(*eth), &k, &flags))
+		k.t.protocol = 0;
+	account(&k, (__u32)(data_end - data), flags);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

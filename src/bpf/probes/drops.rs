@@ -1,0 +1,247 @@
+//! The `drops` probe: `skb:kfree_skb` (tp_btf) aggregated in the kernel per (reason, location,
+//! netns, ifindex, 5-tuple). Reason names come from the running kernel's BTF enum
+//! `skb_drop_reason`; locations from kallsyms.
+
+use super::decode::{self, protocol_name, tuple_at};
+use super::{fill_pressure, netns, Loaded};
+use crate::model::{Drop, IdentityEntry, ProbeStatus};
+use std::collections::HashMap;
+
+static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
+
+const MAP: &str = "dps_drops";
+const STATS: &str = "dps_drops_stats";
+/// Bound of the in-kernel map (probes/drops.bpf.c).
+pub const MAX_ENTRIES: u32 = 16384;
+/// `struct drop_key`: 64 bytes; `struct drop_val`: 24 bytes.
+pub const KEY_SIZE: usize = 64;
+
+pub struct DropProbe {
+    pub loaded: Loaded,
+    reasons: HashMap<u32, String>,
+}
+
+/// One decoded map entry (before names are resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawDrop {
+    pub reason: u32,
+    pub ifindex: u32,
+    pub location: u64,
+    pub netns: u32,
+    pub tuple: decode::Tuple,
+    pub count: u64,
+    pub bytes: u64,
+}
+
+pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawDrop> {
+    if k.len() < KEY_SIZE || v.len() < 16 {
+        return None;
+    }
+    Some(RawDrop {
+        reason: decode::u32_at(k, 0),
+        ifindex: decode::u32_at(k, 4),
+        location: decode::u64_at(k, 8),
+        netns: decode::u32_at(k, 16),
+        tuple: tuple_at(k, 24),
+        count: decode::u64_at(v, 0),
+        bytes: decode::u64_at(v, 8),
+    })
+}
+
+/// `skb_drop_reason` values → names without the `SKB_DROP_REASON_` prefix, from vmlinux BTF.
+pub fn reason_names() -> Result<HashMap<u32, String>, String> {
+    use libbpf_rs::btf::types::Enum;
+    let btf = libbpf_rs::btf::Btf::from_vmlinux().map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let e: Enum<'_> = btf
+        .type_by_name("skb_drop_reason")
+        .ok_or_else(|| "vmlinux BTF has no enum skb_drop_reason".to_string())?;
+    Ok(e.iter()
+        .filter_map(|m| {
+            let name = m.name?.to_string_lossy();
+            Some((m.value as u32, decode::reason_name(&name)))
+        })
+        .collect())
+}
+
+impl DropProbe {
+    pub fn load() -> Result<DropProbe, String> {
+        let mut loaded = Loaded::open(OBJ, |_| true)
+            .map_err(|e| format!("cannot load the kfree_skb probe (needs BTF and tp_btf): {e}"))?;
+        loaded.attach_all_tracing()?;
+        let reasons = reason_names().unwrap_or_default();
+        Ok(DropProbe { loaded, reasons })
+    }
+
+    /// Rows for the snapshot, and the probe's status.
+    pub fn read(&mut self, names: &mut netns::Resolver) -> (Vec<Drop>, ProbeStatus) {
+        let entries = self.loaded.entries(MAP, MAX_ENTRIES as usize);
+        let raws: Vec<RawDrop> = entries
+            .iter()
+            .filter_map(|(k, v)| decode_entry(k, v))
+            .collect();
+        let wanted: Vec<(u32, u32)> = raws.iter().map(|r| (r.netns, r.ifindex)).collect();
+        let ifnames = names.ifnames(&wanted);
+        let syms = crate::bpf::kallsyms::Kallsyms::global();
+        let rows = raws
+            .into_iter()
+            .map(|r| Drop {
+                reason: r.reason,
+                reason_name: self
+                    .reasons
+                    .get(&r.reason)
+                    .cloned()
+                    .unwrap_or_else(|| r.reason.to_string()),
+                location: location(syms, r.location),
+                ifindex: r.ifindex,
+                ifname: ifnames
+                    .get(&(r.netns, r.ifindex))
+                    .cloned()
+                    .unwrap_or_default(),
+                protocol: if r.tuple.family == 0 {
+                    String::new()
+                } else {
+                    protocol_name(r.tuple.protocol)
+                },
+                src: r.tuple.src,
+                src_port: r.tuple.sport,
+                dst: r.tuple.dst,
+                dst_port: r.tuple.dport,
+                count: r.count,
+                bytes: r.bytes,
+                netns: r.netns,
+                src_identity: None,
+                dst_identity: None,
+            })
+            .collect::<Vec<_>>();
+        let mut st = ProbeStatus {
+            name: "drops".into(),
+            loaded: true,
+            attached: true,
+            detail: format!(
+                "tp_btf/kfree_skb; {} drop reasons named from BTF",
+                self.reasons.len()
+            ),
+            prog_ids: self.loaded.prog_ids.clone(),
+            ..Default::default()
+        };
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
+        (rows, st)
+    }
+}
+
+fn location(syms: &crate::bpf::kallsyms::Kallsyms, addr: u64) -> String {
+    match syms.lookup_with_offset(addr) {
+        Some((name, 0)) => name.to_string(),
+        Some((name, off)) => format!("{name}+{off:#x}"),
+        None if addr == 0 => String::new(),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// Cilium hook: fill `src_identity`/`dst_identity` from the snapshot's ipcache entries
+/// (longest-prefix match on `prefix`). Called by the Cilium collector once identities are known.
+pub fn annotate_identities(drops: &mut [Drop], identities: &[IdentityEntry]) {
+    if identities.is_empty() {
+        return;
+    }
+    let lookup = |addr: &str| -> Option<u32> {
+        let ip: std::net::IpAddr = addr.parse().ok()?;
+        identities
+            .iter()
+            .filter_map(|e| {
+                let (net, len) = e.prefix.split_once('/').unwrap_or((&e.prefix, ""));
+                let net: std::net::IpAddr = net.parse().ok()?;
+                let max = if net.is_ipv4() { 32 } else { 128 };
+                let len: u32 = if len.is_empty() {
+                    max
+                } else {
+                    len.parse().ok()?
+                };
+                prefix_contains(net, len, ip).then_some((len, e.identity))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, id)| id)
+    };
+    for d in drops {
+        d.src_identity = lookup(&d.src);
+        d.dst_identity = lookup(&d.dst);
+    }
+}
+
+fn prefix_contains(net: std::net::IpAddr, len: u32, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr::{V4, V6};
+    match (net, ip) {
+        (V4(n), V4(i)) if len <= 32 => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (V6(n), V6(i)) if len <= 128 => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_decodes() {
+        let mut k = vec![0u8; KEY_SIZE];
+        k[0..4].copy_from_slice(&3u32.to_ne_bytes());
+        k[4..8].copy_from_slice(&7u32.to_ne_bytes());
+        k[8..16].copy_from_slice(&0xffff_ffff_8100_0010u64.to_ne_bytes());
+        k[16..20].copy_from_slice(&4026531840u32.to_ne_bytes());
+        k[24] = 2;
+        k[25] = 17;
+        k[26..28].copy_from_slice(&5000u16.to_ne_bytes());
+        k[28..30].copy_from_slice(&53u16.to_ne_bytes());
+        k[32..36].copy_from_slice(&[10, 0, 0, 1]);
+        k[48..52].copy_from_slice(&[10, 0, 0, 2]);
+        let mut v = vec![0u8; 24];
+        v[0..8].copy_from_slice(&5u64.to_ne_bytes());
+        v[8..16].copy_from_slice(&500u64.to_ne_bytes());
+        let d = decode_entry(&k, &v).unwrap();
+        assert_eq!(
+            (d.reason, d.ifindex, d.netns, d.count, d.bytes),
+            (3, 7, 4026531840, 5, 500)
+        );
+        assert_eq!(d.tuple.src, "10.0.0.1");
+        assert_eq!(d.tuple.dport, 53);
+        assert!(decode_entry(&k[..10], &v).is_none());
+    }
+
+    #[test]
+    fn identities_by_longest_prefix() {
+        let ids = vec![
+            IdentityEntry {
+                prefix: "10.0.0.0/8".into(),
+                identity: 2,
+                ..Default::default()
+            },
+            IdentityEntry {
+                prefix: "10.0.1.12/32".into(),
+                identity: 4242,
+                ..Default::default()
+            },
+        ];
+        let mut d = vec![Drop {
+            src: "10.0.1.12".into(),
+            dst: "192.168.1.1".into(),
+            ..Default::default()
+        }];
+        annotate_identities(&mut d, &ids);
+        assert_eq!((d[0].src_identity, d[0].dst_identity), (Some(4242), None));
+    }
+}

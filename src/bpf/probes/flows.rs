@@ -1,0 +1,321 @@
+//! The opt-in `flows` probe: on interfaces named with `--tc-iface` a tcx program on ingress and
+//! egress counts packets, bytes and TCP flags per 5-tuple and direction; `--xdp-iface` adds an
+//! XDP counter where no XDP program is attached. The tcx programs always return TCX_NEXT and the
+//! XDP program always XDP_PASS. Links are BPF link fds, never pinned: closing them (dpscope
+//! exiting, even on SIGKILL) detaches the programs.
+//!
+//! Interfaces are `IFACE` (dpscope's own network namespace) or `NETNS/IFACE` (a name under
+//! /run/netns): the attach runs on a thread that joined that namespace.
+
+use super::decode::{self, protocol_name, tuple_at};
+use super::{fill_pressure, Loaded};
+use crate::model::{Flow, ProbeStatus};
+use std::collections::HashMap;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
+
+const MAP: &str = "dps_flows";
+const STATS: &str = "dps_flows_stats";
+pub const MAX_ENTRIES: u32 = 16384;
+pub const KEY_SIZE: usize = 48;
+const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
+const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
+
+/// `IFACE@drv` asks for native (driver) XDP; the default and `@skb` are generic (skb) mode.
+/// Returns (interface spec, attach flags, mode label).
+pub fn split_xdp_mode(spec: &str) -> Result<(&str, u32, &'static str), String> {
+    match spec.rsplit_once('@') {
+        None => Ok((spec, XDP_FLAGS_SKB_MODE, "skb")),
+        Some((s, "skb")) => Ok((s, XDP_FLAGS_SKB_MODE, "skb")),
+        Some((s, "drv")) => Ok((s, XDP_FLAGS_DRV_MODE, "drv")),
+        Some((_, m)) => Err(format!("unknown XDP mode {m:?} (use @skb or @drv)")),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFlow {
+    pub ifindex: u32,
+    pub direction: u8,
+    pub tuple: decode::Tuple,
+    pub packets: u64,
+    pub bytes: u64,
+    pub tcp_flags: u32,
+}
+
+pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawFlow> {
+    if k.len() < KEY_SIZE || v.len() < 28 {
+        return None;
+    }
+    Some(RawFlow {
+        ifindex: decode::u32_at(k, 0),
+        direction: k[4],
+        tuple: tuple_at(k, 8),
+        packets: decode::u64_at(v, 0),
+        bytes: decode::u64_at(v, 8),
+        tcp_flags: decode::u32_at(v, 24),
+    })
+}
+
+pub fn direction_name(d: u8) -> &'static str {
+    match d {
+        0 => "ingress",
+        1 => "egress",
+        _ => "xdp",
+    }
+}
+
+/// Split `NETNS/IFACE` (interface names cannot contain '/').
+pub fn split_iface(spec: &str) -> (Option<&str>, &str) {
+    match spec.split_once('/') {
+        Some((ns, ifc)) => (Some(ns), ifc),
+        None => (None, spec),
+    }
+}
+
+/// Where the attach runs: our namespace or /run/netns/NAME.
+fn in_ns<T: Send>(ns: Option<&str>, f: impl FnOnce() -> T + Send) -> Result<T, String> {
+    match ns {
+        None => Ok(f()),
+        Some(n) => super::netns::run_in_path(&std::path::Path::new("/run/netns").join(n), f),
+    }
+}
+
+/// `bpf_link_create(prog, ifindex, attach_type)` with `flags` / relative placement.
+fn link_create(
+    prog_fd: i32,
+    ifindex: u32,
+    attach_type: u32,
+    flags: u32,
+) -> Result<OwnedFd, String> {
+    let opts = libbpf_sys::bpf_link_create_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_link_create_opts>() as _,
+        flags,
+        ..Default::default()
+    };
+    // SAFETY: prog_fd is a loaded program fd kept open by the Object for this call; opts is
+    // sized and initialised.
+    let fd = unsafe { libbpf_sys::bpf_link_create(prog_fd, ifindex as i32, attach_type, &opts) };
+    if fd < 0 {
+        return Err(std::io::Error::from_raw_os_error(-fd).to_string());
+    }
+    // SAFETY: fd is a fresh link descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Id of the XDP program attached to `ifindex` in the calling thread's namespace (0: none).
+fn xdp_prog_on(ifindex: u32) -> Result<u32, String> {
+    let mut id: u32 = 0;
+    // SAFETY: id is a valid out-pointer; flags 0 asks for any mode.
+    let rc = unsafe { libbpf_sys::bpf_xdp_query_id(ifindex as i32, 0, &mut id) };
+    if rc < 0 {
+        return Err(std::io::Error::from_raw_os_error(-rc).to_string());
+    }
+    Ok(id)
+}
+
+pub struct FlowProbe {
+    pub loaded: Loaded,
+    /// Link fds (closing one detaches its program).
+    links: Vec<OwnedFd>,
+    /// ifindex → interface spec as given.
+    names: HashMap<u32, String>,
+    attached: Vec<String>,
+    problems: Vec<String>,
+}
+
+impl FlowProbe {
+    pub fn load(tc_ifaces: &[String], xdp_ifaces: &[String]) -> Result<FlowProbe, String> {
+        let loaded = Loaded::open(OBJ, |name| {
+            if name == "dpscope_flow_xd" {
+                !xdp_ifaces.is_empty()
+            } else {
+                !tc_ifaces.is_empty()
+            }
+        })
+        .map_err(|e| format!("cannot load the flow probe: {e}"))?;
+        let mut p = FlowProbe {
+            loaded,
+            links: Vec::new(),
+            names: HashMap::new(),
+            attached: Vec::new(),
+            problems: Vec::new(),
+        };
+        let fd_of = |name: &str| {
+            p.loaded
+                .obj
+                .progs()
+                .find(|x| x.name() == name)
+                .map(|x| x.as_fd().as_raw_fd())
+        };
+        let (fin, feg, fxd) = (
+            fd_of("dpscope_flow_in"),
+            fd_of("dpscope_flow_eg"),
+            fd_of("dpscope_flow_xd"),
+        );
+        for spec in tc_ifaces {
+            let (ns, ifc) = split_iface(spec);
+            let (Some(fin), Some(feg)) = (fin, feg) else {
+                p.problems.push(format!("{spec}: tcx programs not loaded"));
+                continue;
+            };
+            let r = in_ns(ns, || -> Result<(u32, Vec<OwnedFd>), String> {
+                let idx =
+                    super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                // At the head of each tcx chain (BPF_F_BEFORE, no anchor): the probe sees every
+                // packet before the node's programs decide, and TCX_NEXT hands it on unchanged.
+                let a = link_create(
+                    fin,
+                    idx,
+                    libbpf_sys::BPF_TCX_INGRESS,
+                    libbpf_sys::BPF_F_BEFORE,
+                )
+                .map_err(|e| format!("tcx ingress: {e}"))?;
+                let b = link_create(
+                    feg,
+                    idx,
+                    libbpf_sys::BPF_TCX_EGRESS,
+                    libbpf_sys::BPF_F_BEFORE,
+                )
+                .map_err(|e| format!("tcx egress: {e}"))?;
+                Ok((idx, vec![a, b]))
+            })
+            .and_then(|r| r);
+            match r {
+                Ok((idx, links)) => {
+                    p.links.extend(links);
+                    p.names.insert(idx, spec.clone());
+                    p.attached.push(format!("tcx {spec}"));
+                }
+                Err(e) => p.problems.push(format!("{spec}: {e}")),
+            }
+        }
+        for full in xdp_ifaces {
+            let (spec, flags, mode) = match split_xdp_mode(full) {
+                Ok(v) => v,
+                Err(e) => {
+                    p.problems.push(format!("{full}: {e}"));
+                    continue;
+                }
+            };
+            let (ns, ifc) = split_iface(spec);
+            let Some(fxd) = fxd else {
+                p.problems.push(format!("{spec}: XDP program not loaded"));
+                continue;
+            };
+            let r = in_ns(ns, || -> Result<(u32, OwnedFd), String> {
+                let idx =
+                    super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let existing = xdp_prog_on(idx)?;
+                if existing != 0 {
+                    return Err(format!(
+                        "already has an XDP program (id {existing}); dpscope never replaces one"
+                    ));
+                }
+                let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, flags)
+                    .map_err(|e| format!("XDP ({mode} mode): {e}"))?;
+                Ok((idx, l))
+            })
+            .and_then(|r| r);
+            match r {
+                Ok((idx, l)) => {
+                    p.links.push(l);
+                    p.names.insert(idx, spec.to_string());
+                    p.attached.push(format!("xdp({mode}) {spec}"));
+                }
+                Err(e) => p.problems.push(format!("{spec}: {e}")),
+            }
+        }
+        if p.links.is_empty() {
+            return Err(format!("attached nowhere: {}", p.problems.join("; ")));
+        }
+        Ok(p)
+    }
+
+    pub fn read(&mut self) -> (Vec<Flow>, ProbeStatus) {
+        let entries = self.loaded.entries(MAP, MAX_ENTRIES as usize);
+        let rows = entries
+            .iter()
+            .filter_map(|(k, v)| decode_entry(k, v))
+            .map(|r| Flow {
+                ifindex: r.ifindex,
+                ifname: self
+                    .names
+                    .get(&r.ifindex)
+                    .cloned()
+                    .unwrap_or_else(|| format!("if{}", r.ifindex)),
+                direction: direction_name(r.direction).into(),
+                protocol: protocol_name(r.tuple.protocol),
+                src: r.tuple.src,
+                src_port: r.tuple.sport,
+                dst: r.tuple.dst,
+                dst_port: r.tuple.dport,
+                packets: r.packets,
+                bytes: r.bytes,
+                tcp_flags: if r.tuple.protocol == 6 {
+                    decode::tcp_flag_names(r.tcp_flags)
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let mut detail = format!("attached: {}", self.attached.join(", "));
+        if !self.problems.is_empty() {
+            detail.push_str(&format!("; not attached: {}", self.problems.join("; ")));
+        }
+        let mut st = ProbeStatus {
+            name: "flows".into(),
+            loaded: true,
+            attached: !self.links.is_empty(),
+            detail,
+            prog_ids: self.loaded.prog_ids.clone(),
+            ..Default::default()
+        };
+        fill_pressure(
+            &mut st,
+            self.loaded.stats(STATS),
+            entries.len(),
+            MAX_ENTRIES,
+        );
+        (rows, st)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_decodes_and_specs_split() {
+        let mut k = vec![0u8; KEY_SIZE];
+        k[0..4].copy_from_slice(&5u32.to_ne_bytes());
+        k[4] = 1;
+        k[8] = 2;
+        k[9] = 6;
+        k[10..12].copy_from_slice(&1234u16.to_ne_bytes());
+        k[12..14].copy_from_slice(&80u16.to_ne_bytes());
+        k[16..20].copy_from_slice(&[10, 1, 1, 1]);
+        k[32..36].copy_from_slice(&[10, 1, 1, 2]);
+        let mut v = vec![0u8; 32];
+        v[0..8].copy_from_slice(&3u64.to_ne_bytes());
+        v[8..16].copy_from_slice(&180u64.to_ne_bytes());
+        v[24..28].copy_from_slice(&0x12u32.to_ne_bytes());
+        let r = decode_entry(&k, &v).unwrap();
+        assert_eq!(
+            (r.ifindex, direction_name(r.direction), r.packets, r.bytes),
+            (5, "egress", 3, 180)
+        );
+        assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
+        assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
+        assert_eq!(split_iface("eth0"), (None, "eth0"));
+        assert_eq!(
+            split_xdp_mode("eth0"),
+            Ok(("eth0", XDP_FLAGS_SKB_MODE, "skb"))
+        );
+        assert_eq!(
+            split_xdp_mode("ns/eth0@drv"),
+            Ok(("ns/eth0", XDP_FLAGS_DRV_MODE, "drv"))
+        );
+        assert!(split_xdp_mode("eth0@hw").is_err());
+    }
+}

@@ -1,0 +1,325 @@
+//! dpscope's own probes: load what `Config::probe_enabled` allows, record a `ProbeStatus` for
+//! each, and fold what they counted into the snapshot.
+//!
+//! Safety rules (docs/probes.md): every probe only observes. Tracing probes attach through BPF
+//! links held by file descriptor (never pinned), so the kernel detaches and frees them when
+//! dpscope exits, even on SIGKILL. The tc flow probe always returns TCX_NEXT; the XDP counter is
+//! attached only on request, only where no XDP program is, and always returns XDP_PASS.
+
+pub mod decode;
+pub mod drops;
+pub mod flows;
+pub mod netns;
+pub mod retransmits;
+pub mod sockdiag;
+pub mod xdp_health;
+
+use crate::bpf::collector::Config;
+use crate::model::{ProbeStatus, Snapshot, Unavailable};
+use libbpf_rs::{Link, MapCore, MapFlags, Object, ObjectBuilder};
+use std::os::fd::AsFd;
+
+/// Names accepted by `--probe`.
+pub const PROBE_NAMES: &[&str] = &["retransmits", "drops", "xdp_health", "flows"];
+
+/// A loaded BPF object with its links. Field order matters: links drop before the object.
+pub struct Loaded {
+    pub links: Vec<Link>,
+    pub obj: Object,
+    pub prog_ids: Vec<u32>,
+}
+
+impl Loaded {
+    /// Open and load an embedded object. `want(prog_name)` decides which programs load.
+    pub fn open(bytes: &'static [u8], want: impl Fn(&str) -> bool) -> Result<Loaded, String> {
+        let mut open = ObjectBuilder::default()
+            .open_memory(bytes)
+            .map_err(|e| format!("open object: {e}"))?;
+        for mut p in open.progs_mut() {
+            let name = p.name().to_string_lossy().into_owned();
+            p.set_autoload(want(&name));
+        }
+        let obj = open.load().map_err(|e| format!("load: {e}"))?;
+        let prog_ids = obj
+            .progs()
+            .filter(|p| p.autoload())
+            .map(|p| crate::bpf::iters::prog_id_of(p.as_fd()))
+            .filter(|id| *id != 0)
+            .collect();
+        Ok(Loaded {
+            links: Vec::new(),
+            obj,
+            prog_ids,
+        })
+    }
+
+    /// Attach every loaded tracing program (tp_btf) through links.
+    pub fn attach_all_tracing(&mut self) -> Result<(), String> {
+        for p in self.obj.progs_mut() {
+            if !p.autoload() {
+                continue;
+            }
+            let name = p.name().to_string_lossy().into_owned();
+            let link = p.attach().map_err(|e| format!("attach {name}: {e}"))?;
+            self.links.push(link);
+        }
+        Ok(())
+    }
+
+    pub fn map(&self, name: &str) -> Option<libbpf_rs::Map<'_>> {
+        self.obj.maps().find(|m| m.name() == name)
+    }
+
+    /// Every (key, value) of a hash map, at most `cap` entries.
+    pub fn entries(&self, name: &str, cap: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let Some(m) = self.map(name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for k in m.keys().take(cap) {
+            // An entry can vanish between "next key" and lookup (LRU eviction): skip it.
+            if let Ok(Some(v)) = m.lookup(&k, MapFlags::ANY) {
+                out.push((k, v));
+            }
+        }
+        out
+    }
+
+    /// Sum over CPUs of the per-CPU stats array (`enum dps_stat` in probes/dpscope.h).
+    pub fn stats(&self, name: &str) -> MapStats {
+        let mut s = MapStats::default();
+        let Some(m) = self.map(name) else {
+            return s;
+        };
+        let sum = |idx: u32| -> u64 {
+            m.lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY)
+                .ok()
+                .flatten()
+                .map(|cpus| cpus.iter().map(|v| decode::u64_at(v, 0)).sum())
+                .unwrap_or(0)
+        };
+        s.events = sum(0);
+        s.inserted = sum(1);
+        s.failed = sum(2);
+        s
+    }
+}
+
+/// Counters every probe keeps about its own aggregation map.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapStats {
+    pub events: u64,
+    pub inserted: u64,
+    pub failed: u64,
+}
+
+/// Fill the pressure fields of a status: entries now, evictions (inserted − live).
+pub fn fill_pressure(st: &mut ProbeStatus, stats: MapStats, entries: usize, max: u32) {
+    st.events = stats.events;
+    st.map_entries = Some(entries as u64);
+    st.map_max_entries = max;
+    st.evicted = stats.inserted.saturating_sub(entries as u64);
+    st.failed_inserts = stats.failed;
+}
+
+/// One probe: loaded or the reason it is not.
+enum Slot<T> {
+    On(T),
+    Off(String),
+}
+
+fn slot<T>(
+    cfg: &Config,
+    name: &str,
+    load: impl FnOnce() -> Result<T, String>,
+    off_reason: Option<String>,
+) -> Slot<T> {
+    if !cfg.probes {
+        return Slot::Off("own probes disabled with --no-probes".into());
+    }
+    if !cfg.probe_enabled(name) {
+        return Slot::Off(format!(
+            "not selected (--probe {} given)",
+            cfg.only_probes.join(", --probe ")
+        ));
+    }
+    if let Some(r) = off_reason {
+        return Slot::Off(r);
+    }
+    match load() {
+        Ok(t) => Slot::On(t),
+        Err(e) => Slot::Off(e),
+    }
+}
+
+/// dpscope's own probes, owned by the collector thread.
+pub struct Probes {
+    drops: Slot<drops::DropProbe>,
+    retransmits: Slot<retransmits::RetransmitProbe>,
+    xdp_health: Slot<xdp_health::XdpHealthProbe>,
+    flows: Slot<flows::FlowProbe>,
+    names: netns::Resolver,
+}
+
+impl Probes {
+    /// Load and attach what the config allows. Never fails: a probe that cannot load records why.
+    pub fn new(cfg: &Config) -> Probes {
+        let no_flow_iface = (cfg.tc_ifaces.is_empty() && cfg.xdp_ifaces.is_empty()).then(|| {
+            "opt-in: give --tc-iface IFACE (or --xdp-iface IFACE) to count flows on an interface"
+                .to_string()
+        });
+        Probes {
+            drops: slot(cfg, "drops", drops::DropProbe::load, None),
+            retransmits: slot(cfg, "retransmits", retransmits::RetransmitProbe::load, None),
+            xdp_health: slot(cfg, "xdp_health", xdp_health::XdpHealthProbe::load, None),
+            flows: slot(
+                cfg,
+                "flows",
+                || flows::FlowProbe::load(&cfg.tc_ifaces, &cfg.xdp_ifaces),
+                no_flow_iface,
+            ),
+            names: netns::Resolver::default(),
+        }
+    }
+
+    /// Kernel ids of every program the probes loaded.
+    pub fn prog_ids(&self) -> Vec<u32> {
+        let mut ids = Vec::new();
+        if let Slot::On(p) = &self.drops {
+            ids.extend(&p.loaded.prog_ids);
+        }
+        if let Slot::On(p) = &self.retransmits {
+            ids.extend(&p.loaded.prog_ids);
+        }
+        if let Slot::On(p) = &self.xdp_health {
+            ids.extend(&p.loaded.prog_ids);
+        }
+        if let Slot::On(p) = &self.flows {
+            ids.extend(&p.loaded.prog_ids);
+        }
+        ids
+    }
+
+    /// Read every probe's maps into the snapshot (collector thread only). Call after the
+    /// snapshot's programs are filled (XDP rows take program names from there).
+    pub fn collect(&mut self, snap: &mut Snapshot) {
+        self.names.refresh();
+        let mut statuses = Vec::new();
+        let mut off: Vec<(&str, &str, String)> = Vec::new();
+        match &mut self.drops {
+            Slot::On(p) => {
+                let (rows, st) = p.read(&mut self.names);
+                snap.drops = rows;
+                statuses.push(st);
+            }
+            Slot::Off(r) => off.push(("drops", "drops", r.clone())),
+        }
+        match &mut self.retransmits {
+            Slot::On(p) => {
+                let (rows, st) = p.read(&mut self.names);
+                snap.retransmits = rows;
+                statuses.push(st);
+            }
+            Slot::Off(r) => off.push(("retransmits", "retransmits", r.clone())),
+        }
+        match &mut self.xdp_health {
+            Slot::On(p) => {
+                let (rows, st) = p.read(&mut self.names);
+                snap.xdp_errors = rows;
+                statuses.push(st);
+            }
+            Slot::Off(r) => off.push(("xdp_errors", "xdp_health", r.clone())),
+        }
+        match &mut self.flows {
+            Slot::On(p) => {
+                let (rows, st) = p.read();
+                snap.flows = rows;
+                statuses.push(st);
+            }
+            Slot::Off(r) => off.push(("flows", "flows", r.clone())),
+        }
+        for (pane, name, why) in off {
+            statuses.push(ProbeStatus {
+                name: name.into(),
+                detail: why.clone(),
+                ..Default::default()
+            });
+            snap.node.unavailable.push(Unavailable {
+                pane: pane.into(),
+                reason: format!("probe {name} is off: {why}"),
+            });
+        }
+        snap.node.probes.extend(statuses);
+        // Cilium hook: addresses → security identities, when the snapshot already has them
+        // (no-op otherwise; the Cilium collector can also call it after filling identities).
+        drops::annotate_identities(&mut snap.drops, &snap.identities);
+        for x in &mut snap.xdp_errors {
+            if let Some(p) = snap.programs.iter().find(|p| p.id == x.prog_id) {
+                x.prog_name = if p.name.is_empty() {
+                    p.kernel_name.clone()
+                } else {
+                    p.name.clone()
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_probes_say_why_and_load_nothing() {
+        let cfg = Config {
+            probes: false,
+            ..Default::default()
+        };
+        let mut p = Probes::new(&cfg);
+        assert!(p.prog_ids().is_empty());
+        let mut s = Snapshot::empty();
+        p.collect(&mut s);
+        let names: Vec<&str> = s.node.probes.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["drops", "retransmits", "xdp_health", "flows"]);
+        assert!(s.node.probes.iter().all(|p| !p.loaded && !p.attached));
+        assert_eq!(
+            s.unavailable_reason("drops"),
+            Some("probe drops is off: own probes disabled with --no-probes")
+        );
+        assert!(s.unavailable_reason("xdp_errors").is_some());
+
+        let only = Config {
+            only_probes: vec!["drops".into()],
+            ..Default::default()
+        };
+        let mut s = Snapshot::empty();
+        // selection is decided before loading: nothing here needs privileges
+        let mut p = Probes {
+            drops: Slot::Off("test".into()),
+            retransmits: slot(&only, "retransmits", || Err("never".to_string()), None),
+            xdp_health: Slot::Off("test".into()),
+            flows: slot(&only, "flows", || Err("never".to_string()), None),
+            names: netns::Resolver::default(),
+        };
+        p.collect(&mut s);
+        assert_eq!(
+            s.unavailable_reason("retransmits"),
+            Some("probe retransmits is off: not selected (--probe drops given)")
+        );
+    }
+
+    #[test]
+    fn pressure_is_inserted_minus_live() {
+        let mut st = ProbeStatus::default();
+        let stats = MapStats {
+            events: 100,
+            inserted: 40,
+            failed: 2,
+        };
+        fill_pressure(&mut st, stats, 16, 16);
+        assert_eq!(
+            (st.events, st.map_entries, st.evicted, st.failed_inserts),
+            (100, Some(16), 24, 2)
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! TCP sockets from NETLINK_SOCK_DIAG (inet_diag with INET_DIAG_INFO): the kernel's own
+//! `tcpi_total_retrans` and `tcpi_segs_out` per socket, and the socket inode (→ owning process).
+//! A dump sees the calling thread's network namespace only.
+
+use super::decode::{u16_at, u32_at};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// One TCP socket as sock_diag reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSock {
+    pub family: u8,
+    pub src: String,
+    pub src_port: u16,
+    pub dst: String,
+    pub dst_port: u16,
+    pub state: u8,
+    pub inode: u32,
+    pub total_retrans: Option<u32>,
+    pub segs_out: Option<u32>,
+}
+
+/// Key used to match probe flows to sockets.
+pub type SockKey = (String, u16, String, u16);
+
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const INET_DIAG_INFO: u16 = 2;
+const NLMSG_HDR: usize = 16;
+const REQ_LEN: usize = 56;
+const MSG_LEN: usize = 72;
+/// Offsets in `struct tcp_info` (include/uapi/linux/tcp.h).
+const TCPI_TOTAL_RETRANS: usize = 100;
+const TCPI_SEGS_OUT: usize = 136;
+
+/// Every TCP socket (IPv4 and IPv6) of the calling thread's netns.
+pub fn dump_tcp() -> Result<Vec<TcpSock>, String> {
+    let mut out = Vec::new();
+    for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
+        out.extend(dump_family(family)?);
+    }
+    Ok(out)
+}
+
+/// The request message: nlmsghdr + inet_diag_req_v2 (all states, INET_DIAG_INFO).
+pub fn request(family: u8, seq: u32) -> Vec<u8> {
+    let len = (NLMSG_HDR + REQ_LEN) as u32;
+    let mut b = Vec::with_capacity(len as usize);
+    b.extend_from_slice(&len.to_ne_bytes());
+    b.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+    b.extend_from_slice(&flags.to_ne_bytes());
+    b.extend_from_slice(&seq.to_ne_bytes());
+    b.extend_from_slice(&0u32.to_ne_bytes());
+    b.push(family);
+    b.push(libc::IPPROTO_TCP as u8);
+    b.push(1 << (INET_DIAG_INFO - 1)); // idiag_ext
+    b.push(0);
+    b.extend_from_slice(&u32::MAX.to_ne_bytes()); // all states
+    b.extend_from_slice(&[0u8; 48]); // inet_diag_sockid: any
+    b
+}
+
+fn dump_family(family: u8) -> Result<Vec<TcpSock>, String> {
+    // SAFETY: plain socket(2) call; the fd is owned right below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            libc::NETLINK_SOCK_DIAG,
+        )
+    };
+    if fd < 0 {
+        return Err(format!(
+            "sock_diag socket: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: fd is a fresh descriptor we own.
+    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    use std::os::fd::AsRawFd;
+    let req = request(family, 1);
+    // SAFETY: req is a valid buffer of req.len() bytes; a NULL address sends to the kernel.
+    let n = unsafe {
+        libc::send(
+            fd.as_raw_fd(),
+            req.as_ptr() as *const libc::c_void,
+            req.len(),
+            0,
+        )
+    };
+    if n < 0 {
+        return Err(format!(
+            "sock_diag send: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let mut socks = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        // SAFETY: buf is writable for buf.len() bytes.
+        let n = unsafe {
+            libc::recv(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+                0,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(format!("sock_diag recv: {e}"));
+        }
+        match parse(&buf[..n as usize], &mut socks) {
+            Parsed::More => {}
+            Parsed::Done => return Ok(socks),
+            Parsed::Error(e) => return Err(e),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    More,
+    Done,
+    Error(String),
+}
+
+/// Parse one datagram of netlink messages, appending sockets.
+pub fn parse(b: &[u8], out: &mut Vec<TcpSock>) -> Parsed {
+    let mut off = 0;
+    while off + NLMSG_HDR <= b.len() {
+        let len = u32_at(b, off) as usize;
+        let ty = u16_at(b, off + 4);
+        if len < NLMSG_HDR || off + len > b.len() {
+            return Parsed::Error("sock_diag: truncated message".into());
+        }
+        match ty as i32 {
+            libc::NLMSG_DONE => return Parsed::Done,
+            libc::NLMSG_ERROR => {
+                let errno = -(u32_at(b, off + NLMSG_HDR) as i32);
+                return Parsed::Error(format!(
+                    "sock_diag: {}",
+                    std::io::Error::from_raw_os_error(errno)
+                ));
+            }
+            _ => {
+                if let Some(s) = parse_msg(&b[off + NLMSG_HDR..off + len]) {
+                    out.push(s);
+                }
+            }
+        }
+        off += (len + 3) & !3;
+    }
+    Parsed::More
+}
+
+fn addr(family: u8, b: &[u8]) -> String {
+    if family == libc::AF_INET as u8 {
+        Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()
+    } else {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&b[..16]);
+        let v6 = Ipv6Addr::from(a);
+        // v4-mapped sockets show as IPv4, as the probe sees them
+        match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        }
+    }
+}
+
+/// One `inet_diag_msg` with its attributes.
+pub fn parse_msg(m: &[u8]) -> Option<TcpSock> {
+    if m.len() < MSG_LEN {
+        return None;
+    }
+    let family = m[0];
+    let state = m[1];
+    let sport = u16::from_be_bytes([m[4], m[5]]);
+    let dport = u16::from_be_bytes([m[6], m[7]]);
+    let src = addr(family, &m[8..24]);
+    let dst = addr(family, &m[24..40]);
+    let inode = u32_at(m, 68);
+    let mut total_retrans = None;
+    let mut segs_out = None;
+    let mut off = MSG_LEN;
+    while off + 4 <= m.len() {
+        let alen = u16_at(m, off) as usize;
+        let aty = u16_at(m, off + 2);
+        if alen < 4 || off + alen > m.len() {
+            break;
+        }
+        if aty == INET_DIAG_INFO {
+            let info = &m[off + 4..off + alen];
+            if info.len() >= TCPI_TOTAL_RETRANS + 4 {
+                total_retrans = Some(u32_at(info, TCPI_TOTAL_RETRANS));
+            }
+            if info.len() >= TCPI_SEGS_OUT + 4 {
+                segs_out = Some(u32_at(info, TCPI_SEGS_OUT));
+            }
+        }
+        off += (alen + 3) & !3;
+    }
+    Some(TcpSock {
+        family,
+        src,
+        src_port: sport,
+        dst,
+        dst_port: dport,
+        state,
+        inode,
+        total_retrans,
+        segs_out,
+    })
+}
+
+/// Index sockets by (src, sport, dst, dport).
+pub fn index(socks: Vec<TcpSock>) -> HashMap<SockKey, TcpSock> {
+    socks
+        .into_iter()
+        .map(|s| ((s.src.clone(), s.src_port, s.dst.clone(), s.dst_port), s))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(total: u32, segs: u32) -> Vec<u8> {
+        let mut m = vec![0u8; MSG_LEN];
+        m[0] = libc::AF_INET as u8;
+        m[1] = 1;
+        m[4..6].copy_from_slice(&40000u16.to_be_bytes());
+        m[6..8].copy_from_slice(&443u16.to_be_bytes());
+        m[8..12].copy_from_slice(&[10, 0, 0, 1]);
+        m[24..28].copy_from_slice(&[10, 0, 0, 2]);
+        m[68..72].copy_from_slice(&777u32.to_ne_bytes());
+        let mut info = vec![0u8; 232];
+        info[TCPI_TOTAL_RETRANS..TCPI_TOTAL_RETRANS + 4].copy_from_slice(&total.to_ne_bytes());
+        info[TCPI_SEGS_OUT..TCPI_SEGS_OUT + 4].copy_from_slice(&segs.to_ne_bytes());
+        m.extend_from_slice(&((info.len() + 4) as u16).to_ne_bytes());
+        m.extend_from_slice(&INET_DIAG_INFO.to_ne_bytes());
+        m.extend_from_slice(&info);
+        m
+    }
+
+    #[test]
+    fn request_layout() {
+        let r = request(2, 9);
+        assert_eq!(r.len(), 72);
+        assert_eq!(u32_at(&r, 0), 72);
+        assert_eq!(u16_at(&r, 4), 20);
+        assert_eq!((r[16], r[17], r[18]), (2, 6, 2));
+    }
+
+    #[test]
+    fn messages_parse() {
+        let body = msg(5, 1000);
+        let mut dgram = Vec::new();
+        dgram.extend_from_slice(&((body.len() + 16) as u32).to_ne_bytes());
+        dgram.extend_from_slice(&20u16.to_ne_bytes());
+        dgram.extend_from_slice(&[0u8; 10]);
+        dgram.extend_from_slice(&body);
+        let mut out = Vec::new();
+        assert_eq!(parse(&dgram, &mut out), Parsed::More);
+        let s = &out[0];
+        assert_eq!(
+            (s.src.as_str(), s.src_port, s.dst.as_str(), s.dst_port),
+            ("10.0.0.1", 40000, "10.0.0.2", 443)
+        );
+        assert_eq!(
+            (s.inode, s.total_retrans, s.segs_out),
+            (777, Some(5), Some(1000))
+        );
+        let mut done = Vec::new();
+        done.extend_from_slice(&16u32.to_ne_bytes());
+        done.extend_from_slice(&(libc::NLMSG_DONE as u16).to_ne_bytes());
+        done.extend_from_slice(&[0u8; 10]);
+        assert_eq!(parse(&done, &mut out), Parsed::Done);
+        assert_eq!(parse(&[1, 2, 3], &mut out), Parsed::More);
+    }
+}

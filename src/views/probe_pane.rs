@@ -1,0 +1,44 @@
+//! Shared bits of the own-probe panes: empty/unavailable text and the map-pressure legend.
+
+use super::text;
+use crate::app::state::App;
+
+/// What an empty probe pane says: why the probe is off, waiting, or nothing seen yet.
+pub fn empty_text(app: &App, pane: &str, nothing: &str) -> (String, bool) {
+    match app.snapshot.unavailable_reason(pane) {
+        Some(r) => (text::unavailable(pane, r), true),
+        None if app.waiting => (text::WAITING.to_string(), false),
+        None => (nothing.to_string(), false),
+    }
+}
+
+/// The probe's map pressure (entries, evictions, failed inserts), empty when unknown.
+pub fn pressure(snap: &crate::model::Snapshot, probe: &str) -> String {
+    snap.node
+        .probes
+        .iter()
+        .find(|p| p.name == probe)
+        .map(text::probe_pressure)
+        .unwrap_or_default()
+}
+
+pub fn join_legend(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// `addr:port` (`[v6]:port`); the address alone when the port is 0 and no port makes sense.
+pub fn endpoint(addr: &str, port: u16) -> String {
+    if addr.is_empty() {
+        return "-".into();
+    }
+    if addr.contains(':') {
+        format!("[{addr}]:{port}")
+    } else {
+        format!("{addr}:{port}")
+    }
+}
