@@ -3,7 +3,9 @@
 //! It owns every cache that makes a refresh cheap (immutable program facts, map counts, BTF,
 //! kallsyms) and the BPF stats fd. It never touches the terminal; the app only sees snapshots.
 
-use super::{attach, bpffs, kallsyms, mapdump, maps, node, procs, programs, stats, xlated};
+use super::{
+    attach, bpffs, denials, kallsyms, mapdump, maps, node, procs, programs, stats, xlated,
+};
 use crate::model::{Details, Snapshot, Unavailable, SCHEMA};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -97,6 +99,8 @@ pub struct Collector {
     stats_state: stats::StatsState,
     detail_prog: Option<u32>,
     detail_map: Option<(u32, u64, usize)>,
+    /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
+    denials: denials::DenialProbes,
 }
 
 /// Missing privileges for live collection, named.
@@ -128,7 +132,9 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
+        let denials = denials::DenialProbes::new(&cfg);
         Collector {
+            denials,
             cfg,
             programs: programs::ProgramCache::default(),
             maps: maps::MapCache::default(),
@@ -196,7 +202,8 @@ impl Collector {
         let owners = procs::scan(std::path::Path::new("/proc"));
         phase("owners");
 
-        let own_progs = self.maps.own_prog_ids();
+        let mut own_progs = self.maps.own_prog_ids();
+        own_progs.extend(self.denials.own_prog_ids());
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -235,6 +242,8 @@ impl Collector {
         snap.attachments = att.attachments;
         snap.links = att.links;
         phase("attachments");
+        self.denials.collect(&mut snap);
+        phase("denials");
 
         snap.details = self.details(&progs, &map_list);
         phase("details");
@@ -294,7 +303,6 @@ impl Collector {
             ("metrics", "Cilium metrics decoding"),
             ("retransmits", "the retransmit probe"),
             ("drops", "the drop probe"),
-            ("denials", "the LSM denial probe"),
         ] {
             snap.node.unavailable.push(Unavailable {
                 pane: pane.into(),

@@ -4,6 +4,7 @@ pub mod attach;
 pub mod bpffs;
 pub mod btf_fmt;
 pub mod collector;
+pub mod denials;
 pub mod iter_counts;
 pub mod kallsyms;
 pub mod mapdump;

@@ -474,6 +474,15 @@ pub struct Denial {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Syscall that failed (syscall-exit mode), e.g. `openat`.
+    pub syscall: Option<String>,
+    /// Container or pod the cgroup belongs to, when the cgroup path names one.
+    pub container: Option<String>,
+    /// Which security module refused, when known: "Landlock (fs.read_file)",
+    /// "AppArmor profile X", "SELinux (scontext → tcontext)", "BPF LSM program Y".
+    pub denied_by: Option<String>,
+    /// BPF LSM programs (other than dpscope's) attached to this hook: the likely deniers.
+    pub lsm_programs: Vec<String>,
 }
 
 /// Pane names accepted on the command line (`show PANE`) and in the command palette.
