@@ -2,6 +2,7 @@
 //! `draw` takes `&App`: views never change state.
 
 pub mod attachments;
+pub mod denials;
 pub mod format;
 pub mod header;
 pub mod help;

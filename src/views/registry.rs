@@ -35,6 +35,7 @@ pub const PANES: &[PaneDef] = &[
     super::maps::PANE,
     super::attachments::PANE,
     super::node::PANE,
+    super::denials::PANE,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static PaneDef> {
