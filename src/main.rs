@@ -98,6 +98,10 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 0.0)]
         duration: f64,
     },
+    /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
+    #[cfg(feature = "vmtest")]
+    #[command(name = "vmtest-deny", hide = true)]
+    VmtestDeny { secs: u64 },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +203,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         interval_ms: (g.interval * 1000.0) as u64,
     };
     match cli.command.unwrap_or(Command::Live) {
+        #[cfg(feature = "vmtest")]
+        Command::VmtestDeny { secs } => {
+            dpscope::bpf::denials::vmtest::hold_test_denier(secs).map_err(anyhow::Error::msg)
+        }
         Command::Live => {
             let cfg = config(&g, false)?;
             require_privileges()?;

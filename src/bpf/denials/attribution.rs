@@ -49,7 +49,7 @@ pub fn field(text: &str, key: &str) -> Option<String> {
             }
             let word = v.split_whitespace().next().unwrap_or("");
             let stringy = matches!(key, "path" | "name" | "comm" | "exe" | "profile");
-            if stringy && word.len() % 2 == 0 && !word.is_empty() {
+            if stringy && word.len().is_multiple_of(2) && !word.is_empty() {
                 if let Some(d) = hex_decode(word) {
                     return Some(d);
                 }

@@ -14,6 +14,8 @@ pub mod audit;
 pub mod lsm;
 pub mod record;
 pub mod syscalls;
+#[cfg(feature = "vmtest")]
+pub mod vmtest;
 
 use crate::bpf::attach::links::CgroupCache;
 use crate::bpf::collector::{clocks, rfc3339_from_ns, Config};
