@@ -296,7 +296,7 @@ fn landlock_denials_are_attributed_from_its_audit_records() {
     let pid = run_restricted(&script);
     std::thread::sleep(Duration::from_millis(800));
     let s = c.collect();
-    let a = probe(&s, "denials_audit");
+    let a = probe(&s, "audit");
     assert!(a.loaded, "audit listener: {}", a.detail);
     let open = find(&s, "file_open", pid, &scratch.secret())
         .unwrap_or_else(|| panic!("no file_open denial for pid {pid}: {:#?}", s.denials));

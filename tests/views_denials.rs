@@ -69,3 +69,19 @@ fn default_sort_is_last_seen_newest_first_and_filter_matches_hook_comm_target() 
     assert!(text.contains("Landlock (fs.read_file)"));
     assert!(text.contains("AppArmor profile nginx (open)"));
 }
+
+#[test]
+fn node_pane_says_which_denials_mode_runs_and_why() {
+    let mut a = app(1);
+    let node = views::registry::PANES
+        .iter()
+        .position(|p| p.name == "node")
+        .unwrap();
+    a.update(Action::GotoPane(node));
+    let s = screen(&a, 160, 40);
+    assert!(s.contains("LSM denials"), "{s}");
+    assert!(s.contains("syscall-exit fallback"), "{s}");
+    assert!(s.contains("BPF LSM not active"), "{s}");
+    assert!(s.contains("probe syscall_deni"), "{s}");
+    assert!(s.contains("probe audit"), "{s}");
+}

@@ -99,6 +99,9 @@ pub struct Node {
     pub collect_phases: Vec<Phase>,
     pub dpscope_version: String,
     pub probes: Vec<ProbeStatus>,
+    /// How the LSM denials pane gets its rows: BPF LSM mode, the syscall-exit fallback and
+    /// why, or why neither (empty when not collected).
+    pub denials_mode: String,
     pub unavailable: Vec<Unavailable>,
     /// Non-fatal problems met while collecting (an object vanished, a map unreadable...).
     pub warnings: Vec<String>,

@@ -287,6 +287,24 @@ impl DenialProbes {
         }
     }
 
+    /// One line for the Node pane: which mode runs and why.
+    pub fn mode_note(&self) -> String {
+        let why_not_lsm = self
+            .statuses
+            .iter()
+            .find(|s| s.name == "lsm" && !s.loaded)
+            .map(|s| s.detail.clone())
+            .unwrap_or_default();
+        match &self.mode {
+            Mode::Lsm(_) => "BPF LSM mode: dpscope's lsm/* observers see the denials of BPF LSM programs attached before them".into(),
+            Mode::Syscalls(_) => format!("syscall-exit fallback (sees every module's EPERM/EACCES); BPF LSM probe off: {why_not_lsm}"),
+            Mode::Off => format!(
+                "off: {}",
+                self.unavailable.clone().unwrap_or_default()
+            ),
+        }
+    }
+
     /// Fill `snap.denials`, the probe statuses and, when off, the pane's unavailable reason.
     /// Needs `snap.links` (the likely deniers) already collected.
     pub fn collect(&mut self, snap: &mut Snapshot) {
@@ -329,11 +347,12 @@ impl DenialProbes {
             }
         }
         statuses.push(status(
-            "denials_audit",
+            "audit",
             self.audit.running(),
             self.audit.running(),
             self.audit.detail(),
         ));
+        snap.node.denials_mode = self.mode_note();
         snap.node.probes.extend(statuses);
         if let Some(why) = &self.unavailable {
             snap.node.unavailable.push(Unavailable {
