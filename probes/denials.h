@@ -26,6 +26,7 @@ enum target_kind {
 	TARGET_SOCKADDR = 2,  // raw struct sockaddr bytes (up to 28)
 	TARGET_NUMBER = 3,    // u64 at offset 0 (pid, capability, bpf command)
 	TARGET_MOUNT = 4,     // source string at 0, mount point string at 128
+	TARGET_DENTRIES = 5,  // up to 8 path components, leaf first, 32 bytes each
 };
 
 // Aggregation key: one row per (hook, tgid, comm, target).

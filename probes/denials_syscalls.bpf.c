@@ -79,7 +79,10 @@ static __always_inline int enter_sockaddr(struct trace_event_raw_sys_enter *ctx,
 		return 0;
 	if (len > 28)
 		len = 28;
-	bpf_probe_read_user(p->target, len & 31, (const void *)ctx->args[1]);
+	// Keep the mask in the instructions (clang drops it after the clamp, and the verifier
+	// then sees a possibly negative size).
+	asm volatile("%0 &= 31" : "+r"(len));
+	bpf_probe_read_user(p->target, len, (const void *)ctx->args[1]);
 	return save(p);
 }
 

@@ -47,12 +47,14 @@ cat /tmp/deny.log
     /tmp/denied-exec true 2>/dev/null
     sleep 0.2
   done ) &
-dpscope --probe lsm show denials --json --duration 3 > /tmp/denials.json 2>/tmp/dpscope.err
+DPSCOPE_LIBBPF_LOG=1 dpscope --probe lsm snapshot --duration 3 -o /tmp/snap.json 2>/tmp/dpscope.err
 echo "DPSCOPE-RC $?"
 touch /tmp/done
 sleep 0.3
+dpscope show denials --json --from /tmp/snap.json > /tmp/denials.json
 echo "DENIALS-BEGIN"; cat /tmp/denials.json; echo "DENIALS-END"
-cat /tmp/dpscope.err
+echo "NODE-BEGIN"; dpscope show node --json --from /tmp/snap.json; echo "NODE-END"
+grep -B30 -m3 'failed to load\|-- END PROG LOAD LOG' /tmp/dpscope.err | tail -60
 cat /tmp/deny.log
 echo "VM-DONE"
 poweroff -f

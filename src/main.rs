@@ -157,6 +157,11 @@ fn quiet_libbpf() {
         return;
     }
     libbpf_rs::set_print(None);
+    // Test builds only: libbpf's log (verifier output) on stderr, for the QEMU guest.
+    #[cfg(feature = "vmtest")]
+    if std::env::var_os("DPSCOPE_LIBBPF_LOG").is_some() {
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, |_, m| eprint!("{m}"))));
+    }
 }
 
 fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {

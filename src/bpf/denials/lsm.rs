@@ -1,5 +1,6 @@
-//! The BPF LSM denial probe (`lsm`): `lsm/*` observers that return the `ret` they received,
-//! so they never deny, and record nonzero ones (probes/denials_lsm.bpf.c).
+//! The BPF LSM denial probe (`lsm`): fexit programs on the `bpf_lsm_<hook>` functions, which
+//! receive the BPF LSM chain's final verdict as `ret` and cannot change it; nonzero verdicts
+//! are recorded (probes/denials_lsm.bpf.c explains why not `lsm/*`).
 
 use super::Loaded;
 

@@ -1,8 +1,10 @@
 //! LSM denials: what the kernel refused, who asked, and which security module said no.
 //!
 //! Two kernel-side modes, chosen per `Config::probe_enabled`:
-//! * `lsm` (probes/denials_lsm.bpf.c): BPF LSM observers that see the denials of BPF LSM
-//!   programs attached before them (only where `bpf` is in /sys/kernel/security/lsm);
+//! * `lsm` (probes/denials_lsm.bpf.c): fexit programs on the `bpf_lsm_<hook>` functions that
+//!   see the final verdict of the BPF LSM programs on each hook (only where `bpf` is in
+//!   /sys/kernel/security/lsm). Not `lsm/*` observers: the trampoline stops at the first BPF LSM
+//!   program that denies, so an `lsm/*` program attached after it never sees the denial;
 //! * `syscall_denials` (probes/denials_syscalls.bpf.c): the fallback, syscall enter/exit
 //!   tracepoints that see every EPERM/EACCES whatever module refused it.
 //!
@@ -37,17 +39,52 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Load `bytes` and attach every program; an error when nothing at all attaches.
-    pub fn load(bytes: &[u8]) -> Result<Loaded, String> {
-        let open = ObjectBuilder::default()
+    /// Open `bytes` with only the programs `keep` accepts set to load.
+    fn open_only(bytes: &[u8], keep: &dyn Fn(&str) -> bool) -> Result<Object, String> {
+        let mut open = ObjectBuilder::default()
             .open_memory(bytes)
             .map_err(|e| format!("open: {e}"))?;
-        let obj = open.load().map_err(|e| format!("load: {e}"))?;
+        for mut p in open.progs_mut() {
+            let name = p.name().to_string_lossy().into_owned();
+            p.set_autoload(keep(&name));
+        }
+        open.load().map_err(|e| format!("load: {e}"))
+    }
+
+    /// Load `bytes` and attach every program; an error when nothing at all attaches. When the
+    /// whole object is refused, each program is tried alone and the ones this kernel accepts
+    /// are kept (a hook or helper missing on an older kernel costs one program, not all).
+    pub fn load(bytes: &[u8]) -> Result<Loaded, String> {
+        let mut failed = Vec::new();
+        let obj = match Self::open_only(bytes, &|_| true) {
+            Ok(o) => o,
+            Err(whole) => {
+                let names: Vec<String> = ObjectBuilder::default()
+                    .open_memory(bytes)
+                    .map_err(|e| format!("open: {e}"))?
+                    .progs()
+                    .map(|p| p.name().to_string_lossy().into_owned())
+                    .collect();
+                let mut ok = Vec::new();
+                for n in &names {
+                    match Self::open_only(bytes, &|x| x == n) {
+                        Ok(_) => ok.push(n.clone()),
+                        Err(e) => failed.push(format!("{n}: {e}")),
+                    }
+                }
+                if ok.is_empty() {
+                    return Err(whole);
+                }
+                Self::open_only(bytes, &|x| ok.iter().any(|o| o == x))?
+            }
+        };
         let mut links = Vec::new();
         let mut prog_ids = Vec::new();
         let mut attached = Vec::new();
-        let mut failed = Vec::new();
         for prog in obj.progs_mut() {
+            if !prog.autoload() {
+                continue;
+            }
             let name = prog.name().to_string_lossy().into_owned();
             prog_ids.push(crate::bpf::iter_counts::prog_id_of(prog.as_fd()));
             match prog.attach() {
@@ -182,7 +219,7 @@ impl DenialProbes {
                         true,
                         true,
                         format!(
-                            "BPF LSM observer on {} (sees denials of BPF LSM programs attached before it){}",
+                            "BPF LSM observer on {} (fexit on bpf_lsm_* hooks: sees the verdict of the BPF LSM programs){}",
                             p.loaded.attached.join(", "),
                             if p.loaded.failed.is_empty() {
                                 String::new()
@@ -296,7 +333,7 @@ impl DenialProbes {
             .map(|s| s.detail.clone())
             .unwrap_or_default();
         match &self.mode {
-            Mode::Lsm(_) => "BPF LSM mode: dpscope's lsm/* observers see the denials of BPF LSM programs attached before them".into(),
+            Mode::Lsm(_) => "BPF LSM mode: fexit observers on the bpf_lsm_* hooks see what BPF LSM programs refused".into(),
             Mode::Syscalls(_) => format!("syscall-exit fallback (sees every module's EPERM/EACCES); BPF LSM probe off: {why_not_lsm}"),
             Mode::Off => format!(
                 "off: {}",
@@ -368,7 +405,12 @@ pub fn lsm_programs_on(hook: &str, links: &[LinkInfo], own: &[u32]) -> Vec<Strin
     let target = format!("bpf_lsm_{hook}");
     let mut v: Vec<String> = links
         .iter()
-        .filter(|l| l.link_type == "tracing" && l.target == target && !own.contains(&l.prog_id))
+        .filter(|l| {
+            l.link_type == "tracing"
+                && l.target == target
+                && (l.attach_type == "lsm_mac" || l.attach_type.is_empty())
+                && !own.contains(&l.prog_id)
+        })
         .map(|l| {
             if l.prog_name.is_empty() {
                 format!("prog {}", l.prog_id)
@@ -439,6 +481,10 @@ mod tests {
             l(1, "deny_connect", "bpf_lsm_socket_connect"),
             l(2, "dp_lsm_connect", "bpf_lsm_socket_connect"),
             l(3, "other", "bpf_lsm_file_open"),
+            LinkInfo {
+                attach_type: "trace_fexit".into(),
+                ..l(4, "someone_observing", "bpf_lsm_socket_connect")
+            },
         ];
         assert_eq!(
             lsm_programs_on("socket_connect", &links, &[2]),

@@ -10,6 +10,7 @@ pub const TARGET_PATH: u32 = 1;
 pub const TARGET_SOCKADDR: u32 = 2;
 pub const TARGET_NUMBER: u32 = 3;
 pub const TARGET_MOUNT: u32 = 4;
+pub const TARGET_DENTRIES: u32 = 5;
 
 /// One aggregated row as the kernel keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,10 +98,31 @@ pub fn target_text(hook: u32, kind: u32, t: &[u8]) -> String {
                 _ => n.to_string(),
             }
         }
+        TARGET_DENTRIES => dentries(t),
         TARGET_MOUNT if t.len() >= 256 => {
             format!("{} on {}", cstr(&t[..128]), cstr(&t[128..256]))
         }
         _ => String::new(),
+    }
+}
+
+/// Up to 8 components of 32 bytes, leaf first, ending at "/" when the walk reached the root
+/// of the mount → "/a/b/c" (or "…/b/c" when cut short).
+pub fn dentries(t: &[u8]) -> String {
+    let mut parts: Vec<String> = t.chunks(32).take(8).map(cstr).collect();
+    while parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    let rooted = parts.last().is_some_and(|p| p == "/");
+    if rooted {
+        parts.pop();
+    }
+    parts.reverse();
+    let joined = parts.join("/");
+    if rooted {
+        format!("/{joined}")
+    } else {
+        format!("…/{joined}")
     }
 }
 
@@ -337,5 +359,15 @@ mod tests {
         su[3..6].copy_from_slice(b"abc");
         assert_eq!(sockaddr(&su), "unix:@abc");
         assert_eq!(errno_name(13), "EACCES");
+        let mut d = [0u8; TARGET_LEN];
+        d[..4].copy_from_slice(b"file");
+        d[32..35].copy_from_slice(b"tmp");
+        d[64] = b'/';
+        assert_eq!(target_text(2, TARGET_DENTRIES, &d), "/tmp/file");
+        let mut d = [b'x'; TARGET_LEN];
+        for i in 0..8 {
+            d[i * 32 + 31] = 0;
+        }
+        assert!(dentries(&d).starts_with("…/xxx"));
     }
 }
