@@ -46,4 +46,5 @@ fi
 
 # The BPF LSM test boots Debian 12's kernel under QEMU (the host refuses lsm/* programs): fetch
 # and unpack it once into the cache (never installed on the host).
-bash "$(dirname "$0")/vm-kernel.sh" >/dev/null
+bash "$(dirname "$0")/vm-kernel.sh" >/dev/null ||
+  echo "setup: warning: could not fetch the QEMU test kernel; tests/vm_lsm.rs will fail" >&2

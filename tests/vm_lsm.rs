@@ -20,6 +20,15 @@ fn bpf_lsm_denials_are_seen_inside_a_vm() {
     if !common::require_priv("bpf_lsm_denials_are_seen_inside_a_vm") {
         return;
     }
+    let qemu = Command::new("qemu-system-x86_64").arg("--version").output();
+    if !qemu.is_ok_and(|o| o.status.success()) {
+        let why = "qemu-system-x86_64 not installed (scripts/setup.sh installs it)";
+        if std::env::var("DPSCOPE_REQUIRE_PRIV").as_deref() == Ok("1") {
+            panic!("DPSCOPE_REQUIRE_PRIV=1 but {why}");
+        }
+        eprintln!("SKIP bpf_lsm_denials_are_seen_inside_a_vm: {why}");
+        return;
+    }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/vm-lsm-test.sh");
     let out = Command::new("bash")
         .arg(script)
@@ -46,6 +55,21 @@ fn bpf_lsm_denials_are_seen_inside_a_vm() {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
     assert!(denied >= 2, "the test denier refused nothing\n{serial}");
+    let node: dpscope::model::Node =
+        serde_json::from_str(between(&serial, "NODE-BEGIN\n", "NODE-END").expect("node JSON"))
+            .unwrap_or_else(|e| panic!("node JSON: {e}\n{serial}"));
+    assert_eq!(node.denials_mode.split(':').next(), Some("BPF LSM mode"));
+    let probe = node
+        .probes
+        .iter()
+        .find(|p| p.name == "lsm")
+        .expect("lsm probe status");
+    assert!(probe.loaded && probe.attached, "{probe:?}");
+    assert!(
+        !probe.detail.contains("not attached") && !probe.detail.contains(" 0 denials counted"),
+        "every hook attached and dpscope's programs counted denials: {}",
+        probe.detail
+    );
     let json = between(&serial, "DENIALS-BEGIN\n", "DENIALS-END").expect("denials JSON");
     let rows: Vec<Denial> =
         serde_json::from_str(json).unwrap_or_else(|e| panic!("denials JSON: {e}\n{serial}"));
@@ -78,6 +102,8 @@ fn bpf_lsm_denials_are_seen_inside_a_vm() {
         .find(|d| d.hook == "bprm_check_security" && d.target == "/tmp/denied-exec")
         .unwrap_or_else(|| panic!("no exec denial\n{serial}"));
     assert_eq!(exec.errno, 1);
+    assert_eq!(exec.source, "bpf_lsm");
+    assert!(exec.pid > 1 && !exec.comm.is_empty());
     assert!(
         exec.lsm_programs
             .iter()
