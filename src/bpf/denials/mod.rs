@@ -333,7 +333,7 @@ impl DenialProbes {
             .map(|s| s.detail.clone())
             .unwrap_or_default();
         match &self.mode {
-            Mode::Lsm(_) => "BPF LSM mode: fexit observers on the bpf_lsm_* hooks see what BPF LSM programs refused".into(),
+            Mode::Lsm(_) => "BPF LSM mode: fexit observers on the bpf_lsm_* hooks see what BPF LSM programs refused (an earlier LSM's denial ends the hook before BPF LSM runs: --probe syscall_denials sees every module's)".into(),
             Mode::Syscalls(_) => format!("syscall-exit fallback (sees every module's EPERM/EACCES); BPF LSM probe off: {why_not_lsm}"),
             Mode::Off => format!(
                 "off: {}",
@@ -466,6 +466,74 @@ fn to_denial(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_become_rows_with_wall_times_names_and_deniers() {
+        let mut target = vec![0u8; record::TARGET_LEN];
+        target[..10].copy_from_slice(b"/etc/issue");
+        let r = record::Record {
+            hook: 2,
+            tgid: 40,
+            comm: "cat".into(),
+            count: 3,
+            first_ns: 1_000_000_000,
+            last_ns: 5_000_000_000,
+            cgroup_id: 9,
+            tid: 41,
+            errno: 13,
+            syscall: 257,
+            kind: record::TARGET_PATH,
+            target,
+        };
+        // boot = 10 s, realtime = 1_700_000_010 s: first seen 9 s before, last 5 s before.
+        let real = 1_700_000_010_000_000_000i128;
+        let d = to_denial(
+            &r,
+            "syscall_exit",
+            10_000_000_000,
+            real,
+            &[],
+            &[],
+            &mut |id| {
+                (id == 9).then(|| "/system.slice/docker-0123456789abcdef0123.scope".to_string())
+            },
+        );
+        assert_eq!(
+            (d.hook.as_str(), d.pid, d.comm.as_str()),
+            ("file_open", 40, "cat")
+        );
+        assert_eq!((d.target.as_str(), d.errno, d.count), ("/etc/issue", 13, 3));
+        assert_eq!(d.first_seen, "2023-11-14T22:13:21Z");
+        assert_eq!(d.last_seen, "2023-11-14T22:13:25Z");
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(d.syscall.as_deref(), Some("openat"));
+        assert_eq!(d.container.as_deref(), Some("container 0123456789ab"));
+        assert_eq!(d.denied_by, None);
+        assert!(d.lsm_programs.is_empty());
+
+        let links = vec![LinkInfo {
+            id: 1,
+            link_type: "tracing".into(),
+            prog_id: 7,
+            prog_name: "deny_open".into(),
+            target: "bpf_lsm_file_open".into(),
+            attach_type: "lsm_mac".into(),
+        }];
+        let d = to_denial(
+            &r,
+            "bpf_lsm",
+            10_000_000_000,
+            real,
+            &links,
+            &[],
+            &mut |_| None,
+        );
+        assert_eq!(d.cgroup.as_deref(), Some("cgroup id 9"));
+        assert_eq!(
+            d.denied_by.as_deref(),
+            Some("BPF LSM program deny_open (prog 7)")
+        );
+    }
 
     #[test]
     fn lsm_programs_are_the_tracing_links_on_the_hook() {
