@@ -47,13 +47,20 @@ cat /tmp/deny.log
     /tmp/denied-exec true 2>/dev/null
     sleep 0.2
   done ) &
+# The syscall-exit fallback on the same (older) kernel, at the same time: it sees the same
+# refusals as EPERM at connect()/execve() exit.
+dpscope --probe syscall_denials snapshot --duration 3 -o /tmp/snap-sys.json 2>/tmp/dpscope-sys.err &
+sys_pid=$!
 DPSCOPE_LIBBPF_LOG=1 dpscope --probe lsm snapshot --duration 3 -o /tmp/snap.json 2>/tmp/dpscope.err
 echo "DPSCOPE-RC $?"
+wait $sys_pid
+echo "DPSCOPE-SYS-RC $?"
 touch /tmp/done
 sleep 0.3
 dpscope show denials --json --from /tmp/snap.json > /tmp/denials.json
 echo "DENIALS-BEGIN"; cat /tmp/denials.json; echo "DENIALS-END"
 echo "NODE-BEGIN"; dpscope show node --json --from /tmp/snap.json; echo "NODE-END"
+echo "SYS-DENIALS-BEGIN"; dpscope show denials --json --from /tmp/snap-sys.json; echo "SYS-DENIALS-END"
 grep -B30 -m3 'failed to load\|-- END PROG LOAD LOG' /tmp/dpscope.err | tail -60
 cat /tmp/deny.log
 echo "VM-DONE"

@@ -2,7 +2,9 @@
 //! boots Debian 12's kernel with lsm=...,bpf and a busybox initramfs carrying a static dpscope.
 //! Inside, the test denier (tests/bpf/lsm_deny.bpf.c) refuses connect() to 127.0.0.1:4242 and
 //! the exec of /tmp/denied-exec; dpscope's LSM probe, attached after it, must report both with
-//! hook, process, target, EPERM and the denying program. Results come back on the serial console.
+//! hook, process, target, EPERM and the denying program; the syscall-exit fallback, run at the
+//! same time, must see the same refusals on this older kernel. Results come back on the serial
+//! console.
 
 mod common;
 
@@ -110,4 +112,24 @@ fn bpf_lsm_denials_are_seen_inside_a_vm() {
             .any(|p| p.contains("test_deny_exec")),
         "{exec:?}"
     );
+
+    // The syscall-exit fallback, run at the same time on this 6.1 kernel, sees the same
+    // refusals at syscall exit (its tracepoint layouts hold across kernels).
+    let json = between(&serial, "SYS-DENIALS-BEGIN\n", "SYS-DENIALS-END").expect("fallback JSON");
+    let rows: Vec<Denial> = serde_json::from_str(json)
+        .unwrap_or_else(|e| panic!("fallback denials JSON: {e}\n{serial}"));
+    let c = rows
+        .iter()
+        .find(|d| d.hook == "socket_connect" && d.target == "127.0.0.1:4242")
+        .unwrap_or_else(|| panic!("fallback: no connect denial\n{serial}"));
+    assert_eq!(
+        (c.comm.as_str(), c.errno, c.source.as_str()),
+        ("nc", 1, "syscall_exit")
+    );
+    assert_eq!(c.syscall.as_deref(), Some("connect"));
+    let e = rows
+        .iter()
+        .find(|d| d.hook == "bprm_check_security" && d.target == "/tmp/denied-exec")
+        .unwrap_or_else(|| panic!("fallback: no exec denial\n{serial}"));
+    assert_eq!((e.errno, e.syscall.as_deref()), (1, Some("execve")));
 }
