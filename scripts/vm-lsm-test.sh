@@ -10,7 +10,7 @@ bin="${1:-}"
 if [ -z "$bin" ]; then
   (cd "$root" && LIBBPF_SYS_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu \
      RUSTFLAGS="-C target-feature=+crt-static" CARGO_PROFILE_DEV_DEBUG=0 \
-     cargo build --quiet --features vmtest --target x86_64-unknown-linux-gnu \
+     cargo build --quiet --locked --features vmtest --target x86_64-unknown-linux-gnu \
        --target-dir target/vmtest --bin dpscope >&2)
   bin="$root/target/vmtest/x86_64-unknown-linux-gnu/debug/dpscope"
 fi

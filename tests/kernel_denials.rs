@@ -292,7 +292,11 @@ fn landlock_denials_are_attributed_from_its_audit_records() {
     let _audit = AuditOn::new();
     let mut c = collector(&["syscall_denials", "audit"]);
     let scratch = Scratch::new();
-    let script = format!("read x < {}", scratch.secret().display());
+    let script = format!(
+        "read x < {}; exec {}",
+        scratch.secret().display(),
+        scratch.exe().display()
+    );
     let pid = run_restricted(&script);
     std::thread::sleep(Duration::from_millis(800));
     let s = c.collect();
@@ -305,5 +309,13 @@ fn landlock_denials_are_attributed_from_its_audit_records() {
         Some("Landlock (fs.read_file)"),
         "audit: {}",
         a.detail
+    );
+    let exec = find(&s, "bprm_check_security", pid, &scratch.exe())
+        .unwrap_or_else(|| panic!("no exec denial for pid {pid}: {:#?}", s.denials));
+    // Landlock lists every right the exec lacked (6.18: "fs.execute,fs.read_file").
+    let by = exec.denied_by.as_deref().unwrap_or_default();
+    assert!(
+        by.starts_with("Landlock (") && by.contains("fs.execute"),
+        "{exec:?}"
     );
 }
