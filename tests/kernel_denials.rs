@@ -164,7 +164,7 @@ fn landlock_denied_open_and_exec_are_reported_in_syscall_exit_mode() {
     if !common::require_priv("landlock_denied_open_and_exec") {
         return;
     }
-    let mut c = collector(&["lsm", "syscall_denials"]);
+    let mut c = collector(&["syscall_denials"]);
     let scratch = Scratch::new();
     let script = format!(
         "read x < {}; exec {}",
@@ -179,13 +179,8 @@ fn landlock_denied_open_and_exec_are_reported_in_syscall_exit_mode() {
         "syscall_denials: {}",
         sys.detail
     );
-    let lsm = probe(&s, "lsm");
-    assert!(
-        !lsm.loaded,
-        "this host refuses BPF LSM, yet: {}",
-        lsm.detail
-    );
-    assert!(!lsm.detail.is_empty());
+    assert!(probe(&s, "lsm").detail.contains("not selected"));
+    assert!(s.node.denials_mode.starts_with("syscall-exit"));
     assert!(s.unavailable_reason("denials").is_none());
 
     let open = find(&s, "file_open", pid, &scratch.secret())
@@ -203,6 +198,37 @@ fn landlock_denied_open_and_exec_are_reported_in_syscall_exit_mode() {
     assert_eq!(exec.comm, "sh");
     assert_eq!(exec.errno, libc::EACCES);
     assert_eq!(exec.syscall.as_deref(), Some("execve"));
+}
+
+/// With both probes selected, BPF LSM is tried first; where it is not active or refused (this
+/// host: EPERM), the fallback loads and the Node pane says why.
+#[test]
+fn lsm_is_tried_first_and_the_fallback_says_why() {
+    if !common::require_priv("lsm_is_tried_first") {
+        return;
+    }
+    let mut c = collector(&["lsm", "syscall_denials"]);
+    let s = c.collect();
+    let lsm = probe(&s, "lsm");
+    let sys = probe(&s, "syscall_denials");
+    assert!(!lsm.detail.is_empty() && !sys.detail.is_empty());
+    if lsm.loaded {
+        assert!(!sys.loaded && sys.detail.contains("not needed"));
+        assert!(s.node.denials_mode.starts_with("BPF LSM mode"));
+    } else {
+        assert!(sys.loaded, "{}", sys.detail);
+        assert!(
+            s.node.denials_mode.contains(&lsm.detail),
+            "{}",
+            s.node.denials_mode
+        );
+        let active = s.node.lsms.iter().any(|l| l == "bpf");
+        assert!(
+            !active || lsm.detail.contains("refused"),
+            "bpf is active, so the reason must be the load: {}",
+            lsm.detail
+        );
+    }
 }
 
 #[test]
