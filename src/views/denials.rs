@@ -191,7 +191,72 @@ pub fn mode(snap: &Snapshot) -> &'static str {
     }
 }
 
+/// The selected row (or the first shown), for the detail strip.
+fn selected(app: &App) -> Option<&Denial> {
+    let order = TABLE.order(&app.snapshot.denials, &ctx(app), app.view());
+    let rows = &app.snapshot.denials;
+    let pick = app
+        .view()
+        .selected
+        .as_ref()
+        .and_then(|k| order.iter().find(|&&i| &key(&rows[i]) == k))
+        .or(order.first());
+    pick.map(|&i| &rows[i])
+}
+
+/// Detail lines of one denial: the full target, who refused it, where it came from.
+pub fn detail_lines(d: &Denial) -> Vec<String> {
+    let who = match (&d.denied_by, d.lsm_programs.is_empty()) {
+        (Some(b), _) => format!("denied by  {b}"),
+        (None, false) => format!(
+            "BPF LSM programs on {}: {}",
+            d.hook,
+            d.lsm_programs.join(", ")
+        ),
+        (None, true) => format!("denied by  {}", text::DENIED_BY_NONE),
+    };
+    let place = match (&d.container, &d.cgroup) {
+        (Some(c), Some(g)) => format!("cgroup     {c}  {g}"),
+        (None, Some(g)) => format!("cgroup     {g}"),
+        (Some(c), None) => format!("container  {c}"),
+        (None, None) => "cgroup     unknown".to_string(),
+    };
+    vec![
+        format!("target     {}", d.target),
+        who,
+        place,
+        format!(
+            "seen       {}× {} … {}  {} {}{}",
+            d.count,
+            d.first_seen,
+            d.last_seen,
+            errno(d),
+            d.source,
+            d.syscall
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        ),
+    ]
+}
+
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use ratatui::layout::{Constraint, Layout};
+    use ratatui::text::Line;
+    use ratatui::widgets::Paragraph;
+    let area = match selected(app) {
+        Some(d) if area.height >= 14 => {
+            let [table, detail] =
+                Layout::vertical([Constraint::Min(6), Constraint::Length(6)]).areas(area);
+            let lines: Vec<Line> = detail_lines(d).into_iter().map(Line::from).collect();
+            frame.render_widget(
+                Paragraph::new(lines).block(super::block(" Selected denial ", theme)),
+                detail,
+            );
+            table
+        }
+        _ => area,
+    };
     let why = app.snapshot.unavailable_reason("denials");
     let empty = match why {
         Some(r) => text::unavailable("denials", r),
@@ -257,7 +322,10 @@ mod tests {
         assert_eq!(errno(&d), "EACCES");
         assert_eq!(process(&d), "cat [7]");
         assert_eq!(denied_by(&d), "deny (prog 3)");
+        let lines = detail_lines(&d);
+        assert_eq!(lines[1], "BPF LSM programs on file_open: deny (prog 3)");
         let d = Denial::default();
         assert_eq!(denied_by(&d), text::DENIED_BY_UNKNOWN);
+        assert!(detail_lines(&d)[1].contains(text::DENIED_BY_NONE));
     }
 }
