@@ -4,7 +4,8 @@
 set -euo pipefail
 
 need_pkgs=(ca-certificates gcc libc6-dev make pkg-config libelf-dev zlib1g-dev clang
-           iproute2 iptables iputils-ping tmux bpftool procps time)
+           iproute2 iptables iputils-ping tmux bpftool procps time
+           qemu-system-x86 busybox-static python3 cpio)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,3 +43,8 @@ fi
 if [ -d /sys/kernel/tracing ] && [ ! -e /sys/kernel/tracing/events ]; then
   mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
 fi
+
+# The BPF LSM test boots Debian 12's kernel under QEMU (the host refuses lsm/* programs): fetch
+# and unpack it once into the cache (never installed on the host).
+bash "$(dirname "$0")/vm-kernel.sh" >/dev/null ||
+  echo "setup: warning: could not fetch the QEMU test kernel; tests/vm_lsm.rs will fail" >&2

@@ -102,6 +102,10 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 0.0)]
         duration: f64,
     },
+    /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
+    #[cfg(feature = "vmtest")]
+    #[command(name = "vmtest-deny", hide = true)]
+    VmtestDeny { secs: u64 },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +162,11 @@ fn quiet_libbpf() {
         return;
     }
     libbpf_rs::set_print(None);
+    // Test builds only: libbpf's log (verifier output) on stderr, for the QEMU guest.
+    #[cfg(feature = "vmtest")]
+    if std::env::var_os("DPSCOPE_LIBBPF_LOG").is_some() {
+        libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Debug, |_, m| eprint!("{m}"))));
+    }
 }
 
 fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
@@ -207,6 +216,10 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         exit_after_first_frame: g.bench_first_frame.then_some(started),
     };
     match cli.command.unwrap_or(Command::Live) {
+        #[cfg(feature = "vmtest")]
+        Command::VmtestDeny { secs } => {
+            dpscope::bpf::denials::vmtest::hold_test_denier(secs).map_err(anyhow::Error::msg)
+        }
         Command::Live => {
             let mut cfg = config(&g, false)?;
             cfg.fast_first = true;

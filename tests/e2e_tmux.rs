@@ -336,7 +336,7 @@ fn replay_cilium_panes_expand_step_and_jump() {
         &[("TERM", "xterm-256color")],
     );
     t.wait_text("REPLAY");
-    t.keys(&["5"]);
+    t.keys(&["7"]);
     t.wait_text("Services (21)");
     t.keys(&["/"]);
     t.text("10.96.12.40");

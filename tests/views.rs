@@ -292,7 +292,7 @@ fn keys_drive_the_app() {
     press(&mut a, &[code(KeyCode::Tab)]);
     assert_eq!(views::registry::PANES[a.pane].name, "maps");
     press(&mut a, &[key('4')]);
-    assert_eq!(views::registry::PANES[a.pane].name, "tailcalls");
+    assert_eq!(views::registry::PANES[a.pane].name, "drops");
     press(
         &mut a,
         &[

@@ -107,13 +107,18 @@ fn panes_are_registered_in_order_with_aliases() {
             "programs",
             "maps",
             "attachments",
-            "tailcalls",
+            "drops",
+            "retransmits",
+            "denials",
             "services",
             "conntrack",
+            "policy",
+            "tailcalls",
             "identities",
             "endpoints",
-            "policy",
             "metrics",
+            "flows",
+            "xdp_errors",
             "node"
         ]
     );

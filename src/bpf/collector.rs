@@ -3,7 +3,9 @@
 //! It owns every cache that makes a refresh cheap (immutable program facts, map counts, BTF,
 //! kallsyms) and the BPF stats fd. It never touches the terminal; the app only sees snapshots.
 
-use super::{attach, bpffs, kallsyms, mapdump, maps, node, procs, programs, stats, xlated};
+use super::{
+    attach, bpffs, denials, kallsyms, mapdump, maps, node, procs, programs, stats, xlated,
+};
 use crate::model::{Details, Snapshot, Unavailable, SCHEMA};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -111,6 +113,8 @@ pub struct Collector {
     iters_error: Option<String>,
     /// dpscope's own probes.
     probes: Option<super::probes::Probes>,
+    /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
+    denials: denials::DenialProbes,
 }
 
 /// Missing privileges for live collection, named.
@@ -144,7 +148,9 @@ impl Collector {
         };
         // Always present: with --no-probes it loads nothing and reports every probe as off.
         let probes = Some(super::probes::Probes::new(&cfg));
+        let denials = denials::DenialProbes::new(&cfg);
         Collector {
+            denials,
             cfg,
             probes,
             programs: programs::ProgramCache::default(),
@@ -242,6 +248,7 @@ impl Collector {
         if let Some(p) = &self.probes {
             own_progs.extend(p.prog_ids());
         }
+        own_progs.extend(self.denials.own_prog_ids());
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -280,6 +287,8 @@ impl Collector {
         snap.attachments = att.attachments;
         snap.links = att.links;
         phase("attachments");
+        self.denials.collect(&mut snap);
+        phase("denials");
 
         // Cilium's pinned maps (and every prog_array as a tail-call graph).
         let cil =
@@ -359,14 +368,6 @@ impl Collector {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            });
-        }
-        for (pane, what) in [
-            ("denials", "the LSM denial probe"),
-        ] {
-            snap.node.unavailable.push(Unavailable {
-                pane: pane.into(),
-                reason: format!("{what} is not part of this dpscope build yet"),
             });
         }
         snap.programs = progs;

@@ -5,6 +5,7 @@ pub mod bpffs;
 pub mod btf_fmt;
 pub mod cilium;
 pub mod collector;
+pub mod denials;
 pub mod iters;
 pub mod kallsyms;
 pub mod mapdump;

@@ -107,6 +107,9 @@ pub struct Node {
     pub collect_phases: Vec<Phase>,
     pub dpscope_version: String,
     pub probes: Vec<ProbeStatus>,
+    /// How the LSM denials pane gets its rows: BPF LSM mode, the syscall-exit fallback and
+    /// why, or why neither (empty when not collected).
+    pub denials_mode: String,
     pub unavailable: Vec<Unavailable>,
     /// Non-fatal problems met while collecting (an object vanished, a map unreadable...).
     pub warnings: Vec<String>,
@@ -636,6 +639,15 @@ pub struct Denial {
     pub count: u64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Syscall that failed (syscall-exit mode), e.g. `openat`.
+    pub syscall: Option<String>,
+    /// Container or pod the cgroup belongs to, when the cgroup path names one.
+    pub container: Option<String>,
+    /// Which security module refused, when known: "Landlock (fs.read_file)",
+    /// "AppArmor profile X", "SELinux (scontext → tcontext)", "BPF LSM program Y".
+    pub denied_by: Option<String>,
+    /// BPF LSM programs (other than dpscope's) attached to this hook: the likely deniers.
+    pub lsm_programs: Vec<String>,
 }
 
 /// Pane names accepted on the command line (`show PANE`) and in the command palette.

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod cilium;
 pub mod conntrack;
+pub mod denials;
 pub mod drops;
 pub mod endpoints;
 pub mod flows;

@@ -119,6 +119,9 @@ pub fn rows(s: &Snapshot) -> Vec<NodeRow> {
         ("taken at".into(), s.taken_at.clone(), false),
         ("dpscope".into(), n.dpscope_version.clone(), false),
     ];
+    if !n.denials_mode.is_empty() {
+        v.push(("LSM denials".into(), n.denials_mode.clone(), false));
+    }
     for p in &n.probes {
         let state = match (p.loaded, p.attached) {
             (true, true) => "attached",

@@ -33,21 +33,24 @@ pub struct PaneDef {
 }
 
 pub const PANES: &[PaneDef] = &[
+    // 1-9: what an incident call reaches for first.
     super::programs::PANE,
     super::maps::PANE,
     super::attachments::PANE,
-    super::tailcalls::PANE,
+    super::drops::PANE,
+    super::retransmits::PANE,
+    super::denials::PANE,
     super::services::PANE,
     super::conntrack::PANE,
+    super::policy::PANE,
+    // Tab or the palette (`:node`, `:tail`, ...).
+    super::tailcalls::PANE,
     super::identities::PANE,
     super::endpoints::PANE,
-    super::policy::PANE,
     super::metrics::PANE,
-    super::node::PANE,
-    super::retransmits::PANE,
-    super::drops::PANE,
     super::flows::PANE,
     super::xdp_errors::PANE,
+    super::node::PANE,
 ];
 
 /// For panes without groups.

@@ -7,6 +7,13 @@ pub const NO_PROGRAMS: &str = "no BPF programs loaded";
 pub const NO_MAPS: &str = "no BPF maps on this node";
 pub const NO_ATTACHMENTS: &str =
     "no BPF programs attached to network interfaces, and no other BPF links";
+pub const NO_DENIALS: &str = "no denied operations seen since dpscope started";
+pub const DENIED_BY_UNKNOWN: &str = "-";
+pub const DENIED_BY_NONE: &str =
+    "unknown: no audit record names a module (a DAC check, or an LSM that did not log it)";
+pub const DENIALS_MODE_LSM: &str = "BPF LSM mode: denials of BPF LSM programs ";
+pub const DENIALS_MODE_SYSCALL: &str =
+    "syscall-exit mode: EPERM/EACCES of any module, attributed from audit records ";
 pub const NO_MATCH: &str = "no rows match the filter (Esc clears it)";
 pub const REQUESTING: &str = "requesting…";
 pub const NOT_CAPTURED: &str = "not captured in this snapshot";

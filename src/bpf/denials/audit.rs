@@ -1,0 +1,256 @@
+//! Read-only listener on the kernel audit netlink multicast group (AUDIT_NLGRP_READLOG).
+//!
+//! Joining the read-log group needs CAP_AUDIT_READ and never disturbs auditd: dpscope sends no
+//! configuration message, it only reads copies of the records. Records are grouped by serial,
+//! turned into `AuditEvent`s (`attribution`) on their own thread and kept in a bounded buffer.
+
+use super::attribution::{self, AuditEvent, AUDIT_EOE};
+use std::collections::{BTreeMap, VecDeque};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const NETLINK_AUDIT: i32 = 9;
+const AUDIT_NLGRP_READLOG: u32 = 1;
+const AUDIT_GET: u16 = 1000;
+/// Events buffered between two collections at most.
+const BUFFER: usize = 4096;
+
+pub struct Shared {
+    events: Mutex<VecDeque<AuditEvent>>,
+    stop: AtomicBool,
+    records: AtomicU64,
+    error: Mutex<Option<String>>,
+}
+
+/// The listener, or why there is none.
+pub enum AuditState {
+    Off(String),
+    Running {
+        shared: Arc<Shared>,
+        /// Kernel audit on/off when known (AUDIT_GET).
+        enabled: Option<bool>,
+    },
+}
+
+impl Drop for AuditState {
+    fn drop(&mut self) {
+        if let AuditState::Running { shared, .. } = self {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
+    // SAFETY: plain socket(2) call; the result is checked.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            NETLINK_AUDIT,
+        )
+    };
+    if fd < 0 {
+        return Err(format!(
+            "audit netlink socket: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    // SAFETY: fd is a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: an all-zero sockaddr_nl is valid; fields are set below.
+    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    sa.nl_family = libc::AF_NETLINK as u16;
+    sa.nl_groups = groups;
+    // SAFETY: sa is a valid sockaddr_nl of the given size.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &sa as *const _ as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_nl>() as u32,
+        )
+    };
+    if rc != 0 {
+        return Err(format!(
+            "joining the audit read-log group: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let tv = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 300_000,
+    };
+    // SAFETY: tv is a valid timeval for SO_RCVTIMEO.
+    unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as u32,
+        )
+    };
+    Ok(fd)
+}
+
+/// Whether kernel audit is enabled (AUDIT_GET, a read-only status query), None if unknown.
+fn audit_enabled() -> Option<bool> {
+    let fd = netlink_socket(0).ok()?;
+    let mut req = [0u8; 16];
+    req[0..4].copy_from_slice(&16u32.to_ne_bytes());
+    req[4..6].copy_from_slice(&AUDIT_GET.to_ne_bytes());
+    req[6..8].copy_from_slice(&1u16.to_ne_bytes()); // NLM_F_REQUEST
+                                                    // SAFETY: req is a valid buffer of its length.
+    let n = unsafe { libc::send(fd.as_raw_fd(), req.as_ptr() as *const _, req.len(), 0) };
+    if n < 0 {
+        return None;
+    }
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is a valid writable buffer of its length.
+    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
+    if n < 28 || u16::from_ne_bytes([buf[4], buf[5]]) != AUDIT_GET {
+        return None;
+    }
+    Some(u32::from_ne_bytes([buf[20], buf[21], buf[22], buf[23]]) != 0)
+}
+
+impl AuditState {
+    /// Join the read-log group and start the reader thread; Off with the reason on failure.
+    pub fn start() -> AuditState {
+        let fd = match netlink_socket(AUDIT_NLGRP_READLOG) {
+            Ok(fd) => fd,
+            Err(e) => {
+                return AuditState::Off(format!("{e} (needs CAP_AUDIT_READ and CONFIG_AUDIT)"))
+            }
+        };
+        let shared = Arc::new(Shared {
+            events: Mutex::new(VecDeque::new()),
+            stop: AtomicBool::new(false),
+            records: AtomicU64::new(0),
+            error: Mutex::new(None),
+        });
+        let s2 = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("dpscope-audit".into())
+            .spawn(move || reader(fd, s2));
+        match spawned {
+            Ok(_) => AuditState::Running {
+                shared,
+                enabled: audit_enabled(),
+            },
+            Err(e) => AuditState::Off(format!("cannot start the audit reader thread: {e}")),
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        matches!(self, AuditState::Running { .. })
+    }
+
+    /// Status text for the Node pane.
+    pub fn detail(&self) -> String {
+        match self {
+            AuditState::Off(why) => format!("no module attribution: {why}"),
+            AuditState::Running { shared, enabled } => {
+                let n = shared.records.load(Ordering::Relaxed);
+                let err = shared
+                    .error
+                    .lock()
+                    .map(|e| e.clone())
+                    .unwrap_or_default()
+                    .map(|e| format!("; {e}"))
+                    .unwrap_or_default();
+                let state = match enabled {
+                    Some(true) => "kernel audit enabled",
+                    Some(false) => "kernel audit DISABLED (no auditd): LSMs emit no records, so denials stay unattributed",
+                    None => "kernel audit state unknown",
+                };
+                format!("audit read-log listener (AVC, AppArmor, Landlock records): {state}; {n} records read{err}")
+            }
+        }
+    }
+
+    /// Events received since the last call.
+    pub fn drain(&self) -> Vec<AuditEvent> {
+        match self {
+            AuditState::Off(_) => vec![],
+            AuditState::Running { shared, .. } => shared
+                .events
+                .lock()
+                .map(|mut q| q.drain(..).collect())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn reader(fd: OwnedFd, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; 64 * 1024];
+    // serial → (time, records); flushed on EOE or when too many are open.
+    let mut open: BTreeMap<u64, (i128, Vec<(u16, String)>)> = BTreeMap::new();
+    let push = |ev: Option<AuditEvent>| {
+        if let (Some(ev), Ok(mut q)) = (ev, shared.events.lock()) {
+            if q.len() >= BUFFER {
+                q.pop_front();
+            }
+            q.push_back(ev);
+        }
+    };
+    while !shared.stop.load(Ordering::Relaxed) {
+        // SAFETY: buf is a valid writable buffer of its length.
+        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::EAGAIN) | Some(libc::EINTR) => {
+                    // Quiet period: flush whatever is complete enough.
+                    for (serial, (t, recs)) in std::mem::take(&mut open) {
+                        push(attribution::event_from_records(t, serial, &recs));
+                    }
+                    continue;
+                }
+                Some(libc::ENOBUFS) => {
+                    if let Ok(mut g) = shared.error.lock() {
+                        *g = Some("some audit records were lost (receive buffer overrun)".into());
+                    }
+                    continue;
+                }
+                _ => {
+                    if let Ok(mut g) = shared.error.lock() {
+                        *g = Some(format!("audit socket read failed: {e}"));
+                    }
+                    return;
+                }
+            }
+        }
+        let mut off = 0usize;
+        let n = n as usize;
+        while off + 16 <= n {
+            let len =
+                u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
+            let ty = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
+            if len < 16 || off + len > n {
+                break;
+            }
+            let text = String::from_utf8_lossy(&buf[off + 16..off + len]);
+            let text = text.trim_end_matches('\0').trim_end();
+            shared.records.fetch_add(1, Ordering::Relaxed);
+            if let Some((t, serial, rest)) = attribution::parse_header(text) {
+                if ty == AUDIT_EOE {
+                    if let Some((t, recs)) = open.remove(&serial) {
+                        push(attribution::event_from_records(t, serial, &recs));
+                    }
+                } else {
+                    open.entry(serial)
+                        .or_insert_with(|| (t, Vec::new()))
+                        .1
+                        .push((ty, rest.to_string()));
+                }
+            }
+            off += (len + 3) & !3;
+        }
+        while open.len() > 64 {
+            if let Some((serial, (t, recs))) = open.pop_first() {
+                push(attribution::event_from_records(t, serial, &recs));
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! LSM denials on the real host kernel, syscall-exit mode: a helper process restricts itself
+//! with Landlock (raw syscalls, after PR_SET_NO_NEW_PRIVS) and is refused an open and an exec
+//! outside its ruleset. dpscope must report both with the helper's pid, comm, path, EACCES and
+//! hook; 1,000 refused opens are one row with count 1,000; with kernel audit on, the rows are
+//! attributed to Landlock from its audit records.
+
+mod common;
+
+use dpscope::bpf::collector::{Collector, Config};
+use dpscope::model::{Denial, Snapshot};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const SYS_LANDLOCK_CREATE_RULESET: libc::c_long = 444;
+const SYS_LANDLOCK_ADD_RULE: libc::c_long = 445;
+const SYS_LANDLOCK_RESTRICT_SELF: libc::c_long = 446;
+const LANDLOCK_RULE_PATH_BENEATH: libc::c_long = 1;
+const ACCESS_FS_EXECUTE: u64 = 1;
+const ACCESS_FS_READ_FILE: u64 = 4;
+/// LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+const LOG_NEW_EXEC_ON: u32 = 2;
+
+#[repr(C)]
+struct RulesetAttr {
+    handled_access_fs: u64,
+    handled_access_net: u64,
+    scoped: u64,
+}
+
+#[repr(C, packed)]
+struct PathBeneath {
+    allowed_access: u64,
+    parent_fd: i32,
+}
+
+/// Restrict the calling process: execute and read only beneath /usr. Runs between fork and
+/// exec, so it only makes raw syscalls (no allocation).
+fn landlock_only_usr(usr_fd: i32) -> std::io::Result<()> {
+    let attr = RulesetAttr {
+        handled_access_fs: ACCESS_FS_EXECUTE | ACCESS_FS_READ_FILE,
+        handled_access_net: 0,
+        scoped: 0,
+    };
+    // SAFETY: attr is a valid landlock_ruleset_attr of the given size (the ABI 6+ layout).
+    let rs = unsafe {
+        libc::syscall(
+            SYS_LANDLOCK_CREATE_RULESET,
+            &attr as *const RulesetAttr,
+            std::mem::size_of::<RulesetAttr>(),
+            0u32,
+        )
+    };
+    if rs < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let rule = PathBeneath {
+        allowed_access: ACCESS_FS_EXECUTE | ACCESS_FS_READ_FILE,
+        parent_fd: usr_fd,
+    };
+    // SAFETY: rule is a valid landlock_path_beneath_attr; rs is our ruleset fd.
+    if unsafe {
+        libc::syscall(
+            SYS_LANDLOCK_ADD_RULE,
+            rs as i32,
+            LANDLOCK_RULE_PATH_BENEATH,
+            &rule as *const PathBeneath,
+            0u32,
+        )
+    } != 0
+    {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: prctl with constant arguments.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // Landlock logs (audit) only denials of the executable that called restrict_self unless
+    // asked to log those of the programs it execs too (ABI 7, kernel 6.15+); older kernels
+    // reject the flag and are restricted without it.
+    // SAFETY: rs is our ruleset fd; the flags are constants.
+    if unsafe { libc::syscall(SYS_LANDLOCK_RESTRICT_SELF, rs as i32, LOG_NEW_EXEC_ON) } != 0
+        // SAFETY: as above, without flags.
+        && unsafe { libc::syscall(SYS_LANDLOCK_RESTRICT_SELF, rs as i32, 0u32) } != 0
+    {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: closing our own ruleset fd.
+    unsafe { libc::close(rs as i32) };
+    Ok(())
+}
+
+/// `sh -c SCRIPT` restricted by Landlock to /usr; returns its pid after it exits.
+fn run_restricted(script: &str) -> u32 {
+    let usr = std::fs::File::open("/usr").expect("open /usr");
+    let usr_fd = usr.as_raw_fd();
+    let mut cmd = Command::new("/usr/bin/sh");
+    cmd.arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: the closure only makes async-signal-safe raw syscalls.
+    unsafe {
+        cmd.pre_exec(move || landlock_only_usr(usr_fd));
+    }
+    let mut child = cmd.spawn().expect("spawn restricted sh");
+    let pid = child.id();
+    child.wait().expect("wait restricted sh");
+    drop(usr);
+    pid
+}
+
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A file and an executable outside /usr (so Landlock refuses them).
+    fn new() -> Scratch {
+        let dir = tempfile::Builder::new()
+            .prefix("dpscope-ll-")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        std::fs::write(dir.path().join("secret"), "x\n").expect("write secret");
+        std::fs::copy("/usr/bin/true", dir.path().join("dp-true")).expect("copy true");
+        Scratch { dir }
+    }
+    fn secret(&self) -> PathBuf {
+        self.dir.path().join("secret")
+    }
+    fn exe(&self) -> PathBuf {
+        self.dir.path().join("dp-true")
+    }
+}
+
+fn collector(probes: &[&str]) -> Collector {
+    Collector::new(Config {
+        stats: false,
+        only_probes: probes.iter().map(|s| s.to_string()).collect(),
+        ..Config::default()
+    })
+}
+
+fn find<'a>(s: &'a Snapshot, hook: &str, pid: u32, target: &Path) -> Option<&'a Denial> {
+    let t = target.to_string_lossy();
+    s.denials
+        .iter()
+        .find(|d| d.hook == hook && d.pid == pid && d.target == t)
+}
+
+fn probe<'a>(s: &'a Snapshot, name: &str) -> &'a dpscope::model::ProbeStatus {
+    s.node
+        .probes
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no probe status {name}: {:?}", s.node.probes))
+}
+
+#[test]
+fn landlock_denied_open_and_exec_are_reported_in_syscall_exit_mode() {
+    if !common::require_priv("landlock_denied_open_and_exec") {
+        return;
+    }
+    let mut c = collector(&["syscall_denials"]);
+    let scratch = Scratch::new();
+    let script = format!(
+        "read x < {}; exec {}",
+        scratch.secret().display(),
+        scratch.exe().display()
+    );
+    let pid = run_restricted(&script);
+    let s = c.collect();
+    let sys = probe(&s, "syscall_denials");
+    assert!(
+        sys.loaded && sys.attached,
+        "syscall_denials: {}",
+        sys.detail
+    );
+    assert!(probe(&s, "lsm").detail.contains("not selected"));
+    assert!(s.node.denials_mode.starts_with("syscall-exit"));
+    assert!(s.unavailable_reason("denials").is_none());
+
+    let open = find(&s, "file_open", pid, &scratch.secret())
+        .unwrap_or_else(|| panic!("no file_open denial for pid {pid}: {:#?}", s.denials));
+    assert_eq!(open.comm, "sh");
+    assert_eq!(open.errno, libc::EACCES);
+    assert_eq!(open.source, "syscall_exit");
+    assert_eq!(open.syscall.as_deref(), Some("openat"));
+    assert_eq!(open.count, 1);
+    assert!(open.cgroup.is_some());
+    assert!(!open.first_seen.is_empty() && !open.last_seen.is_empty());
+
+    let exec = find(&s, "bprm_check_security", pid, &scratch.exe())
+        .unwrap_or_else(|| panic!("no exec denial for pid {pid}: {:#?}", s.denials));
+    assert_eq!(exec.comm, "sh");
+    assert_eq!(exec.errno, libc::EACCES);
+    assert_eq!(exec.syscall.as_deref(), Some("execve"));
+}
+
+/// With both probes selected, BPF LSM is tried first; where it is not active or refused (this
+/// host: EPERM), the fallback loads and the Node pane says why.
+#[test]
+fn lsm_is_tried_first_and_the_fallback_says_why() {
+    if !common::require_priv("lsm_is_tried_first") {
+        return;
+    }
+    let mut c = collector(&["lsm", "syscall_denials"]);
+    let s = c.collect();
+    let lsm = probe(&s, "lsm");
+    let sys = probe(&s, "syscall_denials");
+    assert!(!lsm.detail.is_empty() && !sys.detail.is_empty());
+    if lsm.loaded {
+        assert!(!sys.loaded && sys.detail.contains("not needed"));
+        assert!(s.node.denials_mode.starts_with("BPF LSM mode"));
+    } else {
+        assert!(sys.loaded, "{}", sys.detail);
+        assert!(
+            s.node.denials_mode.contains(&lsm.detail),
+            "{}",
+            s.node.denials_mode
+        );
+        let active = s.node.lsms.iter().any(|l| l == "bpf");
+        assert!(
+            !active || lsm.detail.contains("refused"),
+            "bpf is active, so the reason must be the load: {}",
+            lsm.detail
+        );
+    }
+}
+
+#[test]
+fn a_thousand_denials_of_one_operation_are_one_row() {
+    if !common::require_priv("a_thousand_denials_are_one_row") {
+        return;
+    }
+    let mut c = collector(&["syscall_denials"]);
+    let scratch = Scratch::new();
+    let script = format!(
+        "i=0; while [ $i -lt 1000 ]; do read x < {}; i=$((i+1)); done",
+        scratch.secret().display()
+    );
+    let pid = run_restricted(&script);
+    let s = c.collect();
+    let t = scratch.secret().to_string_lossy().into_owned();
+    let rows: Vec<&Denial> = s
+        .denials
+        .iter()
+        .filter(|d| d.pid == pid && d.target == t)
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0].count, 1000);
+    assert_eq!(rows[0].hook, "file_open");
+    assert!(rows[0].first_seen <= rows[0].last_seen);
+}
+
+/// Kernel audit on while alive (AUDIT_SET enabled=1), restored on drop. Only this test
+/// changes it; dpscope itself never does.
+struct AuditOn {
+    was: u32,
+}
+
+fn audit_request(msg_type: u16, payload: &[u8]) -> Vec<u8> {
+    // SAFETY: plain socket(2); checked below.
+    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 9) };
+    assert!(fd >= 0, "audit socket: {}", std::io::Error::last_os_error());
+    // SAFETY: fd is fresh and ours.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut m = Vec::new();
+    m.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+    m.extend_from_slice(&msg_type.to_ne_bytes());
+    m.extend_from_slice(&5u16.to_ne_bytes()); // REQUEST|ACK
+    m.extend_from_slice(&[0u8; 8]);
+    m.extend_from_slice(payload);
+    // SAFETY: m is a valid buffer.
+    let n = unsafe { libc::send(fd.as_raw_fd(), m.as_ptr() as *const _, m.len(), 0) };
+    assert!(n > 0, "audit send: {}", std::io::Error::last_os_error());
+    let mut buf = vec![0u8; 512];
+    // SAFETY: buf is a valid writable buffer.
+    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
+    buf.truncate(n.max(0) as usize);
+    buf
+}
+
+fn audit_set_enabled(v: u32) {
+    let mut st = vec![0u8; 44];
+    st[0..4].copy_from_slice(&1u32.to_ne_bytes()); // AUDIT_STATUS_ENABLED
+    st[4..8].copy_from_slice(&v.to_ne_bytes());
+    audit_request(1001, &st);
+}
+
+impl AuditOn {
+    fn new() -> AuditOn {
+        let r = audit_request(1000, &[]);
+        let was = if r.len() >= 24 && u16::from_ne_bytes([r[4], r[5]]) == 1000 {
+            u32::from_ne_bytes([r[20], r[21], r[22], r[23]])
+        } else {
+            0
+        };
+        audit_set_enabled(1);
+        AuditOn { was }
+    }
+}
+
+impl Drop for AuditOn {
+    fn drop(&mut self) {
+        audit_set_enabled(self.was);
+    }
+}
+
+#[test]
+fn landlock_denials_are_attributed_from_its_audit_records() {
+    if !common::require_priv("landlock_denials_are_attributed") {
+        return;
+    }
+    let _audit = AuditOn::new();
+    let mut c = collector(&["syscall_denials", "audit"]);
+    let scratch = Scratch::new();
+    let script = format!(
+        "read x < {}; exec {}",
+        scratch.secret().display(),
+        scratch.exe().display()
+    );
+    let pid = run_restricted(&script);
+    std::thread::sleep(Duration::from_millis(800));
+    let s = c.collect();
+    let a = probe(&s, "audit");
+    assert!(a.loaded, "audit listener: {}", a.detail);
+    let open = find(&s, "file_open", pid, &scratch.secret())
+        .unwrap_or_else(|| panic!("no file_open denial for pid {pid}: {:#?}", s.denials));
+    assert_eq!(
+        open.denied_by.as_deref(),
+        Some("Landlock (fs.read_file)"),
+        "audit: {}",
+        a.detail
+    );
+    let exec = find(&s, "bprm_check_security", pid, &scratch.exe())
+        .unwrap_or_else(|| panic!("no exec denial for pid {pid}: {:#?}", s.denials));
+    // Landlock lists every right the exec lacked (6.18: "fs.execute,fs.read_file").
+    let by = exec.denied_by.as_deref().unwrap_or_default();
+    assert!(
+        by.starts_with("Landlock (") && by.contains("fs.execute"),
+        "{exec:?}"
+    );
+}
