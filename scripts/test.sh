@@ -11,4 +11,4 @@ cargo fmt --check
 echo "== cargo clippy"
 cargo clippy --locked --all-targets --quiet -- -D warnings
 echo "== cargo test"
-cargo test --locked --all-targets -- --test-threads=2
+cargo test --locked --lib --bins --tests --examples -- --test-threads=2
