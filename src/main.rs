@@ -331,12 +331,13 @@ fn canonical_pane(p: &str) -> anyhow::Result<String> {
 
 fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<String> {
     if format == Format::Json {
-        let v = serde_json::to_value(snap).context("serialising snapshot")?;
-        let part = v
-            .get(pane)
-            .cloned()
-            .unwrap_or(serde_json::Value::Array(vec![]));
-        return Ok(serde_json::to_string_pretty(&part).context("serialising pane")? + "\n");
+        let mut out = Vec::new();
+        match snap.write_pane_json(pane, &mut out) {
+            Some(r) => r.context("serialising pane")?,
+            None => out.extend_from_slice(b"[]"),
+        }
+        out.push(b'\n');
+        return Ok(String::from_utf8_lossy(&out).into_owned());
     }
     let f = match format {
         Format::Csv => dpscope::views::plain::Format::Csv,

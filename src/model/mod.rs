@@ -65,6 +65,41 @@ impl Snapshot {
         self.maps.iter().find(|m| m.id == id)
     }
 
+    /// Write one pane as pretty JSON (its array, or the `node` object) straight to `w`, without
+    /// building a JSON tree of the whole snapshot (a 500k-entry conntrack table would cost GBs).
+    /// `None` for an unknown pane name.
+    pub fn write_pane_json<W: std::io::Write>(
+        &self,
+        pane: &str,
+        w: W,
+    ) -> Option<serde_json::Result<()>> {
+        macro_rules! p {
+            ($w:expr, $v:expr) => {
+                serde_json::to_writer_pretty($w, $v)
+            };
+        }
+        Some(match pane {
+            "node" => p!(w, &self.node),
+            "programs" => p!(w, &self.programs),
+            "maps" => p!(w, &self.maps),
+            "attachments" => p!(w, &self.attachments),
+            "links" => p!(w, &self.links),
+            "tailcalls" => p!(w, &self.tailcalls),
+            "services" => p!(w, &self.services),
+            "conntrack" => p!(w, &self.conntrack),
+            "identities" => p!(w, &self.identities),
+            "endpoints" => p!(w, &self.endpoints),
+            "policy" => p!(w, &self.policy),
+            "metrics" => p!(w, &self.metrics),
+            "retransmits" => p!(w, &self.retransmits),
+            "drops" => p!(w, &self.drops),
+            "denials" => p!(w, &self.denials),
+            "xdp_errors" => p!(w, &self.xdp_errors),
+            "flows" => p!(w, &self.flows),
+            _ => return None,
+        })
+    }
+
     /// Why a pane has no data, if the collector said so.
     pub fn unavailable_reason(&self, pane: &str) -> Option<&str> {
         self.node
