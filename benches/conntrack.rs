@@ -6,7 +6,9 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::{first_frame, median, time_cmd};
 use std::time::{Duration, Instant};
 
 const ENTRIES: u32 = 524_288;
@@ -36,31 +38,6 @@ fn ct_value(i: u32) -> [u8; 56] {
     v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes()); // bytes
     v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes()); // lifetime
     v
-}
-
-fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, u64) {
-    let mut times = vec![];
-    let (mut bytes, mut rss) = (0, 0u64);
-    for _ in 0..runs {
-        let t = Instant::now();
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "%M", cmd])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run /usr/bin/time");
-        times.push(t.elapsed());
-        bytes = out.stdout.len();
-        rss = rss.max(
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .and_then(|l| l.trim().parse().ok())
-                .unwrap_or(0),
-        );
-    }
-    times.sort();
-    (times[times.len() / 2], bytes, rss)
 }
 
 fn main() {
@@ -152,6 +129,12 @@ fn main() {
         &["--bpffs", "/nonexistent", "show", "node", "--json"],
         runs,
     );
+    let mut ff = vec![];
+    for _ in 0..3 {
+        if let Some(d) = first_frame(bin, &["--bpffs", &root, "--pane", "conntrack"]) {
+            ff.push(d);
+        }
+    }
     let p = pin.display().to_string();
     let (b_ct, b_ct_b, b_ct_rss) = time_cmd("bpftool", &["map", "dump", "pinned", &p, "-j"], runs);
 
@@ -160,6 +143,13 @@ fn main() {
     println!("fill: {:.1} s; decoded rows: {rows}\n", fill.as_secs_f64());
     println!("| measurement | dpscope | bpftool |");
     println!("|---|---|---|");
+    if !ff.is_empty() {
+        println!(
+            "| live UI: start → first conntrack frame with the table (median of {}) | {:.0} ms | |",
+            ff.len(),
+            ms(median(ff))
+        );
+    }
     println!(
         "| read + decode in process (`cilium::collect`, median of 3) | {:.0} ms | |",
         ms(inproc[1])

@@ -52,6 +52,9 @@ struct Global {
     /// No colours (also: NO_COLOR set in the environment)
     #[arg(long, global = true)]
     no_color: bool,
+    /// Pane to open first in the full-screen UI (e.g. drops, conntrack, attachments)
+    #[arg(long, value_name = "PANE", global = true)]
+    pane: Option<String>,
     /// Benchmark: quit after the first frame with data and print the time it took
     #[arg(long, hide = true, global = true)]
     bench_first_frame: bool,
@@ -98,9 +101,10 @@ enum Command {
         /// Read a saved snapshot instead of the live node
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
-        /// Seconds to observe before printing (live only)
-        #[arg(long, value_name = "SECS", default_value_t = 0.0)]
-        duration: f64,
+        /// Seconds to observe before printing (live only; default 2 for the own-probe panes
+        /// drops, retransmits, denials, flows, xdp_errors, else 0)
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
     },
     /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
     #[cfg(feature = "vmtest")]
@@ -214,6 +218,10 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         theme: g.theme.clone(),
         interval_ms: (g.interval * 1000.0) as u64,
         exit_after_first_frame: g.bench_first_frame.then_some(started),
+        start_pane: match &g.pane {
+            Some(p) => Some(canonical_pane(p)?),
+            None => None,
+        },
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]
@@ -284,17 +292,24 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                         .context("recording holds no snapshot")?
                 }
                 None => {
-                    let wait = secs(duration, "--duration")?;
+                    let probes = probes_for_pane(&pane);
+                    let default_wait = if probes.is_empty() { 0.0 } else { 2.0 };
+                    let wait = secs(duration.unwrap_or(default_wait), "--duration")?;
                     let mut cfg = config(&g, false)?;
                     // Helper lists appear only in the programs pane's JSON; resolving them reads
                     // /proc/kallsyms, which alone costs the kernel ~100 ms.
                     cfg.program_calls = pane == "programs" && format == Format::Json;
+                    // Load only the probes this pane shows: each load parses the kernel BTF.
+                    if probes.is_empty() {
+                        cfg.probes = false;
+                    } else if cfg.only_probes.is_empty() {
+                        cfg.only_probes = probes.iter().map(|p| p.to_string()).collect();
+                    }
                     require_privileges()?;
                     collect_after(cfg, wait)
                 }
             };
-            let text = show(&pane, &snap, format)?;
-            write_out(None, &text)
+            show(&pane, &snap, format)
         }
     }
 }
@@ -329,15 +344,33 @@ fn canonical_pane(p: &str) -> anyhow::Result<String> {
     }
 }
 
-fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<String> {
+/// Own probes whose data a pane shows (`show` of other panes loads none).
+fn probes_for_pane(pane: &str) -> &'static [&'static str] {
+    match pane {
+        "drops" => &["drops"],
+        "retransmits" => &["retransmits"],
+        "flows" => &["flows"],
+        "xdp_errors" => &["xdp_health"],
+        "denials" => &["lsm", "syscall_denials", "audit"],
+        _ => &[],
+    }
+}
+
+/// Print one pane. JSON is streamed to stdout (a 500k-entry table is hundreds of MB of text).
+fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
-        let mut out = Vec::new();
-        match snap.write_pane_json(pane, &mut out) {
-            Some(r) => r.context("serialising pane")?,
-            None => out.extend_from_slice(b"[]"),
+        let stdout = std::io::stdout();
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        let r = match snap.write_pane_json(pane, &mut w) {
+            Some(r) => r.map_err(std::io::Error::from),
+            None => w.write_all(b"[]"),
         }
-        out.push(b'\n');
-        return Ok(String::from_utf8_lossy(&out).into_owned());
+        .and_then(|_| w.write_all(b"\n"))
+        .and_then(|_| w.flush());
+        return match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            r => r.context("writing to stdout"),
+        };
     }
     let f = match format {
         Format::Csv => dpscope::views::plain::Format::Csv,
@@ -352,7 +385,7 @@ fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<String> {
                     out.push_str(&format!("({pane} unavailable: {why})\n"));
                 }
             }
-            Ok(out)
+            write_out(None, &out)
         }
         None => Err(BadInput(format!("pane {pane:?} has no table form; use --json")).into()),
     }

@@ -735,7 +735,7 @@ fn run(ver: Ver) {
         .find(|e| e.table == "ct4_global")
         .unwrap();
     assert_eq!(
-        (out.protocol.as_str(), out.direction.as_str(), out.related),
+        (out.protocol.as_ref(), out.direction.as_ref(), out.related),
         ("TCP", "OUT", false)
     );
     assert_eq!(
@@ -762,7 +762,7 @@ fn run(ver: Ver) {
     );
     let svc = c.conntrack.iter().find(|e| e.direction == "SVC").unwrap();
     assert_eq!(
-        (svc.table.as_str(), svc.protocol.as_str()),
+        (svc.table.as_ref(), svc.protocol.as_ref()),
         ("ct_any4_global", "UDP")
     );
     assert_eq!(
@@ -778,7 +778,7 @@ fn run(ver: Ver) {
     assert!(near(svc.expires_in_s, 60));
     let rel = c.conntrack.iter().find(|e| e.related).unwrap();
     assert_eq!(
-        (rel.direction.as_str(), rel.protocol.as_str()),
+        (rel.direction.as_ref(), rel.protocol.as_ref()),
         ("IN", "ICMP")
     );
     assert_eq!(rel.flags, vec!["Unknown=0x0800"]);
@@ -789,7 +789,7 @@ fn run(ver: Ver) {
         .unwrap();
     assert_eq!(
         (
-            in6.direction.as_str(),
+            in6.direction.as_ref(),
             in6.src.as_str(),
             in6.src_port,
             in6.dst.as_str(),
@@ -905,9 +905,9 @@ fn run(ver: Ver) {
         .map(|e| {
             (
                 e.verdict.as_str(),
-                e.direction.as_str(),
+                e.direction.as_ref(),
                 e.identity,
-                e.protocol.as_str(),
+                e.protocol.as_ref(),
                 e.port_low,
                 e.port_high,
                 e.proxy_port,
@@ -966,7 +966,7 @@ fn run(ver: Ver) {
         .map(|e| {
             (
                 e.reason_name.as_str(),
-                e.direction.as_str(),
+                e.direction.as_ref(),
                 e.packets,
                 e.bytes,
                 e.file.as_deref(),

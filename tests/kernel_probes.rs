@@ -627,7 +627,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
         .find(|d| d.src == a6 && d.src_port == sport && d.dst == b6 && d.dst_port == 5006)
         .unwrap_or_else(|| panic!("no IPv6 drop row: {:#?}", snap.drops));
     assert_eq!(
-        (row.reason_name.as_str(), row.protocol.as_str(), row.count),
+        (row.reason_name.as_str(), row.protocol.as_ref(), row.count),
         ("NO_SOCKET", "UDP", 5)
     );
 

@@ -40,6 +40,8 @@ pub struct UiOptions {
     /// Benchmark hook: quit after the first frame that shows collected data and report the
     /// time since this instant (process start) on stderr.
     pub exit_after_first_frame: Option<std::time::Instant>,
+    /// Pane to open first (name or palette alias); the first pane when unknown.
+    pub start_pane: Option<String>,
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

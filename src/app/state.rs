@@ -117,7 +117,15 @@ impl App {
             prev: None,
             rates: Rates::default(),
             waiting: false,
-            pane: 0,
+            pane: opts
+                .start_pane
+                .as_deref()
+                .and_then(|name| {
+                    crate::views::registry::PANES.iter().position(|p| {
+                        crate::views::registry::by_name(name).is_some_and(|d| d.name == p.name)
+                    })
+                })
+                .unwrap_or(0),
             views: vec![TableView::default(); crate::views::registry::PANES.len()],
             details: Vec::new(),
             paused: false,

@@ -114,7 +114,7 @@ pub struct Collector {
     /// dpscope's own probes.
     probes: Option<super::probes::Probes>,
     /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
-    denials: denials::DenialProbes,
+    denials: Option<denials::DenialProbes>,
 }
 
 /// Missing privileges for live collection, named.
@@ -146,9 +146,17 @@ impl Collector {
                 stats::StatsState::Off("disabled with --no-stats".into()),
             )
         };
-        // Always present: with --no-probes it loads nothing and reports every probe as off.
-        let probes = Some(super::probes::Probes::new(&cfg));
-        let denials = denials::DenialProbes::new(&cfg);
+        // Own probes (each load parses the kernel BTF: ~100 ms or more) load now, so that they
+        // observe while a one-shot command waits `--duration`; in live mode (`fast_first`) they
+        // load after the first snapshot so the first frame is not held up.
+        let (probes, denials) = if cfg.fast_first {
+            (None, None)
+        } else {
+            (
+                Some(super::probes::Probes::new(&cfg)),
+                Some(denials::DenialProbes::new(&cfg)),
+            )
+        };
         Collector {
             denials,
             cfg,
@@ -219,7 +227,15 @@ impl Collector {
             }
         }
         phase("iterators");
-        let want_calls = self.cfg.program_calls && (self.collections > 0 || !self.cfg.fast_first);
+        let later = self.collections > 0 || !self.cfg.fast_first;
+        if later && self.probes.is_none() {
+            // Always present once loaded: with --no-probes it loads nothing and reports every
+            // probe as off.
+            self.probes = Some(super::probes::Probes::new(&self.cfg));
+            self.denials = Some(denials::DenialProbes::new(&self.cfg));
+            phase("probes load");
+        }
+        let want_calls = self.cfg.program_calls && later;
         self.collections += 1;
         let mut progs = self
             .programs
@@ -248,7 +264,9 @@ impl Collector {
         if let Some(p) = &self.probes {
             own_progs.extend(p.prog_ids());
         }
-        own_progs.extend(self.denials.own_prog_ids());
+        if let Some(d) = &self.denials {
+            own_progs.extend(d.own_prog_ids());
+        }
         let (mono, boot, real) = clocks();
         for p in &mut progs {
             if p.load_time_ns > 0 && p.load_time_ns <= boot {
@@ -287,7 +305,9 @@ impl Collector {
         snap.attachments = att.attachments;
         snap.links = att.links;
         phase("attachments");
-        self.denials.collect(&mut snap);
+        if let Some(d) = &mut self.denials {
+            d.collect(&mut snap);
+        }
         phase("denials");
 
         // Cilium's pinned maps (and every prog_array as a tail-call graph).
@@ -374,6 +394,13 @@ impl Collector {
         snap.maps = map_list;
         if let Some(p) = &mut self.probes {
             p.collect(&mut snap);
+        } else if self.cfg.probes {
+            for pane in ["drops", "retransmits", "denials", "flows", "xdp_errors"] {
+                snap.node.unavailable.push(Unavailable {
+                    pane: pane.into(),
+                    reason: "dpscope's probes are loading (next refresh)".into(),
+                });
+            }
         }
         snap.node.warnings = warnings;
         snap.node.interval_ms = self.cfg.interval.as_millis() as u64;

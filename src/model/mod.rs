@@ -4,6 +4,7 @@
 //! and replayed from an incident. No I/O in this module: only types and pure helpers.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 pub mod io;
 
@@ -460,9 +461,11 @@ pub struct ServiceBackend {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CtEntry {
-    pub table: String,
-    pub protocol: String,
-    pub direction: String,
+    // Fixed vocabularies are `Cow<'static, str>`: a 500k-entry table then holds no heap copy
+    // of "ct4_global", "TCP" or "OUT" per entry (what a loaded file holds is owned).
+    pub table: Cow<'static, str>,
+    pub protocol: Cow<'static, str>,
+    pub direction: Cow<'static, str>,
     pub related: bool,
     pub src: String,
     pub src_port: u16,
@@ -486,7 +489,7 @@ pub struct CtEntry {
     pub nat_port: Option<u16>,
     pub nat_addr: Option<String>,
     /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
-    pub layout: Option<String>,
+    pub layout: Option<Cow<'static, str>>,
     /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
     pub raw: Option<String>,
 }

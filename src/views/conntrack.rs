@@ -27,7 +27,7 @@ pub fn direction(e: &CtEntry) -> String {
     if e.related {
         format!("{} rel", e.direction)
     } else {
-        e.direction.clone()
+        e.direction.to_string()
     }
 }
 
@@ -111,7 +111,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         flex: false,
         priority: 3,
         align: Align::Left,
-        sort: |e, _| SortKey::Text(e.table.clone()),
+        sort: |e, _| SortKey::Text(e.table.to_string()),
         cell: |e, _| table_short(&e.table),
         emphasis: no_emphasis,
     },
@@ -121,8 +121,8 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         flex: false,
         priority: 1,
         align: Align::Left,
-        sort: |e, _| SortKey::Text(e.protocol.clone()),
-        cell: |e, _| e.protocol.clone(),
+        sort: |e, _| SortKey::Text(e.protocol.to_string()),
+        cell: |e, _| e.protocol.to_string(),
         emphasis: no_emphasis,
     },
     Column {
@@ -265,7 +265,7 @@ fn matcher<'a>(snap: &'a Snapshot, filter: &str) -> impl Fn(&CtEntry) -> bool + 
         }
         let cells = [
             table_short(&e.table),
-            e.protocol.clone(),
+            e.protocol.to_string(),
             direction(e),
             connection(e),
             e.flags.join(" "),

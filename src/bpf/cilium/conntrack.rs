@@ -149,9 +149,25 @@ pub fn tcp_flag_names(f: u8) -> Vec<String> {
         .collect()
 }
 
+/// Protocol name without allocating for the common ones.
+fn proto_cow(p: u8) -> std::borrow::Cow<'static, str> {
+    match p {
+        0 => "ANY".into(),
+        1 => "ICMP".into(),
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        58 => "ICMPv6".into(),
+        132 => "SCTP".into(),
+        n => proto_name(n).into(),
+    }
+}
+
+// `table` is a Cow, not a &str: every entry clones it, and cloning a borrowed Cow allocates
+// nothing (a &str would have to be copied into each entry).
+#[allow(clippy::ptr_arg)]
 /// Decode one entry of `table` (`ct4_global`, `ct_any6_global`...) in connection order.
 pub fn decode_entry(
-    table: &str,
+    table: &std::borrow::Cow<'static, str>,
     key: &[u8],
     value: &[u8],
     v6: bool,
@@ -161,12 +177,13 @@ pub fn decode_entry(
     let t = decode_key(key, v6)?;
     exact("ct value", value, 56)?;
     let svc = t.flags & 4 != 0;
+    let (nexthdr, tflags, tsport, tdport) = (t.nexthdr, t.flags, t.sport, t.dport);
     let (direction, src, src_port, dst, dst_port) = if svc {
-        ("SVC", &t.saddr, t.dport, &t.daddr, t.sport)
-    } else if t.flags & 1 != 0 {
-        ("IN", &t.daddr, t.sport, &t.saddr, t.dport)
+        ("SVC", t.saddr, tdport, t.daddr, tsport)
+    } else if tflags & 1 != 0 {
+        ("IN", t.daddr, tsport, t.saddr, tdport)
     } else {
-        ("OUT", &t.daddr, t.sport, &t.saddr, t.dport)
+        ("OUT", t.daddr, tsport, t.saddr, tdport)
     };
     let lifetime = le32(value, 32);
     let flags = le16(value, 36);
@@ -191,13 +208,13 @@ pub fn decode_entry(
         None
     };
     Ok(CtEntry {
-        table: table.to_string(),
-        protocol: proto_name(t.nexthdr),
+        table: table.clone(),
+        protocol: proto_cow(nexthdr),
         direction: direction.into(),
-        related: t.flags & 2 != 0,
-        src: src.clone(),
+        related: tflags & 2 != 0,
+        src,
         src_port,
-        dst: dst.clone(),
+        dst,
         dst_port,
         flags: flag_labels(flags, layout),
         expires_in_s: remaining_s(lifetime, now),
@@ -259,8 +276,8 @@ mod tests {
             (42, &[0x1b, 0x1b]),
             (44, &28461u32.to_le_bytes()),
         ]);
-        let e = decode_entry("ct4_global", &k, &v, false, Layout::V1_17, &NOW).unwrap();
-        assert_eq!((e.direction.as_str(), e.related), ("OUT", false));
+        let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_17, &NOW).unwrap();
+        assert_eq!((e.direction.as_ref(), e.related), ("OUT", false));
         assert_eq!((e.src.as_str(), e.src_port), ("10.244.1.23", 48526));
         assert_eq!((e.dst.as_str(), e.dst_port), ("10.244.2.17", 80));
         assert_eq!(e.protocol, "TCP");
@@ -274,10 +291,10 @@ mod tests {
             (Some(12), None, None)
         );
         // Same bytes read as 1.18: offset 40 is reserved.
-        let e = decode_entry("ct4_global", &k, &v, false, Layout::V1_18, &NOW).unwrap();
+        let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_18, &NOW).unwrap();
         assert_eq!((e.ifindex, e.nat_port), (None, None));
         // main: offset 40 is the NAT port in network order.
-        let e = decode_entry("ct4_global", &k, &v, false, Layout::Main, &NOW).unwrap();
+        let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::Main, &NOW).unwrap();
         assert_eq!(e.nat_port, Some(12u16.swap_bytes()));
     }
 
@@ -286,13 +303,13 @@ mod tests {
         // SVC: daddr=VIP saddr=client dport=client port sport=service port.
         let k = key4([10, 96, 0, 10], [10, 244, 1, 23], 40000, 53, 17, 4 | 2);
         let v = value(&[(8, &42u64.to_le_bytes()), (38, &3u16.to_be_bytes())]);
-        let e = decode_entry("ct_any4_global", &k, &v, false, Layout::V1_16, &NOW).unwrap();
-        assert_eq!((e.direction.as_str(), e.related), ("SVC", true));
+        let e = decode_entry(&"ct_any4_global".into(), &k, &v, false, Layout::V1_16, &NOW).unwrap();
+        assert_eq!((e.direction.as_ref(), e.related), ("SVC", true));
         assert_eq!((e.src.as_str(), e.src_port), ("10.244.1.23", 40000));
         assert_eq!((e.dst.as_str(), e.dst_port), ("10.96.0.10", 53));
         assert_eq!((e.backend_id, e.rev_nat_id), (Some(42), 3));
         let k = key4([10, 0, 0, 1], [10, 0, 0, 2], 80, 1234, 1, 1);
-        let e = decode_entry("ct_any4_global", &k, &v, false, Layout::V1_16, &NOW).unwrap();
+        let e = decode_entry(&"ct_any4_global".into(), &k, &v, false, Layout::V1_16, &NOW).unwrap();
         assert_eq!(e.direction, "IN");
         assert_eq!(
             (e.src.as_str(), e.src_port, e.dst.as_str(), e.dst_port),
@@ -312,12 +329,12 @@ mod tests {
             (36, &0x0080u16.to_le_bytes()),
         ]);
         for l in [Layout::V1_14, Layout::V1_15] {
-            let e = decode_entry("ct4_global", &k, &v, false, l, &NOW).unwrap();
+            let e = decode_entry(&"ct4_global".into(), &k, &v, false, l, &NOW).unwrap();
             assert_eq!((e.packets, e.bytes), (Some(3), Some(300)));
             assert_eq!(e.flags, vec!["DSR"]);
             assert_eq!(e.ifindex, Some(0));
         }
-        let e = decode_entry("ct4_global", &k, &v, false, Layout::V1_16, &NOW).unwrap();
+        let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_16, &NOW).unwrap();
         assert_eq!((e.packets, e.bytes), (Some(2), Some(200)));
         assert_eq!(e.flags, vec!["DSRInternal"]);
     }
@@ -337,7 +354,7 @@ mod tests {
         natv6[1] = 0x01;
         natv6[15] = 9;
         let v = value(&[(0, &natv6), (36, &0x0800u16.to_le_bytes())]);
-        let e = decode_entry("ct6_global", &k, &v, true, Layout::Main, &NOW).unwrap();
+        let e = decode_entry(&"ct6_global".into(), &k, &v, true, Layout::Main, &NOW).unwrap();
         assert_eq!((e.src.as_str(), e.src_port), ("fd00::1", 5555));
         assert_eq!((e.dst.as_str(), e.dst_port), ("fd00::2", 443));
         assert_eq!(e.nat_addr.as_deref(), Some("2001::9"));
@@ -379,18 +396,18 @@ mod tests {
     #[test]
     fn wrong_sizes_are_errors() {
         let k = key4([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 6, 0);
-        assert!(decode_entry("t", &k, &[0; 55], false, Layout::Main, &NOW).is_err());
-        assert!(decode_entry("t", &k, &[0; 57], false, Layout::Main, &NOW).is_err());
-        assert!(decode_entry("t", &k[..13], &[0; 56], false, Layout::Main, &NOW).is_err());
-        assert!(decode_entry("t", &k, &[0; 56], true, Layout::Main, &NOW).is_err());
+        assert!(decode_entry(&"t".into(), &k, &[0; 55], false, Layout::Main, &NOW).is_err());
+        assert!(decode_entry(&"t".into(), &k, &[0; 57], false, Layout::Main, &NOW).is_err());
+        assert!(decode_entry(&"t".into(), &k[..13], &[0; 56], false, Layout::Main, &NOW).is_err());
+        assert!(decode_entry(&"t".into(), &k, &[0; 56], true, Layout::Main, &NOW).is_err());
     }
 
     #[test]
     fn garbage_never_panics() {
         fuzz_pairs(0xc7, &[14, 38, 56], |k, v| {
             for l in Layout::ALL {
-                let _ = decode_entry("t", k, v, false, l, &NOW);
-                let _ = decode_entry("t", k, v, true, l, &NOW);
+                let _ = decode_entry(&"t".into(), k, v, false, l, &NOW);
+                let _ = decode_entry(&"t".into(), k, v, true, l, &NOW);
             }
             let _ = remaining_s(
                 le32(v, 0),

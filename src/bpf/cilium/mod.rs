@@ -158,6 +158,7 @@ pub fn collect_with(
         .as_ref()
         .map(|(l, why)| format!("{} ({why})", l.label()));
     // Sizes match but nothing tells the release apart: decode as the newest and say so.
+    let assumed = detected.is_none();
     let (lay, lay_label) = match &detected {
         Some((l, _)) => (*l, l.label().to_string()),
         None => (
@@ -239,14 +240,14 @@ pub fn collect_with(
             c.warnings.push(format!(
                 "{}: showing {} of {total} entries (cap)",
                 f.name,
-                dump.entries.len()
+                dump.len()
             ));
             if f.name.starts_with("cilium_ct") {
                 let n = maps
                     .iter()
                     .find(|m| m.id == f.info.id)
                     .and_then(|m| m.entries)
-                    .unwrap_or(dump.entries.len() as u64);
+                    .unwrap_or(dump.len() as u64);
                 *c.ct_total.get_or_insert(0) += n;
             }
         }
@@ -258,7 +259,7 @@ pub fn collect_with(
                 first_err.get_or_insert(e.to_string());
             }
         };
-        for (k, v) in &dump.entries {
+        for (k, v) in dump.iter() {
             match kind {
                 MapKind::Services { v6 } => note(
                     lb::decode_svc_key(k, v6)
@@ -269,11 +270,15 @@ pub fn collect_with(
                     backends.insert(b.id, b);
                 })),
                 MapKind::Ct { v6 } => {
-                    let table = f.name.trim_start_matches("cilium_");
+                    // One table name per map, shared (not copied) by every entry.
+                    let table = ct_table_name(f.name.trim_start_matches("cilium_"));
                     note(
-                        conntrack::decode_entry(table, k, v, v6, lay, &now).map(|mut e| {
+                        conntrack::decode_entry(&table, k, v, v6, lay, &now).map(|mut e| {
                             if e.protocol != "ANY" {
-                                e.layout = Some(lay_label.clone());
+                                // The decoder's static label unless the release was assumed.
+                                if assumed {
+                                    e.layout = Some(lay_label.clone().into());
+                                }
                                 c.conntrack.push(e)
                             }
                         }),
@@ -445,8 +450,7 @@ fn now(found: &[Found], lay: Layout, opts: &Options) -> Now {
                 if matches!(f.lookup, Lookup::Known(MapKind::Ct { .. })) {
                     if let Ok(d) = read::dump(&f.fd, &f.info, 256) {
                         sample.extend(
-                            d.entries
-                                .iter()
+                            d.iter()
                                 .filter(|(_, v)| v.len() == 56)
                                 .map(|(_, v)| bytes::le32(v, 32)),
                         );
@@ -473,15 +477,15 @@ fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
         c.warnings.push(format!(
             "{}: showing the first {} raw entries",
             f.name,
-            d.entries.len()
+            d.len()
         ));
     }
     let label = Some(format!(
         "layout unknown (key {} B, value {} B)",
         f.info.key_size, f.info.value_size
     ));
-    for (k, v) in d.entries {
-        let raw = Some(format!("key={} value={}", bytes::hex(&k), bytes::hex(&v)));
+    for (k, v) in d.iter() {
+        let raw = Some(format!("key={} value={}", bytes::hex(k), bytes::hex(v)));
         match kind {
             MapKind::Services { .. } | MapKind::Backends { .. } => c.services.push(Service {
                 frontend: f.name.clone(),
@@ -490,8 +494,8 @@ fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
                 ..Default::default()
             }),
             MapKind::Ct { .. } => c.conntrack.push(CtEntry {
-                table: f.name.trim_start_matches("cilium_").into(),
-                layout: label.clone(),
+                table: ct_table_name(f.name.trim_start_matches("cilium_")),
+                layout: label.clone().map(Into::into),
                 raw,
                 ..Default::default()
             }),
@@ -633,6 +637,20 @@ fn collect_tailcalls(
         .cloned()
         .collect();
     tailcall::build(&arrays, &listed, attachments, &extra, &targets, node_layout)
+}
+
+/// `ct4_global` and friends as static strings (any other name is owned once per map).
+fn ct_table_name(t: &str) -> std::borrow::Cow<'static, str> {
+    const KNOWN: &[&str] = &[
+        "ct4_global",
+        "ct6_global",
+        "ct_any4_global",
+        "ct_any6_global",
+    ];
+    match KNOWN.iter().find(|k| **k == t) {
+        Some(k) => std::borrow::Cow::Borrowed(k),
+        None => std::borrow::Cow::Owned(t.to_string()),
+    }
 }
 
 #[cfg(test)]

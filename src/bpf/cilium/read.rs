@@ -63,11 +63,63 @@ pub fn is_percpu(map_type: u32) -> bool {
 }
 
 /// All (key, value) pairs of a map, at most `cap`; per-CPU values summed lane by lane (u64).
+/// Stored flat (keys in one buffer, values in another): a 500k-entry table is two allocations,
+/// not a million.
 #[derive(Debug, Default)]
 pub struct Dump {
-    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    keys: Vec<u8>,
+    vals: Vec<u8>,
+    ks: usize,
+    vs: usize,
+    len: usize,
     /// Stopped at the cap: more entries exist.
     pub truncated: bool,
+}
+
+impl Dump {
+    fn new(info: &libbpf_sys::bpf_map_info) -> Dump {
+        Dump {
+            ks: info.key_size as usize,
+            vs: info.value_size as usize,
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Entries as (key, value) slices.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let (ks, vs) = (self.ks, self.vs);
+        (0..self.len).map(move |i| {
+            (
+                self.keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]),
+                self.vals.get(i * vs..(i + 1) * vs).unwrap_or(&[]),
+            )
+        })
+    }
+
+    /// Append one entry; `raw` is the value as the kernel returned it (per-CPU lanes summed here).
+    fn push(&mut self, info: &libbpf_sys::bpf_map_info, key: &[u8], raw: &[u8], ncpu: usize) {
+        let mut k = key.to_vec();
+        k.resize(self.ks, 0);
+        self.keys.extend_from_slice(&k[..self.ks]);
+        if is_percpu(info.type_) {
+            let mut v = sum_percpu(raw, self.vs, ncpu);
+            v.resize(self.vs, 0);
+            self.vals.extend_from_slice(&v);
+        } else {
+            let n = raw.len().min(self.vs);
+            self.vals.extend_from_slice(&raw[..n]);
+            self.vals.resize(self.vals.len() + (self.vs - n), 0);
+        }
+        self.len += 1;
+    }
 }
 
 /// Sum `ncpu` copies of a per-CPU value (each padded to a multiple of 8) into one value.
@@ -123,20 +175,12 @@ fn value_stride(info: &libbpf_sys::bpf_map_info, ncpu: usize) -> usize {
     }
 }
 
-fn finish_value(info: &libbpf_sys::bpf_map_info, raw: &[u8], ncpu: usize) -> Vec<u8> {
-    if is_percpu(info.type_) {
-        sum_percpu(raw, info.value_size as usize, ncpu)
-    } else {
-        raw.to_vec()
-    }
-}
-
 fn dump_batch(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> io::Result<Dump> {
     let ks = info.key_size as usize;
     let ncpu = crate::bpf::maps::possible_cpus();
     let vstride = value_stride(info, ncpu);
     let mut chunk: u32 = 1024;
-    let mut out = Dump::default();
+    let mut out = Dump::new(info);
     let mut in_tok = vec![0u8; ks.max(8)];
     let mut out_tok = vec![0u8; ks.max(8)];
     let mut first = true;
@@ -180,13 +224,13 @@ fn dump_batch(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> io::
             }
         }
         for i in 0..count as usize {
-            if out.entries.len() >= cap {
+            if out.len() >= cap {
                 out.truncated = true;
                 return Ok(out);
             }
-            let k = keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]).to_vec();
+            let k = keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]);
             let v = vals.get(i * vstride..(i + 1) * vstride).unwrap_or(&[]);
-            out.entries.push((k, finish_value(info, v, ncpu)));
+            out.push(info, k, v, ncpu);
         }
         if err.is_some() {
             // ENOENT: the walk is complete.
@@ -201,7 +245,7 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
     let ks = info.key_size as usize;
     let ncpu = crate::bpf::maps::possible_cpus();
     let vstride = value_stride(info, ncpu);
-    let mut out = Dump::default();
+    let mut out = Dump::new(info);
     let mut cur = vec![0u8; ks];
     let mut next = vec![0u8; ks];
     let mut first = true;
@@ -220,7 +264,7 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
             if e.raw_os_error() == Some(libc::ENOENT) {
                 return Ok(out);
             }
-            if out.entries.is_empty() {
+            if out.is_empty() {
                 return Err(e);
             }
             out.truncated = true;
@@ -228,7 +272,7 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
         }
         first = false;
         std::mem::swap(&mut cur, &mut next);
-        if out.entries.len() >= cap {
+        if out.len() >= cap {
             out.truncated = true;
             return Ok(out);
         }
@@ -245,8 +289,7 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
             // Deleted since get_next_key (LRU eviction, GC): skip it.
             continue;
         }
-        out.entries
-            .push((cur.clone(), finish_value(info, &v, ncpu)));
+        out.push(info, &cur, &v, ncpu);
     }
 }
 

@@ -1,0 +1,79 @@
+//! Helpers shared by the benchmarks: timing commands with peak RSS, time to first frame.
+#![allow(dead_code)]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Median wall time, output size and peak RSS (KiB, from `/usr/bin/time -f %M`) of a command.
+pub fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, u64) {
+    let mut times = vec![];
+    let mut bytes = 0;
+    let mut max_rss_kb = 0u64;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M", cmd])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run /usr/bin/time (package `time`, installed by scripts/setup.sh)");
+        times.push(t.elapsed());
+        bytes = out.stdout.len();
+        let rss = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        max_rss_kb = max_rss_kb.max(rss);
+    }
+    (median(times), bytes, max_rss_kb)
+}
+
+/// Process start → first frame with data, for the live UI in a 120x40 tmux terminal.
+pub fn first_frame(bin: &str, args: &[&str]) -> Option<Duration> {
+    let out = std::env::temp_dir().join(format!("dpscope-ff-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let sock = format!("dpscope-bench-{}", std::process::id());
+    let cmd = format!(
+        "{bin} {} --bench-first-frame 2> {}",
+        args.join(" "),
+        out.display()
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &sock,
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut ms = None;
+    while ok && Instant::now() < deadline {
+        if let Ok(t) = std::fs::read_to_string(&out) {
+            if let Some(v) = t.split_whitespace().find_map(|w| w.parse::<f64>().ok()) {
+                ms = Some(v);
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("tmux")
+        .args(["-L", &sock, "kill-server"])
+        .status();
+    let _ = std::fs::remove_file(&out);
+    ms.map(|v| Duration::from_secs_f64(v / 1e3))
+}
