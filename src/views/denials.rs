@@ -2,7 +2,7 @@
 //! Default sort: last seen, newest first. The filter matches hook, process, cgroup, target...
 
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
@@ -45,25 +45,7 @@ fn cgroup(d: &Denial) -> String {
         .unwrap_or_default()
 }
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&Denial, &Ctx) -> SortKey,
-    cell: fn(&Denial, &Ctx) -> String,
-) -> Column<Denial> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 pub const COLUMNS: &[Column<Denial>] = &[
     col(

@@ -21,25 +21,7 @@ pub struct DropRow {
     pub per_s: Option<f64>,
 }
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&DropRow, &Ctx) -> SortKey,
-    cell: fn(&DropRow, &Ctx) -> String,
-) -> Column<DropRow> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 fn iface(d: &Drop) -> String {
     match (d.ifname.is_empty(), d.ifindex) {

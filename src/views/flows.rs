@@ -12,25 +12,7 @@ use crate::model::{Flow, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&Flow, &Ctx) -> SortKey,
-    cell: fn(&Flow, &Ctx) -> String,
-) -> Column<Flow> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 pub const COLUMNS: &[Column<Flow>] = &[
     col(

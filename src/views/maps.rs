@@ -62,25 +62,7 @@ pub fn name(m: &MapInfo) -> String {
     }
 }
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&MapInfo, &Ctx) -> SortKey,
-    cell: fn(&MapInfo, &Ctx) -> String,
-) -> Column<MapInfo> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 pub const COLUMNS: &[Column<MapInfo>] = &[
     col(

@@ -2,7 +2,7 @@
 
 use super::format;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::rates::overall_avg_ns;
@@ -34,25 +34,7 @@ fn name(p: &Program) -> String {
     }
 }
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&Program, &Ctx) -> SortKey,
-    cell: fn(&Program, &Ctx) -> String,
-) -> Column<Program> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 pub const COLUMNS: &[Column<Program>] = &[
     col(

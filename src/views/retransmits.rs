@@ -17,25 +17,7 @@ use ratatui::Frame;
 /// Ratio above which a row is flagged.
 pub const RATIO_WARN: f64 = 0.01;
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&RetransRow, &Ctx) -> SortKey,
-    cell: fn(&RetransRow, &Ctx) -> String,
-) -> Column<RetransRow> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 fn ratio(r: &RetransRow) -> String {
     match r.ratio {

@@ -57,6 +57,27 @@ pub fn no_emphasis<T>(_: &T, _: &Ctx) -> Emphasis {
     Emphasis::Normal
 }
 
+/// A fixed-width column with no emphasis: what most columns of every pane are.
+pub const fn col<T>(
+    header: &'static str,
+    width: u16,
+    priority: u8,
+    align: Align,
+    sort: fn(&T, &Ctx) -> SortKey,
+    cell: fn(&T, &Ctx) -> String,
+) -> Column<T> {
+    Column {
+        header,
+        width,
+        flex: false,
+        priority,
+        align,
+        sort,
+        cell,
+        emphasis: no_emphasis,
+    }
+}
+
 /// A pane's table: its columns, how rows are keyed, and the default sort.
 pub struct TableDef<T: 'static> {
     pub columns: &'static [Column<T>],

@@ -13,25 +13,7 @@ use crate::model::{Snapshot, XdpEvent};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-const fn col(
-    header: &'static str,
-    width: u16,
-    priority: u8,
-    align: Align,
-    sort: fn(&XdpEvent, &Ctx) -> SortKey,
-    cell: fn(&XdpEvent, &Ctx) -> String,
-) -> Column<XdpEvent> {
-    Column {
-        header,
-        width,
-        flex: false,
-        priority,
-        align,
-        sort,
-        cell,
-        emphasis: no_emphasis,
-    }
-}
+use super::table::col;
 
 pub const COLUMNS: &[Column<XdpEvent>] = &[
     col(
