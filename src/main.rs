@@ -118,6 +118,8 @@ enum Format {
     Json,
     Csv,
     Md,
+    /// Graphviz DOT (tailcalls only)
+    Dot,
 }
 
 /// Errors that are the user's input (exit 2) rather than a runtime failure (exit 1).
@@ -358,6 +360,12 @@ fn probes_for_pane(pane: &str) -> &'static [&'static str] {
 
 /// Print one pane. JSON is streamed to stdout (a 500k-entry table is hundreds of MB of text).
 fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
+    if format == Format::Dot {
+        if pane != "tailcalls" {
+            return Err(BadInput(format!("--format dot is for tailcalls, not {pane}")).into());
+        }
+        return write_out(None, &dpscope::bpf::cilium::tailcalls_dot(&snap.tailcalls));
+    }
     if format == Format::Json {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -362,3 +362,26 @@ fn replay_cilium_panes_expand_step_and_jump() {
     t.keys(&["q"]);
     t.wait_text("EXITED:0");
 }
+
+#[test]
+fn tailcall_graph_exports_as_dot() {
+    let file = format!("{}/tests/fixtures/cilium.json", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(BIN)
+        .args(["show", "tailcalls", "--format", "dot", "--from", &file])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.starts_with("digraph tailcalls {"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+    assert!(dot.contains("cilium_calls_00412"), "{dot}");
+    assert!(
+        dot.contains("(empty)") && !dot.contains("\"prog0\""),
+        "{dot}"
+    );
+    let out = Command::new(BIN)
+        .args(["show", "maps", "--format", "dot", "--from", &file])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

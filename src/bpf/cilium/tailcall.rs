@@ -508,7 +508,7 @@ pub fn tailcalls_dot(tc: &[TailCallMap]) -> String {
                 Some(n) => format!("{} {}", sl.index, n),
                 None => sl.index.to_string(),
             };
-            if sl.empty {
+            if sl.empty || sl.prog_id == 0 {
                 s.push_str(&format!(
                     "  \"empty{}_{}\" [shape=box, style=dashed, label=\"(empty)\"];\n",
                     m.map_id, sl.index
