@@ -106,6 +106,16 @@ enum Command {
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
     },
+    /// What changed from snapshot A to snapshot B, pane by pane
+    Diff {
+        /// The older snapshot (or recording: its newest snapshot)
+        a: PathBuf,
+        /// The newer snapshot (or recording: its newest snapshot)
+        b: PathBuf,
+        /// Print a structured JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
     #[cfg(feature = "vmtest")]
     #[command(name = "vmtest-deny", hide = true)]
@@ -246,6 +256,19 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                 ui,
             )
         }
+        Command::Diff { a, b, json } => {
+            let sa = last_snapshot(&a)?;
+            let sb = last_snapshot(&b)?;
+            let d = model::diff::diff(&sa, &sb);
+            let text = if json {
+                let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+                t.push('\n');
+                t
+            } else {
+                d.to_text()
+            };
+            write_out(None, &text)
+        }
         Command::Snapshot {
             output,
             duration,
@@ -312,6 +335,14 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             show(&pane, &snap, format)
         }
     }
+}
+
+/// The newest snapshot of a file (a single snapshot, or the last of a recording).
+fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
+    let loaded = snapio::load(path)?;
+    loaded.snapshots.into_iter().last().ok_or_else(|| {
+        BadInput(format!("{}: recording holds no snapshot", path.display())).into()
+    })
 }
 
 /// Accepts pane names and the palette's aliases.
