@@ -55,6 +55,9 @@ struct Global {
     /// Pane to open first in the full-screen UI (e.g. drops, conntrack, attachments)
     #[arg(long, value_name = "PANE", global = true)]
     pane: Option<String>,
+    /// Directory Ctrl-s writes its export files into (default ./dpscope-dumps)
+    #[arg(long, value_name = "DIR", global = true)]
+    dump_dir: Option<PathBuf>,
     /// Benchmark: quit after the first frame with data and print the time it took
     #[arg(long, hide = true, global = true)]
     bench_first_frame: bool,
@@ -232,6 +235,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             Some(p) => Some(canonical_pane(p)?),
             None => None,
         },
+        dump_dir: g.dump_dir.clone(),
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]
@@ -340,9 +344,11 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
 /// The newest snapshot of a file (a single snapshot, or the last of a recording).
 fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
     let loaded = snapio::load(path)?;
-    loaded.snapshots.into_iter().last().ok_or_else(|| {
-        BadInput(format!("{}: recording holds no snapshot", path.display())).into()
-    })
+    loaded
+        .snapshots
+        .into_iter()
+        .last()
+        .ok_or_else(|| BadInput(format!("{}: recording holds no snapshot", path.display())).into())
 }
 
 /// Accepts pane names and the palette's aliases.

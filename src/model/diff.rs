@@ -586,7 +586,7 @@ mod tests {
             count: 7,
             ..base.clone()
         };
-        let d = diff_drops(&[base.clone()], &[grown, other.clone()]);
+        let d = diff_drops(std::slice::from_ref(&base), &[grown, other.clone()]);
         assert_eq!(
             kinds(&d),
             vec![
@@ -613,7 +613,7 @@ mod tests {
             pid: 11,
             ..a.clone()
         };
-        let d = diff_denials(&[a.clone()], &[a.clone(), b.clone()]);
+        let d = diff_denials(std::slice::from_ref(&a), &[a.clone(), b.clone()]);
         assert_eq!(kinds(&d), vec![(ChangeKind::Added, denial_key(&b))]);
         assert!(d[0].label.contains("/etc/shadow"));
     }

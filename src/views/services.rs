@@ -217,6 +217,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -311,6 +312,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> PlainTable {
     let c = Ctx {
         snap,
         rates: &rates,
+        baseline: None,
     };
     let mut t = PlainTable {
         headers: [
