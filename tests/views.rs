@@ -647,3 +647,44 @@ fn changes_only_without_a_baseline_says_so() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("press d first"), "{s}");
 }
+
+#[test]
+fn baseline_marks_attachments_and_services() {
+    // Attachments: the first program on a hook moved (`~`); changes only keeps just it.
+    let mut app = rich();
+    goto(&mut app, "attachments");
+    press(&mut app, &[key('d')]);
+    let mut next = fixture("rich.json");
+    next.taken_at = "2026-11-21T03:12:45Z".into();
+    let moved = next.attachments[0].prog_id;
+    next.attachments[0].position += 7;
+    app.update(Action::Snapshot(Box::new(next)));
+    let s = screen(&app, 120, 40);
+    let tilde: Vec<&str> = s.lines().filter(|l| l.contains("~ #")).collect();
+    assert_eq!(tilde.len(), 1, "{s}");
+    assert!(tilde[0].contains(&format!("id {moved}")), "{s}");
+    assert!(
+        s.contains("Other BPF links") || app.snapshot.links.is_empty(),
+        "{s}"
+    );
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("~ #"), "{s}");
+    assert!(!s.contains("Other BPF links"), "{s}");
+
+    // Services: a frontend whose backends changed gets `~` in the marker column.
+    let mut app = App::with_snapshot(fixture("cilium.json"), &opts());
+    goto(&mut app, "services");
+    press(&mut app, &[key('d')]);
+    let mut next = fixture("cilium.json");
+    let fe = next.services[0].frontend.clone();
+    next.services[0].backends.pop();
+    app.update(Action::Snapshot(Box::new(next)));
+    let s = screen(&app, 140, 40);
+    let changed = marked_rows(&s, '~');
+    assert_eq!(changed.len(), 1, "{s}");
+    assert!(changed[0].contains(&fe), "{s}");
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 140, 40);
+    assert!(s.contains("(1 of "), "{s}");
+}
