@@ -112,3 +112,48 @@ fn export_into_an_unwritable_place_is_an_error_message() {
         msg.text
     );
 }
+
+/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files go to that user. The environment is set in
+/// a child run of this test binary, not in this process.
+#[test]
+fn export_under_sudo_chowns_to_the_invoking_user() {
+    use std::os::unix::fs::MetadataExt;
+    const CHILD: &str = "DPSCOPE_TEST_EXPORT_CHILD_DIR";
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let dir = std::path::PathBuf::from(dir);
+        export_to(&app(&dir), &dir, "S").unwrap();
+        return;
+    }
+    // Root may give files away; anyone may "give" them to themselves.
+    let (uid, gid) = if nix::unistd::geteuid().is_root() {
+        (65534, 65534)
+    } else {
+        (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sudo-dumps");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "export_under_sudo_chowns_to_the_invoking_user",
+            "--nocapture",
+        ])
+        .env(CHILD, &dir)
+        .env("SUDO_UID", uid.to_string())
+        .env("SUDO_GID", gid.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let m = e.unwrap().metadata().unwrap();
+        assert_eq!((m.uid(), m.gid()), (uid, gid));
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    let m = std::fs::metadata(&dir).unwrap();
+    assert_eq!((m.uid(), m.gid()), (uid, gid), "the directory it created");
+}
