@@ -2,7 +2,6 @@
 //! CSV and Markdown, and the screen as plain text and standalone HTML, into the dump directory.
 
 use super::state::App;
-use crate::model::io as snapio;
 use crate::views;
 use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
@@ -69,10 +68,7 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
         Ok(path)
     };
 
-    let snapshot = write(
-        format!("{base}.json"),
-        &snapio::to_json_pretty(&app.snapshot),
-    )?;
+    let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &app.snapshot)?;
     let table = plain::pane_table(pane, &app.snapshot, app.prev.as_ref());
     let (csv, markdown) = match &table {
         Some(t) => (
@@ -112,6 +108,18 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
         }
     }
     Ok(out)
+}
+
+/// Stream the snapshot as pretty JSON (as `dpscope snapshot` writes it) without building the
+/// whole text in memory first: a big conntrack table is hundreds of MB of JSON.
+fn write_snapshot(path: &Path, snap: &crate::model::Snapshot) -> Result<PathBuf, String> {
+    use std::io::Write;
+    let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    let mut w = std::io::BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut w, snap).map_err(|e| err(&e))?;
+    w.flush().map_err(|e| err(&e))?;
+    Ok(path.to_path_buf())
 }
 
 /// The user behind `sudo`, to give the files back to.
