@@ -8,7 +8,7 @@
 
 use super::{Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service, Snapshot};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Panes `diff` compares, in output order.
 pub const DIFF_PANES: &[&str] = &[
@@ -216,41 +216,49 @@ fn keyed<T>(
     label: fn(&T) -> String,
     changed: impl Fn(&T, &T) -> Option<String>,
 ) -> Vec<Change> {
-    let ia: BTreeMap<String, &T> = a.iter().map(|x| (key(x), x)).collect();
-    let ib: BTreeMap<String, &T> = b.iter().map(|x| (key(x), x)).collect();
-    let mut out = Vec::new();
-    for (k, x) in &ia {
-        if !ib.contains_key(k) {
-            out.push(Change {
-                change: ChangeKind::Removed,
-                key: k.clone(),
-                label: label(x),
-                detail: None,
-            });
-        }
-    }
+    // Hash maps, sorted output: a 500k-entry conntrack table is diffed on every refresh while
+    // a baseline is set.
+    let ia: HashMap<String, &T> = a.iter().map(|x| (key(x), x)).collect();
+    let ib: HashMap<String, &T> = b.iter().map(|x| (key(x), x)).collect();
+    let mut removed: Vec<(&String, &T)> = ia
+        .iter()
+        .filter(|(k, _)| !ib.contains_key(*k))
+        .map(|(k, x)| (k, *x))
+        .collect();
+    let mut added: Vec<(&String, &T)> = Vec::new();
+    let mut changes: Vec<(&String, &T, String)> = Vec::new();
     for (k, y) in &ib {
-        if !ia.contains_key(k) {
-            out.push(Change {
-                change: ChangeKind::Added,
-                key: k.clone(),
-                label: label(y),
-                detail: None,
-            });
-        }
-    }
-    for (k, y) in &ib {
-        if let Some(x) = ia.get(k) {
-            if let Some(d) = changed(x, y) {
-                out.push(Change {
-                    change: ChangeKind::Changed,
-                    key: k.clone(),
-                    label: label(y),
-                    detail: Some(d),
-                });
+        match ia.get(k) {
+            None => added.push((k, *y)),
+            Some(x) => {
+                if let Some(d) = changed(x, y) {
+                    changes.push((k, *y, d));
+                }
             }
         }
     }
+    removed.sort_unstable_by(|p, q| p.0.cmp(q.0));
+    added.sort_unstable_by(|p, q| p.0.cmp(q.0));
+    changes.sort_unstable_by(|p, q| p.0.cmp(q.0));
+    let plain = |kind: ChangeKind| {
+        move |(k, x): (&String, &T)| Change {
+            change: kind,
+            key: k.clone(),
+            label: label(x),
+            detail: None,
+        }
+    };
+    let mut out: Vec<Change> = removed
+        .into_iter()
+        .map(plain(ChangeKind::Removed))
+        .collect();
+    out.extend(added.into_iter().map(plain(ChangeKind::Added)));
+    out.extend(changes.into_iter().map(|(k, y, d)| Change {
+        change: ChangeKind::Changed,
+        key: k.clone(),
+        label: label(y),
+        detail: Some(d),
+    }));
     out
 }
 
