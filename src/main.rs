@@ -55,6 +55,9 @@ struct Global {
     /// Pane to open first in the full-screen UI (e.g. drops, conntrack, attachments)
     #[arg(long, value_name = "PANE", global = true)]
     pane: Option<String>,
+    /// Directory Ctrl-s writes its export files into (default ./dpscope-dumps)
+    #[arg(long, value_name = "DIR", global = true)]
+    dump_dir: Option<PathBuf>,
     /// Benchmark: quit after the first frame with data and print the time it took
     #[arg(long, hide = true, global = true)]
     bench_first_frame: bool,
@@ -105,6 +108,16 @@ enum Command {
         /// drops, retransmits, denials, flows, xdp_errors, else 0)
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
+    },
+    /// What changed from snapshot A to snapshot B, pane by pane
+    Diff {
+        /// The older snapshot (or recording: its newest snapshot)
+        a: PathBuf,
+        /// The newer snapshot (or recording: its newest snapshot)
+        b: PathBuf,
+        /// Print a structured JSON object instead of text
+        #[arg(long)]
+        json: bool,
     },
     /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
     #[cfg(feature = "vmtest")]
@@ -224,6 +237,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             Some(p) => Some(canonical_pane(p)?),
             None => None,
         },
+        dump_dir: g.dump_dir.clone(),
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]
@@ -247,6 +261,19 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                 },
                 ui,
             )
+        }
+        Command::Diff { a, b, json } => {
+            let sa = last_snapshot(&a)?;
+            let sb = last_snapshot(&b)?;
+            let d = model::diff::diff(&sa, &sb);
+            let text = if json {
+                let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+                t.push('\n');
+                t
+            } else {
+                d.to_text()
+            };
+            write_out(None, &text)
         }
         Command::Snapshot {
             output,
@@ -314,6 +341,16 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             show(&pane, &snap, format)
         }
     }
+}
+
+/// The newest snapshot of a file (a single snapshot, or the last of a recording).
+fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
+    let loaded = snapio::load(path)?;
+    loaded
+        .snapshots
+        .into_iter()
+        .last()
+        .ok_or_else(|| BadInput(format!("{}: recording holds no snapshot", path.display())).into())
 }
 
 /// Accepts pane names and the palette's aliases.

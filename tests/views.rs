@@ -568,3 +568,123 @@ fn stale_attachment_row_is_explained_in_full() {
     assert!(s.contains("likely stale"), "{s}");
     insta::assert_snapshot!("attachments_stale_row_explained_120x40", s);
 }
+
+/// Rows of a table screen whose baseline marker (after the border and the selection column) is `m`.
+fn marked_rows(screen: &str, m: char) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| l.starts_with('│') && l.chars().nth(2) == Some(m))
+        .collect()
+}
+
+/// The rich fixture marked as the baseline (`d`), then a newer snapshot in which program 130
+/// was reloaded under the same id, program 140 appeared and map 102 grew.
+fn with_baseline() -> App {
+    let mut app = rich();
+    press(&mut app, &[key('d')]);
+    let mut next = fixture("rich.json");
+    next.taken_at = "2026-11-21T03:12:45Z".into();
+    next.monotonic_ns += 1_000_000_000;
+    for p in &mut next.programs {
+        if p.id == 130 {
+            p.tag = "feedfacefeedface".into();
+            p.load_time_ns += 1_000_000_000;
+        }
+    }
+    let mut new = next.programs[0].clone();
+    new.id = 140;
+    new.name = "new_since_baseline".into();
+    new.kernel_name = "new_since_basel".into();
+    new.tag = "1111222233334444".into();
+    next.programs.push(new);
+    for m in &mut next.maps {
+        if m.id == 102 {
+            m.entries = Some(490_000);
+        }
+    }
+    app.update(Action::Snapshot(Box::new(next)));
+    app
+}
+
+#[test]
+fn baseline_marks_new_rows_and_changes_only_filters() {
+    let mut app = with_baseline();
+    goto(&mut app, "programs");
+    let s = screen(&app, 80, 24);
+    insta::assert_snapshot!("baseline_programs_80x24", s);
+    assert!(s.contains("BASELINE 2026-11-21T03:12:44Z"), "{s}");
+    let marked = marked_rows(&s, '+');
+    assert_eq!(marked.len(), 2, "{s}");
+    assert!(marked.iter().any(|l| l.contains("140")), "{s}");
+    assert!(marked.iter().any(|l| l.contains("130")), "{s}");
+
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 80, 24);
+    insta::assert_snapshot!("baseline_programs_changes_only_80x24", s);
+    assert!(s.contains("changes only"), "{s}");
+    assert!(s.contains("(2 of 14) changed since baseline"), "{s}");
+    assert_eq!(marked_rows(&s, '+').len(), 2, "{s}");
+
+    // Maps: a moved entry count is a change (`~`).
+    goto(&mut app, "maps");
+    let s = screen(&app, 120, 40);
+    let changed = marked_rows(&s, '~');
+    assert_eq!(changed.len(), 1, "{s}");
+    assert!(changed[0].contains("102"), "{s}");
+
+    // `d` again clears the baseline: no markers, no header badge.
+    press(&mut app, &[key('d')]);
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains("BASELINE"), "{s}");
+    assert!(s.contains("baseline cleared"), "{s}");
+    assert!(marked_rows(&s, '+').is_empty(), "{s}");
+}
+
+#[test]
+fn changes_only_without_a_baseline_says_so() {
+    let mut app = rich();
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("press d first"), "{s}");
+}
+
+#[test]
+fn baseline_marks_attachments_and_services() {
+    // Attachments: the first program on a hook moved (`~`); changes only keeps just it.
+    let mut app = rich();
+    goto(&mut app, "attachments");
+    press(&mut app, &[key('d')]);
+    let mut next = fixture("rich.json");
+    next.taken_at = "2026-11-21T03:12:45Z".into();
+    let moved = next.attachments[0].prog_id;
+    next.attachments[0].position += 7;
+    app.update(Action::Snapshot(Box::new(next)));
+    let s = screen(&app, 120, 40);
+    let tilde: Vec<&str> = s.lines().filter(|l| l.contains("~ #")).collect();
+    assert_eq!(tilde.len(), 1, "{s}");
+    assert!(tilde[0].contains(&format!("id {moved}")), "{s}");
+    assert!(
+        s.contains("Other BPF links") || app.snapshot.links.is_empty(),
+        "{s}"
+    );
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("~ #"), "{s}");
+    assert!(!s.contains("Other BPF links"), "{s}");
+
+    // Services: a frontend whose backends changed gets `~` in the marker column.
+    let mut app = App::with_snapshot(fixture("cilium.json"), &opts());
+    goto(&mut app, "services");
+    press(&mut app, &[key('d')]);
+    let mut next = fixture("cilium.json");
+    let fe = next.services[0].frontend.clone();
+    next.services[0].backends.pop();
+    app.update(Action::Snapshot(Box::new(next)));
+    let s = screen(&app, 140, 40);
+    let changed = marked_rows(&s, '~');
+    assert_eq!(changed.len(), 1, "{s}");
+    assert!(changed[0].contains(&fe), "{s}");
+    press(&mut app, &[key('D')]);
+    let s = screen(&app, 140, 40);
+    assert!(s.contains("(1 of "), "{s}");
+}

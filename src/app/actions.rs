@@ -37,6 +37,12 @@ pub enum Action {
     TogglePerCpu,
     /// Retransmits pane: group by flow → destination → process.
     CycleGroup,
+    /// Mark the snapshot on screen as the baseline, or clear it.
+    ToggleBaseline,
+    /// Tables: only rows new or changed since the baseline.
+    ToggleChangesOnly,
+    /// Write snapshot, pane and screen into the dump directory.
+    Export,
     ReplayNext,
     ReplayPrev,
     InputChar(char),

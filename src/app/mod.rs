@@ -4,6 +4,7 @@ use crate::bpf::collector::{Request, Update};
 use crate::model::Snapshot;
 
 pub mod actions;
+pub mod export;
 pub mod keys;
 pub mod palette;
 pub mod probe_rates;
@@ -42,6 +43,8 @@ pub struct UiOptions {
     pub exit_after_first_frame: Option<std::time::Instant>,
     /// Pane to open first (name or palette alias); the first pane when unknown.
     pub start_pane: Option<String>,
+    /// Where `Ctrl-s` writes its files (default `./dpscope-dumps`).
+    pub dump_dir: Option<std::path::PathBuf>,
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

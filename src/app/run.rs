@@ -31,6 +31,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
         app.height = size.height;
+        app.width = size.width;
     }
     let mut events = EventStream::new();
     let mut dirty = true;

@@ -3,7 +3,49 @@
 
 use super::rates::{self, Rates};
 use super::UiOptions;
+use crate::model::diff::{self, ChangeKind, SnapshotDiff};
 use crate::model::Snapshot;
+use std::collections::HashMap;
+
+/// A snapshot the user marked (`d`): table rows are marked new/changed against it.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub snapshot: Box<Snapshot>,
+    /// Baseline → the snapshot on screen.
+    pub diff: SnapshotDiff,
+    /// `(pane, diff key)` of rows added or changed since the baseline.
+    pub marks: HashMap<(&'static str, String), ChangeKind>,
+    /// Tables show only rows new or changed since the baseline (`D`).
+    pub changes_only: bool,
+}
+
+impl Baseline {
+    pub fn new(snapshot: Snapshot, current: &Snapshot) -> Baseline {
+        let mut b = Baseline {
+            snapshot: Box::new(snapshot),
+            diff: diff::diff(&Snapshot::empty(), &Snapshot::empty()),
+            marks: HashMap::new(),
+            changes_only: false,
+        };
+        b.compare(current);
+        b
+    }
+
+    /// Recompute the marks against a new current snapshot.
+    pub fn compare(&mut self, current: &Snapshot) {
+        self.diff = diff::diff(&self.snapshot, current);
+        self.marks = self.diff.marks();
+    }
+
+    pub fn taken_at(&self) -> &str {
+        &self.snapshot.taken_at
+    }
+
+    /// How a row of a diffable pane changed since the baseline (`None`: unchanged).
+    pub fn mark(&self, pane: &'static str, key: String) -> Option<ChangeKind> {
+        self.marks.get(&(pane, key)).copied()
+    }
+}
 
 /// A stable identity of a row: selection follows the object, never the row index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -105,9 +147,15 @@ pub struct App {
     pub interval_ms: u64,
     /// Terminal height, for page-sized moves.
     pub height: u16,
+    /// Terminal width (screen export renders at this size).
+    pub width: u16,
+    /// Where `Ctrl-s` writes.
+    pub dump_dir: std::path::PathBuf,
     pub quit: bool,
     /// Retransmits pane grouping (key `o`).
     pub retrans_group: super::probe_rates::RetransGroup,
+    /// Baseline snapshot (`d`) the tables are compared against.
+    pub baseline: Option<Baseline>,
 }
 
 impl App {
@@ -138,8 +186,14 @@ impl App {
             no_color: opts.no_color,
             interval_ms: opts.interval_ms,
             height: 24,
+            width: 80,
+            dump_dir: opts
+                .dump_dir
+                .clone()
+                .unwrap_or_else(|| super::export::DEFAULT_DUMP_DIR.into()),
             quit: false,
             retrans_group: Default::default(),
+            baseline: None,
         }
     }
 
@@ -199,6 +253,9 @@ impl App {
         if self.interval_ms == 0 {
             self.interval_ms = self.snapshot.node.interval_ms;
         }
+        if let Some(b) = &mut self.baseline {
+            b.compare(&self.snapshot);
+        }
     }
 
     /// Show replay snapshot `i` with `i - 1` as the base for rates.
@@ -211,6 +268,17 @@ impl App {
         self.prev = i.checked_sub(1).and_then(|p| r.snapshots.get(p).cloned());
         self.snapshot = cur;
         self.rates = rates::compute(self.prev.as_ref(), &self.snapshot);
+        if let Some(b) = &mut self.baseline {
+            b.compare(&self.snapshot);
+        }
+    }
+
+    /// `d`: mark the snapshot on screen as the baseline, or clear the baseline.
+    pub fn toggle_baseline(&mut self) {
+        self.baseline = match self.baseline.take() {
+            Some(_) => None,
+            None => Some(Baseline::new(self.snapshot.clone(), &self.snapshot)),
+        };
     }
 
     pub fn view(&self) -> &TableView {

@@ -105,6 +105,37 @@ impl App {
                     m.per_cpu = !m.per_cpu;
                 }
             }
+            Action::ToggleBaseline => {
+                self.toggle_baseline();
+                let text = match &self.baseline {
+                    Some(b) => text::baseline_set(b.taken_at()),
+                    None => text::BASELINE_CLEARED.to_string(),
+                };
+                self.message = Some(Message { text, error: false });
+            }
+            Action::ToggleChangesOnly => {
+                let text = match &mut self.baseline {
+                    Some(b) => {
+                        b.changes_only = !b.changes_only;
+                        text::changes_only(b.changes_only)
+                    }
+                    None => text::CHANGES_ONLY_NEEDS_BASELINE.to_string(),
+                };
+                self.message = Some(Message { text, error: false });
+            }
+            Action::Export => {
+                let msg = match super::export::export(self) {
+                    Ok(dir) => Message {
+                        text: text::exported(&dir),
+                        error: false,
+                    },
+                    Err(e) => Message {
+                        text: text::export_failed(&e),
+                        error: true,
+                    },
+                };
+                self.message = Some(msg);
+            }
             Action::ReplayNext | Action::ReplayPrev => {
                 if let Some(r) = &self.replay {
                     let i = r.index;
@@ -166,7 +197,10 @@ impl App {
                     error: true,
                 })
             }
-            Action::Resize(_, h) => self.height = h,
+            Action::Resize(w, h) => {
+                self.width = w;
+                self.height = h;
+            }
         }
         req
     }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+pub mod diff;
 pub mod io;
 
 /// Schema name written into every snapshot file.

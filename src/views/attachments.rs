@@ -308,7 +308,56 @@ pub fn flatten(nodes: &[Node], out: &mut Vec<Node>) {
 }
 
 fn visible(app: &App) -> Vec<Node> {
-    filter(build(&app.snapshot), &app.view().filter)
+    let mut nodes = build(&app.snapshot);
+    if let Some(b) = &app.baseline {
+        nodes = mark_changes(nodes, b);
+    }
+    filter(nodes, &app.view().filter)
+}
+
+/// Prefix attachments new (`+`) or moved (`~`) since the baseline; with "changes only", keep
+/// just those (and the interfaces and hooks they are on).
+fn mark_changes(nodes: Vec<Node>, b: &crate::app::state::Baseline) -> Vec<Node> {
+    nodes
+        .into_iter()
+        .filter_map(|mut iface| {
+            let ifindex = iface
+                .ids
+                .first()
+                .and_then(|id| id.strip_prefix("if"))
+                .and_then(|n| n.parse::<u32>().ok());
+            let Some(ifindex) = ifindex else {
+                // Other BPF links: not compared.
+                return (!b.changes_only).then_some(iface);
+            };
+            iface.children = std::mem::take(&mut iface.children)
+                .into_iter()
+                .filter_map(|mut hook| {
+                    let hook_name = hook.ids.get(1).cloned().unwrap_or_default();
+                    hook.children = std::mem::take(&mut hook.children)
+                        .into_iter()
+                        .filter_map(|mut leaf| {
+                            let key = crate::model::diff::attachment_key(&Attachment {
+                                ifindex,
+                                hook: hook_name.clone(),
+                                prog_id: leaf.prog_id.unwrap_or_default(),
+                                ..Default::default()
+                            });
+                            match b.mark("attachments", key) {
+                                Some(m) => {
+                                    leaf.text = format!("{} {}", m.marker(), leaf.text);
+                                    Some(leaf)
+                                }
+                                None => (!b.changes_only).then_some(leaf),
+                            }
+                        })
+                        .collect();
+                    (!hook.children.is_empty()).then_some(hook)
+                })
+                .collect();
+            (!iface.children.is_empty()).then_some(iface)
+        })
+        .collect()
 }
 
 fn keys(app: &App) -> Vec<RowKey> {

@@ -224,6 +224,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -295,6 +296,7 @@ pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, e)| view.filter.is_empty() || keep(e))
+        .filter(|(_, e)| super::table::passes_changes_only(*e, ctx))
         .map(|(i, e)| {
             let v = num_key(e, col).flatten();
             let k = v.unwrap_or(0);
@@ -367,6 +369,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
         &Ctx {
             snap,
             rates: &rates,
+            baseline: None,
         },
     )
 }
@@ -426,6 +429,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         for (col, column) in COLUMNS.iter().enumerate() {
             for desc in [false, true] {

@@ -139,6 +139,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -177,6 +178,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
         &Ctx {
             snap,
             rates: &rates,
+            baseline: None,
         },
     )
 }

@@ -64,6 +64,14 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
         l1.push(Span::raw(" "));
     }
+    if let Some(b) = &app.baseline {
+        let only = if b.changes_only { " changes only" } else { "" };
+        l1.push(Span::styled(
+            format!(" BASELINE {}{only} ", or_dash(b.taken_at())),
+            theme.marker(),
+        ));
+        l1.push(Span::raw(" "));
+    }
     l1.push(Span::styled(or_dash(&n.hostname), theme.header_bar()));
     l1.push(sep());
     let taken = if app.waiting {

@@ -224,6 +224,7 @@ fn keys(app: &App) -> Vec<RowKey> {
         &Ctx {
             snap: &app.snapshot,
             rates: &app.rates,
+            baseline: app.baseline.as_ref(),
         },
         &view,
     )
@@ -246,6 +247,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ctx: &Ctx {
             snap: &app.snapshot,
             rates: &app.rates,
+            baseline: app.baseline.as_ref(),
         },
         view: &view,
         name: "Node",
@@ -266,6 +268,7 @@ fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> super::plain::PlainTable 
         &Ctx {
             snap,
             rates: &rates,
+            baseline: None,
         },
     );
     // Plain output marks problems in their own column rather than with a prefix.

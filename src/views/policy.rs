@@ -224,6 +224,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -389,6 +390,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         let order = TABLE.order(&rows, &ctx, &TableView::default());
         let got: Vec<(&str, &str, u32)> = order

@@ -176,6 +176,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -222,6 +223,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
         &Ctx {
             snap,
             rates: &rates,
+            baseline: None,
         },
     )
 }

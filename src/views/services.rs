@@ -217,6 +217,7 @@ fn ctx(app: &App) -> Ctx<'_> {
     Ctx {
         snap: &app.snapshot,
         rates: &app.rates,
+        baseline: app.baseline.as_ref(),
     }
 }
 
@@ -237,7 +238,13 @@ fn open(app: &App, key: &RowKey) -> Option<Target> {
 
 /// A backend under its frontend: slot, address, then the state word in the backends column
 /// (words, not only colour).
-fn backend_row(b: &ServiceBackend, cols: &[usize], last: bool, theme: &Theme) -> Row<'static> {
+fn backend_row(
+    b: &ServiceBackend,
+    cols: &[usize],
+    last: bool,
+    marked: bool,
+    theme: &Theme,
+) -> Row<'static> {
     let state = backend_state(b);
     let style = if state == "active" {
         theme.base()
@@ -245,15 +252,19 @@ fn backend_row(b: &ServiceBackend, cols: &[usize], last: bool, theme: &Theme) ->
         theme.warn()
     };
     let branch = if last { "└" } else { "├" };
-    Row::new(cols.iter().map(|&c| match COLUMNS[c].header {
-        "FRONTEND" => Cell::from(format!(" {branch} slot {}", b.slot)),
-        "TYPE / FLAGS" => Cell::from(backend_text(b)),
-        "BACKENDS" => Cell::from(Line::from(vec![
-            Span::styled(format!("[{state}]"), style),
-            Span::raw(format!(" id {}", b.backend_id)),
-        ])),
-        _ => Cell::from(""),
-    }))
+    let lead = marked.then(|| Cell::from(" "));
+    Row::new(
+        lead.into_iter()
+            .chain(cols.iter().map(|&c| match COLUMNS[c].header {
+                "FRONTEND" => Cell::from(format!(" {branch} slot {}", b.slot)),
+                "TYPE / FLAGS" => Cell::from(backend_text(b)),
+                "BACKENDS" => Cell::from(Line::from(vec![
+                    Span::styled(format!("[{state}]"), style),
+                    Span::raw(format!(" id {}", b.backend_id)),
+                ])),
+                _ => Cell::from(""),
+            })),
+    )
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -262,6 +273,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let c = ctx(app);
     let shown = TABLE.order(&snap.services, &c, view).len();
     let mut title = super::table_title("Services", shown, snap.services.len(), &view.filter);
+    if c.baseline.is_some_and(|b| b.changes_only) {
+        title = format!(
+            " Services ({shown} of {}) changed since baseline ",
+            snap.services.len()
+        );
+    }
     title.push_str(text::SERVICES_KEYS);
     title.push_str(&cilium::layout_suffix(snap));
     let title = Line::from(title);
@@ -281,20 +298,36 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .unwrap_or(0);
     let height = usize::from(area.height.saturating_sub(3)).max(1);
     let offset = crate::app::update::scroll_to(view.offset, sel, height, rows.len());
-    let cols = TABLE.visible_columns(area.width.saturating_sub(4));
+    // With a baseline, a marker column first: `+` new, `~` backends changed since it.
+    let marked = c.baseline.is_some();
+    let cols = TABLE.visible_columns(area.width.saturating_sub(if marked { 6 } else { 4 }));
     let body: Vec<Row> = rows[offset..(offset + height).min(rows.len())]
         .iter()
         .map(|(l, _)| match *l {
-            Line2::Front(i) => TABLE.row(&snap.services[i], &c, &cols, theme),
+            Line2::Front(i) => {
+                let s = &snap.services[i];
+                let mut cells = TABLE.row_cells(s, &c, &cols, theme);
+                if marked {
+                    let m = super::table::baseline_marker(s, &c).unwrap_or(' ');
+                    cells.insert(0, Cell::from(m.to_string()));
+                }
+                Row::new(cells)
+            }
             Line2::Back(i, j) => {
                 let s = &snap.services[i];
                 let last = s.backends.iter().all(|b| b.slot <= s.backends[j].slot);
-                backend_row(&s.backends[j], &cols, last, theme)
+                backend_row(&s.backends[j], &cols, last, marked, theme)
             }
         })
         .collect();
-    let table = Table::new(body, TABLE.widths(&cols))
-        .header(TABLE.header_row(&cols, view, theme))
+    let mut head = TABLE.header_cells(&cols, view);
+    let mut widths = TABLE.widths(&cols);
+    if marked {
+        head.insert(0, Cell::from(" "));
+        widths.insert(0, ratatui::layout::Constraint::Length(1));
+    }
+    let table = Table::new(body, widths)
+        .header(Row::new(head).style(theme.table_header()))
         .column_spacing(1)
         .row_highlight_style(theme.selected())
         .highlight_symbol("▶")
@@ -311,6 +344,7 @@ fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> PlainTable {
     let c = Ctx {
         snap,
         rates: &rates,
+        baseline: None,
     };
     let mut t = PlainTable {
         headers: [

@@ -3,17 +3,61 @@
 
 use super::theme::Theme;
 use crate::app::rates::Rates;
-use crate::app::state::{RowKey, TableView};
+use crate::app::state::{Baseline, RowKey, TableView};
+use crate::model::diff::ChangeKind;
 use crate::model::Snapshot;
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
+use std::any::Any;
 use std::cmp::Ordering;
 
 /// What a cell or sort key may look at besides its row.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub rates: &'a Rates,
+    /// Baseline the rows are marked against (`d`), if any.
+    pub baseline: Option<&'a Baseline>,
+}
+
+/// A row's pane and identity in `model::diff`, for the row types `diff` compares.
+pub fn diff_key<T: 'static>(row: &T) -> Option<(&'static str, String)> {
+    use crate::model::{diff, Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service};
+    let any = row as &dyn Any;
+    if let Some(p) = any.downcast_ref::<Program>() {
+        Some(("programs", diff::program_key(p)))
+    } else if let Some(a) = any.downcast_ref::<Attachment>() {
+        Some(("attachments", diff::attachment_key(a)))
+    } else if let Some(m) = any.downcast_ref::<MapInfo>() {
+        Some(("maps", diff::map_key(m)))
+    } else if let Some(s) = any.downcast_ref::<Service>() {
+        Some(("services", diff::service_key(s)))
+    } else if let Some(c) = any.downcast_ref::<CtEntry>() {
+        Some(("conntrack", diff::ct_key(c)))
+    } else if let Some(d) = any.downcast_ref::<Drop>() {
+        Some(("drops", diff::drop_key(d)))
+    } else if let Some(r) = any.downcast_ref::<crate::views::drops::DropRow>() {
+        Some(("drops", diff::drop_key(&r.d)))
+    } else {
+        any.downcast_ref::<Denial>()
+            .map(|d| ("denials", diff::denial_key(d)))
+    }
+}
+
+/// The row's marker against the baseline: `+` new, `~` changed, ` ` unchanged; `None` when
+/// there is no baseline or the pane is not compared.
+pub fn baseline_marker<T: 'static>(row: &T, ctx: &Ctx) -> Option<char> {
+    let b = ctx.baseline?;
+    let (pane, key) = diff_key(row)?;
+    Some(b.mark(pane, key).map_or(' ', ChangeKind::marker))
+}
+
+/// Does the row pass the baseline's "changes only" filter (`D`)?
+pub fn passes_changes_only<T: 'static>(row: &T, ctx: &Ctx) -> bool {
+    match ctx.baseline {
+        Some(b) if b.changes_only => baseline_marker(row, ctx).is_none_or(|m| m != ' '),
+        _ => true,
+    }
 }
 
 /// A value to sort a column by. `Num(None)` (no value) sorts last in both directions.
@@ -118,6 +162,7 @@ impl<T> TableDef<T> {
             .iter()
             .enumerate()
             .filter(|(_, r)| view.filter.is_empty() || self.matches(r, ctx, &view.filter))
+            .filter(|(_, r)| passes_changes_only(*r, ctx))
             .map(|(i, r)| (normalise((column.sort)(r, ctx)), (self.key)(r), i))
             .collect();
         keyed.sort_by(|a, b| compare(&a.0, &b.0, desc).then_with(|| a.1.cmp(&b.1)));
@@ -155,21 +200,27 @@ impl<T> TableDef<T> {
     }
 
     pub fn header_row(&self, cols: &[usize], view: &TableView, theme: &Theme) -> Row<'static> {
+        Row::new(self.header_cells(cols, view)).style(theme.table_header())
+    }
+
+    /// Header cells with the sort arrow on the sorted column.
+    pub fn header_cells(&self, cols: &[usize], view: &TableView) -> Vec<Cell<'static>> {
         let sort = view.sort.unwrap_or(self.default_sort);
         let desc = view.sort_desc.unwrap_or(self.default_desc);
-        Row::new(cols.iter().map(|&i| {
-            let c = &self.columns[i];
-            let mut text = c.header.to_string();
-            if i == sort {
-                text.push(if desc { '▼' } else { '▲' });
-            }
-            let line = match c.align {
-                Align::Left => Line::from(text),
-                Align::Right => Line::from(text).right_aligned(),
-            };
-            Cell::from(line)
-        }))
-        .style(theme.table_header())
+        cols.iter()
+            .map(|&i| {
+                let c = &self.columns[i];
+                let mut text = c.header.to_string();
+                if i == sort {
+                    text.push(if desc { '▼' } else { '▲' });
+                }
+                let line = match c.align {
+                    Align::Left => Line::from(text),
+                    Align::Right => Line::from(text).right_aligned(),
+                };
+                Cell::from(line)
+            })
+            .collect()
     }
 
     pub fn widths(&self, cols: &[usize]) -> Vec<Constraint> {
@@ -186,17 +237,29 @@ impl<T> TableDef<T> {
     }
 
     pub fn row(&self, row: &T, ctx: &Ctx, cols: &[usize], theme: &Theme) -> Row<'static> {
-        Row::new(cols.iter().map(|&i| {
-            let c = &self.columns[i];
-            let text = (c.cell)(row, ctx);
-            let style = theme.emphasis((c.emphasis)(row, ctx));
-            let span = Span::styled(text, style);
-            let line = match c.align {
-                Align::Left => Line::from(span),
-                Align::Right => Line::from(span).right_aligned(),
-            };
-            Cell::from(line)
-        }))
+        Row::new(self.row_cells(row, ctx, cols, theme))
+    }
+
+    pub fn row_cells(
+        &self,
+        row: &T,
+        ctx: &Ctx,
+        cols: &[usize],
+        theme: &Theme,
+    ) -> Vec<Cell<'static>> {
+        cols.iter()
+            .map(|&i| {
+                let c = &self.columns[i];
+                let text = (c.cell)(row, ctx);
+                let style = theme.emphasis((c.emphasis)(row, ctx));
+                let span = Span::styled(text, style);
+                let line = match c.align {
+                    Align::Left => Line::from(span),
+                    Align::Right => Line::from(span).right_aligned(),
+                };
+                Cell::from(line)
+            })
+            .collect()
     }
 
     /// All cells as text, for plain output.
@@ -277,7 +340,19 @@ impl<T> TablePane<'_, T> {
     ) {
         use ratatui::widgets::{Table, TableState};
         let total = self.rows.len();
+        let changes_only = self.ctx.baseline.is_some_and(|b| b.changes_only)
+            && self.rows.first().is_some_and(|r| diff_key(r).is_some());
         let mut title = super::table_title(self.name, order.len(), total, &self.view.filter);
+        if changes_only {
+            title = format!(
+                " {} ({} of {total}) changed since baseline ",
+                self.name,
+                order.len()
+            );
+            if !self.view.filter.is_empty() {
+                title.push_str(&format!("filter: {} ", self.view.filter));
+            }
+        }
         if !self.legend.is_empty() {
             title.push_str(self.legend);
             title.push(' ');
@@ -288,7 +363,12 @@ impl<T> TablePane<'_, T> {
             return;
         }
         if order.is_empty() {
-            super::empty_state(frame, area, title, super::text::NO_MATCH, theme, false);
+            let msg = if changes_only {
+                super::text::NO_CHANGES
+            } else {
+                super::text::NO_MATCH
+            };
+            super::empty_state(frame, area, title, msg, theme, false);
             return;
         }
         let sel = self
@@ -303,17 +383,38 @@ impl<T> TablePane<'_, T> {
             .unwrap_or(0);
         let height = usize::from(area.height.saturating_sub(3)).max(1);
         let offset = crate::app::update::scroll_to(self.view.offset, sel, height, order.len());
-        let cols = self.def.visible_columns(area.width.saturating_sub(4));
+        // With a baseline, compared panes get a one-character marker column first.
+        let marked = baseline_marker(&self.rows[order[0]], self.ctx).is_some();
+        let mark_w = if marked { 2 } else { 0 };
+        let cols = self
+            .def
+            .visible_columns(area.width.saturating_sub(4 + mark_w));
         let body: Vec<Row> = order[offset..(offset + height).min(order.len())]
             .iter()
-            .map(|&i| self.def.row(&self.rows[i], self.ctx, &cols, theme))
+            .map(|&i| {
+                let row = &self.rows[i];
+                let mut cells = self.def.row_cells(row, self.ctx, &cols, theme);
+                if marked {
+                    let m = baseline_marker(row, self.ctx).unwrap_or(' ');
+                    cells.insert(0, Cell::from(m.to_string()));
+                }
+                Row::new(cells)
+            })
             .collect();
-        let mut header = self.def.header_row(&cols, self.view, theme);
-        if !self.sortable {
-            header = Row::new(cols.iter().map(|&i| Cell::from(self.def.columns[i].header)))
-                .style(theme.table_header());
+        let mut head: Vec<Cell> = if self.sortable {
+            self.def.header_cells(&cols, self.view)
+        } else {
+            cols.iter()
+                .map(|&i| Cell::from(self.def.columns[i].header))
+                .collect()
+        };
+        let mut widths = self.def.widths(&cols);
+        if marked {
+            head.insert(0, Cell::from(" "));
+            widths.insert(0, Constraint::Length(1));
         }
-        let table = Table::new(body, self.def.widths(&cols))
+        let header = Row::new(head).style(theme.table_header());
+        let table = Table::new(body, widths)
             .header(header)
             .column_spacing(1)
             .row_highlight_style(theme.selected())
@@ -391,6 +492,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         for (c, col) in TABLE.columns.iter().enumerate() {
             for desc in [false, true] {
@@ -429,6 +531,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         let order = TABLE.order(&s.programs, &ctx, &TableView::default());
         // 9 (3 %), then 2 and 5 tie at 1 % (id order), 7, and 3 without a rate last.
@@ -449,6 +552,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         let view = TableView {
             sort: Some(2),
@@ -467,6 +571,7 @@ mod tests {
         let ctx = Ctx {
             snap: &s,
             rates: &rates,
+            baseline: None,
         };
         let f = |filter: &str| {
             let view = TableView {

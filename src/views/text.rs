@@ -27,6 +27,30 @@ pub const OWN_MARK: &str = "◆ ";
 pub const OWN_LEGEND: &str = "◆ dpscope's own";
 pub const STACKED: &str = "⚠ stacked";
 pub const STALE: &str = "STALE?";
+pub const NO_CHANGES: &str = "no rows new or changed since the baseline (D shows all rows)";
+pub const BASELINE_CLEARED: &str = "baseline cleared";
+pub const CHANGES_ONLY_NEEDS_BASELINE: &str = "changes only needs a baseline: press d first";
+
+pub fn baseline_set(taken_at: &str) -> String {
+    format!("baseline {taken_at}: rows + new, ~ changed since; D: only those")
+}
+
+pub fn changes_only(on: bool) -> String {
+    if on {
+        "showing only rows new or changed since the baseline".to_string()
+    } else {
+        "showing all rows".to_string()
+    }
+}
+
+pub fn exported(dir: &std::path::Path) -> String {
+    format!("exported snapshot, pane and screen to {}", dir.display())
+}
+
+pub fn export_failed(why: &str) -> String {
+    format!("export failed: {why}")
+}
+
 pub const HELP_TITLE: &str = " Keys (? or Esc closes) ";
 pub const PALETTE_TITLE: &str = " Command ";
 pub const OTHER_LINKS: &str = "Other BPF links";

@@ -1,0 +1,159 @@
+//! `Ctrl-s` export: snapshot JSON, pane CSV/Markdown, screen text and HTML.
+
+use dpscope::app::export::{export_to, html_escape, screen_text};
+use dpscope::app::{Action, App, UiOptions};
+use dpscope::model::Snapshot;
+use dpscope::views::plain;
+
+fn fixture(name: &str) -> Snapshot {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    dpscope::model::io::load(&path).unwrap().snapshots.remove(0)
+}
+
+fn app(dump: &std::path::Path) -> App {
+    let opts = UiOptions {
+        interval_ms: 1000,
+        dump_dir: Some(dump.to_path_buf()),
+        ..Default::default()
+    };
+    let mut app = App::with_snapshot(fixture("rich_prev.json"), &opts);
+    app.update(Action::Snapshot(Box::new(fixture("rich.json"))));
+    app.update(Action::Resize(100, 30));
+    app
+}
+
+#[test]
+fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dumps");
+    let app = app(&dir);
+    let out = export_to(&app, &dir, "20261121T031244.000Z").unwrap();
+    assert_eq!(out.dir, dir);
+    for f in out.files() {
+        assert!(f.starts_with(&dir) && f.is_file(), "{}", f.display());
+    }
+
+    // The snapshot reloads as `replay` would read it, unchanged.
+    let loaded = dpscope::model::io::load(&out.snapshot).unwrap();
+    assert_eq!(loaded.snapshots, vec![app.snapshot.clone()]);
+
+    // The pane (programs, the first) as CSV: a header plus one line per table row.
+    let table = plain::pane_table("programs", &app.snapshot, app.prev.as_ref()).unwrap();
+    let csv = std::fs::read_to_string(out.csv.as_ref().unwrap()).unwrap();
+    assert!(out
+        .csv
+        .as_ref()
+        .unwrap()
+        .ends_with("dpscope-20261121T031244.000Z-programs.csv"));
+    assert_eq!(csv.lines().count(), table.rows.len() + 1, "{csv}");
+    assert_eq!(table.rows.len(), app.snapshot.programs.len());
+    let md = std::fs::read_to_string(out.markdown.as_ref().unwrap()).unwrap();
+    assert!(md.starts_with('|') && md.lines().count() >= table.rows.len() + 2);
+
+    // The screen at the terminal's size, as text and as HTML holding that text.
+    let screen = std::fs::read_to_string(&out.screen_text).unwrap();
+    assert_eq!(screen, screen_text(&app).unwrap());
+    assert_eq!(screen.lines().count(), 30);
+    assert!(screen.lines().any(|l| l.chars().count() > 80));
+    assert!(screen.contains("Programs"), "{screen}");
+    let html = std::fs::read_to_string(&out.screen_html).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<pre>"));
+    for line in screen.lines().filter(|l| !l.is_empty()) {
+        assert!(html.contains(&html_escape(line)), "missing {line:?}");
+    }
+}
+
+#[test]
+fn ctrl_s_exports_to_the_dump_dir_and_says_where() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    let mut app = app(&dir);
+    app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    let msg = app.message.clone().unwrap();
+    assert!(!msg.error, "{}", msg.text);
+    assert!(
+        msg.text.contains(&dir.display().to_string()),
+        "{}",
+        msg.text
+    );
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    for suffix in [
+        ".json",
+        "-programs.csv",
+        "-programs.md",
+        "-screen.txt",
+        "-screen.html",
+    ] {
+        assert!(
+            names.iter().any(|n| n.ends_with(suffix)),
+            "{suffix}: {names:?}"
+        );
+    }
+}
+
+#[test]
+fn export_into_an_unwritable_place_is_an_error_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let mut app = app(&file);
+    app.update(Action::Export);
+    let msg = app.message.clone().unwrap();
+    assert!(
+        msg.error && msg.text.starts_with("export failed: "),
+        "{}",
+        msg.text
+    );
+}
+
+/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files go to that user. The environment is set in
+/// a child run of this test binary, not in this process.
+#[test]
+fn export_under_sudo_chowns_to_the_invoking_user() {
+    use std::os::unix::fs::MetadataExt;
+    const CHILD: &str = "DPSCOPE_TEST_EXPORT_CHILD_DIR";
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let dir = std::path::PathBuf::from(dir);
+        export_to(&app(&dir), &dir, "S").unwrap();
+        return;
+    }
+    // Root may give files away; anyone may "give" them to themselves.
+    let (uid, gid) = if nix::unistd::geteuid().is_root() {
+        (65534, 65534)
+    } else {
+        (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        )
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sudo-dumps");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "export_under_sudo_chowns_to_the_invoking_user",
+            "--nocapture",
+        ])
+        .env(CHILD, &dir)
+        .env("SUDO_UID", uid.to_string())
+        .env("SUDO_GID", gid.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let m = e.unwrap().metadata().unwrap();
+        assert_eq!((m.uid(), m.gid()), (uid, gid));
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    let m = std::fs::metadata(&dir).unwrap();
+    assert_eq!((m.uid(), m.gid()), (uid, gid), "the directory it created");
+}
