@@ -227,6 +227,14 @@ fn require_privileges() -> anyhow::Result<()> {
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let g = cli.global.clone();
+    if !dpscope::views::theme::THEMES.contains(&g.theme.as_str()) {
+        return Err(BadInput(format!(
+            "unknown theme {:?}; themes are: {}",
+            g.theme,
+            dpscope::views::theme::THEMES.join(" ")
+        ))
+        .into());
+    }
     let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ui = dpscope::app::UiOptions {
         no_color,

@@ -68,6 +68,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its escape sequences (`capture-pane -e`).
+    fn screen_escapes(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-e", "-p", "-t", "0"])
+            .output()
+            .expect("capture-pane -e");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn alternate_screen(&self) -> bool {
         let out = Command::new("tmux")
             .args([
@@ -384,4 +393,43 @@ fn tailcall_graph_exports_as_dot() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// SGR parameters that set a colour (30-37, 38;…, 40-47, 48;…, 90-97, 100-107).
+fn has_colour(escaped: &str) -> bool {
+    escaped.split("\x1b[").skip(1).any(|seq| {
+        let params = seq.split('m').next().unwrap_or("");
+        params.split(';').any(|p| {
+            matches!(
+                p.parse::<u32>(),
+                Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+            )
+        })
+    })
+}
+
+#[test]
+fn no_color_means_no_colour_escapes_and_themes_apply() {
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", demo()),
+        &[("TERM", "xterm-256color"), ("NO_COLOR", "1")],
+    );
+    t.wait_text("REPLAY");
+    t.keys(&["3"]);
+    t.wait_text("STALE?");
+    let s = t.screen_escapes();
+    assert!(!has_colour(&s), "colour escapes with NO_COLOR:\n{s:?}");
+    drop(t);
+    let t = Tmux::start(
+        &format!("{BIN} --theme colorblind replay {}", demo()),
+        &[("TERM", "xterm-256color"), ("COLORTERM", "truecolor")],
+    );
+    t.wait_text("REPLAY");
+    assert!(has_colour(&t.screen_escapes()), "the theme paints colours");
+    let out = Command::new(BIN)
+        .args(["--theme", "neon", "replay", &demo()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colorblind"));
 }

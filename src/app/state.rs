@@ -144,6 +144,8 @@ pub struct App {
     pub message: Option<Message>,
     pub replay: Option<Replay>,
     pub no_color: bool,
+    /// Colour theme name (`views::theme::THEMES`).
+    pub theme: String,
     pub interval_ms: u64,
     /// Terminal height, for page-sized moves.
     pub height: u16,
@@ -184,6 +186,7 @@ impl App {
             message: None,
             replay: None,
             no_color: opts.no_color,
+            theme: opts.theme.clone(),
             interval_ms: opts.interval_ms,
             height: 24,
             width: 80,

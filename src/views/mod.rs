@@ -40,7 +40,7 @@ use theme::Theme;
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let theme = Theme::new(app.no_color);
+    let theme = Theme::named(&app.theme, app.no_color);
     let [head, tabs, body, foot] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Length(1),
