@@ -39,25 +39,8 @@ pub fn hook_label(h: &str) -> String {
         .map_or_else(|| h.replace('_', " "), |(_, l)| (*l).to_string())
 }
 
-/// One line of the tree; `ids` is the path of identifiers from the root.
-#[derive(Debug, Clone)]
-pub struct Node {
-    pub ids: Vec<String>,
-    pub text: String,
-    /// Flag text shown after the label (`⚠ stacked`, `STALE? ...`).
-    pub flags: String,
-    pub prog_id: Option<u32>,
-    pub children: Vec<Node>,
-}
-
-impl Node {
-    pub fn key(&self) -> RowKey {
-        RowKey::Path(self.ids.join("/"))
-    }
-    fn full_text(&self) -> String {
-        format!("{} {}", self.text, self.flags)
-    }
-}
+/// A line of the attachments tree; `data` is the program id of program lines.
+pub type Node = super::tree::Node<u32>;
 
 fn name_of(prog: &str, id: u32, snap: &Snapshot) -> String {
     if !prog.is_empty() {
@@ -168,7 +151,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
                 ids: vec![if_id.clone()],
                 text: format!("{} (ifindex {})", a.ifname, a.ifindex),
                 flags: String::new(),
-                prog_id: None,
+                data: None,
                 children: Vec::new(),
             });
         }
@@ -180,7 +163,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
                 ids: vec![if_id.clone(), a.hook.clone()],
                 text: hook_label(&a.hook),
                 flags: String::new(),
-                prog_id: None,
+                data: None,
                 children: Vec::new(),
             });
         }
@@ -204,7 +187,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
             .trim_end()
             .to_string(),
             flags: attachment_flags(a),
-            prog_id: Some(a.prog_id),
+            data: Some(a.prog_id),
             children: Vec::new(),
         });
     }
@@ -235,7 +218,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
             ids: vec!["links".into()],
             text: format!("{} ({})", text::OTHER_LINKS, links.len()),
             flags: String::new(),
-            prog_id: None,
+            data: None,
             children: Vec::new(),
         };
         for l in links {
@@ -244,7 +227,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
                     ids: vec!["links".into(), l.link_type.clone()],
                     text: l.link_type.clone(),
                     flags: String::new(),
-                    prog_id: None,
+                    data: None,
                     children: Vec::new(),
                 });
             }
@@ -259,7 +242,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
                         link_target(l)
                     ),
                     flags: String::new(),
-                    prog_id: Some(l.prog_id),
+                    data: Some(l.prog_id),
                     children: Vec::new(),
                 });
             }
@@ -269,43 +252,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
     roots
 }
 
-/// Keep nodes whose text matches (and their ancestors; a matching parent keeps its subtree).
-pub fn filter(nodes: Vec<Node>, filter: &str) -> Vec<Node> {
-    let (invert, needle) = match filter.strip_prefix('!') {
-        Some(r) => (true, r.to_lowercase()),
-        None => (false, filter.to_lowercase()),
-    };
-    if needle.is_empty() {
-        return nodes;
-    }
-    fn walk(nodes: Vec<Node>, needle: &str, invert: bool) -> Vec<Node> {
-        nodes
-            .into_iter()
-            .filter_map(|mut n| {
-                let hit = n.full_text().to_lowercase().contains(needle);
-                if n.children.is_empty() {
-                    return (hit != invert).then_some(n);
-                }
-                if hit && !invert {
-                    return Some(n);
-                }
-                n.children = walk(std::mem::take(&mut n.children), needle, invert);
-                (!n.children.is_empty()).then_some(n)
-            })
-            .collect()
-    }
-    walk(nodes, &needle, invert)
-}
-
-pub fn flatten(nodes: &[Node], out: &mut Vec<Node>) {
-    for n in nodes {
-        out.push(Node {
-            children: Vec::new(),
-            ..n.clone()
-        });
-        flatten(&n.children, out);
-    }
-}
+pub use super::tree::{filter, flatten};
 
 fn visible(app: &App) -> Vec<Node> {
     let mut nodes = build(&app.snapshot);
@@ -340,7 +287,7 @@ fn mark_changes(nodes: Vec<Node>, b: &crate::app::state::Baseline) -> Vec<Node> 
                             let key = crate::model::diff::attachment_key(&Attachment {
                                 ifindex,
                                 hook: hook_name.clone(),
-                                prog_id: leaf.prog_id.unwrap_or_default(),
+                                prog_id: leaf.data.unwrap_or_default(),
                                 ..Default::default()
                             });
                             match b.mark("attachments", key) {
@@ -371,7 +318,7 @@ fn open(app: &App, key: &RowKey) -> Option<Target> {
     flatten(&build(&app.snapshot), &mut flat);
     flat.iter()
         .find(|n| n.key() == *key)
-        .and_then(|n| n.prog_id)
+        .and_then(|n| n.data)
         .map(Target::Program)
 }
 
@@ -400,7 +347,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let nodes = visible(app);
     let mut flat = Vec::new();
     flatten(&nodes, &mut flat);
-    let shown = flat.iter().filter(|n| n.prog_id.is_some()).count();
+    let shown = flat.iter().filter(|n| n.data.is_some()).count();
     let title = Line::from(super::table_title(
         "Attachments",
         shown,
@@ -471,7 +418,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// Full warnings of the attachment behind the selected tree row (empty for other rows).
 fn selected_warnings(app: &App, sel: &Node) -> Vec<String> {
-    let (Some(prog), Some(hook)) = (sel.prog_id, sel.ids.get(1)) else {
+    let (Some(prog), Some(hook)) = (sel.data, sel.ids.get(1)) else {
         return Vec::new();
     };
     app.snapshot

@@ -29,6 +29,7 @@ pub mod table;
 pub mod tailcalls;
 pub mod text;
 pub mod theme;
+pub mod tree;
 pub mod xdp_errors;
 
 use crate::app::state::{App, Detail, Mode};

@@ -16,25 +16,8 @@ use ratatui::Frame;
 use std::collections::{BTreeSet, HashMap};
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
-/// One line of the tree; `ids` is the path of identifiers from the root.
-#[derive(Debug, Clone)]
-pub struct Node {
-    pub ids: Vec<String>,
-    pub text: String,
-    /// Marker after the label (`↺ cycle`, `∅ empty`).
-    pub flags: String,
-    pub target: Option<Target>,
-    pub children: Vec<Node>,
-}
-
-impl Node {
-    pub fn key(&self) -> RowKey {
-        RowKey::Path(self.ids.join("/"))
-    }
-    fn full_text(&self) -> String {
-        format!("{} {}", self.text, self.flags)
-    }
-}
+/// A line of the tail-call tree; `data` is what Enter opens.
+pub type Node = super::tree::Node<Target>;
 
 /// Maps keyed by endpoint id rather than by CILIUM_CALL_* index.
 pub fn keyed_by_endpoint(map_name: &str) -> bool {
@@ -123,7 +106,7 @@ impl Builder<'_> {
                     ids: sids,
                     text: label,
                     flags: text::EMPTY_SLOT.into(),
-                    target: None,
+                    data: None,
                     children: Vec::new(),
                 });
                 continue;
@@ -141,7 +124,7 @@ impl Builder<'_> {
                         ids: mids,
                         text: format!("→ {} (map {inner})", im.map_name),
                         flags: text::CYCLE.into(),
-                        target: Some(Target::Map(inner)),
+                        data: Some(Target::Map(inner)),
                         children: Vec::new(),
                     });
                 } else if self.shown.contains(&inner) {
@@ -149,7 +132,7 @@ impl Builder<'_> {
                         ids: mids,
                         text: format!("→ {} (map {inner})", im.map_name),
                         flags: text::SHOWN_ABOVE.into(),
-                        target: Some(Target::Map(inner)),
+                        data: Some(Target::Map(inner)),
                         children: Vec::new(),
                     });
                 } else {
@@ -162,7 +145,7 @@ impl Builder<'_> {
                 ids: sids,
                 text: format!("{label}  {} #{}", prog_name(self.snap, s), s.prog_id),
                 flags: String::new(),
-                target: Some(Target::Program(s.prog_id)),
+                data: Some(Target::Program(s.prog_id)),
                 children: sub,
             });
         }
@@ -171,7 +154,7 @@ impl Builder<'_> {
             ids,
             text: map_text(m, !path.is_empty()),
             flags: String::new(),
-            target: Some(Target::Map(m.map_id)),
+            data: Some(Target::Map(m.map_id)),
             children,
         }
     }
@@ -219,43 +202,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
     roots
 }
 
-/// Keep nodes whose text matches (and their ancestors; a matching parent keeps its subtree).
-pub fn filter(nodes: Vec<Node>, filter: &str) -> Vec<Node> {
-    let (invert, needle) = match filter.strip_prefix('!') {
-        Some(r) => (true, r.to_lowercase()),
-        None => (false, filter.to_lowercase()),
-    };
-    if needle.is_empty() {
-        return nodes;
-    }
-    fn walk(nodes: Vec<Node>, needle: &str, invert: bool) -> Vec<Node> {
-        nodes
-            .into_iter()
-            .filter_map(|mut n| {
-                let hit = n.full_text().to_lowercase().contains(needle);
-                if n.children.is_empty() {
-                    return (hit != invert).then_some(n);
-                }
-                if hit && !invert {
-                    return Some(n);
-                }
-                n.children = walk(std::mem::take(&mut n.children), needle, invert);
-                (!n.children.is_empty()).then_some(n)
-            })
-            .collect()
-    }
-    walk(nodes, &needle, invert)
-}
-
-pub fn flatten(nodes: &[Node], out: &mut Vec<Node>) {
-    for n in nodes {
-        out.push(Node {
-            children: Vec::new(),
-            ..n.clone()
-        });
-        flatten(&n.children, out);
-    }
-}
+pub use super::tree::{filter, flatten};
 
 fn visible(app: &App) -> Vec<Node> {
     filter(build(&app.snapshot), &app.view().filter)
@@ -270,7 +217,7 @@ fn keys(app: &App) -> Vec<RowKey> {
 fn open(app: &App, key: &RowKey) -> Option<Target> {
     let mut flat = Vec::new();
     flatten(&build(&app.snapshot), &mut flat);
-    flat.iter().find(|n| n.key() == *key).and_then(|n| n.target)
+    flat.iter().find(|n| n.key() == *key).and_then(|n| n.data)
 }
 
 fn item<'a>(n: &Node, theme: &Theme) -> TreeItem<'a, String> {
