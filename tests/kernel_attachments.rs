@@ -23,6 +23,16 @@ fn rows_on(c: &[Attachment], ifindex: u32, hook: &str) -> Vec<Attachment> {
         .collect()
 }
 
+/// The kernel frees links, network namespaces and their devices asynchronously (deferred work,
+/// RCU): under load a check made right after the last fd closes can run too early. Poll.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn link_gone(id: u32) -> bool {
     // SAFETY: plain syscall wrapper; we close the fd if one comes back.
     let fd = unsafe { libbpf_sys::bpf_link_get_fd_by_id(id) };
@@ -234,19 +244,23 @@ fn xdp_tc_tcx_on_veth_are_collected_in_order() {
             .find(|l| l.id == tcx_link_id)
             .expect("host link");
         assert!(l.target != host && l.target.contains("netns"), "{l:#?}");
-        assert!(link_gone(peer_link_id));
+        eventually("peer link still exists", || link_gone(peer_link_id));
 
         drop(tcx);
         drop(clsact);
         drop(xdp);
     }
     // Every guard dropped: nothing left behind.
-    assert!(!Netns::exists(&ns_name), "netns {ns_name} left behind");
-    assert!(common::ifindex(&host).is_none(), "veth {host} left behind");
+    eventually(&format!("netns {ns_name} left behind"), || {
+        !Netns::exists(&ns_name)
+    });
+    eventually(&format!("veth {host} left behind"), || {
+        common::ifindex(&host).is_none()
+    });
     assert!(!Bpffs::is_mounted(&bpffs_path), "bpffs still mounted");
     assert!(!bpffs_path.exists(), "bpffs mount point left behind");
-    assert!(link_gone(tcx_link_id), "tcx link still exists");
-    assert!(link_gone(xdp_link_id), "xdp link still exists");
+    eventually("tcx link still exists", || link_gone(tcx_link_id));
+    eventually("xdp link still exists", || link_gone(xdp_link_id));
 }
 
 #[test]
