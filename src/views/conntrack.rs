@@ -9,7 +9,6 @@ use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef,
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
-use crate::app::update::Target;
 use crate::model::{CtEntry, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -220,14 +219,6 @@ pub const TABLE: TableDef<CtEntry> = TableDef {
     default_desc: false,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 /// A numeric sort value: `None` sorts last in both directions, like the generic table.
 fn num_key(e: &CtEntry, col: usize) -> Option<Option<i128>> {
     Some(match COLUMNS.get(col)?.header {
@@ -309,14 +300,10 @@ pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
 
 fn keys(app: &App) -> Vec<RowKey> {
     let rows = &app.snapshot.conntrack;
-    order(rows, &ctx(app), app.view())
+    order(rows, &Ctx::of(app), app.view())
         .into_iter()
         .map(|i| row_key(&rows[i]))
         .collect()
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
 }
 
 /// `showing N of M (read capped)` when the collector stopped at its cap.
@@ -345,7 +332,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    let c = ctx(app);
+    let c = Ctx::of(app);
     let rows = order(&snap.conntrack, &c, app.view());
     TablePane {
         def: &TABLE,
@@ -383,7 +370,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: EXPIRES_COLUMN,
     default_desc: false,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups: super::registry::no_groups,
     plain,

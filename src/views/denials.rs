@@ -6,7 +6,6 @@ use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{Denial, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -146,20 +145,8 @@ pub const TABLE: TableDef<Denial> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.denials, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &app.snapshot.denials, &Ctx::of(app), app.view())
 }
 
 /// Which mode produced the rows, from the probe statuses (or the rows themselves in replay).
@@ -176,7 +163,7 @@ pub fn mode(snap: &Snapshot) -> &'static str {
 
 /// The selected row (or the first shown), for the detail strip.
 fn selected(app: &App) -> Option<&Denial> {
-    let order = TABLE.order(&app.snapshot.denials, &ctx(app), app.view());
+    let order = TABLE.order(&app.snapshot.denials, &Ctx::of(app), app.view());
     let rows = &app.snapshot.denials;
     let pick = app
         .view()
@@ -249,7 +236,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &app.snapshot.denials,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "LSM denials",
         empty: &empty,
@@ -283,7 +270,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: LAST_SEEN_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     plain,
 };

@@ -9,7 +9,6 @@ use super::text;
 use super::theme::Theme;
 use crate::app::probe_rates::drop_rates;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{Drop, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -135,21 +134,9 @@ pub fn rows(prev: Option<&Snapshot>, snap: &Snapshot) -> Vec<DropRow> {
         .collect()
 }
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
     let rows = rows(app.prev.as_ref(), &app.snapshot);
-    super::table::keys(&TABLE, &rows, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &rows, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -159,7 +146,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &rows,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Drops",
         empty: &empty,
@@ -193,7 +180,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: RATE_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     plain,
 };

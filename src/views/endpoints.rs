@@ -7,7 +7,6 @@ use super::registry::PaneDef;
 use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{Endpoint, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -157,20 +156,8 @@ pub const TABLE: TableDef<Endpoint> = TableDef {
     default_desc: false,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.endpoints, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &app.snapshot.endpoints, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -193,7 +180,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &snap.endpoints,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Endpoints (cilium_lxc)",
         empty: "",
@@ -226,7 +213,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: 1,
     default_desc: false,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups: super::registry::no_groups,
     plain,

@@ -7,7 +7,6 @@ use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{Flow, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -99,20 +98,8 @@ pub const TABLE: TableDef<Flow> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.flows, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &app.snapshot.flows, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -121,7 +108,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &app.snapshot.flows,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Flows",
         empty: &empty,
@@ -155,7 +142,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: BYTES_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     plain,
 };

@@ -7,7 +7,6 @@ use super::registry::PaneDef;
 use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{IdentityEntry, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -112,20 +111,8 @@ pub const TABLE: TableDef<IdentityEntry> = TableDef {
     default_desc: false,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.identities, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &app.snapshot.identities, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -148,7 +135,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &snap.identities,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Identities (ipcache)",
         empty: "",
@@ -181,7 +168,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: 0,
     default_desc: false,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups: super::registry::no_groups,
     plain,

@@ -172,16 +172,8 @@ pub const TABLE: TableDef<MapInfo> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.maps, &ctx(app), app.view())
+    super::table::keys(&TABLE, &app.snapshot.maps, &Ctx::of(app), app.view())
 }
 
 fn open(_: &App, key: &RowKey) -> Option<Target> {
@@ -201,7 +193,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &app.snapshot.maps,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Maps",
         empty: &empty,

@@ -10,7 +10,6 @@ use super::text;
 use super::theme::Theme;
 use crate::app::rates::{metric_key, MetricRate};
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{MetricEntry, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
@@ -164,25 +163,13 @@ pub const TABLE: TableDef<MetricEntry> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.metrics, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &app.snapshot.metrics, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let snap = &app.snapshot;
-    let c = ctx(app);
+    let c = Ctx::of(app);
     let mut legend = cilium::layout_suffix(snap);
     if snap.metrics.iter().any(|m| rising_drop(m, &c)) {
         legend = format!("· {} {legend}", text::RISING_LEGEND);
@@ -237,7 +224,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: RATE_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups: super::registry::no_groups,
     plain,

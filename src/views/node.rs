@@ -5,7 +5,6 @@ use super::registry::PaneDef;
 use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::Snapshot;
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -230,10 +229,6 @@ fn keys(app: &App) -> Vec<RowKey> {
     )
 }
 
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
-}
-
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = rows(&app.snapshot);
     let view = crate::app::state::TableView {
@@ -290,7 +285,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: 0,
     default_desc: false,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups: super::registry::no_groups,
     plain,

@@ -9,7 +9,6 @@ use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef,
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
-use crate::app::update::Target;
 use crate::model::{PolicyEntry, Snapshot};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -220,21 +219,9 @@ fn entries_of(snap: &Snapshot, ep: Option<u16>) -> Vec<PolicyEntry> {
         .collect()
 }
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
     let rows = entries_of(&app.snapshot, selected_endpoint(&app.snapshot, app.view()));
-    super::table::keys(&TABLE, &rows, &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &rows, &Ctx::of(app), app.view())
 }
 
 /// `412 10.0.1.23` (address from cilium_lxc when known).
@@ -291,7 +278,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &rows,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: &name,
         empty: "",
@@ -348,7 +335,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: 0,
     default_desc: false,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     groups,
     plain,

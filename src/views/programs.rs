@@ -172,16 +172,8 @@ pub const TABLE: TableDef<Program> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.programs, &ctx(app), app.view())
+    super::table::keys(&TABLE, &app.snapshot.programs, &Ctx::of(app), app.view())
 }
 
 fn open(_: &App, key: &RowKey) -> Option<Target> {
@@ -200,7 +192,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &app.snapshot.programs,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Programs",
         empty: &empty,

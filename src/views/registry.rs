@@ -53,6 +53,11 @@ pub const PANES: &[PaneDef] = &[
     super::node::PANE,
 ];
 
+/// For panes whose rows open nothing on Enter.
+pub fn opens_nothing(_: &App, _: &RowKey) -> Option<Target> {
+    None
+}
+
 /// For panes without groups.
 pub fn no_groups(_: &App) -> Vec<RowKey> {
     Vec::new()

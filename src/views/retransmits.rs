@@ -9,7 +9,6 @@ use super::text;
 use super::theme::Theme;
 use crate::app::probe_rates::{retransmit_rows, RetransGroup, RetransRow};
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::Snapshot;
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -141,20 +140,8 @@ fn rows(app: &App) -> Vec<RetransRow> {
     retransmit_rows(app.prev.as_ref(), &app.snapshot, app.retrans_group)
 }
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &rows(app), &ctx(app), app.view())
-}
-
-fn open(_: &App, _: &RowKey) -> Option<Target> {
-    None
+    super::table::keys(&TABLE, &rows(app), &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -166,7 +153,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &rows,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "Retransmits",
         empty: &empty,
@@ -201,7 +188,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: RATE_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     plain,
 };

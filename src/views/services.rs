@@ -213,16 +213,8 @@ fn lines(snap: &Snapshot, ctx: &Ctx, view: &TableView) -> Vec<(Line2, RowKey)> {
     out
 }
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    lines(&app.snapshot, &ctx(app), app.view())
+    lines(&app.snapshot, &Ctx::of(app), app.view())
         .into_iter()
         .map(|(_, k)| k)
         .collect()
@@ -270,7 +262,7 @@ fn backend_row(
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let snap = &app.snapshot;
     let view = app.view();
-    let c = ctx(app);
+    let c = Ctx::of(app);
     let shown = TABLE.order(&snap.services, &c, view).len();
     let mut title = super::table_title("Services", shown, snap.services.len(), &view.filter);
     if c.baseline.is_some_and(|b| b.changes_only) {

@@ -20,6 +20,17 @@ pub struct Ctx<'a> {
     pub baseline: Option<&'a Baseline>,
 }
 
+impl<'a> Ctx<'a> {
+    /// What every pane's rows are rendered against: the snapshot, its rates, the baseline.
+    pub fn of(app: &'a crate::app::state::App) -> Ctx<'a> {
+        Ctx {
+            snap: &app.snapshot,
+            rates: &app.rates,
+            baseline: app.baseline.as_ref(),
+        }
+    }
+}
+
 /// A row's pane and identity in `model::diff`, for the row types `diff` compares.
 pub fn diff_key<T: 'static>(row: &T) -> Option<(&'static str, String)> {
     use crate::model::{diff, Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service};

@@ -94,16 +94,8 @@ pub const TABLE: TableDef<XdpEvent> = TableDef {
     default_desc: true,
 };
 
-fn ctx(app: &App) -> Ctx<'_> {
-    Ctx {
-        snap: &app.snapshot,
-        rates: &app.rates,
-        baseline: app.baseline.as_ref(),
-    }
-}
-
 fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.xdp_errors, &ctx(app), app.view())
+    super::table::keys(&TABLE, &app.snapshot.xdp_errors, &Ctx::of(app), app.view())
 }
 
 fn open(_: &App, key: &RowKey) -> Option<Target> {
@@ -117,7 +109,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     TablePane {
         def: &TABLE,
         rows: &app.snapshot.xdp_errors,
-        ctx: &ctx(app),
+        ctx: &Ctx::of(app),
         view: app.view(),
         name: "XDP health",
         empty: &empty,
