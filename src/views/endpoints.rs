@@ -192,16 +192,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
-    let rates = crate::app::rates::compute(prev, snap);
-    super::plain::from_def(
-        &TABLE,
-        &snap.endpoints,
-        &Ctx {
-            snap,
-            rates: &rates,
-            baseline: None,
-        },
-    )
+    super::plain::from_snapshot(&TABLE, &snap.endpoints, snap, prev)
 }
 
 pub const PANE: PaneDef = PaneDef {

@@ -120,16 +120,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
-    let rates = crate::app::rates::compute(prev, snap);
-    super::plain::from_def(
-        &TABLE,
-        &snap.flows,
-        &Ctx {
-            snap,
-            rates: &rates,
-            baseline: None,
-        },
-    )
+    super::plain::from_snapshot(&TABLE, &snap.flows, snap, prev)
 }
 
 pub const PANE: PaneDef = PaneDef {

@@ -32,6 +32,25 @@ pub fn pane_table(pane: &str, snap: &Snapshot, prev: Option<&Snapshot>) -> Optio
     registry::by_name(pane).map(|p| (p.plain)(snap, prev))
 }
 
+/// A pane's table for `show`, with rates against `prev` and no baseline.
+pub(crate) fn from_snapshot<T>(
+    def: &TableDef<T>,
+    rows: &[T],
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+) -> PlainTable {
+    let rates = crate::app::rates::compute(prev, snap);
+    from_def(
+        def,
+        rows,
+        &Ctx {
+            snap,
+            rates: &rates,
+            baseline: None,
+        },
+    )
+}
+
 pub(crate) fn from_def<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx) -> PlainTable {
     let order = def.order(rows, ctx, &TableView::default());
     PlainTable {
