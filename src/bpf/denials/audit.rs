@@ -28,8 +28,8 @@ pub enum AuditState {
     Off(String),
     Running {
         shared: Arc<Shared>,
-        /// Kernel audit on/off when known (AUDIT_GET).
-        enabled: Option<bool>,
+        /// Kernel audit status when the listener started (AUDIT_GET), None if unknown.
+        at_start: Option<Status>,
     },
 }
 
@@ -76,6 +76,9 @@ fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
             std::io::Error::last_os_error()
         ));
     }
+    if groups != 0 {
+        grow_receive_buffer(&fd);
+    }
     let tv = libc::timeval {
         tv_sec: 0,
         tv_usec: 300_000,
@@ -93,8 +96,61 @@ fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
     Ok(fd)
 }
 
-/// Whether kernel audit is enabled (AUDIT_GET, a read-only status query), None if unknown.
-fn audit_enabled() -> Option<bool> {
+/// Bytes of kernel receive buffer asked for the read-log socket. A burst of denials (a
+/// crash-looping pod, a misconfigured policy) emits several records per attempt; with the
+/// default ~200 KiB buffer a few hundred records overrun it before the reader thread runs on a
+/// busy 2-core node. The kernel charges only what is queued, so a large cap costs nothing idle.
+const RECEIVE_BUFFER: i32 = 16 << 20;
+
+/// Raise the socket's receive buffer past rmem_max when privileged (SO_RCVBUFFORCE), else to
+/// what rmem_max allows (SO_RCVBUF). Best effort: overruns are still detected and reported.
+fn grow_receive_buffer(fd: &OwnedFd) {
+    let v = RECEIVE_BUFFER;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: v is a valid i32 for the option; the fd is ours.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                &v as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as u32,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
+}
+
+/// The fields of the kernel's `struct audit_status` dpscope reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub enabled: bool,
+    pub backlog_limit: u32,
+    /// Records the kernel dropped since boot (backlog or rate limit exceeded).
+    pub lost: u32,
+}
+
+/// Parse an AUDIT_GET reply (netlink header + `struct audit_status`).
+pub fn parse_status(buf: &[u8]) -> Option<Status> {
+    let u32_at = |o: usize| {
+        buf.get(o..o + 4)
+            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if buf.len() < 16 + 28 || buf.get(4..6)? != AUDIT_GET.to_ne_bytes() {
+        return None;
+    }
+    // mask, enabled, failure, pid, rate_limit, backlog_limit, lost
+    Some(Status {
+        enabled: u32_at(16 + 4)? != 0,
+        backlog_limit: u32_at(16 + 20)?,
+        lost: u32_at(16 + 24)?,
+    })
+}
+
+/// Kernel audit status (AUDIT_GET, a read-only query), None if unknown.
+fn audit_status() -> Option<Status> {
     let fd = netlink_socket(0).ok()?;
     let mut req = [0u8; 16];
     req[0..4].copy_from_slice(&16u32.to_ne_bytes());
@@ -108,10 +164,20 @@ fn audit_enabled() -> Option<bool> {
     let mut buf = [0u8; 256];
     // SAFETY: buf is a valid writable buffer of its length.
     let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
-    if n < 28 || u16::from_ne_bytes([buf[4], buf[5]]) != AUDIT_GET {
-        return None;
-    }
-    Some(u32::from_ne_bytes([buf[20], buf[21], buf[22], buf[23]]) != 0)
+    parse_status(buf.get(..usize::try_from(n).ok()?)?)
+}
+
+/// What the Node pane says about records the kernel dropped while dpscope listened.
+pub fn kernel_loss_note(start: Option<Status>, now: Option<Status>) -> Option<String> {
+    let (start, now) = (start?, now?);
+    let lost = now.lost.wrapping_sub(start.lost);
+    (lost > 0).then(|| {
+        format!(
+            "the kernel dropped {lost} audit records since dpscope started (backlog limit {}; \
+             auditd's usual -b 8192 avoids this), so some denials may stay unattributed",
+            now.backlog_limit
+        )
+    })
 }
 
 impl AuditState {
@@ -136,7 +202,7 @@ impl AuditState {
         match spawned {
             Ok(_) => AuditState::Running {
                 shared,
-                enabled: audit_enabled(),
+                at_start: audit_status(),
             },
             Err(e) => AuditState::Off(format!("cannot start the audit reader thread: {e}")),
         }
@@ -150,21 +216,24 @@ impl AuditState {
     pub fn detail(&self) -> String {
         match self {
             AuditState::Off(why) => format!("no module attribution: {why}"),
-            AuditState::Running { shared, enabled } => {
+            AuditState::Running { shared, at_start } => {
                 let n = shared.records.load(Ordering::Relaxed);
-                let err = shared
+                let now = audit_status();
+                let mut notes: Vec<String> = shared
                     .error
                     .lock()
                     .map(|e| e.clone())
                     .unwrap_or_default()
-                    .map(|e| format!("; {e}"))
-                    .unwrap_or_default();
-                let state = match enabled {
+                    .into_iter()
+                    .collect();
+                notes.extend(kernel_loss_note(*at_start, now));
+                let state = match now.or(*at_start).map(|s| s.enabled) {
                     Some(true) => "kernel audit enabled",
                     Some(false) => "kernel audit DISABLED (no auditd): LSMs emit no records, so denials stay unattributed",
                     None => "kernel audit state unknown",
                 };
-                format!("audit read-log listener (AVC, AppArmor, Landlock records): {state}; {n} records read{err}")
+                let notes: String = notes.iter().map(|n| format!("; {n}")).collect();
+                format!("audit read-log listener (AVC, AppArmor, Landlock records): {state}; {n} records read{notes}")
             }
         }
     }
@@ -252,5 +321,57 @@ fn reader(fd: OwnedFd, shared: Arc<Shared>) {
                 push(attribution::event_from_records(t, serial, &recs));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(enabled: u32, backlog_limit: u32, lost: u32) -> Vec<u8> {
+        let mut b = vec![0u8; 16 + 40];
+        b[0..4].copy_from_slice(&56u32.to_ne_bytes());
+        b[4..6].copy_from_slice(&AUDIT_GET.to_ne_bytes());
+        b[20..24].copy_from_slice(&enabled.to_ne_bytes());
+        b[36..40].copy_from_slice(&backlog_limit.to_ne_bytes());
+        b[40..44].copy_from_slice(&lost.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn status_reply_is_parsed_and_checked() {
+        assert_eq!(
+            parse_status(&reply(1, 64, 7)),
+            Some(Status {
+                enabled: true,
+                backlog_limit: 64,
+                lost: 7
+            })
+        );
+        let mut wrong_type = reply(1, 64, 7);
+        wrong_type[4] = 2; // NLMSG_ERROR
+        wrong_type[5] = 0;
+        assert_eq!(parse_status(&wrong_type), None);
+        assert_eq!(parse_status(&reply(1, 64, 7)[..40]), None);
+    }
+
+    #[test]
+    fn kernel_loss_is_reported_only_when_it_grew() {
+        let at = |lost| {
+            Some(Status {
+                enabled: true,
+                backlog_limit: 64,
+                lost,
+            })
+        };
+        assert_eq!(kernel_loss_note(at(25_720), at(25_720)), None);
+        let note = kernel_loss_note(at(25_720), at(26_000)).unwrap();
+        assert!(note.contains("dropped 280 audit records"), "{note}");
+        assert!(note.contains("backlog limit 64"), "{note}");
+        assert_eq!(kernel_loss_note(None, at(1)), None);
+        // The counter is a u32 that wraps.
+        assert!(kernel_loss_note(at(u32::MAX), at(1))
+            .unwrap()
+            .contains("dropped 2 "));
     }
 }
