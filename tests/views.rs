@@ -192,13 +192,67 @@ fn replay_marker_and_missing_details() {
         &[(3, "EOF while parsing".into())],
         &opts(),
     );
-    a.update(Action::ReplayNext);
+    a.update(Action::ReplayStep(1));
     insta::assert_snapshot!("replay_80x24", screen(&a, 80, 24));
     a.open_program(57, &mut Vec::new());
     insta::assert_snapshot!(
         "replay_program_detail_not_captured_120x40",
         screen(&a, 120, 40)
     );
+}
+
+/// `[` `]` step, `{` `}` jump 10, Home/End go to the ends; rates always come from the shown
+/// snapshot and the one recorded just before it.
+#[test]
+fn replay_time_travel_keys_and_rates_between_neighbours() {
+    let base = fixture("rich.json");
+    let snaps: Vec<Snapshot> = (0..25u64)
+        .map(|i| {
+            let mut s = base.clone();
+            s.monotonic_ns = 1_000_000_000 * (i + 1);
+            s.taken_at = format!("2026-03-12T09:00:{i:02}Z");
+            // Program 57 runs i*i times by snapshot i: the rate between neighbours is 2i-1/s.
+            if let Some(p) = s.programs.iter_mut().find(|p| p.id == 57) {
+                p.run_cnt = i * i;
+                p.run_time_ns = i * i * 100;
+            }
+            s
+        })
+        .collect();
+    let mut a = App::replay("rec.jsonl".into(), snaps, &[], &opts());
+    let at = |a: &App| a.replay.as_ref().unwrap().index;
+    let rate = |a: &App| a.rates.get(57).map(|r| r.events_per_s);
+    assert_eq!(at(&a), 24, "a recording opens at its newest snapshot");
+    a.handle_key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
+    assert_eq!(at(&a), 0);
+    assert_eq!(rate(&a), None, "the first snapshot has nothing before it");
+    a.handle_key(key('}'));
+    assert_eq!(
+        (at(&a), a.snapshot.taken_at.as_str()),
+        (10, "2026-03-12T09:00:10Z")
+    );
+    assert_eq!(rate(&a), Some(19.0));
+    a.handle_key(key('['));
+    assert_eq!((at(&a), rate(&a)), (9, Some(17.0)));
+    a.handle_key(key('{'));
+    assert_eq!(at(&a), 0, "a jump stops at the first snapshot");
+    a.handle_key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
+    assert_eq!((at(&a), rate(&a)), (24, Some(47.0)));
+    a.handle_key(key('}'));
+    assert_eq!(at(&a), 24);
+    assert!(a.message.as_ref().unwrap().text.contains("25 of 25"));
+    a.handle_key(key('{'));
+    assert_eq!(at(&a), 14);
+    let s = screen(&a, 120, 40);
+    let header = s.lines().next().unwrap();
+    assert!(header.contains("REPLAY rec.jsonl (15/25)"), "{header}");
+    assert!(
+        header.contains("━●─") && header.contains("+14s"),
+        "{header}"
+    );
+    // g/G still move in the table while replaying.
+    a.handle_key(key('G'));
+    assert_eq!(at(&a), 14);
 }
 
 #[test]

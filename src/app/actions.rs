@@ -43,8 +43,10 @@ pub enum Action {
     ToggleChangesOnly,
     /// Write snapshot, pane and screen into the dump directory.
     Export,
-    ReplayNext,
-    ReplayPrev,
+    /// Replay: move this many snapshots (negative: back in time), stopping at the ends.
+    ReplayStep(i32),
+    /// Replay: the first (`false`) or the last (`true`) snapshot of the recording.
+    ReplayEnd(bool),
     InputChar(char),
     InputBackspace,
     InputSubmit,

@@ -116,8 +116,12 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(ProgramDetail, [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
     bind!(ProgramDetail, [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),
     bind!(MapDetail, [k('c')], "c", Action::TogglePerCpu, "per-CPU values on/off", "per-CPU"),
-    bind!(Replay, [k(']')], "]", Action::ReplayNext, "next snapshot of the recording", "next"),
-    bind!(Replay, [k('[')], "[", Action::ReplayPrev, "previous snapshot", "prev"),
+    bind!(Replay, [k(']')], "]", Action::ReplayStep(1), "next snapshot of the recording", "next"),
+    bind!(Replay, [k('[')], "[", Action::ReplayStep(-1), "previous snapshot", "prev"),
+    bind!(Replay, [k('}')], "}", Action::ReplayStep(10), "10 snapshots forward", ""),
+    bind!(Replay, [k('{')], "{", Action::ReplayStep(-10), "10 snapshots back", ""),
+    bind!(Replay, [code(KeyCode::Home)], "Home", Action::ReplayEnd(false), "first snapshot", ""),
+    bind!(Replay, [code(KeyCode::End)], "End", Action::ReplayEnd(true), "last snapshot", ""),
     bind!(Filter, [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "keep the filter", "keep"),
     bind!(Filter, [code(KeyCode::Esc)], "Esc", Action::InputCancel, "clear the filter", "clear"),
     bind!(Filter, [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
@@ -137,13 +141,15 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
         Mode::Normal => {}
     }
     let mut v = match app.details.last() {
-        Some(Detail::Program(_)) => vec![Context::ProgramDetail, Context::Nav],
-        Some(Detail::Map(_)) => vec![Context::MapDetail, Context::Nav],
-        None => vec![Context::Table, Context::Nav],
+        Some(Detail::Program(_)) => vec![Context::ProgramDetail],
+        Some(Detail::Map(_)) => vec![Context::MapDetail],
+        None => vec![Context::Table],
     };
+    // Replay before Nav: in a recording, Home/End travel in time (g/G still move in the list).
     if app.replay.is_some() {
         v.push(Context::Replay);
     }
+    v.push(Context::Nav);
     v.push(Context::Global);
     v.push(Context::Always);
     v

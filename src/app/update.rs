@@ -136,20 +136,26 @@ impl App {
                 };
                 self.message = Some(msg);
             }
-            Action::ReplayNext | Action::ReplayPrev => {
+            Action::ReplayStep(_) | Action::ReplayEnd(_) => {
                 if let Some(r) = &self.replay {
                     let i = r.index;
-                    let n = r.snapshots.len();
-                    let next = if action == Action::ReplayNext {
-                        i + 1
-                    } else {
-                        i.wrapping_sub(1)
+                    let last = r.snapshots.len().saturating_sub(1);
+                    let next = match action {
+                        Action::ReplayStep(d) => i.saturating_add_signed(d as isize).min(last),
+                        Action::ReplayEnd(end) => {
+                            if end {
+                                last
+                            } else {
+                                0
+                            }
+                        }
+                        _ => i,
                     };
-                    if next < n {
+                    if next != i {
                         self.show_replay_index(next);
                     } else {
                         self.message = Some(Message {
-                            text: text::replay_edge(i + 1, n),
+                            text: text::replay_edge(i + 1, last + 1),
                             error: false,
                         });
                     }

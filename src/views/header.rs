@@ -62,6 +62,22 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ),
             theme.marker(),
         ));
+        if r.snapshots.len() > 1 {
+            l1.push(Span::raw(" "));
+            l1.push(Span::styled(
+                timeline(r.index, r.snapshots.len(), 16),
+                theme.header_bar(),
+            ));
+            // Time into the recording, on the collector's monotonic clock.
+            if let (Some(t0), Some(t)) = (r.snapshots.first(), r.snapshots.get(r.index)) {
+                if t0.monotonic_ns > 0 && t.monotonic_ns >= t0.monotonic_ns {
+                    l1.push(Span::styled(
+                        format!(" +{}", format::age(t.monotonic_ns - t0.monotonic_ns)),
+                        theme.header_bar(),
+                    ));
+                }
+            }
+        }
         l1.push(Span::raw(" "));
     }
     if let Some(b) = &app.baseline {
@@ -245,4 +261,40 @@ pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     };
     frame.render_widget(Paragraph::new(vec![Line::from(hint), status]), area);
+}
+
+/// `━━━━●───────`: where snapshot `i` of `n` sits in the recording (symbols, not colour).
+pub fn timeline(i: usize, n: usize, width: usize) -> String {
+    let width = width.max(2);
+    let pos = if n <= 1 {
+        0
+    } else {
+        (i.min(n - 1) * (width - 1) + (n - 1) / 2) / (n - 1)
+    };
+    (0..width)
+        .map(|c| match c.cmp(&pos) {
+            std::cmp::Ordering::Less => '━',
+            std::cmp::Ordering::Equal => '●',
+            std::cmp::Ordering::Greater => '─',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::timeline;
+
+    #[test]
+    fn the_dot_is_at_the_ends_and_moves_monotonically() {
+        assert_eq!(timeline(0, 10, 8), "●───────");
+        assert_eq!(timeline(9, 10, 8), "━━━━━━━●");
+        assert_eq!(timeline(0, 1, 4), "●───");
+        let mut last = 0;
+        for i in 0..50 {
+            let p = timeline(i, 50, 16).chars().position(|c| c == '●').unwrap();
+            assert!(p >= last);
+            last = p;
+        }
+        assert_eq!(last, 15);
+    }
 }
