@@ -89,6 +89,10 @@ enum Command {
         /// Seconds between snapshots
         #[arg(long, value_name = "SECS", default_value_t = 1.0)]
         every: f64,
+        /// Leave out sections unchanged since the last keyframe (see docs/snapshot.md); the
+        /// default writes a complete snapshot on every line
+        #[arg(long)]
+        compact: bool,
     },
     /// Full-screen explorer over a saved snapshot or recording (no privileges needed)
     Replay { file: PathBuf },
@@ -109,12 +113,13 @@ enum Command {
         #[arg(long, value_name = "SECS")]
         duration: Option<f64>,
     },
-    /// What changed from snapshot A to snapshot B, pane by pane
+    /// What changed from snapshot A to snapshot B, pane by pane (one recording alone: from its
+    /// first snapshot to its last)
     Diff {
         /// The older snapshot (or recording: its newest snapshot)
         a: PathBuf,
         /// The newer snapshot (or recording: its newest snapshot)
-        b: PathBuf,
+        b: Option<PathBuf>,
         /// Print a structured JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -271,8 +276,10 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             )
         }
         Command::Diff { a, b, json } => {
-            let sa = last_snapshot(&a)?;
-            let sb = last_snapshot(&b)?;
+            let (sa, sb) = match b {
+                Some(b) => (last_snapshot(&a)?, last_snapshot(&b)?),
+                None => first_and_last(&a)?,
+            };
             let d = model::diff::diff(&sa, &sb);
             let text = if json {
                 let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
@@ -299,12 +306,13 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             output,
             duration,
             every,
+            compact,
         } => {
             let total = secs(duration, "--duration")?;
             let every = secs(every, "--every")?.max(Duration::from_millis(100));
             let cfg = config(&g, false)?;
             require_privileges()?;
-            record(cfg, &output, total, every)
+            record(cfg, &output, total, every, compact)
         }
         Command::Show {
             pane,
@@ -359,6 +367,24 @@ fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
         .into_iter()
         .last()
         .ok_or_else(|| BadInput(format!("{}: recording holds no snapshot", path.display())).into())
+}
+
+/// The first and the last snapshot of a recording (`diff REC`).
+fn first_and_last(path: &std::path::Path) -> anyhow::Result<(Snapshot, Snapshot)> {
+    let mut snaps = snapio::load(path)?.snapshots;
+    if snaps.len() < 2 {
+        return Err(BadInput(format!(
+            "{}: holds {} snapshot(s); diff of one file needs a recording of at least two (or give two files)",
+            path.display(),
+            snaps.len()
+        ))
+        .into());
+    }
+    let last = snaps.pop();
+    match (snaps.into_iter().next(), last) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(BadInput(format!("{}: recording holds no snapshot", path.display())).into()),
+    }
 }
 
 /// Accepts pane names and the palette's aliases.
@@ -457,16 +483,16 @@ fn record(
     path: &std::path::Path,
     total: Duration,
     every: Duration,
+    compact: bool,
 ) -> anyhow::Result<()> {
     let file = std::fs::File::create(path)
         .map_err(|e| BadInput(format!("cannot create {}: {e}", path.display())))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = dpscope::model::recording::Writer::new(std::io::BufWriter::new(file), compact);
     let mut c = Collector::new(cfg);
     let start = std::time::Instant::now();
     loop {
         let snap = c.collect();
-        writeln!(w, "{}", snapio::to_json_line(&snap)).context("writing recording")?;
-        w.flush().context("writing recording")?;
+        w.write(&snap).context("writing recording")?;
         let next =
             every.mul_f64(((start.elapsed().as_secs_f64() / every.as_secs_f64()).floor()) + 1.0);
         if next > total {

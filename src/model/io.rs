@@ -59,7 +59,9 @@ pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
         }
         Err(_) => {}
     }
-    // JSON lines: each line stands alone; bad lines are reported and skipped.
+    // JSON lines: keyframes stand alone, other lines are rebuilt from their keyframe
+    // (`recording`); bad lines are reported and skipped.
+    let mut rebuilder = super::recording::Rebuilder::default();
     let mut snapshots = Vec::new();
     let mut skipped = Vec::new();
     let mut first_err = None;
@@ -74,7 +76,30 @@ pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
                 line: line_no,
                 msg: e.to_string(),
             })
-            .and_then(|v| from_value(path, line_no, v));
+            .and_then(|mut v| {
+                let line_ref = v
+                    .as_object_mut()
+                    .and_then(|o| o.remove("recording"))
+                    .map(serde_json::from_value::<super::recording::LineRef>)
+                    .transpose()
+                    .map_err(|e| LoadError::Corrupt {
+                        path: path.to_string(),
+                        line: line_no,
+                        msg: format!("bad \"recording\" field: {e}"),
+                    })?;
+                let mut s = from_value(path, line_no, v)?;
+                match line_ref {
+                    None => rebuilder.keyframe(line_no, snapshots.len()),
+                    Some(r) => rebuilder.rebuild(&r, &mut s, &snapshots).map_err(|msg| {
+                        LoadError::Corrupt {
+                            path: path.to_string(),
+                            line: line_no,
+                            msg,
+                        }
+                    })?,
+                }
+                Ok(s)
+            });
         match parsed {
             Ok(s) => snapshots.push(s),
             Err(e @ LoadError::Schema { .. }) => return Err(e),

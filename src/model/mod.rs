@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 pub mod diff;
 pub mod io;
+pub mod recording;
 
 /// Schema name written into every snapshot file.
 pub const SCHEMA: &str = "dpscope.snapshot/v1";

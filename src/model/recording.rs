@@ -1,0 +1,299 @@
+//! Compact recordings (`dpscope record`, `R` in the live UI): JSON lines, one snapshot per line,
+//! where a line may leave out the sections that are equal to its keyframe.
+//!
+//! * A **keyframe** is a complete snapshot, exactly what `dpscope snapshot` writes but on one
+//!   line: it loads on its own, with any tool. The first line is a keyframe, and so is every
+//!   [`KEYFRAME_EVERY`]th line after it.
+//! * Any other line carries the header fields (`schema`, `taken_at`, `monotonic_ns`,
+//!   `boottime_ns`), a `"recording": {"keyframe": K, "same": [...]}` object, and every section
+//!   *not* named in `same`. It is rebuilt by copying the named sections from the keyframe on line
+//!   K (never from the line before it, so a corrupt line costs only itself; a corrupt keyframe
+//!   costs the lines that refer to it, and the reader says which).
+//!
+//! Comparison and writing work on the typed snapshot, section by section: nothing builds a JSON
+//! tree of a snapshot (a 500k-entry conntrack table would cost gigabytes as `serde_json::Value`).
+
+use super::Snapshot;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+
+/// Lines between two keyframes.
+pub const KEYFRAME_EVERY: usize = 60;
+
+/// The `recording` object of a line that refers to a keyframe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineRef {
+    /// Line number (1-based) of the keyframe the omitted sections come from.
+    pub keyframe: usize,
+    /// Sections omitted from this line because they equal the keyframe's.
+    pub same: Vec<String>,
+}
+
+/// Every section of a snapshot below the header, in file order. One list drives comparison,
+/// writing and rebuilding, and a test checks it against the serialised field names.
+macro_rules! sections {
+    ($m:ident) => {
+        $m!(
+            node,
+            programs,
+            maps,
+            attachments,
+            links,
+            details,
+            tailcalls,
+            services,
+            conntrack,
+            identities,
+            endpoints,
+            policy,
+            metrics,
+            retransmits,
+            drops,
+            denials,
+            cilium,
+            xdp_errors,
+            flows
+        )
+    };
+}
+
+/// Section names, in file order.
+pub fn section_names() -> &'static [&'static str] {
+    macro_rules! names {
+        ($($f:ident),*) => { &[$(stringify!($f)),*] };
+    }
+    sections!(names)
+}
+
+/// Sections of `s` equal to the keyframe's.
+fn same_sections(kf: &Snapshot, s: &Snapshot) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    macro_rules! cmp {
+        ($($f:ident),*) => { $(if kf.$f == s.$f { out.push(stringify!($f)); })* };
+    }
+    sections!(cmp);
+    out
+}
+
+/// Copy section `name` from the keyframe; false for a name this dpscope does not know.
+fn copy_section(name: &str, kf: &Snapshot, s: &mut Snapshot) -> bool {
+    macro_rules! copy {
+        ($($f:ident),*) => {
+            match name {
+                $(stringify!($f) => { s.$f = kf.$f.clone(); true })*
+                _ => false,
+            }
+        };
+    }
+    sections!(copy)
+}
+
+/// Writes a recording line by line.
+pub struct Writer<W: Write> {
+    w: W,
+    line: usize,
+    keyframe: Option<(usize, Snapshot)>,
+    every: usize,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer of compact lines (`compact`) or of a complete snapshot on every line.
+    pub fn new(w: W, compact: bool) -> Self {
+        Self::with_keyframe_every(w, if compact { KEYFRAME_EVERY } else { 1 })
+    }
+
+    pub fn with_keyframe_every(w: W, every: usize) -> Self {
+        Writer {
+            w,
+            line: 0,
+            keyframe: None,
+            every: every.max(1),
+        }
+    }
+
+    /// Lines written so far.
+    pub fn lines(&self) -> usize {
+        self.line
+    }
+
+    /// Append one snapshot (and flush, so a killed recorder leaves whole lines behind).
+    pub fn write(&mut self, s: &Snapshot) -> std::io::Result<()> {
+        self.line += 1;
+        let reference = match &self.keyframe {
+            Some((k, kf)) if self.line - k < self.every => Some((*k, same_sections(kf, s))),
+            _ => None,
+        };
+        match reference {
+            None => {
+                serde_json::to_writer(&mut self.w, s)?;
+                self.keyframe = Some((self.line, s.clone()));
+            }
+            Some((keyframe, same)) => self.write_delta(s, keyframe, &same)?,
+        }
+        self.w.write_all(b"\n")?;
+        self.w.flush()
+    }
+
+    fn write_delta(&mut self, s: &Snapshot, keyframe: usize, same: &[&str]) -> std::io::Result<()> {
+        let w = &mut self.w;
+        let line_ref = LineRef {
+            keyframe,
+            same: same.iter().map(|n| n.to_string()).collect(),
+        };
+        w.write_all(b"{\"schema\":")?;
+        serde_json::to_writer(&mut *w, &s.schema)?;
+        w.write_all(b",\"taken_at\":")?;
+        serde_json::to_writer(&mut *w, &s.taken_at)?;
+        write!(
+            w,
+            ",\"monotonic_ns\":{},\"boottime_ns\":{},\"recording\":",
+            s.monotonic_ns, s.boottime_ns
+        )?;
+        serde_json::to_writer(&mut *w, &line_ref)?;
+        macro_rules! put {
+            ($($f:ident),*) => {
+                $(
+                    if !same.contains(&stringify!($f)) {
+                        w.write_all(concat!(",\"", stringify!($f), "\":").as_bytes())?;
+                        serde_json::to_writer(&mut *w, &s.$f)?;
+                    }
+                )*
+            };
+        }
+        sections!(put);
+        w.write_all(b"}")
+    }
+
+    pub fn into_inner(self) -> W {
+        self.w
+    }
+}
+
+/// Rebuilds lines that refer to a keyframe; the loader tells it where each complete line went.
+#[derive(Default)]
+pub struct Rebuilder {
+    /// Line number of the last complete line and its index among the loaded snapshots.
+    keyframe: Option<(usize, usize)>,
+}
+
+impl Rebuilder {
+    /// A complete line `line` was loaded as `loaded[index]`.
+    pub fn keyframe(&mut self, line: usize, index: usize) {
+        self.keyframe = Some((line, index));
+    }
+
+    /// Fill the sections `r` names from its keyframe. Err: why the line cannot be rebuilt.
+    pub fn rebuild(
+        &self,
+        r: &LineRef,
+        s: &mut Snapshot,
+        loaded: &[Snapshot],
+    ) -> Result<(), String> {
+        let kf = match self.keyframe {
+            Some((line, i)) if line == r.keyframe && i < loaded.len() => &loaded[i],
+            _ => {
+                return Err(format!(
+                    "rebuilt from its keyframe on line {}, which is missing or unreadable",
+                    r.keyframe
+                ))
+            }
+        };
+        for name in &r.same {
+            if !copy_section(name, kf, s) {
+                return Err(format!("unknown section {name:?} in \"same\""));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rich() -> Snapshot {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/rich.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        super::super::io::parse("rich", &text)
+            .unwrap()
+            .snapshots
+            .remove(0)
+    }
+
+    #[test]
+    fn the_section_list_is_every_serialised_field_below_the_header() {
+        let v = serde_json::to_value(Snapshot::empty()).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let header = ["schema", "taken_at", "monotonic_ns", "boottime_ns"];
+        let mut want: Vec<&str> = header.to_vec();
+        want.extend(section_names());
+        assert_eq!(keys, want);
+    }
+
+    fn write_all(snaps: &[Snapshot], every: usize) -> String {
+        let mut w = Writer::with_keyframe_every(Vec::new(), every);
+        for s in snaps {
+            w.write(s).unwrap();
+        }
+        String::from_utf8(w.into_inner()).unwrap()
+    }
+
+    fn series() -> Vec<Snapshot> {
+        let base = rich();
+        (0..7u64)
+            .map(|i| {
+                let mut s = base.clone();
+                s.taken_at = format!("2026-11-21T10:00:0{i}Z");
+                s.monotonic_ns += i * 1_000_000_000;
+                s.programs[0].run_cnt += i * 10;
+                if i >= 4 {
+                    s.maps.pop();
+                }
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compact_lines_rebuild_to_exactly_what_was_recorded() {
+        let snaps = series();
+        let text = write_all(&snaps, 3);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 7);
+        // Keyframes on lines 1, 4 and 7 are plain snapshots; the others omit what is unchanged.
+        for (i, l) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let keyframe = i % 3 == 0;
+            assert_eq!(v.get("recording").is_none(), keyframe, "line {}", i + 1);
+            if !keyframe {
+                assert_eq!(v["recording"]["keyframe"], (i / 3) * 3 + 1);
+                assert!(v.get("links").is_none() && v.get("programs").is_some());
+                assert!(l.len() < lines[0].len());
+            }
+        }
+        let loaded = super::super::io::parse("rec.jsonl", &text).unwrap();
+        assert!(loaded.skipped.is_empty());
+        assert_eq!(loaded.snapshots, snaps);
+    }
+
+    #[test]
+    fn a_corrupt_keyframe_costs_the_lines_that_refer_to_it_and_says_so() {
+        let snaps = series();
+        let text = write_all(&snaps, 3);
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[3] = lines[3][..lines[3].len() / 2].to_string(); // keyframe on line 4
+        let loaded = super::super::io::parse("rec.jsonl", &lines.join("\n")).unwrap();
+        let skipped: Vec<usize> = loaded.skipped.iter().map(|(l, _)| *l).collect();
+        assert_eq!(skipped, vec![4, 5, 6]);
+        assert!(loaded.skipped[1].1.contains("keyframe on line 4"));
+        assert_eq!(loaded.snapshots.len(), 4);
+        assert_eq!(loaded.snapshots[3], snaps[6]);
+        // A corrupt delta line costs only itself.
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[1] = "{\"schema\": broken".into();
+        let loaded = super::super::io::parse("rec.jsonl", &lines.join("\n")).unwrap();
+        assert_eq!(loaded.skipped.len(), 1);
+        assert_eq!(loaded.snapshots.len(), 6);
+        assert_eq!(loaded.snapshots[1], snaps[2]);
+    }
+}
