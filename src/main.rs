@@ -251,6 +251,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             None => None,
         },
         dump_dir: g.dump_dir.clone(),
+        record_compact: false,
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]

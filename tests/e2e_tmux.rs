@@ -4,7 +4,9 @@
 mod common;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags};
 use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,6 +15,14 @@ mod fixture {
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_dpscope");
+
+/// Tests of this binary that load the fixture object take turns: the recording test asserts
+/// exactly which programs came and went.
+static KERNEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn kernel_turn() -> std::sync::MutexGuard<'static, ()> {
+    KERNEL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A tmux server of our own (own socket), killed on drop even if the test fails.
 struct Tmux {
@@ -255,6 +265,7 @@ fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
     if !common::require_priv("live_mode_shows_a_loaded_program_pauses_drills_down_and_quits") {
         return;
     }
+    let _turn = kernel_turn();
     let mut obj = MaybeUninit::uninit();
     let skel = fixture::FixtureSkelBuilder::default()
         .open(&mut obj)
@@ -432,4 +443,247 @@ fn no_color_means_no_colour_escapes_and_themes_apply() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("colorblind"));
+}
+
+/// A child process killed (and reaped) on drop, so a failing test leaves no recorder behind.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn lines_in(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().filter(|l| l.ends_with('}')).count())
+        .unwrap_or(0)
+}
+
+fn wait_lines(path: &std::path::Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lines_in(path) < n {
+        assert!(
+            Instant::now() < deadline,
+            "recording never reached {n} lines"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// What a recorded snapshot says about the objects the test created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    loaded: bool,
+    entries: Option<u64>,
+    attached: bool,
+}
+
+/// Record a live session while the kernel changes under it (a program object is loaded, map
+/// entries are written, a tcx program is attached), replay it in tmux stepping through time,
+/// and check each step's screen against that step's recorded state; `diff` of the recording's
+/// first and last snapshots lists exactly the test's changes.
+#[test]
+fn a_recorded_session_replays_step_by_step_and_diff_lists_exactly_the_changes() {
+    if !common::require_priv("a_recorded_session_replays_step_by_step") {
+        return;
+    }
+    let _turn = kernel_turn();
+    let ns = common::Netns::new();
+    let veth = common::VethPair::new(&ns);
+    let fs = common::Bpffs::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = dir.path().join("session.jsonl");
+    let recorder = Child(
+        Command::new(BIN)
+            .args(["--bpffs", &fs.path.display().to_string(), "--no-probes"])
+            .args(["record", "-o", &rec.display().to_string()])
+            .args(["--duration", "9", "--every", "0.5"])
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("start dpscope record"),
+    );
+    wait_lines(&rec, 3);
+
+    let mut obj = MaybeUninit::uninit();
+    let skel = fixture::FixtureSkelBuilder::default()
+        .open(&mut obj)
+        .expect("open")
+        .load()
+        .expect("load");
+    wait_lines(&rec, lines_in(&rec) + 2);
+    for ip in 1..=3u32 {
+        let mut k = ip.to_ne_bytes().to_vec();
+        k.extend_from_slice(&[0, 80, 6, 0]);
+        skel.maps
+            .fixture_btf_hash
+            .update(&k, &[0u8; 24], MapFlags::ANY)
+            .expect("map entry");
+    }
+    wait_lines(&rec, lines_in(&rec) + 2);
+    let link = common::LinkFd::create(
+        skel.progs.fixture_tcx_ingress.as_fd(),
+        veth.host_ifindex(),
+        libbpf_sys::BPF_TCX_INGRESS,
+        0,
+    );
+    wait_lines(&rec, lines_in(&rec) + 2);
+    let mut recorder = recorder;
+    let status = recorder.0.wait().expect("record ends after --duration");
+    assert!(status.success(), "record: {status}");
+
+    // The recorded states, read back with dpscope's own loader.
+    let loaded = dpscope::model::io::load(&rec).expect("recording loads");
+    assert!(loaded.skipped.is_empty(), "{:?}", loaded.skipped);
+    let seen: Vec<Seen> = loaded
+        .snapshots
+        .iter()
+        .map(|s| Seen {
+            loaded: s.programs.iter().any(|p| p.name == "fixture_tcx_ingress"),
+            entries: s
+                .maps
+                .iter()
+                // The kernel keeps 15 characters of an unpinned map's name.
+                .find(|m| m.name.starts_with("fixture_btf_has"))
+                .and_then(|m| m.entries),
+            attached: s
+                .attachments
+                .iter()
+                .any(|a| a.ifname == veth.host && a.prog_name == "fixture_tcx_ingress"),
+        })
+        .collect();
+    let phases: Vec<Seen> = seen.iter().fold(Vec::new(), |mut v, s| {
+        if v.last() != Some(s) {
+            v.push(*s);
+        }
+        v
+    });
+    let state = |loaded, entries, attached| Seen {
+        loaded,
+        entries,
+        attached,
+    };
+    assert_eq!(
+        phases,
+        vec![
+            state(false, None, false),
+            state(true, Some(0), false),
+            state(true, Some(3), false),
+            state(true, Some(3), true),
+        ],
+        "every change must be captured by at least one snapshot: {seen:?}"
+    );
+
+    // diff of the first and last snapshot: exactly what the test did.
+    let out = Command::new(BIN)
+        .args(["diff", &rec.display().to_string(), "--json"])
+        .output()
+        .expect("diff");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
+    let mut changes: Vec<String> = Vec::new();
+    for pane in d["panes"].as_array().expect("panes") {
+        for c in pane["changes"].as_array().expect("changes") {
+            let label = c["label"].as_str().unwrap_or_default();
+            // Stable words of the label: pane, change, the object's name, and for attachments
+            // whether it is on the test's veth.
+            let name = label
+                .split_whitespace()
+                .find(|w| w.contains("fixture"))
+                .unwrap_or(label);
+            let on = if label.contains(&veth.host) {
+                " on the veth"
+            } else {
+                ""
+            };
+            changes.push(format!(
+                "{} {} {name}{on}",
+                pane["pane"].as_str().unwrap_or(""),
+                c["change"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    changes.sort();
+    let mut want = vec![
+        "programs added fixture_tc_ingress_first".to_string(),
+        "programs added fixture_tc_ingress_second".into(),
+        "programs added fixture_tcx_ingress".into(),
+        "programs added xdp_pass_fixture".into(),
+        "maps added fixture_btf_has".into(),
+        "maps added fixture_counts".into(),
+        "attachments added fixture_tcx_ingress on the veth".into(),
+    ];
+    want.sort();
+    assert_eq!(
+        changes,
+        want,
+        "diff:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Replay it: step from the first snapshot to the last, checking each screen.
+    let n = seen.len();
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", rec.display()),
+        &[("TERM", "xterm-256color")],
+    );
+    t.wait_text("REPLAY");
+    let at = |i: usize| format!("({}/{n})", i + 1);
+    let walk = |check: &dyn Fn(&str, Seen)| {
+        t.keys(&["Home"]);
+        for (i, want) in seen.iter().enumerate() {
+            let s = t.wait_text(&at(i));
+            check(&s, *want);
+            if i + 1 < n {
+                t.keys(&["]"]);
+            }
+        }
+    };
+    // Programs pane, filtered to the fixture.
+    t.keys(&["1", "/"]);
+    t.text("fixture_");
+    t.keys(&["Enter"]);
+    walk(&|s, want| {
+        assert_eq!(
+            s.contains("fixture_tcx_ingress"),
+            want.loaded,
+            "{want:?}\n{s}"
+        );
+    });
+    // Maps pane: the hash map's entry count at each step.
+    t.keys(&["2", "/"]);
+    t.text("fixture_btf");
+    t.keys(&["Enter"]);
+    walk(&|s, want| {
+        let row = s.lines().find(|l| l.contains("fixture_btf_has"));
+        match want.entries {
+            None => assert!(row.is_none(), "{want:?}\n{s}"),
+            Some(e) => {
+                let row = row.unwrap_or_else(|| panic!("no map row\n{s}"));
+                let cols: Vec<&str> = row.split_whitespace().collect();
+                let max = cols.iter().position(|c| *c == "1024").expect("MAX column");
+                assert_eq!(cols.get(max + 1), Some(&e.to_string().as_str()), "{row}");
+            }
+        }
+    });
+    // Attachments: the veth's tcx hook.
+    t.keys(&["3", "/"]);
+    t.text(&veth.host);
+    t.keys(&["Enter"]);
+    walk(&|s, want| {
+        assert_eq!(
+            s.contains("fixture_tcx_ingress") && s.contains(&veth.host),
+            want.attached,
+            "{want:?}\n{s}"
+        );
+    });
+    t.keys(&["q"]);
+    t.wait_text("EXITED:0");
+    drop(link);
+    drop(skel);
 }

@@ -43,6 +43,10 @@ pub enum Action {
     ToggleChangesOnly,
     /// Write snapshot, pane and screen into the dump directory.
     Export,
+    /// Live: start or stop appending every snapshot to a recording in the dump directory.
+    ToggleRecording,
+    /// The collector's report on the live recording.
+    Recording(crate::bpf::collector::RecordingStatus),
     /// Replay: move this many snapshots (negative: back in time), stopping at the ends.
     ReplayStep(i32),
     /// Replay: the first (`false`) or the last (`true`) snapshot of the recording.

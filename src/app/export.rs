@@ -40,7 +40,7 @@ pub fn export(app: &App) -> Result<PathBuf, String> {
 }
 
 /// `20261121T203300.123Z`: sortable, and no `:` (not allowed in file names everywhere).
-fn timestamp() -> String {
+pub fn timestamp() -> String {
     let now = time::OffsetDateTime::now_utc();
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
@@ -123,7 +123,7 @@ fn write_snapshot(path: &Path, snap: &crate::model::Snapshot) -> Result<PathBuf,
 }
 
 /// The user behind `sudo`, to give the files back to.
-fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
+pub fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
     let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
     let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
     Some((

@@ -45,6 +45,8 @@ pub struct UiOptions {
     pub start_pane: Option<String>,
     /// Where `Ctrl-s` writes its files (default `./dpscope-dumps`).
     pub dump_dir: Option<std::path::PathBuf>,
+    /// `R` writes compact recordings (keyframes + changed sections).
+    pub record_compact: bool,
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

@@ -93,6 +93,7 @@ fn handle_update(app: &mut App, u: Update) {
     let _ = match u {
         Update::Snapshot(s) => app.update(Action::Snapshot(s)),
         Update::Error(e) => app.update(Action::CollectorError(e)),
+        Update::Recording(r) => app.update(Action::Recording(r)),
     };
 }
 

@@ -158,6 +158,10 @@ pub struct App {
     pub retrans_group: super::probe_rates::RetransGroup,
     /// Baseline snapshot (`d`) the tables are compared against.
     pub baseline: Option<Baseline>,
+    /// The live recording (`R`) as last reported; `active` while it appends.
+    pub recording: Option<crate::bpf::collector::RecordingStatus>,
+    /// `R` writes compact lines (config `record_compact`).
+    pub record_compact: bool,
 }
 
 impl App {
@@ -197,6 +201,8 @@ impl App {
             quit: false,
             retrans_group: Default::default(),
             baseline: None,
+            recording: None,
+            record_compact: opts.record_compact,
         }
     }
 

@@ -136,6 +136,49 @@ impl App {
                 };
                 self.message = Some(msg);
             }
+            Action::ToggleRecording => {
+                if !self.is_live() {
+                    self.message = Some(Message {
+                        text: text::RECORD_NEEDS_LIVE.into(),
+                        error: true,
+                    });
+                } else if self.recording.as_ref().is_some_and(|r| r.active) {
+                    req.push(Request::StopRecording);
+                } else {
+                    let path = self.dump_dir.join(format!(
+                        "dpscope-{}.jsonl",
+                        super::export::timestamp()
+                    ));
+                    self.message = Some(Message {
+                        text: text::recording_started(&path),
+                        error: false,
+                    });
+                    self.recording = Some(crate::bpf::collector::RecordingStatus {
+                        path: path.clone(),
+                        lines: 0,
+                        active: true,
+                        error: None,
+                    });
+                    req.push(Request::StartRecording {
+                        path,
+                        compact: self.record_compact,
+                    });
+                }
+            }
+            Action::Recording(status) => {
+                if let Some(e) = &status.error {
+                    self.message = Some(Message {
+                        text: text::recording_failed(e),
+                        error: true,
+                    });
+                } else if !status.active {
+                    self.message = Some(Message {
+                        text: text::recording_stopped(status.lines, &status.path),
+                        error: false,
+                    });
+                }
+                self.recording = Some(status);
+            }
             Action::ReplayStep(_) | Action::ReplayEnd(_) => {
                 if let Some(r) = &self.replay {
                     let i = r.index;

@@ -28,6 +28,9 @@ pub enum Request {
     ClearDetails,
     /// Pause or resume periodic collection.
     Pause(bool),
+    /// Append every following snapshot to a recording at `path` (created, with its directory).
+    StartRecording { path: PathBuf, compact: bool },
+    StopRecording,
 }
 
 /// Message from the collector thread.
@@ -36,6 +39,57 @@ pub enum Update {
     Snapshot(Box<Snapshot>),
     /// A fatal collector error (the app shows it and keeps the last snapshot).
     Error(String),
+    /// The live recording (`R`) started, wrote a line, stopped or failed.
+    Recording(RecordingStatus),
+}
+
+/// State of the live recording, as the collector thread reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingStatus {
+    pub path: PathBuf,
+    pub lines: usize,
+    /// Still appending (false: stopped by the user or by an error).
+    pub active: bool,
+    pub error: Option<String>,
+}
+
+/// The live recording, owned by the collector thread: snapshots are written where they are
+/// made, so the UI thread never serialises (or clones) a big snapshot.
+struct LiveRecording {
+    path: PathBuf,
+    w: crate::model::recording::Writer<std::io::BufWriter<std::fs::File>>,
+}
+
+impl LiveRecording {
+    fn start(path: &std::path::Path, compact: bool) -> Result<LiveRecording, String> {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let created = dir.filter(|d| !d.exists());
+        if let Some(d) = dir {
+            std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        }
+        let file = std::fs::File::create(path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        // Under sudo the files belong to the invoking user, as exports do.
+        if let Some((uid, gid)) = crate::app::export::sudo_owner() {
+            for p in created.into_iter().chain([path]) {
+                nix::unistd::chown(p, Some(uid), Some(gid))
+                    .map_err(|e| format!("cannot chown {}: {e}", p.display()))?;
+            }
+        }
+        Ok(LiveRecording {
+            path: path.to_path_buf(),
+            w: crate::model::recording::Writer::new(std::io::BufWriter::new(file), compact),
+        })
+    }
+
+    fn status(&self, active: bool, error: Option<String>) -> RecordingStatus {
+        RecordingStatus {
+            path: self.path.clone(),
+            lines: self.w.lines(),
+            active,
+            error,
+        }
+    }
 }
 
 /// How the collector runs. Built by `main` from the command line.
@@ -185,7 +239,10 @@ impl Collector {
                 self.detail_prog = None;
                 self.detail_map = None;
             }
-            Request::Refresh | Request::Pause(_) => {}
+            Request::Refresh
+            | Request::Pause(_)
+            | Request::StartRecording { .. }
+            | Request::StopRecording => {}
         }
     }
 
@@ -497,8 +554,23 @@ pub fn spawn(
             let interval = cfg.interval;
             let mut c = Collector::new(cfg);
             let mut paused = false;
+            let mut recording: Option<LiveRecording> = None;
             loop {
                 let snap = c.collect();
+                if let Some(r) = &mut recording {
+                    let status = match r.w.write(&snap) {
+                        Ok(()) => r.status(true, None),
+                        Err(e) => {
+                            let why = format!("writing {}: {e}", r.path.display());
+                            let s = r.status(false, Some(why));
+                            recording = None;
+                            s
+                        }
+                    };
+                    if tx.blocking_send(Update::Recording(status)).is_err() {
+                        return;
+                    }
+                }
                 if tx.blocking_send(Update::Snapshot(Box::new(snap))).is_err() {
                     return; // app gone
                 }
@@ -512,6 +584,35 @@ pub fn spawn(
                     };
                     match req_rx.recv_timeout(wait) {
                         Ok(Request::Pause(p)) => paused = p,
+                        Ok(Request::StartRecording { path, compact }) => {
+                            match LiveRecording::start(&path, compact) {
+                                // The first line is written by the collection that follows now.
+                                Ok(r) => {
+                                    recording = Some(r);
+                                    break;
+                                }
+                                Err(e) => {
+                                    let status = RecordingStatus {
+                                        path,
+                                        lines: 0,
+                                        active: false,
+                                        error: Some(e),
+                                    };
+                                    if tx.blocking_send(Update::Recording(status)).is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                        Ok(Request::StopRecording) => {
+                            if let Some(r) = recording.take() {
+                                let status = r.status(false, None);
+                                drop(r);
+                                if tx.blocking_send(Update::Recording(status)).is_err() {
+                                    return;
+                                }
+                            }
+                        }
                         Ok(req) => {
                             c.handle(&req);
                             break;

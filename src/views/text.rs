@@ -43,6 +43,23 @@ pub fn changes_only(on: bool) -> String {
     }
 }
 
+pub const RECORD_NEEDS_LIVE: &str = "recording (R) needs the live node: this is a replay";
+
+pub fn recording_started(path: &std::path::Path) -> String {
+    format!("recording every refresh to {}; R stops", path.display())
+}
+
+pub fn recording_stopped(lines: usize, path: &std::path::Path) -> String {
+    format!(
+        "recording stopped: {lines} snapshot(s) in {p}; open with: dpscope replay {p}",
+        p = path.display()
+    )
+}
+
+pub fn recording_failed(why: &str) -> String {
+    format!("recording stopped: {why}")
+}
+
 pub fn exported(dir: &std::path::Path) -> String {
     format!("exported snapshot, pane and screen to {}", dir.display())
 }
