@@ -194,6 +194,97 @@ fn replay_demo_switch_filter_drill_down_back_quit() {
     assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
 }
 
+/// Ctrl-s in a real terminal: the files appear in the dump directory, the JSON opens again
+/// with dpscope, the CSV has the table's rows, and the HTML holds the screen's text.
+#[test]
+fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("dumps");
+    let t = Tmux::start(
+        &format!("{BIN} --dump-dir {} replay {}", dump.display(), demo()),
+        &[("TERM", "xterm-256color")],
+    );
+    t.wait_text("REPLAY");
+    t.keys(&["2"]);
+    let before = t.wait_text("agree_lru_hash_with_long_name");
+    t.keys(&["C-s"]);
+    let after = t.wait_text("exported");
+    assert!(after.contains(&dump.display().to_string()), "{after}");
+    let mut names: Vec<String> = std::fs::read_dir(&dump)
+        .expect("dump dir created")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let file = |suffix: &str| {
+        let n = names
+            .iter()
+            .find(|n| n.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no *{suffix} in {names:?}"));
+        dump.join(n)
+    };
+    assert_eq!(names.len(), 6, "{names:?}");
+
+    // The snapshot opens again (same loader as replay) and prints the same maps.
+    let json = file(".json");
+    let shown = Command::new(BIN)
+        .args(["show", "maps", "--from", &json.display().to_string()])
+        .output()
+        .expect("show --from");
+    assert!(shown.status.success(), "{shown:?}");
+    let original = Command::new(BIN)
+        .args(["show", "maps", "--from", &demo()])
+        .output()
+        .expect("show --from demo");
+    assert_eq!(shown.stdout, original.stdout);
+
+    // CSV: one row per table row on screen, same ids in the same order.
+    let csv = std::fs::read_to_string(file("-maps.csv")).expect("csv");
+    let csv_ids: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or("").to_string())
+        .collect();
+    let screen_ids: Vec<String> = before
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .filter_map(|l| {
+            let l = l.trim_start_matches(['│', '▶', ' ']);
+            let first = l.split_whitespace().next()?;
+            first.parse::<u32>().ok().map(|id| id.to_string())
+        })
+        .collect();
+    assert!(!screen_ids.is_empty());
+    assert_eq!(csv_ids, screen_ids, "{csv}");
+
+    // HTML: a complete page whose text is the screen as it was when Ctrl-s was pressed.
+    let html = std::fs::read_to_string(file("-screen.html")).expect("html");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    for line in before.lines().take(30).filter(|l| !l.trim().is_empty()) {
+        let esc = line
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let plain_html = strip_tags(&html);
+        assert!(plain_html.contains(esc.trim_end()), "HTML lacks {line:?}");
+    }
+    t.keys(&["q"]);
+    t.wait_text("EXITED:0");
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn replay_of_a_corrupt_file_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");

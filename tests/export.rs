@@ -50,7 +50,10 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
     assert_eq!(csv.lines().count(), table.rows.len() + 1, "{csv}");
     assert_eq!(table.rows.len(), app.snapshot.programs.len());
     let md = std::fs::read_to_string(out.markdown.as_ref().unwrap()).unwrap();
-    assert!(md.starts_with('|') && md.lines().count() >= table.rows.len() + 2);
+    assert!(md.starts_with("### dpscope — programs on worker-3"), "{md}");
+    assert!(md.contains("* filter: none") && md.contains(&app.snapshot.taken_at));
+    let md_rows = md.lines().filter(|l| l.starts_with('|')).count();
+    assert_eq!(md_rows, table.rows.len() + 2, "{md}");
 
     // The screen at the terminal's size, as text and as HTML holding that text.
     let screen = std::fs::read_to_string(&out.screen_text).unwrap();
@@ -58,11 +61,97 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
     assert_eq!(screen.lines().count(), 30);
     assert!(screen.lines().any(|l| l.chars().count() > 80));
     assert!(screen.contains("Programs"), "{screen}");
+    // HTML that looks like the terminal: coloured spans, and the screen's text once the
+    // markup is taken out.
     let html = std::fs::read_to_string(&out.screen_html).unwrap();
-    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<pre>"));
-    for line in screen.lines().filter(|l| !l.is_empty()) {
-        assert!(html.contains(&html_escape(line)), "missing {line:?}");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(
+        html.contains("<span style=\"color:#"),
+        "no colours in the HTML"
+    );
+    let pre = &html[html.find("<pre>\n").unwrap() + 6..html.find("</pre>").unwrap()];
+    assert_eq!(unescape(&strip_tags(pre)), screen);
+    assert!(!html_escape(&screen).is_empty());
+    // ANSI: the same text with colour escape sequences.
+    let ansi = std::fs::read_to_string(&out.screen_ansi).unwrap();
+    assert!(ansi.contains("\x1b[0;") && ansi.contains("\x1b[0m\n"));
+    let stripped: String = strip_ansi(&ansi)
+        .lines()
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect();
+    assert_eq!(stripped, screen);
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
     }
+    out
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The exported CSV and Markdown hold the rows the pane shows: its filter and its sort.
+#[test]
+fn export_tables_follow_the_filter_and_sort_on_screen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dumps");
+    let mut app = app(&dir);
+    app.update(Action::OpenFilter);
+    for c in "sched_cls".chars() {
+        app.update(Action::InputChar(c));
+    }
+    app.update(Action::InputSubmit);
+    app.update(Action::SortNext); // by the column after the default one
+    let out = export_to(&app, &dir, "x").unwrap();
+    let csv = std::fs::read_to_string(out.csv.unwrap()).unwrap();
+    let ids: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let shown: Vec<u64> = app
+        .pane_keys()
+        .into_iter()
+        .map(|k| match k {
+            dpscope::app::state::RowKey::Id(id) => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(!shown.is_empty() && shown.len() < app.snapshot.programs.len());
+    assert_eq!(ids, shown);
+    let md = std::fs::read_to_string(out.markdown.unwrap()).unwrap();
+    assert!(md.contains("* filter: `sched_cls`"), "{md}");
 }
 
 #[test]
@@ -83,12 +172,13 @@ fn ctrl_s_exports_to_the_dump_dir_and_says_where() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
     for suffix in [
         ".json",
         "-programs.csv",
         "-programs.md",
         "-screen.txt",
+        "-screen.ansi",
         "-screen.html",
     ] {
         assert!(
@@ -153,7 +243,7 @@ fn export_under_sudo_chowns_to_the_invoking_user() {
         assert_eq!((m.uid(), m.gid()), (uid, gid));
         n += 1;
     }
-    assert_eq!(n, 5);
+    assert_eq!(n, 6);
     let m = std::fs::metadata(&dir).unwrap();
     assert_eq!((m.uid(), m.gid()), (uid, gid), "the directory it created");
 }

@@ -5,6 +5,8 @@ use super::state::App;
 use crate::views;
 use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,8 @@ pub struct Exported {
     pub csv: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
     pub screen_text: PathBuf,
+    /// The screen with its colours as ANSI escape sequences (`cat` it in a terminal).
+    pub screen_ansi: PathBuf,
     pub screen_html: PathBuf,
 }
 
@@ -28,6 +32,7 @@ impl Exported {
         v.extend(self.csv.as_deref());
         v.extend(self.markdown.as_deref());
         v.push(&self.screen_text);
+        v.push(&self.screen_ansi);
         v.push(&self.screen_html);
         v
     }
@@ -69,7 +74,8 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
     };
 
     let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &app.snapshot)?;
-    let table = plain::pane_table(pane, &app.snapshot, app.prev.as_ref());
+    // The rows as the pane shows them: its filter and sort.
+    let table = plain::pane_table_as(pane, &app.snapshot, app.prev.as_ref(), app.view());
     let (csv, markdown) = match &table {
         Some(t) => (
             Some(write(
@@ -78,16 +84,17 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
             )?),
             Some(write(
                 format!("{base}-{pane}.md"),
-                &plain::render(t, Format::Markdown),
+                &markdown_report(app, pane, t),
             )?),
         ),
         None => (None, None),
     };
-    let screen = screen_text(app)?;
-    let screen_text = write(format!("{base}-screen.txt"), &screen)?;
+    let buf = screen_buffer(app)?;
+    let screen_text = write(format!("{base}-screen.txt"), &buffer_text(&buf))?;
+    let screen_ansi = write(format!("{base}-screen.ansi"), &buffer_ansi(&buf))?;
     let screen_html = write(
         format!("{base}-screen.html"),
-        &screen_html(&screen, &app.snapshot.taken_at),
+        &buffer_html(&buf, &app.snapshot.taken_at),
     )?;
     let out = Exported {
         dir: dir.to_path_buf(),
@@ -95,6 +102,7 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
         csv,
         markdown,
         screen_text,
+        screen_ansi,
         screen_html,
     };
     if let Some((uid, gid)) = sudo_owner() {
@@ -133,23 +141,273 @@ pub fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
 }
 
 /// The current screen as text: `views::draw` on a `TestBackend` of the terminal's size.
+/// A Markdown report of the pane, ready to paste into an incident channel: node, time, what
+/// the view has in effect, then the rows shown.
+pub fn markdown_report(app: &App, pane: &str, t: &plain::PlainTable) -> String {
+    let n = &app.snapshot.node;
+    let v = app.view();
+    let mut out = format!("### dpscope — {pane} on {}\n\n", or_dash(&n.hostname));
+    out.push_str(&format!(
+        "* data taken: {} (kernel {})\n",
+        or_dash(&app.snapshot.taken_at),
+        or_dash(&n.kernel_release)
+    ));
+    if let Some(r) = &app.replay {
+        out.push_str(&format!(
+            "* replay of `{}`, snapshot {} of {}\n",
+            r.path,
+            r.index + 1,
+            r.snapshots.len()
+        ));
+    }
+    let filter = if v.filter.is_empty() {
+        "none".to_string()
+    } else {
+        format!("`{}`", v.filter)
+    };
+    out.push_str(&format!("* filter: {filter}\n"));
+    if let Some(b) = &app.baseline {
+        let only = if b.changes_only {
+            ", showing only changed rows"
+        } else {
+            ""
+        };
+        out.push_str(&format!("* baseline: {}{only}\n", or_dash(b.taken_at())));
+    }
+    out.push_str(&format!("* rows: {}\n\n", t.rows.len()));
+    out.push_str(&plain::render(t, Format::Markdown));
+    out
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
 pub fn screen_text(app: &App) -> Result<String, String> {
+    screen_buffer(app).map(|b| buffer_text(&b))
+}
+
+/// The current screen as cells: `views::draw` on a `TestBackend` of the terminal's size.
+pub fn screen_buffer(app: &App) -> Result<Buffer, String> {
     let (w, h) = (app.width.max(20), app.height.max(10));
     let mut term =
         Terminal::new(TestBackend::new(w, h)).map_err(|e| format!("rendering the screen: {e}"))?;
     term.draw(|f| views::draw(f, app))
         .map_err(|e| format!("rendering the screen: {e}"))?;
-    let buf = term.backend().buffer();
+    Ok(term.backend().buffer().clone())
+}
+
+/// Rows of cells, trailing blanks of a row dropped (in every rendering, so they agree).
+fn rows(buf: &Buffer) -> Vec<Vec<&ratatui::buffer::Cell>> {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut row: Vec<_> = (area.left()..area.right()).map(|x| &buf[(x, y)]).collect();
+            while row
+                .last()
+                .is_some_and(|c| c.symbol().trim().is_empty() && c.bg == Color::Reset)
+            {
+                row.pop();
+            }
+            row
+        })
+        .collect()
+}
+
+/// Plain text of the screen.
+pub fn buffer_text(buf: &Buffer) -> String {
     let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
+    for row in rows(buf) {
+        let line: String = row.iter().map(|c| c.symbol()).collect();
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    Ok(out)
+    out
+}
+
+/// SGR parameters of a colour (foreground base 30/38, background 40/48).
+fn sgr_color(c: Color, fg: bool) -> Option<String> {
+    let (base, ext) = if fg { (30, 38) } else { (40, 48) };
+    Some(match c {
+        Color::Reset => return None,
+        Color::Black => format!("{base}"),
+        Color::Red => format!("{}", base + 1),
+        Color::Green => format!("{}", base + 2),
+        Color::Yellow => format!("{}", base + 3),
+        Color::Blue => format!("{}", base + 4),
+        Color::Magenta => format!("{}", base + 5),
+        Color::Cyan => format!("{}", base + 6),
+        Color::Gray => format!("{}", base + 7),
+        Color::DarkGray => format!("{}", base + 60),
+        Color::LightRed => format!("{}", base + 61),
+        Color::LightGreen => format!("{}", base + 62),
+        Color::LightYellow => format!("{}", base + 63),
+        Color::LightBlue => format!("{}", base + 64),
+        Color::LightMagenta => format!("{}", base + 65),
+        Color::LightCyan => format!("{}", base + 66),
+        Color::White => format!("{}", base + 67),
+        Color::Indexed(i) => format!("{ext};5;{i}"),
+        Color::Rgb(r, g, b) => format!("{ext};2;{r};{g};{b}"),
+    })
+}
+
+fn sgr(c: &ratatui::buffer::Cell) -> String {
+    let mut p = vec!["0".to_string()];
+    let m = c.modifier;
+    for (flag, code) in [
+        (Modifier::BOLD, "1"),
+        (Modifier::DIM, "2"),
+        (Modifier::ITALIC, "3"),
+        (Modifier::UNDERLINED, "4"),
+        (Modifier::REVERSED, "7"),
+        (Modifier::CROSSED_OUT, "9"),
+    ] {
+        if m.contains(flag) {
+            p.push(code.into());
+        }
+    }
+    p.extend(sgr_color(c.fg, true));
+    p.extend(sgr_color(c.bg, false));
+    format!("\x1b[{}m", p.join(";"))
+}
+
+/// The screen with its colours and attributes as ANSI escape sequences.
+pub fn buffer_ansi(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for row in rows(buf) {
+        let mut cur = String::new();
+        for c in row {
+            let s = sgr(c);
+            if s != cur {
+                out.push_str(&s);
+                cur = s;
+            }
+            out.push_str(c.symbol());
+        }
+        out.push_str("\x1b[0m\n");
+    }
+    out
+}
+
+/// CSS colour of a terminal colour (xterm's default palette).
+fn css_color(c: Color) -> Option<String> {
+    const BASE: [&str; 16] = [
+        "#000000", "#cd0000", "#00cd00", "#cdcd00", "#0000ee", "#cd00cd", "#00cdcd", "#e5e5e5",
+        "#7f7f7f", "#ff0000", "#00ff00", "#ffff00", "#5c5cff", "#ff00ff", "#00ffff", "#ffffff",
+    ];
+    let idx = |i: u8| -> String {
+        match i {
+            0..=15 => BASE[i as usize].to_string(),
+            16..=231 => {
+                let i = i - 16;
+                let v = |x: u8| if x == 0 { 0 } else { 55 + 40 * x };
+                format!("#{:02x}{:02x}{:02x}", v(i / 36), v((i / 6) % 6), v(i % 6))
+            }
+            _ => {
+                let g = 8 + 10 * (i - 232);
+                format!("#{g:02x}{g:02x}{g:02x}")
+            }
+        }
+    };
+    Some(match c {
+        Color::Reset => return None,
+        Color::Black => idx(0),
+        Color::Red => idx(1),
+        Color::Green => idx(2),
+        Color::Yellow => idx(3),
+        Color::Blue => idx(4),
+        Color::Magenta => idx(5),
+        Color::Cyan => idx(6),
+        Color::Gray => idx(7),
+        Color::DarkGray => idx(8),
+        Color::LightRed => idx(9),
+        Color::LightGreen => idx(10),
+        Color::LightYellow => idx(11),
+        Color::LightBlue => idx(12),
+        Color::LightMagenta => idx(13),
+        Color::LightCyan => idx(14),
+        Color::White => idx(15),
+        Color::Indexed(i) => idx(i),
+        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+    })
+}
+
+fn css(c: &ratatui::buffer::Cell) -> String {
+    let (mut fg, mut bg) = (css_color(c.fg), css_color(c.bg));
+    if c.modifier.contains(Modifier::REVERSED) {
+        (fg, bg) = (
+            bg.or_else(|| Some(TERM_BG.into())),
+            fg.or_else(|| Some(TERM_FG.into())),
+        );
+    }
+    let mut s = String::new();
+    if let Some(f) = fg {
+        s.push_str(&format!("color:{f};"));
+    }
+    if let Some(b) = bg {
+        s.push_str(&format!("background:{b};"));
+    }
+    if c.modifier.contains(Modifier::BOLD) {
+        s.push_str("font-weight:bold;");
+    }
+    if c.modifier.contains(Modifier::DIM) {
+        s.push_str("opacity:0.7;");
+    }
+    if c.modifier.contains(Modifier::ITALIC) {
+        s.push_str("font-style:italic;");
+    }
+    if c.modifier.contains(Modifier::UNDERLINED) {
+        s.push_str("text-decoration:underline;");
+    }
+    s
+}
+
+const TERM_BG: &str = "#111111";
+const TERM_FG: &str = "#dddddd";
+
+/// A standalone HTML page that looks like the terminal: the screen in a `<pre>`, each run of
+/// equally styled cells one `<span>` with inline colours.
+pub fn buffer_html(buf: &Buffer, taken_at: &str) -> String {
+    let mut body = String::new();
+    for row in rows(buf) {
+        let mut run = String::new();
+        let mut style = String::new();
+        let flush = |body: &mut String, run: &mut String, style: &str| {
+            if run.is_empty() {
+                return;
+            }
+            if style.is_empty() {
+                body.push_str(&html_escape(run));
+            } else {
+                body.push_str(&format!(
+                    "<span style=\"{style}\">{}</span>",
+                    html_escape(run)
+                ));
+            }
+            run.clear();
+        };
+        for c in row {
+            let s = css(c);
+            if s != style {
+                flush(&mut body, &mut run, &style);
+                style = s;
+            }
+            run.push_str(c.symbol());
+        }
+        flush(&mut body, &mut run, &style);
+        body.push('\n');
+    }
+    format!(
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>dpscope {}</title>\n\
+         <style>body{{background:{TERM_BG};color:{TERM_FG}}}pre{{font-family:monospace;line-height:1.2}}</style>\n\
+         </head>\n<body>\n<pre>\n{}</pre>\n</body>\n</html>\n",
+        html_escape(taken_at),
+        body
+    )
 }
 
 pub fn html_escape(s: &str) -> String {

@@ -430,7 +430,11 @@ fn selected_warnings(app: &App, sel: &Node) -> Vec<String> {
 }
 
 /// Flat table for `show attachments`: interface hooks first (tree order), then other links.
-fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> PlainTable {
+fn plain(
+    snap: &Snapshot,
+    _prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> PlainTable {
     let mut t = PlainTable {
         headers: ["TARGET", "HOOK", "POS", "PROG", "NAME", "DETAILS", "FLAGS"]
             .map(String::from)

@@ -348,8 +348,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .draw_ordered(frame, area, theme, &rows);
 }
 
-fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.conntrack, snap, prev)
+fn plain(
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+    view: &crate::app::state::TableView,
+) -> super::plain::PlainTable {
+    super::plain::from_snapshot(&TABLE, &snap.conntrack, snap, prev, view)
 }
 
 pub const PANE: PaneDef = PaneDef {

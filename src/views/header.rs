@@ -81,10 +81,7 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         l1.push(Span::raw(" "));
     }
     if let Some(r) = app.recording.as_ref().filter(|r| r.active) {
-        l1.push(Span::styled(
-            format!(" ● REC {} ", r.lines),
-            theme.marker(),
-        ));
+        l1.push(Span::styled(format!(" ● REC {} ", r.lines), theme.marker()));
         l1.push(Span::raw(" "));
     }
     if let Some(b) = &app.baseline {

@@ -146,8 +146,12 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .draw(frame, area, theme);
 }
 
-fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.identities, snap, prev)
+fn plain(
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+    view: &crate::app::state::TableView,
+) -> super::plain::PlainTable {
+    super::plain::from_snapshot(&TABLE, &snap.identities, snap, prev, view)
 }
 
 pub const PANE: PaneDef = PaneDef {

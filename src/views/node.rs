@@ -254,7 +254,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .draw(frame, area, theme);
 }
 
-fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> super::plain::PlainTable {
+fn plain(
+    snap: &Snapshot,
+    _prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> super::plain::PlainTable {
     let rates = crate::app::rates::Rates::default();
     let rows = rows(snap);
     let mut t = super::plain::from_def(

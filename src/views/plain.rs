@@ -29,7 +29,28 @@ pub enum Format {
 /// The pane's table, or `None` when the pane has no table view yet (or the name is unknown).
 /// `prev` gives rates (events/s, CPU %) when present.
 pub fn pane_table(pane: &str, snap: &Snapshot, prev: Option<&Snapshot>) -> Option<PlainTable> {
-    registry::by_name(pane).map(|p| (p.plain)(snap, prev))
+    pane_table_as(pane, snap, prev, &TableView::default())
+}
+
+/// The pane's table as `view` shows it: its filter (for every pane: a row is kept when any
+/// cell contains the filter, `!` inverting, as on screen) and its sort (generic tables).
+pub fn pane_table_as(
+    pane: &str,
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+    view: &TableView,
+) -> Option<PlainTable> {
+    let mut t = registry::by_name(pane).map(|p| (p.plain)(snap, prev, view))?;
+    if !view.filter.is_empty() {
+        let (invert, needle) = match view.filter.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, view.filter.as_str()),
+        };
+        let needle = needle.to_lowercase();
+        t.rows
+            .retain(|r| r.iter().any(|c| c.to_lowercase().contains(&needle)) != invert);
+    }
+    Some(t)
 }
 
 /// A pane's table for `show`, with rates against `prev` and no baseline.
@@ -38,9 +59,10 @@ pub(crate) fn from_snapshot<T>(
     rows: &[T],
     snap: &Snapshot,
     prev: Option<&Snapshot>,
+    view: &TableView,
 ) -> PlainTable {
     let rates = crate::app::rates::compute(prev, snap);
-    from_def(
+    from_def_as(
         def,
         rows,
         &Ctx {
@@ -48,11 +70,21 @@ pub(crate) fn from_snapshot<T>(
             rates: &rates,
             baseline: None,
         },
+        view,
     )
 }
 
 pub(crate) fn from_def<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx) -> PlainTable {
-    let order = def.order(rows, ctx, &TableView::default());
+    from_def_as(def, rows, ctx, &TableView::default())
+}
+
+pub(crate) fn from_def_as<T>(
+    def: &TableDef<T>,
+    rows: &[T],
+    ctx: &Ctx,
+    view: &TableView,
+) -> PlainTable {
+    let order = def.order(rows, ctx, view);
     PlainTable {
         headers: def.columns.iter().map(|c| c.header.to_string()).collect(),
         rows: order

@@ -290,7 +290,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// Every endpoint's entries, endpoint by endpoint, in the CLI's order.
-fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> PlainTable {
+fn plain(
+    snap: &Snapshot,
+    _prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> PlainTable {
     let mut rows: Vec<&PolicyEntry> = snap.policy.iter().collect();
     rows.sort_by_key(|e| (e.endpoint_id, cli_order(e)));
     let mut t = PlainTable {

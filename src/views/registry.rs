@@ -28,8 +28,9 @@ pub struct PaneDef {
     pub draw: fn(&mut Frame, Rect, &App, &Theme),
     /// Groups the pane shows one at a time (policy: endpoints), in order; `<`/`>` step them.
     pub groups: fn(&App) -> Vec<RowKey>,
-    /// The pane as a plain table (for `dpscope show`).
-    pub plain: fn(&Snapshot, Option<&Snapshot>) -> PlainTable,
+    /// The pane as a plain table (`dpscope show`: the default view; export: the view on
+    /// screen, with its filter and sort where the pane is a generic table).
+    pub plain: fn(&Snapshot, Option<&Snapshot>, &crate::app::state::TableView) -> PlainTable,
 }
 
 pub const PANES: &[PaneDef] = &[

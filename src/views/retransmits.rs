@@ -164,7 +164,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .draw(frame, area, theme);
 }
 
-fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> super::plain::PlainTable {
+fn plain(
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> super::plain::PlainTable {
     let rates = crate::app::rates::compute(prev, snap);
     let rows = retransmit_rows(prev, snap, RetransGroup::Flow);
     super::plain::from_def(

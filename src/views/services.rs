@@ -331,7 +331,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// One row per backend slot (the frontend repeated), like `cilium-dbg bpf lb list`:
 /// `10.96.0.1:443/TCP  ClusterIP, non-routable  1  1  10.0.1.12:6443/TCP  active`.
-fn plain(snap: &Snapshot, prev: Option<&Snapshot>) -> PlainTable {
+fn plain(
+    snap: &Snapshot,
+    prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> PlainTable {
     let rates = crate::app::rates::compute(prev, snap);
     let c = Ctx {
         snap,

@@ -286,7 +286,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 /// One row per slot of every prog array, with the arrays its program calls into.
-fn plain(snap: &Snapshot, _prev: Option<&Snapshot>) -> PlainTable {
+fn plain(
+    snap: &Snapshot,
+    _prev: Option<&Snapshot>,
+    _view: &crate::app::state::TableView,
+) -> PlainTable {
     let by_id: HashMap<u32, usize> = snap
         .tailcalls
         .iter()
