@@ -123,6 +123,13 @@ both_sizes!(help_overlay, {
     a.update(Action::ToggleHelp);
     a
 });
+// On a short terminal the help scrolls: the end of the key table is reachable.
+both_sizes!(help_overlay_scrolled_to_the_end, {
+    let mut a = rich();
+    a.update(Action::ToggleHelp);
+    a.update(Action::Bottom);
+    a
+});
 both_sizes!(
     empty_snapshot_programs,
     App::with_snapshot(Snapshot::empty(), &opts())

@@ -141,6 +141,8 @@ pub struct App {
     pub input: String,
     pub palette_sel: usize,
     pub help: bool,
+    /// First line of the help overlay shown (it scrolls on short terminals).
+    pub help_scroll: usize,
     pub message: Option<Message>,
     pub replay: Option<Replay>,
     pub no_color: bool,
@@ -187,6 +189,7 @@ impl App {
             input: String::new(),
             palette_sel: 0,
             help: false,
+            help_scroll: 0,
             message: None,
             replay: None,
             no_color: opts.no_color,

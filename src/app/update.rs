@@ -28,7 +28,10 @@ impl App {
         let mut req = Vec::new();
         match action {
             Action::Quit => self.quit = true,
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::NextPane => self.goto_pane((self.pane + 1) % PANES.len(), &mut req),
             Action::PrevPane => {
                 self.goto_pane((self.pane + PANES.len() - 1) % PANES.len(), &mut req)
@@ -145,10 +148,9 @@ impl App {
                 } else if self.recording.as_ref().is_some_and(|r| r.active) {
                     req.push(Request::StopRecording);
                 } else {
-                    let path = self.dump_dir.join(format!(
-                        "dpscope-{}.jsonl",
-                        super::export::timestamp()
-                    ));
+                    let path = self
+                        .dump_dir
+                        .join(format!("dpscope-{}.jsonl", super::export::timestamp()));
                     self.message = Some(Message {
                         text: text::recording_started(&path),
                         error: false,
@@ -310,6 +312,9 @@ impl App {
 
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
         if self.help {
+            // The view clamps it to the help's length.
+            let max = crate::views::help::lines(&crate::views::theme::Theme::new(true)).len();
+            self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
             return;
         }
         match self.details.last().cloned() {

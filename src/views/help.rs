@@ -52,18 +52,38 @@ pub fn text(theme: &Theme) -> String {
         .join("\n")
 }
 
+/// First help line shown: the requested scroll, clamped so the last line stays at the bottom.
+pub fn scroll(app: &App, all: usize, height: u16) -> usize {
+    app.help_scroll.min(all.saturating_sub(usize::from(height)))
+}
+
 pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
-    let _ = app;
     let area = frame.area();
     let w = area.width.min(100);
     let rect = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
     frame.render_widget(Clear, rect);
+    let all = lines(theme);
+    let split = (1..all.len())
+        .filter(|&i| all[i].spans.len() == 1)
+        .min_by_key(|&i| i.max(all.len() - i))
+        .unwrap_or(all.len());
+    let tallest = split.max(all.len() - split);
     // No bottom border: one more line for a 24-line terminal.
-    let block = super::block(text::HELP_TITLE, theme)
-        .borders(Borders::TOP | Borders::LEFT | Borders::RIGHT);
+    let height = area.height.saturating_sub(1);
+    let first = scroll(app, tallest, height);
+    let title = if tallest > usize::from(height) {
+        let more = if first + usize::from(height) < tallest {
+            "↓ j/PgDn more"
+        } else {
+            "↑ k/PgUp back"
+        };
+        format!(" {} · {more} ", text::HELP_TITLE.trim())
+    } else {
+        text::HELP_TITLE.to_string()
+    };
+    let block = super::block(title, theme).borders(Borders::TOP | Borders::LEFT | Borders::RIGHT);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let all = lines(theme);
     // Two columns, split at the section boundary that balances them best.
     let split = (1..all.len())
         .filter(|&i| all[i].spans.len() == 1)
@@ -74,6 +94,7 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
         .spacing(1)
         .areas(inner);
-    frame.render_widget(Paragraph::new(left), l);
-    frame.render_widget(Paragraph::new(right), r);
+    let y = u16::try_from(first).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(left).scroll((y, 0)), l);
+    frame.render_widget(Paragraph::new(right).scroll((y, 0)), r);
 }
