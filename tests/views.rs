@@ -262,6 +262,32 @@ fn replay_time_travel_keys_and_rates_between_neighbours() {
     assert_eq!(at(&a), 14);
 }
 
+/// `m` pins the selected row on top (★, highlighted) and it stays there across refreshes;
+/// `m` again puts it back in sort order.
+#[test]
+fn marked_rows_are_pinned_on_top_across_refreshes() {
+    let mut a = rich();
+    let before = a.pane_keys();
+    a.handle_key(key('G'));
+    a.handle_key(key('m'));
+    let last = before.last().cloned().unwrap();
+    let pinned = a.pane_keys();
+    assert_eq!(pinned[0], last);
+    assert_eq!(&pinned[1..], &before[..before.len() - 1]);
+    a.update(Action::Snapshot(Box::new(fixture("rich.json"))));
+    assert_eq!(a.pane_keys()[0], last, "still pinned after a refresh");
+    let s = screen(&a, 120, 40);
+    let row = s.lines().find(|l| l.contains('★')).expect("a ★ row");
+    let id = match &last {
+        RowKey::Id(id) => id.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(row.contains(&format!(" {id} ")), "{row}");
+    insta::assert_snapshot!("marked_row_120x40", s);
+    a.handle_key(key('m'));
+    assert_eq!(a.pane_keys(), before);
+}
+
 #[test]
 fn live_program_detail_requesting() {
     let mut a = rich();

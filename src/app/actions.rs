@@ -41,6 +41,8 @@ pub enum Action {
     ToggleBaseline,
     /// Tables: only rows new or changed since the baseline.
     ToggleChangesOnly,
+    /// Mark or unmark the selected row (pinned at the top, highlighted).
+    ToggleMark,
     /// Write snapshot, pane and screen into the dump directory.
     Export,
     /// Live: start or stop appending every snapshot to a recording in the dump directory.

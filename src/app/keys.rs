@@ -113,6 +113,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Table, [k('h'), code(KeyCode::Left)], "h/←", Action::Collapse, "collapse the row", ""),
     bind!(Table, [k('>')], ">", Action::NextGroup, "next endpoint (policy)", ""),
     bind!(Table, [k('<')], "<", Action::PrevGroup, "previous endpoint (policy)", ""),
+    bind!(Table, [k('m')], "m", Action::ToggleMark, "mark a row: pinned on top, highlighted", ""),
     bind!(Table, [k('o')], "o", Action::CycleGroup, "retransmits: group by flow / destination / process", ""),
     bind!(ProgramDetail, [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
     bind!(ProgramDetail, [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),

@@ -70,6 +70,8 @@ pub struct TableView {
     pub expanded: Vec<RowKey>,
     /// The group a pane is showing (policy: the endpoint); `None` is the pane's first group.
     pub group: Option<RowKey>,
+    /// Rows the user marked (`m`): highlighted and pinned at the top, across refreshes.
+    pub marked: Vec<RowKey>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

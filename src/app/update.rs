@@ -108,6 +108,20 @@ impl App {
                     m.per_cpu = !m.per_cpu;
                 }
             }
+            Action::ToggleMark => {
+                if self.details.is_empty() && !self.help {
+                    if let Some(key) = self.selected_key() {
+                        let view = self.view_mut();
+                        match view.marked.iter().position(|k| *k == key) {
+                            Some(i) => {
+                                view.marked.remove(i);
+                            }
+                            None => view.marked.push(key.clone()),
+                        }
+                        view.selected = Some(key);
+                    }
+                }
+            }
             Action::ToggleBaseline => {
                 self.toggle_baseline();
                 let text = match &self.baseline {

@@ -177,6 +177,10 @@ impl<T> TableDef<T> {
             .map(|(i, r)| (normalise((column.sort)(r, ctx)), (self.key)(r), i))
             .collect();
         keyed.sort_by(|a, b| compare(&a.0, &b.0, desc).then_with(|| a.1.cmp(&b.1)));
+        if !view.marked.is_empty() {
+            // Marked rows first, each group keeping the sort order (a stable partition).
+            keyed.sort_by_key(|k| !view.marked.contains(&k.1));
+        }
         keyed.into_iter().map(|(_, _, i)| i).collect()
     }
 
@@ -396,7 +400,8 @@ impl<T> TablePane<'_, T> {
         let offset = crate::app::update::scroll_to(self.view.offset, sel, height, order.len());
         // With a baseline, compared panes get a one-character marker column first.
         let marked = baseline_marker(&self.rows[order[0]], self.ctx).is_some();
-        let mark_w = if marked { 2 } else { 0 };
+        let pins = !self.view.marked.is_empty();
+        let mark_w = if marked { 2 } else { 0 } + if pins { 2 } else { 0 };
         let cols = self
             .def
             .visible_columns(area.width.saturating_sub(4 + mark_w));
@@ -409,7 +414,15 @@ impl<T> TablePane<'_, T> {
                     let m = baseline_marker(row, self.ctx).unwrap_or(' ');
                     cells.insert(0, Cell::from(m.to_string()));
                 }
-                Row::new(cells)
+                let pinned = pins && self.view.marked.contains(&(self.def.key)(row));
+                if pins {
+                    cells.insert(0, Cell::from(if pinned { "★" } else { " " }));
+                }
+                if pinned {
+                    Row::new(cells).style(theme.pinned())
+                } else {
+                    Row::new(cells)
+                }
             })
             .collect();
         let mut head: Vec<Cell> = if self.sortable {
@@ -421,6 +434,10 @@ impl<T> TablePane<'_, T> {
         };
         let mut widths = self.def.widths(&cols);
         if marked {
+            head.insert(0, Cell::from(" "));
+            widths.insert(0, Constraint::Length(1));
+        }
+        if pins {
             head.insert(0, Cell::from(" "));
             widths.insert(0, Constraint::Length(1));
         }

@@ -113,6 +113,10 @@ impl Theme {
         self.fg(self.pal.accent)
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
+    /// Rows marked with `m` (the ★ column says it without colour).
+    pub fn pinned(&self) -> Style {
+        self.fg(self.pal.warn).add_modifier(Modifier::BOLD)
+    }
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
     }
