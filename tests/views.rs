@@ -284,8 +284,12 @@ fn marked_rows_are_pinned_on_top_across_refreshes() {
     };
     assert!(row.contains(&format!(" {id} ")), "{row}");
     insta::assert_snapshot!("marked_row_120x40", s);
+    let mut unmarked = a.clone();
+    unmarked.view_mut().marked.clear();
     a.handle_key(key('m'));
-    assert_eq!(a.pane_keys(), before);
+    assert!(a.view().marked.is_empty());
+    assert_eq!(a.pane_keys(), unmarked.pane_keys());
+    assert!(!screen(&a, 120, 40).contains('★'));
 }
 
 #[test]
