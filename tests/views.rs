@@ -123,6 +123,11 @@ both_sizes!(help_overlay, {
     a.update(Action::ToggleHelp);
     a
 });
+both_sizes!(presentation_mode, {
+    let mut a = rich();
+    a.handle_key(key('p'));
+    a
+});
 // On a short terminal the help scrolls: the end of the key table is reachable.
 both_sizes!(help_overlay_scrolled_to_the_end, {
     let mut a = rich();

@@ -41,6 +41,8 @@ pub enum Action {
     ToggleBaseline,
     /// Tables: only rows new or changed since the baseline.
     ToggleChangesOnly,
+    /// Presentation mode on/off (banner, fewer and wider columns, double spacing).
+    TogglePresentation,
     /// Mark or unmark the selected row (pinned at the top, highlighted).
     ToggleMark,
     /// Write snapshot, pane and screen into the dump directory.

@@ -97,6 +97,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Global, [k('d')], "d", Action::ToggleBaseline, "set or clear the baseline", ""),
     bind!(Global, [k('D')], "D", Action::ToggleChangesOnly, "show only +new ~changed rows", ""),
     bind!(Global, [KeyPat::Key(KeyCode::Char('s'), KeyModifiers::CONTROL)], "Ctrl-s", Action::Export, "export to the dump directory", ""),
+    bind!(Global, [k('p')], "p", Action::TogglePresentation, "presentation mode (shared screens)", ""),
     bind!(Global, [k('R')], "R", Action::ToggleRecording, "start or stop recording (live)", ""),
     bind!(Nav, [k('j'), code(KeyCode::Down)], "j/↓", Action::Down, "move down", ""),
     bind!(Nav, [k('k'), code(KeyCode::Up)], "k/↑", Action::Up, "move up", ""),

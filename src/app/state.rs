@@ -143,6 +143,8 @@ pub struct App {
     pub input: String,
     pub palette_sel: usize,
     pub help: bool,
+    /// Presentation mode (`p`): banner, fewer and wider columns, more spacing.
+    pub presentation: bool,
     /// First line of the help overlay shown (it scrolls on short terminals).
     pub help_scroll: usize,
     pub message: Option<Message>,
@@ -191,6 +193,7 @@ impl App {
             input: String::new(),
             palette_sel: 0,
             help: false,
+            presentation: false,
             help_scroll: 0,
             message: None,
             replay: None,

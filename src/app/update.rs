@@ -108,6 +108,7 @@ impl App {
                     m.per_cpu = !m.per_cpu;
                 }
             }
+            Action::TogglePresentation => self.presentation = !self.presentation,
             Action::ToggleMark => {
                 if self.details.is_empty() && !self.help {
                     if let Some(key) = self.selected_key() {

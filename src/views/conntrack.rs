@@ -412,6 +412,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         for (col, column) in COLUMNS.iter().enumerate() {
             for desc in [false, true] {

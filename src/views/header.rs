@@ -29,6 +29,28 @@ fn jit(v: Option<i64>) -> &'static str {
     }
 }
 
+/// Presentation mode's banner: which node and when the data was taken, big enough to read on
+/// a shared screen, then a blank line.
+pub fn draw_banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let n = &app.snapshot.node;
+    let host = if n.hostname.is_empty() {
+        format::NONE
+    } else {
+        n.hostname.as_str()
+    };
+    let taken = if app.waiting {
+        text::WAITING.to_string()
+    } else {
+        app.snapshot.taken_at.replacen('T', " ", 1).replace('Z', " UTC")
+    };
+    let line = Line::from(Span::styled(
+        format!("  {host}   ·   data taken {taken}  "),
+        theme.marker(),
+    ))
+    .centered();
+    frame.render_widget(Paragraph::new(vec![line]), area);
+}
+
 pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let n = &app.snapshot.node;
     let sep = || Span::styled(" │ ", theme.dim());

@@ -42,13 +42,18 @@ use theme::Theme;
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = Theme::named(&app.theme, app.no_color);
-    let [head, tabs, body, foot] = Layout::vertical([
+    let banner = u16::from(app.presentation) * 2;
+    let [top, head, tabs, body, foot] = Layout::vertical([
+        Constraint::Length(banner),
         Constraint::Length(2),
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(2),
     ])
     .areas(frame.area());
+    if app.presentation {
+        header::draw_banner(frame, top, app, &theme);
+    }
     header::draw_header(frame, head, app, &theme);
     header::draw_tabs(frame, tabs, app, &theme);
     match app.details.last() {

@@ -224,6 +224,7 @@ fn keys(app: &App) -> Vec<RowKey> {
             snap: &app.snapshot,
             rates: &app.rates,
             baseline: app.baseline.as_ref(),
+            presentation: app.presentation,
         },
         &view,
     )
@@ -243,6 +244,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             snap: &app.snapshot,
             rates: &app.rates,
             baseline: app.baseline.as_ref(),
+            presentation: app.presentation,
         },
         view: &view,
         name: "Node",
@@ -268,6 +270,7 @@ fn plain(
             snap,
             rates: &rates,
             baseline: None,
+            presentation: false,
         },
     );
     // Plain output marks problems in their own column rather than with a prefix.

@@ -69,6 +69,7 @@ pub(crate) fn from_snapshot<T>(
             snap,
             rates: &rates,
             baseline: None,
+            presentation: false,
         },
         view,
     )

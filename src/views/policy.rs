@@ -382,6 +382,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         let order = TABLE.order(&rows, &ctx, &TableView::default());
         let got: Vec<(&str, &str, u32)> = order

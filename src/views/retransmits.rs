@@ -178,6 +178,7 @@ fn plain(
             snap,
             rates: &rates,
             baseline: None,
+            presentation: false,
         },
     )
 }

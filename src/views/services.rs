@@ -341,6 +341,7 @@ fn plain(
         snap,
         rates: &rates,
         baseline: None,
+        presentation: false,
     };
     let mut t = PlainTable {
         headers: [

@@ -12,12 +12,18 @@ use ratatui::widgets::{Cell, Row};
 use std::any::Any;
 use std::cmp::Ordering;
 
+/// Presentation mode: columns shown at most, and the spaces between them.
+pub const PRESENTATION_COLUMNS: usize = 5;
+pub const PRESENTATION_SPACING: u16 = 3;
+
 /// What a cell or sort key may look at besides its row.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub rates: &'a Rates,
     /// Baseline the rows are marked against (`d`), if any.
     pub baseline: Option<&'a Baseline>,
+    /// Presentation mode (`p`): fewer, wider columns and double-spaced rows.
+    pub presentation: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -27,6 +33,7 @@ impl<'a> Ctx<'a> {
             snap: &app.snapshot,
             rates: &app.rates,
             baseline: app.baseline.as_ref(),
+            presentation: app.presentation,
         }
     }
 }
@@ -214,6 +221,22 @@ impl<T> TableDef<T> {
         chosen
     }
 
+    /// Presentation mode: the most important columns only (at most `PRESENTATION_COLUMNS`, the
+    /// sorted one always kept), chosen for a width that leaves room for wide spacing.
+    pub fn presentation_columns(&self, width: u16, sorted: usize) -> Vec<usize> {
+        let spacing = PRESENTATION_SPACING.saturating_sub(1) * PRESENTATION_COLUMNS as u16;
+        let fit = self.visible_columns(width.saturating_sub(spacing));
+        let mut by_prio = fit.clone();
+        by_prio.sort_by_key(|&i| (self.columns[i].priority, i));
+        let mut keep: Vec<usize> = by_prio.into_iter().take(PRESENTATION_COLUMNS).collect();
+        if fit.contains(&sorted) && !keep.contains(&sorted) {
+            keep.pop();
+            keep.push(sorted);
+        }
+        keep.sort_unstable();
+        keep
+    }
+
     pub fn header_row(&self, cols: &[usize], view: &TableView, theme: &Theme) -> Row<'static> {
         Row::new(self.header_cells(cols, view)).style(theme.table_header())
     }
@@ -396,15 +419,26 @@ impl<T> TablePane<'_, T> {
                     .position(|&i| (self.def.key)(&self.rows[i]) == *s)
             })
             .unwrap_or(0);
-        let height = usize::from(area.height.saturating_sub(3)).max(1);
+        let present = self.ctx.presentation;
+        // Presentation mode double-spaces rows: half as many fit.
+        let lines = usize::from(area.height.saturating_sub(3)).max(1);
+        let height = if present {
+            lines.saturating_sub(1).div_ceil(2).max(1)
+        } else {
+            lines
+        };
         let offset = crate::app::update::scroll_to(self.view.offset, sel, height, order.len());
         // With a baseline, compared panes get a one-character marker column first.
         let marked = baseline_marker(&self.rows[order[0]], self.ctx).is_some();
         let pins = !self.view.marked.is_empty();
         let mark_w = if marked { 2 } else { 0 } + if pins { 2 } else { 0 };
-        let cols = self
-            .def
-            .visible_columns(area.width.saturating_sub(4 + mark_w));
+        let width = area.width.saturating_sub(4 + mark_w);
+        let cols = if present {
+            let sorted = self.view.sort.unwrap_or(self.def.default_sort);
+            self.def.presentation_columns(width, sorted)
+        } else {
+            self.def.visible_columns(width)
+        };
         let body: Vec<Row> = order[offset..(offset + height).min(order.len())]
             .iter()
             .map(|&i| {
@@ -418,10 +452,11 @@ impl<T> TablePane<'_, T> {
                 if pins {
                     cells.insert(0, Cell::from(if pinned { "★" } else { " " }));
                 }
+                let r = Row::new(cells).bottom_margin(u16::from(present));
                 if pinned {
-                    Row::new(cells).style(theme.pinned())
+                    r.style(theme.pinned())
                 } else {
-                    Row::new(cells)
+                    r
                 }
             })
             .collect();
@@ -442,9 +477,10 @@ impl<T> TablePane<'_, T> {
             widths.insert(0, Constraint::Length(1));
         }
         let header = Row::new(head).style(theme.table_header());
+        let spacing = if present { PRESENTATION_SPACING } else { 1 };
         let table = Table::new(body, widths)
-            .header(header)
-            .column_spacing(1)
+            .header(header.bottom_margin(u16::from(present)))
+            .column_spacing(spacing)
             .row_highlight_style(theme.selected())
             .highlight_symbol("▶")
             .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
@@ -521,6 +557,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         for (c, col) in TABLE.columns.iter().enumerate() {
             for desc in [false, true] {
@@ -560,6 +597,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         let order = TABLE.order(&s.programs, &ctx, &TableView::default());
         // 9 (3 %), then 2 and 5 tie at 1 % (id order), 7, and 3 without a rate last.
@@ -581,6 +619,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         let view = TableView {
             sort: Some(2),
@@ -600,6 +639,7 @@ mod tests {
             snap: &s,
             rates: &rates,
             baseline: None,
+            presentation: false,
         };
         let f = |filter: &str| {
             let view = TableView {
