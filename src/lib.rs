@@ -5,5 +5,6 @@
 
 pub mod app;
 pub mod bpf;
+pub mod config;
 pub mod model;
 pub mod views;

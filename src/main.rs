@@ -27,9 +27,9 @@ struct Global {
     /// bpffs root searched for pinned objects (repeatable; default /sys/fs/bpf and /run/cilium/bpffs)
     #[arg(long = "bpffs", value_name = "DIR", global = true)]
     bpffs: Vec<PathBuf>,
-    /// Live refresh interval in seconds
-    #[arg(long, value_name = "SECS", default_value_t = 1.0, global = true)]
-    interval: f64,
+    /// Live refresh interval in seconds [default: 1, or `interval` in the config file]
+    #[arg(long, value_name = "SECS", global = true)]
+    interval: Option<f64>,
     /// Do not load dpscope's own probes
     #[arg(long, global = true)]
     no_probes: bool,
@@ -46,9 +46,10 @@ struct Global {
     /// IFACE or NETNS/IFACE, skb mode unless IFACE@drv (repeatable)
     #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
     xdp_ifaces: Vec<String>,
-    /// Colour theme
-    #[arg(long, value_name = "NAME", default_value = "default", global = true)]
-    theme: String,
+    /// Colour theme: default, high-contrast, colorblind [default: default, or `theme` in the
+    /// config file]
+    #[arg(long, value_name = "NAME", global = true)]
+    theme: Option<String>,
     /// No colours (also: NO_COLOR set in the environment)
     #[arg(long, global = true)]
     no_color: bool,
@@ -193,11 +194,31 @@ fn quiet_libbpf() {
     }
 }
 
+/// The command line with the config file's values filled in where no flag was given.
+fn with_config_file(mut g: Global) -> anyhow::Result<(Global, bool)> {
+    let Some((_, c)) = dpscope::config::load().map_err(BadInput)? else {
+        return Ok((g, false));
+    };
+    g.theme = g.theme.or(c.theme);
+    g.interval = g.interval.or(c.interval);
+    g.no_color |= c.no_color.unwrap_or(false);
+    g.dump_dir = g.dump_dir.or(c.dump_dir);
+    g.pane = g.pane.or(c.pane);
+    if g.probes.is_empty() && !g.no_probes {
+        match c.probes {
+            Some(p) if p.is_empty() => g.no_probes = true,
+            Some(p) => g.probes = p,
+            None => {}
+        }
+    }
+    Ok((g, c.record_compact.unwrap_or(false)))
+}
+
 fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
-    if !(g.interval.is_finite() && g.interval >= 0.1) {
+    let interval = g.interval.unwrap_or(1.0);
+    if !(interval.is_finite() && interval >= 0.1) {
         return Err(BadInput(format!(
-            "--interval must be at least 0.1 seconds, got {}",
-            g.interval
+            "--interval must be at least 0.1 seconds, got {interval}"
         ))
         .into());
     }
@@ -208,7 +229,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
             g.bpffs.clone()
         },
         stats: !g.no_stats,
-        interval: Duration::from_secs_f64(g.interval),
+        interval: Duration::from_secs_f64(interval),
         all_details,
         program_calls: true,
         fast_first: false,
@@ -231,11 +252,13 @@ fn require_privileges() -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
-    let g = cli.global.clone();
-    if !dpscope::views::theme::THEMES.contains(&g.theme.as_str()) {
+    let (g, record_compact) = with_config_file(cli.global.clone())?;
+    // Checked here so a bad interval (flag or config file) fails every command the same way.
+    config(&g, false)?;
+    let theme = g.theme.clone().unwrap_or_else(|| "default".into());
+    if !dpscope::views::theme::THEMES.contains(&theme.as_str()) {
         return Err(BadInput(format!(
-            "unknown theme {:?}; themes are: {}",
-            g.theme,
+            "unknown theme {theme:?}; themes are: {}",
             dpscope::views::theme::THEMES.join(" ")
         ))
         .into());
@@ -243,15 +266,15 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ui = dpscope::app::UiOptions {
         no_color,
-        theme: g.theme.clone(),
-        interval_ms: (g.interval * 1000.0) as u64,
+        theme,
+        interval_ms: (g.interval.unwrap_or(1.0) * 1000.0) as u64,
         exit_after_first_frame: g.bench_first_frame.then_some(started),
         start_pane: match &g.pane {
             Some(p) => Some(canonical_pane(p)?),
             None => None,
         },
         dump_dir: g.dump_dir.clone(),
-        record_compact: false,
+        record_compact,
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]

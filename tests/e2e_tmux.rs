@@ -271,6 +271,36 @@ fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
     t.wait_text("EXITED:0");
 }
 
+/// The config file's pane and dump directory apply to the full-screen UI.
+#[test]
+fn the_config_file_sets_the_first_pane_and_the_dump_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("from-config");
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "pane = \"maps\"\ndump_dir = \"{}\"\ntheme = \"colorblind\"\n",
+            dump.display()
+        ),
+    )
+    .expect("config");
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", demo()),
+        &[
+            ("TERM", "xterm-256color"),
+            ("DPSCOPE_CONFIG", &cfg.display().to_string()),
+        ],
+    );
+    t.wait_text("agree_lru_hash_with_long_name");
+    t.keys(&["C-s"]);
+    t.wait_text("exported");
+    let n = std::fs::read_dir(&dump).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(n, 6, "exports go to the config's dump_dir");
+    t.keys(&["q"]);
+    t.wait_text("EXITED:0");
+}
+
 fn strip_tags(s: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
