@@ -29,7 +29,10 @@ pub enum Request {
     /// Pause or resume periodic collection.
     Pause(bool),
     /// Append every following snapshot to a recording at `path` (created, with its directory).
-    StartRecording { path: PathBuf, compact: bool },
+    StartRecording {
+        path: PathBuf,
+        compact: bool,
+    },
     StopRecording,
 }
 
@@ -65,7 +68,8 @@ impl LiveRecording {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         let created = dir.filter(|d| !d.exists());
         if let Some(d) = dir {
-            std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+            std::fs::create_dir_all(d)
+                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
         }
         let file = std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))?;

@@ -41,7 +41,10 @@ pub fn draw_banner(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let taken = if app.waiting {
         text::WAITING.to_string()
     } else {
-        app.snapshot.taken_at.replacen('T', " ", 1).replace('Z', " UTC")
+        app.snapshot
+            .taken_at
+            .replacen('T', " ", 1)
+            .replace('Z', " UTC")
     };
     let line = Line::from(Span::styled(
         format!("  {host}   ·   data taken {taken}  "),
