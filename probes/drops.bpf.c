@@ -2,7 +2,7 @@
 // dpscope: packets the kernel dropped, counted in the kernel per
 // (reason, location, netns, ifindex, 5-tuple). Observe only. Only the first three tracepoint
 // arguments are used, so the object also loads where kfree_skb has no rx_sk argument.
-#include "dpscope.h"
+#include "parse_skb.h"
 
 struct drop_key {
 	__u32 reason;

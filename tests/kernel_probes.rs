@@ -7,7 +7,7 @@ mod common;
 
 use common::{in_netns, Netns};
 use dpscope::bpf::collector::{Collector, Config};
-use dpscope::bpf::probes::{sockdiag, Probes};
+use dpscope::bpf::probes::{drops::DropProbe, netns, sockdiag, HeaderReads, Probes};
 use dpscope::model::Snapshot;
 use libbpf_rs::{Object, ObjectBuilder};
 use std::io::{Read, Write};
@@ -221,6 +221,103 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
         own.iter().any(|p| p.kernel_name == "dpscope_drops"),
         "{own:?}"
     );
+}
+
+/// Give both ends of the pair an IPv6 address (fd00:X:Y::1 in a, ::2 in b); returns them.
+fn add_ipv6(pair: &Pair) -> (String, String) {
+    let y = SUBNET.fetch_add(1, Ordering::Relaxed);
+    let x = std::process::id() % 0xffff;
+    let (a6, b6) = (
+        format!("fd00:{x:x}:{y:x}::1"),
+        format!("fd00:{x:x}:{y:x}::2"),
+    );
+    for (ns, ifc, ip) in [
+        (&pair.a.name, &pair.a_if, &a6),
+        (&pair.b.name, &pair.b_if, &b6),
+    ] {
+        common::run(
+            "ip",
+            &[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/64"),
+                "dev",
+                ifc,
+                "nodad",
+            ],
+        );
+    }
+    (a6, b6)
+}
+
+/// The header-read fallback (`bpf_probe_read_kernel` copies, for kernels that refuse the direct
+/// loads) finds exactly what the direct loads find, for IPv4 and IPv6: both probes see the same
+/// drops at once.
+#[test]
+fn drops_header_fallback_reads_the_same_rows() {
+    if !common::require_priv("drops_header_fallback_reads_the_same_rows") {
+        return;
+    }
+    let _serial = drops_lock();
+    let pair = Pair::new();
+    let (a6, b6) = add_ipv6(&pair);
+    let mut direct = DropProbe::load_with(HeaderReads::Direct).unwrap();
+    let mut copied = DropProbe::load_with(HeaderReads::Copied).unwrap();
+    assert_eq!(
+        (direct.loaded.headers, copied.loaded.headers),
+        (HeaderReads::Direct, HeaderReads::Copied)
+    );
+    let p4 = udp_burst(&pair.a.name, &pair.a_ip, &pair.b_ip, 5007, 4);
+    let p6 = udp_burst(
+        &pair.a.name,
+        &format!("[{a6}]"),
+        &format!("[{b6}]"),
+        5008,
+        3,
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let mut names = netns::Resolver::default();
+    names.refresh();
+    let ours = |rows: Vec<dpscope::model::Drop>| {
+        let mut v: Vec<_> = rows
+            .into_iter()
+            .filter(|d| d.dst == pair.b_ip || d.dst == b6)
+            .map(|d| {
+                (
+                    d.src,
+                    d.src_port,
+                    d.dst,
+                    d.dst_port,
+                    d.protocol,
+                    d.reason_name,
+                    d.count,
+                    d.netns,
+                    d.ifindex,
+                    d.location,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (rows, st) = direct.read(&mut names);
+    let want = ours(rows);
+    let (rows, cst) = copied.read(&mut names);
+    let got = ours(rows);
+    assert!(
+        cst.detail.contains("bpf_probe_read_kernel") && !st.detail.contains("bpf_probe_read"),
+        "{st:?} {cst:?}"
+    );
+    assert_eq!(got, want);
+    let count = |src: &str, sport: u16| -> u64 {
+        want.iter()
+            .filter(|r| r.0 == src && r.1 == sport && r.4 == "UDP" && r.5 == "NO_SOCKET")
+            .map(|r| r.6)
+            .sum()
+    };
+    assert_eq!((count(&pair.a_ip, p4), count(&a6, p6)), (4, 3), "{want:#?}");
 }
 
 /// Reads TcpRetransSegs from /proc/thread-self/net/snmp (the calling thread's netns).
@@ -582,30 +679,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     }
     let _serial = drops_lock();
     let pair = Pair::new();
-    let y = SUBNET.fetch_add(1, Ordering::Relaxed);
-    let x = std::process::id() % 0xffff;
-    let (a6, b6) = (
-        format!("fd00:{x:x}:{y:x}::1"),
-        format!("fd00:{x:x}:{y:x}::2"),
-    );
-    for (ns, ifc, ip) in [
-        (&pair.a.name, &pair.a_if, &a6),
-        (&pair.b.name, &pair.b_if, &b6),
-    ] {
-        common::run(
-            "ip",
-            &[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{ip}/64"),
-                "dev",
-                ifc,
-                "nodad",
-            ],
-        );
-    }
+    let (a6, b6) = add_ipv6(&pair);
     let mut probes = Probes::new(&config(&["drops"]));
     // IPv6 UDP to a port with no socket.
     let sport = in_netns(&pair.a.name, {

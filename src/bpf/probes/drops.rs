@@ -3,7 +3,7 @@
 //! `skb_drop_reason`; locations from kallsyms.
 
 use super::decode::{self, protocol_name, tuple_at};
-use super::{fill_pressure, netns, Loaded};
+use super::{fill_pressure, netns, HeaderReads, Loaded};
 use crate::model::{Drop, IdentityEntry, ProbeStatus};
 use std::collections::HashMap;
 
@@ -65,7 +65,17 @@ pub fn reason_names() -> Result<HashMap<u32, String>, String> {
 
 impl DropProbe {
     pub fn load() -> Result<DropProbe, String> {
-        let mut loaded = Loaded::open(OBJ, |_| true)
+        let loaded = Loaded::open(OBJ, |_| true);
+        Self::attach(loaded)
+    }
+
+    /// Load with the given header reads only (tests exercise the fallback on new kernels).
+    pub fn load_with(headers: HeaderReads) -> Result<DropProbe, String> {
+        Self::attach(Loaded::open_with(OBJ, &|_| true, headers).map_err(|(e, _)| e))
+    }
+
+    fn attach(loaded: Result<Loaded, String>) -> Result<DropProbe, String> {
+        let mut loaded = loaded
             .map_err(|e| format!("cannot load the kfree_skb probe (needs BTF and tp_btf): {e}"))?;
         loaded.attach_all_tracing()?;
         let reasons = reason_names().unwrap_or_default();
@@ -118,8 +128,9 @@ impl DropProbe {
             loaded: true,
             attached: true,
             detail: format!(
-                "tp_btf/kfree_skb; {} drop reasons named from BTF",
-                self.reasons.len()
+                "tp_btf/kfree_skb; {} drop reasons named from BTF{}",
+                self.reasons.len(),
+                headers_note(self.loaded.headers)
             ),
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
@@ -131,6 +142,14 @@ impl DropProbe {
             MAX_ENTRIES,
         );
         (rows, st)
+    }
+}
+
+/// Said in the status detail when the probe runs on the slower fallback.
+pub fn headers_note(h: HeaderReads) -> &'static str {
+    match h {
+        HeaderReads::Direct => "",
+        HeaderReads::Copied => "; headers copied with bpf_probe_read_kernel (direct loads refused)",
     }
 }
 

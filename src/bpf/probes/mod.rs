@@ -27,19 +27,66 @@ pub struct Loaded {
     pub links: Vec<Link>,
     pub obj: Object,
     pub prog_ids: Vec<u32>,
+    /// How packet headers are read by the objects that parse skbs (probes/parse_skb.h).
+    pub headers: HeaderReads,
 }
 
+/// How a tracing probe reads packet header bytes (probes/parse_skb.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderReads {
+    /// Direct fault-safe loads through `bpf_rdonly_cast` (kernel 6.2 and later), or the object
+    /// parses no skb.
+    Direct,
+    /// `bpf_probe_read_kernel` copies: the fallback when the kernel refuses the direct loads.
+    Copied,
+}
+
+/// The load-time switch of probes/parse_skb.h, alone in its own section.
+const HEADER_SWITCH_MAP: &str = ".rodata.dps_hdr";
+
 impl Loaded {
-    /// Open and load an embedded object. `want(prog_name)` decides which programs load.
+    /// Open and load an embedded object. `want(prog_name)` decides which programs load. An
+    /// object that parses skbs loads with direct header loads and, if the kernel refuses them,
+    /// again with `bpf_probe_read_kernel` copies.
     pub fn open(bytes: &'static [u8], want: impl Fn(&str) -> bool) -> Result<Loaded, String> {
+        match Self::open_with(bytes, &want, HeaderReads::Direct) {
+            Ok(l) => Ok(l),
+            Err((e, false)) => Err(e),
+            Err((e, true)) => Self::open_with(bytes, &want, HeaderReads::Copied)
+                .map_err(|(e2, _)| format!("{e}; with bpf_probe_read_kernel header reads: {e2}")),
+        }
+    }
+
+    /// Load with the given header reads. The error says whether the object has the switch
+    /// (only then is the other way worth a try).
+    pub fn open_with(
+        bytes: &'static [u8],
+        want: &dyn Fn(&str) -> bool,
+        headers: HeaderReads,
+    ) -> Result<Loaded, (String, bool)> {
         let mut open = ObjectBuilder::default()
             .open_memory(bytes)
-            .map_err(|e| format!("open object: {e}"))?;
+            .map_err(|e| (format!("open object: {e}"), false))?;
         for mut p in open.progs_mut() {
             let name = p.name().to_string_lossy().into_owned();
             p.set_autoload(want(&name));
         }
-        let obj = open.load().map_err(|e| format!("load: {e}"))?;
+        let mut has_switch = false;
+        for mut m in open.maps_mut() {
+            if m.name() != HEADER_SWITCH_MAP {
+                continue;
+            }
+            has_switch = true;
+            if let Some(b) = m.initial_value_mut().and_then(|v| v.first_mut()) {
+                *b = u8::from(headers == HeaderReads::Copied);
+            }
+        }
+        if headers == HeaderReads::Copied && !has_switch {
+            return Err(("object has no header-read switch".into(), false));
+        }
+        let obj = open
+            .load()
+            .map_err(|e| (format!("load: {e}"), has_switch))?;
         let prog_ids = obj
             .progs()
             .filter(|p| p.autoload())
@@ -50,6 +97,7 @@ impl Loaded {
             links: Vec::new(),
             obj,
             prog_ids,
+            headers,
         })
     }
 
