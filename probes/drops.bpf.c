@@ -2,6 +2,8 @@
 // dpscope: packets the kernel dropped, counted in the kernel per
 // (reason, location, netns, ifindex, 5-tuple). Observe only. Only the first three tracepoint
 // arguments are used, so the object also loads where kfree_skb has no rx_sk argument.
+// No clock read per drop: nothing downstream uses a per-row timestamp, and bpf_ktime_get_ns is
+// expensive in a VM (docs/benchmarks.md).
 #include "parse_skb.h"
 
 struct drop_key {
@@ -16,7 +18,6 @@ struct drop_key {
 struct drop_val {
 	__u64 count;
 	__u64 bytes;
-	__u64 last_ns;
 };
 
 struct {
@@ -55,12 +56,10 @@ int BPF_PROG(dpscope_drops, struct sk_buff *skb, void *location, enum skb_drop_r
 	if (v) {
 		__sync_fetch_and_add(&v->count, 1);
 		__sync_fetch_and_add(&v->bytes, len);
-		v->last_ns = bpf_ktime_get_ns();
 		return 0;
 	}
 	nv.count = 1;
 	nv.bytes = len;
-	nv.last_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&dps_drops, &k, &nv, BPF_NOEXIST) == 0) {
 		dps_count(&dps_drops_stats, DPS_STAT_NEW);
 	} else {

@@ -13,7 +13,7 @@ const MAP: &str = "dps_drops";
 const STATS: &str = "dps_drops_stats";
 /// Bound of the in-kernel map (probes/drops.bpf.c).
 pub const MAX_ENTRIES: u32 = 16384;
-/// `struct drop_key`: 64 bytes; `struct drop_val`: 24 bytes.
+/// `struct drop_key`: 64 bytes; `struct drop_val`: 16 bytes.
 pub const KEY_SIZE: usize = 64;
 
 pub struct DropProbe {
@@ -228,7 +228,7 @@ mod tests {
         k[28..30].copy_from_slice(&53u16.to_ne_bytes());
         k[32..36].copy_from_slice(&[10, 0, 0, 1]);
         k[48..52].copy_from_slice(&[10, 0, 0, 2]);
-        let mut v = vec![0u8; 24];
+        let mut v = vec![0u8; 16];
         v[0..8].copy_from_slice(&5u64.to_ne_bytes());
         v[8..16].copy_from_slice(&500u64.to_ne_bytes());
         let d = decode_entry(&k, &v).unwrap();

@@ -18,7 +18,9 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 const MAP: &str = "dps_flows";
 const STATS: &str = "dps_flows_stats";
 pub const MAX_ENTRIES: u32 = 16384;
+/// `struct flow_key`: 48 bytes; `struct flow_val`: 24 bytes.
 pub const KEY_SIZE: usize = 48;
+pub const VAL_SIZE: usize = 24;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
 
@@ -44,7 +46,7 @@ pub struct RawFlow {
 }
 
 pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawFlow> {
-    if k.len() < KEY_SIZE || v.len() < 28 {
+    if k.len() < KEY_SIZE || v.len() < VAL_SIZE {
         return None;
     }
     Some(RawFlow {
@@ -53,7 +55,7 @@ pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawFlow> {
         tuple: tuple_at(k, 8),
         packets: decode::u64_at(v, 0),
         bytes: decode::u64_at(v, 8),
-        tcp_flags: decode::u32_at(v, 24),
+        tcp_flags: decode::u64_at(v, 16) as u32,
     })
 }
 
@@ -296,16 +298,18 @@ mod tests {
         k[12..14].copy_from_slice(&80u16.to_ne_bytes());
         k[16..20].copy_from_slice(&[10, 1, 1, 1]);
         k[32..36].copy_from_slice(&[10, 1, 1, 2]);
-        let mut v = vec![0u8; 32];
+        let mut v = vec![0u8; VAL_SIZE];
         v[0..8].copy_from_slice(&3u64.to_ne_bytes());
         v[8..16].copy_from_slice(&180u64.to_ne_bytes());
-        v[24..28].copy_from_slice(&0x12u32.to_ne_bytes());
+        v[16..24].copy_from_slice(&0x12u64.to_ne_bytes());
         let r = decode_entry(&k, &v).unwrap();
         assert_eq!(
             (r.ifindex, direction_name(r.direction), r.packets, r.bytes),
             (5, "egress", 3, 180)
         );
         assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
+        assert_eq!(decode::tcp_flag_names(r.tcp_flags), vec!["SYN", "ACK"]);
+        assert!(decode_entry(&k, &v[..16]).is_none());
         assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
         assert_eq!(split_iface("eth0"), (None, "eth0"));
         assert_eq!(
