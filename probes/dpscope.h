@@ -49,6 +49,29 @@ struct dps_tuple {
 	__u8 daddr[16];
 };
 
+/* The same first 8 bytes with 4-byte addresses: the key of the IPv4 (and non-IP, family 0)
+ * aggregation maps. Hash and compare cost grows with the key length, so IPv4 rows do not pay
+ * for 24 bytes of IPv6 address space. */
+struct dps_tuple4 {
+	__u8 family;
+	__u8 protocol;
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u16 pad;
+	__u32 saddr; /* network order */
+	__u32 daddr;
+};
+
+static __always_inline void dps_tuple4_of(struct dps_tuple4 *o, const struct dps_tuple *t)
+{
+	o->family = t->family;
+	o->protocol = t->protocol;
+	o->sport = t->sport;
+	o->dport = t->dport;
+	__builtin_memcpy(&o->saddr, t->saddr, 4);
+	__builtin_memcpy(&o->daddr, t->daddr, 4);
+}
+
 /* Network namespace inode of a device / socket (0 when unknown); direct BTF loads. */
 static __always_inline __u32 dps_dev_netns(const struct net_device *dev)
 {

@@ -553,6 +553,15 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     drop(client);
     assert!(server.join().unwrap(), "upload arrived byte-identical");
     assert_eq!(got, down, "download arrived byte-identical");
+    // IPv6 rows have their own map (longer key): 3 datagrams a → b, counted on b's ingress.
+    let (a6, b6) = add_ipv6(&pair);
+    let p6 = udp_burst(
+        &pair.a.name,
+        &format!("[{a6}]"),
+        &format!("[{b6}]"),
+        7002,
+        3,
+    );
     std::thread::sleep(Duration::from_millis(300));
     let snap = probe_snapshot(&mut probes);
     drop(other);
@@ -591,6 +600,10 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
         );
         assert_eq!(f.ifname, format!("{}/{}", pair.b.name, pair.b_if));
     }
+    let v6 = find("ingress", &a6, p6, &b6, 7002);
+    assert_eq!((v6.protocol.as_str(), v6.packets), ("UDP", 3), "{v6:?}");
+    let fst = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert_eq!(fst.map_max_entries, 2 * 16384, "{fst:?}");
     drop(probes);
     let chain = in_netns(&pair.b.name, || {
         tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS)
@@ -705,7 +718,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
         ("NO_SOCKET", "UDP", 5)
     );
 
-    // More distinct flows than the map holds (16384): the LRU evicts and says so.
+    // More distinct IPv4 flows than the IPv4 map holds (16384): the LRU evicts and says so.
     in_netns(&pair.a.name, {
         let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
         move || {
@@ -723,11 +736,20 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     let snap = probe_snapshot(&mut probes);
     let st = snap.node.probes.iter().find(|p| p.name == "drops").unwrap();
     eprintln!("drops map: {st:?}");
-    assert_eq!(st.map_max_entries, 16384);
-    assert!(st.map_entries.is_some_and(|n| n <= 16384), "{st:?}");
+    // Two maps of 16384 (IPv4, IPv6): the status counts both.
+    assert_eq!(st.map_max_entries, 2 * 16384);
+    assert!(st.map_entries.is_some_and(|n| n <= 2 * 16384), "{st:?}");
+    assert!(st.detail.contains("/16384, IPv6 "), "{st:?}");
     assert!(
         st.evicted > 0,
         "19 200 distinct flows in a 16 384-entry LRU map: {st:?}"
+    );
+    // The IPv6 row survives the IPv4 flood: each family has its own map.
+    assert!(
+        snap.drops
+            .iter()
+            .any(|d| d.src == a6 && d.src_port == sport),
+        "IPv6 row evicted by the IPv4 flood: {st:?}"
     );
     assert!(st.events >= 19_200, "{st:?}");
     assert_eq!(st.failed_inserts, 0, "{st:?}");

@@ -7,7 +7,7 @@
 //! Interfaces are `IFACE` (dpscope's own network namespace) or `NETNS/IFACE` (a name under
 //! /run/netns): the attach runs on a thread that joined that namespace.
 
-use super::decode::{self, protocol_name, tuple_at};
+use super::decode::{self, protocol_name, tuple4_at, tuple_at};
 use super::{fill_pressure, Loaded};
 use crate::model::{Flow, ProbeStatus};
 use std::collections::HashMap;
@@ -15,11 +15,16 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 
-const MAP: &str = "dps_flows";
+/// IPv4 rows (and packets whose headers were not parsed) and IPv6 rows live in separate maps:
+/// a short key makes the in-kernel hash cheaper per packet (docs/benchmarks.md).
+const MAP4: &str = "dps_flows4";
+const MAP6: &str = "dps_flows6";
 const STATS: &str = "dps_flows_stats";
+/// Bound of each in-kernel map (probes/flows.bpf.c).
 pub const MAX_ENTRIES: u32 = 16384;
-/// `struct flow_key`: 48 bytes; `struct flow_val`: 24 bytes.
-pub const KEY_SIZE: usize = 48;
+/// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; `struct flow_val`: 24 bytes.
+pub const KEY4_SIZE: usize = 24;
+pub const KEY6_SIZE: usize = 48;
 pub const VAL_SIZE: usize = 24;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
@@ -45,18 +50,29 @@ pub struct RawFlow {
     pub tcp_flags: u32,
 }
 
-pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawFlow> {
-    if k.len() < KEY_SIZE || v.len() < VAL_SIZE {
+/// ifindex (4 bytes), direction (1), padding (3), then the tuple.
+fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawFlow> {
+    if k.len() < key_size || v.len() < VAL_SIZE {
         return None;
     }
     Some(RawFlow {
         ifindex: decode::u32_at(k, 0),
         direction: k[4],
-        tuple: tuple_at(k, 8),
+        tuple,
         packets: decode::u64_at(v, 0),
         bytes: decode::u64_at(v, 8),
         tcp_flags: decode::u64_at(v, 16) as u32,
     })
+}
+
+/// An entry of `dps_flows4`.
+pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawFlow> {
+    decode_with(k, v, KEY4_SIZE, tuple4_at(k, 8))
+}
+
+/// An entry of `dps_flows6`.
+pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawFlow> {
+    decode_with(k, v, KEY6_SIZE, tuple_at(k, 8))
 }
 
 pub fn direction_name(d: u8) -> &'static str {
@@ -235,10 +251,12 @@ impl FlowProbe {
     }
 
     pub fn read(&mut self) -> (Vec<Flow>, ProbeStatus) {
-        let entries = self.loaded.entries(MAP, MAX_ENTRIES as usize);
-        let rows = entries
+        let e4 = self.loaded.entries(MAP4, MAX_ENTRIES as usize);
+        let e6 = self.loaded.entries(MAP6, MAX_ENTRIES as usize);
+        let rows = e4
             .iter()
-            .filter_map(|(k, v)| decode_entry(k, v))
+            .filter_map(|(k, v)| decode_entry4(k, v))
+            .chain(e6.iter().filter_map(|(k, v)| decode_entry6(k, v)))
             .map(|r| Flow {
                 ifindex: r.ifindex,
                 ifname: self
@@ -261,7 +279,12 @@ impl FlowProbe {
                 },
             })
             .collect();
-        let mut detail = format!("attached: {}", self.attached.join(", "));
+        let mut detail = format!(
+            "attached: {}; IPv4 {}/{MAX_ENTRIES}, IPv6 {}/{MAX_ENTRIES} rows",
+            self.attached.join(", "),
+            e4.len(),
+            e6.len()
+        );
         if !self.problems.is_empty() {
             detail.push_str(&format!("; not attached: {}", self.problems.join("; ")));
         }
@@ -276,8 +299,8 @@ impl FlowProbe {
         fill_pressure(
             &mut st,
             self.loaded.stats(STATS),
-            entries.len(),
-            MAX_ENTRIES,
+            e4.len() + e6.len(),
+            2 * MAX_ENTRIES,
         );
         (rows, st)
     }
@@ -289,7 +312,12 @@ mod tests {
 
     #[test]
     fn entry_decodes_and_specs_split() {
-        let mut k = vec![0u8; KEY_SIZE];
+        let mut v = vec![0u8; VAL_SIZE];
+        v[0..8].copy_from_slice(&3u64.to_ne_bytes());
+        v[8..16].copy_from_slice(&180u64.to_ne_bytes());
+        v[16..24].copy_from_slice(&0x12u64.to_ne_bytes());
+
+        let mut k = vec![0u8; KEY4_SIZE];
         k[0..4].copy_from_slice(&5u32.to_ne_bytes());
         k[4] = 1;
         k[8] = 2;
@@ -297,19 +325,37 @@ mod tests {
         k[10..12].copy_from_slice(&1234u16.to_ne_bytes());
         k[12..14].copy_from_slice(&80u16.to_ne_bytes());
         k[16..20].copy_from_slice(&[10, 1, 1, 1]);
-        k[32..36].copy_from_slice(&[10, 1, 1, 2]);
-        let mut v = vec![0u8; VAL_SIZE];
-        v[0..8].copy_from_slice(&3u64.to_ne_bytes());
-        v[8..16].copy_from_slice(&180u64.to_ne_bytes());
-        v[16..24].copy_from_slice(&0x12u64.to_ne_bytes());
-        let r = decode_entry(&k, &v).unwrap();
+        k[20..24].copy_from_slice(&[10, 1, 1, 2]);
+        let r = decode_entry4(&k, &v).unwrap();
         assert_eq!(
             (r.ifindex, direction_name(r.direction), r.packets, r.bytes),
             (5, "egress", 3, 180)
         );
         assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
+        assert_eq!(r.tuple.dst, "10.1.1.2");
         assert_eq!(decode::tcp_flag_names(r.tcp_flags), vec!["SYN", "ACK"]);
-        assert!(decode_entry(&k, &v[..16]).is_none());
+        assert!(decode_entry4(&k[..20], &v).is_none());
+        assert!(decode_entry4(&k, &v[..16]).is_none());
+
+        let mut k = vec![0u8; KEY6_SIZE];
+        k[0..4].copy_from_slice(&5u32.to_ne_bytes());
+        k[8] = 10;
+        k[9] = 17;
+        k[10..12].copy_from_slice(&53u16.to_ne_bytes());
+        k[16] = 0xfd;
+        k[31] = 1;
+        k[32] = 0xfd;
+        k[47] = 2;
+        let r = decode_entry6(&k, &v).unwrap();
+        assert_eq!(
+            (
+                direction_name(r.direction),
+                r.tuple.src.as_str(),
+                r.tuple.dst.as_str()
+            ),
+            ("ingress", "fd00::1", "fd00::2")
+        );
+        assert!(decode_entry6(&k[..KEY4_SIZE], &v).is_none());
         assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
         assert_eq!(split_iface("eth0"), (None, "eth0"));
         assert_eq!(
