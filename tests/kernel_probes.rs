@@ -611,6 +611,47 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     assert!(chain.is_empty(), "links closed with the probes: {chain:?}");
 }
 
+/// Flow rows are keyed by ifindex, which is per namespace: the same ifindex in a second
+/// namespace is refused with the reason instead of being mixed into the first one's rows.
+#[test]
+fn flows_refuse_an_ifindex_already_counted_in_another_namespace() {
+    if !common::require_priv("flows_refuse_an_ifindex_already_counted_in_another_namespace") {
+        return;
+    }
+    let pair = Pair::new();
+    for ns in [&pair.a.name, &pair.b.name] {
+        common::run(
+            "ip",
+            &[
+                "-n", ns, "link", "add", "dpsv", "index", "4242", "type", "veth", "peer", "name",
+                "dpspeer",
+            ],
+        );
+        common::run("ip", &["-n", ns, "link", "set", "dpsv", "up"]);
+    }
+    let mut cfg = config(&["flows"]);
+    cfg.tc_ifaces = vec![
+        format!("{}/dpsv", pair.a.name),
+        format!("{}/dpsv", pair.b.name),
+    ];
+    let mut probes = Probes::new(&cfg);
+    let snap = probe_snapshot(&mut probes);
+    let st = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert!(st.attached, "{st:?}");
+    assert!(
+        st.detail.contains(&format!("tcx {}/dpsv", pair.a.name))
+            && st.detail.contains(&format!(
+                "not attached: {}/dpsv: ifindex 4242 is already counted for {}/dpsv",
+                pair.b.name, pair.a.name
+            )),
+        "{st:?}"
+    );
+    let chain = in_netns(&pair.b.name, || {
+        tcx_chain(4242, libbpf_sys::BPF_TCX_INGRESS)
+    });
+    assert!(chain.is_empty(), "nothing attached in b: {chain:?}");
+}
+
 #[test]
 fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
     if !common::require_priv("xdp_exceptions_are_counted_and_xdp_is_never_replaced") {

@@ -6,6 +6,10 @@
 //!
 //! Interfaces are `IFACE` (dpscope's own network namespace) or `NETNS/IFACE` (a name under
 //! /run/netns): the attach runs on a thread that joined that namespace.
+//!
+//! Rows are keyed by ifindex, and ifindexes are per namespace (every pod's `eth0` may be
+//! ifindex 2): an interface whose ifindex is already counted for another namespace is refused
+//! with the reason rather than mixed into the other one's rows.
 
 use super::decode::{self, protocol_name, tuple4_at, tuple_at};
 use super::{fill_pressure, Loaded};
@@ -121,6 +125,23 @@ fn link_create(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// The spec already counted under `ifindex` from another namespace, if any: rows carry only
+/// the ifindex, so the two could not be told apart.
+fn clash(names: &HashMap<u32, (u32, String)>, ifindex: u32, netns: u32) -> Option<&str> {
+    names
+        .get(&ifindex)
+        .filter(|(ns, _)| *ns != netns)
+        .map(|(_, spec)| spec.as_str())
+}
+
+/// Refusal text for an interface whose ifindex is already counted for `other`.
+fn clash_reason(ifindex: u32, other: &str) -> String {
+    format!(
+        "ifindex {ifindex} is already counted for {other} in another namespace (flow rows are \
+         keyed by ifindex)"
+    )
+}
+
 /// Id of the XDP program attached to `ifindex` in the calling thread's namespace (0: none).
 fn xdp_prog_on(ifindex: u32) -> Result<u32, String> {
     let mut id: u32 = 0;
@@ -136,8 +157,8 @@ pub struct FlowProbe {
     pub loaded: Loaded,
     /// Link fds (closing one detaches its program).
     links: Vec<OwnedFd>,
-    /// ifindex → interface spec as given.
-    names: HashMap<u32, String>,
+    /// ifindex → (namespace inode, interface spec as given).
+    names: HashMap<u32, (u32, String)>,
     attached: Vec<String>,
     problems: Vec<String>,
 }
@@ -177,9 +198,14 @@ impl FlowProbe {
                 p.problems.push(format!("{spec}: tcx programs not loaded"));
                 continue;
             };
-            let r = in_ns(ns, || -> Result<(u32, Vec<OwnedFd>), String> {
+            let names = &p.names;
+            let r = in_ns(ns, || -> Result<(u32, u32, Vec<OwnedFd>), String> {
                 let idx =
                     super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let ino = super::netns::current();
+                if let Some(other) = clash(names, idx, ino) {
+                    return Err(clash_reason(idx, other));
+                }
                 // At the head of each tcx chain (BPF_F_BEFORE, no anchor): the probe sees every
                 // packet before the node's programs decide, and TCX_NEXT hands it on unchanged.
                 let a = link_create(
@@ -196,13 +222,13 @@ impl FlowProbe {
                     libbpf_sys::BPF_F_BEFORE,
                 )
                 .map_err(|e| format!("tcx egress: {e}"))?;
-                Ok((idx, vec![a, b]))
+                Ok((idx, ino, vec![a, b]))
             })
             .and_then(|r| r);
             match r {
-                Ok((idx, links)) => {
+                Ok((idx, ino, links)) => {
                     p.links.extend(links);
-                    p.names.insert(idx, spec.clone());
+                    p.names.insert(idx, (ino, spec.clone()));
                     p.attached.push(format!("tcx {spec}"));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
@@ -221,9 +247,14 @@ impl FlowProbe {
                 p.problems.push(format!("{spec}: XDP program not loaded"));
                 continue;
             };
-            let r = in_ns(ns, || -> Result<(u32, OwnedFd), String> {
+            let names = &p.names;
+            let r = in_ns(ns, || -> Result<(u32, u32, OwnedFd), String> {
                 let idx =
                     super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let ino = super::netns::current();
+                if let Some(other) = clash(names, idx, ino) {
+                    return Err(clash_reason(idx, other));
+                }
                 let existing = xdp_prog_on(idx)?;
                 if existing != 0 {
                     return Err(format!(
@@ -232,13 +263,13 @@ impl FlowProbe {
                 }
                 let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, flags)
                     .map_err(|e| format!("XDP ({mode} mode): {e}"))?;
-                Ok((idx, l))
+                Ok((idx, ino, l))
             })
             .and_then(|r| r);
             match r {
-                Ok((idx, l)) => {
+                Ok((idx, ino, l)) => {
                     p.links.push(l);
-                    p.names.insert(idx, spec.to_string());
+                    p.names.insert(idx, (ino, spec.to_string()));
                     p.attached.push(format!("xdp({mode}) {spec}"));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
@@ -262,7 +293,7 @@ impl FlowProbe {
                 ifname: self
                     .names
                     .get(&r.ifindex)
-                    .cloned()
+                    .map(|(_, spec)| spec.clone())
                     .unwrap_or_else(|| format!("if{}", r.ifindex)),
                 direction: direction_name(r.direction).into(),
                 protocol: protocol_name(r.tuple.protocol),
@@ -367,5 +398,16 @@ mod tests {
             Ok(("ns/eth0", XDP_FLAGS_DRV_MODE, "drv"))
         );
         assert!(split_xdp_mode("eth0@hw").is_err());
+    }
+
+    #[test]
+    fn same_ifindex_in_another_namespace_clashes() {
+        let mut names = HashMap::new();
+        names.insert(2, (4026532000, "pod1/eth0".to_string()));
+        // the same interface again (tcx and XDP on one device): no clash
+        assert_eq!(clash(&names, 2, 4026532000), None);
+        assert_eq!(clash(&names, 2, 4026532111), Some("pod1/eth0"));
+        assert_eq!(clash(&names, 3, 4026532111), None);
+        assert!(clash_reason(2, "pod1/eth0").contains("already counted for pod1/eth0"));
     }
 }
