@@ -3,7 +3,13 @@
 //! the same hook in the same run, under a veth UDP load generator (every packet is dropped with
 //! NO_SOCKET, so each one runs the empty program, the flow probe and the drop probe once).
 //!
-//! Run as root: `cargo bench --bench probe_cost`. Prints a Markdown table; results are recorded
+//! The load runs twice, IPv4 then IPv6 (the probes keep the two families in separate maps with
+//! keys of different lengths), each with its own table. A third IPv4 run, with dpscope's probes
+//! gone, measures the floor of any keyed in-kernel aggregation next to the empty program: a
+//! kfree_skb program doing one LRU hash lookup with a 4-byte key and two atomic adds
+//! (`test_lru_floor` in tests/bpf/probe_helpers.bpf.c).
+//!
+//! Run as root: `cargo bench --bench probe_cost`. Prints Markdown tables; results are recorded
 //! in docs/benchmarks.md.
 
 #[path = "../tests/common/mod.rs"]
@@ -18,7 +24,7 @@ use std::time::Instant;
 
 static HELPERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe_helpers.bpf.o"));
 const PACKETS: usize = 200_000;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 fn stats(id: u32) -> (u64, u64, String) {
     // SAFETY: plain syscall wrapper.
@@ -60,11 +66,12 @@ fn main() {
             &b.name,
         ],
     );
-    for (ns, ifc, ip) in [
-        (&a.name, &a_if, "10.250.77.1/24"),
-        (&b.name, &b_if, "10.250.77.2/24"),
+    for (ns, ifc, ip, ip6) in [
+        (&a.name, &a_if, "10.250.77.1/24", "fd00:250:77::1/64"),
+        (&b.name, &b_if, "10.250.77.2/24", "fd00:250:77::2/64"),
     ] {
         common::run("ip", &["-n", ns, "addr", "add", ip, "dev", ifc]);
+        common::run("ip", &["-n", ns, "addr", "add", ip6, "dev", ifc, "nodad"]);
         common::run("ip", &["-n", ns, "link", "set", ifc, "up"]);
     }
     let b_idx = common::in_netns(&b.name, || common::ifindex(&b_if).unwrap());
@@ -99,6 +106,35 @@ fn main() {
     }
     assert_eq!(targets.len(), 3, "probes loaded: {ids:?}");
 
+    for (family, from, to) in [
+        ("IPv4", "10.250.77.1:0", "10.250.77.2:9"),
+        ("IPv6", "[fd00:250:77::1]:0", "[fd00:250:77::2]:9"),
+    ] {
+        println!("\n{family} load\n");
+        measure(&a.name, &targets, from, to);
+    }
+    drop(probes);
+
+    // The floor, alone on kfree_skb (dpscope's probes are gone).
+    let floor = obj
+        .progs_mut()
+        .find(|p| p.name() == "test_lru_floor")
+        .unwrap();
+    let floor_id = common::prog_info(floor.as_fd()).0;
+    let _floor_link = floor.attach().unwrap();
+    let floor_targets = vec![
+        ("empty tcx program (baseline)".to_string(), empty_id),
+        (
+            "floor: LRU lookup (4-byte key) + 2 atomic adds on kfree_skb".to_string(),
+            floor_id,
+        ),
+    ];
+    println!("\nIPv4 load, dpscope's probes unloaded\n");
+    measure(&a.name, &floor_targets, "10.250.77.1:0", "10.250.77.2:9");
+}
+
+/// ROUNDS rounds of PACKETS datagrams `from` → `to` (a port with no socket); prints the table.
+fn measure(ns: &str, targets: &[(String, u32)], from: &str, to: &str) {
     println!("| program | runs | ns/run (median of {ROUNDS} rounds) | rounds |");
     println!("|---|---:|---:|---|");
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
@@ -107,12 +143,12 @@ fn main() {
     for _ in 0..ROUNDS {
         let before: Vec<(u64, u64, String)> = targets.iter().map(|t| stats(t.1)).collect();
         let t0 = Instant::now();
-        common::in_netns(&a.name, || {
-            let s = UdpSocket::bind("10.250.77.1:0").unwrap();
+        common::in_netns(ns, || {
+            let s = UdpSocket::bind(from).unwrap();
             let payload = [0u8; 18];
             for _ in 0..PACKETS {
                 // errors (ICMP-unreachable feedback as ECONNREFUSED) are expected and ignored
-                let _ = s.send_to(&payload, "10.250.77.2:9");
+                let _ = s.send_to(&payload, to);
             }
         });
         pps.push(PACKETS as f64 / t0.elapsed().as_secs_f64());
@@ -140,5 +176,4 @@ fn main() {
         "\nload: {PACKETS} UDP packets per round over a veth pair, ~{:.0} packets/s",
         pps[pps.len() / 2]
     );
-    drop(probes);
 }

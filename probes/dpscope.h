@@ -49,64 +49,27 @@ struct dps_tuple {
 	__u8 daddr[16];
 };
 
-/* Parse the IP and transport headers of an skb from skb->head + the header offsets.
- * Returns 0 when a tuple was filled. For tp_btf programs: skb fields are read with direct
- * (BTF, fault-safe) loads; only packet bytes go through bpf_probe_read_kernel. */
-static __always_inline int dps_parse_skb(const struct sk_buff *skb, struct dps_tuple *t)
+/* The same first 8 bytes with 4-byte addresses: the key of the IPv4 (and non-IP, family 0)
+ * aggregation maps. Hash and compare cost grows with the key length, so IPv4 rows do not pay
+ * for 24 bytes of IPv6 address space. */
+struct dps_tuple4 {
+	__u8 family;
+	__u8 protocol;
+	__u16 sport; /* host order */
+	__u16 dport; /* host order */
+	__u16 pad;
+	__u32 saddr; /* network order */
+	__u32 daddr;
+};
+
+static __always_inline void dps_tuple4_of(struct dps_tuple4 *o, const struct dps_tuple *t)
 {
-	unsigned char *head = skb->head;
-	__u16 nh = skb->network_header;
-	__u16 th = skb->transport_header;
-	union {
-		struct iphdr v4;
-		struct ipv6hdr v6;
-	} h;
-	__u16 l4off;
-
-	if (!head || nh == (__u16)~0U)
-		return -1;
-	if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), head + nh))
-		return -1;
-	if (h.v4.version == 4) {
-		t->family = DPS_AF_INET;
-		t->protocol = h.v4.protocol;
-		__builtin_memcpy(t->saddr, &h.v4.saddr, 4);
-		__builtin_memcpy(t->daddr, &h.v4.daddr, 4);
-		l4off = nh + h.v4.ihl * 4;
-		/* Fragments after the first carry no ports. */
-		if (h.v4.frag_off & bpf_htons(0x1fff))
-			return 0;
-	} else if (h.v4.version == 6) {
-		if (bpf_probe_read_kernel(&h.v6, sizeof(h.v6), head + nh))
-			return -1;
-		t->family = DPS_AF_INET6;
-		t->protocol = h.v6.nexthdr;
-		__builtin_memcpy(t->saddr, &h.v6.saddr, 16);
-		__builtin_memcpy(t->daddr, &h.v6.daddr, 16);
-		l4off = nh + sizeof(struct ipv6hdr);
-	} else {
-		return -1;
-	}
-	/* The transport header offset is the kernel's when set past the network header. */
-	if (th != (__u16)~0U && th > nh)
-		l4off = th;
-	if (t->protocol == IPPROTO_TCP || t->protocol == IPPROTO_UDP) {
-		__u16 ports[2];
-
-		if (bpf_probe_read_kernel(ports, sizeof(ports), head + l4off) == 0) {
-			t->sport = bpf_ntohs(ports[0]);
-			t->dport = bpf_ntohs(ports[1]);
-		}
-	} else if (t->protocol == IPPROTO_ICMP || t->protocol == 58 /* ICMPv6 */) {
-		__u8 tc[2];
-
-		/* type and code in the port fields, as conntrack tools print them */
-		if (bpf_probe_read_kernel(tc, sizeof(tc), head + l4off) == 0) {
-			t->sport = tc[0];
-			t->dport = tc[1];
-		}
-	}
-	return 0;
+	o->family = t->family;
+	o->protocol = t->protocol;
+	o->sport = t->sport;
+	o->dport = t->dport;
+	__builtin_memcpy(&o->saddr, t->saddr, 4);
+	__builtin_memcpy(&o->daddr, t->daddr, 4);
 }
 
 /* Network namespace inode of a device / socket (0 when unknown); direct BTF loads. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // dpscope: TCP retransmits and resets per flow, aggregated in the kernel. Observe only.
-#include "dpscope.h"
+#include "parse_skb.h"
 
 struct rtx_key {
 	__u32 netns;

@@ -7,7 +7,7 @@ mod common;
 
 use common::{in_netns, Netns};
 use dpscope::bpf::collector::{Collector, Config};
-use dpscope::bpf::probes::{sockdiag, Probes};
+use dpscope::bpf::probes::{drops::DropProbe, netns, sockdiag, HeaderReads, Probes};
 use dpscope::model::Snapshot;
 use libbpf_rs::{Object, ObjectBuilder};
 use std::io::{Read, Write};
@@ -221,6 +221,103 @@ fn drops_carry_kernel_reason_interface_tuple_and_exact_counts() {
         own.iter().any(|p| p.kernel_name == "dpscope_drops"),
         "{own:?}"
     );
+}
+
+/// Give both ends of the pair an IPv6 address (fd00:X:Y::1 in a, ::2 in b); returns them.
+fn add_ipv6(pair: &Pair) -> (String, String) {
+    let y = SUBNET.fetch_add(1, Ordering::Relaxed);
+    let x = std::process::id() % 0xffff;
+    let (a6, b6) = (
+        format!("fd00:{x:x}:{y:x}::1"),
+        format!("fd00:{x:x}:{y:x}::2"),
+    );
+    for (ns, ifc, ip) in [
+        (&pair.a.name, &pair.a_if, &a6),
+        (&pair.b.name, &pair.b_if, &b6),
+    ] {
+        common::run(
+            "ip",
+            &[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{ip}/64"),
+                "dev",
+                ifc,
+                "nodad",
+            ],
+        );
+    }
+    (a6, b6)
+}
+
+/// The header-read fallback (`bpf_probe_read_kernel` copies, for kernels that refuse the direct
+/// loads) finds exactly what the direct loads find, for IPv4 and IPv6: both probes see the same
+/// drops at once.
+#[test]
+fn drops_header_fallback_reads_the_same_rows() {
+    if !common::require_priv("drops_header_fallback_reads_the_same_rows") {
+        return;
+    }
+    let _serial = drops_lock();
+    let pair = Pair::new();
+    let (a6, b6) = add_ipv6(&pair);
+    let mut direct = DropProbe::load_with(HeaderReads::Direct).unwrap();
+    let mut copied = DropProbe::load_with(HeaderReads::Copied).unwrap();
+    assert_eq!(
+        (direct.loaded.headers, copied.loaded.headers),
+        (HeaderReads::Direct, HeaderReads::Copied)
+    );
+    let p4 = udp_burst(&pair.a.name, &pair.a_ip, &pair.b_ip, 5007, 4);
+    let p6 = udp_burst(
+        &pair.a.name,
+        &format!("[{a6}]"),
+        &format!("[{b6}]"),
+        5008,
+        3,
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let mut names = netns::Resolver::default();
+    names.refresh();
+    let ours = |rows: Vec<dpscope::model::Drop>| {
+        let mut v: Vec<_> = rows
+            .into_iter()
+            .filter(|d| d.dst == pair.b_ip || d.dst == b6)
+            .map(|d| {
+                (
+                    d.src,
+                    d.src_port,
+                    d.dst,
+                    d.dst_port,
+                    d.protocol,
+                    d.reason_name,
+                    d.count,
+                    d.netns,
+                    d.ifindex,
+                    d.location,
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (rows, st) = direct.read(&mut names);
+    let want = ours(rows);
+    let (rows, cst) = copied.read(&mut names);
+    let got = ours(rows);
+    assert!(
+        cst.detail.contains("bpf_probe_read_kernel") && !st.detail.contains("bpf_probe_read"),
+        "{st:?} {cst:?}"
+    );
+    assert_eq!(got, want);
+    let count = |src: &str, sport: u16| -> u64 {
+        want.iter()
+            .filter(|r| r.0 == src && r.1 == sport && r.4 == "UDP" && r.5 == "NO_SOCKET")
+            .map(|r| r.6)
+            .sum()
+    };
+    assert_eq!((count(&pair.a_ip, p4), count(&a6, p6)), (4, 3), "{want:#?}");
 }
 
 /// Reads TcpRetransSegs from /proc/thread-self/net/snmp (the calling thread's netns).
@@ -456,6 +553,15 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
     drop(client);
     assert!(server.join().unwrap(), "upload arrived byte-identical");
     assert_eq!(got, down, "download arrived byte-identical");
+    // IPv6 rows have their own map (longer key): 3 datagrams a → b, counted on b's ingress.
+    let (a6, b6) = add_ipv6(&pair);
+    let p6 = udp_burst(
+        &pair.a.name,
+        &format!("[{a6}]"),
+        &format!("[{b6}]"),
+        7002,
+        3,
+    );
     std::thread::sleep(Duration::from_millis(300));
     let snap = probe_snapshot(&mut probes);
     drop(other);
@@ -494,11 +600,56 @@ fn flows_count_a_transfer_each_way_and_run_first_on_tcx() {
         );
         assert_eq!(f.ifname, format!("{}/{}", pair.b.name, pair.b_if));
     }
+    let v6 = find("ingress", &a6, p6, &b6, 7002);
+    assert_eq!((v6.protocol.as_str(), v6.packets), ("UDP", 3), "{v6:?}");
+    let fst = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert_eq!(fst.map_max_entries, 2 * 16384, "{fst:?}");
     drop(probes);
     let chain = in_netns(&pair.b.name, || {
         tcx_chain(b_idx, libbpf_sys::BPF_TCX_INGRESS)
     });
     assert!(chain.is_empty(), "links closed with the probes: {chain:?}");
+}
+
+/// Flow rows are keyed by ifindex, which is per namespace: the same ifindex in a second
+/// namespace is refused with the reason instead of being mixed into the first one's rows.
+#[test]
+fn flows_refuse_an_ifindex_already_counted_in_another_namespace() {
+    if !common::require_priv("flows_refuse_an_ifindex_already_counted_in_another_namespace") {
+        return;
+    }
+    let pair = Pair::new();
+    for ns in [&pair.a.name, &pair.b.name] {
+        common::run(
+            "ip",
+            &[
+                "-n", ns, "link", "add", "dpsv", "index", "4242", "type", "veth", "peer", "name",
+                "dpspeer",
+            ],
+        );
+        common::run("ip", &["-n", ns, "link", "set", "dpsv", "up"]);
+    }
+    let mut cfg = config(&["flows"]);
+    cfg.tc_ifaces = vec![
+        format!("{}/dpsv", pair.a.name),
+        format!("{}/dpsv", pair.b.name),
+    ];
+    let mut probes = Probes::new(&cfg);
+    let snap = probe_snapshot(&mut probes);
+    let st = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert!(st.attached, "{st:?}");
+    assert!(
+        st.detail.contains(&format!("tcx {}/dpsv", pair.a.name))
+            && st.detail.contains(&format!(
+                "not attached: {}/dpsv: ifindex 4242 is already counted for {}/dpsv",
+                pair.b.name, pair.a.name
+            )),
+        "{st:?}"
+    );
+    let chain = in_netns(&pair.b.name, || {
+        tcx_chain(4242, libbpf_sys::BPF_TCX_INGRESS)
+    });
+    assert!(chain.is_empty(), "nothing attached in b: {chain:?}");
 }
 
 #[test]
@@ -582,30 +733,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     }
     let _serial = drops_lock();
     let pair = Pair::new();
-    let y = SUBNET.fetch_add(1, Ordering::Relaxed);
-    let x = std::process::id() % 0xffff;
-    let (a6, b6) = (
-        format!("fd00:{x:x}:{y:x}::1"),
-        format!("fd00:{x:x}:{y:x}::2"),
-    );
-    for (ns, ifc, ip) in [
-        (&pair.a.name, &pair.a_if, &a6),
-        (&pair.b.name, &pair.b_if, &b6),
-    ] {
-        common::run(
-            "ip",
-            &[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{ip}/64"),
-                "dev",
-                ifc,
-                "nodad",
-            ],
-        );
-    }
+    let (a6, b6) = add_ipv6(&pair);
     let mut probes = Probes::new(&config(&["drops"]));
     // IPv6 UDP to a port with no socket.
     let sport = in_netns(&pair.a.name, {
@@ -631,7 +759,7 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
         ("NO_SOCKET", "UDP", 5)
     );
 
-    // More distinct flows than the map holds (16384): the LRU evicts and says so.
+    // More distinct IPv4 flows than the IPv4 map holds (16384): the LRU evicts and says so.
     in_netns(&pair.a.name, {
         let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
         move || {
@@ -649,11 +777,20 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     let snap = probe_snapshot(&mut probes);
     let st = snap.node.probes.iter().find(|p| p.name == "drops").unwrap();
     eprintln!("drops map: {st:?}");
-    assert_eq!(st.map_max_entries, 16384);
-    assert!(st.map_entries.is_some_and(|n| n <= 16384), "{st:?}");
+    // Two maps of 16384 (IPv4, IPv6): the status counts both.
+    assert_eq!(st.map_max_entries, 2 * 16384);
+    assert!(st.map_entries.is_some_and(|n| n <= 2 * 16384), "{st:?}");
+    assert!(st.detail.contains("/16384, IPv6 "), "{st:?}");
     assert!(
         st.evicted > 0,
         "19 200 distinct flows in a 16 384-entry LRU map: {st:?}"
+    );
+    // The IPv6 row survives the IPv4 flood: each family has its own map.
+    assert!(
+        snap.drops
+            .iter()
+            .any(|d| d.src == a6 && d.src_port == sport),
+        "IPv6 row evicted by the IPv4 flood: {st:?}"
     );
     assert!(st.events >= 19_200, "{st:?}");
     assert_eq!(st.failed_inserts, 0, "{st:?}");

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // Test helpers for the own-probe tests (not part of dpscope): a tcx program that drops UDP to
-// one port (a real TC drop for the drops probe), and an empty tcx program (the benchmark's
-// baseline and the "other program on the hook" of the flows test).
+// one port (a real TC drop for the drops probe), an empty tcx program (the benchmark's
+// baseline and the "other program on the hook" of the flows test), and the benchmark's floor of
+// a keyed in-kernel aggregation.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 
 const volatile __u16 drop_udp_port = 0; /* host order; set before load */
 
@@ -52,6 +54,37 @@ int test_xdp_abort(struct xdp_md *ctx)
 	if (uh->dest == bpf_htons(drop_udp_port))
 		return XDP_ABORTED;
 	return XDP_PASS;
+}
+
+/* The floor of any keyed in-kernel aggregation (benches/probe_cost.rs): per dropped packet one
+ * LRU hash lookup with a 4-byte key and two atomic adds, nothing parsed. Loaded with the other
+ * helpers, attached only by the benchmark. */
+struct floor_val {
+	__u64 count;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct floor_val);
+} test_floor_map SEC(".maps");
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(test_lru_floor, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	__u32 k = reason;
+	struct floor_val *v = bpf_map_lookup_elem(&test_floor_map, &k);
+	struct floor_val nv = {};
+
+	if (!v) {
+		bpf_map_update_elem(&test_floor_map, &k, &nv, BPF_NOEXIST);
+		return 0;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->bytes, skb->len);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -74,6 +74,30 @@ pub fn tuple_at(b: &[u8], off: usize) -> Tuple {
     }
 }
 
+/// `struct dps_tuple4` (probes/dpscope.h): 16 bytes, the same first 8 bytes as
+/// `struct dps_tuple` with 4-byte IPv4 addresses. Family 0 (headers not parsed) gives empty
+/// addresses.
+pub const TUPLE4_SIZE: usize = 16;
+
+/// Decode a `struct dps_tuple4` at `off`.
+pub fn tuple4_at(b: &[u8], off: usize) -> Tuple {
+    let family = b.get(off).copied().unwrap_or(0);
+    let addr = |at: usize| -> String {
+        match (family, b.get(off + at..off + at + 4)) {
+            (AF_INET, Some(s)) => Ipv4Addr::new(s[0], s[1], s[2], s[3]).to_string(),
+            _ => String::new(),
+        }
+    };
+    Tuple {
+        family,
+        protocol: b.get(off + 1).copied().unwrap_or(0),
+        sport: u16_at(b, off + 2),
+        dport: u16_at(b, off + 4),
+        src: addr(8),
+        dst: addr(12),
+    }
+}
+
 /// Protocol names as the snapshot contract spells them.
 pub fn protocol_name(p: u8) -> String {
     match p {
@@ -226,6 +250,25 @@ mod tests {
         assert_eq!((t.src.as_str(), t.family), ("", 0));
         // short buffer: no panic
         assert_eq!(tuple_at(&[2, 6], 0).src, "");
+    }
+
+    #[test]
+    fn tuples4_decode() {
+        let mut b = vec![2, 17];
+        b.extend_from_slice(&5353u16.to_ne_bytes());
+        b.extend_from_slice(&53u16.to_ne_bytes());
+        b.extend_from_slice(&[0, 0, 10, 1, 2, 3, 10, 9, 8, 7]);
+        assert_eq!(b.len(), TUPLE4_SIZE);
+        let t = tuple4_at(&b, 0);
+        assert_eq!(
+            (t.src.as_str(), t.sport, t.dst.as_str(), t.dport, t.protocol),
+            ("10.1.2.3", 5353, "10.9.8.7", 53, 17)
+        );
+        // family 0: headers not parsed, no addresses even if bytes are set
+        b[0] = 0;
+        assert_eq!(tuple4_at(&b, 0).src, "");
+        // short buffer: no panic
+        assert_eq!(tuple4_at(&[2, 6, 0], 0).src, "");
     }
 
     #[test]

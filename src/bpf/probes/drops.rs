@@ -2,19 +2,24 @@
 //! netns, ifindex, 5-tuple). Reason names come from the running kernel's BTF enum
 //! `skb_drop_reason`; locations from kallsyms.
 
-use super::decode::{self, protocol_name, tuple_at};
-use super::{fill_pressure, netns, Loaded};
+use super::decode::{self, protocol_name, tuple4_at, tuple_at};
+use super::{fill_pressure, netns, HeaderReads, Loaded};
 use crate::model::{Drop, IdentityEntry, ProbeStatus};
 use std::collections::HashMap;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
 
-const MAP: &str = "dps_drops";
+/// IPv4 rows (and drops whose headers were not parsed) and IPv6 rows live in separate maps: a
+/// short key makes the in-kernel hash cheaper per drop (docs/benchmarks.md).
+const MAP4: &str = "dps_drops4";
+const MAP6: &str = "dps_drops6";
 const STATS: &str = "dps_drops_stats";
-/// Bound of the in-kernel map (probes/drops.bpf.c).
+/// Bound of each in-kernel map (probes/drops.bpf.c).
 pub const MAX_ENTRIES: u32 = 16384;
-/// `struct drop_key`: 64 bytes; `struct drop_val`: 24 bytes.
-pub const KEY_SIZE: usize = 64;
+/// `struct drop_key4`: 36 bytes; `struct drop_key6`: 60 bytes; `struct drop_val`: 16 bytes.
+pub const KEY4_SIZE: usize = 36;
+pub const KEY6_SIZE: usize = 60;
+pub const VAL_SIZE: usize = 16;
 
 pub struct DropProbe {
     pub loaded: Loaded,
@@ -33,19 +38,30 @@ pub struct RawDrop {
     pub bytes: u64,
 }
 
-pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawDrop> {
-    if k.len() < KEY_SIZE || v.len() < 16 {
+/// `struct drop_where` (20 bytes) + `struct dps_tuple4` (16) or `struct dps_tuple` (40).
+fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawDrop> {
+    if k.len() < key_size || v.len() < VAL_SIZE {
         return None;
     }
     Some(RawDrop {
         reason: decode::u32_at(k, 0),
         ifindex: decode::u32_at(k, 4),
-        location: decode::u64_at(k, 8),
-        netns: decode::u32_at(k, 16),
-        tuple: tuple_at(k, 24),
+        netns: decode::u32_at(k, 8),
+        location: u64::from(decode::u32_at(k, 12)) | u64::from(decode::u32_at(k, 16)) << 32,
+        tuple,
         count: decode::u64_at(v, 0),
         bytes: decode::u64_at(v, 8),
     })
+}
+
+/// An entry of `dps_drops4`.
+pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawDrop> {
+    decode_with(k, v, KEY4_SIZE, tuple4_at(k, 20))
+}
+
+/// An entry of `dps_drops6`.
+pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawDrop> {
+    decode_with(k, v, KEY6_SIZE, tuple_at(k, 20))
 }
 
 /// `skb_drop_reason` values → names without the `SKB_DROP_REASON_` prefix, from vmlinux BTF.
@@ -65,7 +81,17 @@ pub fn reason_names() -> Result<HashMap<u32, String>, String> {
 
 impl DropProbe {
     pub fn load() -> Result<DropProbe, String> {
-        let mut loaded = Loaded::open(OBJ, |_| true)
+        let loaded = Loaded::open(OBJ, |_| true);
+        Self::attach(loaded)
+    }
+
+    /// Load with the given header reads only (tests exercise the fallback on new kernels).
+    pub fn load_with(headers: HeaderReads) -> Result<DropProbe, String> {
+        Self::attach(Loaded::open_with(OBJ, &|_| true, headers).map_err(|(e, _)| e))
+    }
+
+    fn attach(loaded: Result<Loaded, String>) -> Result<DropProbe, String> {
+        let mut loaded = loaded
             .map_err(|e| format!("cannot load the kfree_skb probe (needs BTF and tp_btf): {e}"))?;
         loaded.attach_all_tracing()?;
         let reasons = reason_names().unwrap_or_default();
@@ -74,10 +100,13 @@ impl DropProbe {
 
     /// Rows for the snapshot, and the probe's status.
     pub fn read(&mut self, names: &mut netns::Resolver) -> (Vec<Drop>, ProbeStatus) {
-        let entries = self.loaded.entries(MAP, MAX_ENTRIES as usize);
-        let raws: Vec<RawDrop> = entries
+        let e4 = self.loaded.entries(MAP4, MAX_ENTRIES as usize);
+        let e6 = self.loaded.entries(MAP6, MAX_ENTRIES as usize);
+        let live = e4.len() + e6.len();
+        let raws: Vec<RawDrop> = e4
             .iter()
-            .filter_map(|(k, v)| decode_entry(k, v))
+            .filter_map(|(k, v)| decode_entry4(k, v))
+            .chain(e6.iter().filter_map(|(k, v)| decode_entry6(k, v)))
             .collect();
         let wanted: Vec<(u32, u32)> = raws.iter().map(|r| (r.netns, r.ifindex)).collect();
         let ifnames = names.ifnames(&wanted);
@@ -118,19 +147,26 @@ impl DropProbe {
             loaded: true,
             attached: true,
             detail: format!(
-                "tp_btf/kfree_skb; {} drop reasons named from BTF",
-                self.reasons.len()
+                "tp_btf/kfree_skb; {} drop reasons named from BTF; IPv4 {}/{MAX_ENTRIES}, IPv6 \
+                 {}/{MAX_ENTRIES} rows{}",
+                self.reasons.len(),
+                e4.len(),
+                e6.len(),
+                headers_note(self.loaded.headers)
             ),
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(
-            &mut st,
-            self.loaded.stats(STATS),
-            entries.len(),
-            MAX_ENTRIES,
-        );
+        fill_pressure(&mut st, self.loaded.stats(STATS), live, 2 * MAX_ENTRIES);
         (rows, st)
+    }
+}
+
+/// Said in the status detail when the probe runs on the slower fallback.
+pub fn headers_note(h: HeaderReads) -> &'static str {
+    match h {
+        HeaderReads::Direct => "",
+        HeaderReads::Copied => "; headers copied with bpf_probe_read_kernel (direct loads refused)",
     }
 }
 
@@ -196,30 +232,62 @@ fn prefix_contains(net: std::net::IpAddr, len: u32, ip: std::net::IpAddr) -> boo
 mod tests {
     use super::*;
 
-    #[test]
-    fn entry_decodes() {
-        let mut k = vec![0u8; KEY_SIZE];
+    fn where_bytes(k: &mut [u8]) {
         k[0..4].copy_from_slice(&3u32.to_ne_bytes());
         k[4..8].copy_from_slice(&7u32.to_ne_bytes());
-        k[8..16].copy_from_slice(&0xffff_ffff_8100_0010u64.to_ne_bytes());
-        k[16..20].copy_from_slice(&4026531840u32.to_ne_bytes());
-        k[24] = 2;
-        k[25] = 17;
-        k[26..28].copy_from_slice(&5000u16.to_ne_bytes());
-        k[28..30].copy_from_slice(&53u16.to_ne_bytes());
-        k[32..36].copy_from_slice(&[10, 0, 0, 1]);
-        k[48..52].copy_from_slice(&[10, 0, 0, 2]);
-        let mut v = vec![0u8; 24];
+        k[8..12].copy_from_slice(&4026531840u32.to_ne_bytes());
+        k[12..16].copy_from_slice(&0x8100_0010u32.to_ne_bytes());
+        k[16..20].copy_from_slice(&0xffff_ffffu32.to_ne_bytes());
+    }
+
+    #[test]
+    fn entries_decode_v4_and_v6() {
+        let mut v = vec![0u8; VAL_SIZE];
         v[0..8].copy_from_slice(&5u64.to_ne_bytes());
         v[8..16].copy_from_slice(&500u64.to_ne_bytes());
-        let d = decode_entry(&k, &v).unwrap();
+
+        let mut k = vec![0u8; KEY4_SIZE];
+        where_bytes(&mut k);
+        k[20] = 2;
+        k[21] = 17;
+        k[22..24].copy_from_slice(&5000u16.to_ne_bytes());
+        k[24..26].copy_from_slice(&53u16.to_ne_bytes());
+        k[28..32].copy_from_slice(&[10, 0, 0, 1]);
+        k[32..36].copy_from_slice(&[10, 0, 0, 2]);
+        let d = decode_entry4(&k, &v).unwrap();
         assert_eq!(
-            (d.reason, d.ifindex, d.netns, d.count, d.bytes),
-            (3, 7, 4026531840, 5, 500)
+            (d.reason, d.ifindex, d.netns, d.location, d.count, d.bytes),
+            (3, 7, 4026531840, 0xffff_ffff_8100_0010, 5, 500)
         );
-        assert_eq!(d.tuple.src, "10.0.0.1");
-        assert_eq!(d.tuple.dport, 53);
-        assert!(decode_entry(&k[..10], &v).is_none());
+        assert_eq!(
+            (d.tuple.src.as_str(), d.tuple.dst.as_str()),
+            ("10.0.0.1", "10.0.0.2")
+        );
+        assert_eq!(
+            (d.tuple.sport, d.tuple.dport, d.tuple.protocol),
+            (5000, 53, 17)
+        );
+        assert!(decode_entry4(&k[..10], &v).is_none());
+        assert!(decode_entry4(&k, &v[..8]).is_none());
+
+        let mut k = vec![0u8; KEY6_SIZE];
+        where_bytes(&mut k);
+        k[20] = 10;
+        k[21] = 6;
+        k[22..24].copy_from_slice(&443u16.to_ne_bytes());
+        k[24..26].copy_from_slice(&40000u16.to_ne_bytes());
+        k[28] = 0xfd;
+        k[43] = 1;
+        k[44] = 0xfd;
+        k[59] = 2;
+        let d = decode_entry6(&k, &v).unwrap();
+        assert_eq!(d.location, 0xffff_ffff_8100_0010);
+        assert_eq!(
+            (d.tuple.src.as_str(), d.tuple.dst.as_str()),
+            ("fd00::1", "fd00::2")
+        );
+        assert_eq!((d.tuple.sport, d.tuple.dport), (443, 40000));
+        assert!(decode_entry6(&k[..KEY4_SIZE], &v).is_none());
     }
 
     #[test]

@@ -6,8 +6,12 @@
 //!
 //! Interfaces are `IFACE` (dpscope's own network namespace) or `NETNS/IFACE` (a name under
 //! /run/netns): the attach runs on a thread that joined that namespace.
+//!
+//! Rows are keyed by ifindex, and ifindexes are per namespace (every pod's `eth0` may be
+//! ifindex 2): an interface whose ifindex is already counted for another namespace is refused
+//! with the reason rather than mixed into the other one's rows.
 
-use super::decode::{self, protocol_name, tuple_at};
+use super::decode::{self, protocol_name, tuple4_at, tuple_at};
 use super::{fill_pressure, Loaded};
 use crate::model::{Flow, ProbeStatus};
 use std::collections::HashMap;
@@ -15,10 +19,17 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 
-const MAP: &str = "dps_flows";
+/// IPv4 rows (and packets whose headers were not parsed) and IPv6 rows live in separate maps:
+/// a short key makes the in-kernel hash cheaper per packet (docs/benchmarks.md).
+const MAP4: &str = "dps_flows4";
+const MAP6: &str = "dps_flows6";
 const STATS: &str = "dps_flows_stats";
+/// Bound of each in-kernel map (probes/flows.bpf.c).
 pub const MAX_ENTRIES: u32 = 16384;
-pub const KEY_SIZE: usize = 48;
+/// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; `struct flow_val`: 24 bytes.
+pub const KEY4_SIZE: usize = 24;
+pub const KEY6_SIZE: usize = 48;
+pub const VAL_SIZE: usize = 24;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
 
@@ -43,18 +54,29 @@ pub struct RawFlow {
     pub tcp_flags: u32,
 }
 
-pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawFlow> {
-    if k.len() < KEY_SIZE || v.len() < 28 {
+/// ifindex (4 bytes), direction (1), padding (3), then the tuple.
+fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawFlow> {
+    if k.len() < key_size || v.len() < VAL_SIZE {
         return None;
     }
     Some(RawFlow {
         ifindex: decode::u32_at(k, 0),
         direction: k[4],
-        tuple: tuple_at(k, 8),
+        tuple,
         packets: decode::u64_at(v, 0),
         bytes: decode::u64_at(v, 8),
-        tcp_flags: decode::u32_at(v, 24),
+        tcp_flags: decode::u64_at(v, 16) as u32,
     })
+}
+
+/// An entry of `dps_flows4`.
+pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawFlow> {
+    decode_with(k, v, KEY4_SIZE, tuple4_at(k, 8))
+}
+
+/// An entry of `dps_flows6`.
+pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawFlow> {
+    decode_with(k, v, KEY6_SIZE, tuple_at(k, 8))
 }
 
 pub fn direction_name(d: u8) -> &'static str {
@@ -103,6 +125,23 @@ fn link_create(
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// The spec already counted under `ifindex` from another namespace, if any: rows carry only
+/// the ifindex, so the two could not be told apart.
+fn clash(names: &HashMap<u32, (u32, String)>, ifindex: u32, netns: u32) -> Option<&str> {
+    names
+        .get(&ifindex)
+        .filter(|(ns, _)| *ns != netns)
+        .map(|(_, spec)| spec.as_str())
+}
+
+/// Refusal text for an interface whose ifindex is already counted for `other`.
+fn clash_reason(ifindex: u32, other: &str) -> String {
+    format!(
+        "ifindex {ifindex} is already counted for {other} in another namespace (flow rows are \
+         keyed by ifindex)"
+    )
+}
+
 /// Id of the XDP program attached to `ifindex` in the calling thread's namespace (0: none).
 fn xdp_prog_on(ifindex: u32) -> Result<u32, String> {
     let mut id: u32 = 0;
@@ -118,8 +157,8 @@ pub struct FlowProbe {
     pub loaded: Loaded,
     /// Link fds (closing one detaches its program).
     links: Vec<OwnedFd>,
-    /// ifindex → interface spec as given.
-    names: HashMap<u32, String>,
+    /// ifindex → (namespace inode, interface spec as given).
+    names: HashMap<u32, (u32, String)>,
     attached: Vec<String>,
     problems: Vec<String>,
 }
@@ -159,9 +198,14 @@ impl FlowProbe {
                 p.problems.push(format!("{spec}: tcx programs not loaded"));
                 continue;
             };
-            let r = in_ns(ns, || -> Result<(u32, Vec<OwnedFd>), String> {
+            let names = &p.names;
+            let r = in_ns(ns, || -> Result<(u32, u32, Vec<OwnedFd>), String> {
                 let idx =
                     super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let ino = super::netns::current();
+                if let Some(other) = clash(names, idx, ino) {
+                    return Err(clash_reason(idx, other));
+                }
                 // At the head of each tcx chain (BPF_F_BEFORE, no anchor): the probe sees every
                 // packet before the node's programs decide, and TCX_NEXT hands it on unchanged.
                 let a = link_create(
@@ -178,13 +222,13 @@ impl FlowProbe {
                     libbpf_sys::BPF_F_BEFORE,
                 )
                 .map_err(|e| format!("tcx egress: {e}"))?;
-                Ok((idx, vec![a, b]))
+                Ok((idx, ino, vec![a, b]))
             })
             .and_then(|r| r);
             match r {
-                Ok((idx, links)) => {
+                Ok((idx, ino, links)) => {
                     p.links.extend(links);
-                    p.names.insert(idx, spec.clone());
+                    p.names.insert(idx, (ino, spec.clone()));
                     p.attached.push(format!("tcx {spec}"));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
@@ -203,9 +247,14 @@ impl FlowProbe {
                 p.problems.push(format!("{spec}: XDP program not loaded"));
                 continue;
             };
-            let r = in_ns(ns, || -> Result<(u32, OwnedFd), String> {
+            let names = &p.names;
+            let r = in_ns(ns, || -> Result<(u32, u32, OwnedFd), String> {
                 let idx =
                     super::netns::if_index(ifc).ok_or_else(|| "no such interface".to_string())?;
+                let ino = super::netns::current();
+                if let Some(other) = clash(names, idx, ino) {
+                    return Err(clash_reason(idx, other));
+                }
                 let existing = xdp_prog_on(idx)?;
                 if existing != 0 {
                     return Err(format!(
@@ -214,13 +263,13 @@ impl FlowProbe {
                 }
                 let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, flags)
                     .map_err(|e| format!("XDP ({mode} mode): {e}"))?;
-                Ok((idx, l))
+                Ok((idx, ino, l))
             })
             .and_then(|r| r);
             match r {
-                Ok((idx, l)) => {
+                Ok((idx, ino, l)) => {
                     p.links.push(l);
-                    p.names.insert(idx, spec.to_string());
+                    p.names.insert(idx, (ino, spec.to_string()));
                     p.attached.push(format!("xdp({mode}) {spec}"));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
@@ -233,16 +282,18 @@ impl FlowProbe {
     }
 
     pub fn read(&mut self) -> (Vec<Flow>, ProbeStatus) {
-        let entries = self.loaded.entries(MAP, MAX_ENTRIES as usize);
-        let rows = entries
+        let e4 = self.loaded.entries(MAP4, MAX_ENTRIES as usize);
+        let e6 = self.loaded.entries(MAP6, MAX_ENTRIES as usize);
+        let rows = e4
             .iter()
-            .filter_map(|(k, v)| decode_entry(k, v))
+            .filter_map(|(k, v)| decode_entry4(k, v))
+            .chain(e6.iter().filter_map(|(k, v)| decode_entry6(k, v)))
             .map(|r| Flow {
                 ifindex: r.ifindex,
                 ifname: self
                     .names
                     .get(&r.ifindex)
-                    .cloned()
+                    .map(|(_, spec)| spec.clone())
                     .unwrap_or_else(|| format!("if{}", r.ifindex)),
                 direction: direction_name(r.direction).into(),
                 protocol: protocol_name(r.tuple.protocol),
@@ -259,7 +310,12 @@ impl FlowProbe {
                 },
             })
             .collect();
-        let mut detail = format!("attached: {}", self.attached.join(", "));
+        let mut detail = format!(
+            "attached: {}; IPv4 {}/{MAX_ENTRIES}, IPv6 {}/{MAX_ENTRIES} rows",
+            self.attached.join(", "),
+            e4.len(),
+            e6.len()
+        );
         if !self.problems.is_empty() {
             detail.push_str(&format!("; not attached: {}", self.problems.join("; ")));
         }
@@ -274,8 +330,8 @@ impl FlowProbe {
         fill_pressure(
             &mut st,
             self.loaded.stats(STATS),
-            entries.len(),
-            MAX_ENTRIES,
+            e4.len() + e6.len(),
+            2 * MAX_ENTRIES,
         );
         (rows, st)
     }
@@ -287,7 +343,12 @@ mod tests {
 
     #[test]
     fn entry_decodes_and_specs_split() {
-        let mut k = vec![0u8; KEY_SIZE];
+        let mut v = vec![0u8; VAL_SIZE];
+        v[0..8].copy_from_slice(&3u64.to_ne_bytes());
+        v[8..16].copy_from_slice(&180u64.to_ne_bytes());
+        v[16..24].copy_from_slice(&0x12u64.to_ne_bytes());
+
+        let mut k = vec![0u8; KEY4_SIZE];
         k[0..4].copy_from_slice(&5u32.to_ne_bytes());
         k[4] = 1;
         k[8] = 2;
@@ -295,17 +356,37 @@ mod tests {
         k[10..12].copy_from_slice(&1234u16.to_ne_bytes());
         k[12..14].copy_from_slice(&80u16.to_ne_bytes());
         k[16..20].copy_from_slice(&[10, 1, 1, 1]);
-        k[32..36].copy_from_slice(&[10, 1, 1, 2]);
-        let mut v = vec![0u8; 32];
-        v[0..8].copy_from_slice(&3u64.to_ne_bytes());
-        v[8..16].copy_from_slice(&180u64.to_ne_bytes());
-        v[24..28].copy_from_slice(&0x12u32.to_ne_bytes());
-        let r = decode_entry(&k, &v).unwrap();
+        k[20..24].copy_from_slice(&[10, 1, 1, 2]);
+        let r = decode_entry4(&k, &v).unwrap();
         assert_eq!(
             (r.ifindex, direction_name(r.direction), r.packets, r.bytes),
             (5, "egress", 3, 180)
         );
         assert_eq!((r.tuple.src.as_str(), r.tuple.dport), ("10.1.1.1", 80));
+        assert_eq!(r.tuple.dst, "10.1.1.2");
+        assert_eq!(decode::tcp_flag_names(r.tcp_flags), vec!["SYN", "ACK"]);
+        assert!(decode_entry4(&k[..20], &v).is_none());
+        assert!(decode_entry4(&k, &v[..16]).is_none());
+
+        let mut k = vec![0u8; KEY6_SIZE];
+        k[0..4].copy_from_slice(&5u32.to_ne_bytes());
+        k[8] = 10;
+        k[9] = 17;
+        k[10..12].copy_from_slice(&53u16.to_ne_bytes());
+        k[16] = 0xfd;
+        k[31] = 1;
+        k[32] = 0xfd;
+        k[47] = 2;
+        let r = decode_entry6(&k, &v).unwrap();
+        assert_eq!(
+            (
+                direction_name(r.direction),
+                r.tuple.src.as_str(),
+                r.tuple.dst.as_str()
+            ),
+            ("ingress", "fd00::1", "fd00::2")
+        );
+        assert!(decode_entry6(&k[..KEY4_SIZE], &v).is_none());
         assert_eq!(split_iface("ns1/veth0"), (Some("ns1"), "veth0"));
         assert_eq!(split_iface("eth0"), (None, "eth0"));
         assert_eq!(
@@ -317,5 +398,16 @@ mod tests {
             Ok(("ns/eth0", XDP_FLAGS_DRV_MODE, "drv"))
         );
         assert!(split_xdp_mode("eth0@hw").is_err());
+    }
+
+    #[test]
+    fn same_ifindex_in_another_namespace_clashes() {
+        let mut names = HashMap::new();
+        names.insert(2, (4026532000, "pod1/eth0".to_string()));
+        // the same interface again (tcx and XDP on one device): no clash
+        assert_eq!(clash(&names, 2, 4026532000), None);
+        assert_eq!(clash(&names, 2, 4026532111), Some("pod1/eth0"));
+        assert_eq!(clash(&names, 3, 4026532111), None);
+        assert!(clash_reason(2, "pod1/eth0").contains("already counted for pod1/eth0"));
     }
 }

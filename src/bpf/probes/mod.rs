@@ -27,19 +27,66 @@ pub struct Loaded {
     pub links: Vec<Link>,
     pub obj: Object,
     pub prog_ids: Vec<u32>,
+    /// How packet headers are read by the objects that parse skbs (probes/parse_skb.h).
+    pub headers: HeaderReads,
 }
 
+/// How a tracing probe reads packet header bytes (probes/parse_skb.h).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderReads {
+    /// Direct fault-safe loads through `bpf_rdonly_cast` (kernel 6.2 and later), or the object
+    /// parses no skb.
+    Direct,
+    /// `bpf_probe_read_kernel` copies: the fallback when the kernel refuses the direct loads.
+    Copied,
+}
+
+/// The load-time switch of probes/parse_skb.h, alone in its own section.
+const HEADER_SWITCH_MAP: &str = ".rodata.dps_hdr";
+
 impl Loaded {
-    /// Open and load an embedded object. `want(prog_name)` decides which programs load.
+    /// Open and load an embedded object. `want(prog_name)` decides which programs load. An
+    /// object that parses skbs loads with direct header loads and, if the kernel refuses them,
+    /// again with `bpf_probe_read_kernel` copies.
     pub fn open(bytes: &'static [u8], want: impl Fn(&str) -> bool) -> Result<Loaded, String> {
+        match Self::open_with(bytes, &want, HeaderReads::Direct) {
+            Ok(l) => Ok(l),
+            Err((e, false)) => Err(e),
+            Err((e, true)) => Self::open_with(bytes, &want, HeaderReads::Copied)
+                .map_err(|(e2, _)| format!("{e}; with bpf_probe_read_kernel header reads: {e2}")),
+        }
+    }
+
+    /// Load with the given header reads. The error says whether the object has the switch
+    /// (only then is the other way worth a try).
+    pub fn open_with(
+        bytes: &'static [u8],
+        want: &dyn Fn(&str) -> bool,
+        headers: HeaderReads,
+    ) -> Result<Loaded, (String, bool)> {
         let mut open = ObjectBuilder::default()
             .open_memory(bytes)
-            .map_err(|e| format!("open object: {e}"))?;
+            .map_err(|e| (format!("open object: {e}"), false))?;
         for mut p in open.progs_mut() {
             let name = p.name().to_string_lossy().into_owned();
             p.set_autoload(want(&name));
         }
-        let obj = open.load().map_err(|e| format!("load: {e}"))?;
+        let mut has_switch = false;
+        for mut m in open.maps_mut() {
+            if m.name() != HEADER_SWITCH_MAP {
+                continue;
+            }
+            has_switch = true;
+            if let Some(b) = m.initial_value_mut().and_then(|v| v.first_mut()) {
+                *b = u8::from(headers == HeaderReads::Copied);
+            }
+        }
+        if headers == HeaderReads::Copied && !has_switch {
+            return Err(("object has no header-read switch".into(), false));
+        }
+        let obj = open
+            .load()
+            .map_err(|e| (format!("load: {e}"), has_switch))?;
         let prog_ids = obj
             .progs()
             .filter(|p| p.autoload())
@@ -50,6 +97,7 @@ impl Loaded {
             links: Vec::new(),
             obj,
             prog_ids,
+            headers,
         })
     }
 
@@ -70,11 +118,15 @@ impl Loaded {
         self.obj.maps().find(|m| m.name() == name)
     }
 
-    /// Every (key, value) of a hash map, at most `cap` entries.
+    /// Every (key, value) of a hash map, at most `cap` entries: batch lookups (a few syscalls
+    /// for the whole map), or one `get_next_key` + lookup per entry where batches are refused.
     pub fn entries(&self, name: &str, cap: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         let Some(m) = self.map(name) else {
             return Vec::new();
         };
+        if let Some(out) = batch_entries(&m, cap) {
+            return out;
+        }
         let mut out = Vec::new();
         for k in m.keys().take(cap) {
             // An entry can vanish between "next key" and lookup (LRU eviction): skip it.
@@ -102,6 +154,79 @@ impl Loaded {
         s.inserted = sum(1);
         s.failed = sum(2);
         s
+    }
+}
+
+/// A whole (non-per-CPU) hash map by `BPF_MAP_LOOKUP_BATCH`; `None` when the kernel refuses
+/// the first batch (the caller walks the keys instead).
+fn batch_entries(m: &libbpf_rs::Map<'_>, cap: usize) -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
+    let (ks, vs) = (m.key_size() as usize, m.value_size() as usize);
+    if ks == 0 || vs == 0 {
+        return None;
+    }
+    let fd = m.as_fd();
+    let mut chunk: u32 = 4096;
+    let mut keys = vec![0u8; ks * chunk as usize];
+    let mut vals = vec![0u8; vs * chunk as usize];
+    // The batch token is a bucket index: 4 bytes, within a key-sized buffer.
+    let mut in_tok = vec![0u8; ks.max(8)];
+    let mut out_tok = vec![0u8; ks.max(8)];
+    let opts = libbpf_sys::bpf_map_batch_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let mut first = true;
+    loop {
+        let mut count = chunk;
+        let in_ptr = if first {
+            std::ptr::null_mut()
+        } else {
+            in_tok.as_mut_ptr() as *mut _
+        };
+        // SAFETY: the key and value buffers hold `chunk` entries of the map's sizes, the tokens
+        // are at least 8 bytes (the kernel's token for hash maps is a u32 bucket index), `count`
+        // is in/out, and the map fd stays open for the call.
+        let ret = unsafe {
+            libbpf_sys::bpf_map_lookup_batch(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                in_ptr,
+                out_tok.as_mut_ptr() as *mut _,
+                keys.as_mut_ptr() as *mut _,
+                vals.as_mut_ptr() as *mut _,
+                &mut count,
+                &opts,
+            )
+        };
+        let errno = if ret < 0 { -ret } else { 0 };
+        if errno == libc::ENOSPC && count == 0 && chunk < (1 << 20) {
+            // One bucket holds more entries than the chunk: grow and retry the same bucket.
+            chunk *= 4;
+            keys.resize(ks * chunk as usize, 0);
+            vals.resize(vs * chunk as usize, 0);
+            continue;
+        }
+        if errno != 0 && errno != libc::ENOENT {
+            // Refused at once (not supported here): the caller walks the keys instead. Later:
+            // keep what was read.
+            return if first { None } else { Some(out) };
+        }
+        for i in 0..count as usize {
+            if out.len() >= cap {
+                return Some(out);
+            }
+            if let (Some(k), Some(v)) = (
+                keys.get(i * ks..(i + 1) * ks),
+                vals.get(i * vs..(i + 1) * vs),
+            ) {
+                out.push((k.to_vec(), v.to_vec()));
+            }
+        }
+        if errno == libc::ENOENT {
+            return Some(out); // the walk is complete
+        }
+        first = false;
+        std::mem::swap(&mut in_tok, &mut out_tok);
     }
 }
 
