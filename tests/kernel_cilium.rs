@@ -740,9 +740,9 @@ fn run(ver: Ver) {
     );
     assert_eq!(
         (
-            out.src.as_str(),
+            out.src.to_string().as_str(),
             out.src_port,
-            out.dst.as_str(),
+            out.dst.to_string().as_str(),
             out.dst_port
         ),
         ("10.244.1.23", 48526, "10.244.2.17", 80)
@@ -767,9 +767,9 @@ fn run(ver: Ver) {
     );
     assert_eq!(
         (
-            svc.src.as_str(),
+            svc.src.to_string().as_str(),
             svc.src_port,
-            svc.dst.as_str(),
+            svc.dst.to_string().as_str(),
             svc.dst_port
         ),
         ("10.244.1.23", 40000, "10.96.0.10", 53)
@@ -790,9 +790,9 @@ fn run(ver: Ver) {
     assert_eq!(
         (
             in6.direction.as_ref(),
-            in6.src.as_str(),
+            in6.src.to_string().as_str(),
             in6.src_port,
-            in6.dst.as_str(),
+            in6.dst.to_string().as_str(),
             in6.dst_port
         ),
         ("IN", "fd00::1", 5555, "fd00::2", 443)
@@ -806,9 +806,9 @@ fn run(ver: Ver) {
         .unwrap();
     assert_eq!(
         (
-            out6.src.as_str(),
+            out6.src.to_string().as_str(),
             out6.src_port,
-            out6.dst.as_str(),
+            out6.dst.to_string().as_str(),
             out6.dst_port
         ),
         ("fd00::3", 6000, "fd00::4", 53)

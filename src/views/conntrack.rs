@@ -34,8 +34,8 @@ pub fn direction(e: &CtEntry) -> String {
 pub fn connection(e: &CtEntry) -> String {
     format!(
         "{} → {}",
-        cilium::host_port(&e.src, e.src_port),
-        cilium::host_port(&e.dst, e.dst_port)
+        cilium::host_port(&e.src.text(), e.src_port),
+        cilium::host_port(&e.dst.text(), e.dst_port)
     )
 }
 
@@ -86,9 +86,9 @@ pub fn row_key(e: &CtEntry) -> RowKey {
     eat(e.protocol.as_bytes());
     eat(e.direction.as_bytes());
     eat(&[u8::from(e.related)]);
-    eat(e.src.as_bytes());
+    eat(e.src.text().as_bytes());
     eat(&e.src_port.to_be_bytes());
-    eat(e.dst.as_bytes());
+    eat(e.dst.text().as_bytes());
     eat(&e.dst_port.to_be_bytes());
     RowKey::Id(h)
 }
@@ -140,7 +140,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         flex: true,
         priority: 0,
         align: Align::Left,
-        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.src)),
+        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.src.text())),
         cell: |e, _| connection(e),
         emphasis: no_emphasis,
     },
@@ -383,7 +383,7 @@ mod tests {
                 table: "ct4_global".into(),
                 protocol: if i % 3 == 0 { "UDP" } else { "TCP" }.into(),
                 direction: "OUT".into(),
-                src: format!("10.0.0.{i}"),
+                src: format!("10.0.0.{i}").into(),
                 src_port: 1000 + i as u16,
                 dst: "10.0.1.1".into(),
                 dst_port: 53,

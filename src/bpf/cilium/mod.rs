@@ -20,7 +20,7 @@ pub mod tailcall;
 
 use crate::model::{
     Attachment, CtEntry, Endpoint, IdentityEntry, MapInfo, MetricEntry, PolicyEntry, Program,
-    Service, TailCallMap, Unavailable,
+    Service, TailCallMap, Unavailable, Word,
 };
 use conntrack::{ClockMode, Now};
 use layout::Layout;
@@ -197,6 +197,8 @@ pub fn collect_with(
     }
 
     let now = now(&found, lay, opts);
+    // A shared word (the label is in the vocabulary): entries hold no copy of it.
+    let assumed_label = assumed.then(|| Word::from(lay_label.as_str()));
     let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut svc_entries: Vec<(bool, lb::SvcKey, lb::SvcValue)> = Vec::new();
     let mut backends: HashMap<u32, lb::Backend> = HashMap::new();
@@ -279,10 +281,10 @@ pub fn collect_with(
                     let table = ct_table_name(f.name.trim_start_matches("cilium_"));
                     note(
                         conntrack::decode_entry(&table, k, v, v6, lay, &now).map(|mut e| {
-                            if e.protocol != "ANY" {
+                            if e.protocol != Word::ANY {
                                 // The decoder's static label unless the release was assumed.
-                                if assumed {
-                                    e.layout = Some(lay_label.clone().into());
+                                if let Some(l) = &assumed_label {
+                                    e.layout = Some(l.clone());
                                 }
                                 c.conntrack.push(e)
                             }
@@ -644,18 +646,9 @@ fn collect_tailcalls(
     tailcall::build(&arrays, &listed, attachments, &extra, &targets, node_layout)
 }
 
-/// `ct4_global` and friends as static strings (any other name is owned once per map).
-fn ct_table_name(t: &str) -> std::borrow::Cow<'static, str> {
-    const KNOWN: &[&str] = &[
-        "ct4_global",
-        "ct6_global",
-        "ct_any4_global",
-        "ct_any6_global",
-    ];
-    match KNOWN.iter().find(|k| **k == t) {
-        Some(k) => std::borrow::Cow::Borrowed(k),
-        None => std::borrow::Cow::Owned(t.to_string()),
-    }
+/// `ct4_global` and friends: shared words, so no entry holds a copy of its table's name.
+fn ct_table_name(t: &str) -> Word {
+    Word::from(t)
 }
 
 #[cfg(test)]
