@@ -1,7 +1,8 @@
 //! Benchmark: a full Cilium conntrack table (`cilium_ct4_global`, 524,288 entries, Cilium's exact
 //! type and sizes) pinned in a private bpffs; dpscope's read + decode side by side with
-//! `bpftool map dump pinned … -j` on the same map in the same run. Run as root:
-//! `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
+//! `bpftool map dump pinned … -j` on the same map in the same run, and what the table costs the
+//! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
+//! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -32,11 +33,21 @@ fn ct_key(i: u32) -> [u8; 14] {
     k
 }
 
+/// What a busy node's TCP entries look like: flags and TCP flags seen set (a table of all-zero
+/// flags would hide their decoding cost), a source identity, a rev-NAT id on some.
 fn ct_value(i: u32) -> [u8; 56] {
     let mut v = [0u8; 56];
     v[16..24].copy_from_slice(&(u64::from(i) * 3).to_ne_bytes()); // packets
     v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes()); // bytes
     v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes()); // lifetime
+    let closing = i.is_multiple_of(8);
+    let flags: u16 = if closing { 0x13 } else { 0x10 }; // [Rx|Tx]Closing, SeenNonSyn
+    v[36..38].copy_from_slice(&flags.to_ne_bytes());
+    v[38..40].copy_from_slice(&(if i.is_multiple_of(4) { 5u16 } else { 0 }).to_be_bytes()); // rev_nat
+    let seen = if closing { 0x1b } else { 0x1a }; // [FIN] SYN PSH ACK
+    v[42] = seen; // tx_flags_seen
+    v[43] = seen; // rx_flags_seen
+    v[44..48].copy_from_slice(&(28461 + i % 50).to_ne_bytes()); // src_sec_id
     v
 }
 
@@ -106,34 +117,41 @@ fn main() {
     let fill = t.elapsed();
 
     // The batch read alone (kernel copy-out into two flat buffers), for the breakdown.
-    let t = Instant::now();
-    let dumped = {
-        let mut info = libbpf_sys::bpf_map_info::default();
-        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
-        // SAFETY: info is a bpf_map_info for a map fd.
-        unsafe {
-            libbpf_sys::bpf_obj_get_info_by_fd(
-                fd.as_raw_fd(),
-                &mut info as *mut _ as *mut _,
-                &mut len,
-            )
+    let mut reads = vec![];
+    let mut dumped = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        dumped = {
+            let mut info = libbpf_sys::bpf_map_info::default();
+            let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+            // SAFETY: info is a bpf_map_info for a map fd.
+            unsafe {
+                libbpf_sys::bpf_obj_get_info_by_fd(
+                    fd.as_raw_fd(),
+                    &mut info as *mut _ as *mut _,
+                    &mut len,
+                )
+            };
+            dpscope::bpf::cilium::read::dump(&fd, &info, 1 << 21)
+                .map(|d| d.len())
+                .unwrap_or(0)
         };
-        dpscope::bpf::cilium::read::dump(&fd, &info, 1 << 21)
-            .map(|d| d.len())
-            .unwrap_or(0)
-    };
-    let read_only = t.elapsed();
+        reads.push(t.elapsed());
+    }
+    let read_only = median(reads);
     // In process: the decoder path alone (no programs, maps or attachments).
     let roots = vec![dir.clone()];
     let mut inproc = vec![];
-    let mut rows = 0;
+    let mut table = vec![];
     for _ in 0..3 {
         let t = Instant::now();
         let c = dpscope::bpf::cilium::collect(&roots, &[], &[], &[]);
         inproc.push(t.elapsed());
-        rows = c.conntrack.len();
+        table = c.conntrack;
     }
     inproc.sort();
+    let rows = table.len();
+    let ui = ui_costs(table);
 
     let root = dir.display().to_string();
     let runs = 3;
@@ -190,7 +208,111 @@ fn main() {
         b_ct.as_secs_f64() / d_ct.as_secs_f64(),
         d_ct_rss.saturating_sub(d_base_rss) / 1024
     );
+    println!("\nthe table in the UI (in process, 120x40 frame, release build):\n");
+    println!("| action on the conntrack pane ({rows} rows) | time |");
+    println!("|---|---|");
+    for (what, d) in ui {
+        println!("| {what} | {:.1} ms |", ms(d));
+    }
     drop(fd);
     drop(mount);
     let _ = Path::new("/");
+}
+
+/// UI costs of a big table: each action is `App::update` + one full frame on a 120x40
+/// `TestBackend`, as the event loop does after a key or a snapshot (median of 5 unless noted).
+fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
+    use dpscope::app::{Action, App, UiOptions};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut snap = dpscope::model::Snapshot::empty();
+    snap.taken_at = "2026-11-21T00:00:00Z".into();
+    snap.monotonic_ns = 1;
+    snap.conntrack = table;
+    let first = snap.clone();
+    let next = {
+        let mut s = snap.clone();
+        s.taken_at = "2026-11-21T00:00:01Z".into();
+        s.monotonic_ns = 1_000_000_001;
+        for e in s.conntrack.iter_mut().step_by(7) {
+            e.expires_in_s -= 1;
+        }
+        s
+    };
+    let pane = dpscope::views::registry::PANES
+        .iter()
+        .position(|p| p.name == "conntrack")
+        .expect("conntrack pane");
+    let mut app = App::with_snapshot(snap, &UiOptions::default());
+    app.update(Action::Resize(120, 40));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+    let mut frame = |app: &App| {
+        let _ = term.draw(|f| dpscope::views::draw(f, app));
+    };
+    let mut out = vec![];
+    let t = Instant::now();
+    app.update(Action::GotoPane(pane));
+    frame(&app);
+    out.push(("open the pane: first frame".to_string(), t.elapsed()));
+    let mut timed = |app: &mut App, actions: &[Action], n: usize| {
+        let mut v = vec![];
+        for _ in 0..n {
+            let t = Instant::now();
+            for a in actions {
+                app.update(a.clone());
+            }
+            frame(app);
+            v.push(t.elapsed());
+        }
+        v
+    };
+    out.push((
+        "keypress ↓ (move the selection) + frame".into(),
+        median(timed(&mut app, &[Action::Down], 5)),
+    ));
+    out.push((
+        "keypress PgDn + frame".into(),
+        median(timed(&mut app, &[Action::PageDown], 5)),
+    ));
+    // Every column once (10 re-sorts), then the direction.
+    let sorts = timed(&mut app, &[Action::SortNext], 10);
+    let max = sorts.iter().max().copied().unwrap_or_default();
+    out.push((
+        "keypress `s` (sort by the next column) + frame, median of the 10 columns".into(),
+        median(sorts),
+    ));
+    out.push(("keypress `s`, slowest column".into(), max));
+    out.push((
+        "keypress `S` (flip the direction) + frame".into(),
+        median(timed(&mut app, &[Action::SortFlip], 5)),
+    ));
+    out.push((
+        "keypress ↓ after the re-sorts + frame".into(),
+        median(timed(&mut app, &[Action::Down], 5)),
+    ));
+    app.update(Action::OpenFilter);
+    let typed = timed(&mut app, &[Action::InputChar('4')], 3);
+    out.push((
+        "filter: one typed character + frame (`4`, `44`, `444`: median of 3)".into(),
+        median(typed),
+    ));
+    app.update(Action::InputCancel);
+    let mut snaps = vec![];
+    for i in 0..3 {
+        // Alternate: every snapshot differs from the one on screen.
+        let s = if i % 2 == 0 {
+            next.clone()
+        } else {
+            first.clone()
+        };
+        let t = Instant::now();
+        app.update(Action::Snapshot(Box::new(s)));
+        frame(&app);
+        snaps.push(t.elapsed());
+    }
+    out.push((
+        "a new snapshot of the same size arrives + frame (median of 3)".into(),
+        median(snaps),
+    ));
+    out
 }

@@ -740,9 +740,9 @@ fn run(ver: Ver) {
     );
     assert_eq!(
         (
-            out.src.as_str(),
+            out.src.to_string().as_str(),
             out.src_port,
-            out.dst.as_str(),
+            out.dst.to_string().as_str(),
             out.dst_port
         ),
         ("10.244.1.23", 48526, "10.244.2.17", 80)
@@ -767,9 +767,9 @@ fn run(ver: Ver) {
     );
     assert_eq!(
         (
-            svc.src.as_str(),
+            svc.src.to_string().as_str(),
             svc.src_port,
-            svc.dst.as_str(),
+            svc.dst.to_string().as_str(),
             svc.dst_port
         ),
         ("10.244.1.23", 40000, "10.96.0.10", 53)
@@ -790,9 +790,9 @@ fn run(ver: Ver) {
     assert_eq!(
         (
             in6.direction.as_ref(),
-            in6.src.as_str(),
+            in6.src.to_string().as_str(),
             in6.src_port,
-            in6.dst.as_str(),
+            in6.dst.to_string().as_str(),
             in6.dst_port
         ),
         ("IN", "fd00::1", 5555, "fd00::2", 443)
@@ -806,9 +806,9 @@ fn run(ver: Ver) {
         .unwrap();
     assert_eq!(
         (
-            out6.src.as_str(),
+            out6.src.to_string().as_str(),
             out6.src_port,
-            out6.dst.as_str(),
+            out6.dst.to_string().as_str(),
             out6.dst_port
         ),
         ("fd00::3", 6000, "fd00::4", 53)
@@ -1285,4 +1285,61 @@ fn full_size_ct_table_is_read_completely() {
         "{:?}",
         c.warnings
     );
+}
+
+fn map_info(fd: &OwnedFd) -> libbpf_sys::bpf_map_info {
+    let mut info = libbpf_sys::bpf_map_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+    // SAFETY: a map fd and a bpf_map_info with no buffers set.
+    let rc = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
+    };
+    assert_eq!(rc, 0);
+    info
+}
+
+/// Big maps are read on a helper thread while the caller decodes: every entry arrives once,
+/// per-CPU values summed, and a cap stops the walk (and the reader) part way.
+#[test]
+fn big_maps_are_read_whole_or_to_the_cap() {
+    if !common::require_priv("big_maps_are_read_whole_or_to_the_cap") {
+        return;
+    }
+    use libbpf_sys::*;
+    let n = 20_000u32;
+    let plain = create_map(BPF_MAP_TYPE_HASH, "dps_big_hash", 4, 8, 32_768);
+    let pcpu = create_map(BPF_MAP_TYPE_PERCPU_HASH, "dps_big_pcpu", 4, 16, 32_768);
+    for i in 0..n {
+        put(&plain, &i.to_ne_bytes(), &(u64::from(i) * 3).to_ne_bytes());
+        put(
+            &pcpu,
+            &i.to_ne_bytes(),
+            &percpu(&[(u64::from(i), 1), (5, 2)]),
+        );
+    }
+    let ncpu = dpscope::bpf::maps::possible_cpus();
+    let pcpu_b: u64 = if ncpu > 1 { 3 } else { 1 };
+    let pcpu_a = |i: u64| if ncpu > 1 { i + 5 } else { i };
+    for cap in [1 << 20, 17_000] {
+        let want = (n as usize).min(cap);
+        let mut seen = std::collections::HashSet::new();
+        let w =
+            dpscope::bpf::cilium::read::for_each(&plain, &map_info(&plain), cap, &mut |k, v| {
+                let k = u32::from_ne_bytes(k.try_into().unwrap());
+                assert_eq!(v, (u64::from(k) * 3).to_ne_bytes());
+                assert!(seen.insert(k), "{k} twice");
+            })
+            .unwrap();
+        assert_eq!(
+            (w.len, w.truncated, seen.len()),
+            (want, cap < n as usize, want)
+        );
+        let d = dpscope::bpf::cilium::read::dump(&pcpu, &map_info(&pcpu), cap).unwrap();
+        assert_eq!((d.len(), d.truncated), (want, cap < n as usize));
+        for (k, v) in d.iter() {
+            let k = u64::from(u32::from_ne_bytes(k.try_into().unwrap()));
+            assert_eq!(v[..8], pcpu_a(k).to_le_bytes());
+            assert_eq!(v[8..], pcpu_b.to_le_bytes());
+        }
+    }
 }

@@ -4,11 +4,13 @@
 //! and replayed from an incident. No I/O in this module: only types and pure helpers.
 
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
+pub mod compact;
 pub mod diff;
 pub mod io;
 pub mod recording;
+
+pub use compact::{Addr, CtFlags, TcpFlags, Word};
 
 /// Schema name written into every snapshot file.
 pub const SCHEMA: &str = "dpscope.snapshot/v1";
@@ -463,24 +465,25 @@ pub struct ServiceBackend {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CtEntry {
-    // Fixed vocabularies are `Cow<'static, str>`: a 500k-entry table then holds no heap copy
-    // of "ct4_global", "TCP" or "OUT" per entry (what a loaded file holds is owned).
-    pub table: Cow<'static, str>,
-    pub protocol: Cow<'static, str>,
-    pub direction: Cow<'static, str>,
+    // Half a million of these make a full table, so the fields are compact (model::compact):
+    // words from a fixed vocabulary are shared, addresses and flags are inline. The JSON is the
+    // same strings and arrays of strings as ever.
+    pub table: Word,
+    pub protocol: Word,
+    pub direction: Word,
     pub related: bool,
-    pub src: String,
+    pub src: Addr,
     pub src_port: u16,
-    pub dst: String,
+    pub dst: Addr,
     pub dst_port: u16,
-    pub flags: Vec<String>,
+    pub flags: CtFlags,
     pub expires_in_s: i64,
     pub rev_nat_id: u16,
     pub src_identity: u32,
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
-    pub tx_flags_seen: Vec<String>,
-    pub rx_flags_seen: Vec<String>,
+    pub tx_flags_seen: TcpFlags,
+    pub rx_flags_seen: TcpFlags,
     /// Raw expiry (`bpf_mono_now` units: seconds, or jiffies >> 8).
     pub lifetime: u32,
     /// Service entries: the backend chosen.
@@ -489,9 +492,9 @@ pub struct CtEntry {
     pub ifindex: Option<u16>,
     /// main: NAT port/address stored for egress entries.
     pub nat_port: Option<u16>,
-    pub nat_addr: Option<String>,
+    pub nat_addr: Option<Addr>,
     /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
-    pub layout: Option<Cow<'static, str>>,
+    pub layout: Option<Word>,
     /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
     pub raw: Option<String>,
 }

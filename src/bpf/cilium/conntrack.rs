@@ -6,7 +6,7 @@
 
 use super::bytes::*;
 use super::layout::Layout;
-use crate::model::CtEntry;
+use crate::model::{Addr, CtEntry, CtFlags, TcpFlags, Word};
 
 /// The clock `lifetime` is counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,27 +83,28 @@ pub fn detect_clock(lifetimes: &[u32], mono_s: u64, jiffies: Option<u64>) -> Clo
 /// The decoded tuple, still in stored order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CtTuple {
-    pub daddr: String,
-    pub saddr: String,
+    pub daddr: Addr,
+    pub saddr: Addr,
     pub dport: u16,
     pub sport: u16,
     pub nexthdr: u8,
     pub flags: u8,
 }
 
+fn addr(b: &[u8], off: usize, v6: bool) -> Addr {
+    if v6 {
+        Addr::from(ip6(b, off))
+    } else {
+        Addr::from(ip4(b, off))
+    }
+}
+
 pub fn decode_key(b: &[u8], v6: bool) -> Result<CtTuple> {
     let (n, a) = if v6 { (38, 16) } else { (14, 4) };
     exact("ct key", b, n)?;
-    let addr = |off| {
-        if v6 {
-            ip6(b, off).to_string()
-        } else {
-            ip4(b, off).to_string()
-        }
-    };
     Ok(CtTuple {
-        daddr: addr(0),
-        saddr: addr(a),
+        daddr: addr(b, 0, v6),
+        saddr: addr(b, a, v6),
         dport: be16(b, 2 * a),
         sport: be16(b, 2 * a + 2),
         nexthdr: u8_at(b, 2 * a + 4),
@@ -111,63 +112,42 @@ pub fn decode_key(b: &[u8], v6: bool) -> Result<CtTuple> {
     })
 }
 
-/// CLI labels of the CT entry flag bits (bit 9 is ignored by the CLI as well).
-pub fn flag_labels(flags: u16, layout: Layout) -> Vec<String> {
-    let dsr = if layout <= Layout::V1_15 {
-        "DSR"
-    } else {
-        "DSRInternal"
-    };
-    let names: [(u16, &str); 10] = [
-        (0x0001, "RxClosing"),
-        (0x0002, "TxClosing"),
-        (0x0004, "Nat64"),
-        (0x0008, "LBLoopback"),
-        (0x0010, "SeenNonSyn"),
-        (0x0020, "NodePort"),
-        (0x0040, "ProxyRedirect"),
-        (0x0080, dsr),
-        (0x0100, "FromL7LB"),
-        (0x0400, "FromTunnel"),
-    ];
-    let mut out: Vec<String> = names
-        .iter()
-        .filter(|(m, _)| flags & m != 0)
-        .map(|(_, n)| n.to_string())
-        .collect();
-    if flags & 0xF800 != 0 {
-        out.push(format!("Unknown=0x{:04x}", flags & 0xF800));
-    }
-    out
+/// CLI labels of the CT entry flag bits (bit 9 is ignored by the CLI as well); releases up to
+/// 1.15 call bit 7 `DSR`, later ones `DSRInternal`.
+pub fn ct_flags(flags: u16, layout: Layout) -> CtFlags {
+    CtFlags::from_bits(flags, layout <= Layout::V1_15)
 }
 
-pub fn tcp_flag_names(f: u8) -> Vec<String> {
-    const N: [&str; 8] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"];
-    (0..8)
-        .filter(|i| f & (1 << i) != 0)
-        .map(|i| N[i].to_string())
-        .collect()
-}
-
-/// Protocol name without allocating for the common ones.
-fn proto_cow(p: u8) -> std::borrow::Cow<'static, str> {
+/// Protocol name, shared for the common ones (`proto_name` otherwise).
+fn proto_word(p: u8) -> Word {
     match p {
-        0 => "ANY".into(),
-        1 => "ICMP".into(),
-        6 => "TCP".into(),
-        17 => "UDP".into(),
-        58 => "ICMPv6".into(),
-        132 => "SCTP".into(),
-        n => proto_name(n).into(),
+        0 => Word::ANY,
+        1 => Word::ICMP,
+        2 => Word::IGMP,
+        6 => Word::TCP,
+        17 => Word::UDP,
+        58 => Word::ICMPV6,
+        112 => Word::VRRP,
+        132 => Word::SCTP,
+        n => Word::from(proto_name(n)),
     }
 }
 
-// `table` is a Cow, not a &str: every entry clones it, and cloning a borrowed Cow allocates
-// nothing (a &str would have to be copied into each entry).
-#[allow(clippy::ptr_arg)]
+/// The layout's label as a shared word, looked up once.
+fn layout_word(l: Layout) -> Word {
+    static WORDS: std::sync::LazyLock<[Word; 6]> =
+        std::sync::LazyLock::new(|| Layout::ALL.map(|l| Word::from(l.label())));
+    WORDS
+        .iter()
+        .zip(Layout::ALL)
+        .find(|(_, x)| *x == l)
+        .map_or_else(|| Word::from(l.label()), |(w, _)| w.clone())
+}
+
 /// Decode one entry of `table` (`ct4_global`, `ct_any6_global`...) in connection order.
+/// Allocates nothing for a decodable entry (one table name is shared by every entry).
 pub fn decode_entry(
-    table: &std::borrow::Cow<'static, str>,
+    table: &Word,
     key: &[u8],
     value: &[u8],
     v6: bool,
@@ -179,11 +159,11 @@ pub fn decode_entry(
     let svc = t.flags & 4 != 0;
     let (nexthdr, tflags, tsport, tdport) = (t.nexthdr, t.flags, t.sport, t.dport);
     let (direction, src, src_port, dst, dst_port) = if svc {
-        ("SVC", t.saddr, tdport, t.daddr, tsport)
+        (Word::SVC, t.saddr, tdport, t.daddr, tsport)
     } else if tflags & 1 != 0 {
-        ("IN", t.daddr, tsport, t.saddr, tdport)
+        (Word::IN, t.daddr, tsport, t.saddr, tdport)
     } else {
-        ("OUT", t.daddr, tsport, t.saddr, tdport)
+        (Word::OUT, t.daddr, tsport, t.saddr, tdport)
     };
     let lifetime = le32(value, 32);
     let flags = le16(value, 36);
@@ -198,38 +178,35 @@ pub fn decode_entry(
         (le64(value, 16), le64(value, 24))
     };
     let nat_addr = if layout == Layout::Main && !svc {
-        let a = if v6 {
-            ip6(value, 0).to_string()
-        } else {
-            ip4(value, 0).to_string()
-        };
-        (!value[..if v6 { 16 } else { 4 }].iter().all(|&x| x == 0)).then_some(a)
+        let n = if v6 { 16 } else { 4 };
+        let zero = value.get(..n).is_none_or(|b| b.iter().all(|&x| x == 0));
+        (!zero).then(|| addr(value, 0, v6))
     } else {
         None
     };
     Ok(CtEntry {
         table: table.clone(),
-        protocol: proto_cow(nexthdr),
-        direction: direction.into(),
+        protocol: proto_word(nexthdr),
+        direction,
         related: tflags & 2 != 0,
         src,
         src_port,
         dst,
         dst_port,
-        flags: flag_labels(flags, layout),
+        flags: ct_flags(flags, layout),
         expires_in_s: remaining_s(lifetime, now),
         rev_nat_id: be16(value, 38),
         src_identity: le32(value, 44),
         packets: Some(packets),
         bytes: Some(bytes),
-        tx_flags_seen: tcp_flag_names(u8_at(value, 42)),
-        rx_flags_seen: tcp_flag_names(u8_at(value, 43)),
+        tx_flags_seen: TcpFlags::from_bits(u8_at(value, 42)),
+        rx_flags_seen: TcpFlags::from_bits(u8_at(value, 43)),
         lifetime,
         backend_id: svc.then(|| le64(value, 8)),
         ifindex: (layout <= Layout::V1_17).then(|| le16(value, 40)),
         nat_port: (layout == Layout::Main).then(|| be16(value, 40)),
         nat_addr,
-        layout: Some(layout.label().into()),
+        layout: Some(layout_word(layout)),
         raw: None,
     })
 }
@@ -278,8 +255,14 @@ mod tests {
         ]);
         let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_17, &NOW).unwrap();
         assert_eq!((e.direction.as_ref(), e.related), ("OUT", false));
-        assert_eq!((e.src.as_str(), e.src_port), ("10.244.1.23", 48526));
-        assert_eq!((e.dst.as_str(), e.dst_port), ("10.244.2.17", 80));
+        assert_eq!(
+            (e.src.to_string().as_str(), e.src_port),
+            ("10.244.1.23", 48526)
+        );
+        assert_eq!(
+            (e.dst.to_string().as_str(), e.dst_port),
+            ("10.244.2.17", 80)
+        );
         assert_eq!(e.protocol, "TCP");
         assert_eq!(e.flags, vec!["RxClosing", "TxClosing", "SeenNonSyn"]);
         assert_eq!(e.tx_flags_seen, vec!["FIN", "SYN", "PSH", "ACK"]);
@@ -305,14 +288,22 @@ mod tests {
         let v = value(&[(8, &42u64.to_le_bytes()), (38, &3u16.to_be_bytes())]);
         let e = decode_entry(&"ct_any4_global".into(), &k, &v, false, Layout::V1_16, &NOW).unwrap();
         assert_eq!((e.direction.as_ref(), e.related), ("SVC", true));
-        assert_eq!((e.src.as_str(), e.src_port), ("10.244.1.23", 40000));
-        assert_eq!((e.dst.as_str(), e.dst_port), ("10.96.0.10", 53));
+        assert_eq!(
+            (e.src.to_string().as_str(), e.src_port),
+            ("10.244.1.23", 40000)
+        );
+        assert_eq!((e.dst.to_string().as_str(), e.dst_port), ("10.96.0.10", 53));
         assert_eq!((e.backend_id, e.rev_nat_id), (Some(42), 3));
         let k = key4([10, 0, 0, 1], [10, 0, 0, 2], 80, 1234, 1, 1);
         let e = decode_entry(&"ct_any4_global".into(), &k, &v, false, Layout::V1_16, &NOW).unwrap();
         assert_eq!(e.direction, "IN");
         assert_eq!(
-            (e.src.as_str(), e.src_port, e.dst.as_str(), e.dst_port),
+            (
+                e.src.to_string().as_str(),
+                e.src_port,
+                e.dst.to_string().as_str(),
+                e.dst_port
+            ),
             ("10.0.0.1", 1234, "10.0.0.2", 80)
         );
         assert_eq!(e.protocol, "ICMP");
@@ -355,9 +346,12 @@ mod tests {
         natv6[15] = 9;
         let v = value(&[(0, &natv6), (36, &0x0800u16.to_le_bytes())]);
         let e = decode_entry(&"ct6_global".into(), &k, &v, true, Layout::Main, &NOW).unwrap();
-        assert_eq!((e.src.as_str(), e.src_port), ("fd00::1", 5555));
-        assert_eq!((e.dst.as_str(), e.dst_port), ("fd00::2", 443));
-        assert_eq!(e.nat_addr.as_deref(), Some("2001::9"));
+        assert_eq!((e.src.to_string().as_str(), e.src_port), ("fd00::1", 5555));
+        assert_eq!((e.dst.to_string().as_str(), e.dst_port), ("fd00::2", 443));
+        assert_eq!(
+            e.nat_addr.map(|a| a.to_string()).as_deref(),
+            Some("2001::9")
+        );
         assert_eq!(e.flags, vec!["Unknown=0x0800"]);
         assert_eq!(e.expires_in_s, -17412);
     }

@@ -20,7 +20,7 @@ pub mod tailcall;
 
 use crate::model::{
     Attachment, CtEntry, Endpoint, IdentityEntry, MapInfo, MetricEntry, PolicyEntry, Program,
-    Service, TailCallMap, Unavailable,
+    Service, TailCallMap, Unavailable, Word,
 };
 use conntrack::{ClockMode, Now};
 use layout::Layout;
@@ -222,6 +222,19 @@ pub fn collect_with(
             continue;
         }
         *by_kind.entry(kind.pane()).or_default() += 1;
+        if let MapKind::Ct { v6 } = kind {
+            // The decoder's static label unless the release was assumed.
+            let label = assumed.then(|| Word::from(lay_label.as_str()));
+            let ct = CtRead {
+                v6,
+                layout: lay,
+                label: label.as_ref(),
+                now: &now,
+                cap: opts.cap,
+            };
+            read_ct(f, &ct, maps, &mut c);
+            continue;
+        }
         let dump = match read::dump(&f.fd, &f.info, opts.cap) {
             Ok(d) => d,
             Err(e) => {
@@ -231,25 +244,12 @@ pub fn collect_with(
             }
         };
         if dump.truncated {
-            let total = maps
-                .iter()
-                .find(|m| m.id == f.info.id)
-                .and_then(|m| m.entries)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "more".into());
             c.warnings.push(format!(
-                "{}: showing {} of {total} entries (cap)",
+                "{}: showing {} of {} entries (cap)",
                 f.name,
-                dump.len()
+                dump.len(),
+                map_total(maps, f).map_or_else(|| "more".into(), |n| n.to_string())
             ));
-            if f.name.starts_with("cilium_ct") {
-                let n = maps
-                    .iter()
-                    .find(|m| m.id == f.info.id)
-                    .and_then(|m| m.entries)
-                    .unwrap_or(dump.len() as u64);
-                *c.ct_total.get_or_insert(0) += n;
-            }
         }
         let mut errors = 0usize;
         let mut first_err = None;
@@ -259,11 +259,6 @@ pub fn collect_with(
                 first_err.get_or_insert(e.to_string());
             }
         };
-        if matches!(kind, MapKind::Ct { .. }) {
-            // One allocation for the table instead of doubling (and copying) as it grows:
-            // at 500k entries the doubling peak alone is ~170 MB.
-            c.conntrack.reserve(dump.len());
-        }
         for (k, v) in dump.iter() {
             match kind {
                 MapKind::Services { v6 } => note(
@@ -274,21 +269,6 @@ pub fn collect_with(
                 MapKind::Backends { v6 } => note(lb::decode_backend(k, v, v6, lay).map(|b| {
                     backends.insert(b.id, b);
                 })),
-                MapKind::Ct { v6 } => {
-                    // One table name per map, shared (not copied) by every entry.
-                    let table = ct_table_name(f.name.trim_start_matches("cilium_"));
-                    note(
-                        conntrack::decode_entry(&table, k, v, v6, lay, &now).map(|mut e| {
-                            if e.protocol != "ANY" {
-                                // The decoder's static label unless the release was assumed.
-                                if assumed {
-                                    e.layout = Some(lay_label.clone().into());
-                                }
-                                c.conntrack.push(e)
-                            }
-                        }),
-                    )
-                }
                 MapKind::Ipcache => note(ipcache::decode_entry(k, v, lay).map(|mut e| {
                     e.layout = Some(lay_label.clone());
                     c.identities.push(e)
@@ -320,7 +300,7 @@ pub fn collect_with(
                     e.layout = Some(lay_label.clone());
                     c.metrics.push(e)
                 })),
-                MapKind::Calls | MapKind::NodeMapV2 => {}
+                MapKind::Ct { .. } | MapKind::Calls | MapKind::NodeMapV2 => {}
             }
         }
         if errors > 0 {
@@ -331,6 +311,9 @@ pub fn collect_with(
             ));
         }
     }
+
+    // The tables were reserved for the maps' sizes: give back what the entries did not use.
+    c.conntrack.shrink_to_fit();
 
     // Services: v4 and v6 separately (frontend keys differ in family anyway).
     for v6 in [false, true] {
@@ -378,6 +361,82 @@ pub fn collect_with(
         }
     }
     c
+}
+
+/// Entries in the map as the snapshot's map list counted them, if it did.
+fn map_total(maps: &[MapInfo], f: &Found) -> Option<u64> {
+    maps.iter()
+        .find(|m| m.id == f.info.id)
+        .and_then(|m| m.entries)
+}
+
+/// How to decode one CT map.
+struct CtRead<'a> {
+    v6: bool,
+    layout: Layout,
+    /// Layout label for every entry when the release was assumed (else the decoder's own).
+    label: Option<&'a Word>,
+    now: &'a Now,
+    cap: usize,
+}
+
+/// Decode a CT map into `c.conntrack` while it is read: entries go from the kernel's batch
+/// buffers straight into the table, which is reserved once for the map's size (a table grown
+/// by doubling would copy itself and peak at twice its size).
+fn read_ct(f: &Found, ct: &CtRead, maps: &[MapInfo], c: &mut Collected) {
+    let table = ct_table_name(f.name.trim_start_matches("cilium_"));
+    let expected = map_total(maps, f).map_or(f.info.max_entries as usize, |n| n as usize);
+    let before = c.conntrack.len();
+    c.conntrack.reserve_exact(expected.min(ct.cap));
+    let mut errors = 0usize;
+    let mut first_err = None;
+    let rows = &mut c.conntrack;
+    let walk = read::for_each(
+        &f.fd,
+        &f.info,
+        ct.cap,
+        &mut |k, v| match conntrack::decode_entry(&table, k, v, ct.v6, ct.layout, ct.now) {
+            Ok(mut e) => {
+                if e.protocol != Word::ANY {
+                    if let Some(l) = ct.label {
+                        e.layout = Some(l.clone());
+                    }
+                    rows.push(e);
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                first_err.get_or_insert_with(|| e.to_string());
+            }
+        },
+    );
+    let walk = match walk {
+        Ok(w) => w,
+        Err(e) => {
+            // A walk that failed part way shows nothing rather than an arbitrary part.
+            c.conntrack.truncate(before);
+            c.warnings
+                .push(format!("{}: cannot read: {e}", f.path.display()));
+            return;
+        }
+    };
+    if walk.truncated {
+        let total = map_total(maps, f);
+        c.warnings.push(format!(
+            "{}: showing {} of {} entries (cap)",
+            f.name,
+            walk.len,
+            total.map_or_else(|| "more".into(), |n| n.to_string())
+        ));
+        *c.ct_total.get_or_insert(0) += total.unwrap_or(walk.len as u64);
+    }
+    if errors > 0 {
+        c.warnings.push(format!(
+            "{}: {errors} entries could not be decoded (first: {})",
+            f.name,
+            first_err.unwrap_or_default()
+        ));
+    }
 }
 
 fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
@@ -644,18 +703,9 @@ fn collect_tailcalls(
     tailcall::build(&arrays, &listed, attachments, &extra, &targets, node_layout)
 }
 
-/// `ct4_global` and friends as static strings (any other name is owned once per map).
-fn ct_table_name(t: &str) -> std::borrow::Cow<'static, str> {
-    const KNOWN: &[&str] = &[
-        "ct4_global",
-        "ct6_global",
-        "ct_any4_global",
-        "ct_any6_global",
-    ];
-    match KNOWN.iter().find(|k| **k == t) {
-        Some(k) => std::borrow::Cow::Borrowed(k),
-        None => std::borrow::Cow::Owned(t.to_string()),
-    }
+/// `ct4_global` and friends: shared words, so no entry holds a copy of its table's name.
+fn ct_table_name(t: &str) -> Word {
+    Word::from(t)
 }
 
 #[cfg(test)]

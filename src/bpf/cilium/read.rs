@@ -77,14 +77,6 @@ pub struct Dump {
 }
 
 impl Dump {
-    fn new(info: &libbpf_sys::bpf_map_info) -> Dump {
-        Dump {
-            ks: info.key_size as usize,
-            vs: info.value_size as usize,
-            ..Default::default()
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.len
     }
@@ -104,33 +96,31 @@ impl Dump {
         })
     }
 
-    /// Append one entry; `raw` is the value as the kernel returned it (per-CPU lanes summed here).
-    fn push(&mut self, info: &libbpf_sys::bpf_map_info, key: &[u8], raw: &[u8], ncpu: usize) {
-        let mut k = key.to_vec();
-        k.resize(self.ks, 0);
-        self.keys.extend_from_slice(&k[..self.ks]);
-        if is_percpu(info.type_) {
-            let mut v = sum_percpu(raw, self.vs, ncpu);
-            v.resize(self.vs, 0);
-            self.vals.extend_from_slice(&v);
-        } else {
-            let n = raw.len().min(self.vs);
-            self.vals.extend_from_slice(&raw[..n]);
-            self.vals.resize(self.vals.len() + (self.vs - n), 0);
-        }
+    /// Append one entry of exactly the map's sizes (as [`for_each`] passes them).
+    fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.keys.extend_from_slice(key);
+        self.vals.extend_from_slice(value);
         self.len += 1;
     }
 }
 
 /// Sum `ncpu` copies of a per-CPU value (each padded to a multiple of 8) into one value.
 pub fn sum_percpu(raw: &[u8], value_size: usize, ncpu: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    sum_percpu_into(raw, value_size, ncpu, &mut out);
+    out
+}
+
+/// [`sum_percpu`] into a buffer that is reused from entry to entry.
+fn sum_percpu_into(raw: &[u8], value_size: usize, ncpu: usize, out: &mut Vec<u8>) {
     let stride = value_size.div_ceil(8) * 8;
-    let mut out = raw
-        .get(..value_size)
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
-    if out.len() != value_size {
-        return vec![0; value_size];
+    out.clear();
+    match raw.get(..value_size) {
+        Some(first) => out.extend_from_slice(first),
+        None => {
+            out.resize(value_size, 0);
+            return;
+        }
     }
     for lane in 0..value_size / 8 {
         let mut sum = 0u64;
@@ -144,26 +134,63 @@ pub fn sum_percpu(raw: &[u8], value_size: usize, ncpu: usize) -> Vec<u8> {
         }
         out[lane * 8..lane * 8 + 8].copy_from_slice(&sum.to_le_bytes());
     }
-    out
+}
+
+/// How far a walk over a map's entries got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Walk {
+    /// Entries passed to the callback.
+    pub len: usize,
+    /// Stopped at the cap: more entries exist.
+    pub truncated: bool,
 }
 
 pub fn dump(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> io::Result<Dump> {
+    let mut out = Dump {
+        ks: info.key_size as usize,
+        vs: info.value_size as usize,
+        ..Default::default()
+    };
+    let walk = for_each(fd, info, cap, &mut |k, v| out.push(k, v))?;
+    out.truncated = walk.truncated;
+    Ok(out)
+}
+
+/// Call `f` with every (key, value) of a map, at most `cap`, straight from the kernel's batch
+/// buffers (per-CPU values summed first): nothing is accumulated, so a half-million-entry table
+/// is decoded as it is read. Keys and values are exactly the map's key and value sizes.
+///
+/// An error after some entries were passed means the walk is incomplete (the callback has
+/// seen part of the map).
+pub fn for_each(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    cap: usize,
+    f: &mut dyn FnMut(&[u8], &[u8]),
+) -> io::Result<Walk> {
     let batchable = !matches!(
         info.type_,
         libbpf_sys::BPF_MAP_TYPE_LPM_TRIE | libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY
     );
     if batchable {
-        match dump_batch(fd, info, cap) {
-            Ok(d) => return Ok(d),
+        let mut seen = 0;
+        let mut counted = |k: &[u8], v: &[u8]| {
+            seen += 1;
+            f(k, v)
+        };
+        match walk_batch(fd, info, cap, &mut counted) {
+            Ok(w) => return Ok(w),
+            // Batch ops unsupported for this map: walk it key by key instead.
             Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EINVAL) | Some(libc::ENOTSUP) | Some(524) | Some(libc::EPERM)
-                ) => {}
+                if seen == 0
+                    && matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINVAL) | Some(libc::ENOTSUP) | Some(524) | Some(libc::EPERM)
+                    ) => {}
             Err(e) => return Err(e),
         }
     }
-    dump_next_key(fd, info, cap)
+    walk_next_key(fd, info, cap, f)
 }
 
 fn value_stride(info: &libbpf_sys::bpf_map_info, ncpu: usize) -> usize {
@@ -175,79 +202,225 @@ fn value_stride(info: &libbpf_sys::bpf_map_info, ncpu: usize) -> usize {
     }
 }
 
-fn dump_batch(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> io::Result<Dump> {
-    let ks = info.key_size as usize;
-    let ncpu = crate::bpf::maps::possible_cpus();
-    let vstride = value_stride(info, ncpu);
-    let mut chunk: u32 = 1024;
-    let mut out = Dump::new(info);
-    let mut in_tok = vec![0u8; ks.max(8)];
-    let mut out_tok = vec![0u8; ks.max(8)];
-    let mut first = true;
-    let opts = libbpf_sys::bpf_map_batch_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-        ..Default::default()
-    };
-    loop {
-        let mut keys = vec![0u8; ks * chunk as usize];
-        let mut vals = vec![0u8; vstride * chunk as usize];
-        let mut count = chunk;
-        let in_ptr = if first {
-            std::ptr::null_mut()
-        } else {
-            in_tok.as_mut_ptr() as *mut _
+/// Entries asked of the kernel per batch call (grown when one hash bucket holds more).
+const BATCH: u32 = 4096;
+
+/// Maps at least this big are read on a helper thread while the caller decodes.
+const PIPELINE_MIN_ENTRIES: u32 = 16_384;
+
+/// One batch call's entries, in buffers that go back and forth between the reading and the
+/// decoding thread.
+#[derive(Default)]
+struct Chunk {
+    keys: Vec<u8>,
+    vals: Vec<u8>,
+    count: usize,
+    /// The kernel said the walk is complete (no call after this one).
+    last: bool,
+}
+
+/// Where a batch walk is in the map.
+struct BatchCursor {
+    ks: usize,
+    vstride: usize,
+    chunk: u32,
+    in_tok: Vec<u8>,
+    out_tok: Vec<u8>,
+    first: bool,
+}
+
+impl BatchCursor {
+    fn new(ks: usize, vstride: usize) -> BatchCursor {
+        BatchCursor {
+            ks,
+            vstride,
+            chunk: BATCH,
+            in_tok: vec![0u8; ks.max(8)],
+            out_tok: vec![0u8; ks.max(8)],
+            first: true,
+        }
+    }
+
+    /// The next batch of entries into `c`.
+    fn next(&mut self, fd: &OwnedFd, c: &mut Chunk) -> io::Result<()> {
+        let opts = libbpf_sys::bpf_map_batch_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
+            ..Default::default()
         };
-        // SAFETY: key/value buffers hold `chunk` entries of the map's (per-CPU) sizes, tokens
-        // are at least key_size (≥ the kernel's batch token), count is in/out.
-        let ret = unsafe {
-            libbpf_sys::bpf_map_lookup_batch(
-                fd.as_raw_fd(),
-                in_ptr,
-                out_tok.as_mut_ptr() as *mut _,
-                keys.as_mut_ptr() as *mut _,
-                vals.as_mut_ptr() as *mut _,
-                &mut count,
-                &opts,
-            )
-        };
-        let err = (ret < 0).then(|| neg(ret));
-        if let Some(e) = &err {
-            if e.raw_os_error() == Some(libc::ENOSPC) && count == 0 && chunk < (1 << 20) {
-                // One bucket holds more entries than the chunk: grow and retry.
-                chunk *= 4;
-                continue;
+        loop {
+            c.keys.resize(self.ks * self.chunk as usize, 0);
+            c.vals.resize(self.vstride * self.chunk as usize, 0);
+            let mut count = self.chunk;
+            let in_ptr = if self.first {
+                std::ptr::null_mut()
+            } else {
+                self.in_tok.as_mut_ptr() as *mut _
+            };
+            // SAFETY: key/value buffers hold `chunk` entries of the map's (per-CPU) sizes,
+            // tokens are at least key_size (≥ the kernel's batch token), count is in/out.
+            let ret = unsafe {
+                libbpf_sys::bpf_map_lookup_batch(
+                    fd.as_raw_fd(),
+                    in_ptr,
+                    self.out_tok.as_mut_ptr() as *mut _,
+                    c.keys.as_mut_ptr() as *mut _,
+                    c.vals.as_mut_ptr() as *mut _,
+                    &mut count,
+                    &opts,
+                )
+            };
+            c.count = (count as usize).min(self.chunk as usize);
+            c.last = false;
+            if ret < 0 {
+                let e = neg(ret);
+                match e.raw_os_error() {
+                    Some(libc::ENOSPC) if count == 0 && self.chunk < (1 << 20) => {
+                        // One bucket holds more entries than the chunk: grow and retry.
+                        self.chunk *= 4;
+                        continue;
+                    }
+                    // The walk is complete.
+                    Some(libc::ENOENT) => c.last = true,
+                    code => return Err(io::Error::from_raw_os_error(code.unwrap_or(libc::EIO))),
+                }
             }
-            if e.raw_os_error() != Some(libc::ENOENT) {
-                return Err(io::Error::from_raw_os_error(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                ));
-            }
+            self.first = false;
+            std::mem::swap(&mut self.in_tok, &mut self.out_tok);
+            return Ok(());
         }
-        for i in 0..count as usize {
-            if out.len() >= cap {
-                out.truncated = true;
-                return Ok(out);
-            }
-            let k = keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]);
-            let v = vals.get(i * vstride..(i + 1) * vstride).unwrap_or(&[]);
-            out.push(info, k, v, ncpu);
-        }
-        if err.is_some() {
-            // ENOENT: the walk is complete.
-            return Ok(out);
-        }
-        first = false;
-        std::mem::swap(&mut in_tok, &mut out_tok);
     }
 }
 
-fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> io::Result<Dump> {
-    let ks = info.key_size as usize;
+/// Hands a chunk's entries to `f`; `false` once the cap is reached.
+struct Deliver<'f> {
+    ks: usize,
+    vs: usize,
+    vstride: usize,
+    ncpu: usize,
+    percpu: bool,
+    cap: usize,
+    summed: Vec<u8>,
+    walk: Walk,
+    f: &'f mut dyn FnMut(&[u8], &[u8]),
+}
+
+impl Deliver<'_> {
+    fn chunk(&mut self, c: &Chunk) -> bool {
+        let (ks, vstride) = (self.ks, self.vstride);
+        for i in 0..c.count {
+            if self.walk.len >= self.cap {
+                self.walk.truncated = true;
+                return false;
+            }
+            let k = c.keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]);
+            let v = c.vals.get(i * vstride..(i + 1) * vstride).unwrap_or(&[]);
+            if self.percpu {
+                sum_percpu_into(v, self.vs, self.ncpu, &mut self.summed);
+                (self.f)(k, &self.summed);
+            } else {
+                (self.f)(k, v);
+            }
+            self.walk.len += 1;
+        }
+        true
+    }
+}
+
+fn walk_batch(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    cap: usize,
+    f: &mut dyn FnMut(&[u8], &[u8]),
+) -> io::Result<Walk> {
     let ncpu = crate::bpf::maps::possible_cpus();
     let vstride = value_stride(info, ncpu);
-    let mut out = Dump::new(info);
+    let mut d = Deliver {
+        ks: info.key_size as usize,
+        vs: info.value_size as usize,
+        vstride,
+        ncpu,
+        percpu: is_percpu(info.type_),
+        cap,
+        summed: Vec::new(),
+        walk: Walk::default(),
+        f,
+    };
+    let big = info.max_entries >= PIPELINE_MIN_ENTRIES && cap >= PIPELINE_MIN_ENTRIES as usize;
+    if big {
+        if let Some(r) = walk_batch_pipelined(fd, BatchCursor::new(d.ks, vstride), &mut d) {
+            return r.map(|()| d.walk);
+        }
+        // No thread for the reader: read and decode in turn.
+    }
+    let mut cursor = BatchCursor::new(d.ks, vstride);
+    let mut c = Chunk::default();
+    loop {
+        cursor.next(fd, &mut c)?;
+        if !d.chunk(&c) || c.last {
+            return Ok(d.walk);
+        }
+    }
+}
+
+/// A big map: the kernel copies entries out on a helper thread while this thread decodes the
+/// previous batch (the copy-out and the decoding take similar time on a half-million-entry
+/// table, so the walk costs about the longer of the two, not their sum).
+fn walk_batch_pipelined(
+    fd: &OwnedFd,
+    mut cursor: BatchCursor,
+    d: &mut Deliver,
+) -> Option<io::Result<()>> {
+    use std::sync::mpsc;
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Chunk>>(2);
+    let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("dpscope-mapread".into())
+            .spawn_scoped(s, move || loop {
+                let mut c = empty_rx.try_recv().unwrap_or_default();
+                let r = cursor.next(fd, &mut c);
+                let stop = r.is_err() || c.last;
+                // A closed channel means the decoder stopped (cap reached): so do we.
+                if full_tx.send(r.map(|()| c)).is_err() || stop {
+                    return;
+                }
+            });
+        if reader.is_err() {
+            return None;
+        }
+        // Dropped when this closure returns, before the reader is joined: a reader blocked
+        // on the full channel then returns.
+        let full_rx = full_rx;
+        for msg in full_rx.iter() {
+            let c = match msg {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e)),
+            };
+            if !d.chunk(&c) || c.last {
+                break;
+            }
+            let _ = empty_tx.send(c);
+        }
+        Some(Ok(()))
+    })
+}
+
+fn walk_next_key(
+    fd: &OwnedFd,
+    info: &libbpf_sys::bpf_map_info,
+    cap: usize,
+    f: &mut dyn FnMut(&[u8], &[u8]),
+) -> io::Result<Walk> {
+    let ks = info.key_size as usize;
+    let vs = info.value_size as usize;
+    let ncpu = crate::bpf::maps::possible_cpus();
+    let percpu = is_percpu(info.type_);
+    let vstride = value_stride(info, ncpu);
+    let mut walk = Walk::default();
     let mut cur = vec![0u8; ks];
     let mut next = vec![0u8; ks];
+    let mut v = vec![0u8; vstride];
+    let mut summed = Vec::new();
     let mut first = true;
     loop {
         let prev = if first {
@@ -262,21 +435,20 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
         if ret < 0 {
             let e = neg(ret);
             if e.raw_os_error() == Some(libc::ENOENT) {
-                return Ok(out);
+                return Ok(walk);
             }
-            if out.is_empty() {
+            if walk.len == 0 {
                 return Err(e);
             }
-            out.truncated = true;
-            return Ok(out);
+            walk.truncated = true;
+            return Ok(walk);
         }
         first = false;
         std::mem::swap(&mut cur, &mut next);
-        if out.len() >= cap {
-            out.truncated = true;
-            return Ok(out);
+        if walk.len >= cap {
+            walk.truncated = true;
+            return Ok(walk);
         }
-        let mut v = vec![0u8; vstride];
         // SAFETY: key is key_size bytes, value buffer holds the (per-CPU) value.
         let ret = unsafe {
             libbpf_sys::bpf_map_lookup_elem(
@@ -289,7 +461,13 @@ fn dump_next_key(fd: &OwnedFd, info: &libbpf_sys::bpf_map_info, cap: usize) -> i
             // Deleted since get_next_key (LRU eviction, GC): skip it.
             continue;
         }
-        out.push(info, &cur, &v, ncpu);
+        if percpu {
+            sum_percpu_into(&v, vs, ncpu, &mut summed);
+            f(&cur, &summed);
+        } else {
+            f(&cur, &v[..vs.min(v.len())]);
+        }
+        walk.len += 1;
     }
 }
 

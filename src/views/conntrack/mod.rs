@@ -1,6 +1,7 @@
 //! Conntrack pane: Cilium CT entries (ct4/ct6 TCP, any4/any6 others) as a table. Big tables
-//! (half a million entries) stay fast: sorting uses cheap keys, rows are keyed by a hash of the
-//! tuple, and only the rows on screen are formatted.
+//! (half a million entries) stay fast: the order is computed on compact keys and remembered
+//! until its inputs change (`order`), rows are keyed by a hash of the tuple, and only the rows
+//! on screen are formatted.
 
 use super::cilium;
 use super::format;
@@ -8,12 +9,14 @@ use super::registry::PaneDef;
 use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
-use crate::app::state::{App, RowKey, TableView};
-use crate::model::{CtEntry, Snapshot};
+use crate::app::state::{App, RowKey};
+use crate::model::{Addr, CtEntry, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
-use std::collections::HashMap;
+
+mod order;
+pub use order::order;
 
 /// `ct4_global` → `ct4`, `ct_any6_global` → `any6`.
 pub fn table_short(t: &str) -> String {
@@ -32,19 +35,56 @@ pub fn direction(e: &CtEntry) -> String {
 
 /// `10.0.1.23:48526 → 10.96.0.10:53` in the order the connection was made.
 pub fn connection(e: &CtEntry) -> String {
-    format!(
-        "{} → {}",
-        cilium::host_port(&e.src, e.src_port),
-        cilium::host_port(&e.dst, e.dst_port)
-    )
+    let mut s = String::with_capacity(48);
+    write_connection(&mut s, e);
+    s
+}
+
+/// [`connection`] into a buffer (the filter reuses one for every row).
+fn write_connection(out: &mut String, e: &CtEntry) {
+    let end = |out: &mut String, a: &Addr, port: u16| {
+        let brackets = a.has_colon();
+        if brackets {
+            out.push('[');
+        }
+        out.push_str(&a.text());
+        out.push_str(if brackets { "]:" } else { ":" });
+        push_decimal(out, u64::from(port));
+    };
+    end(out, &e.src, e.src_port);
+    out.push_str(" → ");
+    end(out, &e.dst, e.dst_port);
+}
+
+/// `n` in decimal, without the formatting machinery (the filter writes numbers of every row).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
+    }
 }
 
 pub fn expires(e: &CtEntry) -> String {
+    let mut s = String::with_capacity(16);
+    write_expires(&mut s, e);
+    s
+}
+
+fn write_expires(out: &mut String, e: &CtEntry) {
     if e.expires_in_s < 0 {
-        format!("expired {}s", -e.expires_in_s)
-    } else {
-        format!("{}s", e.expires_in_s)
+        out.push_str("expired ");
     }
+    push_decimal(out, e.expires_in_s.unsigned_abs());
+    out.push('s');
 }
 
 /// `5 10.96.0.10:53/UDP` when the rev-NAT id names a service, the bare id otherwise.
@@ -71,26 +111,9 @@ fn service_with(e: &CtEntry, fe: Option<String>) -> String {
     t
 }
 
-/// FNV-1a over the tuple: a stable row identity that costs no allocation.
+/// FNV-1a over the tuple (addresses as text): a stable row identity that costs no allocation.
 pub fn row_key(e: &CtEntry) -> RowKey {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: &[u8]| {
-        for x in b {
-            h ^= u64::from(*x);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(e.table.as_bytes());
-    eat(e.protocol.as_bytes());
-    eat(e.direction.as_bytes());
-    eat(&[u8::from(e.related)]);
-    eat(e.src.as_bytes());
-    eat(&e.src_port.to_be_bytes());
-    eat(e.dst.as_bytes());
-    eat(&e.dst_port.to_be_bytes());
-    RowKey::Id(h)
+    RowKey::Id(order::row_hash(e))
 }
 
 fn num(v: f64) -> SortKey {
@@ -140,7 +163,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         flex: true,
         priority: 0,
         align: Align::Left,
-        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.src)),
+        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&e.src.text())),
         cell: |e, _| connection(e),
         emphasis: no_emphasis,
     },
@@ -219,90 +242,17 @@ pub const TABLE: TableDef<CtEntry> = TableDef {
     default_desc: false,
 };
 
-/// A numeric sort value: `None` sorts last in both directions, like the generic table.
-fn num_key(e: &CtEntry, col: usize) -> Option<Option<i128>> {
-    Some(match COLUMNS.get(col)?.header {
-        "EXPIRES" => Some(i128::from(e.expires_in_s)),
-        "SERVICE (REVNAT)" => Some(i128::from(e.rev_nat_id)),
-        "SRC IDENTITY" => Some(i128::from(e.src_identity)),
-        "PACKETS" => e.packets.map(i128::from),
-        "BYTES" => e.bytes.map(i128::from),
-        _ => return None,
-    })
-}
-
-fn row_hash(e: &CtEntry) -> u64 {
-    match row_key(e) {
-        RowKey::Id(h) => h,
-        RowKey::Path(_) => 0,
-    }
-}
-
-/// Does the row match the filter? The same cells as the table, with the service and identity
-/// lookups prepared once instead of per row.
-fn matcher<'a>(snap: &'a Snapshot, filter: &str) -> impl Fn(&CtEntry) -> bool + 'a {
-    let (invert, needle) = match filter.strip_prefix('!') {
-        Some(rest) => (true, rest.to_lowercase()),
-        None => (false, filter.to_lowercase()),
-    };
-    let frontends: HashMap<u16, String> = snap
-        .services
-        .iter()
-        .rev()
-        .map(|s| (s.rev_nat_id, super::services::frontend_text(s)))
-        .collect();
-    move |e: &CtEntry| {
-        if needle.is_empty() {
-            return true;
-        }
-        let cells = [
-            table_short(&e.table),
-            e.protocol.to_string(),
-            direction(e),
-            connection(e),
-            e.flags.join(" "),
-            expires(e),
-            service_with(e, frontends.get(&e.rev_nat_id).cloned()),
-            cilium::identity_text(e.src_identity),
-            cilium::count(e.packets),
-            cilium::count(e.bytes),
-        ];
-        cells.iter().any(|c| c.to_lowercase().contains(&needle)) != invert
-    }
-}
-
-/// Visible rows in order. Numeric columns sort on plain integers (half a million rows in a
-/// frame); text columns use the generic table order.
-pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
-    let col = view.sort.unwrap_or(TABLE.default_sort);
-    let desc = view.sort_desc.unwrap_or(TABLE.default_desc);
-    let Some(first) = rows.first() else {
-        return Vec::new();
-    };
-    if num_key(first, col).is_none() {
-        return TABLE.order(rows, ctx, view);
-    }
-    let keep = matcher(ctx.snap, &view.filter);
-    let mut keyed: Vec<(bool, i128, u64, usize)> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| view.filter.is_empty() || keep(e))
-        .filter(|(_, e)| super::table::passes_changes_only(*e, ctx))
-        .map(|(i, e)| {
-            let v = num_key(e, col).flatten();
-            let k = v.unwrap_or(0);
-            (v.is_none(), if desc { -k } else { k }, row_hash(e), i)
-        })
-        .collect();
-    keyed.sort_unstable();
-    keyed.into_iter().map(|(_, _, _, i)| i).collect()
-}
+/// [`TABLE`] as `draw` uses it: row keys of the rows on screen come from the order's hashes.
+const DRAWN_TABLE: TableDef<CtEntry> = TableDef {
+    key: order::drawn_row_key,
+    ..TABLE
+};
 
 fn keys(app: &App) -> Vec<RowKey> {
-    let rows = &app.snapshot.conntrack;
-    order(rows, &Ctx::of(app), app.view())
-        .into_iter()
-        .map(|i| row_key(&rows[i]))
+    let o = order::ordered(&app.snapshot.conntrack, &Ctx::of(app), app.view());
+    o.order
+        .iter()
+        .map(|&i| RowKey::Id(o.hashes.get(i).copied().unwrap_or(0)))
         .collect()
 }
 
@@ -333,9 +283,10 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     let c = Ctx::of(app);
-    let rows = order(&snap.conntrack, &c, app.view());
+    let rows = order::ordered(&snap.conntrack, &c, app.view());
+    let _keys = order::Drawing::start(&snap.conntrack, rows.hashes.clone());
     TablePane {
-        def: &TABLE,
+        def: &DRAWN_TABLE,
         rows: &snap.conntrack,
         ctx: &c,
         view: app.view(),
@@ -345,7 +296,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         sortable: true,
         legend: &legend,
     }
-    .draw_ordered(frame, area, theme, &rows);
+    .draw_ordered(frame, area, theme, &rows.order);
 }
 
 fn plain(
@@ -375,65 +326,6 @@ pub const PANE: PaneDef = PaneDef {
 mod tests {
     use super::*;
 
-    fn rows() -> (Snapshot, Vec<CtEntry>) {
-        let mut s = Snapshot::empty();
-        s.services = vec![crate::model::Service {
-            frontend: "10.96.0.10:53/UDP".into(),
-            rev_nat_id: 2,
-            ..Default::default()
-        }];
-        let rows = (0..40)
-            .map(|i| CtEntry {
-                table: "ct4_global".into(),
-                protocol: if i % 3 == 0 { "UDP" } else { "TCP" }.into(),
-                direction: "OUT".into(),
-                src: format!("10.0.0.{i}"),
-                src_port: 1000 + i as u16,
-                dst: "10.0.1.1".into(),
-                dst_port: 53,
-                expires_in_s: (i * 7 % 11) as i64 - 2,
-                rev_nat_id: (i % 3) as u16,
-                src_identity: (i % 5) as u32,
-                packets: (i % 4 != 0).then_some(i as u64),
-                bytes: (i % 4 != 0).then_some(i as u64 * 100 % 370),
-                ..Default::default()
-            })
-            .collect();
-        (s, rows)
-    }
-
-    /// The fast order agrees with the generic table order on every column, both directions,
-    /// with and without filters.
-    #[test]
-    fn fast_order_matches_the_generic_order() {
-        let (s, rows) = rows();
-        let rates = crate::app::rates::Rates::default();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
-        for (col, column) in COLUMNS.iter().enumerate() {
-            for desc in [false, true] {
-                for filter in ["", "udp", "!10.96.0.10", "2 world", "expired"] {
-                    let view = TableView {
-                        sort: Some(col),
-                        sort_desc: Some(desc),
-                        filter: filter.into(),
-                        ..Default::default()
-                    };
-                    assert_eq!(
-                        order(&rows, &ctx, &view),
-                        TABLE.order(&rows, &ctx, &view),
-                        "column {} desc {desc} filter {filter:?}",
-                        column.header
-                    );
-                }
-            }
-        }
-    }
-
     #[test]
     fn text_forms() {
         assert_eq!(table_short("ct4_global"), "ct4");
@@ -453,5 +345,33 @@ mod tests {
         assert_eq!(connection(&e), "[fd00::1]:1 → 10.0.0.1:80");
         assert_eq!(expires(&e), "expired 3s");
         assert_ne!(row_key(&e), row_key(&CtEntry::default()));
+        for (v, want) in [
+            (0, "0s"),
+            (42, "42s"),
+            (-1, "expired 1s"),
+            (i64::MAX, "9223372036854775807s"),
+            (i64::MIN, "expired 9223372036854775808s"),
+        ] {
+            let e = CtEntry {
+                expires_in_s: v,
+                ..Default::default()
+            };
+            assert_eq!(expires(&e), want);
+        }
+        let e = CtEntry {
+            src: "fd00::1".into(),
+            src_port: 65535,
+            dst: "host:x".into(),
+            ..Default::default()
+        };
+        assert_eq!(connection(&e), "[fd00::1]:65535 → [host:x]:0");
+        assert_eq!(
+            connection(&CtEntry::default()),
+            format!(
+                "{} → {}",
+                cilium::host_port("", 0),
+                cilium::host_port("", 0)
+            )
+        );
     }
 }

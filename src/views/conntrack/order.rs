@@ -1,0 +1,862 @@
+//! The conntrack pane's row order, fast enough for half a million rows.
+//!
+//! It is the generic table's order (`TableDef::order`: rows whose cells contain the filter,
+//! sorted on the column, ties broken by row key, `None` last in both directions) computed on
+//! compact keys: integers for numbers and addresses, ranks for the few distinct words and flag
+//! sets, and row keys from one FNV pass that shares the hash of the common prefix. `ordered`
+//! remembers the last result with the inputs it came from (the rows' content, sort column,
+//! direction, filter), so a key that only moves the selection does not filter or sort again.
+
+use super::{
+    direction, push_decimal, service_with, table_short, write_connection, write_expires, COLUMNS,
+    TABLE,
+};
+use crate::app::state::TableView;
+use crate::model::{Addr, CtEntry, CtFlags, Snapshot, Word};
+use crate::views::cilium;
+use crate::views::table::{passes_changes_only, Ctx};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::net::IpAddr;
+use std::rc::Rc;
+
+/// The rows the pane shows, in order, and every row's key hash (indexed by row).
+#[derive(Debug, PartialEq)]
+pub struct Ordered {
+    pub order: Vec<usize>,
+    pub hashes: Rc<Vec<u64>>,
+}
+
+/// Visible rows in order (computed afresh; the pane uses [`ordered`]).
+pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
+    compute(rows, ctx, view, Rc::new(row_hashes(rows))).order
+}
+
+/// The rows an order was computed for: their number and content (every field a cell, the
+/// sort or the row key reads) and the snapshot's identity (`taken_at`, `monotonic_ns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowsId {
+    len: usize,
+    content: u64,
+}
+
+/// The view inputs of an order.
+#[derive(Debug, PartialEq)]
+struct ViewInputs {
+    /// Service frontends, which the filter matches in the SERVICE column.
+    services: u64,
+    sort: Option<usize>,
+    sort_desc: Option<bool>,
+    filter: String,
+    marked: Vec<crate::app::state::RowKey>,
+}
+
+/// What this (the UI's) thread computed last: the rows' key hashes, and the last order.
+struct Memo {
+    rows: RowsId,
+    hashes: Rc<Vec<u64>>,
+    last: Option<(ViewInputs, Rc<Ordered>)>,
+}
+
+thread_local! {
+    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
+}
+
+/// [`order`] plus row hashes, remembered while the inputs stay the same: a keypress that does
+/// not change the rows, the sort or the filter costs one pass over the rows (to check that)
+/// instead of a filter and a sort, and a new sort or filter on the same rows reuses their
+/// key hashes. The "changes only" view is not remembered (the baseline's marks are not among
+/// the inputs).
+pub fn ordered(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Rc<Ordered> {
+    let id = RowsId {
+        len: rows.len(),
+        content: content_hash(rows, ctx.snap),
+    };
+    let inputs = ViewInputs {
+        services: services_hash(ctx.snap),
+        sort: view.sort,
+        sort_desc: view.sort_desc,
+        filter: view.filter.clone(),
+        marked: view.marked.clone(),
+    };
+    let changes_only = ctx.baseline.is_some_and(|b| b.changes_only);
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        let hashes = match &*memo {
+            Some(m) if m.rows == id => {
+                if let Some((seen, o)) = &m.last {
+                    if *seen == inputs && !changes_only {
+                        return o.clone();
+                    }
+                }
+                m.hashes.clone()
+            }
+            _ => Rc::new(row_hashes(rows)),
+        };
+        let o = Rc::new(compute(rows, ctx, view, hashes.clone()));
+        *memo = Some(Memo {
+            rows: id,
+            hashes,
+            last: (!changes_only).then(|| (inputs, o.clone())),
+        });
+        o
+    })
+}
+
+fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: Rc<Vec<u64>>) -> Ordered {
+    let col = view
+        .sort
+        .unwrap_or(TABLE.default_sort)
+        .min(COLUMNS.len().saturating_sub(1));
+    let desc = view.sort_desc.unwrap_or(TABLE.default_desc);
+    let changes_only = ctx.baseline.is_some_and(|b| b.changes_only);
+    let mut m = Matcher::new(ctx.snap, &view.filter);
+    let visible: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| m.keep(e))
+        .filter(|(_, e)| !changes_only || passes_changes_only(*e, ctx))
+        .map(|(i, _)| i)
+        .collect();
+    let mut order = sorted(rows, &visible, &hashes, col, desc)
+        // Addresses that are not IPs (hand-edited files) sort as the generic table sorts text.
+        .unwrap_or_else(|| TABLE.order(rows, ctx, view));
+    if !view.marked.is_empty() {
+        // Marked rows (`m`) first, keeping the sort order: as the generic table does.
+        let marked = |i: &usize| {
+            let key = crate::app::state::RowKey::Id(hashes.get(*i).copied().unwrap_or(0));
+            view.marked.contains(&key)
+        };
+        order.sort_by_key(|i| !marked(i));
+    }
+    Ordered { order, hashes }
+}
+
+// ---- row keys while a frame is drawn ----
+
+/// Rows being drawn: where they are, how many, and their key hashes.
+struct Drawn {
+    base: usize,
+    len: usize,
+    hashes: Rc<Vec<u64>>,
+}
+
+thread_local! {
+    static DRAWING: RefCell<Option<Drawn>> = const { RefCell::new(None) };
+}
+
+/// While alive, [`drawn_row_key`] answers for `rows` from `hashes` (the generic table asks
+/// for the key of every row above the selection; hashing them again would cost ~50 ms with
+/// the selection at the bottom of half a million rows).
+pub struct Drawing;
+
+impl Drawing {
+    pub fn start(rows: &[CtEntry], hashes: Rc<Vec<u64>>) -> Drawing {
+        let drawn = Drawn {
+            base: rows.as_ptr() as usize,
+            len: rows.len(),
+            hashes,
+        };
+        DRAWING.with(|d| *d.borrow_mut() = Some(drawn));
+        Drawing
+    }
+}
+
+impl Drop for Drawing {
+    fn drop(&mut self) {
+        DRAWING.with(|d| *d.borrow_mut() = None);
+    }
+}
+
+/// The row key of `e`: looked up when `e` is one of the rows being drawn (the rows cannot
+/// change while they are drawn: they are borrowed), hashed otherwise.
+pub fn drawn_row_key(e: &CtEntry) -> crate::app::state::RowKey {
+    let known = DRAWING.with(|d| {
+        let d = d.borrow();
+        let d = d.as_ref()?;
+        let size = std::mem::size_of::<CtEntry>().max(1);
+        let off = (e as *const CtEntry as usize).checked_sub(d.base)?;
+        let i = off / size;
+        (off % size == 0 && i < d.len)
+            .then(|| d.hashes.get(i).copied())
+            .flatten()
+    });
+    crate::app::state::RowKey::Id(known.unwrap_or_else(|| row_hash(e)))
+}
+
+/// Sort `visible` on column `col`; `None` when the column needs the generic (text) order.
+fn sorted(
+    rows: &[CtEntry],
+    visible: &[usize],
+    hashes: &[u64],
+    col: usize,
+    desc: bool,
+) -> Option<Vec<usize>> {
+    // Rows fall into groups that keep their place in both directions (numbers before `None`;
+    // IPv4 before IPv6 as their text keys `4…` < `6…`); keys are inverted for descending.
+    let mut groups: [Vec<(u128, u64, usize)>; 2] = [Vec::with_capacity(visible.len()), vec![]];
+    let hash = |i: usize| hashes.get(i).copied().unwrap_or(0);
+    let mut put = |group: usize, key: u128, i: usize| {
+        let key = if desc { !key } else { key };
+        groups[group].push((key, hash(i), i));
+    };
+    let num = |v: u64| u128::from(v);
+    match COLUMNS.get(col)?.header {
+        "EXPIRES" => {
+            for &i in visible {
+                // Signed → unsigned keeping the order.
+                put(0, num(rows[i].expires_in_s as u64 ^ (1 << 63)), i)
+            }
+        }
+        "SERVICE (REVNAT)" => visible
+            .iter()
+            .for_each(|&i| put(0, num(u64::from(rows[i].rev_nat_id)), i)),
+        "SRC IDENTITY" => visible
+            .iter()
+            .for_each(|&i| put(0, num(u64::from(rows[i].src_identity)), i)),
+        "PACKETS" | "BYTES" => {
+            let packets = COLUMNS.get(col)?.header == "PACKETS";
+            for &i in visible {
+                let e = &rows[i];
+                match if packets { e.packets } else { e.bytes } {
+                    Some(v) => put(0, num(v), i),
+                    None => put(1, 0, i),
+                }
+            }
+        }
+        "CONNECTION" => {
+            for &i in visible {
+                match rows[i].src.ip()? {
+                    IpAddr::V4(a) => put(usize::from(desc), u128::from(u32::from(a)), i),
+                    IpAddr::V6(a) => put(usize::from(!desc), u128::from(a), i),
+                }
+            }
+        }
+        "TABLE" => {
+            let r = ranks(rows, visible, |e| e.table.clone(), |e| e.table.to_string());
+            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
+        }
+        "PROTO" => {
+            let r = ranks(
+                rows,
+                visible,
+                |e| e.protocol.clone(),
+                |e| e.protocol.to_string(),
+            );
+            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
+        }
+        "DIR" => {
+            let r = ranks(
+                rows,
+                visible,
+                |e| (e.direction.clone(), e.related),
+                direction,
+            );
+            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
+        }
+        "FLAGS" => {
+            let r = ranks(rows, visible, |e| e.flags.clone(), |e| e.flags.join(" "));
+            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
+        }
+        _ => return None,
+    }
+    let mut out = Vec::with_capacity(visible.len());
+    for mut g in groups {
+        g.sort_unstable();
+        out.extend(g.into_iter().map(|(_, _, i)| i));
+    }
+    Some(out)
+}
+
+/// The rank of each visible row's text (lower-cased, as the generic table compares text),
+/// formatting each distinct value once: tables, protocols, directions and flag sets have a
+/// handful of values in half a million rows.
+fn ranks<K: Hash + Eq>(
+    rows: &[CtEntry],
+    visible: &[usize],
+    key: impl Fn(&CtEntry) -> K,
+    text: impl Fn(&CtEntry) -> String,
+) -> Vec<u128> {
+    let mut ids: FastMap<K, usize> = FastMap::default();
+    let mut texts: Vec<String> = Vec::new();
+    let row_ids: Vec<usize> = visible
+        .iter()
+        .map(|&i| {
+            let e = &rows[i];
+            *ids.entry(key(e)).or_insert_with(|| {
+                texts.push(text(e).to_lowercase());
+                texts.len() - 1
+            })
+        })
+        .collect();
+    let mut by_text: Vec<usize> = (0..texts.len()).collect();
+    by_text.sort_by(|a, b| texts[*a].cmp(&texts[*b]));
+    let mut rank = vec![0u128; texts.len()];
+    let mut r = 0;
+    for (n, &id) in by_text.iter().enumerate() {
+        if n > 0 && texts[id] != texts[by_text[n - 1]] {
+            r += 1;
+        }
+        rank[id] = r;
+    }
+    row_ids.into_iter().map(|id| rank[id]).collect()
+}
+
+// ---- the filter ----
+
+/// Does a row match the filter? The same test as the generic table (any cell's lower-cased
+/// text contains the lower-cased needle; `!` inverts) with each distinct table, protocol,
+/// direction, flag set, service and identity tested once, and the per-row cells written into
+/// one reused buffer.
+struct Matcher {
+    needle: String,
+    invert: bool,
+    /// The needle could be in a per-row cell of a row whose addresses are IPs (those cells
+    /// hold only digits, hex, `.:[] →-` and `expired`, `s`): when not, they are not formatted.
+    per_row: bool,
+    frontends: HashMap<u16, String>,
+    tables: FastMap<Word, bool>,
+    protocols: FastMap<Word, bool>,
+    directions: FastMap<(Word, bool), bool>,
+    flags: FastMap<CtFlags, bool>,
+    services: FastMap<(u16, Option<u64>), bool>,
+    identities: FastMap<u32, bool>,
+    buf: String,
+}
+
+fn cached<K: Hash + Eq + Clone>(
+    seen: &mut FastMap<K, bool>,
+    k: &K,
+    test: impl FnOnce() -> bool,
+) -> bool {
+    if let Some(hit) = seen.get(k) {
+        return *hit;
+    }
+    let hit = test();
+    seen.insert(k.clone(), hit);
+    hit
+}
+
+impl Matcher {
+    fn new(snap: &Snapshot, filter: &str) -> Matcher {
+        let (invert, needle) = match filter.strip_prefix('!') {
+            Some(rest) => (true, rest.to_lowercase()),
+            None => (false, filter.to_lowercase()),
+        };
+        // The first service with a rev-NAT id names it (as `service` finds it).
+        let frontends = snap
+            .services
+            .iter()
+            .rev()
+            .map(|s| (s.rev_nat_id, crate::views::services::frontend_text(s)))
+            .collect();
+        let per_row = needle
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || ".:[] →-xpirs".contains(c));
+        Matcher {
+            needle,
+            invert,
+            per_row,
+            frontends,
+            tables: FastMap::default(),
+            protocols: FastMap::default(),
+            directions: FastMap::default(),
+            flags: FastMap::default(),
+            services: FastMap::default(),
+            identities: FastMap::default(),
+            buf: String::with_capacity(64),
+        }
+    }
+
+    fn keep(&mut self, e: &CtEntry) -> bool {
+        self.needle.is_empty() || self.hit(e) != self.invert
+    }
+
+    fn hit(&mut self, e: &CtEntry) -> bool {
+        let needle = self.needle.as_str();
+        let has = |text: &str| text.to_lowercase().contains(needle);
+        if cached(&mut self.tables, &e.table, || has(&table_short(&e.table)))
+            || cached(&mut self.protocols, &e.protocol, || has(&e.protocol))
+            || cached(
+                &mut self.directions,
+                &(e.direction.clone(), e.related),
+                || has(&direction(e)),
+            )
+        {
+            return true;
+        }
+        // Per-row cells. Addresses print in lower case already (only text kept from a file
+        // may need lower-casing), and so do expiries and counters.
+        let plain = |a: &Addr| a.ip().is_some();
+        let ips = plain(&e.src) && plain(&e.dst);
+        let buf = &mut self.buf;
+        if self.per_row || !ips {
+            buf.clear();
+            write_connection(buf, e);
+            if if ips { buf.contains(needle) } else { has(buf) } {
+                return true;
+            }
+        }
+        if cached(&mut self.flags, &e.flags, || has(&e.flags.join(" "))) {
+            return true;
+        }
+        let fe = &self.frontends;
+        if cached(&mut self.services, &(e.rev_nat_id, e.backend_id), || {
+            has(&service_with(e, fe.get(&e.rev_nat_id).cloned()))
+        }) || cached(&mut self.identities, &e.src_identity, || {
+            has(&cilium::identity_text(e.src_identity))
+        }) {
+            return true;
+        }
+        if !self.per_row {
+            return false;
+        }
+        buf.clear();
+        write_expires(buf, e);
+        if buf.contains(needle) {
+            return true;
+        }
+        [e.packets, e.bytes].iter().any(|v| {
+            buf.clear();
+            match v {
+                Some(n) => push_decimal(buf, *n),
+                None => buf.push_str(crate::views::format::NONE),
+            }
+            buf.contains(needle)
+        })
+    }
+}
+
+// ---- row keys ----
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// One field of the row key: its bytes, then a separator.
+fn eat(mut h: u64, b: &[u8]) -> u64 {
+    for x in b {
+        h ^= u64::from(*x);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h ^= 0xff;
+    h.wrapping_mul(FNV_PRIME)
+}
+
+/// The row key's hash over table, protocol, direction and `related`.
+fn prefix_hash(e: &CtEntry) -> u64 {
+    let h = eat(FNV_OFFSET, e.table.as_bytes());
+    let h = eat(h, e.protocol.as_bytes());
+    let h = eat(h, e.direction.as_bytes());
+    eat(h, &[u8::from(e.related)])
+}
+
+/// The rest of the row key: the tuple.
+fn tuple_hash(h: u64, e: &CtEntry) -> u64 {
+    let h = eat(h, e.src.text().as_bytes());
+    let h = eat(h, &e.src_port.to_be_bytes());
+    let h = eat(h, e.dst.text().as_bytes());
+    eat(h, &e.dst_port.to_be_bytes())
+}
+
+/// FNV-1a over the entry's identity (table, protocol, direction, related, tuple as text).
+pub fn row_hash(e: &CtEntry) -> u64 {
+    tuple_hash(prefix_hash(e), e)
+}
+
+/// [`row_hash`] of every row; the prefix is hashed once per distinct (table, protocol,
+/// direction, related).
+fn row_hashes(rows: &[CtEntry]) -> Vec<u64> {
+    let mut prefixes: FastMap<u32, u64> = FastMap::default();
+    rows.iter()
+        .map(|e| {
+            let known = (
+                e.table.known_index(),
+                e.protocol.known_index(),
+                e.direction.known_index(),
+            );
+            let prefix = match known {
+                (Some(t), Some(p), Some(d)) => {
+                    let k = u32::from_le_bytes([t, p, d, u8::from(e.related)]);
+                    *prefixes.entry(k).or_insert_with(|| prefix_hash(e))
+                }
+                _ => prefix_hash(e),
+            };
+            tuple_hash(prefix, e)
+        })
+        .collect()
+}
+
+// ---- content hashes (what `ordered` compares) ----
+
+/// Multiply and fold: the mixing step of the content hash.
+fn fold(a: u64, b: u64) -> u64 {
+    let r = u128::from(a) * u128::from(b);
+    (r as u64) ^ ((r >> 64) as u64)
+}
+
+const K: [u64; 3] = [
+    0xa076_1d64_78bd_642f,
+    0xe703_7ed1_a0b4_28db,
+    0x8ebc_6af0_9c88_c6e3,
+];
+
+fn bytes_hash(b: &[u8]) -> u64 {
+    eat(FNV_OFFSET, b)
+}
+
+fn word_id(w: &Word) -> u64 {
+    match w.known_index() {
+        Some(i) => u64::from(i),
+        None => bytes_hash(w.as_bytes()) | 1 << 63,
+    }
+}
+
+fn addr_id(a: &Addr) -> [u64; 2] {
+    match a.ip() {
+        Some(IpAddr::V4(v)) => [u64::from(u32::from(v)), 4],
+        Some(IpAddr::V6(v)) => {
+            let x = u128::from(v);
+            [x as u64, ((x >> 64) as u64).rotate_left(8) ^ 6]
+        }
+        None => [bytes_hash(a.text().as_bytes()), 9],
+    }
+}
+
+fn flags_id(f: &CtFlags) -> u64 {
+    match f.bits() {
+        Some((bits, alt)) => u64::from(bits) | u64::from(alt) << 16,
+        None => bytes_hash(f.join("\n").as_bytes()) | 1 << 63,
+    }
+}
+
+/// One pass over the rows: everything the cells, the sort and the row keys read.
+fn content_hash(rows: &[CtEntry], snap: &Snapshot) -> u64 {
+    let mut acc = fold(
+        bytes_hash(snap.taken_at.as_bytes()) ^ K[0],
+        snap.monotonic_ns ^ K[1],
+    );
+    for e in rows {
+        let [s0, s1] = addr_id(&e.src);
+        let [d0, d1] = addr_id(&e.dst);
+        let opt = |v: Option<u64>| v.map_or(K[2], |v| v.rotate_left(1) ^ 1);
+        // Independent products (the CPU runs them side by side: the pass is bound by reading
+        // the rows, not by hashing), folded into the running hash once per row.
+        let h = fold(
+            word_id(&e.table) ^ word_id(&e.protocol).rotate_left(21) ^ K[0],
+            word_id(&e.direction) ^ u64::from(e.related) << 62 ^ K[1],
+        ) ^ fold(s0 ^ K[2], s1 ^ K[0]).rotate_left(7)
+            ^ fold(d0 ^ K[1], d1 ^ K[2]).rotate_left(14)
+            ^ fold(
+                u64::from(e.src_port) | u64::from(e.dst_port) << 16 | u64::from(e.rev_nat_id) << 32,
+                flags_id(&e.flags) ^ K[0],
+            )
+            .rotate_left(21)
+            ^ fold(
+                e.expires_in_s as u64 ^ K[1],
+                u64::from(e.src_identity) ^ K[2],
+            )
+            .rotate_left(28)
+            ^ fold(opt(e.packets) ^ K[2], opt(e.bytes) ^ K[0]).rotate_left(35)
+            ^ fold(opt(e.backend_id) ^ K[0], K[1]).rotate_left(42);
+        acc = fold(acc ^ h, K[2]);
+    }
+    acc
+}
+
+fn services_hash(snap: &Snapshot) -> u64 {
+    snap.services.iter().fold(K[0], |acc, s| {
+        let h = eat(
+            bytes_hash(&s.rev_nat_id.to_le_bytes()),
+            s.frontend.as_bytes(),
+        );
+        let h = eat(h, s.address.as_bytes());
+        let h = eat(h, &s.port.to_le_bytes());
+        let h = eat(h, s.protocol.as_bytes());
+        fold(acc ^ eat(h, s.scope.as_bytes()), K[1])
+    })
+}
+
+// ---- a fast hasher for the small maps above ----
+
+/// Multiply-rotate hashing of small integer keys (words, flags, ids): the maps are looked up
+/// once per row.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n))
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n))
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n))
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n)
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64)
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CtEntry, Service};
+
+    /// Rows with every kind of value the sort and filter meet: both families, an address kept
+    /// as text, related entries, flag sets, counters missing, services with frontends.
+    fn rows() -> (Snapshot, Vec<CtEntry>) {
+        let mut s = Snapshot::empty();
+        s.services = vec![
+            Service {
+                frontend: "10.96.0.10:53/UDP".into(),
+                rev_nat_id: 2,
+                ..Default::default()
+            },
+            Service {
+                address: "fd00::53".into(),
+                port: 53,
+                protocol: "UDP".into(),
+                rev_nat_id: 4,
+                ..Default::default()
+            },
+        ];
+        let flags = [
+            CtFlags::default(),
+            CtFlags::from_bits(0x10, false),
+            CtFlags::from_bits(0x13, false),
+            CtFlags::from_bits(0x80, true),
+            CtFlags::from(vec!["SeenNonSyn", "RxClosing"]),
+        ];
+        let rows = (0..60)
+            .map(|i| CtEntry {
+                table: ["ct4_global", "ct_any4_global", "ct6_global", "CT_odd"][i % 4].into(),
+                protocol: ["UDP", "TCP", "TCP", "47"][i % 4].into(),
+                direction: ["OUT", "IN", "SVC"][i % 3].into(),
+                related: i % 7 == 0,
+                src: if i % 5 == 0 {
+                    format!("fd00::{i:x}").into()
+                } else {
+                    format!("10.0.{}.{}", i % 3, 200 - i).into()
+                },
+                src_port: 1000 + (i % 9) as u16,
+                dst: if i % 6 == 0 { "fd00::1" } else { "10.0.1.1" }.into(),
+                dst_port: 53,
+                flags: flags[i % flags.len()].clone(),
+                expires_in_s: (i * 7 % 11) as i64 - 2,
+                rev_nat_id: (i % 5) as u16,
+                backend_id: (i % 10 == 3).then_some(i as u64),
+                src_identity: (i % 5) as u32,
+                packets: (i % 4 != 0).then_some(i as u64),
+                bytes: (i % 4 != 0).then_some(i as u64 * 100 % 370),
+                ..Default::default()
+            })
+            .collect();
+        (s, rows)
+    }
+
+    fn ctx_of<'a>(s: &'a Snapshot, rates: &'a crate::app::rates::Rates) -> Ctx<'a> {
+        Ctx {
+            snap: s,
+            rates,
+            baseline: None,
+            presentation: false,
+        }
+    }
+
+    const FILTERS: &[&str] = &[
+        "",
+        "udp",
+        "!10.96.0.10",
+        "2 world",
+        "expired",
+        "[fd00::",
+        "any4",
+        "rel",
+        "seennonsyn",
+        "!tcp",
+        "be 3",
+        "-",
+        "fd00::53",
+        "→ 10.0.1.1:53",
+        "!",
+        "ODD",
+        "1",
+        "37",
+        "s",
+        "7s",
+        "10.0.2.",
+    ];
+
+    /// The fast order agrees with the generic table order on every column, both directions,
+    /// with and without filters.
+    /// `m` pins rows on top here as in every generic table, and both orders agree.
+    #[test]
+    fn marked_rows_come_first_in_sort_order() {
+        let (s, rows) = rows();
+        let rates = crate::app::rates::Rates::default();
+        let ctx = ctx_of(&s, &rates);
+        let plain = order(&rows, &ctx, &TableView::default());
+        let key = |i: usize| crate::app::state::RowKey::Id(row_hash(&rows[i]));
+        let (a, b) = (plain[plain.len() - 1], plain[plain.len() / 2]);
+        let view = TableView {
+            marked: vec![key(a), key(b)],
+            ..Default::default()
+        };
+        let pinned = order(&rows, &ctx, &view);
+        assert_eq!(&pinned[..2], &[b, a], "marked rows keep their sort order");
+        assert_eq!(pinned.len(), plain.len());
+        assert_eq!(pinned, TABLE.order(&rows, &ctx, &view));
+    }
+
+    #[test]
+    fn fast_order_matches_the_generic_order() {
+        let (s, rows) = rows();
+        let rates = crate::app::rates::Rates::default();
+        let ctx = ctx_of(&s, &rates);
+        for (col, column) in COLUMNS.iter().enumerate() {
+            for desc in [false, true] {
+                for filter in FILTERS {
+                    let view = TableView {
+                        sort: Some(col),
+                        sort_desc: Some(desc),
+                        filter: filter.to_string(),
+                        ..Default::default()
+                    };
+                    assert_eq!(
+                        order(&rows, &ctx, &view),
+                        TABLE.order(&rows, &ctx, &view),
+                        "column {} desc {desc} filter {filter:?}",
+                        column.header
+                    );
+                }
+            }
+        }
+        // Past the last column: the generic table takes the last one.
+        let view = TableView {
+            sort: Some(99),
+            ..Default::default()
+        };
+        assert_eq!(order(&rows, &ctx, &view), TABLE.order(&rows, &ctx, &view));
+    }
+
+    #[test]
+    fn text_addresses_fall_back_to_the_generic_order() {
+        let (s, mut rows) = rows();
+        rows[3].src = "some host".into();
+        rows[8].src = "10.0.0.1/24".into();
+        let rates = crate::app::rates::Rates::default();
+        let ctx = ctx_of(&s, &rates);
+        for desc in [false, true] {
+            let view = TableView {
+                sort: Some(3),
+                sort_desc: Some(desc),
+                ..Default::default()
+            };
+            assert_eq!(order(&rows, &ctx, &view), TABLE.order(&rows, &ctx, &view));
+        }
+    }
+
+    #[test]
+    fn row_hashes_are_the_row_keys() {
+        let (_, rows) = rows();
+        let h = row_hashes(&rows);
+        for (e, h) in rows.iter().zip(h) {
+            assert_eq!(super::super::row_key(e), crate::app::state::RowKey::Id(h));
+            assert_eq!(row_hash(e), h);
+        }
+        // The key depends on the text of the tuple (as before addresses were stored inline).
+        let e = &rows[1];
+        let mut h = eat(FNV_OFFSET, b"ct_any4_global");
+        h = eat(h, b"TCP");
+        h = eat(h, b"IN");
+        h = eat(h, &[0]);
+        h = eat(h, e.src.to_string().as_bytes());
+        h = eat(h, &e.src_port.to_be_bytes());
+        h = eat(h, b"10.0.1.1");
+        h = eat(h, &53u16.to_be_bytes());
+        assert_eq!(row_hash(e), h);
+    }
+
+    /// The remembered order is the computed one, and any change of rows, sort or filter
+    /// computes it again.
+    #[test]
+    fn remembered_order_follows_its_inputs() {
+        let (mut s, rows) = rows();
+        s.conntrack = rows;
+        let rates = crate::app::rates::Rates::default();
+        let mut view = TableView::default();
+        let check = |s: &Snapshot, view: &TableView| {
+            let ctx = ctx_of(s, &rates);
+            let o = ordered(&s.conntrack, &ctx, view);
+            let fresh = compute(&s.conntrack, &ctx, view, Rc::new(row_hashes(&s.conntrack)));
+            assert_eq!(*o, fresh);
+            o
+        };
+        let a = check(&s, &view);
+        assert!(Rc::ptr_eq(&a, &check(&s, &view)), "same inputs: remembered");
+        view.sort = Some(3);
+        let b = check(&s, &view);
+        assert!(!Rc::ptr_eq(&a, &b));
+        view.sort_desc = Some(true);
+        check(&s, &view);
+        view.filter = "udp".into();
+        check(&s, &view);
+        // In-place edits of a row are seen.
+        s.conntrack[5].src_port = 1;
+        check(&s, &view);
+        s.conntrack[5].flags = CtFlags::from_bits(0x1, false);
+        check(&s, &view);
+        s.conntrack[7].table = "ct6_global".into();
+        check(&s, &view);
+        s.services[0].frontend = "10.96.0.11:53/UDP".into();
+        view.filter = "10.96.0.11".into();
+        let c = check(&s, &view);
+        assert!(!c.order.is_empty());
+        s.conntrack.truncate(10);
+        check(&s, &view);
+    }
+
+    /// While a frame is drawn, the rows' keys come from the order's hashes; other rows (and
+    /// any row outside a frame) are hashed.
+    #[test]
+    fn drawn_row_keys_are_the_row_keys() {
+        let (_, rows) = rows();
+        let hashes = Rc::new(row_hashes(&rows));
+        let other = rows.clone();
+        {
+            let _d = Drawing::start(&rows, hashes.clone());
+            for (e, o) in rows.iter().zip(&other) {
+                assert_eq!(drawn_row_key(e), super::super::row_key(e));
+                assert_eq!(drawn_row_key(o), super::super::row_key(o));
+            }
+        }
+        let _d = Drawing::start(&rows, Rc::new(vec![7; rows.len()]));
+        assert_eq!(drawn_row_key(&rows[3]), crate::app::state::RowKey::Id(7));
+        assert_eq!(drawn_row_key(&other[3]), super::super::row_key(&other[3]));
+        drop(_d);
+        assert_eq!(drawn_row_key(&rows[3]), super::super::row_key(&rows[3]));
+    }
+}
