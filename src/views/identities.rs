@@ -4,7 +4,7 @@
 use super::cilium;
 use super::format;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
+use super::table::{col, no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
 use crate::model::{IdentityEntry, Snapshot};
@@ -52,56 +52,46 @@ pub const COLUMNS: &[Column<IdentityEntry>] = &[
         cell: |e, _| e.prefix.clone(),
         emphasis: no_emphasis,
     },
-    Column {
-        header: "IDENTITY",
-        width: 9,
-        flex: false,
-        priority: 0,
-        align: Align::Right,
-        sort: |e, _| SortKey::Num(Some(f64::from(e.identity))),
-        cell: |e, _| e.identity.to_string(),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "NAME",
-        width: 16,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(name(e)),
-        cell: |e, _| name(e),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "TUNNEL ENDPOINT",
-        width: 16,
-        flex: false,
-        priority: 1,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(cilium::addr_sort_key(&tunnel(e))),
-        cell: |e, _| tunnel(e),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "KEY",
-        width: 3,
-        flex: false,
-        priority: 2,
-        align: Align::Right,
-        sort: |e, _| SortKey::Num(Some(f64::from(e.encrypt_key))),
-        cell: |e, _| e.encrypt_key.to_string(),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "FLAGS",
-        width: 20,
-        flex: false,
-        priority: 1,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(flags(e)),
-        cell: |e, _| flags(e),
-        emphasis: no_emphasis,
-    },
+    col(
+        "IDENTITY",
+        9,
+        0,
+        Align::Right,
+        |e, _| SortKey::Num(Some(f64::from(e.identity))),
+        |e, _| e.identity.to_string(),
+    ),
+    col(
+        "NAME",
+        16,
+        0,
+        Align::Left,
+        |e, _| SortKey::Text(name(e)),
+        |e, _| name(e),
+    ),
+    col(
+        "TUNNEL ENDPOINT",
+        16,
+        1,
+        Align::Left,
+        |e, _| SortKey::Text(cilium::addr_sort_key(&tunnel(e))),
+        |e, _| tunnel(e),
+    ),
+    col(
+        "KEY",
+        3,
+        2,
+        Align::Right,
+        |e, _| SortKey::Num(Some(f64::from(e.encrypt_key))),
+        |e, _| e.encrypt_key.to_string(),
+    ),
+    col(
+        "FLAGS",
+        20,
+        1,
+        Align::Left,
+        |e, _| SortKey::Text(flags(e)),
+        |e, _| flags(e),
+    ),
 ];
 
 pub const TABLE: TableDef<IdentityEntry> = TableDef {

@@ -5,7 +5,7 @@
 use super::cilium;
 use super::format;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::rates::{metric_key, MetricRate};
@@ -85,16 +85,14 @@ pub const COLUMNS: &[Column<MetricEntry>] = &[
         },
         emphasis: warn_rising,
     },
-    Column {
-        header: "DIRECTION",
-        width: 9,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |m, _| SortKey::Text(m.direction.clone()),
-        cell: |m, _| m.direction.clone(),
-        emphasis: no_emphasis,
-    },
+    col(
+        "DIRECTION",
+        9,
+        0,
+        Align::Left,
+        |m, _| SortKey::Text(m.direction.clone()),
+        |m, _| m.direction.clone(),
+    ),
     Column {
         header: "PKTS/S",
         width: 8,
@@ -120,36 +118,30 @@ pub const COLUMNS: &[Column<MetricEntry>] = &[
         },
         emphasis: no_emphasis,
     },
-    Column {
-        header: "PACKETS",
-        width: 9,
-        flex: false,
-        priority: 0,
-        align: Align::Right,
-        sort: |m, _| SortKey::Num(Some(m.packets as f64)),
-        cell: |m, _| m.packets.to_string(),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "BYTES",
-        width: 10,
-        flex: false,
-        priority: 1,
-        align: Align::Right,
-        sort: |m, _| SortKey::Num(Some(m.bytes as f64)),
-        cell: |m, _| m.bytes.to_string(),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "LOCATION",
-        width: 18,
-        flex: false,
-        priority: 2,
-        align: Align::Left,
-        sort: |m, _| SortKey::Text(location(m)),
-        cell: |m, _| location(m),
-        emphasis: no_emphasis,
-    },
+    col(
+        "PACKETS",
+        9,
+        0,
+        Align::Right,
+        |m, _| SortKey::Num(Some(m.packets as f64)),
+        |m, _| m.packets.to_string(),
+    ),
+    col(
+        "BYTES",
+        10,
+        1,
+        Align::Right,
+        |m, _| SortKey::Num(Some(m.bytes as f64)),
+        |m, _| m.bytes.to_string(),
+    ),
+    col(
+        "LOCATION",
+        18,
+        2,
+        Align::Left,
+        |m, _| SortKey::Text(location(m)),
+        |m, _| location(m),
+    ),
 ];
 
 pub fn row_key(m: &MetricEntry) -> RowKey {

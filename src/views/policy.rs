@@ -5,7 +5,7 @@
 use super::cilium;
 use super::plain::PlainTable;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
@@ -100,16 +100,14 @@ pub const COLUMNS: &[Column<PolicyEntry>] = &[
             }
         },
     },
-    Column {
-        header: "DIR",
-        width: 7,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(e.direction.clone()),
-        cell: |e, _| capital(&e.direction),
-        emphasis: no_emphasis,
-    },
+    col(
+        "DIR",
+        7,
+        0,
+        Align::Left,
+        |e, _| SortKey::Text(e.direction.clone()),
+        |e, _| capital(&e.direction),
+    ),
     Column {
         header: "IDENTITY",
         width: 13,
@@ -120,56 +118,46 @@ pub const COLUMNS: &[Column<PolicyEntry>] = &[
         cell: |e, _| peer(e),
         emphasis: no_emphasis,
     },
-    Column {
-        header: "PORT/PROTO",
-        width: 13,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |e, _| SortKey::Num(Some(f64::from(e.port_low))),
-        cell: |e, _| port_proto(&e.protocol, e.port_low, e.port_high),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "PROXY",
-        width: 5,
-        flex: false,
-        priority: 2,
-        align: Align::Right,
-        sort: |e, _| SortKey::Num(Some(f64::from(e.proxy_port))),
-        cell: |e, _| proxy(e),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "AUTH",
-        width: 8,
-        flex: false,
-        priority: 3,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(auth(e)),
-        cell: |e, _| auth(e),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "BYTES",
-        width: 9,
-        flex: false,
-        priority: 1,
-        align: Align::Right,
-        sort: |e, _| opt(e.bytes),
-        cell: |e, _| cilium::count(e.bytes),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "PACKETS",
-        width: 8,
-        flex: false,
-        priority: 2,
-        align: Align::Right,
-        sort: |e, _| opt(e.packets),
-        cell: |e, _| cilium::count(e.packets),
-        emphasis: no_emphasis,
-    },
+    col(
+        "PORT/PROTO",
+        13,
+        0,
+        Align::Left,
+        |e, _| SortKey::Num(Some(f64::from(e.port_low))),
+        |e, _| port_proto(&e.protocol, e.port_low, e.port_high),
+    ),
+    col(
+        "PROXY",
+        5,
+        2,
+        Align::Right,
+        |e, _| SortKey::Num(Some(f64::from(e.proxy_port))),
+        |e, _| proxy(e),
+    ),
+    col(
+        "AUTH",
+        8,
+        3,
+        Align::Left,
+        |e, _| SortKey::Text(auth(e)),
+        |e, _| auth(e),
+    ),
+    col(
+        "BYTES",
+        9,
+        1,
+        Align::Right,
+        |e, _| opt(e.bytes),
+        |e, _| cilium::count(e.bytes),
+    ),
+    col(
+        "PACKETS",
+        8,
+        2,
+        Align::Right,
+        |e, _| opt(e.packets),
+        |e, _| cilium::count(e.packets),
+    ),
 ];
 
 pub fn entry_key(e: &PolicyEntry) -> RowKey {

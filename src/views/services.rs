@@ -5,7 +5,7 @@ use super::cilium;
 use super::format;
 use super::plain::PlainTable;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef};
+use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
@@ -112,16 +112,14 @@ fn addresses(s: &Service) -> String {
 }
 
 pub const COLUMNS: &[Column<Service>] = &[
-    Column {
-        header: "FRONTEND",
-        width: 23,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |s, _| SortKey::Text(cilium::addr_sort_key(&s.address) + &format!("{:05}", s.port)),
-        cell: |s, _| frontend_text(s),
-        emphasis: no_emphasis,
-    },
+    col(
+        "FRONTEND",
+        23,
+        0,
+        Align::Left,
+        |s, _| SortKey::Text(cilium::addr_sort_key(&s.address) + &format!("{:05}", s.port)),
+        |s, _| frontend_text(s),
+    ),
     Column {
         header: "TYPE / FLAGS",
         width: 26,
@@ -132,16 +130,14 @@ pub const COLUMNS: &[Column<Service>] = &[
         cell: |s, _| type_flags(s),
         emphasis: no_emphasis,
     },
-    Column {
-        header: "REVNAT",
-        width: 6,
-        flex: false,
-        priority: 2,
-        align: Align::Right,
-        sort: |s, _| SortKey::Num(Some(s.rev_nat_id.into())),
-        cell: |s, _| s.rev_nat_id.to_string(),
-        emphasis: no_emphasis,
-    },
+    col(
+        "REVNAT",
+        6,
+        2,
+        Align::Right,
+        |s, _| SortKey::Num(Some(s.rev_nat_id.into())),
+        |s, _| s.rev_nat_id.to_string(),
+    ),
     Column {
         header: "BACKENDS",
         width: 24,

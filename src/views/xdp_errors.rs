@@ -8,7 +8,6 @@ use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
 use crate::model::{Snapshot, XdpEvent};
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -98,11 +97,6 @@ fn keys(app: &App) -> Vec<RowKey> {
     super::table::keys(&TABLE, &app.snapshot.xdp_errors, &Ctx::of(app), app.view())
 }
 
-fn open(_: &App, key: &RowKey) -> Option<Target> {
-    let _ = key;
-    None
-}
-
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (empty, warn) = probe_pane::empty_text(app, "xdp_errors", text::NO_XDP_ERRORS);
     let legend = probe_pane::pressure(&app.snapshot, "xdp_health");
@@ -138,7 +132,7 @@ pub const PANE: PaneDef = PaneDef {
     default_sort: COUNT_COLUMN,
     default_desc: true,
     keys,
-    open,
+    open: super::registry::opens_nothing,
     draw,
     plain,
 };

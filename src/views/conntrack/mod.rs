@@ -6,7 +6,7 @@
 use super::cilium;
 use super::format;
 use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
+use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
@@ -127,36 +127,30 @@ fn opt(v: Option<u64>) -> SortKey {
 pub const EXPIRES_COLUMN: usize = 5;
 
 pub const COLUMNS: &[Column<CtEntry>] = &[
-    Column {
-        header: "TABLE",
-        width: 5,
-        flex: false,
-        priority: 3,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(e.table.to_string()),
-        cell: |e, _| table_short(&e.table),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "PROTO",
-        width: 6,
-        flex: false,
-        priority: 1,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(e.protocol.to_string()),
-        cell: |e, _| e.protocol.to_string(),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "DIR",
-        width: 7,
-        flex: false,
-        priority: 0,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(direction(e)),
-        cell: |e, _| direction(e),
-        emphasis: no_emphasis,
-    },
+    col(
+        "TABLE",
+        5,
+        3,
+        Align::Left,
+        |e, _| SortKey::Text(e.table.to_string()),
+        |e, _| table_short(&e.table),
+    ),
+    col(
+        "PROTO",
+        6,
+        1,
+        Align::Left,
+        |e, _| SortKey::Text(e.protocol.to_string()),
+        |e, _| e.protocol.to_string(),
+    ),
+    col(
+        "DIR",
+        7,
+        0,
+        Align::Left,
+        |e, _| SortKey::Text(direction(e)),
+        |e, _| direction(e),
+    ),
     Column {
         header: "CONNECTION",
         width: 33,
@@ -167,16 +161,14 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         cell: |e, _| connection(e),
         emphasis: no_emphasis,
     },
-    Column {
-        header: "FLAGS",
-        width: 18,
-        flex: false,
-        priority: 3,
-        align: Align::Left,
-        sort: |e, _| SortKey::Text(e.flags.join(" ")),
-        cell: |e, _| e.flags.join(" "),
-        emphasis: no_emphasis,
-    },
+    col(
+        "FLAGS",
+        18,
+        3,
+        Align::Left,
+        |e, _| SortKey::Text(e.flags.join(" ")),
+        |e, _| e.flags.join(" "),
+    ),
     Column {
         header: "EXPIRES",
         width: 11,
@@ -193,46 +185,38 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
             }
         },
     },
-    Column {
-        header: "SERVICE (REVNAT)",
-        width: 24,
-        flex: false,
-        priority: 2,
-        align: Align::Left,
-        sort: |e, _| num(f64::from(e.rev_nat_id)),
-        cell: |e, c| service(e, c.snap),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "SRC IDENTITY",
-        width: 14,
-        flex: false,
-        priority: 1,
-        align: Align::Left,
-        sort: |e, _| num(f64::from(e.src_identity)),
-        cell: |e, _| cilium::identity_text(e.src_identity),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "PACKETS",
-        width: 8,
-        flex: false,
-        priority: 3,
-        align: Align::Right,
-        sort: |e, _| opt(e.packets),
-        cell: |e, _| cilium::count(e.packets),
-        emphasis: no_emphasis,
-    },
-    Column {
-        header: "BYTES",
-        width: 9,
-        flex: false,
-        priority: 1,
-        align: Align::Right,
-        sort: |e, _| opt(e.bytes),
-        cell: |e, _| cilium::count(e.bytes),
-        emphasis: no_emphasis,
-    },
+    col(
+        "SERVICE (REVNAT)",
+        24,
+        2,
+        Align::Left,
+        |e, _| num(f64::from(e.rev_nat_id)),
+        |e, c| service(e, c.snap),
+    ),
+    col(
+        "SRC IDENTITY",
+        14,
+        1,
+        Align::Left,
+        |e, _| num(f64::from(e.src_identity)),
+        |e, _| cilium::identity_text(e.src_identity),
+    ),
+    col(
+        "PACKETS",
+        8,
+        3,
+        Align::Right,
+        |e, _| opt(e.packets),
+        |e, _| cilium::count(e.packets),
+    ),
+    col(
+        "BYTES",
+        9,
+        1,
+        Align::Right,
+        |e, _| opt(e.bytes),
+        |e, _| cilium::count(e.bytes),
+    ),
 ];
 
 pub const TABLE: TableDef<CtEntry> = TableDef {
