@@ -105,17 +105,23 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
         screen_ansi,
         screen_html,
     };
+    let mut paths: Vec<&Path> = out.files();
+    if created {
+        paths.push(dir);
+    }
+    give_to_sudo_user(&paths)?;
+    Ok(out)
+}
+
+/// Under sudo, hand files dpscope wrote to the invoking user (`SUDO_UID`/`SUDO_GID`).
+pub fn give_to_sudo_user(paths: &[&Path]) -> Result<(), String> {
     if let Some((uid, gid)) = sudo_owner() {
-        let mut paths: Vec<&Path> = out.files();
-        if created {
-            paths.push(dir);
-        }
         for p in paths {
-            nix::unistd::chown(p, Some(uid), Some(gid))
+            nix::unistd::chown(*p, Some(uid), Some(gid))
                 .map_err(|e| format!("cannot chown {}: {e}", p.display()))?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Stream the snapshot as pretty JSON (as `dpscope snapshot` writes it) without building the
@@ -131,7 +137,7 @@ fn write_snapshot(path: &Path, snap: &crate::model::Snapshot) -> Result<PathBuf,
 }
 
 /// The user behind `sudo`, to give the files back to.
-pub fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
+fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
     let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
     let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
     Some((
@@ -229,29 +235,38 @@ pub fn buffer_text(buf: &Buffer) -> String {
     out
 }
 
+/// The 16 named colours as their index in the terminal's base palette.
+fn base_index(c: Color) -> Option<u8> {
+    Some(match c {
+        Color::Black => 0,
+        Color::Red => 1,
+        Color::Green => 2,
+        Color::Yellow => 3,
+        Color::Blue => 4,
+        Color::Magenta => 5,
+        Color::Cyan => 6,
+        Color::Gray => 7,
+        Color::DarkGray => 8,
+        Color::LightRed => 9,
+        Color::LightGreen => 10,
+        Color::LightYellow => 11,
+        Color::LightBlue => 12,
+        Color::LightMagenta => 13,
+        Color::LightCyan => 14,
+        Color::White => 15,
+        _ => return None,
+    })
+}
+
 /// SGR parameters of a colour (foreground base 30/38, background 40/48).
 fn sgr_color(c: Color, fg: bool) -> Option<String> {
     let (base, ext) = if fg { (30, 38) } else { (40, 48) };
-    Some(match c {
-        Color::Reset => return None,
-        Color::Black => format!("{base}"),
-        Color::Red => format!("{}", base + 1),
-        Color::Green => format!("{}", base + 2),
-        Color::Yellow => format!("{}", base + 3),
-        Color::Blue => format!("{}", base + 4),
-        Color::Magenta => format!("{}", base + 5),
-        Color::Cyan => format!("{}", base + 6),
-        Color::Gray => format!("{}", base + 7),
-        Color::DarkGray => format!("{}", base + 60),
-        Color::LightRed => format!("{}", base + 61),
-        Color::LightGreen => format!("{}", base + 62),
-        Color::LightYellow => format!("{}", base + 63),
-        Color::LightBlue => format!("{}", base + 64),
-        Color::LightMagenta => format!("{}", base + 65),
-        Color::LightCyan => format!("{}", base + 66),
-        Color::White => format!("{}", base + 67),
-        Color::Indexed(i) => format!("{ext};5;{i}"),
-        Color::Rgb(r, g, b) => format!("{ext};2;{r};{g};{b}"),
+    Some(match (c, base_index(c)) {
+        (_, Some(i)) if i < 8 => format!("{}", base + i),
+        (_, Some(i)) => format!("{}", base + 60 + i - 8),
+        (Color::Indexed(i), _) => format!("{ext};5;{i}"),
+        (Color::Rgb(r, g, b), _) => format!("{ext};2;{r};{g};{b}"),
+        _ => return None,
     })
 }
 
@@ -313,26 +328,10 @@ fn css_color(c: Color) -> Option<String> {
             }
         }
     };
-    Some(match c {
-        Color::Reset => return None,
-        Color::Black => idx(0),
-        Color::Red => idx(1),
-        Color::Green => idx(2),
-        Color::Yellow => idx(3),
-        Color::Blue => idx(4),
-        Color::Magenta => idx(5),
-        Color::Cyan => idx(6),
-        Color::Gray => idx(7),
-        Color::DarkGray => idx(8),
-        Color::LightRed => idx(9),
-        Color::LightGreen => idx(10),
-        Color::LightYellow => idx(11),
-        Color::LightBlue => idx(12),
-        Color::LightMagenta => idx(13),
-        Color::LightCyan => idx(14),
-        Color::White => idx(15),
-        Color::Indexed(i) => idx(i),
-        Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+    Some(match (c, base_index(c)) {
+        (_, Some(i)) | (Color::Indexed(i), _) => idx(i),
+        (Color::Rgb(r, g, b), _) => format!("#{r:02x}{g:02x}{b:02x}"),
+        _ => return None,
     })
 }
 

@@ -74,12 +74,9 @@ impl LiveRecording {
         let file = std::fs::File::create(path)
             .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         // Under sudo the files belong to the invoking user, as exports do.
-        if let Some((uid, gid)) = crate::app::export::sudo_owner() {
-            for p in created.into_iter().chain([path]) {
-                nix::unistd::chown(p, Some(uid), Some(gid))
-                    .map_err(|e| format!("cannot chown {}: {e}", p.display()))?;
-            }
-        }
+        let mut mine: Vec<&std::path::Path> = created.into_iter().collect();
+        mine.push(path);
+        crate::app::export::give_to_sudo_user(&mine)?;
         Ok(LiveRecording {
             path: path.to_path_buf(),
             w: crate::model::recording::Writer::new(std::io::BufWriter::new(file), compact),

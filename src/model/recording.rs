@@ -126,7 +126,11 @@ impl<W: Write> Writer<W> {
         match reference {
             None => {
                 serde_json::to_writer(&mut self.w, s)?;
-                self.keyframe = Some((self.line, s.clone()));
+                // Only compact recordings compare against it: a complete-lines recording
+                // would copy every snapshot (hundreds of MB with a big conntrack table) for nothing.
+                if self.every > 1 {
+                    self.keyframe = Some((self.line, s.clone()));
+                }
             }
             Some((keyframe, same)) => self.write_delta(s, keyframe, &same)?,
         }

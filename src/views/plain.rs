@@ -40,7 +40,13 @@ pub fn pane_table_as(
     prev: Option<&Snapshot>,
     view: &TableView,
 ) -> Option<PlainTable> {
-    let mut t = registry::by_name(pane).map(|p| (p.plain)(snap, prev, view))?;
+    // The pane sorts (and pins marked rows); the filter is applied once, below, on the cells,
+    // which is what every pane's own filter matches too.
+    let unfiltered = TableView {
+        filter: String::new(),
+        ..view.clone()
+    };
+    let mut t = registry::by_name(pane).map(|p| (p.plain)(snap, prev, &unfiltered))?;
     if !view.filter.is_empty() {
         let (invert, needle) = match view.filter.strip_prefix('!') {
             Some(rest) => (true, rest),
