@@ -214,7 +214,8 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, bool)> {
     Ok((g, c.record_compact.unwrap_or(false)))
 }
 
-fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
+/// The refresh interval (flag, else config file, else 1 s), checked.
+fn interval_secs(g: &Global) -> anyhow::Result<f64> {
     let interval = g.interval.unwrap_or(1.0);
     if !(interval.is_finite() && interval >= 0.1) {
         return Err(BadInput(format!(
@@ -222,6 +223,11 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         ))
         .into());
     }
+    Ok(interval)
+}
+
+fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
+    let interval = interval_secs(g)?;
     Ok(Config {
         bpffs_roots: if g.bpffs.is_empty() {
             collector::default_bpffs_roots()
@@ -254,7 +260,7 @@ fn require_privileges() -> anyhow::Result<()> {
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let (g, record_compact) = with_config_file(cli.global.clone())?;
     // Checked here so a bad interval (flag or config file) fails every command the same way.
-    config(&g, false)?;
+    let interval = interval_secs(&g)?;
     let theme = g.theme.clone().unwrap_or_else(|| "default".into());
     if !dpscope::views::theme::THEMES.contains(&theme.as_str()) {
         return Err(BadInput(format!(
@@ -267,7 +273,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let ui = dpscope::app::UiOptions {
         no_color,
         theme,
-        interval_ms: (g.interval.unwrap_or(1.0) * 1000.0) as u64,
+        interval_ms: (interval * 1000.0) as u64,
         exit_after_first_frame: g.bench_first_frame.then_some(started),
         start_pane: match &g.pane {
             Some(p) => Some(canonical_pane(p)?),

@@ -264,7 +264,7 @@ fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
-        let plain_html = strip_tags(&html);
+        let plain_html = common::strip_tags(&html);
         assert!(plain_html.contains(esc.trim_end()), "HTML lacks {line:?}");
     }
     t.keys(&["q"]);
@@ -299,20 +299,6 @@ fn the_config_file_sets_the_first_pane_and_the_dump_dir() {
     assert_eq!(n, 6, "exports go to the config's dump_dir");
     t.keys(&["q"]);
     t.wait_text("EXITED:0");
-}
-
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! `Ctrl-s` export: snapshot JSON, pane CSV/Markdown, screen text and HTML.
 
+mod common;
+
 use dpscope::app::export::{export_to, html_escape, screen_text};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::Snapshot;
@@ -70,7 +72,7 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
         "no colours in the HTML"
     );
     let pre = &html[html.find("<pre>\n").unwrap() + 6..html.find("</pre>").unwrap()];
-    assert_eq!(unescape(&strip_tags(pre)), screen);
+    assert_eq!(unescape(&common::strip_tags(pre)), screen);
     assert!(!html_escape(&screen).is_empty());
     // ANSI: the same text with colour escape sequences.
     let ansi = std::fs::read_to_string(&out.screen_ansi).unwrap();
@@ -80,20 +82,6 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
         .map(|l| format!("{}\n", l.trim_end()))
         .collect();
     assert_eq!(stripped, screen);
-}
-
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
 
 fn unescape(s: &str) -> String {

@@ -380,3 +380,18 @@ pub fn in_netns<T: Send>(netns: &str, f: impl FnOnce() -> T + Send) -> T {
         .unwrap_or_else(|e| std::panic::resume_unwind(e))
     })
 }
+
+/// The text of an HTML fragment: tags removed, entities left as they are.
+pub fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
