@@ -8,6 +8,11 @@
 //! record_compact = false         # R writes compact recordings (docs/snapshot.md)
 //! pane = "attachments"           # pane to open first
 //! probes = ["drops", "retransmits"]   # own probes to load ([] : none)
+//! mouse = true                   # like --mouse
+//!
+//! [keys]                         # rebind actions: one key or a list; [] unbinds
+//! quit = "Q"
+//! sort = ["s", "f5"]
 //! ```
 //!
 //! A flag on the command line wins over the file. The file is found at `$DPSCOPE_CONFIG`,
@@ -30,6 +35,46 @@ pub struct Config {
     pub pane: Option<String>,
     /// Own probes to load by default (like repeated `--probe`); empty: none.
     pub probes: Option<Vec<String>>,
+    /// Like `--mouse`.
+    pub mouse: Option<bool>,
+    /// Key bindings: action name (`app::keys::rebindable_names`) → keys.
+    pub keys: Option<std::collections::BTreeMap<String, KeyList>>,
+}
+
+/// One key or a list of keys, as written in `[keys]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(r#"a key ("x") or a list of keys (["x", "f5"], [] unbinds)"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut v = Vec::new();
+                while let Some(k) = a.next_element::<String>()? {
+                    v.push(k);
+                }
+                Ok(KeyList(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl KeyList {
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
 }
 
 /// Where the config file is looked for, most specific first.
@@ -119,6 +164,12 @@ no_color = true
 record_compact = true
 pane = "conntrack"
 probes = ["drops"]
+mouse = true
+
+[keys]
+quit = "Q"
+sort = ["s", "f5"]
+presentation = []
 "#;
         let c = parse(Path::new("c.toml"), text).unwrap();
         assert_eq!(c.theme.as_deref(), Some("high-contrast"));
@@ -127,6 +178,12 @@ probes = ["drops"]
         assert_eq!(c.record_compact, Some(true));
         assert_eq!(c.pane.as_deref(), Some("conntrack"));
         assert_eq!(c.probes, Some(vec!["drops".to_string()]));
+        assert_eq!(c.mouse, Some(true));
+        let keys = c.keys.clone().unwrap();
+        let list = |n: &str| keys[n].as_slice().to_vec();
+        assert_eq!(list("quit"), ["Q"]);
+        assert_eq!(list("sort"), ["s", "f5"]);
+        assert!(list("presentation").is_empty());
         let d = c.dump_dir.unwrap();
         assert!(d.ends_with("incidents") && !d.starts_with("~"), "{d:?}");
         assert_eq!(parse(Path::new("e.toml"), "").unwrap(), Config::default());

@@ -59,6 +59,10 @@ struct Global {
     /// Directory Ctrl-s writes its export files into (default ./dpscope-dumps)
     #[arg(long, value_name = "DIR", global = true)]
     dump_dir: Option<PathBuf>,
+    /// Mouse in the full-screen UI: click rows and tabs, wheel scrolls (hold Shift to select
+    /// text in most terminals) [config: mouse = true]
+    #[arg(long, global = true)]
+    mouse: bool,
     /// Benchmark: quit after the first frame with data and print the time it took
     #[arg(long, hide = true, global = true)]
     bench_first_frame: bool,
@@ -194,11 +198,27 @@ fn quiet_libbpf() {
     }
 }
 
+/// What only the config file sets (no flag for it), or what it adds to the flags.
+#[derive(Default)]
+struct FromFile {
+    record_compact: bool,
+    keymap: dpscope::app::keys::Keymap,
+}
+
 /// The command line with the config file's values filled in where no flag was given.
-fn with_config_file(mut g: Global) -> anyhow::Result<(Global, bool)> {
-    let Some((_, c)) = dpscope::config::load().map_err(BadInput)? else {
-        return Ok((g, false));
+fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
+    let Some((path, c)) = dpscope::config::load().map_err(BadInput)? else {
+        return Ok((g, FromFile::default()));
     };
+    let keymap = match &c.keys {
+        Some(k) => dpscope::app::keys::Keymap::with_overrides(
+            k.iter()
+                .map(|(name, keys)| (name.as_str(), keys.as_slice())),
+        )
+        .map_err(|e| BadInput(format!("config {}: {e}", path.display())))?,
+        None => Default::default(),
+    };
+    g.mouse |= c.mouse.unwrap_or(false);
     g.theme = g.theme.or(c.theme);
     g.interval = g.interval.or(c.interval);
     g.no_color |= c.no_color.unwrap_or(false);
@@ -211,7 +231,11 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, bool)> {
             None => {}
         }
     }
-    Ok((g, c.record_compact.unwrap_or(false)))
+    let file = FromFile {
+        record_compact: c.record_compact.unwrap_or(false),
+        keymap,
+    };
+    Ok((g, file))
 }
 
 /// The refresh interval (flag, else config file, else 1 s), checked.
@@ -258,7 +282,7 @@ fn require_privileges() -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
-    let (g, record_compact) = with_config_file(cli.global.clone())?;
+    let (g, file) = with_config_file(cli.global.clone())?;
     // Checked here so a bad interval (flag or config file) fails every command the same way.
     let interval = interval_secs(&g)?;
     let theme = g.theme.clone().unwrap_or_else(|| "default".into());
@@ -280,7 +304,9 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             None => None,
         },
         dump_dir: g.dump_dir.clone(),
-        record_compact,
+        record_compact: file.record_compact,
+        keymap: std::sync::Arc::new(file.keymap),
+        mouse: g.mouse,
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]

@@ -26,6 +26,17 @@ fn a_bad_config_file_is_one_line_naming_it_and_exit_2() {
         ("interval = \"fast\"\n", "interval"),
         ("theme = \"sparkly\"\n", "unknown theme \"sparkly\""),
         ("interval = 0.01\n", "--interval must be at least 0.1"),
+        ("[keys]\nsortt = \"x\"\n", "keys.sortt: no such action"),
+        (
+            "[keys]\nsort = \"ctrl-\"\n",
+            "keys.sort: `ctrl-` is not a key",
+        ),
+        (
+            "[keys]\nsort = \"j\"\n",
+            "keys.sort: j is already bound to down",
+        ),
+        ("[keys]\nsort = 5\n", "keys"),
+        ("mouse = \"yes\"\n", "mouse"),
     ] {
         let out = with_config(text, &["show", "node", "--from", &demo()]);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -47,6 +47,10 @@ pub struct UiOptions {
     pub dump_dir: Option<std::path::PathBuf>,
     /// `R` writes compact recordings (keyframes + changed sections).
     pub record_compact: bool,
+    /// Key bindings (the config file's `[keys]` applied to the built-in table).
+    pub keymap: std::sync::Arc<keys::Keymap>,
+    /// `--mouse`: clicks select rows and tabs, the wheel scrolls.
+    pub mouse: bool,
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

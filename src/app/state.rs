@@ -168,6 +168,8 @@ pub struct App {
     pub recording: Option<crate::bpf::collector::RecordingStatus>,
     /// `R` writes compact lines (config `record_compact`).
     pub record_compact: bool,
+    /// Key bindings in effect (built-in table + the config file's `[keys]`).
+    pub keymap: std::sync::Arc<super::keys::Keymap>,
 }
 
 impl App {
@@ -211,6 +213,7 @@ impl App {
             baseline: None,
             recording: None,
             record_compact: opts.record_compact,
+            keymap: opts.keymap.clone(),
         }
     }
 

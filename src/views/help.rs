@@ -2,7 +2,7 @@
 
 use super::text;
 use super::theme::Theme;
-use crate::app::keys::{Context, KEYS};
+use crate::app::keys::{Context, Keymap};
 use crate::app::state::App;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -22,15 +22,21 @@ const SECTIONS: &[(&str, &[Context])] = &[
 ];
 
 /// Help lines, one section per context, one line per binding: the whole key table.
-pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
+pub fn lines(theme: &Theme, keymap: &Keymap) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (title, ctxs) in SECTIONS {
         out.push(Line::from(Span::styled(*title, theme.title())));
         for ctx in *ctxs {
-            for b in KEYS.iter().filter(|b| b.context == *ctx) {
+            for b in keymap.in_context(*ctx) {
+                // An unbound action stays listed, so the help says it exists and is off.
+                let label = if b.label.is_empty() {
+                    "(none)"
+                } else {
+                    b.label.as_str()
+                };
                 out.push(Line::from(vec![
-                    Span::styled(format!(" {:<10}", b.label), theme.key()),
-                    Span::raw(b.description),
+                    Span::styled(format!(" {label:<10}"), theme.key()),
+                    Span::raw(b.def.description),
                 ]));
             }
         }
@@ -39,8 +45,8 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// Plain text of the help (tests check it against the key table).
-pub fn text(theme: &Theme) -> String {
-    lines(theme)
+pub fn text(theme: &Theme, keymap: &Keymap) -> String {
+    lines(theme, keymap)
         .iter()
         .map(|l| {
             l.spans
@@ -62,7 +68,7 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let w = area.width.min(100);
     let rect = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
     frame.render_widget(Clear, rect);
-    let all = lines(theme);
+    let all = lines(theme, &app.keymap);
     let split = (1..all.len())
         .filter(|&i| all[i].spans.len() == 1)
         .min_by_key(|&i| i.max(all.len() - i))
@@ -72,10 +78,18 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let height = area.height.saturating_sub(1);
     let first = scroll(app, tallest, height);
     let title = if tallest > usize::from(height) {
+        use crate::app::actions::Action;
+        let keys = |a: Action, b: Action| {
+            [app.keymap.first_key(&a), app.keymap.first_key(&b)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("/")
+        };
         let more = if first + usize::from(height) < tallest {
-            "↓ j/PgDn more"
+            format!("↓ {} more", keys(Action::Down, Action::PageDown))
         } else {
-            "↑ k/PgUp back"
+            format!("↑ {} back", keys(Action::Up, Action::PageUp))
         };
         format!(" {} · {more} ", text::HELP_TITLE.trim())
     } else {
