@@ -794,3 +794,106 @@ fn a_recorded_session_replays_step_by_step_and_diff_lists_exactly_the_changes() 
     drop(link);
     drop(skel);
 }
+
+/// Line and column (0-based, in characters) where `needle` is on the screen.
+fn find(screen: &str, needle: &str) -> (u16, u16) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(b) = line.find(needle) {
+            return (y as u16, line[..b].chars().count() as u16);
+        }
+    }
+    panic!("{needle:?} not on screen:\n{screen}");
+}
+
+#[test]
+fn mouse_and_rebound_keys_from_the_config_file_drive_the_ui() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        "mouse = true\n\n[keys]\nquit = \"Q\"\nsort = [\"f5\"]\n",
+    )
+    .expect("config");
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", demo()),
+        &[
+            ("TERM", "xterm-256color"),
+            ("DPSCOPE_CONFIG", &cfg.display().to_string()),
+        ],
+    );
+    let s = t.wait_text("agree_tp");
+    let mouse_on = || {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "display",
+                "-p",
+                "-t",
+                "0",
+                "#{mouse_any_flag}",
+            ])
+            .output()
+            .expect("display");
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    };
+    assert!(mouse_on(), "dpscope asked the terminal for mouse reports");
+    // What a terminal sends for a left click and for the wheel (SGR encoding, 1-based).
+    let click = |y: u16, x: u16| {
+        t.text(&format!(
+            "\x1b[<0;{};{}M\x1b[<0;{};{}m",
+            x + 1,
+            y + 1,
+            x + 1,
+            y + 1
+        ))
+    };
+    let wheel_down = |y: u16, x: u16| t.text(&format!("\x1b[<65;{};{}M", x + 1, y + 1));
+
+    // Click the Maps tab.
+    let (y, x) = find(&s, "2 Maps");
+    click(y, x + 2);
+    let s = t.wait_text("┌ Maps (");
+    // Click a row: the ▶ moves onto that line.
+    let (y, _) = find(&s, "fixture_btf_hash ");
+    click(y, 30);
+    let s = t.wait_for("selection on the clicked row", |s| {
+        s.lines()
+            .nth(y as usize)
+            .is_some_and(|l| l.contains('▶') && l.contains("fixture_btf_hash "))
+    });
+    // The wheel moves the selection 3 rows down.
+    wheel_down(y, 30);
+    t.wait_for("selection 3 rows lower", |s| {
+        s.lines()
+            .nth(y as usize + 3)
+            .is_some_and(|l| l.contains('▶'))
+    });
+    // Clicking the selected row opens it, like Enter.
+    let (y3, _) = find(&t.screen(), "▶");
+    click(y3, 30);
+    t.wait_text("(Esc back)");
+    let _ = s;
+    t.keys(&["Escape"]);
+    t.wait_text("┌ Maps (");
+
+    // Rebound keys: F5 sorts, s does nothing now, q does not quit, help lists the new keys.
+    t.keys(&["s"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.screen().contains("MEMORY▼"), "s no longer sorts");
+    t.keys(&["F5"]);
+    t.wait_for("F5 sorts by the next column", |s| {
+        !s.contains("MEMORY▼") && (s.contains('▼') || s.contains('▲'))
+    });
+    t.keys(&["q"]);
+    t.keys(&["?"]);
+    let help = t.wait_text("Keys (");
+    assert!(help.contains(" Q         quit"), "{help}");
+    assert!(
+        help.contains(" F5        sort by the next column"),
+        "{help}"
+    );
+    t.keys(&["Escape", "Q"]);
+    t.wait_text("EXITED:0");
+    assert!(!mouse_on(), "mouse reports are off again after quit");
+}

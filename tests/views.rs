@@ -784,3 +784,144 @@ fn baseline_marks_attachments_and_services() {
     let s = screen(&app, 140, 40);
     assert!(s.contains("(1 of "), "{s}");
 }
+
+/// Draw and return the screen text plus what the frame drew where.
+fn screen_and_hits(app: &App, w: u16, h: u16) -> (Vec<String>, views::hits::Hits) {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut hits = Default::default();
+    t.draw(|f| hits = views::hits::record(|| views::draw(f, app)))
+        .unwrap();
+    let buf = t.backend().buffer();
+    let lines = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect();
+    (lines, hits)
+}
+
+fn click(app: &mut App, hits: &views::hits::Hits, x: u16, y: u16) -> bool {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let ev = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.handle_mouse(&ev, hits).is_some()
+}
+
+#[test]
+fn mouse_clicks_land_on_what_the_frame_shows() {
+    let base = fixture("rich.json");
+    let mut big = base.clone();
+    big.maps = (0..200u32)
+        .map(|i| {
+            let mut m = base.maps[0].clone();
+            m.id = 1000 + i;
+            m.memory_bytes = 1_000_000 - u64::from(i);
+            m
+        })
+        .collect();
+    let mut checked_rows = 0;
+    let mut all = vec![(base.clone(), false), (base, true), (big, false)];
+    for f in ["cilium.json", "probes.json", "denials.json"] {
+        all.push((fixture(f), false));
+        all.push((fixture(f), true));
+    }
+    let mut panes_clicked = std::collections::BTreeSet::new();
+    for (snap, presentation) in all {
+        for (p, pane) in views::registry::PANES.iter().enumerate() {
+            let mut a = App::with_snapshot(snap.clone(), &opts());
+            a.update(Action::Resize(120, 40));
+            a.presentation = presentation;
+            a.update(Action::GotoPane(p));
+            // Scrolled: the viewport must not move under the click.
+            for _ in 0..40 {
+                press(&mut a, &[key('j')]);
+            }
+            let (lines, hits) = screen_and_hits(&a, 120, 40);
+            // Every tab is clickable where its title is written.
+            for (r, i) in &hits.tabs {
+                let text: String = lines[r.y as usize]
+                    .chars()
+                    .skip(r.x as usize)
+                    .take(r.width as usize)
+                    .collect();
+                assert!(text.contains(views::registry::PANES[*i].title), "{text:?}");
+            }
+            assert!(
+                hits.tabs.iter().any(|&(_, i)| i == p),
+                "the open pane's tab is on screen"
+            );
+            // Click each row that is not selected: the ▶ moves to exactly that line.
+            for (r, _) in hits
+                .rows
+                .iter()
+                .filter(|(r, _)| !lines[r.y as usize].contains('▶'))
+                .take(3)
+            {
+                let mut b = App::with_snapshot(a.snapshot.clone(), &opts());
+                b.update(Action::Resize(120, 40));
+                b.presentation = presentation;
+                b.update(Action::GotoPane(p));
+                for _ in 0..40 {
+                    press(&mut b, &[key('j')]);
+                }
+
+                assert!(
+                    click(&mut b, &hits, r.x + 5, r.y),
+                    "{}: click at {r:?}",
+                    pane.name
+                );
+                let after = screen_and_hits(&b, 120, 40).0;
+                let marked: Vec<usize> = (0..after.len())
+                    .filter(|&y| after[y].contains('▶'))
+                    .collect();
+                assert_eq!(
+                    marked,
+                    vec![r.y as usize],
+                    "{} (presentation {presentation}):\n{}",
+                    pane.name,
+                    after.join("\n")
+                );
+                // The viewport did not move: the same rows sit on the same lines.
+                let (_, after_hits) = screen_and_hits(&b, 120, 40);
+                let n = after_hits.rows.len().min(hits.rows.len());
+                assert!(
+                    n > 0 && after_hits.rows[..n] == hits.rows[..n],
+                    "{}: rows moved",
+                    pane.name
+                );
+                checked_rows += 1;
+                panes_clicked.insert(pane.name);
+            }
+        }
+    }
+    let unclicked: Vec<_> = views::registry::PANES
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| !panes_clicked.contains(n))
+        .collect();
+    assert!(
+        unclicked.is_empty(),
+        "no rows clicked in {unclicked:?} ({checked_rows} in all)"
+    );
+    // A tab click opens that pane; a click on the selected row opens its details.
+    let mut a = App::with_snapshot(fixture("rich.json"), &opts());
+    a.update(Action::Resize(120, 40));
+    let (_, hits) = screen_and_hits(&a, 120, 40);
+    let maps = views::registry::PANES
+        .iter()
+        .position(|p| p.name == "maps")
+        .unwrap();
+    let tab = hits.tabs.iter().find(|(_, i)| *i == maps).unwrap().0;
+    assert!(click(&mut a, &hits, tab.x + 1, tab.y));
+    assert_eq!(a.pane, maps);
+    let (_, hits) = screen_and_hits(&a, 120, 40);
+    let first = hits.rows[0].0;
+    assert!(click(&mut a, &hits, first.x + 3, first.y));
+    assert!(
+        matches!(a.details.last(), Some(Detail::Map(_))),
+        "{:?}",
+        a.details
+    );
+}

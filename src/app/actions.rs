@@ -21,6 +21,13 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    /// Move the selection (or scroll help and details) by this many rows: the mouse wheel.
+    Scroll(isize),
+    /// Select the row with this key, shown with the list starting at `offset` (a click).
+    Select {
+        key: crate::app::state::RowKey,
+        offset: Option<usize>,
+    },
     Enter,
     Back,
     /// Open the selected row's children (services: backends).

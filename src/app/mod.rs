@@ -6,6 +6,7 @@ use crate::model::Snapshot;
 pub mod actions;
 pub mod export;
 pub mod keys;
+pub mod mouse;
 pub mod palette;
 pub mod probe_rates;
 pub mod rates;

@@ -28,13 +28,15 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             (App::replay(path, snapshots, &skipped, &opts), None, None)
         }
     };
-    let mut guard = TerminalGuard::enter()?;
+    let mut guard = TerminalGuard::enter(opts.mouse)?;
     if let Ok(size) = guard.terminal.size() {
         app.height = size.height;
         app.width = size.width;
     }
     let mut events = EventStream::new();
     let mut dirty = true;
+    // What the last frame drew where, for clicks (`--mouse`).
+    let mut hits = crate::views::hits::Hits::default();
     let send = |reqs: Vec<Request>| {
         if let Some(tx) = &requests {
             for r in reqs {
@@ -53,7 +55,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             biased;
             ev = events.next() => {
                 let Some(ev) = ev else { break };
-                dirty |= handle_event(&mut app, ev?, &send);
+                dirty |= handle_event(&mut app, ev?, &hits, &send);
             }
             upd = recv(&mut updates) => {
                 match upd {
@@ -66,7 +68,9 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
                 dirty = true;
             }
             _ = std::future::ready(()), if dirty => {
-                guard.terminal.draw(|f| crate::views::draw(f, &app))?;
+                guard.terminal.draw(|f| {
+                    hits = crate::views::hits::record(|| crate::views::draw(f, &app));
+                })?;
                 dirty = false;
                 if let (Some(t0), false) = (opts.exit_after_first_frame, app.waiting) {
                     first_frame = Some(t0.elapsed());
@@ -98,12 +102,24 @@ fn handle_update(app: &mut App, u: Update) {
 }
 
 /// Apply one terminal event; returns whether a redraw is needed.
-fn handle_event(app: &mut App, ev: Event, send: &impl Fn(Vec<Request>)) -> bool {
+fn handle_event(
+    app: &mut App,
+    ev: Event,
+    hits: &crate::views::hits::Hits,
+    send: &impl Fn(Vec<Request>),
+) -> bool {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => {
             send(app.handle_key(k));
             true
         }
+        Event::Mouse(m) => match app.handle_mouse(&m, hits) {
+            Some(reqs) => {
+                send(reqs);
+                true
+            }
+            None => false,
+        },
         Event::Resize(w, h) => {
             app.update(Action::Resize(w, h));
             true

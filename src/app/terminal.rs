@@ -18,7 +18,14 @@ pub struct TerminalGuard {
 /// Leave raw mode and the alternate screen. Safe to call more than once.
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show);
+    // Mouse reporting off too (harmless when it was never on): a shell left with it on prints
+    // escape codes for every click.
+    let _ = execute!(
+        io::stdout(),
+        crossterm::event::DisableMouseCapture,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 static HOOK: Once = Once::new();
@@ -51,7 +58,8 @@ fn install_panic_hook() {
 }
 
 impl TerminalGuard {
-    pub fn enter() -> anyhow::Result<TerminalGuard> {
+    /// Full screen; with `mouse`, the terminal reports clicks and the wheel (`--mouse`).
+    pub fn enter(mouse: bool) -> anyhow::Result<TerminalGuard> {
         install_panic_hook();
         set_ui_thread(Some(std::thread::current().id()));
         if let Err(e) = terminal::enable_raw_mode() {
@@ -60,6 +68,9 @@ impl TerminalGuard {
         }
         let setup = (|| -> anyhow::Result<Term> {
             execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+            if mouse {
+                execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+            }
             let mut t = Terminal::new(CrosstermBackend::new(io::stdout()))?;
             t.clear()?;
             Ok(t)

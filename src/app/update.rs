@@ -65,6 +65,14 @@ impl App {
             Action::PageDown => self.page(1, &mut req),
             Action::Top => self.move_by(isize::MIN / 2, &mut req),
             Action::Bottom => self.move_by(isize::MAX / 2, &mut req),
+            Action::Scroll(n) => self.move_by(n, &mut req),
+            Action::Select { key, offset } => {
+                let view = self.view_mut();
+                view.selected = Some(key);
+                if let Some(o) = offset {
+                    view.offset = o;
+                }
+            }
             Action::Enter => self.enter(&mut req),
             Action::Back => self.back(&mut req),
             Action::Expand => self.expand(Some(true)),

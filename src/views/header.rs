@@ -206,12 +206,17 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let (first, last) = tab_window(&tabs, app.pane, avail);
     let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
+    let mut x = area.x.saturating_add(1);
     for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
         let style = if i == app.pane {
             theme.tab_active()
         } else {
             theme.tab()
         };
+        let w = Span::raw(label.as_str()).width() as u16;
+        let right = area.x.saturating_add(area.width);
+        super::hits::tab(Rect::new(x, area.y, w.min(right.saturating_sub(x)), 1), i);
+        x = x.saturating_add(w + 1);
         spans.push(Span::styled(label.clone(), style));
         spans.push(Span::raw(" "));
     }

@@ -11,6 +11,7 @@ pub mod flows;
 pub mod format;
 pub mod header;
 pub mod help;
+pub mod hits;
 pub mod identities;
 pub mod map_detail;
 pub mod maps;

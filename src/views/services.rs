@@ -323,6 +323,9 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .block(super::block(title, theme));
     let mut state = TableState::default().with_selected(Some(sel - offset));
     frame.render_stateful_widget(table, area, &mut state);
+    let shown = rows[offset..(offset + height).min(rows.len())].iter();
+    super::hits::offset(offset);
+    super::hits::table_rows(area, 1, 1, shown.map(|(_, k)| k.clone()));
 }
 
 /// One row per backend slot (the frontend repeated), like `cilium-dbg bpf lb list`:

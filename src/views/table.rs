@@ -487,6 +487,15 @@ impl<T> TablePane<'_, T> {
             .block(super::block(title, theme));
         let mut state = TableState::default().with_selected(Some(sel - offset));
         frame.render_stateful_widget(table, area, &mut state);
+        let step = 1 + u16::from(present);
+        let shown = order[offset..(offset + height).min(order.len())].iter();
+        super::hits::offset(offset);
+        super::hits::table_rows(
+            area,
+            step,
+            step,
+            shown.map(|&i| (self.def.key)(&self.rows[i])),
+        );
     }
 }
 

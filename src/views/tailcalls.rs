@@ -280,6 +280,7 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .highlight_style(theme.selected())
                 .highlight_symbol("▶");
             frame.render_stateful_widget(tree, area, &mut state);
+            super::hits::tree_rows(area, &state);
         }
         Err(e) => super::empty_state(frame, area, title, &e.to_string(), theme, true),
     }
