@@ -206,6 +206,10 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let (first, last) = tab_window(&tabs, app.pane, avail);
     let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
+    if first > 0 {
+        // The `‹` opens the tab just out of sight.
+        super::hits::tab(Rect::new(area.x, area.y, 1, 1), first - 1);
+    }
     let mut x = area.x.saturating_add(1);
     for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
         let style = if i == app.pane {
@@ -221,6 +225,7 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::raw(" "));
     }
     if last + 1 < tabs.len() {
+        super::hits::tab(Rect::new(x, area.y, 1, 1), last + 1);
         spans.push(Span::styled("›", theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
