@@ -928,4 +928,16 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
         "{:?}",
         a.details
     );
+    // `›` opens the first tab out of sight, which then shows.
+    let mut a = App::with_snapshot(fixture("rich.json"), &opts());
+    let (lines, hits) = screen_and_hits(&a, 120, 40);
+    let (r, next) = *hits
+        .tabs
+        .iter()
+        .find(|(r, _)| lines[r.y as usize].chars().nth(r.x as usize) == Some('›'))
+        .expect("› at 120 columns");
+    assert!(click(&mut a, &hits, r.x, r.y));
+    assert_eq!(a.pane, next);
+    let (_, hits) = screen_and_hits(&a, 120, 40);
+    assert!(hits.tabs.iter().any(|&(r, i)| i == next && r.width > 1));
 }
