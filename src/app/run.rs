@@ -68,7 +68,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
                 dirty = true;
             }
             _ = std::future::ready(()), if dirty => {
-                guard.terminal.draw(|f| {
+                super::terminal::draw_synced(&mut guard.terminal, |f| {
                     hits = crate::views::hits::record(|| crate::views::draw(f, &app));
                 })?;
                 dirty = false;

@@ -86,9 +86,62 @@ impl TerminalGuard {
     }
 }
 
+/// Draw one frame as a synchronised update (DEC mode 2026): terminals that support it show
+/// the frame at once instead of painting it line by line, so a shared screen never shows a
+/// half-drawn table. Terminals without it ignore the two sequences.
+pub fn draw_synced<W: io::Write>(
+    t: &mut Terminal<CrosstermBackend<W>>,
+    render: impl FnOnce(&mut ratatui::Frame),
+) -> io::Result<()> {
+    crossterm::queue!(t.backend_mut(), terminal::BeginSynchronizedUpdate)?;
+    let drawn = t.draw(render).map(|_| ());
+    // End the update even when drawing failed, or the terminal would stay frozen.
+    let ended = execute!(t.backend_mut(), terminal::EndSynchronizedUpdate);
+    drawn.and(ended)
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
         set_ui_thread(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+
+    /// A writer whose bytes the test can read after the terminal took it.
+    #[derive(Clone, Default)]
+    struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_is_one_synchronised_update() {
+        let bytes = Shared::default();
+        let backend = CrosstermBackend::new(bytes.clone());
+        let opts = TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 20, 2)),
+        };
+        let mut t = Terminal::with_options(backend, opts).unwrap();
+        draw_synced(&mut t, |f| {
+            f.render_widget(ratatui::widgets::Paragraph::new("hello"), f.area())
+        })
+        .unwrap();
+        let out = String::from_utf8_lossy(&bytes.0.borrow()).into_owned();
+        assert!(out.starts_with("\x1b[?2026h"), "{out:?}");
+        assert!(out.ends_with("\x1b[?2026l"), "{out:?}");
+        assert!(out.contains('h') && out.contains("llo"), "{out:?}");
     }
 }
