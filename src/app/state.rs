@@ -170,6 +170,8 @@ pub struct App {
     pub record_compact: bool,
     /// Key bindings in effect (built-in table + the config file's `[keys]`).
     pub keymap: std::sync::Arc<super::keys::Keymap>,
+    /// `--mouse`: clicks and the wheel work (help says how).
+    pub mouse: bool,
 }
 
 impl App {
@@ -214,6 +216,7 @@ impl App {
             recording: None,
             record_compact: opts.record_compact,
             keymap: opts.keymap.clone(),
+            mouse: opts.mouse,
         }
     }
 

@@ -336,9 +336,12 @@ impl App {
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
         if self.help {
             // The view clamps it to the help's length.
-            let max =
-                crate::views::help::lines(&crate::views::theme::Theme::new(true), &self.keymap)
-                    .len();
+            let max = crate::views::help::lines(
+                &crate::views::theme::Theme::new(true),
+                &self.keymap,
+                self.mouse,
+            )
+            .len();
             self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
             return;
         }

@@ -21,8 +21,16 @@ const SECTIONS: &[(&str, &[Context])] = &[
     ("Command palette (:)", &[Context::Palette]),
 ];
 
+/// What the mouse does with `--mouse` (app::mouse).
+const MOUSE: &[(&str, &str)] = &[
+    ("click", "a tab: open the pane; a row: select it"),
+    ("click ▶", "the selected row again: open it (Enter)"),
+    ("wheel", "move 3 rows (help, details: scroll)"),
+    ("Shift", "hold to select text in most terminals"),
+];
+
 /// Help lines, one section per context, one line per binding: the whole key table.
-pub fn lines(theme: &Theme, keymap: &Keymap) -> Vec<Line<'static>> {
+pub fn lines(theme: &Theme, keymap: &Keymap, mouse: bool) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (title, ctxs) in SECTIONS {
         out.push(Line::from(Span::styled(*title, theme.title())));
@@ -41,12 +49,21 @@ pub fn lines(theme: &Theme, keymap: &Keymap) -> Vec<Line<'static>> {
             }
         }
     }
+    if mouse {
+        out.push(Line::from(Span::styled("Mouse (--mouse)", theme.title())));
+        for (what, does) in MOUSE {
+            out.push(Line::from(vec![
+                Span::styled(format!(" {what:<10}"), theme.key()),
+                Span::raw(*does),
+            ]));
+        }
+    }
     out
 }
 
 /// Plain text of the help (tests check it against the key table).
 pub fn text(theme: &Theme, keymap: &Keymap) -> String {
-    lines(theme, keymap)
+    lines(theme, keymap, false)
         .iter()
         .map(|l| {
             l.spans
@@ -68,7 +85,7 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let w = area.width.min(100);
     let rect = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
     frame.render_widget(Clear, rect);
-    let all = lines(theme, &app.keymap);
+    let all = lines(theme, &app.keymap, app.mouse);
     let split = (1..all.len())
         .filter(|&i| all[i].spans.len() == 1)
         .min_by_key(|&i| i.max(all.len() - i))
