@@ -859,9 +859,14 @@ fn drop_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
         }
     });
     std::thread::sleep(Duration::from_millis(200));
+    let t0 = std::time::Instant::now();
     let (rows, st) = probe.read(&mut names);
+    let took = t0.elapsed();
     let ours = drop_counts(&rows, &a, &b);
-    eprintln!("after the flood: {} of our rows; {st:?}", ours.len());
+    eprintln!(
+        "after the flood: {} of our rows; read in {took:?}; {st:?}",
+        ours.len()
+    );
     assert_eq!(st.map_max_entries, 2 * 16384);
     assert!(st.map_entries.is_some_and(|n| n <= 2 * 16384), "{st:?}");
     assert!(
