@@ -30,15 +30,26 @@ fn main() {
     }
 }
 
+/// Objects built for BPF ISA v3 (atomic compare-and-swap; kernel 5.12 and later).
+const V3_OBJECTS: &[&str] = &["drops"];
+
 fn build_one(src: &Path, out: &Path, arch: &str) {
     let file = src.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let stem = file.trim_end_matches(".bpf.c");
     let obj = out.join(format!("{stem}.bpf.o"));
     let skel = out.join(format!("{stem}.skel.rs"));
+    // Objects with the inline aggregation table (probes/dps_table.h) need compare-and-swap and
+    // exchange: BPF ISA v3. The others keep clang's default.
+    let cpu = if V3_OBJECTS.contains(&stem) {
+        "-mcpu=v3"
+    } else {
+        "-mcpu=generic"
+    };
     SkeletonBuilder::new()
         .source(src)
         .obj(&obj)
         .clang_args([
+            cpu.to_string(),
             "-Iprobes".to_string(),
             format!("-D__TARGET_ARCH_{arch}"),
             "-Wno-compare-distinct-pointer-types".to_string(),

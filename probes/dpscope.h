@@ -17,8 +17,9 @@
 /* Per-CPU counters kept next to every aggregation map (index = enum dps_stat). */
 enum dps_stat {
 	DPS_STAT_EVENTS = 0,	/* events seen */
-	DPS_STAT_NEW = 1,	/* new keys inserted (inserted - live entries = evicted by LRU) */
-	DPS_STAT_FAILED = 2,	/* inserts that failed (map full / -ENOMEM) */
+	DPS_STAT_NEW = 1,	/* new keys inserted (LRU maps: inserted - live entries = evicted) */
+	DPS_STAT_FAILED = 2,	/* inserts that failed (map full / -ENOMEM / lost races) */
+	DPS_STAT_EVICTED = 3,	/* rows evicted, where the table counts them (dps_table.h) */
 	DPS_STAT_MAX = 4,
 };
 

@@ -4,8 +4,10 @@
 // arguments are used, so the object also loads where kfree_skb has no rx_sk argument.
 //
 // Per-drop cost matters (docs/benchmarks.md): no clock read, headers read with direct loads,
-// and IPv4 rows in their own map with a 36-byte key (IPv6 rows: 60 bytes).
+// rows counted in an inline open-addressed table (dps_table.h: no kernel call when the row
+// exists), IPv4 rows in their own table with a 36-byte key (IPv6 rows: 60 bytes).
 #include "parse_skb.h"
+#include "dps_table.h"
 
 /* Where the kernel dropped it. The location is split in two words so that the keys need only
  * 4-byte alignment and carry no tail padding. */
@@ -27,79 +29,73 @@ struct drop_key6 {
 	struct dps_tuple t;
 };
 
-struct drop_val {
+/* The keys as whole words for the table (dps_table.h): 36 bytes + 4 of zero padding, 60 + 4. */
+union drop_w4 {
+	struct drop_key4 k;
+	__u64 w[5];
+};
+
+union drop_w6 {
+	struct drop_key6 k;
+	__u64 w[8];
+};
+
+/* Slots of the tables (layout in dps_table.h): 64 bytes for IPv4, one cache line; IPv6 slots
+ * are padded to two whole lines. */
+struct drop_slot4 {
+	struct dps_slot_head h;
+	union drop_w4 key;
 	__u64 count;
 	__u64 bytes;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct drop_key4);
-	__type(value, struct drop_val);
-} dps_drops4 SEC(".maps");
+struct drop_slot6 {
+	struct dps_slot_head h;
+	union drop_w6 key;
+	__u64 count;
+	__u64 bytes;
+	__u64 pad[5];
+};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct drop_key6);
-	__type(value, struct drop_val);
-} dps_drops6 SEC(".maps");
+DPS_TABLE(dps_drops4, struct drop_slot4);
+DPS_TABLE(dps_drops6, struct drop_slot6);
 
 DPS_STATS_MAP(dps_drops_stats);
 
-/* Add one drop to the key's entry, creating it when new. */
-static __always_inline void account(void *map, const void *k, __u32 len)
-{
-	struct drop_val *v = bpf_map_lookup_elem(map, k);
-	struct drop_val nv = { .count = 1, .bytes = len };
-
-	if (v) {
-		__sync_fetch_and_add(&v->count, 1);
-		__sync_fetch_and_add(&v->bytes, len);
-		return;
-	}
-	if (bpf_map_update_elem(map, k, &nv, BPF_NOEXIST) == 0) {
-		dps_count(&dps_drops_stats, DPS_STAT_NEW);
-		return;
-	}
-	/* Lost a race with another CPU inserting the same key: add to its entry. */
-	v = bpf_map_lookup_elem(map, k);
-	if (v) {
-		__sync_fetch_and_add(&v->count, 1);
-		__sync_fetch_and_add(&v->bytes, len);
-	} else {
-		dps_count(&dps_drops_stats, DPS_STAT_FAILED);
-	}
-}
+/* Bumped by userspace once per read: the recency clock of eviction. Alone in its section. */
+volatile __u32 dps_drops_epoch SEC(".data.dps_epoch") = 1;
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(dpscope_drops, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	struct drop_key6 k = {};
+	union drop_w6 k6; /* the whole key, zero padded: IPv6 rows use it as it is */
+	struct drop_key6 *k = &k6.k;
 	struct net_device *dev;
 
 	dps_count(&dps_drops_stats, DPS_STAT_EVENTS);
-	k.w.reason = reason;
-	k.w.loc_lo = (__u64)location;
-	k.w.loc_hi = (__u64)location >> 32;
+	__builtin_memset(&k6, 0, sizeof(k6));
+	k->w.reason = reason;
+	k->w.loc_lo = (__u64)location;
+	k->w.loc_hi = (__u64)location >> 32;
 	/* tp_btf: skb is a BTF pointer, its fields are direct (fault-safe) loads */
 	dev = skb->dev;
 	if (dev) {
-		k.w.ifindex = dev->ifindex;
-		k.w.netns = dps_dev_netns(dev);
+		k->w.ifindex = dev->ifindex;
+		k->w.netns = dps_dev_netns(dev);
 	} else {
-		k.w.ifindex = skb->skb_iif;
-		k.w.netns = dps_sk_netns(skb->sk);
+		k->w.ifindex = skb->skb_iif;
+		k->w.netns = dps_sk_netns(skb->sk);
 	}
-	dps_parse_skb(skb, &k.t);
-	if (k.t.family == DPS_AF_INET6) {
-		account(&dps_drops6, &k, skb->len);
+	dps_parse_skb(skb, &k->t);
+	if (k->t.family == DPS_AF_INET6) {
+		dps_table_add(&dps_drops6, &dps_drops_stats, k6.w, 8, dps_drops_epoch, skb->len);
 	} else {
-		struct drop_key4 k4 = { .w = k.w };
+		union drop_w4 k4;
 
-		dps_tuple4_of(&k4.t, &k.t);
-		account(&dps_drops4, &k4, skb->len);
+		__builtin_memset(&k4, 0, sizeof(k4));
+		k4.k.w = k->w;
+		dps_tuple4_of(&k4.k.t, &k->t);
+		dps_table_add(&dps_drops4, &dps_drops_stats, k4.w, 5, dps_drops_epoch, skb->len);
 	}
 	return 0;
 }

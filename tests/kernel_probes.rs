@@ -795,3 +795,232 @@ fn ipv6_drops_and_lru_pressure_are_reported() {
     assert!(st.events >= 19_200, "{st:?}");
     assert_eq!(st.failed_inserts, 0, "{st:?}");
 }
+
+/// Sends `rounds` rounds of one datagram from each socket to `to` (every socket is its own
+/// 5-tuple); panics on a send error, so every datagram counted here left the socket.
+fn send_rounds(socks: &[UdpSocket], to: &str, rounds: usize) {
+    for _ in 0..rounds {
+        for s in socks {
+            s.send_to(b"x", to).unwrap();
+        }
+    }
+}
+
+/// The rows of one DropProbe read whose destination is `dst`, by (source port, destination
+/// port): summed counts and bytes.
+fn drop_counts(
+    rows: &[dpscope::model::Drop],
+    src: &str,
+    dst: &str,
+) -> std::collections::HashMap<(u16, u16), (u64, u64)> {
+    let mut m = std::collections::HashMap::new();
+    for d in rows.iter().filter(|d| d.src == src && d.dst == dst) {
+        let e = m.entry((d.src_port, d.dst_port)).or_insert((0, 0));
+        e.0 += d.count;
+        e.1 += d.bytes;
+    }
+    m
+}
+
+/// The drop table (probes/dps_table.h) is bounded: more distinct keys than it holds evict the
+/// rows whose last hit is oldest, the eviction count shown is the kernel's own and accounts for
+/// every key that is gone, rows hit since the previous read survive, and the rows that remain
+/// have exact counts.
+#[test]
+fn drop_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
+    if !common::require_priv("drop_table_is_bounded_evicts_oldest_and_keeps_exact_counts") {
+        return;
+    }
+    let _serial = drops_lock();
+    let pair = Pair::new();
+    let mut probe = DropProbe::load().unwrap();
+    let mut names = netns::Resolver::default();
+    names.refresh();
+    let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
+    // 64 sockets × 300 ports = 19 200 keys for a 16 384-slot table; each key gets 2 drops,
+    // back to back (a key is never evicted between its own two drops).
+    let ports: Vec<u16> = in_netns(&pair.a.name, {
+        let (a, b) = (a.clone(), b.clone());
+        move || {
+            let socks: Vec<UdpSocket> = (0..64)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..300u16 {
+                for s in &socks {
+                    for _ in 0..2 {
+                        s.send_to(b"x", format!("{b}:{}", 20000 + port)).unwrap();
+                    }
+                }
+            }
+            socks
+                .iter()
+                .map(|s| s.local_addr().unwrap().port())
+                .collect()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = std::time::Instant::now();
+    let (rows, st) = probe.read(&mut names);
+    let took = t0.elapsed();
+    let ours = drop_counts(&rows, &a, &b);
+    eprintln!(
+        "after the flood: {} of our rows; read in {took:?}; {st:?}",
+        ours.len()
+    );
+    assert_eq!(st.map_max_entries, 2 * 16384);
+    assert!(st.map_entries.is_some_and(|n| n <= 2 * 16384), "{st:?}");
+    assert!(
+        st.detail.contains("IPv4 ") && st.detail.contains("/16384, IPv6 "),
+        "{st:?}"
+    );
+    assert!(st.evicted > 0, "19 200 keys in 16 384 slots: {st:?}");
+    assert!(ours.len() <= 16384 && !ours.is_empty(), "{}", ours.len());
+    // Every key is still there or was evicted (evictions of other drops on the node only add).
+    assert!(
+        ours.len() as u64 + st.evicted >= 64 * 300,
+        "{} rows + {} evicted < 19 200 keys",
+        ours.len(),
+        st.evicted
+    );
+    // Exact counts in every remaining row, and equal byte counts (same datagram size).
+    let per_row_bytes = ours.values().next().unwrap().1;
+    for (k, (count, bytes)) in &ours {
+        assert!(
+            ports.contains(&k.0) && (20000..20300).contains(&k.1),
+            "{k:?}"
+        );
+        assert_eq!((*count, *bytes), (2, per_row_bytes), "row {k:?}");
+    }
+    // The count shown is the kernel's: its own eviction counter, and inserted − evicted =
+    // slots in use. Other drops on the node can land between reading the tables and the
+    // counters: retry until a read is not raced.
+    let mut checked = false;
+    for _ in 0..20 {
+        let before = probe.loaded.stats("dps_drops_stats");
+        let (_, st) = probe.read(&mut names);
+        let after = probe.loaded.stats("dps_drops_stats");
+        if (before.inserted, before.evicted) != (after.inserted, after.evicted) {
+            continue;
+        }
+        assert_eq!(st.evicted, after.evicted, "{st:?} {after:?}");
+        assert_eq!(
+            Some(after.inserted - after.evicted),
+            st.map_entries,
+            "{st:?} {after:?}"
+        );
+        assert_eq!(st.failed_inserts, after.failed);
+        checked = true;
+        break;
+    }
+    assert!(checked, "the drop counters never held still for one read");
+
+    // Recency: the reads above started a new epoch. Hit 100 surviving rows again, then insert
+    // 1 000 new keys: the victims are rows not hit since, so those 100 survive, with 3 drops.
+    let mut keep: Vec<(u16, u16)> = ours.keys().copied().collect();
+    keep.sort();
+    keep.truncate(100);
+    in_netns(&pair.a.name, {
+        let (a, b, keep) = (a.clone(), b.clone(), keep.clone());
+        move || {
+            for (sport, dport) in &keep {
+                let s = UdpSocket::bind(format!("{a}:{sport}")).unwrap();
+                s.send_to(b"x", format!("{b}:{dport}")).unwrap();
+            }
+            let socks: Vec<UdpSocket> = (0..10)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..100u16 {
+                for s in &socks {
+                    s.send_to(b"x", format!("{b}:{}", 21000 + port)).unwrap();
+                }
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (rows, st) = probe.read(&mut names);
+    let now = drop_counts(&rows, &a, &b);
+    let lost: Vec<_> = keep
+        .iter()
+        .filter(|k| now.get(k).map(|v| v.0) != Some(3))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "recently hit rows evicted or miscounted: {lost:?} {st:?}"
+    );
+    let new_keys = now.keys().filter(|k| k.1 >= 21000).count();
+    assert_eq!(new_keys, 1000, "{st:?}");
+}
+
+/// Drops of the same keys on both CPUs at once (the insert race of probes/dps_table.h: a key
+/// can land in two slots) sum exactly.
+#[test]
+fn concurrent_drops_of_the_same_keys_sum_exactly() {
+    if !common::require_priv("concurrent_drops_of_the_same_keys_sum_exactly") {
+        return;
+    }
+    let _serial = drops_lock();
+    let pair = Pair::new();
+    let mut probe = DropProbe::load().unwrap();
+    let mut names = netns::Resolver::default();
+    names.refresh();
+    let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = cpus.clamp(2, 4);
+    let rounds = 50;
+    // 200 keys (sockets); every thread, pinned to its own CPU, sends each key one datagram per
+    // round in the same order, all threads starting together.
+    let ports: Vec<u16> = in_netns(&pair.a.name, {
+        let (a, b) = (a.clone(), b.clone());
+        move || {
+            let socks: Vec<UdpSocket> = (0..200)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            let to = format!("{b}:5011");
+            let start = std::sync::Barrier::new(threads);
+            std::thread::scope(|sc| {
+                for t in 0..threads {
+                    let (socks, to, start) = (&socks, &to, &start);
+                    sc.spawn(move || {
+                        pin_to_cpu(t % cpus);
+                        start.wait();
+                        send_rounds(socks, to, rounds);
+                    });
+                }
+            });
+            socks
+                .iter()
+                .map(|s| s.local_addr().unwrap().port())
+                .collect()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (rows, st) = probe.read(&mut names);
+    let ours = drop_counts(&rows, &a, &b);
+    eprintln!("{threads} threads on {cpus} CPUs; {st:?}");
+    let want = (threads * rounds) as u64;
+    let wrong: Vec<_> = ports
+        .iter()
+        .filter(|p| ours.get(&(**p, 5011)).map(|v| v.0) != Some(want))
+        .map(|p| (p, ours.get(&(*p, 5011))))
+        .collect();
+    assert!(wrong.is_empty(), "want {want} drops per key: {wrong:?}");
+    assert_eq!(ours.len(), 200);
+    assert_eq!(st.failed_inserts, 0, "{st:?}");
+}
+
+/// Pin the calling thread to one CPU (the veth path then drops on that CPU).
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: cpu_set_t is plain data; CPU_SET stays within it for cpu < CPU_SETSIZE; the call
+    // only changes the calling thread's affinity.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let rc = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        assert_eq!(
+            rc,
+            0,
+            "sched_setaffinity: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}

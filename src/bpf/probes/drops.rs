@@ -3,27 +3,41 @@
 //! `skb_drop_reason`; locations from kallsyms.
 
 use super::decode::{self, protocol_name, tuple4_at, tuple_at};
-use super::{fill_pressure, netns, HeaderReads, Loaded};
+use super::table::{self, Table};
+use super::{fill_pressure_counted, netns, HeaderReads, Loaded};
 use crate::model::{Drop, IdentityEntry, ProbeStatus};
+use libbpf_rs::{MapCore, MapFlags};
 use std::collections::HashMap;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
 
-/// IPv4 rows (and drops whose headers were not parsed) and IPv6 rows live in separate maps: a
-/// short key makes the in-kernel hash cheaper per drop (docs/benchmarks.md).
+/// IPv4 rows (and drops whose headers were not parsed) and IPv6 rows live in separate tables: a
+/// short key makes hashing and comparing cheaper per drop (docs/benchmarks.md). Both are inline
+/// open-addressed tables in mmapable arrays (probes/dps_table.h), read in place.
 const MAP4: &str = "dps_drops4";
 const MAP6: &str = "dps_drops6";
 const STATS: &str = "dps_drops_stats";
-/// Bound of each in-kernel map (probes/drops.bpf.c).
-pub const MAX_ENTRIES: u32 = 16384;
-/// `struct drop_key4`: 36 bytes; `struct drop_key6`: 60 bytes; `struct drop_val`: 16 bytes.
+/// The eviction clock of the tables, bumped once per read (`dps_drops_epoch`).
+const EPOCH: &str = ".data.dps_epoch";
+/// Slots of each in-kernel table (probes/dps_table.h).
+pub const MAX_ENTRIES: u32 = table::SLOTS;
+/// `struct drop_key4`: 36 bytes; `struct drop_key6`: 60 bytes; count and bytes: 16 bytes.
 pub const KEY4_SIZE: usize = 36;
 pub const KEY6_SIZE: usize = 60;
 pub const VAL_SIZE: usize = 16;
+/// `struct drop_slot4` / `drop_slot6` in u64 words, and their keys (zero padded to words).
+const SLOT4_WORDS: usize = 8;
+const KEY4_WORDS: usize = 5;
+const SLOT6_WORDS: usize = 16;
+const KEY6_WORDS: usize = 8;
 
 pub struct DropProbe {
+    /// The mappings go before the object (field order is drop order).
+    t4: Table,
+    t6: Table,
     pub loaded: Loaded,
     reasons: HashMap<u32, String>,
+    epoch: u32,
 }
 
 /// One decoded map entry (before names are resolved).
@@ -38,7 +52,8 @@ pub struct RawDrop {
     pub bytes: u64,
 }
 
-/// `struct drop_where` (20 bytes) + `struct dps_tuple4` (16) or `struct dps_tuple` (40).
+/// `struct drop_where` (20 bytes) + `struct dps_tuple4` (16) or `struct dps_tuple` (40); `v` is
+/// count and bytes.
 fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawDrop> {
     if k.len() < key_size || v.len() < VAL_SIZE {
         return None;
@@ -54,12 +69,12 @@ fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Opt
     })
 }
 
-/// An entry of `dps_drops4`.
+/// A row of `dps_drops4` (the key as the slot holds it, padding allowed).
 pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawDrop> {
     decode_with(k, v, KEY4_SIZE, tuple4_at(k, 20))
 }
 
-/// An entry of `dps_drops6`.
+/// A row of `dps_drops6`.
 pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawDrop> {
     decode_with(k, v, KEY6_SIZE, tuple_at(k, 20))
 }
@@ -93,20 +108,53 @@ impl DropProbe {
     fn attach(loaded: Result<Loaded, String>) -> Result<DropProbe, String> {
         let mut loaded = loaded
             .map_err(|e| format!("cannot load the kfree_skb probe (needs BTF and tp_btf): {e}"))?;
+        let table = |name: &str, slot_words: usize, key_words: usize| {
+            let m = loaded
+                .map(name)
+                .ok_or_else(|| format!("object has no map {name}"))?;
+            Table::map(&m, slot_words, key_words)
+        };
+        let t4 = table(MAP4, SLOT4_WORDS, KEY4_WORDS)?;
+        let t6 = table(MAP6, SLOT6_WORDS, KEY6_WORDS)?;
         loaded.attach_all_tracing()?;
         let reasons = reason_names().unwrap_or_default();
-        Ok(DropProbe { loaded, reasons })
+        Ok(DropProbe {
+            t4,
+            t6,
+            loaded,
+            reasons,
+            epoch: 1,
+        })
+    }
+
+    /// Start the next eviction epoch: rows hit after this read count as newer than the ones
+    /// hit before it (probes/dps_table.h). A failed update only makes eviction less precise.
+    fn next_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if let Some(m) = self.loaded.map(EPOCH) {
+            let _ = m.update(
+                &0u32.to_ne_bytes(),
+                &self.epoch.to_ne_bytes(),
+                MapFlags::ANY,
+            );
+        }
     }
 
     /// Rows for the snapshot, and the probe's status.
     pub fn read(&mut self, names: &mut netns::Resolver) -> (Vec<Drop>, ProbeStatus) {
-        let e4 = self.loaded.entries(MAP4, MAX_ENTRIES as usize);
-        let e6 = self.loaded.entries(MAP6, MAX_ENTRIES as usize);
-        let live = e4.len() + e6.len();
-        let raws: Vec<RawDrop> = e4
+        let (r4, r6) = (self.t4.read(), self.t6.read());
+        self.next_epoch();
+        let live = r4.live + r6.live;
+        let val = |count: u64, bytes: u64| [count.to_ne_bytes(), bytes.to_ne_bytes()].concat();
+        let raws: Vec<RawDrop> = r4
+            .rows
             .iter()
-            .filter_map(|(k, v)| decode_entry4(k, v))
-            .chain(e6.iter().filter_map(|(k, v)| decode_entry6(k, v)))
+            .filter_map(|(k, c, b)| decode_entry4(k, &val(*c, *b)))
+            .chain(
+                r6.rows
+                    .iter()
+                    .filter_map(|(k, c, b)| decode_entry6(k, &val(*c, *b))),
+            )
             .collect();
         let wanted: Vec<(u32, u32)> = raws.iter().map(|r| (r.netns, r.ifindex)).collect();
         let ifnames = names.ifnames(&wanted);
@@ -150,14 +198,14 @@ impl DropProbe {
                 "tp_btf/kfree_skb; {} drop reasons named from BTF; IPv4 {}/{MAX_ENTRIES}, IPv6 \
                  {}/{MAX_ENTRIES} rows{}",
                 self.reasons.len(),
-                e4.len(),
-                e6.len(),
+                r4.live,
+                r6.live,
                 headers_note(self.loaded.headers)
             ),
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(&mut st, self.loaded.stats(STATS), live, 2 * MAX_ENTRIES);
+        fill_pressure_counted(&mut st, self.loaded.stats(STATS), live, 2 * MAX_ENTRIES);
         (rows, st)
     }
 }

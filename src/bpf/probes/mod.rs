@@ -12,6 +12,7 @@ pub mod flows;
 pub mod netns;
 pub mod retransmits;
 pub mod sockdiag;
+pub mod table;
 pub mod xdp_health;
 
 use crate::bpf::collector::Config;
@@ -43,6 +44,8 @@ pub enum HeaderReads {
 
 /// The load-time switch of probes/parse_skb.h, alone in its own section.
 const HEADER_SWITCH_MAP: &str = ".rodata.dps_hdr";
+/// The hash constants of probes/dps_table.h, alone in their own section: randomised per load.
+const HASH_KEYS_MAP: &str = ".rodata.dps_hash";
 
 impl Loaded {
     /// Open and load an embedded object. `want(prog_name)` decides which programs load. An
@@ -73,6 +76,12 @@ impl Loaded {
         }
         let mut has_switch = false;
         for mut m in open.maps_mut() {
+            if m.name() == HASH_KEYS_MAP {
+                if let Some(v) = m.initial_value_mut() {
+                    randomise_hash_keys(v);
+                }
+                continue;
+            }
             if m.name() != HEADER_SWITCH_MAP {
                 continue;
             }
@@ -153,7 +162,25 @@ impl Loaded {
         s.events = sum(0);
         s.inserted = sum(1);
         s.failed = sum(2);
+        s.evicted = sum(3);
         s
+    }
+}
+
+/// Odd random 64-bit multipliers for the table hash (probes/dps_table.h), so that which keys
+/// collide cannot be worked out in advance. Keeps the compiled-in constants if the kernel
+/// gives no randomness.
+fn randomise_hash_keys(v: &mut [u8]) {
+    let mut rnd = vec![0u8; v.len()];
+    // SAFETY: getrandom writes at most `rnd.len()` bytes into the buffer.
+    let n = unsafe { libc::getrandom(rnd.as_mut_ptr() as *mut libc::c_void, rnd.len(), 0) };
+    if usize::try_from(n).ok() != Some(rnd.len()) {
+        return;
+    }
+    for (dst, src) in v.chunks_exact_mut(8).zip(rnd.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(src);
+        dst.copy_from_slice(&(u64::from_ne_bytes(w) | 1).to_ne_bytes());
     }
 }
 
@@ -236,15 +263,24 @@ pub struct MapStats {
     pub events: u64,
     pub inserted: u64,
     pub failed: u64,
+    /// Rows evicted, counted by the probe itself (probes/dps_table.h); 0 for LRU hash maps.
+    pub evicted: u64,
 }
 
-/// Fill the pressure fields of a status: entries now, evictions (inserted − live).
+/// Fill the pressure fields of a status for LRU hash maps: entries now, evictions
+/// (inserted − live; the kernel evicts without telling).
 pub fn fill_pressure(st: &mut ProbeStatus, stats: MapStats, entries: usize, max: u32) {
     st.events = stats.events;
     st.map_entries = Some(entries as u64);
     st.map_max_entries = max;
     st.evicted = stats.inserted.saturating_sub(entries as u64);
     st.failed_inserts = stats.failed;
+}
+
+/// The same for probes whose tables count their own evictions (probes/dps_table.h).
+pub fn fill_pressure_counted(st: &mut ProbeStatus, stats: MapStats, entries: usize, max: u32) {
+    fill_pressure(st, stats, entries, max);
+    st.evicted = stats.evicted;
 }
 
 /// One probe: loaded or the reason it is not.
@@ -440,11 +476,30 @@ mod tests {
             events: 100,
             inserted: 40,
             failed: 2,
+            evicted: 0,
         };
         fill_pressure(&mut st, stats, 16, 16);
         assert_eq!(
             (st.events, st.map_entries, st.evicted, st.failed_inserts),
             (100, Some(16), 24, 2)
+        );
+        // tables that count evictions: the count, not a difference
+        let stats = MapStats {
+            evicted: 7,
+            ..stats
+        };
+        fill_pressure_counted(&mut st, stats, 33, 16);
+        assert_eq!((st.map_entries, st.evicted), (Some(33), 7));
+    }
+
+    #[test]
+    fn hash_keys_are_odd() {
+        let mut v = vec![0u8; 9 * 8];
+        randomise_hash_keys(&mut v);
+        assert!(
+            v.chunks_exact(8)
+                .all(|w| u64::from_ne_bytes(w.try_into().unwrap()) & 1 == 1),
+            "{v:?}"
         );
     }
 }
