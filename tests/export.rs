@@ -142,6 +142,38 @@ fn export_tables_follow_the_filter_and_sort_on_screen() {
     assert!(md.contains("* filter: `sched_cls`"), "{md}");
 }
 
+/// Marks (`m`) export as the pane shows them, trees as tables: the marked subtree's rows first
+/// in the CSV and Markdown, the ★ on the exported screen.
+#[test]
+fn export_keeps_marks_of_a_tree_pane() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dumps");
+    let mut app = app(&dir);
+    let pane = dpscope::views::registry::PANES
+        .iter()
+        .position(|p| p.name == "attachments")
+        .unwrap();
+    app.update(Action::GotoPane(pane));
+    app.view_mut().selected = Some(dpscope::app::state::RowKey::Path(
+        "if14/tc_egress/p42".into(),
+    ));
+    app.update(Action::ToggleMark);
+    let out = export_to(&app, &dir, "m").unwrap();
+    let csv = std::fs::read_to_string(out.csv.unwrap()).unwrap();
+    let first: Vec<&str> = csv.lines().skip(1).take(2).collect();
+    assert!(
+        first.iter().all(|l| l.starts_with("lxc8a3f1c2e7d,")),
+        "{csv}"
+    );
+    let md = std::fs::read_to_string(out.markdown.unwrap()).unwrap();
+    let md_first = md
+        .lines()
+        .find(|l| l.starts_with("| lxc") || l.starts_with("| eth0"));
+    assert!(md_first.unwrap().starts_with("| lxc8a3f1c2e7d |"), "{md}");
+    let screen = std::fs::read_to_string(&out.screen_text).unwrap();
+    assert!(screen.contains("★ #0 cil_to_container id 42"), "{screen}");
+}
+
 #[test]
 fn ctrl_s_exports_to_the_dump_dir_and_says_where() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -297,6 +297,141 @@ fn marked_rows_are_pinned_on_top_across_refreshes() {
     assert!(!screen(&a, 120, 40).contains('★'));
 }
 
+/// Is `k` the tree node `root` or a node below it?
+fn under(k: &RowKey, root: &str) -> bool {
+    matches!(k, RowKey::Path(p) if p == root || p.starts_with(&format!("{root}/")))
+}
+
+/// The lines of a screen that carry a mark (★).
+fn starred(s: &str) -> Vec<&str> {
+    s.lines().filter(|l| l.contains('★')).collect()
+}
+
+/// `m` on a tree node: it is starred and highlighted and its interface is pinned on top; the
+/// mark follows the program (not its position) across a refresh that would reorder the tree,
+/// outlives refreshes and replay steps where the program is gone, and `m` again unmarks.
+#[test]
+fn marked_tree_node_pins_its_interface_across_refreshes_and_replay() {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    let before = a.pane_keys();
+    let target = RowKey::Path("if14/tc_ingress/p41".into());
+    let steps = before.iter().position(|k| *k == target).unwrap();
+    press(&mut a, &vec![key('j'); steps]);
+    press(&mut a, &[key('m')]);
+    assert_eq!(a.view().marked, vec![target.clone()]);
+    let pinned = a.pane_keys();
+    let (lxc, rest): (Vec<RowKey>, Vec<RowKey>) =
+        before.iter().cloned().partition(|k| under(k, "if14"));
+    assert_eq!(
+        pinned,
+        [lxc.clone(), rest].concat(),
+        "if14's subtree on top"
+    );
+    let s = screen(&a, 120, 40);
+    assert!(s.lines().nth(4).unwrap().contains("lxc8a3f1c2e7d"), "{s}");
+    let star = starred(&s);
+    assert_eq!(star.len(), 1, "{s}");
+    assert!(star[0].contains("★ #0 cil_from_container id 41"), "{s}");
+    insta::assert_snapshot!("marked_tree_node_120x40", s);
+    // The marked node is drawn in the marked-row style, as in tables: the text of its line
+    // is coloured where an unmarked node's is not.
+    let t = terminal(&a, 120, 40);
+    let buf = t.backend().buffer();
+    let line_of = |needle: &str| s.lines().position(|l| l.contains(needle)).unwrap() as u16;
+    let x = 14; // inside the leaf text of both lines
+    let (marked_y, plain_y) = (line_of("id 41"), line_of("id 42"));
+    assert_ne!(buf[(x, marked_y)].fg, buf[(x, plain_y)].fg);
+    assert!(buf[(x, marked_y)].modifier.contains(Modifier::BOLD));
+
+    // A refresh that would reorder the tree: a new interface sorts first (lower ifindex) and
+    // another program goes in ahead of 41 on its hook. The mark stays on program 41, now #1.
+    let mut next = fixture("rich.json");
+    next.taken_at = "2026-11-21T03:12:45Z".into();
+    let lxc_ingress = |prog_id: u32, position: u32| dpscope::model::Attachment {
+        ifindex: 14,
+        ifname: "lxc8a3f1c2e7d".into(),
+        hook: "tc_ingress".into(),
+        position,
+        prog_id,
+        ..Default::default()
+    };
+    for att in &mut next.attachments {
+        if att.prog_id == 41 {
+            att.position = 1;
+        }
+    }
+    next.attachments.push(lxc_ingress(42, 0));
+    next.attachments.push(dpscope::model::Attachment {
+        ifindex: 1,
+        ifname: "lo".into(),
+        hook: "xdp".into(),
+        prog_id: 60,
+        ..Default::default()
+    });
+    a.update(Action::Snapshot(Box::new(next.clone())));
+    let keys = a.pane_keys();
+    assert_eq!(keys[0], RowKey::Path("if14".into()), "{keys:?}");
+    assert_eq!(a.view().selected, Some(target.clone()));
+    let s = screen(&a, 120, 40);
+    let star = starred(&s);
+    assert_eq!(star.len(), 1, "{s}");
+    assert!(star[0].contains("★ #1 cil_from_container id 41"), "{s}");
+    let mut unmarked = a.clone();
+    unmarked.view_mut().marked.clear();
+    assert_eq!(
+        unmarked.pane_keys()[0],
+        RowKey::Path("if1".into()),
+        "without the mark, lo would come first"
+    );
+    // Export: the rows of the pinned interface first, as on screen.
+    let table = views::plain::pane_table_as("attachments", &a.snapshot, None, a.view()).unwrap();
+    let targets: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        targets[..4],
+        ["lxc8a3f1c2e7d", "lxc8a3f1c2e7d", "lxc8a3f1c2e7d", "lo"],
+        "{targets:?}"
+    );
+
+    // The program goes away: nothing is starred or pinned, but the mark is remembered...
+    let mut gone = next.clone();
+    gone.attachments.retain(|att| att.prog_id != 41);
+    a.update(Action::Snapshot(Box::new(gone.clone())));
+    assert!(starred(&screen(&a, 120, 40)).is_empty());
+    let mut gone_unmarked = a.clone();
+    gone_unmarked.view_mut().marked.clear();
+    assert_eq!(a.pane_keys(), gone_unmarked.pane_keys(), "nothing pinned");
+    assert_eq!(a.view().marked, vec![target.clone()]);
+    // ...and it is marked and pinned again when it comes back.
+    a.update(Action::Snapshot(Box::new(next.clone())));
+    assert_eq!(a.pane_keys()[0], RowKey::Path("if14".into()));
+    assert_eq!(starred(&screen(&a, 120, 40)).len(), 1);
+
+    // Replay steps keep the mark the same way.
+    let mut r = App::replay(
+        "rec.jsonl".into(),
+        vec![next.clone(), gone, next],
+        &[],
+        &opts(),
+    );
+    goto(&mut r, "attachments");
+    r.view_mut().selected = Some(target.clone());
+    press(&mut r, &[key('m')]);
+    press(&mut r, &[key('[')]);
+    assert!(starred(&screen(&r, 120, 40)).is_empty());
+    assert_eq!(r.pane_keys()[0], RowKey::Path("if1".into()));
+    press(&mut r, &[key('[')]);
+    assert_eq!(r.pane_keys()[0], RowKey::Path("if14".into()));
+    assert!(starred(&screen(&r, 120, 40))[0].contains("id 41"));
+
+    // `m` again unmarks: the tree's own order, no star.
+    a.view_mut().selected = Some(target);
+    press(&mut a, &[key('m')]);
+    assert!(a.view().marked.is_empty());
+    assert_eq!(a.pane_keys(), unmarked.pane_keys());
+    assert!(starred(&screen(&a, 120, 40)).is_empty());
+}
+
 #[test]
 fn live_program_detail_requesting() {
     let mut a = rich();

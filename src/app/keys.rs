@@ -14,7 +14,7 @@ pub enum Context {
     Global,
     /// Moving in a list (tables and detail views).
     Nav,
-    /// A pane's table.
+    /// A pane's table or tree.
     Table,
     ProgramDetail,
     MapDetail,
@@ -32,7 +32,7 @@ impl Context {
             Context::Always => "Always",
             Context::Global => "Global",
             Context::Nav => "Moving",
-            Context::Table => "Tables",
+            Context::Table => "Tables and trees",
             Context::ProgramDetail => "Program details",
             Context::MapDetail => "Map details",
             Context::Replay => "Replay",
@@ -114,7 +114,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Table, [k('h'), code(KeyCode::Left)], "h/←", Action::Collapse, "collapse the row", ""),
     bind!(Table, [k('>')], ">", Action::NextGroup, "next endpoint (policy)", ""),
     bind!(Table, [k('<')], "<", Action::PrevGroup, "previous endpoint (policy)", ""),
-    bind!(Table, [k('m')], "m", Action::ToggleMark, "mark a row: pinned on top, highlighted", ""),
+    bind!(Table, [k('m')], "m", Action::ToggleMark, "mark a row or node: pinned on top, ★", ""),
     bind!(Table, [k('o')], "o", Action::CycleGroup, "retransmits: group by flow / destination / process", ""),
     bind!(ProgramDetail, [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
     bind!(ProgramDetail, [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),

@@ -70,7 +70,9 @@ pub struct TableView {
     pub expanded: Vec<RowKey>,
     /// The group a pane is showing (policy: the endpoint); `None` is the pane's first group.
     pub group: Option<RowKey>,
-    /// Rows the user marked (`m`): highlighted and pinned at the top, across refreshes.
+    /// Rows (tree panes: nodes) the user marked (`m`): highlighted and pinned at the top (a
+    /// tree pins the marked node's top-level subtree), across refreshes. Keys, never pruned: a
+    /// marked object that leaves the snapshot is marked again when it comes back.
     pub marked: Vec<RowKey>,
 }
 
