@@ -813,6 +813,13 @@ fn marked_rows(screen: &str, m: char) -> Vec<&str> {
 fn with_baseline() -> App {
     let mut app = rich();
     press(&mut app, &[key('d')]);
+    app.update(Action::Snapshot(Box::new(changed_since_baseline())));
+    app
+}
+
+/// `rich.json` a second later with a reloaded program (130), a new one (140) and a map whose
+/// entry count moved (102).
+fn changed_since_baseline() -> Snapshot {
     let mut next = fixture("rich.json");
     next.taken_at = "2026-11-21T03:12:45Z".into();
     next.monotonic_ns += 1_000_000_000;
@@ -833,8 +840,90 @@ fn with_baseline() -> App {
             m.entries = Some(490_000);
         }
     }
-    app.update(Action::Snapshot(Box::new(next)));
-    app
+    next
+}
+
+/// The app as the event loop runs it: the baseline compared (and exports written) on other
+/// threads, their results on the returned channel.
+fn with_jobs(app: &mut App) -> tokio::sync::mpsc::UnboundedReceiver<Action> {
+    let (jobs, rx) = dpscope::app::jobs::Jobs::start();
+    app.jobs = Some(jobs);
+    rx
+}
+
+/// Apply the worker's results until the snapshot on screen is compared (at most 10 s).
+fn wait_compared(app: &mut App, rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.comparing() {
+        assert!(std::time::Instant::now() < deadline, "not compared in 10 s");
+        match rx.try_recv() {
+            Ok(a) => {
+                app.update(a);
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+        }
+    }
+}
+
+/// With the diff worker, as the event loop runs it, a new snapshot is compared with the
+/// baseline off the UI task: until the result arrives the badge says `comparing…` and the
+/// marks are the previous ones; the marks that arrive are exactly those computed in place,
+/// live and when stepping through a replay; a late result for a cleared baseline is dropped.
+#[test]
+fn baseline_compared_on_the_worker_gives_the_same_marks() {
+    let in_place = with_baseline();
+    let mut app = rich();
+    let mut rx = with_jobs(&mut app);
+    press(&mut app, &[key('d')]);
+    assert!(!app.comparing(), "setting the baseline compares nothing");
+    app.update(Action::Snapshot(Box::new(changed_since_baseline())));
+    assert!(app.comparing());
+    assert!(app.baseline.as_ref().unwrap().marks.is_empty());
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("BASELINE 2026-11-21T03:12:44Z comparing…"),
+        "{s}"
+    );
+    wait_compared(&mut app, &mut rx);
+    let (a, b) = (
+        app.baseline.as_ref().unwrap(),
+        in_place.baseline.as_ref().unwrap(),
+    );
+    assert_eq!((&a.diff, &a.marks), (&b.diff, &b.marks));
+    assert_eq!(screen(&app, 80, 24), screen(&in_place, 80, 24));
+
+    // Replay: every step is compared on the worker; quick steps are compared up to the last.
+    let snaps = vec![
+        fixture("rich_prev.json"),
+        fixture("rich.json"),
+        changed_since_baseline(),
+    ];
+    let mut r = App::replay("rec.jsonl".into(), snaps.clone(), &[], &opts());
+    let mut rx = with_jobs(&mut r);
+    r.update(Action::ReplayEnd(false));
+    press(&mut r, &[key('d')]);
+    for i in 1..snaps.len() {
+        press(&mut r, &[key(']')]);
+        wait_compared(&mut r, &mut rx);
+        let want = dpscope::model::diff::diff(&snaps[0], &snaps[i]);
+        assert_eq!(r.baseline.as_ref().unwrap().diff, want, "step to {i}");
+        assert_eq!(r.baseline.as_ref().unwrap().marks, want.marks());
+    }
+    press(&mut r, &[key('['), key('['), key(']')]);
+    wait_compared(&mut r, &mut rx);
+    let want = dpscope::model::diff::diff(&snaps[0], &snaps[1]);
+    assert_eq!(r.baseline.as_ref().unwrap().diff, want);
+
+    // A new baseline while a comparison with the old one is under way: its result is dropped.
+    press(&mut r, &[key(']')]);
+    assert!(r.comparing());
+    press(&mut r, &[key('d'), key('d')]);
+    assert!(!r.comparing());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    while let Ok(a) = rx.try_recv() {
+        r.update(a);
+    }
+    assert!(r.baseline.as_ref().unwrap().marks.is_empty());
 }
 
 #[test]

@@ -256,7 +256,7 @@ mod tests {
             Context::Replay => {
                 a.replay = Some(Replay {
                     path: "f".into(),
-                    snapshots: vec![Snapshot::empty()],
+                    snapshots: vec![std::sync::Arc::new(Snapshot::empty())],
                     index: 0,
                 })
             }

@@ -5,6 +5,7 @@ use crate::model::Snapshot;
 
 pub mod actions;
 pub mod export;
+pub mod jobs;
 pub mod keys;
 pub mod palette;
 pub mod probe_rates;
