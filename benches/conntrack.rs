@@ -152,6 +152,13 @@ fn main() {
     inproc.sort();
     let rows = table.len();
     let ui = ui_costs(table);
+    if std::env::var_os("DPSCOPE_BENCH_UI_ONLY").is_some() {
+        // Only the in-process UI costs (no bpftool or `show` runs): quicker on a shared machine.
+        print_ui(rows, &ui);
+        drop(fd);
+        drop(mount);
+        return;
+    }
 
     let root = dir.display().to_string();
     let runs = 3;
@@ -208,15 +215,19 @@ fn main() {
         b_ct.as_secs_f64() / d_ct.as_secs_f64(),
         d_ct_rss.saturating_sub(d_base_rss) / 1024
     );
+    print_ui(rows, &ui);
+    drop(fd);
+    drop(mount);
+    let _ = Path::new("/");
+}
+
+fn print_ui(rows: usize, ui: &[(String, Duration)]) {
     println!("\nthe table in the UI (in process, 120x40 frame, release build):\n");
     println!("| action on the conntrack pane ({rows} rows) | time |");
     println!("|---|---|");
     for (what, d) in ui {
-        println!("| {what} | {:.1} ms |", ms(d));
+        println!("| {what} | {:.1} ms |", d.as_secs_f64() * 1e3);
     }
-    drop(fd);
-    drop(mount);
-    let _ = Path::new("/");
 }
 
 /// UI costs of a big table: each action is `App::update` + one full frame on a 120x40
@@ -314,5 +325,108 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
         "a new snapshot of the same size arrives + frame (median of 3)".into(),
         median(snaps),
     ));
+    baseline_and_export_costs(&mut app, &mut frame, &first, &next, &mut out);
     out
+}
+
+/// With a baseline set (`d`), and `Ctrl-s`: what the UI task spends, the work done in place
+/// (no event loop: `App::jobs` unset, what the UI task ran before) against the work handed to
+/// the diff worker and the export thread (`app::jobs`, as the event loop runs it).
+fn baseline_and_export_costs(
+    app: &mut dpscope::app::App,
+    frame: &mut impl FnMut(&dpscope::app::App),
+    first: &dpscope::model::Snapshot,
+    next: &dpscope::model::Snapshot,
+    out: &mut Vec<(String, Duration)>,
+) {
+    use dpscope::app::jobs::Jobs;
+    use dpscope::app::Action;
+    let alternate = |i: usize| {
+        Box::new(if i.is_multiple_of(2) {
+            next.clone()
+        } else {
+            first.clone()
+        })
+    };
+    app.update(Action::ToggleBaseline);
+    let mut in_place = vec![];
+    for i in 0..3 {
+        let s = alternate(i);
+        let t = Instant::now();
+        app.update(Action::Snapshot(s));
+        frame(app);
+        in_place.push(t.elapsed());
+    }
+    out.push((
+        "baseline set, a new snapshot arrives + frame: compared on the UI task (before, median of 3)"
+            .into(),
+        median(in_place),
+    ));
+    let (jobs, mut rx) = Jobs::start();
+    app.jobs = Some(jobs);
+    let (mut ui, mut ready, mut apply) = (vec![], vec![], vec![]);
+    for i in 0..3 {
+        let s = alternate(i);
+        let t = Instant::now();
+        app.update(Action::Snapshot(s));
+        frame(app);
+        ui.push(t.elapsed());
+        let Some(done) = rx.blocking_recv() else {
+            break;
+        };
+        ready.push(t.elapsed());
+        let t = Instant::now();
+        app.update(done);
+        frame(app);
+        apply.push(t.elapsed());
+    }
+    out.push((
+        "baseline set, a new snapshot arrives + frame: UI task, compared on the diff worker (now, median of 3)".into(),
+        median(ui),
+    ));
+    out.push((
+        "  the snapshot's marks ready from the worker (arrival → result, median of 3)".into(),
+        median(ready),
+    ));
+    out.push((
+        "  UI task: apply the finished comparison + frame (median of 3)".into(),
+        median(apply),
+    ));
+    app.update(Action::ToggleBaseline);
+
+    // Ctrl-s: the snapshot as JSON, the pane's rows as CSV and Markdown, the screen.
+    let dump = std::env::temp_dir().join(format!("dpscope-ctbench-dump-{}", std::process::id()));
+    app.dump_dir = dump.clone();
+    app.jobs = None;
+    let t = Instant::now();
+    app.update(Action::Export);
+    frame(app);
+    out.push((
+        "Ctrl-s + frame: files written on the UI task (before)".into(),
+        t.elapsed(),
+    ));
+    if let Some(m) = app.message.as_ref().filter(|m| m.error) {
+        eprintln!("{}", m.text);
+    }
+    let _ = std::fs::remove_dir_all(&dump);
+    let (jobs, mut rx) = Jobs::start();
+    app.jobs = Some(jobs);
+    let t = Instant::now();
+    app.update(Action::Export);
+    frame(app);
+    out.push((
+        "Ctrl-s + frame: UI task, files written on the export thread (now)".into(),
+        t.elapsed(),
+    ));
+    while let Some(a) = rx.blocking_recv() {
+        if let Action::Exported(r) = &a {
+            out.push(("  export thread: all files written".into(), t.elapsed()));
+            if let Err(e) = r {
+                eprintln!("export failed: {e}");
+            }
+            app.update(a);
+            break;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dump);
 }

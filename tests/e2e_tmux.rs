@@ -208,8 +208,11 @@ fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
     t.keys(&["2"]);
     let before = t.wait_text("agree_lru_hash_with_long_name");
     t.keys(&["C-s"]);
-    let after = t.wait_text("exported");
-    assert!(after.contains(&dump.display().to_string()), "{after}");
+    // The files are written off the UI task: "exporting…", then the status line names the
+    // directory and the snapshot file once they are all written.
+    let done = format!("exported to {}: dpscope-", dump.display());
+    let after = t.wait_text(&done);
+    assert!(after.contains(".json, -maps.csv"), "{after}");
     let mut names: Vec<String> = std::fs::read_dir(&dump)
         .expect("dump dir created")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
@@ -294,7 +297,7 @@ fn the_config_file_sets_the_first_pane_and_the_dump_dir() {
     );
     t.wait_text("agree_lru_hash_with_long_name");
     t.keys(&["C-s"]);
-    t.wait_text("exported");
+    t.wait_text(&format!("exported to {}", dump.display()));
     let n = std::fs::read_dir(&dump).map(|d| d.count()).unwrap_or(0);
     assert_eq!(n, 6, "exports go to the config's dump_dir");
     t.keys(&["q"]);

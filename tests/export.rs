@@ -3,9 +3,13 @@
 mod common;
 
 use dpscope::app::export::{export_to, html_escape, screen_text};
+use dpscope::app::jobs::Jobs;
+use dpscope::app::state::Message;
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::Snapshot;
 use dpscope::views::plain;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 fn fixture(name: &str) -> Snapshot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -26,6 +30,30 @@ fn app(dump: &std::path::Path) -> App {
     app
 }
 
+/// The app as the event loop runs it: export (and the baseline diff) on other threads, their
+/// results on the returned channel.
+fn with_jobs(mut app: App) -> (App, UnboundedReceiver<Action>) {
+    let (jobs, rx) = Jobs::start();
+    app.jobs = Some(jobs);
+    (app, rx)
+}
+
+/// Apply what the background jobs send until the status line is no longer "exporting…" (as a
+/// user waits for it), at most 10 s.
+fn wait_for_export(app: &mut App, rx: &mut UnboundedReceiver<Action>) -> Message {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.message.as_ref().is_some_and(|m| m.text == "exporting…") {
+        assert!(Instant::now() < deadline, "still exporting after 10 s");
+        match rx.try_recv() {
+            Ok(a) => {
+                app.update(a);
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    app.message.clone().expect("a status line")
+}
+
 #[test]
 fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
     let tmp = tempfile::tempdir().unwrap();
@@ -39,10 +67,10 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
 
     // The snapshot reloads as `replay` would read it, unchanged.
     let loaded = dpscope::model::io::load(&out.snapshot).unwrap();
-    assert_eq!(loaded.snapshots, vec![app.snapshot.clone()]);
+    assert_eq!(loaded.snapshots, vec![(*app.snapshot).clone()]);
 
     // The pane (programs, the first) as CSV: a header plus one line per table row.
-    let table = plain::pane_table("programs", &app.snapshot, app.prev.as_ref()).unwrap();
+    let table = plain::pane_table("programs", &app.snapshot, app.prev.as_deref()).unwrap();
     let csv = std::fs::read_to_string(out.csv.as_ref().unwrap()).unwrap();
     assert!(out
         .csv
@@ -142,14 +170,52 @@ fn export_tables_follow_the_filter_and_sort_on_screen() {
     assert!(md.contains("* filter: `sched_cls`"), "{md}");
 }
 
+/// Marks (`m`) export as the pane shows them, trees as tables: the marked subtree's rows first
+/// in the CSV and Markdown, the ★ on the exported screen.
+#[test]
+fn export_keeps_marks_of_a_tree_pane() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dumps");
+    let mut app = app(&dir);
+    let pane = dpscope::views::registry::PANES
+        .iter()
+        .position(|p| p.name == "attachments")
+        .unwrap();
+    app.update(Action::GotoPane(pane));
+    app.view_mut().selected = Some(dpscope::app::state::RowKey::Path(
+        "if14/tc_egress/p42".into(),
+    ));
+    app.update(Action::ToggleMark);
+    let out = export_to(&app, &dir, "m").unwrap();
+    let csv = std::fs::read_to_string(out.csv.unwrap()).unwrap();
+    let first: Vec<&str> = csv.lines().skip(1).take(2).collect();
+    assert!(
+        first.iter().all(|l| l.starts_with("lxc8a3f1c2e7d,")),
+        "{csv}"
+    );
+    let md = std::fs::read_to_string(out.markdown.unwrap()).unwrap();
+    let md_first = md
+        .lines()
+        .find(|l| l.starts_with("| lxc") || l.starts_with("| eth0"));
+    assert!(md_first.unwrap().starts_with("| lxc8a3f1c2e7d |"), "{md}");
+    let screen = std::fs::read_to_string(&out.screen_text).unwrap();
+    assert!(screen.contains("★ #0 cil_to_container id 42"), "{screen}");
+}
+
+/// `Ctrl-s` says "exporting…" at once, writes on its own thread, then the status line gives
+/// the directory and the files; the screen written is the one of the key press.
 #[test]
 fn ctrl_s_exports_to_the_dump_dir_and_says_where() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");
-    let mut app = app(&dir);
+    let (mut app, mut rx) = with_jobs(app(&dir));
+    let screen = screen_text(&app).unwrap();
     app.handle_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
-    let msg = app.message.clone().unwrap();
+    assert_eq!(app.message.as_ref().unwrap().text, "exporting…");
+    // Something changes on screen while the files are written: not in the export.
+    app.update(Action::Down);
+    let msg = wait_for_export(&mut app, &mut rx);
     assert!(!msg.error, "{}", msg.text);
     assert!(
         msg.text.contains(&dir.display().to_string()),
@@ -169,11 +235,16 @@ fn ctrl_s_exports_to_the_dump_dir_and_says_where() {
         "-screen.ansi",
         "-screen.html",
     ] {
-        assert!(
-            names.iter().any(|n| n.ends_with(suffix)),
-            "{suffix}: {names:?}"
-        );
+        let name = names
+            .iter()
+            .find(|n| n.ends_with(suffix))
+            .unwrap_or_else(|| panic!("{suffix}: {names:?}"));
+        // The status line names every file.
+        let shown: &str = if suffix == ".json" { name } else { suffix };
+        assert!(msg.text.contains(shown), "{shown}: {}", msg.text);
     }
+    let txt = names.iter().find(|n| n.ends_with("-screen.txt")).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join(txt)).unwrap(), screen);
 }
 
 #[test]
@@ -181,14 +252,19 @@ fn export_into_an_unwritable_place_is_an_error_message() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
+    // On the calling thread (no event loop) and through the export thread alike.
     let mut app = app(&file);
     app.update(Action::Export);
-    let msg = app.message.clone().unwrap();
-    assert!(
-        msg.error && msg.text.starts_with("export failed: "),
-        "{}",
-        msg.text
-    );
+    let (mut threaded, mut rx) = with_jobs(app.clone());
+    threaded.update(Action::Export);
+    let threaded = wait_for_export(&mut threaded, &mut rx);
+    for msg in [app.message.clone().unwrap(), threaded] {
+        assert!(
+            msg.error && msg.text.starts_with("export failed: "),
+            "{}",
+            msg.text
+        );
+    }
 }
 
 /// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files go to that user. The environment is set in
@@ -198,8 +274,12 @@ fn export_under_sudo_chowns_to_the_invoking_user() {
     use std::os::unix::fs::MetadataExt;
     const CHILD: &str = "DPSCOPE_TEST_EXPORT_CHILD_DIR";
     if let Some(dir) = std::env::var_os(CHILD) {
+        // `Ctrl-s` as the UI runs it: written (and chowned) on the export thread.
         let dir = std::path::PathBuf::from(dir);
-        export_to(&app(&dir), &dir, "S").unwrap();
+        let (mut app, mut rx) = with_jobs(app(&dir));
+        app.update(Action::Export);
+        let msg = wait_for_export(&mut app, &mut rx);
+        assert!(!msg.error, "{}", msg.text);
         return;
     }
     // Root may give files away; anyone may "give" them to themselves.

@@ -297,6 +297,141 @@ fn marked_rows_are_pinned_on_top_across_refreshes() {
     assert!(!screen(&a, 120, 40).contains('★'));
 }
 
+/// Is `k` the tree node `root` or a node below it?
+fn under(k: &RowKey, root: &str) -> bool {
+    matches!(k, RowKey::Path(p) if p == root || p.starts_with(&format!("{root}/")))
+}
+
+/// The lines of a screen that carry a mark (★).
+fn starred(s: &str) -> Vec<&str> {
+    s.lines().filter(|l| l.contains('★')).collect()
+}
+
+/// `m` on a tree node: it is starred and highlighted and its interface is pinned on top; the
+/// mark follows the program (not its position) across a refresh that would reorder the tree,
+/// outlives refreshes and replay steps where the program is gone, and `m` again unmarks.
+#[test]
+fn marked_tree_node_pins_its_interface_across_refreshes_and_replay() {
+    let mut a = rich();
+    goto(&mut a, "attachments");
+    let before = a.pane_keys();
+    let target = RowKey::Path("if14/tc_ingress/p41".into());
+    let steps = before.iter().position(|k| *k == target).unwrap();
+    press(&mut a, &vec![key('j'); steps]);
+    press(&mut a, &[key('m')]);
+    assert_eq!(a.view().marked, vec![target.clone()]);
+    let pinned = a.pane_keys();
+    let (lxc, rest): (Vec<RowKey>, Vec<RowKey>) =
+        before.iter().cloned().partition(|k| under(k, "if14"));
+    assert_eq!(
+        pinned,
+        [lxc.clone(), rest].concat(),
+        "if14's subtree on top"
+    );
+    let s = screen(&a, 120, 40);
+    assert!(s.lines().nth(4).unwrap().contains("lxc8a3f1c2e7d"), "{s}");
+    let star = starred(&s);
+    assert_eq!(star.len(), 1, "{s}");
+    assert!(star[0].contains("★ #0 cil_from_container id 41"), "{s}");
+    insta::assert_snapshot!("marked_tree_node_120x40", s);
+    // The marked node is drawn in the marked-row style, as in tables: the text of its line
+    // is coloured where an unmarked node's is not.
+    let t = terminal(&a, 120, 40);
+    let buf = t.backend().buffer();
+    let line_of = |needle: &str| s.lines().position(|l| l.contains(needle)).unwrap() as u16;
+    let x = 14; // inside the leaf text of both lines
+    let (marked_y, plain_y) = (line_of("id 41"), line_of("id 42"));
+    assert_ne!(buf[(x, marked_y)].fg, buf[(x, plain_y)].fg);
+    assert!(buf[(x, marked_y)].modifier.contains(Modifier::BOLD));
+
+    // A refresh that would reorder the tree: a new interface sorts first (lower ifindex) and
+    // another program goes in ahead of 41 on its hook. The mark stays on program 41, now #1.
+    let mut next = fixture("rich.json");
+    next.taken_at = "2026-11-21T03:12:45Z".into();
+    let lxc_ingress = |prog_id: u32, position: u32| dpscope::model::Attachment {
+        ifindex: 14,
+        ifname: "lxc8a3f1c2e7d".into(),
+        hook: "tc_ingress".into(),
+        position,
+        prog_id,
+        ..Default::default()
+    };
+    for att in &mut next.attachments {
+        if att.prog_id == 41 {
+            att.position = 1;
+        }
+    }
+    next.attachments.push(lxc_ingress(42, 0));
+    next.attachments.push(dpscope::model::Attachment {
+        ifindex: 1,
+        ifname: "lo".into(),
+        hook: "xdp".into(),
+        prog_id: 60,
+        ..Default::default()
+    });
+    a.update(Action::Snapshot(Box::new(next.clone())));
+    let keys = a.pane_keys();
+    assert_eq!(keys[0], RowKey::Path("if14".into()), "{keys:?}");
+    assert_eq!(a.view().selected, Some(target.clone()));
+    let s = screen(&a, 120, 40);
+    let star = starred(&s);
+    assert_eq!(star.len(), 1, "{s}");
+    assert!(star[0].contains("★ #1 cil_from_container id 41"), "{s}");
+    let mut unmarked = a.clone();
+    unmarked.view_mut().marked.clear();
+    assert_eq!(
+        unmarked.pane_keys()[0],
+        RowKey::Path("if1".into()),
+        "without the mark, lo would come first"
+    );
+    // Export: the rows of the pinned interface first, as on screen.
+    let table = views::plain::pane_table_as("attachments", &a.snapshot, None, a.view()).unwrap();
+    let targets: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        targets[..4],
+        ["lxc8a3f1c2e7d", "lxc8a3f1c2e7d", "lxc8a3f1c2e7d", "lo"],
+        "{targets:?}"
+    );
+
+    // The program goes away: nothing is starred or pinned, but the mark is remembered...
+    let mut gone = next.clone();
+    gone.attachments.retain(|att| att.prog_id != 41);
+    a.update(Action::Snapshot(Box::new(gone.clone())));
+    assert!(starred(&screen(&a, 120, 40)).is_empty());
+    let mut gone_unmarked = a.clone();
+    gone_unmarked.view_mut().marked.clear();
+    assert_eq!(a.pane_keys(), gone_unmarked.pane_keys(), "nothing pinned");
+    assert_eq!(a.view().marked, vec![target.clone()]);
+    // ...and it is marked and pinned again when it comes back.
+    a.update(Action::Snapshot(Box::new(next.clone())));
+    assert_eq!(a.pane_keys()[0], RowKey::Path("if14".into()));
+    assert_eq!(starred(&screen(&a, 120, 40)).len(), 1);
+
+    // Replay steps keep the mark the same way.
+    let mut r = App::replay(
+        "rec.jsonl".into(),
+        vec![next.clone(), gone, next],
+        &[],
+        &opts(),
+    );
+    goto(&mut r, "attachments");
+    r.view_mut().selected = Some(target.clone());
+    press(&mut r, &[key('m')]);
+    press(&mut r, &[key('[')]);
+    assert!(starred(&screen(&r, 120, 40)).is_empty());
+    assert_eq!(r.pane_keys()[0], RowKey::Path("if1".into()));
+    press(&mut r, &[key('[')]);
+    assert_eq!(r.pane_keys()[0], RowKey::Path("if14".into()));
+    assert!(starred(&screen(&r, 120, 40))[0].contains("id 41"));
+
+    // `m` again unmarks: the tree's own order, no star.
+    a.view_mut().selected = Some(target);
+    press(&mut a, &[key('m')]);
+    assert!(a.view().marked.is_empty());
+    assert_eq!(a.pane_keys(), unmarked.pane_keys());
+    assert!(starred(&screen(&a, 120, 40)).is_empty());
+}
+
 #[test]
 fn live_program_detail_requesting() {
     let mut a = rich();
@@ -678,6 +813,13 @@ fn marked_rows(screen: &str, m: char) -> Vec<&str> {
 fn with_baseline() -> App {
     let mut app = rich();
     press(&mut app, &[key('d')]);
+    app.update(Action::Snapshot(Box::new(changed_since_baseline())));
+    app
+}
+
+/// `rich.json` a second later with a reloaded program (130), a new one (140) and a map whose
+/// entry count moved (102).
+fn changed_since_baseline() -> Snapshot {
     let mut next = fixture("rich.json");
     next.taken_at = "2026-11-21T03:12:45Z".into();
     next.monotonic_ns += 1_000_000_000;
@@ -698,8 +840,90 @@ fn with_baseline() -> App {
             m.entries = Some(490_000);
         }
     }
-    app.update(Action::Snapshot(Box::new(next)));
-    app
+    next
+}
+
+/// The app as the event loop runs it: the baseline compared (and exports written) on other
+/// threads, their results on the returned channel.
+fn with_jobs(app: &mut App) -> tokio::sync::mpsc::UnboundedReceiver<Action> {
+    let (jobs, rx) = dpscope::app::jobs::Jobs::start();
+    app.jobs = Some(jobs);
+    rx
+}
+
+/// Apply the worker's results until the snapshot on screen is compared (at most 10 s).
+fn wait_compared(app: &mut App, rx: &mut tokio::sync::mpsc::UnboundedReceiver<Action>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.comparing() {
+        assert!(std::time::Instant::now() < deadline, "not compared in 10 s");
+        match rx.try_recv() {
+            Ok(a) => {
+                app.update(a);
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(2)),
+        }
+    }
+}
+
+/// With the diff worker, as the event loop runs it, a new snapshot is compared with the
+/// baseline off the UI task: until the result arrives the badge says `comparing…` and the
+/// marks are the previous ones; the marks that arrive are exactly those computed in place,
+/// live and when stepping through a replay; a late result for a cleared baseline is dropped.
+#[test]
+fn baseline_compared_on_the_worker_gives_the_same_marks() {
+    let in_place = with_baseline();
+    let mut app = rich();
+    let mut rx = with_jobs(&mut app);
+    press(&mut app, &[key('d')]);
+    assert!(!app.comparing(), "setting the baseline compares nothing");
+    app.update(Action::Snapshot(Box::new(changed_since_baseline())));
+    assert!(app.comparing());
+    assert!(app.baseline.as_ref().unwrap().marks.is_empty());
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("BASELINE 2026-11-21T03:12:44Z comparing…"),
+        "{s}"
+    );
+    wait_compared(&mut app, &mut rx);
+    let (a, b) = (
+        app.baseline.as_ref().unwrap(),
+        in_place.baseline.as_ref().unwrap(),
+    );
+    assert_eq!((&a.diff, &a.marks), (&b.diff, &b.marks));
+    assert_eq!(screen(&app, 80, 24), screen(&in_place, 80, 24));
+
+    // Replay: every step is compared on the worker; quick steps are compared up to the last.
+    let snaps = vec![
+        fixture("rich_prev.json"),
+        fixture("rich.json"),
+        changed_since_baseline(),
+    ];
+    let mut r = App::replay("rec.jsonl".into(), snaps.clone(), &[], &opts());
+    let mut rx = with_jobs(&mut r);
+    r.update(Action::ReplayEnd(false));
+    press(&mut r, &[key('d')]);
+    for i in 1..snaps.len() {
+        press(&mut r, &[key(']')]);
+        wait_compared(&mut r, &mut rx);
+        let want = dpscope::model::diff::diff(&snaps[0], &snaps[i]);
+        assert_eq!(r.baseline.as_ref().unwrap().diff, want, "step to {i}");
+        assert_eq!(r.baseline.as_ref().unwrap().marks, want.marks());
+    }
+    press(&mut r, &[key('['), key('['), key(']')]);
+    wait_compared(&mut r, &mut rx);
+    let want = dpscope::model::diff::diff(&snaps[0], &snaps[1]);
+    assert_eq!(r.baseline.as_ref().unwrap().diff, want);
+
+    // A new baseline while a comparison with the old one is under way: its result is dropped.
+    press(&mut r, &[key(']')]);
+    assert!(r.comparing());
+    press(&mut r, &[key('d'), key('d')]);
+    assert!(!r.comparing());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    while let Ok(a) = rx.try_recv() {
+        r.update(a);
+    }
+    assert!(r.baseline.as_ref().unwrap().marks.is_empty());
 }
 
 #[test]
@@ -863,7 +1087,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                 .filter(|(r, _)| !lines[r.y as usize].contains('▶'))
                 .take(3)
             {
-                let mut b = App::with_snapshot(a.snapshot.clone(), &opts());
+                let mut b = App::with_snapshot((*a.snapshot).clone(), &opts());
                 b.update(Action::Resize(120, 40));
                 b.presentation = presentation;
                 b.update(Action::GotoPane(p));

@@ -336,6 +336,84 @@ fn tail_call_tree_marks_cycles_and_empty_slots_and_opens_programs() {
     ));
 }
 
+/// `m` in the tail-call tree: the marked slot is starred and its prog array pinned on top,
+/// built first so that the arrays it shares are expanded under it (and `↑ shown above` stays
+/// true); across a refresh that adds an array sorting first, while the array is gone and
+/// after it is back; export lists the pinned arrays first; `m` again unmarks.
+#[test]
+fn marked_tail_call_slot_pins_its_array() {
+    let mut a = on("tailcalls");
+    let before = a.pane_keys();
+    let target = RowKey::Path("m205/s15".into());
+    let steps = before.iter().position(|k| *k == target).unwrap();
+    press(&mut a, &vec![key('j'); steps]);
+    press(&mut a, &[key('m')]);
+    let keys = a.pane_keys();
+    assert_eq!(keys[0], RowKey::Path("m205".into()), "{keys:?}");
+    let s = screen(&a, 120, 40);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[4].contains("cil_from_netdev on eth0"), "{s}");
+    let starred: Vec<&&str> = lines.iter().filter(|l| l.contains('★')).collect();
+    assert_eq!(starred.len(), 1, "{s}");
+    assert!(starred[0].contains("★ 15 IPV4_NODEPORT_NAT_EGRESS"), "{s}");
+    // cilium_call_policy is now expanded under the pinned array, and referred to further down.
+    let expanded = s
+        .find("→ cilium_call_policy (map 202, 3 programs)")
+        .unwrap();
+    let referred = s
+        .find("→ cilium_call_policy (map 202)  ↑ shown above")
+        .unwrap();
+    assert!(expanded < referred, "{s}");
+    insta::assert_snapshot!("marked_tail_call_slot_120x40", s);
+
+    // A refresh with a new entry array that sorts before every other one.
+    let mut next = fixture("cilium.json");
+    let mut early = next.tailcalls[0].clone();
+    early.map_id = 206;
+    early.map_name = "cilium_calls_00001".into();
+    early.owner = Some("cil_from_container on lxc0000000001".into());
+    early.slots.truncate(1);
+    next.tailcalls.push(early);
+    a.update(Action::Snapshot(Box::new(next.clone())));
+    let keys = a.pane_keys();
+    assert_eq!(keys[0], RowKey::Path("m205".into()), "{keys:?}");
+    let mut unmarked = a.clone();
+    unmarked.view_mut().marked.clear();
+    assert_eq!(unmarked.pane_keys()[0], RowKey::Path("m206".into()));
+    let s = screen(&a, 120, 40);
+    assert_eq!(s.matches('★').count(), 1, "{s}");
+    // Export: the slots of the arrays in the pinned subtree first (by name, as the export
+    // lists arrays), then the rest.
+    let t = views::plain::pane_table_as("tailcalls", &a.snapshot, None, a.view()).unwrap();
+    let maps: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+    let mut pinned = maps[..5].to_vec();
+    pinned.dedup();
+    assert_eq!(
+        pinned,
+        ["cilium_call_policy", "cilium_calls_netdev_00002"],
+        "{maps:?}"
+    );
+    assert_eq!(maps[5], "cilium_calls_00001", "{maps:?}");
+
+    // The array goes away: nothing starred, the mark kept; it comes back marked and pinned.
+    let mut gone = next.clone();
+    gone.tailcalls.retain(|m| m.map_id != 205);
+    a.update(Action::Snapshot(Box::new(gone)));
+    assert!(!screen(&a, 120, 40).contains('★'));
+    assert_eq!(a.pane_keys()[0], RowKey::Path("m206".into()));
+    assert_eq!(a.view().marked, vec![target.clone()]);
+    a.update(Action::Snapshot(Box::new(next)));
+    assert_eq!(a.pane_keys()[0], RowKey::Path("m205".into()));
+    assert!(screen(&a, 120, 40).contains("★ 15 IPV4_NODEPORT_NAT_EGRESS"));
+
+    // `m` again: back to the tree's own order.
+    a.view_mut().selected = Some(target);
+    press(&mut a, &[key('m')]);
+    assert!(a.view().marked.is_empty());
+    assert_eq!(a.pane_keys(), unmarked.pane_keys());
+    assert!(!screen(&a, 120, 40).contains('★'));
+}
+
 #[test]
 fn plain_forms() {
     let cur = fixture("cilium.json");

@@ -1,7 +1,10 @@
 //! One-key export (`Ctrl-s`): the snapshot (JSON, loadable by `replay`), the current pane as
 //! CSV and Markdown, and the screen as plain text and standalone HTML, into the dump directory.
+//! The UI task only captures an [`ExportJob`] (the screen of the key press, the snapshots by
+//! `Arc`); the files are written on a thread of their own (`jobs::Jobs::export`).
 
-use super::state::App;
+use super::state::{App, TableView};
+use crate::model::Snapshot;
 use crate::views;
 use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
@@ -9,6 +12,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Default dump directory (relative to where dpscope runs); `--dump-dir` overrides it.
 pub const DEFAULT_DUMP_DIR: &str = "dpscope-dumps";
@@ -38,12 +42,6 @@ impl Exported {
     }
 }
 
-/// Export into the app's dump directory; the directory written on success.
-pub fn export(app: &App) -> Result<PathBuf, String> {
-    let stamp = timestamp();
-    export_to(app, &app.dump_dir, &stamp).map(|e| e.dir)
-}
-
 /// `20261121T203300.123Z`: sortable, and no `:` (not allowed in file names everywhere).
 pub fn timestamp() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -59,58 +57,101 @@ pub fn timestamp() -> String {
     )
 }
 
-/// Export into `dir` with file names starting `dpscope-<stamp>`.
-pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String> {
-    let created = !dir.exists();
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let pane = views::registry::PANES
-        .get(app.pane)
-        .map_or("pane", |p| p.name);
-    let base = format!("dpscope-{stamp}");
-    let write = |name: String, text: &str| -> Result<PathBuf, String> {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ok(path)
-    };
+/// Everything one export writes, captured at the key press: the screen as drawn then, the
+/// snapshots (shared, not copied) and the view. Writing it is the slow part (hundreds of MB
+/// of JSON and a row per conntrack entry) and runs on a thread of its own
+/// (`jobs::Jobs::export`).
+#[derive(Debug, Clone)]
+pub struct ExportJob {
+    pub dir: PathBuf,
+    pub stamp: String,
+    pane: &'static str,
+    snapshot: Arc<Snapshot>,
+    prev: Option<Arc<Snapshot>>,
+    view: TableView,
+    /// The Markdown report's lines above the row count.
+    report_head: String,
+    screen: Buffer,
+}
 
-    let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &app.snapshot)?;
-    // The rows as the pane shows them: its filter and sort.
-    let table = plain::pane_table_as(pane, &app.snapshot, app.prev.as_ref(), app.view());
-    let (csv, markdown) = match &table {
-        Some(t) => (
-            Some(write(
-                format!("{base}-{pane}.csv"),
-                &plain::render(t, Format::Csv),
-            )?),
-            Some(write(
-                format!("{base}-{pane}.md"),
-                &markdown_report(app, pane, t),
-            )?),
-        ),
-        None => (None, None),
-    };
-    let buf = screen_buffer(app)?;
-    let screen_text = write(format!("{base}-screen.txt"), &buffer_text(&buf))?;
-    let screen_ansi = write(format!("{base}-screen.ansi"), &buffer_ansi(&buf))?;
-    let screen_html = write(
-        format!("{base}-screen.html"),
-        &buffer_html(&buf, &app.snapshot.taken_at),
-    )?;
-    let out = Exported {
-        dir: dir.to_path_buf(),
-        snapshot,
-        csv,
-        markdown,
-        screen_text,
-        screen_ansi,
-        screen_html,
-    };
-    let mut paths: Vec<&Path> = out.files();
-    if created {
-        paths.push(dir);
+impl ExportJob {
+    /// Take what the export needs from the app now; the screen is rendered here, so it is
+    /// the screen of the key press whatever arrives while the files are written.
+    pub fn capture(app: &App, dir: &Path, stamp: &str) -> Result<ExportJob, String> {
+        let pane = views::registry::PANES
+            .get(app.pane)
+            .map_or("pane", |p| p.name);
+        Ok(ExportJob {
+            dir: dir.to_path_buf(),
+            stamp: stamp.to_string(),
+            pane,
+            snapshot: app.snapshot.clone(),
+            prev: app.prev.clone(),
+            view: app.view().clone(),
+            report_head: report_head(app, pane),
+            screen: screen_buffer(app)?,
+        })
     }
-    give_to_sudo_user(&paths)?;
-    Ok(out)
+
+    /// Write the files (and give them to the user behind `sudo`).
+    pub fn write(&self) -> Result<Exported, String> {
+        let dir = self.dir.as_path();
+        let created = !dir.exists();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let pane = self.pane;
+        let base = format!("dpscope-{}", self.stamp);
+        let write = |name: String, text: &str| -> Result<PathBuf, String> {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(path)
+        };
+
+        let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &self.snapshot)?;
+        // The rows as the pane shows them: its filter and sort.
+        let table = plain::pane_table_as(pane, &self.snapshot, self.prev.as_deref(), &self.view);
+        let (csv, markdown) = match &table {
+            Some(t) => (
+                Some(write(
+                    format!("{base}-{pane}.csv"),
+                    &plain::render(t, Format::Csv),
+                )?),
+                Some(write(
+                    format!("{base}-{pane}.md"),
+                    &report(&self.report_head, t),
+                )?),
+            ),
+            None => (None, None),
+        };
+        let buf = &self.screen;
+        let screen_text = write(format!("{base}-screen.txt"), &buffer_text(buf))?;
+        let screen_ansi = write(format!("{base}-screen.ansi"), &buffer_ansi(buf))?;
+        let screen_html = write(
+            format!("{base}-screen.html"),
+            &buffer_html(buf, &self.snapshot.taken_at),
+        )?;
+        let out = Exported {
+            dir: dir.to_path_buf(),
+            snapshot,
+            csv,
+            markdown,
+            screen_text,
+            screen_ansi,
+            screen_html,
+        };
+        let mut paths: Vec<&Path> = out.files();
+        if created {
+            paths.push(dir);
+        }
+        give_to_sudo_user(&paths)?;
+        Ok(out)
+    }
+}
+
+/// Export into `dir` with file names starting `dpscope-<stamp>`, on the calling thread.
+pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String> {
+    ExportJob::capture(app, dir, stamp)?.write()
 }
 
 /// Under sudo, hand files dpscope wrote to the invoking user (`SUDO_UID`/`SUDO_GID`).
@@ -146,10 +187,21 @@ fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
     ))
 }
 
-/// The current screen as text: `views::draw` on a `TestBackend` of the terminal's size.
 /// A Markdown report of the pane, ready to paste into an incident channel: node, time, what
 /// the view has in effect, then the rows shown.
 pub fn markdown_report(app: &App, pane: &str, t: &plain::PlainTable) -> String {
+    report(&report_head(app, pane), t)
+}
+
+fn report(head: &str, t: &plain::PlainTable) -> String {
+    let mut out = head.to_string();
+    out.push_str(&format!("* rows: {}\n\n", t.rows.len()));
+    out.push_str(&plain::render(t, Format::Markdown));
+    out
+}
+
+/// The report's lines above the row count: node, time, replay, filter, baseline.
+fn report_head(app: &App, pane: &str) -> String {
     let n = &app.snapshot.node;
     let v = app.view();
     let mut out = format!("### dpscope — {pane} on {}\n\n", or_dash(&n.hostname));
@@ -180,8 +232,6 @@ pub fn markdown_report(app: &App, pane: &str, t: &plain::PlainTable) -> String {
         };
         out.push_str(&format!("* baseline: {}{only}\n", or_dash(b.taken_at())));
     }
-    out.push_str(&format!("* rows: {}\n\n", t.rows.len()));
-    out.push_str(&plain::render(t, Format::Markdown));
     out
 }
 

@@ -14,7 +14,7 @@ pub enum Context {
     Global,
     /// Moving in a list (tables and detail views).
     Nav,
-    /// A pane's table.
+    /// A pane's table or tree.
     Table,
     ProgramDetail,
     MapDetail,
@@ -32,7 +32,7 @@ impl Context {
             Context::Always => "Always",
             Context::Global => "Global",
             Context::Nav => "Moving",
-            Context::Table => "Tables",
+            Context::Table => "Tables and trees",
             Context::ProgramDetail => "Program details",
             Context::MapDetail => "Map details",
             Context::Replay => "Replay",
@@ -118,7 +118,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Table, "collapse", [k('h'), code(KeyCode::Left)], "h/←", Action::Collapse, "collapse the row", ""),
     bind!(Table, "next_endpoint", [k('>')], ">", Action::NextGroup, "next endpoint (policy)", ""),
     bind!(Table, "prev_endpoint", [k('<')], "<", Action::PrevGroup, "previous endpoint (policy)", ""),
-    bind!(Table, "mark", [k('m')], "m", Action::ToggleMark, "mark a row: pinned on top, highlighted", ""),
+    bind!(Table, "mark", [k('m')], "m", Action::ToggleMark, "mark a row or node: pinned on top, ★", ""),
     bind!(Table, "group", [k('o')], "o", Action::CycleGroup, "retransmits: group by flow / destination / process", ""),
     bind!(ProgramDetail, "scroll_down", [k('J')], "J", Action::ScrollDown, "scroll disassembly down", "scroll"),
     bind!(ProgramDetail, "scroll_up", [k('K')], "K", Action::ScrollUp, "scroll disassembly up", ""),
@@ -535,7 +535,7 @@ mod tests {
             Context::Replay => {
                 a.replay = Some(Replay {
                     path: "f".into(),
-                    snapshots: vec![Snapshot::empty()],
+                    snapshots: vec![std::sync::Arc::new(Snapshot::empty())],
                     index: 0,
                 })
             }

@@ -5,6 +5,7 @@ use crate::model::Snapshot;
 
 pub mod actions;
 pub mod export;
+pub mod jobs;
 pub mod keys;
 pub mod mouse;
 pub mod palette;

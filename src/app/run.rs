@@ -1,5 +1,6 @@
-//! The event loop: `select!` over terminal events and collector updates; redraw only when
-//! something changed (input, snapshot, resize), once per burst.
+//! The event loop: `select!` over terminal events, collector updates and the results of the
+//! UI's own background jobs (export, baseline comparison); redraw only when something changed
+//! (input, snapshot, a finished job, resize), once per burst.
 
 use super::actions::Action;
 use super::state::App;
@@ -28,6 +29,10 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             (App::replay(path, snapshots, &skipped, &opts), None, None)
         }
     };
+    // Export and the baseline comparison run on threads of their own; their results come
+    // back here as actions.
+    let (jobs, mut job_results) = super::jobs::Jobs::start();
+    app.jobs = Some(jobs);
     let mut guard = TerminalGuard::enter(opts.mouse)?;
     if let Ok(size) = guard.terminal.size() {
         app.height = size.height;
@@ -56,6 +61,10 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             ev = events.next() => {
                 let Some(ev) = ev else { break };
                 dirty |= handle_event(&mut app, ev?, &hits, &send);
+            }
+            Some(done) = job_results.recv() => {
+                send(app.update(done));
+                dirty = true;
             }
             upd = recv(&mut updates) => {
                 match upd {

@@ -6,26 +6,38 @@ use super::UiOptions;
 use crate::model::diff::{self, ChangeKind, SnapshotDiff};
 use crate::model::Snapshot;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A snapshot the user marked (`d`): table rows are marked new/changed against it.
 #[derive(Debug, Clone)]
 pub struct Baseline {
-    pub snapshot: Box<Snapshot>,
-    /// Baseline → the snapshot on screen.
+    /// Shared, never copied: the diff worker reads it while the UI goes on.
+    pub snapshot: Arc<Snapshot>,
+    /// Baseline → the snapshot on screen (or, while `pending`, the one before it).
     pub diff: SnapshotDiff,
     /// `(pane, diff key)` of rows added or changed since the baseline.
     pub marks: HashMap<(&'static str, String), ChangeKind>,
     /// Tables show only rows new or changed since the baseline (`D`).
     pub changes_only: bool,
+    /// Which baseline this is (`App` counts them), so a late comparison with an earlier one
+    /// is not applied.
+    pub id: u64,
+    /// `App::snapshot_seq` of the snapshot `diff` compares; behind the one on screen while
+    /// the diff worker compares the newest.
+    pub compared: u64,
 }
 
 impl Baseline {
-    pub fn new(snapshot: Snapshot, current: &Snapshot) -> Baseline {
+    /// A baseline compared with `current` now, on the calling thread.
+    pub fn new(snapshot: impl Into<Arc<Snapshot>>, current: &Snapshot) -> Baseline {
+        let snapshot = snapshot.into();
         let mut b = Baseline {
-            snapshot: Box::new(snapshot),
-            diff: diff::diff(&Snapshot::empty(), &Snapshot::empty()),
+            diff: diff::unchanged(&snapshot),
+            snapshot,
             marks: HashMap::new(),
             changes_only: false,
+            id: 0,
+            compared: 0,
         };
         b.compare(current);
         b
@@ -70,7 +82,9 @@ pub struct TableView {
     pub expanded: Vec<RowKey>,
     /// The group a pane is showing (policy: the endpoint); `None` is the pane's first group.
     pub group: Option<RowKey>,
-    /// Rows the user marked (`m`): highlighted and pinned at the top, across refreshes.
+    /// Rows (tree panes: nodes) the user marked (`m`): highlighted and pinned at the top (a
+    /// tree pins the marked node's top-level subtree), across refreshes. Keys, never pruned: a
+    /// marked object that leaves the snapshot is marked again when it comes back.
     pub marked: Vec<RowKey>,
 }
 
@@ -119,7 +133,8 @@ pub struct Message {
 #[derive(Debug, Clone)]
 pub struct Replay {
     pub path: String,
-    pub snapshots: Vec<Snapshot>,
+    /// Shared with the screen: a step shows one without copying it.
+    pub snapshots: Vec<Arc<Snapshot>>,
     pub index: usize,
 }
 
@@ -128,8 +143,10 @@ pub const MAP_PAGE: usize = 200;
 
 #[derive(Debug, Clone)]
 pub struct App {
-    pub snapshot: Snapshot,
-    pub prev: Option<Snapshot>,
+    /// The snapshot on screen; an `Arc` so that export and the baseline diff can read it on
+    /// their own threads without a copy.
+    pub snapshot: Arc<Snapshot>,
+    pub prev: Option<Arc<Snapshot>>,
     pub rates: Rates,
     /// No snapshot has arrived yet (live mode, first collection running).
     pub waiting: bool,
@@ -172,12 +189,19 @@ pub struct App {
     pub keymap: std::sync::Arc<super::keys::Keymap>,
     /// `--mouse`: clicks and the wheel work (help says how).
     pub mouse: bool,
+    /// Threads that export and compare with the baseline off the UI task (set by the event
+    /// loop). Without them (tests, benchmarks) both run on the calling thread.
+    pub jobs: Option<super::jobs::Jobs>,
+    /// Counts the snapshots shown (live or replay), so a comparison says which one it is for.
+    pub snapshot_seq: u64,
+    /// Counts baselines set.
+    pub baseline_seq: u64,
 }
 
 impl App {
     fn base(opts: &UiOptions) -> App {
         App {
-            snapshot: Snapshot::empty(),
+            snapshot: Arc::new(Snapshot::empty()),
             prev: None,
             rates: Rates::default(),
             waiting: false,
@@ -217,6 +241,9 @@ impl App {
             record_compact: opts.record_compact,
             keymap: opts.keymap.clone(),
             mouse: opts.mouse,
+            jobs: None,
+            snapshot_seq: 0,
+            baseline_seq: 0,
         }
     }
 
@@ -245,9 +272,6 @@ impl App {
     ) -> App {
         let mut app = App::base(opts);
         let last = snapshots.len().saturating_sub(1);
-        if let Some(s) = snapshots.last() {
-            app.apply_snapshot(s.clone());
-        }
         if let Some((line, why)) = skipped.first() {
             app.message = Some(Message {
                 text: crate::views::text::replay_skipped(skipped.len(), *line, why),
@@ -256,7 +280,7 @@ impl App {
         }
         app.replay = Some(Replay {
             path,
-            snapshots,
+            snapshots: snapshots.into_iter().map(Arc::new).collect(),
             index: last,
         });
         app.show_replay_index(last);
@@ -264,21 +288,14 @@ impl App {
     }
 
     /// Make `s` the current snapshot; the current one becomes the base for rates.
-    pub fn apply_snapshot(&mut self, s: Snapshot) {
-        let old = std::mem::replace(&mut self.snapshot, s);
-        self.prev = if self.waiting || old == Snapshot::empty() {
+    pub fn apply_snapshot(&mut self, s: impl Into<Arc<Snapshot>>) {
+        let old = std::mem::replace(&mut self.snapshot, s.into());
+        let prev = if self.waiting || *old == Snapshot::empty() {
             None
         } else {
             Some(old)
         };
-        self.waiting = false;
-        self.rates = rates::compute(self.prev.as_ref(), &self.snapshot);
-        if self.interval_ms == 0 {
-            self.interval_ms = self.snapshot.node.interval_ms;
-        }
-        if let Some(b) = &mut self.baseline {
-            b.compare(&self.snapshot);
-        }
+        self.show(prev);
     }
 
     /// Show replay snapshot `i` with `i - 1` as the base for rates.
@@ -288,19 +305,92 @@ impl App {
             return;
         };
         r.index = i;
-        self.prev = i.checked_sub(1).and_then(|p| r.snapshots.get(p).cloned());
+        let prev = i.checked_sub(1).and_then(|p| r.snapshots.get(p).cloned());
         self.snapshot = cur;
-        self.rates = rates::compute(self.prev.as_ref(), &self.snapshot);
-        if let Some(b) = &mut self.baseline {
-            b.compare(&self.snapshot);
+        self.show(prev);
+    }
+
+    /// The snapshot in `self.snapshot` is new: rates against `prev`, and the baseline compared.
+    fn show(&mut self, prev: Option<Arc<Snapshot>>) {
+        self.prev = prev;
+        self.waiting = false;
+        self.snapshot_seq += 1;
+        self.rates = rates::compute(self.prev.as_deref(), &self.snapshot);
+        if self.interval_ms == 0 {
+            self.interval_ms = self.snapshot.node.interval_ms;
+        }
+        self.compare_baseline();
+    }
+
+    /// Compare the snapshot on screen with the baseline: on the diff worker when there is
+    /// one (the marks of the previous snapshot stay until the result arrives), else here.
+    fn compare_baseline(&mut self) {
+        let seq = self.snapshot_seq;
+        let Some(b) = &mut self.baseline else { return };
+        if b.compared == seq {
+            return;
+        }
+        let job = super::jobs::DiffJob {
+            id: super::jobs::DiffId {
+                baseline: b.id,
+                snapshot: seq,
+            },
+            baseline: b.snapshot.clone(),
+            current: self.snapshot.clone(),
+        };
+        let job = match &self.jobs {
+            Some(jobs) => match jobs.diff(job) {
+                Ok(()) => return,
+                Err(job) => job,
+            },
+            None => job,
+        };
+        self.apply_diff(job.run());
+    }
+
+    /// A comparison finished: apply it if it is for the current baseline and newer than the
+    /// one shown (with snapshots arriving faster than they are compared, the newest finished
+    /// one is still better than none).
+    pub fn apply_diff(&mut self, done: super::jobs::DiffDone) {
+        let Some(b) = &mut self.baseline else { return };
+        if done.id.baseline != b.id || done.id.snapshot <= b.compared {
+            return;
+        }
+        b.compared = done.id.snapshot;
+        let old = super::jobs::DiffDone {
+            id: done.id,
+            diff: std::mem::replace(&mut b.diff, done.diff),
+            marks: std::mem::replace(&mut b.marks, done.marks),
+        };
+        if let Some(jobs) = &self.jobs {
+            jobs.dispose(old);
         }
     }
 
-    /// `d`: mark the snapshot on screen as the baseline, or clear the baseline.
+    /// The baseline's marks are for an earlier snapshot than the one on screen (the diff
+    /// worker is comparing).
+    pub fn comparing(&self) -> bool {
+        self.baseline
+            .as_ref()
+            .is_some_and(|b| b.compared != self.snapshot_seq)
+    }
+
+    /// `d`: mark the snapshot on screen as the baseline, or clear the baseline. Nothing is
+    /// compared: a snapshot has no changes against itself.
     pub fn toggle_baseline(&mut self) {
         self.baseline = match self.baseline.take() {
             Some(_) => None,
-            None => Some(Baseline::new(self.snapshot.clone(), &self.snapshot)),
+            None => {
+                self.baseline_seq += 1;
+                Some(Baseline {
+                    diff: crate::model::diff::unchanged(&self.snapshot),
+                    snapshot: self.snapshot.clone(),
+                    marks: HashMap::new(),
+                    changes_only: false,
+                    id: self.baseline_seq,
+                    compared: self.snapshot_seq,
+                })
+            }
         };
     }
 

@@ -149,19 +149,20 @@ impl App {
                 };
                 self.message = Some(Message { text, error: false });
             }
-            Action::Export => {
-                let msg = match super::export::export(self) {
-                    Ok(dir) => Message {
-                        text: text::exported(&dir),
+            Action::Export => self.start_export(),
+            Action::Exported(result) => {
+                self.message = Some(match result {
+                    Ok(out) => Message {
+                        text: text::exported(&out.dir, &out.files()),
                         error: false,
                     },
                     Err(e) => Message {
                         text: text::export_failed(&e),
                         error: true,
                     },
-                };
-                self.message = Some(msg);
+                });
             }
+            Action::BaselineDiff(done) => self.apply_diff(*done),
             Action::ToggleRecording => {
                 if !self.is_live() {
                     self.message = Some(Message {
@@ -262,7 +263,7 @@ impl App {
                 }
             }
             Action::Snapshot(s) => {
-                self.apply_snapshot(*s);
+                self.apply_snapshot(s);
                 self.clamp_scroll();
             }
             Action::CollectorError(e) => {
@@ -277,6 +278,34 @@ impl App {
             }
         }
         req
+    }
+
+    /// `Ctrl-s`: capture the export now (the screen as it is), write it on its own thread;
+    /// the status line says "exporting…" until `Action::Exported` brings the paths.
+    fn start_export(&mut self) {
+        let stamp = super::export::timestamp();
+        let started =
+            super::export::ExportJob::capture(self, &self.dump_dir, &stamp).and_then(|job| {
+                match &self.jobs {
+                    Some(jobs) => jobs.export(job).map(|()| None),
+                    // No event loop to bring a result back (tests, benchmarks): write it here.
+                    None => Ok(Some(job.write())),
+                }
+            });
+        match started {
+            Ok(None) => {
+                self.message = Some(Message {
+                    text: text::EXPORTING.into(),
+                    error: false,
+                })
+            }
+            Ok(Some(result)) => {
+                self.update(Action::Exported(result.map(Box::new)));
+            }
+            Err(e) => {
+                self.update(Action::Exported(Err(e)));
+            }
+        }
     }
 
     fn goto_pane(&mut self, i: usize, req: &mut Vec<Request>) {

@@ -207,6 +207,22 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> SnapshotDiff {
     }
 }
 
+/// What `diff(s, s)` returns, without comparing: a snapshot has no changes against itself
+/// (setting the baseline, `d`, must not cost a full comparison on the UI task).
+pub fn unchanged(s: &Snapshot) -> SnapshotDiff {
+    SnapshotDiff {
+        from: s.taken_at.clone(),
+        to: s.taken_at.clone(),
+        panes: DIFF_PANES
+            .iter()
+            .map(|&pane| PaneDiff {
+                pane,
+                changes: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
 /// Generic keyed diff: removed (in A only), added (in B only), changed (in both, `changed`
 /// says how). Output order: removed, added, changed; each by key.
 fn keyed<T>(
@@ -624,6 +640,18 @@ mod tests {
         let d = diff_denials(std::slice::from_ref(&a), &[a.clone(), b.clone()]);
         assert_eq!(kinds(&d), vec![(ChangeKind::Added, denial_key(&b))]);
         assert!(d[0].label.contains("/etc/shadow"));
+    }
+
+    #[test]
+    fn a_snapshot_against_itself_is_unchanged() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for f in ["rich.json", "cilium.json", "denials.json", "probes.json"] {
+            let s = crate::model::io::load(&path.join(f))
+                .unwrap()
+                .snapshots
+                .remove(0);
+            assert_eq!(diff(&s, &s), unchanged(&s), "{f}");
+        }
     }
 
     #[test]

@@ -171,12 +171,20 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
             continue;
         };
         let detail = attachment_detail(a);
+        // The program id, not the position: a program keeps its selection and mark when
+        // another is inserted ahead of it. The same program twice on a hook (legacy tc at two
+        // prefs) gets `~2`, `~3`... in run order.
+        let mut leaf_id = format!("p{}", a.prog_id);
+        let repeats = hook
+            .children
+            .iter()
+            .filter(|c| c.data == Some(a.prog_id))
+            .count();
+        if repeats > 0 {
+            leaf_id = format!("{leaf_id}~{}", repeats + 1);
+        }
         hook.children.push(Node {
-            ids: vec![
-                if_id,
-                a.hook.clone(),
-                format!("{}:{}", a.position, a.prog_id),
-            ],
+            ids: vec![if_id, a.hook.clone(), leaf_id],
             text: format!(
                 "#{} {} id {} {}",
                 a.position,
@@ -252,10 +260,11 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
     roots
 }
 
-pub use super::tree::{filter, flatten};
+pub use super::tree::{filter, flatten, pin_marked};
 
+/// The tree as shown: marked subtrees pinned on top, baseline markers, the filter.
 fn visible(app: &App) -> Vec<Node> {
-    let mut nodes = build(&app.snapshot);
+    let mut nodes = pin_marked(build(&app.snapshot), &app.view().marked);
     if let Some(b) = &app.baseline {
         nodes = mark_changes(nodes, b);
     }
@@ -322,20 +331,8 @@ fn open(app: &App, key: &RowKey) -> Option<Target> {
         .map(Target::Program)
 }
 
-fn item<'a>(n: &Node, theme: &Theme) -> TreeItem<'a, String> {
-    let id = n.ids.last().cloned().unwrap_or_default();
-    let mut spans = vec![Span::raw(n.text.clone())];
-    if !n.flags.is_empty() {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(n.flags.clone(), theme.warn()));
-    }
-    let children: Vec<TreeItem<'a, String>> = n.children.iter().map(|c| item(c, theme)).collect();
-    if children.is_empty() {
-        TreeItem::new_leaf(id, Line::from(spans))
-    } else {
-        TreeItem::new(id.clone(), Line::from(spans.clone()), children)
-            .unwrap_or_else(|_| TreeItem::new_leaf(id, Line::from(spans)))
-    }
+fn flag_style(_: &Node, theme: &Theme) -> ratatui::style::Style {
+    theme.warn()
 }
 
 fn count(s: &Snapshot) -> usize {
@@ -368,7 +365,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
         return;
     }
-    let items: Vec<TreeItem<String>> = nodes.iter().map(|n| item(n, theme)).collect();
+    let marked = &app.view().marked;
+    let items: Vec<TreeItem<String>> = nodes
+        .iter()
+        .map(|n| super::tree::item(n, theme, marked, flag_style))
+        .collect();
     let mut state = TreeState::default();
     for n in &flat {
         if n.ids.len() < 3 || n.ids[0] == "links" {
@@ -430,19 +431,16 @@ fn selected_warnings(app: &App, sel: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Flat table for `show attachments`: interface hooks first (tree order), then other links.
+/// Flat table for `show attachments`: interface hooks first (tree order), then other links;
+/// the rows of a marked subtree (an interface, or the links) first, as on screen.
 fn plain(
     snap: &Snapshot,
     _prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
+    view: &crate::app::state::TableView,
 ) -> PlainTable {
-    let mut t = PlainTable {
-        headers: ["TARGET", "HOOK", "POS", "PROG", "NAME", "DETAILS", "FLAGS"]
-            .map(String::from)
-            .to_vec(),
-        rows: Vec::new(),
-        right: vec![false, false, true, true, false, false, false],
-    };
+    let pinned = super::tree::pinned_roots(&build(snap), &view.marked);
+    let is_pinned = |root: String| pinned.contains(&RowKey::Path(root));
+    let mut rows: Vec<(bool, Vec<String>)> = Vec::new();
     let mut atts: Vec<&Attachment> = snap.attachments.iter().collect();
     atts.sort_by(|a, b| {
         (a.ifindex, hook_rank(&a.hook), &a.hook, a.position).cmp(&(
@@ -453,30 +451,45 @@ fn plain(
         ))
     });
     for a in atts {
-        t.rows.push(vec![
-            a.ifname.clone(),
-            hook_label(&a.hook),
-            a.position.to_string(),
-            a.prog_id.to_string(),
-            name_of(&a.prog_name, a.prog_id, snap),
-            attachment_detail(a),
-            attachment_flags(a),
-        ]);
+        rows.push((
+            is_pinned(format!("if{}", a.ifindex)),
+            vec![
+                a.ifname.clone(),
+                hook_label(&a.hook),
+                a.position.to_string(),
+                a.prog_id.to_string(),
+                name_of(&a.prog_name, a.prog_id, snap),
+                attachment_detail(a),
+                attachment_flags(a),
+            ],
+        ));
     }
     let mut links: Vec<&LinkInfo> = snap.links.iter().collect();
     links.sort_by(|a, b| (&a.link_type, a.id).cmp(&(&b.link_type, b.id)));
+    let links_pinned = is_pinned("links".into());
     for l in links {
-        t.rows.push(vec![
-            link_target(l),
-            format!("link {}", l.link_type),
-            format::NONE.into(),
-            l.prog_id.to_string(),
-            name_of(&l.prog_name, l.prog_id, snap),
-            format!("link {}", l.id),
-            String::new(),
-        ]);
+        rows.push((
+            links_pinned,
+            vec![
+                link_target(l),
+                format!("link {}", l.link_type),
+                format::NONE.into(),
+                l.prog_id.to_string(),
+                name_of(&l.prog_name, l.prog_id, snap),
+                format!("link {}", l.id),
+                String::new(),
+            ],
+        ));
     }
-    t
+    // A stable sort: pinned rows first, each group in tree order.
+    rows.sort_by_key(|(p, _)| !p);
+    PlainTable {
+        headers: ["TARGET", "HOOK", "POS", "PROG", "NAME", "DETAILS", "FLAGS"]
+            .map(String::from)
+            .to_vec(),
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+        right: vec![false, false, true, true, false, false, false],
+    }
 }
 
 pub const PANE: PaneDef = PaneDef {

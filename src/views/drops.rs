@@ -135,13 +135,13 @@ pub fn rows(prev: Option<&Snapshot>, snap: &Snapshot) -> Vec<DropRow> {
 }
 
 fn keys(app: &App) -> Vec<RowKey> {
-    let rows = rows(app.prev.as_ref(), &app.snapshot);
+    let rows = rows(app.prev.as_deref(), &app.snapshot);
     super::table::keys(&TABLE, &rows, &Ctx::of(app), app.view())
 }
 
 fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (empty, warn) = probe_pane::empty_text(app, "drops", text::NO_DROPS);
-    let rows = rows(app.prev.as_ref(), &app.snapshot);
+    let rows = rows(app.prev.as_deref(), &app.snapshot);
     let legend = probe_pane::pressure(&app.snapshot, "drops");
     TablePane {
         def: &TABLE,

@@ -111,8 +111,10 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(b) = &app.baseline {
         let only = if b.changes_only { " changes only" } else { "" };
+        // The marks shown are still those of the previous snapshot.
+        let comparing = if app.comparing() { text::COMPARING } else { "" };
         l1.push(Span::styled(
-            format!(" BASELINE {}{only} ", or_dash(b.taken_at())),
+            format!(" BASELINE {}{only}{comparing} ", or_dash(b.taken_at())),
             theme.marker(),
         ));
         l1.push(Span::raw(" "));

@@ -13,7 +13,7 @@ use ratatui::Frame;
 const SECTIONS: &[(&str, &[Context])] = &[
     ("Global", &[Context::Global, Context::Always]),
     ("Moving", &[Context::Nav]),
-    ("Tables", &[Context::Table]),
+    ("Tables and trees", &[Context::Table]),
     ("Program details", &[Context::ProgramDetail]),
     ("Map details", &[Context::MapDetail]),
     ("Replay", &[Context::Replay]),

@@ -137,7 +137,7 @@ pub const TABLE: TableDef<RetransRow> = TableDef {
 };
 
 fn rows(app: &App) -> Vec<RetransRow> {
-    retransmit_rows(app.prev.as_ref(), &app.snapshot, app.retrans_group)
+    retransmit_rows(app.prev.as_deref(), &app.snapshot, app.retrans_group)
 }
 
 fn keys(app: &App) -> Vec<RowKey> {

@@ -11,7 +11,7 @@ use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
 use crate::model::{Snapshot, TailCallMap, TailCallSlot};
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::Frame;
 use std::collections::{BTreeSet, HashMap};
 use tui_tree_widget::{Tree, TreeItem, TreeState};
@@ -163,6 +163,33 @@ impl Builder<'_> {
 /// The whole forest: arrays with an entry program first, then arrays no other array's
 /// programs call into, then any array not reached from those.
 pub fn build(snap: &Snapshot) -> Vec<Node> {
+    build_from(snap, &BTreeSet::new())
+}
+
+/// The forest with the top-level arrays that hold a marked node (`m`) first. They are built
+/// first too, so an array they share with others is expanded under them and the others say
+/// `↑ shown above`, which stays true.
+pub fn build_marked(snap: &Snapshot, marked: &[RowKey]) -> Vec<Node> {
+    let tree = build(snap);
+    if marked.is_empty() {
+        return tree;
+    }
+    let first: BTreeSet<u32> = tree
+        .iter()
+        .filter(|r| r.holds_mark(marked))
+        .filter_map(|r| match r.data {
+            Some(Target::Map(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    if first.is_empty() {
+        return tree;
+    }
+    build_from(snap, &first)
+}
+
+/// The forest with the arrays in `first` as the first roots (in their usual order).
+fn build_from(snap: &Snapshot, first: &BTreeSet<u32>) -> Vec<Node> {
     let by_id: HashMap<u32, usize> = snap
         .tailcalls
         .iter()
@@ -180,6 +207,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
         let (x, y) = (&snap.tailcalls[a], &snap.tailcalls[b]);
         let rank = |m: &TailCallMap| {
             (
+                !first.contains(&m.map_id),
                 m.owner.is_none(),
                 m.owner.is_none() && nested.contains(&m.map_id),
             )
@@ -204,8 +232,10 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
 
 pub use super::tree::{filter, flatten};
 
+/// The forest as shown: marked subtrees pinned on top, then the filter.
 fn visible(app: &App) -> Vec<Node> {
-    filter(build(&app.snapshot), &app.view().filter)
+    let view = app.view();
+    filter(build_marked(&app.snapshot, &view.marked), &view.filter)
 }
 
 fn keys(app: &App) -> Vec<RowKey> {
@@ -216,28 +246,15 @@ fn keys(app: &App) -> Vec<RowKey> {
 
 fn open(app: &App, key: &RowKey) -> Option<Target> {
     let mut flat = Vec::new();
-    flatten(&build(&app.snapshot), &mut flat);
+    flatten(&build_marked(&app.snapshot, &app.view().marked), &mut flat);
     flat.iter().find(|n| n.key() == *key).and_then(|n| n.data)
 }
 
-fn item<'a>(n: &Node, theme: &Theme) -> TreeItem<'a, String> {
-    let id = n.ids.last().cloned().unwrap_or_default();
-    let mut spans = vec![Span::raw(n.text.clone())];
-    if !n.flags.is_empty() {
-        spans.push(Span::raw("  "));
-        let style = if n.flags == text::SHOWN_ABOVE {
-            theme.dim()
-        } else {
-            theme.warn()
-        };
-        spans.push(Span::styled(n.flags.clone(), style));
-    }
-    let children: Vec<TreeItem<'a, String>> = n.children.iter().map(|c| item(c, theme)).collect();
-    if children.is_empty() {
-        TreeItem::new_leaf(id, Line::from(spans))
+fn flag_style(n: &Node, theme: &Theme) -> ratatui::style::Style {
+    if n.flags == text::SHOWN_ABOVE {
+        theme.dim()
     } else {
-        TreeItem::new(id.clone(), Line::from(spans.clone()), children)
-            .unwrap_or_else(|_| TreeItem::new_leaf(id, Line::from(spans)))
+        theme.warn()
     }
 }
 
@@ -261,7 +278,11 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
         return;
     }
-    let items: Vec<TreeItem<String>> = nodes.iter().map(|n| item(n, theme)).collect();
+    let marked = &app.view().marked;
+    let items: Vec<TreeItem<String>> = nodes
+        .iter()
+        .map(|n| super::tree::item(n, theme, marked, flag_style))
+        .collect();
     let mut state = TreeState::default();
     for n in &flat {
         state.open(n.ids.clone());
@@ -286,11 +307,36 @@ fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 }
 
-/// One row per slot of every prog array, with the arrays its program calls into.
+/// Prog arrays shown (expanded) inside the top-level subtrees that hold a mark.
+fn pinned_maps(snap: &Snapshot, marked: &[RowKey]) -> BTreeSet<u32> {
+    fn walk(n: &Node, out: &mut BTreeSet<u32>) {
+        // Expanded map nodes carry no flag; `↺ cycle` and `shown above` refer to one elsewhere.
+        if let (Some(Target::Map(id)), true) = (n.data, n.flags.is_empty()) {
+            out.insert(id);
+        }
+        for c in &n.children {
+            walk(c, out);
+        }
+    }
+    let mut out = BTreeSet::new();
+    if marked.is_empty() {
+        return out;
+    }
+    for root in build_marked(snap, marked)
+        .iter()
+        .filter(|r| r.holds_mark(marked))
+    {
+        walk(root, &mut out);
+    }
+    out
+}
+
+/// One row per slot of every prog array, with the arrays its program calls into; the arrays of
+/// a marked subtree first, as on screen.
 fn plain(
     snap: &Snapshot,
     _prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
+    view: &crate::app::state::TableView,
 ) -> PlainTable {
     let by_id: HashMap<u32, usize> = snap
         .tailcalls
@@ -305,8 +351,16 @@ fn plain(
         rows: Vec::new(),
         right: vec![false, false, false, true, false, false],
     };
+    let pinned = pinned_maps(snap, &view.marked);
     let mut maps: Vec<&TailCallMap> = snap.tailcalls.iter().collect();
-    maps.sort_by(|a, b| (&a.map_name, a.map_id).cmp(&(&b.map_name, b.map_id)));
+    // A stable order: pinned arrays first, each group by name.
+    maps.sort_by(|a, b| {
+        (!pinned.contains(&a.map_id), &a.map_name, a.map_id).cmp(&(
+            !pinned.contains(&b.map_id),
+            &b.map_name,
+            b.map_id,
+        ))
+    });
     for m in maps {
         let mut slots: Vec<&TailCallSlot> = m.slots.iter().collect();
         slots.sort_by_key(|s| s.index);

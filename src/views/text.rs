@@ -60,8 +60,31 @@ pub fn recording_failed(why: &str) -> String {
     format!("recording stopped: {why}")
 }
 
-pub fn exported(dir: &std::path::Path) -> String {
-    format!("exported snapshot, pane and screen to {}", dir.display())
+pub const EXPORTING: &str = "exporting…";
+/// After the baseline badge while the diff worker compares the newest snapshot.
+pub const COMPARING: &str = " comparing…";
+
+/// `exported to DIR: dpscope-T.json, -programs.csv, -programs.md, -screen.txt, …`: the
+/// directory, the first file's name, the others by what follows the common stem.
+pub fn exported(dir: &std::path::Path, files: &[&std::path::Path]) -> String {
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let Some(first) = names.first() else {
+        return format!("exported to {}", dir.display());
+    };
+    let stem = first.strip_suffix(".json").unwrap_or(first);
+    let rest: Vec<&str> = names[1..]
+        .iter()
+        .map(|n| n.strip_prefix(stem).unwrap_or(n))
+        .collect();
+    format!(
+        "exported to {}: {first}, {}",
+        dir.display(),
+        rest.join(", ")
+    )
 }
 
 pub fn export_failed(why: &str) -> String {

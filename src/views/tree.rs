@@ -1,6 +1,10 @@
 //! Tree panes (attachments, tail calls): one node type, one filter, one flattening.
 
+use super::theme::Theme;
 use crate::app::state::RowKey;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use tui_tree_widget::TreeItem;
 
 /// One line of a tree; `ids` is the path of identifiers from the root, `data` what the line
 /// points at (a program id, a detail target), if anything.
@@ -21,6 +25,67 @@ impl<T> Node<T> {
 
     pub fn full_text(&self) -> String {
         format!("{} {}", self.text, self.flags)
+    }
+
+    /// Is this node, or any node below it, marked (`m`)?
+    pub fn holds_mark(&self, marked: &[RowKey]) -> bool {
+        marked.contains(&self.key()) || self.children.iter().any(|c| c.holds_mark(marked))
+    }
+}
+
+/// Top-level subtrees holding a marked node first; each group keeps the tree's order (a stable
+/// partition, as marked rows of a table keep their sort order). Marks are keys, so a marked
+/// node that is gone simply pins nothing until it comes back.
+pub fn pin_marked<T>(nodes: Vec<Node<T>>, marked: &[RowKey]) -> Vec<Node<T>> {
+    if marked.is_empty() {
+        return nodes;
+    }
+    let (mut pinned, rest): (Vec<_>, Vec<_>) =
+        nodes.into_iter().partition(|n| n.holds_mark(marked));
+    pinned.extend(rest);
+    pinned
+}
+
+/// Keys of the top-level nodes whose subtree holds a mark (for flat exports of a tree).
+pub fn pinned_roots<T>(nodes: &[Node<T>], marked: &[RowKey]) -> Vec<RowKey> {
+    nodes
+        .iter()
+        .filter(|n| !marked.is_empty() && n.holds_mark(marked))
+        .map(Node::key)
+        .collect()
+}
+
+/// A tree widget item for `n` and its children: the text, then its flags in `flag_style`; a
+/// marked node starts with `★` and is highlighted as marked table rows are.
+pub fn item<'a, T>(
+    n: &Node<T>,
+    theme: &Theme,
+    marked: &[RowKey],
+    flag_style: fn(&Node<T>, &Theme) -> Style,
+) -> TreeItem<'a, String> {
+    let id = n.ids.last().cloned().unwrap_or_default();
+    let mut spans = Vec::new();
+    let mut line_style = Style::default();
+    if !marked.is_empty() && marked.contains(&n.key()) {
+        spans.push(Span::raw("★ "));
+        line_style = theme.pinned();
+    }
+    spans.push(Span::raw(n.text.clone()));
+    if !n.flags.is_empty() {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(n.flags.clone(), flag_style(n, theme)));
+    }
+    let line = Line::from(spans).style(line_style);
+    let children: Vec<TreeItem<'a, String>> = n
+        .children
+        .iter()
+        .map(|c| item(c, theme, marked, flag_style))
+        .collect();
+    if children.is_empty() {
+        TreeItem::new_leaf(id, line)
+    } else {
+        TreeItem::new(id.clone(), line.clone(), children)
+            .unwrap_or_else(|_| TreeItem::new_leaf(id, line))
     }
 }
 
@@ -64,5 +129,49 @@ pub fn flatten<T: Clone>(nodes: &[Node<T>], out: &mut Vec<Node<T>>) {
             children: Vec::new(),
         });
         flatten(&n.children, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(ids: &[&str], children: Vec<Node<()>>) -> Node<()> {
+        Node {
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            text: ids.join("/"),
+            flags: String::new(),
+            data: None,
+            children,
+        }
+    }
+
+    fn forest() -> Vec<Node<()>> {
+        vec![
+            node(&["a"], vec![node(&["a", "x"], vec![])]),
+            node(&["b"], vec![node(&["b", "y"], vec![])]),
+            node(&["c"], vec![node(&["c", "z"], vec![])]),
+        ]
+    }
+
+    fn roots(nodes: &[Node<()>]) -> Vec<String> {
+        nodes.iter().map(|n| n.ids[0].clone()).collect()
+    }
+
+    #[test]
+    fn roots_holding_a_mark_come_first_in_tree_order() {
+        let marked = [RowKey::Path("c/z".into()), RowKey::Path("b".into())];
+        assert_eq!(roots(&pin_marked(forest(), &marked)), ["b", "c", "a"]);
+        assert_eq!(
+            pinned_roots(&forest(), &marked),
+            [RowKey::Path("b".into()), RowKey::Path("c".into())]
+        );
+    }
+
+    #[test]
+    fn a_mark_on_a_missing_node_pins_nothing() {
+        let marked = [RowKey::Path("d/w".into())];
+        assert_eq!(roots(&pin_marked(forest(), &marked)), ["a", "b", "c"]);
+        assert!(pinned_roots(&forest(), &marked).is_empty());
     }
 }
