@@ -31,7 +31,7 @@ fn main() {
 }
 
 /// Objects built for BPF ISA v3 (atomic compare-and-swap; kernel 5.12 and later).
-const V3_OBJECTS: &[&str] = &["drops"];
+const V3_OBJECTS: &[&str] = &["drops", "flows"];
 
 fn build_one(src: &Path, out: &Path, arch: &str) {
     let file = src.file_name().and_then(|n| n.to_str()).unwrap_or_default();

@@ -13,11 +13,13 @@
  *     u32 epoch   the userspace epoch of the slot's last hit (approximate recency)
  *     u64 key[NW] the key, zero padded to whole words
  *     u64 count, bytes
+ *     u64 flags   only in tables made with nc = 3: an OR of flag bits (TCP flags of a flow)
  * A key hashes (multilinear hash, random constants set by the loader) to a slot and lives in
  * one of the DPS_TABLE_PROBES slots from there on (linear probing; slots are never emptied,
  * so a search stops at the first EMPTY slot).
  *
- *  * hit: a READY slot with the key: two atomic adds; the epoch word is written only when the
+ *  * hit: a READY slot with the key: two atomic adds (and an atomic OR when the flags add a
+ *    bit the slot does not have yet); the epoch word is written only when the
  *    userspace epoch moved since the last hit (no store per packet).
  *  * insert: an EMPTY slot is claimed with a compare-and-swap EMPTY -> BUSY; the winner writes
  *    the key, then publishes READY with an atomic exchange. A CPU that finds a slot BUSY (or
@@ -111,20 +113,23 @@ static __always_inline int dps_slot_has(struct dps_slot_head *s, const __u64 *w,
 	return diff == 0;
 }
 
-static __always_inline void dps_slot_add(struct dps_slot_head *s, const int nw, __u32 epoch,
-					 __u64 bytes)
+static __always_inline void dps_slot_add(struct dps_slot_head *s, const int nw, const int nc,
+					 __u32 epoch, __u64 bytes, __u64 flags)
 {
 	__u64 *c = dps_slot_counters(s, nw);
 
 	__sync_fetch_and_add(&c[0], 1);
 	__sync_fetch_and_add(&c[1], bytes);
+	/* flag bits are few and settle early: write (atomically) only when a new bit shows up */
+	if (nc > 2 && (*(volatile __u64 *)&c[2] & flags) != flags)
+		__sync_fetch_and_or(&c[2], flags);
 	if (*(volatile __u32 *)&s->epoch != epoch)
 		s->epoch = epoch;
 }
 
 /* Write the key into a slot this CPU has claimed (BUSY, generation bits `gen`), then publish it. */
 static __always_inline void dps_slot_fill(struct dps_slot_head *s, __u32 gen, const __u64 *w,
-					  const int nw, __u32 epoch)
+					  const int nw, const int nc, __u32 epoch)
 {
 	__u64 *sk = (__u64 *)(s + 1);
 	__u64 *c = dps_slot_counters(s, nw);
@@ -135,18 +140,22 @@ static __always_inline void dps_slot_fill(struct dps_slot_head *s, __u32 gen, co
 			sk[i] = w[i];
 	c[0] = 0;
 	c[1] = 0;
+	if (nc > 2)
+		c[2] = 0;
 	s->epoch = epoch;
 	/* an exchange is a full barrier on every architecture: key and counters are visible
 	 * before READY is */
 	__sync_lock_test_and_set(&s->state, gen | DPS_SLOT_READY);
 }
 
-/* Count one event of `bytes` for key `w` (nw words) in `table`. `epoch` is the userspace epoch;
+/* Count one event of `bytes` for key `w` (nw words) in `table`; `nc` (a constant, 2 or 3) is
+ * the number of counter words of its slots, and with 3 `flags` is ORed into the third.
+ * `epoch` is the userspace epoch;
  * `stats` the probe's per-CPU counters. The search only finds a hit or picks a candidate (the
  * first EMPTY slot, else the READY slot with the oldest hit): slot indexes, not pointers, are
  * carried out of the loop, which keeps the verifier's state count (and the load time) small. */
 static __always_inline void dps_table_add(void *table, void *stats, const __u64 *w, const int nw,
-					  __u32 epoch, __u64 bytes)
+					  const int nc, __u32 epoch, __u64 bytes, __u64 flags)
 {
 	__u32 base = dps_table_hash(w, nw);
 
@@ -165,7 +174,7 @@ static __always_inline void dps_table_add(void *table, void *stats, const __u64 
 			st = *(volatile __u32 *)&s->state;
 			if ((st & DPS_SLOT_KIND) == DPS_SLOT_READY) {
 				if (dps_slot_has(s, w, nw)) {
-					dps_slot_add(s, nw, epoch, bytes);
+					dps_slot_add(s, nw, nc, epoch, bytes, flags);
 					return;
 				}
 				age = epoch - *(volatile __u32 *)&s->epoch;
@@ -191,8 +200,8 @@ static __always_inline void dps_table_add(void *table, void *stats, const __u64 
 		gen = (cand_st & ~DPS_SLOT_KIND) + DPS_SLOT_GEN;
 		if (__sync_val_compare_and_swap(&s->state, cand_st, gen | DPS_SLOT_BUSY) != cand_st)
 			continue; /* another CPU claimed or evicted it first: search again */
-		dps_slot_fill(s, gen, w, nw, epoch);
-		dps_slot_add(s, nw, epoch, bytes);
+		dps_slot_fill(s, gen, w, nw, nc, epoch);
+		dps_slot_add(s, nw, nc, epoch, bytes, flags);
 		dps_count(stats, DPS_STAT_NEW);
 		if ((cand_st & DPS_SLOT_KIND) == DPS_SLOT_READY)
 			dps_count(stats, DPS_STAT_EVICTED);

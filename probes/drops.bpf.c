@@ -88,14 +88,16 @@ int BPF_PROG(dpscope_drops, struct sk_buff *skb, void *location, enum skb_drop_r
 	}
 	dps_parse_skb(skb, &k->t);
 	if (k->t.family == DPS_AF_INET6) {
-		dps_table_add(&dps_drops6, &dps_drops_stats, k6.w, 8, dps_drops_epoch, skb->len);
+		dps_table_add(&dps_drops6, &dps_drops_stats, k6.w, 8, 2, dps_drops_epoch, skb->len,
+			      0);
 	} else {
 		union drop_w4 k4;
 
 		__builtin_memset(&k4, 0, sizeof(k4));
 		k4.k.w = k->w;
 		dps_tuple4_of(&k4.k.t, &k->t);
-		dps_table_add(&dps_drops4, &dps_drops_stats, k4.w, 5, dps_drops_epoch, skb->len);
+		dps_table_add(&dps_drops4, &dps_drops_stats, k4.w, 5, 2, dps_drops_epoch, skb->len,
+			      0);
 	}
 	return 0;
 }

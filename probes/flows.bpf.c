@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // dpscope: opt-in flow counters on chosen interfaces. tcx programs ALWAYS return TCX_NEXT and
 // the XDP program ALWAYS returns XDP_PASS: they count, they never change a verdict.
-#include "dpscope.h"
+#include "dps_table.h"
 
 #define DPS_DIR_INGRESS 0
 #define DPS_DIR_EGRESS 1
@@ -24,27 +24,44 @@ struct flow_key4 {
 	struct dps_tuple4 t;
 };
 
-struct flow_val {
-	__u64 packets;
-	__u64 bytes;
-	__u64 tcp_flags; /* OR of every TCP flag byte seen (64 bits: the atomic OR needs them) */
+/* The keys as whole words for the table (dps_table.h): 24 bytes (3 words) and 48 (6). */
+union flow_w4 {
+	struct flow_key4 k;
+	__u64 w[3];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct flow_key4);
-	__type(value, struct flow_val);
-} dps_flows4 SEC(".maps");
+union flow_w6 {
+	struct flow_key k;
+	__u64 w[6];
+};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct flow_key);
-	__type(value, struct flow_val);
-} dps_flows6 SEC(".maps");
+/* Slots of the tables (layout in dps_table.h; counters: packets, bytes, OR of every TCP flag
+ * byte seen): 64 bytes for IPv4, one cache line; IPv6 slots are padded to two whole lines. */
+struct flow_slot4 {
+	struct dps_slot_head h;
+	union flow_w4 key;
+	__u64 packets;
+	__u64 bytes;
+	__u64 tcp_flags;
+	__u64 pad[1];
+};
+
+struct flow_slot6 {
+	struct dps_slot_head h;
+	union flow_w6 key;
+	__u64 packets;
+	__u64 bytes;
+	__u64 tcp_flags;
+	__u64 pad[6];
+};
+
+DPS_TABLE(dps_flows4, struct flow_slot4);
+DPS_TABLE(dps_flows6, struct flow_slot6);
 
 DPS_STATS_MAP(dps_flows_stats);
+
+/* Bumped by userspace once per read: the recency clock of eviction. Alone in its section. */
+volatile __u32 dps_flows_epoch SEC(".data.dps_epoch") = 1;
 
 /* Parse from packet bytes read with a loader (skb or xdp). off = L3 offset. */
 static __always_inline int parse_l3(void *data, void *data_end, __u16 eth_proto, __u32 off,
@@ -98,39 +115,24 @@ static __always_inline int parse_l3(void *data, void *data_end, __u16 eth_proto,
 	return 0;
 }
 
-/* Add one packet to the key's entry in `map`, creating it when new. No clock read: nothing
- * downstream uses a per-flow timestamp, and it was a third of the probe's cost. */
-static __always_inline void account_in(void *map, const void *k, __u32 len, __u8 flags)
-{
-	struct flow_val *v, nv = {};
-
-	v = bpf_map_lookup_elem(map, k);
-	if (!v) {
-		if (bpf_map_update_elem(map, k, &nv, BPF_NOEXIST) == 0)
-			dps_count(&dps_flows_stats, DPS_STAT_NEW);
-		v = bpf_map_lookup_elem(map, k);
-		if (!v) {
-			dps_count(&dps_flows_stats, DPS_STAT_FAILED);
-			return;
-		}
-	}
-	__sync_fetch_and_add(&v->packets, 1);
-	__sync_fetch_and_add(&v->bytes, len);
-	/* Flag bits are few and settle early: write (atomically) only when a new bit shows up. */
-	if ((v->tcp_flags & flags) != flags)
-		__sync_fetch_and_or(&v->tcp_flags, flags);
-}
-
+/* Add one packet to the key's row, creating it when new (dps_table.h: no kernel call when the
+ * row exists). No clock read: nothing downstream uses a per-flow timestamp, and it was a third
+ * of the probe's cost. */
 static __always_inline void account(struct flow_key *k, __u32 len, __u8 flags)
 {
 	dps_count(&dps_flows_stats, DPS_STAT_EVENTS);
 	if (k->t.family == DPS_AF_INET6) {
-		account_in(&dps_flows6, k, len, flags);
+		dps_table_add(&dps_flows6, &dps_flows_stats, ((union flow_w6 *)k)->w, 6, 3,
+			      dps_flows_epoch, len, flags);
 	} else {
-		struct flow_key4 k4 = { .ifindex = k->ifindex, .direction = k->direction };
+		union flow_w4 k4;
 
-		dps_tuple4_of(&k4.t, &k->t);
-		account_in(&dps_flows4, &k4, len, flags);
+		__builtin_memset(&k4, 0, sizeof(k4));
+		k4.k.ifindex = k->ifindex;
+		k4.k.direction = k->direction;
+		dps_tuple4_of(&k4.k.t, &k->t);
+		dps_table_add(&dps_flows4, &dps_flows_stats, k4.w, 3, 3, dps_flows_epoch, len,
+			      flags);
 	}
 }
 
@@ -138,7 +140,7 @@ static __always_inline void account(struct flow_key *k, __u32 len, __u8 flags)
  * otherwise copy them with bpf_skb_load_bytes. Neither changes the packet. */
 static __always_inline void count_skb(struct __sk_buff *skb, __u8 dir)
 {
-	struct flow_key k = {};
+	struct flow_key k __attribute__((aligned(8))) = {}; /* read as words by the table */
 	__u8 flags = 0;
 	__u32 l4 = 0;
 	__u32 proto = skb->protocol;
@@ -216,7 +218,7 @@ int dpscope_flow_xd(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	struct flow_key k = {};
+	struct flow_key k __attribute__((aligned(8))) = {}; /* read as words by the table */
 	__u8 flags = 0;
 
 	if ((void *)(eth + 1) > data_end)

@@ -7,7 +7,9 @@ mod common;
 
 use common::{in_netns, Netns};
 use dpscope::bpf::collector::{Collector, Config};
-use dpscope::bpf::probes::{drops::DropProbe, netns, sockdiag, HeaderReads, Probes};
+use dpscope::bpf::probes::{
+    drops::DropProbe, flows::FlowProbe, netns, sockdiag, HeaderReads, Probes,
+};
 use dpscope::model::Snapshot;
 use libbpf_rs::{Object, ObjectBuilder};
 use std::io::{Read, Write};
@@ -939,6 +941,148 @@ fn drop_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
     std::thread::sleep(Duration::from_millis(200));
     let (rows, st) = probe.read(&mut names);
     let now = drop_counts(&rows, &a, &b);
+    let lost: Vec<_> = keep
+        .iter()
+        .filter(|k| now.get(k).map(|v| v.0) != Some(3))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "recently hit rows evicted or miscounted: {lost:?} {st:?}"
+    );
+    let new_keys = now.keys().filter(|k| k.1 >= 21000).count();
+    assert_eq!(new_keys, 1000, "{st:?}");
+}
+
+/// The rows of one FlowProbe read on ingress from `src` to `dst`, by (source port,
+/// destination port): packets and bytes.
+fn flow_counts(
+    rows: &[dpscope::model::Flow],
+    src: &str,
+    dst: &str,
+) -> std::collections::HashMap<(u16, u16), (u64, u64)> {
+    let mut m = std::collections::HashMap::new();
+    for f in rows
+        .iter()
+        .filter(|f| f.direction == "ingress" && f.src == src && f.dst == dst)
+    {
+        let e = m.entry((f.src_port, f.dst_port)).or_insert((0, 0));
+        e.0 += f.packets;
+        e.1 += f.bytes;
+    }
+    m
+}
+
+/// The flow table (probes/dps_table.h, as for drops) is bounded: more distinct flows than it
+/// holds evict the rows whose last hit is oldest, the eviction count shown is the kernel's own
+/// and accounts for every flow that is gone, rows hit since the previous read survive, and the
+/// rows that remain have exact counts.
+#[test]
+fn flow_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
+    if !common::require_priv("flow_table_is_bounded_evicts_oldest_and_keeps_exact_counts") {
+        return;
+    }
+    let pair = Pair::new();
+    let mut probe = FlowProbe::load(&[format!("{}/{}", pair.b.name, pair.b_if)], &[]).unwrap();
+    let (a, b) = (pair.a_ip.clone(), pair.b_ip.clone());
+    // 64 sockets × 300 ports = 19 200 flows into b's ingress for a 16 384-slot table; each gets
+    // 2 packets, back to back (a flow is never evicted between its own two packets).
+    let ports: Vec<u16> = in_netns(&pair.a.name, {
+        let (a, b) = (a.clone(), b.clone());
+        move || {
+            let socks: Vec<UdpSocket> = (0..64)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..300u16 {
+                for s in &socks {
+                    for _ in 0..2 {
+                        s.send_to(b"x", format!("{b}:{}", 20000 + port)).unwrap();
+                    }
+                }
+            }
+            socks
+                .iter()
+                .map(|s| s.local_addr().unwrap().port())
+                .collect()
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = std::time::Instant::now();
+    let (rows, st) = probe.read();
+    let took = t0.elapsed();
+    let ours = flow_counts(&rows, &a, &b);
+    eprintln!(
+        "after the flood: {} of our rows; read in {took:?}; {st:?}",
+        ours.len()
+    );
+    assert_eq!(st.map_max_entries, 2 * 16384);
+    assert!(st.map_entries.is_some_and(|n| n <= 2 * 16384), "{st:?}");
+    assert!(
+        st.detail.contains("IPv4 ") && st.detail.contains("/16384, IPv6 "),
+        "{st:?}"
+    );
+    assert!(st.evicted > 0, "19 200 flows in 16 384 slots: {st:?}");
+    assert!(ours.len() <= 16384 && !ours.is_empty(), "{}", ours.len());
+    assert!(
+        ours.len() as u64 + st.evicted >= 64 * 300,
+        "{} rows + {} evicted < 19 200 flows",
+        ours.len(),
+        st.evicted
+    );
+    let per_row_bytes = ours.values().next().unwrap().1;
+    for (k, (packets, bytes)) in &ours {
+        assert!(
+            ports.contains(&k.0) && (20000..20300).contains(&k.1),
+            "{k:?}"
+        );
+        assert_eq!((*packets, *bytes), (2, per_row_bytes), "row {k:?}");
+    }
+    // The count shown is the kernel's: its own eviction counter, and inserted − evicted =
+    // slots in use (retried until no packet lands between the table and counter reads).
+    let mut checked = false;
+    for _ in 0..20 {
+        let before = probe.loaded.stats("dps_flows_stats");
+        let (_, st) = probe.read();
+        let after = probe.loaded.stats("dps_flows_stats");
+        if (before.inserted, before.evicted) != (after.inserted, after.evicted) {
+            continue;
+        }
+        assert_eq!(st.evicted, after.evicted, "{st:?} {after:?}");
+        assert_eq!(
+            Some(after.inserted - after.evicted),
+            st.map_entries,
+            "{st:?} {after:?}"
+        );
+        assert_eq!(st.failed_inserts, after.failed);
+        checked = true;
+        break;
+    }
+    assert!(checked, "the flow counters never held still for one read");
+
+    // Recency: hit 100 surviving rows again, then start 1 000 new flows: the victims are rows
+    // not hit since the last read, so those 100 survive, with 3 packets.
+    let mut keep: Vec<(u16, u16)> = ours.keys().copied().collect();
+    keep.sort();
+    keep.truncate(100);
+    in_netns(&pair.a.name, {
+        let (a, b, keep) = (a.clone(), b.clone(), keep.clone());
+        move || {
+            for (sport, dport) in &keep {
+                let s = UdpSocket::bind(format!("{a}:{sport}")).unwrap();
+                s.send_to(b"x", format!("{b}:{dport}")).unwrap();
+            }
+            let socks: Vec<UdpSocket> = (0..10)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..100u16 {
+                for s in &socks {
+                    s.send_to(b"x", format!("{b}:{}", 21000 + port)).unwrap();
+                }
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let (rows, st) = probe.read();
+    let now = flow_counts(&rows, &a, &b);
     let lost: Vec<_> = keep
         .iter()
         .filter(|k| now.get(k).map(|v| v.0) != Some(3))

@@ -112,7 +112,7 @@ impl DropProbe {
             let m = loaded
                 .map(name)
                 .ok_or_else(|| format!("object has no map {name}"))?;
-            Table::map(&m, slot_words, key_words)
+            Table::map(&m, slot_words, key_words, 2)
         };
         let t4 = table(MAP4, SLOT4_WORDS, KEY4_WORDS)?;
         let t6 = table(MAP6, SLOT6_WORDS, KEY6_WORDS)?;
@@ -149,11 +149,11 @@ impl DropProbe {
         let raws: Vec<RawDrop> = r4
             .rows
             .iter()
-            .filter_map(|(k, c, b)| decode_entry4(k, &val(*c, *b)))
+            .filter_map(|(k, c, b, _)| decode_entry4(k, &val(*c, *b)))
             .chain(
                 r6.rows
                     .iter()
-                    .filter_map(|(k, c, b)| decode_entry6(k, &val(*c, *b))),
+                    .filter_map(|(k, c, b, _)| decode_entry6(k, &val(*c, *b))),
             )
             .collect();
         let wanted: Vec<(u32, u32)> = raws.iter().map(|r| (r.netns, r.ifindex)).collect();

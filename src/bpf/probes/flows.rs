@@ -12,24 +12,35 @@
 //! with the reason rather than mixed into the other one's rows.
 
 use super::decode::{self, protocol_name, tuple4_at, tuple_at};
-use super::{fill_pressure, Loaded};
+use super::table::{self, Table};
+use super::{fill_pressure_counted, Loaded};
 use crate::model::{Flow, ProbeStatus};
+use libbpf_rs::{MapCore, MapFlags};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 
-/// IPv4 rows (and packets whose headers were not parsed) and IPv6 rows live in separate maps:
-/// a short key makes the in-kernel hash cheaper per packet (docs/benchmarks.md).
+/// IPv4 rows (and packets whose headers were not parsed) and IPv6 rows live in separate
+/// tables: a short key makes hashing and comparing cheaper per packet (docs/benchmarks.md).
+/// Both are inline open-addressed tables in mmapable arrays (probes/dps_table.h), read in place.
 const MAP4: &str = "dps_flows4";
 const MAP6: &str = "dps_flows6";
 const STATS: &str = "dps_flows_stats";
-/// Bound of each in-kernel map (probes/flows.bpf.c).
-pub const MAX_ENTRIES: u32 = 16384;
-/// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; `struct flow_val`: 24 bytes.
+/// The eviction clock of the tables, bumped once per read (`dps_flows_epoch`).
+const EPOCH: &str = ".data.dps_epoch";
+/// Slots of each in-kernel table (probes/dps_table.h).
+pub const MAX_ENTRIES: u32 = table::SLOTS;
+/// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; packets, bytes, TCP flags: 24.
 pub const KEY4_SIZE: usize = 24;
 pub const KEY6_SIZE: usize = 48;
 pub const VAL_SIZE: usize = 24;
+/// `struct flow_slot4` / `flow_slot6` in u64 words, their keys, and their counter words.
+const SLOT4_WORDS: usize = 8;
+const KEY4_WORDS: usize = 3;
+const SLOT6_WORDS: usize = 16;
+const KEY6_WORDS: usize = 6;
+const COUNTERS: usize = 3;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
 
@@ -69,12 +80,12 @@ fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Opt
     })
 }
 
-/// An entry of `dps_flows4`.
+/// A row of `dps_flows4` (`v`: packets, bytes, TCP flags).
 pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawFlow> {
     decode_with(k, v, KEY4_SIZE, tuple4_at(k, 8))
 }
 
-/// An entry of `dps_flows6`.
+/// A row of `dps_flows6`.
 pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawFlow> {
     decode_with(k, v, KEY6_SIZE, tuple_at(k, 8))
 }
@@ -154,7 +165,11 @@ fn xdp_prog_on(ifindex: u32) -> Result<u32, String> {
 }
 
 pub struct FlowProbe {
+    /// The mappings go before the object (field order is drop order).
+    t4: Table,
+    t6: Table,
     pub loaded: Loaded,
+    epoch: u32,
     /// Link fds (closing one detaches its program).
     links: Vec<OwnedFd>,
     /// ifindex → (namespace inode, interface spec as given).
@@ -173,8 +188,19 @@ impl FlowProbe {
             }
         })
         .map_err(|e| format!("cannot load the flow probe: {e}"))?;
+        let table = |name: &str, slot_words: usize, key_words: usize| {
+            let m = loaded
+                .map(name)
+                .ok_or_else(|| format!("object has no map {name}"))?;
+            Table::map(&m, slot_words, key_words, COUNTERS)
+        };
+        let t4 = table(MAP4, SLOT4_WORDS, KEY4_WORDS)?;
+        let t6 = table(MAP6, SLOT6_WORDS, KEY6_WORDS)?;
         let mut p = FlowProbe {
+            t4,
+            t6,
             loaded,
+            epoch: 1,
             links: Vec::new(),
             names: HashMap::new(),
             attached: Vec::new(),
@@ -281,13 +307,35 @@ impl FlowProbe {
         Ok(p)
     }
 
+    /// Start the next eviction epoch: rows hit after this read count as newer than the ones
+    /// hit before it (probes/dps_table.h). A failed update only makes eviction less precise.
+    fn next_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if let Some(m) = self.loaded.map(EPOCH) {
+            let _ = m.update(
+                &0u32.to_ne_bytes(),
+                &self.epoch.to_ne_bytes(),
+                MapFlags::ANY,
+            );
+        }
+    }
+
     pub fn read(&mut self) -> (Vec<Flow>, ProbeStatus) {
-        let e4 = self.loaded.entries(MAP4, MAX_ENTRIES as usize);
-        let e6 = self.loaded.entries(MAP6, MAX_ENTRIES as usize);
-        let rows = e4
+        let (r4, r6) = (self.t4.read(), self.t6.read());
+        self.next_epoch();
+        let val = |(_, packets, bytes, flags): &(Vec<u8>, u64, u64, u64)| {
+            [
+                packets.to_ne_bytes(),
+                bytes.to_ne_bytes(),
+                flags.to_ne_bytes(),
+            ]
+            .concat()
+        };
+        let rows = r4
+            .rows
             .iter()
-            .filter_map(|(k, v)| decode_entry4(k, v))
-            .chain(e6.iter().filter_map(|(k, v)| decode_entry6(k, v)))
+            .filter_map(|r| decode_entry4(&r.0, &val(r)))
+            .chain(r6.rows.iter().filter_map(|r| decode_entry6(&r.0, &val(r))))
             .map(|r| Flow {
                 ifindex: r.ifindex,
                 ifname: self
@@ -313,8 +361,8 @@ impl FlowProbe {
         let mut detail = format!(
             "attached: {}; IPv4 {}/{MAX_ENTRIES}, IPv6 {}/{MAX_ENTRIES} rows",
             self.attached.join(", "),
-            e4.len(),
-            e6.len()
+            r4.live,
+            r6.live
         );
         if !self.problems.is_empty() {
             detail.push_str(&format!("; not attached: {}", self.problems.join("; ")));
@@ -327,10 +375,10 @@ impl FlowProbe {
             prog_ids: self.loaded.prog_ids.clone(),
             ..Default::default()
         };
-        fill_pressure(
+        fill_pressure_counted(
             &mut st,
             self.loaded.stats(STATS),
-            e4.len() + e6.len(),
+            r4.live + r6.live,
             2 * MAX_ENTRIES,
         );
         (rows, st)

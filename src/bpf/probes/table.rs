@@ -2,11 +2,12 @@
 //! array of slots, mapped read-only into dpscope and read in place (no syscall per row).
 //!
 //! Slot layout (all words native-endian): `u32 state` (generation << 2 | EMPTY 0, BUSY 1,
-//! READY 2), `u32 epoch`, the key as `key_words` u64 words, `u64 count`, `u64 bytes`, padding
-//! up to `slot_words`. A slot is read seqlock-style: state, key and counters, then the state
+//! READY 2), `u32 epoch`, the key as `key_words` u64 words, `u64 count`, `u64 bytes`, for
+//! tables with flags (`counters` = 3) `u64 flags` (an OR of flag bits), padding up to
+//! `slot_words`. A slot is read seqlock-style: state, key and counters, then the state
 //! again; a slot whose state changed in between (it was being re-claimed) is skipped this
 //! time. The same key can sit in two slots (two CPUs inserted it at once): rows with equal
-//! keys are summed.
+//! keys are summed (their flags ORed).
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd};
@@ -24,6 +25,7 @@ pub struct Table {
     len: usize,
     slot_words: usize,
     key_words: usize,
+    counters: usize,
 }
 
 // SAFETY: the mapping belongs to the process, not to a thread; it is only read, through
@@ -33,23 +35,30 @@ unsafe impl Send for Table {}
 /// What one read of a table found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TableRead {
-    /// (key bytes, count, bytes), one per distinct key with a non-zero count.
-    pub rows: Vec<(Vec<u8>, u64, u64)>,
+    /// (key bytes, count, bytes, flags), one per distinct key with a non-zero count; flags
+    /// are 0 in tables without them.
+    pub rows: Vec<(Vec<u8>, u64, u64, u64)>,
     /// Slots in use (READY), duplicates included: the table's fill.
     pub live: usize,
 }
 
 impl Table {
-    /// Map `m` (an array of `SLOTS` slots of `slot_words` u64 words, keys of `key_words`).
+    /// Map `m` (an array of `SLOTS` slots of `slot_words` u64 words, keys of `key_words`,
+    /// `counters` counter words: 2, or 3 with flags).
     pub fn map(
         m: &libbpf_rs::Map<'_>,
         slot_words: usize,
         key_words: usize,
+        counters: usize,
     ) -> Result<Table, String> {
         use libbpf_rs::MapCore;
         let name = m.name().to_string_lossy().into_owned();
         let (vs, n) = (m.value_size() as usize, m.max_entries());
-        if vs != slot_words * 8 || n != SLOTS || key_words + 3 > slot_words {
+        if vs != slot_words * 8
+            || n != SLOTS
+            || !(2..=3).contains(&counters)
+            || key_words + 1 + counters > slot_words
+        {
             return Err(format!(
                 "{name}: value size {vs} × {n} entries, expected {} × {SLOTS}",
                 slot_words * 8
@@ -83,6 +92,7 @@ impl Table {
             len,
             slot_words,
             key_words,
+            counters,
         })
     }
 
@@ -93,7 +103,7 @@ impl Table {
         let words = unsafe {
             std::slice::from_raw_parts(self.ptr.as_ptr() as *const AtomicU64, self.len / 8)
         };
-        scan(words, self.slot_words, self.key_words)
+        scan(words, self.slot_words, self.key_words, self.counters)
     }
 }
 
@@ -112,11 +122,17 @@ fn state_of(w: u64) -> u32 {
     u32::from_ne_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Read every slot of `words` (whole slots of `slot_words`); sum rows with equal keys.
-pub fn scan(words: &[AtomicU64], slot_words: usize, key_words: usize) -> TableRead {
+/// Read every slot of `words` (whole slots of `slot_words`, `counters` counter words after
+/// the key: 2, or 3 with flags); sum rows with equal keys and OR their flags.
+pub fn scan(
+    words: &[AtomicU64],
+    slot_words: usize,
+    key_words: usize,
+    counters: usize,
+) -> TableRead {
     let mut out = TableRead::default();
     let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-    if slot_words < key_words + 3 {
+    if !(2..=3).contains(&counters) || slot_words < key_words + 1 + counters {
         return out;
     }
     for slot in words.chunks_exact(slot_words) {
@@ -131,6 +147,11 @@ pub fn scan(words: &[AtomicU64], slot_words: usize, key_words: usize) -> TableRe
         }
         let count = slot[key_words + 1].load(Ordering::Relaxed);
         let bytes = slot[key_words + 2].load(Ordering::Relaxed);
+        let flags = if counters > 2 {
+            slot[key_words + 3].load(Ordering::Relaxed)
+        } else {
+            0
+        };
         fence(Ordering::Acquire);
         if state_of(slot[0].load(Ordering::Relaxed)) != st || count == 0 {
             continue; // re-claimed while read, or claimed and not counted yet
@@ -140,10 +161,11 @@ pub fn scan(words: &[AtomicU64], slot_words: usize, key_words: usize) -> TableRe
                 let r = &mut out.rows[i];
                 r.1 += count;
                 r.2 += bytes;
+                r.3 |= flags;
             }
             None => {
                 index.insert(key.clone(), out.rows.len());
-                out.rows.push((key, count, bytes));
+                out.rows.push((key, count, bytes, flags));
             }
         }
     }
@@ -177,11 +199,35 @@ mod tests {
         raw.extend(slot(gen(3, READY), 5, &[4, 0], 1, 60, 6));
         raw.extend(slot(gen(4, READY), 5, &[5, 0], 0, 0, 6)); // claimed, not counted yet
         let words: Vec<AtomicU64> = raw.into_iter().map(AtomicU64::new).collect();
-        let r = scan(&words, 6, 2);
+        let r = scan(&words, 6, 2, 2);
         assert_eq!(r.live, 4);
         let key = |a: u64, b: u64| [a.to_ne_bytes(), b.to_ne_bytes()].concat();
-        assert_eq!(r.rows, vec![(key(1, 2), 5, 500), (key(4, 0), 1, 60)]);
+        assert_eq!(r.rows, vec![(key(1, 2), 5, 500, 0), (key(4, 0), 1, 60, 0)]);
         // a slot layout that cannot hold the key reads nothing
-        assert_eq!(scan(&words, 3, 2), TableRead::default());
+        assert_eq!(scan(&words, 3, 2, 2), TableRead::default());
+        assert_eq!(scan(&words, 6, 2, 4), TableRead::default());
+    }
+
+    #[test]
+    fn flags_are_read_and_ored_across_duplicate_slots() {
+        let gen = |g: u32| g << 2 | READY;
+        let mut raw = Vec::new();
+        let mut with_flags = |key: &[u64], count: u64, bytes: u64, flags: u64| {
+            let mut s = slot(gen(1), 1, key, count, bytes, 6);
+            s[1 + key.len() + 2] = flags;
+            raw.extend(s);
+        };
+        with_flags(&[7, 8], 2, 120, 0x02); // SYN
+        with_flags(&[9, 9], 1, 60, 0x10);
+        with_flags(&[7, 8], 3, 180, 0x11); // same key: ACK|FIN
+        let words: Vec<AtomicU64> = raw.into_iter().map(AtomicU64::new).collect();
+        let r = scan(&words, 6, 2, 3);
+        let key = |a: u64, b: u64| [a.to_ne_bytes(), b.to_ne_bytes()].concat();
+        assert_eq!(
+            r.rows,
+            vec![(key(7, 8), 5, 300, 0x13), (key(9, 9), 1, 60, 0x10)]
+        );
+        // the same slots read without flags
+        assert_eq!(scan(&words, 6, 2, 2).rows[0], (key(7, 8), 5, 300, 0));
     }
 }
