@@ -8,7 +8,7 @@ mod common;
 use common::{in_netns, Netns};
 use dpscope::bpf::collector::{Collector, Config};
 use dpscope::bpf::probes::{
-    drops::DropProbe, flows::FlowProbe, netns, sockdiag, HeaderReads, Probes,
+    drops::DropProbe, flows::FlowProbe, netns, sockdiag, HeaderReads, MapStats, Probes,
 };
 use dpscope::model::Snapshot;
 use libbpf_rs::{Object, ObjectBuilder};
@@ -896,48 +896,18 @@ fn drop_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
     // The count shown is the kernel's: its own eviction counter, and inserted − evicted =
     // slots in use. Other drops on the node can land between reading the tables and the
     // counters: retry until a read is not raced.
-    let mut checked = false;
-    for _ in 0..20 {
+    status_is_the_kernels("drop", || {
         let before = probe.loaded.stats("dps_drops_stats");
-        let (_, st) = probe.read(&mut names);
-        let after = probe.loaded.stats("dps_drops_stats");
-        if (before.inserted, before.evicted) != (after.inserted, after.evicted) {
-            continue;
-        }
-        assert_eq!(st.evicted, after.evicted, "{st:?} {after:?}");
-        assert_eq!(
-            Some(after.inserted - after.evicted),
-            st.map_entries,
-            "{st:?} {after:?}"
-        );
-        assert_eq!(st.failed_inserts, after.failed);
-        checked = true;
-        break;
-    }
-    assert!(checked, "the drop counters never held still for one read");
+        let st = probe.read(&mut names).1;
+        (before, st, probe.loaded.stats("dps_drops_stats"))
+    });
 
     // Recency: the reads above started a new epoch. Hit 100 surviving rows again, then insert
     // 1 000 new keys: the victims are rows not hit since, so those 100 survive, with 3 drops.
     let mut keep: Vec<(u16, u16)> = ours.keys().copied().collect();
     keep.sort();
     keep.truncate(100);
-    in_netns(&pair.a.name, {
-        let (a, b, keep) = (a.clone(), b.clone(), keep.clone());
-        move || {
-            for (sport, dport) in &keep {
-                let s = UdpSocket::bind(format!("{a}:{sport}")).unwrap();
-                s.send_to(b"x", format!("{b}:{dport}")).unwrap();
-            }
-            let socks: Vec<UdpSocket> = (0..10)
-                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
-                .collect();
-            for port in 0..100u16 {
-                for s in &socks {
-                    s.send_to(b"x", format!("{b}:{}", 21000 + port)).unwrap();
-                }
-            }
-        }
-    });
+    rehit_then_flood(&pair, &keep);
     std::thread::sleep(Duration::from_millis(200));
     let (rows, st) = probe.read(&mut names);
     let now = drop_counts(&rows, &a, &b);
@@ -1038,48 +1008,18 @@ fn flow_table_is_bounded_evicts_oldest_and_keeps_exact_counts() {
     }
     // The count shown is the kernel's: its own eviction counter, and inserted − evicted =
     // slots in use (retried until no packet lands between the table and counter reads).
-    let mut checked = false;
-    for _ in 0..20 {
+    status_is_the_kernels("flow", || {
         let before = probe.loaded.stats("dps_flows_stats");
-        let (_, st) = probe.read();
-        let after = probe.loaded.stats("dps_flows_stats");
-        if (before.inserted, before.evicted) != (after.inserted, after.evicted) {
-            continue;
-        }
-        assert_eq!(st.evicted, after.evicted, "{st:?} {after:?}");
-        assert_eq!(
-            Some(after.inserted - after.evicted),
-            st.map_entries,
-            "{st:?} {after:?}"
-        );
-        assert_eq!(st.failed_inserts, after.failed);
-        checked = true;
-        break;
-    }
-    assert!(checked, "the flow counters never held still for one read");
+        let st = probe.read().1;
+        (before, st, probe.loaded.stats("dps_flows_stats"))
+    });
 
     // Recency: hit 100 surviving rows again, then start 1 000 new flows: the victims are rows
     // not hit since the last read, so those 100 survive, with 3 packets.
     let mut keep: Vec<(u16, u16)> = ours.keys().copied().collect();
     keep.sort();
     keep.truncate(100);
-    in_netns(&pair.a.name, {
-        let (a, b, keep) = (a.clone(), b.clone(), keep.clone());
-        move || {
-            for (sport, dport) in &keep {
-                let s = UdpSocket::bind(format!("{a}:{sport}")).unwrap();
-                s.send_to(b"x", format!("{b}:{dport}")).unwrap();
-            }
-            let socks: Vec<UdpSocket> = (0..10)
-                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
-                .collect();
-            for port in 0..100u16 {
-                for s in &socks {
-                    s.send_to(b"x", format!("{b}:{}", 21000 + port)).unwrap();
-                }
-            }
-        }
-    });
+    rehit_then_flood(&pair, &keep);
     std::thread::sleep(Duration::from_millis(200));
     let (rows, st) = probe.read();
     let now = flow_counts(&rows, &a, &b);
@@ -1167,4 +1107,51 @@ fn pin_to_cpu(cpu: usize) {
             std::io::Error::last_os_error()
         );
     }
+}
+
+/// The status's eviction count and rows in use are the kernel's own counters (evicted, and
+/// inserted − evicted). Other events can land between reading the tables and the counters:
+/// retried until one read is not raced.
+/// `read` gives the kernel's counters, the status from a read, then the counters again.
+fn status_is_the_kernels(
+    what: &str,
+    mut read: impl FnMut() -> (MapStats, dpscope::model::ProbeStatus, MapStats),
+) {
+    for _ in 0..20 {
+        let (before, st, after) = read();
+        if (before.inserted, before.evicted) != (after.inserted, after.evicted) {
+            continue;
+        }
+        assert_eq!(st.evicted, after.evicted, "{st:?} {after:?}");
+        assert_eq!(
+            Some(after.inserted - after.evicted),
+            st.map_entries,
+            "{st:?} {after:?}"
+        );
+        assert_eq!(st.failed_inserts, after.failed);
+        return;
+    }
+    panic!("the {what} counters never held still for one read");
+}
+
+/// From a to b: one datagram again on each `keep` (source, destination) port pair, then
+/// 1 000 datagrams on new pairs (10 sockets × 100 ports from 21000), to force evictions.
+fn rehit_then_flood(pair: &Pair, keep: &[(u16, u16)]) {
+    in_netns(&pair.a.name, {
+        let (a, b, keep) = (pair.a_ip.clone(), pair.b_ip.clone(), keep.to_vec());
+        move || {
+            for (sport, dport) in &keep {
+                let s = UdpSocket::bind(format!("{a}:{sport}")).unwrap();
+                s.send_to(b"x", format!("{b}:{dport}")).unwrap();
+            }
+            let socks: Vec<UdpSocket> = (0..10)
+                .map(|_| UdpSocket::bind(format!("{a}:0")).unwrap())
+                .collect();
+            for port in 0..100u16 {
+                for s in &socks {
+                    s.send_to(b"x", format!("{b}:{}", 21000 + port)).unwrap();
+                }
+            }
+        }
+    });
 }

@@ -6,7 +6,6 @@ use super::decode::{self, protocol_name, tuple4_at, tuple_at};
 use super::table::{self, Table};
 use super::{fill_pressure_counted, netns, HeaderReads, Loaded};
 use crate::model::{Drop, IdentityEntry, ProbeStatus};
-use libbpf_rs::{MapCore, MapFlags};
 use std::collections::HashMap;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
@@ -17,8 +16,6 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
 const MAP4: &str = "dps_drops4";
 const MAP6: &str = "dps_drops6";
 const STATS: &str = "dps_drops_stats";
-/// The eviction clock of the tables, bumped once per read (`dps_drops_epoch`).
-const EPOCH: &str = ".data.dps_epoch";
 /// Slots of each in-kernel table (probes/dps_table.h).
 pub const MAX_ENTRIES: u32 = table::SLOTS;
 /// `struct drop_key4`: 36 bytes; `struct drop_key6`: 60 bytes; count and bytes: 16 bytes.
@@ -127,23 +124,10 @@ impl DropProbe {
         })
     }
 
-    /// Start the next eviction epoch: rows hit after this read count as newer than the ones
-    /// hit before it (probes/dps_table.h). A failed update only makes eviction less precise.
-    fn next_epoch(&mut self) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if let Some(m) = self.loaded.map(EPOCH) {
-            let _ = m.update(
-                &0u32.to_ne_bytes(),
-                &self.epoch.to_ne_bytes(),
-                MapFlags::ANY,
-            );
-        }
-    }
-
     /// Rows for the snapshot, and the probe's status.
     pub fn read(&mut self, names: &mut netns::Resolver) -> (Vec<Drop>, ProbeStatus) {
         let (r4, r6) = (self.t4.read(), self.t6.read());
-        self.next_epoch();
+        table::next_epoch(&self.loaded, &mut self.epoch);
         let live = r4.live + r6.live;
         let val = |count: u64, bytes: u64| [count.to_ne_bytes(), bytes.to_ne_bytes()].concat();
         let raws: Vec<RawDrop> = r4

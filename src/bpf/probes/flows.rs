@@ -15,7 +15,6 @@ use super::decode::{self, protocol_name, tuple4_at, tuple_at};
 use super::table::{self, Table};
 use super::{fill_pressure_counted, Loaded};
 use crate::model::{Flow, ProbeStatus};
-use libbpf_rs::{MapCore, MapFlags};
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
@@ -27,8 +26,6 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 const MAP4: &str = "dps_flows4";
 const MAP6: &str = "dps_flows6";
 const STATS: &str = "dps_flows_stats";
-/// The eviction clock of the tables, bumped once per read (`dps_flows_epoch`).
-const EPOCH: &str = ".data.dps_epoch";
 /// Slots of each in-kernel table (probes/dps_table.h).
 pub const MAX_ENTRIES: u32 = table::SLOTS;
 /// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; packets, bytes, TCP flags: 24.
@@ -307,22 +304,9 @@ impl FlowProbe {
         Ok(p)
     }
 
-    /// Start the next eviction epoch: rows hit after this read count as newer than the ones
-    /// hit before it (probes/dps_table.h). A failed update only makes eviction less precise.
-    fn next_epoch(&mut self) {
-        self.epoch = self.epoch.wrapping_add(1);
-        if let Some(m) = self.loaded.map(EPOCH) {
-            let _ = m.update(
-                &0u32.to_ne_bytes(),
-                &self.epoch.to_ne_bytes(),
-                MapFlags::ANY,
-            );
-        }
-    }
-
     pub fn read(&mut self) -> (Vec<Flow>, ProbeStatus) {
         let (r4, r6) = (self.t4.read(), self.t6.read());
-        self.next_epoch();
+        table::next_epoch(&self.loaded, &mut self.epoch);
         let val = |(_, packets, bytes, flags): &(Vec<u8>, u64, u64, u64)| {
             [
                 packets.to_ne_bytes(),

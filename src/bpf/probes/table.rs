@@ -14,6 +14,20 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
+/// The map holding a probe object's eviction clock (`dps_*_epoch`, alone in its section).
+const EPOCH: &str = ".data.dps_epoch";
+
+/// Start the next eviction epoch of `loaded`'s tables: rows hit after this read count as newer
+/// than the ones hit before it (probes/dps_table.h). A failed update only makes eviction less
+/// precise.
+pub fn next_epoch(loaded: &super::Loaded, epoch: &mut u32) {
+    use libbpf_rs::{MapCore, MapFlags};
+    *epoch = epoch.wrapping_add(1);
+    if let Some(m) = loaded.map(EPOCH) {
+        let _ = m.update(&0u32.to_ne_bytes(), &epoch.to_ne_bytes(), MapFlags::ANY);
+    }
+}
+
 /// Slots per table (`DPS_TABLE_SIZE`).
 pub const SLOTS: u32 = 16384;
 const KIND: u32 = 3;
