@@ -511,9 +511,12 @@ fn record(
     every: Duration,
     compact: bool,
 ) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| BadInput(format!("cannot create {}: {e}", path.display())))?;
-    let mut w = dpscope::model::recording::Writer::new(std::io::BufWriter::new(file), compact);
+    // Never through a symlink; under sudo as the invoking user (`safe_fs`).
+    let file = dpscope::safe_fs::create_output(path).map_err(BadInput)?;
+    let mut w = dpscope::model::recording::Writer::new(
+        dpscope::sanitize::JsonSafe::new(std::io::BufWriter::new(file)),
+        compact,
+    );
     let mut c = Collector::new(cfg);
     let start = std::time::Instant::now();
     loop {
@@ -530,8 +533,12 @@ fn record(
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
     match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| BadInput(format!("cannot write {}: {e}", p.display())).into()),
+        Some(p) => {
+            // Never through a symlink; under sudo as the invoking user (`safe_fs`).
+            let mut f = dpscope::safe_fs::create_output(p).map_err(BadInput)?;
+            f.write_all(text.as_bytes())
+                .map_err(|e| BadInput(format!("cannot write {}: {e}", p.display())).into())
+        }
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

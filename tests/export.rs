@@ -263,14 +263,15 @@ fn export_into_an_unwritable_place_is_an_error_message() {
     }
 }
 
-/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files go to that user. The environment is set in
-/// a child run of this test binary, not in this process.
+/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files are the invoking user's: written as that
+/// user, into a directory of theirs. The environment is set in a child run of this test binary,
+/// not in this process. (tests/dump_dir_safety.rs has the attacks.)
 #[test]
 fn export_under_sudo_chowns_to_the_invoking_user() {
     use std::os::unix::fs::MetadataExt;
     const CHILD: &str = "DPSCOPE_TEST_EXPORT_CHILD_DIR";
     if let Some(dir) = std::env::var_os(CHILD) {
-        // `Ctrl-s` as the UI runs it: written (and chowned) on the export thread.
+        // `Ctrl-s` as the UI runs it: written on the export thread.
         let dir = std::path::PathBuf::from(dir);
         let (mut app, mut rx) = with_jobs(app(&dir));
         app.update(Action::Export);
@@ -288,6 +289,8 @@ fn export_under_sudo_chowns_to_the_invoking_user() {
         )
     };
     let tmp = tempfile::tempdir().unwrap();
+    // The user's own directory, as a dump directory under sudo must be.
+    std::os::unix::fs::chown(tmp.path(), Some(uid), Some(gid)).unwrap();
     let dir = tmp.path().join("sudo-dumps");
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([

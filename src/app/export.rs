@@ -91,22 +91,28 @@ impl ExportJob {
         })
     }
 
-    /// Write the files (and give them to the user behind `sudo`).
+    /// Write the files: into the dump directory opened and checked once, each file created
+    /// new (0600, never through a symlink), under sudo as the invoking user (`safe_fs`).
     pub fn write(&self) -> Result<Exported, String> {
-        let dir = self.dir.as_path();
-        let created = !dir.exists();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let writer = crate::safe_fs::Writer::current()?;
+        let dir = crate::safe_fs::Dir::open(&self.dir, &writer, true)?;
         let pane = self.pane;
         let base = format!("dpscope-{}", self.stamp);
         let write = |name: String, text: &str| -> Result<PathBuf, String> {
-            let path = dir.join(name);
-            std::fs::write(&path, text)
+            use std::io::Write;
+            let path = self.dir.join(&name);
+            dir.create_new(&name)?
+                .write_all(text.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(path)
         };
 
-        let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &self.snapshot)?;
+        let name = format!("{base}.json");
+        let snapshot = write_snapshot(
+            &self.dir.join(&name),
+            dir.create_new(&name)?,
+            &self.snapshot,
+        )?;
         // The rows as the pane shows them: its filter and sort.
         let table = Some(plain::pane_table_as(
             pane,
@@ -134,21 +140,15 @@ impl ExportJob {
             format!("{base}-screen.html"),
             &buffer_html(buf, &self.snapshot.taken_at),
         )?;
-        let out = Exported {
-            dir: dir.to_path_buf(),
+        Ok(Exported {
+            dir: self.dir.clone(),
             snapshot,
             csv,
             markdown,
             screen_text,
             screen_ansi,
             screen_html,
-        };
-        let mut paths: Vec<&Path> = out.files();
-        if created {
-            paths.push(dir);
-        }
-        give_to_sudo_user(&paths)?;
-        Ok(out)
+        })
     }
 }
 
@@ -157,37 +157,19 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
     ExportJob::capture(app, dir, stamp)?.write()
 }
 
-/// Under sudo, hand files dpscope wrote to the invoking user (`SUDO_UID`/`SUDO_GID`).
-pub fn give_to_sudo_user(paths: &[&Path]) -> Result<(), String> {
-    if let Some((uid, gid)) = sudo_owner() {
-        for p in paths {
-            nix::unistd::chown(*p, Some(uid), Some(gid))
-                .map_err(|e| format!("cannot chown {}: {e}", p.display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Stream the snapshot as pretty JSON (as `dpscope snapshot` writes it) without building the
 /// whole text in memory first: a big conntrack table is hundreds of MB of JSON.
-fn write_snapshot(path: &Path, snap: &crate::model::Snapshot) -> Result<PathBuf, String> {
+fn write_snapshot(
+    path: &Path,
+    file: std::fs::File,
+    snap: &crate::model::Snapshot,
+) -> Result<PathBuf, String> {
     use std::io::Write;
     let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = crate::sanitize::JsonSafe::new(std::io::BufWriter::new(file));
     serde_json::to_writer_pretty(&mut w, snap).map_err(|e| err(&e))?;
     w.flush().map_err(|e| err(&e))?;
     Ok(path.to_path_buf())
-}
-
-/// The user behind `sudo`, to give the files back to.
-fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
-    let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
-    let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
-    Some((
-        nix::unistd::Uid::from_raw(uid),
-        nix::unistd::Gid::from_raw(gid),
-    ))
 }
 
 /// A Markdown report of the pane, ready to paste into an incident channel: node, time, what
