@@ -255,7 +255,9 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
     app.update(Action::Resize(120, 40));
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
     let mut frame = |app: &App| {
-        let _ = term.draw(|f| dpscope::views::draw(f, app));
+        let _ = term.draw(|f| {
+            dpscope::views::draw(f, app);
+        });
     };
     let mut out = vec![];
     let t = Instant::now();

@@ -7,6 +7,8 @@ pub mod app;
 pub mod bpf;
 pub mod config;
 pub mod model;
+pub mod pane;
 pub mod safe_fs;
 pub mod sanitize;
+pub mod text;
 pub mod views;

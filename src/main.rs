@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dpscope::bpf::collector::{self, Collector, Config};
 use dpscope::model::{self, io as snapio, PaneId, Snapshot};
-use dpscope::views::registry;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -397,7 +397,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                         .context("recording holds no snapshot")?
                 }
                 None => {
-                    let probes = registry::pane(pane).probes;
+                    let probes = dpscope::pane::get(pane).probes();
                     let default_wait = if probes.is_empty() { 0.0 } else { 2.0 };
                     let wait = secs(duration.unwrap_or(default_wait), "--duration")?;
                     let mut cfg = config(&g, false)?;
@@ -472,7 +472,8 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        let r = (registry::pane(pane).json)(snap, &mut w)
+        let r = dpscope::pane::get(pane)
+            .json(snap, &mut w)
             .map_err(std::io::Error::from)
             .and_then(|_| w.write_all(b"\n"))
             .and_then(|_| w.flush());
@@ -482,12 +483,12 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         };
     }
     let f = match format {
-        Format::Csv => dpscope::views::plain::Format::Csv,
-        Format::Md => dpscope::views::plain::Format::Markdown,
-        _ => dpscope::views::plain::Format::Text,
+        Format::Csv => dpscope::pane::plain::Format::Csv,
+        Format::Md => dpscope::pane::plain::Format::Markdown,
+        _ => dpscope::pane::plain::Format::Text,
     };
-    let t = dpscope::views::plain::pane_table(pane, snap, None);
-    let mut out = dpscope::views::plain::render(&t, f);
+    let t = dpscope::pane::plain::pane_table(pane, snap, None);
+    let mut out = dpscope::pane::plain::render(&t, f);
     if t.rows.is_empty() {
         if let Some(why) = snap.unavailable_reason(pane.name()) {
             out.push_str(&format!("({pane} unavailable: {why})\n"));

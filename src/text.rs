@@ -3,6 +3,8 @@
 pub const APP: &str = "dpscope";
 pub const PAUSED: &str = " PAUSED ";
 pub const WAITING: &str = "waiting for the first snapshot…";
+/// A table pane with nothing to list (panes say what they list instead where they can).
+pub const NO_ROWS: &str = "nothing to show";
 pub const NO_PROGRAMS: &str = "no BPF programs loaded";
 pub const NO_MAPS: &str = "no BPF maps on this node";
 pub const NO_ATTACHMENTS: &str =

@@ -7,7 +7,7 @@ use dpscope::app::jobs::Jobs;
 use dpscope::app::state::Message;
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot};
-use dpscope::views::plain;
+use dpscope::pane::plain;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -160,7 +160,7 @@ fn export_tables_follow_the_filter_and_sort_on_screen() {
         .pane_keys()
         .into_iter()
         .map(|k| match k {
-            dpscope::app::state::RowKey::Id(id) => id,
+            dpscope::pane::RowKey::Id(id) => id,
             other => panic!("{other:?}"),
         })
         .collect();
@@ -178,9 +178,7 @@ fn export_keeps_marks_of_a_tree_pane() {
     let dir = tmp.path().join("dumps");
     let mut app = app(&dir);
     app.update(Action::GotoPane(PaneId::Attachments));
-    app.view_mut().selected = Some(dpscope::app::state::RowKey::Path(
-        "if14/tc_egress/p42".into(),
-    ));
+    app.view_mut().selected = Some(dpscope::pane::RowKey::Path("if14/tc_egress/p42".into()));
     app.update(Action::ToggleMark);
     let out = export_to(&app, &dir, "m").unwrap();
     let csv = std::fs::read_to_string(out.csv.unwrap()).unwrap();

@@ -2,10 +2,11 @@
 //! snapshots, plus key-driven behaviour through `App::update`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use dpscope::app::state::{Detail, Mode, RowKey};
+use dpscope::app::state::{Detail, Mode};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::bpf::collector::Request;
 use dpscope::model::{PaneId, Snapshot, Unavailable};
+use dpscope::pane::RowKey;
 use dpscope::views;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
@@ -36,7 +37,10 @@ fn rich() -> App {
 
 fn terminal(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::draw(f, app)).unwrap();
+    t.draw(|f| {
+        views::draw(f, app);
+    })
+    .unwrap();
     t
 }
 
@@ -229,7 +233,7 @@ fn replay_time_travel_keys_and_rates_between_neighbours() {
         .collect();
     let mut a = App::replay("rec.jsonl".into(), snaps, &[], &opts());
     let at = |a: &App| a.replay.as_ref().unwrap().index;
-    let rate = |a: &App| a.rates.get(57).map(|r| r.events_per_s);
+    let rate = |a: &App| a.derived.rates.get(57).map(|r| r.events_per_s);
     assert_eq!(at(&a), 24, "a recording opens at its newest snapshot");
     a.handle_key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
     assert_eq!(at(&a), 0);
@@ -381,7 +385,8 @@ fn marked_tree_node_pins_its_interface_across_refreshes_and_replay() {
         "without the mark, lo would come first"
     );
     // Export: the rows of the pinned interface first, as on screen.
-    let table = views::plain::pane_table_as(PaneId::Attachments, &a.snapshot, None, a.view());
+    let table =
+        dpscope::pane::plain::pane_table_as(PaneId::Attachments, &a.snapshot, None, a.view());
     let targets: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
         targets[..4],
@@ -641,25 +646,25 @@ fn selection_follows_the_object_across_refresh_and_resort() {
 fn plain_show_programs_text_and_csv() {
     let cur = fixture("rich.json");
     let prev = fixture("rich_prev.json");
-    let t = views::plain::pane_table(PaneId::Programs, &cur, Some(&prev));
+    let t = dpscope::pane::plain::pane_table(PaneId::Programs, &cur, Some(&prev));
     insta::assert_snapshot!(
         "plain_programs_text",
-        views::plain::render(&t, views::plain::Format::Text)
+        dpscope::pane::plain::render(&t, dpscope::pane::plain::Format::Text)
     );
-    let t = views::plain::pane_table(PaneId::Maps, &cur, None);
+    let t = dpscope::pane::plain::pane_table(PaneId::Maps, &cur, None);
     insta::assert_snapshot!(
         "plain_maps_csv",
-        views::plain::render(&t, views::plain::Format::Csv)
+        dpscope::pane::plain::render(&t, dpscope::pane::plain::Format::Csv)
     );
-    let t = views::plain::pane_table(PaneId::Attachments, &cur, None);
+    let t = dpscope::pane::plain::pane_table(PaneId::Attachments, &cur, None);
     insta::assert_snapshot!(
         "plain_attachments_md",
-        views::plain::render(&t, views::plain::Format::Markdown)
+        dpscope::pane::plain::render(&t, dpscope::pane::plain::Format::Markdown)
     );
-    let t = views::plain::pane_table(PaneId::Node, &cur, None);
+    let t = dpscope::pane::plain::pane_table(PaneId::Node, &cur, None);
     insta::assert_snapshot!(
         "plain_node_text",
-        views::plain::render(&t, views::plain::Format::Text)
+        dpscope::pane::plain::render(&t, dpscope::pane::plain::Format::Text)
     );
 }
 
@@ -1006,11 +1011,10 @@ fn baseline_marks_attachments_and_services() {
 }
 
 /// Draw and return the screen text plus what the frame drew where.
-fn screen_and_hits(app: &App, w: u16, h: u16) -> (Vec<String>, views::hits::Hits) {
+fn screen_and_hits(app: &App, w: u16, h: u16) -> (Vec<String>, dpscope::app::mouse::Hits) {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut hits = Default::default();
-    t.draw(|f| hits = views::hits::record(|| views::draw(f, app)))
-        .unwrap();
+    t.draw(|f| hits = views::draw(f, app)).unwrap();
     let buf = t.backend().buffer();
     let lines = (0..h)
         .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
@@ -1018,7 +1022,7 @@ fn screen_and_hits(app: &App, w: u16, h: u16) -> (Vec<String>, views::hits::Hits
     (lines, hits)
 }
 
-fn click(app: &mut App, hits: &views::hits::Hits, x: u16, y: u16) -> bool {
+fn click(app: &mut App, hits: &dpscope::app::mouse::Hits, x: u16, y: u16) -> bool {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let ev = MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
@@ -1068,7 +1072,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                     .collect();
                 let arrow = text == "‹" || text == "›";
                 assert!(
-                    arrow || text.contains(views::registry::pane(*i).title),
+                    arrow || text.contains(dpscope::pane::get(*i).title()),
                     "{text:?}"
                 );
             }

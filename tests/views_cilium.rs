@@ -4,12 +4,12 @@
 //! output, and a half-million-entry conntrack table rendered in bounded time.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use dpscope::app::state::RowKey;
-use dpscope::app::update::Target;
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{CiliumInfo, CtEntry, PaneId, Snapshot, Unavailable};
+use dpscope::pane::plain::{pane_table, render, Format};
+use dpscope::pane::RowKey;
+use dpscope::pane::Target;
 use dpscope::views;
-use dpscope::views::plain::{pane_table, render, Format};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::{Duration, Instant};
@@ -38,7 +38,10 @@ fn cilium() -> App {
 
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::draw(f, app)).unwrap();
+    t.draw(|f| {
+        views::draw(f, app);
+    })
+    .unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -283,7 +286,7 @@ fn conntrack_sorts_by_bytes_and_identity() {
         .snapshot
         .conntrack
         .iter()
-        .find(|e| views::conntrack::row_key(e) == keys[0])
+        .find(|e| dpscope::pane::conntrack::row_key(e) == keys[0])
         .unwrap();
     assert_eq!(first.bytes, Some(48_213_774));
     a.view_mut().sort = Some(7);
@@ -293,7 +296,7 @@ fn conntrack_sorts_by_bytes_and_identity() {
         .snapshot
         .conntrack
         .iter()
-        .find(|e| views::conntrack::row_key(e) == keys[0])
+        .find(|e| dpscope::pane::conntrack::row_key(e) == keys[0])
         .unwrap();
     assert_eq!(first.src_identity, 1);
 }
@@ -323,8 +326,8 @@ fn tail_call_tree_marks_cycles_and_empty_slots_and_opens_programs() {
         .find(|k| matches!(k, RowKey::Path(p) if p == "m201/s7"))
         .cloned()
         .unwrap();
-    let open = views::registry::pane(a.pane).open;
-    assert_eq!(open(&a, &slot7), Some(Target::Program(903)));
+    let open = dpscope::pane::get(a.pane).open(&a.ctx(), a.view(), &slot7);
+    assert_eq!(open, Some(Target::Program(903)));
     a.view_mut().selected = Some(slot7);
     a.update(Action::Enter);
     assert!(matches!(
@@ -381,7 +384,7 @@ fn marked_tail_call_slot_pins_its_array() {
     assert_eq!(s.matches('★').count(), 1, "{s}");
     // Export: the slots of the arrays in the pinned subtree first (by name, as the export
     // lists arrays), then the rest.
-    let t = views::plain::pane_table_as(PaneId::Tailcalls, &a.snapshot, None, a.view());
+    let t = dpscope::pane::plain::pane_table_as(PaneId::Tailcalls, &a.snapshot, None, a.view());
     let maps: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
     let mut pinned = maps[..5].to_vec();
     pinned.dedup();

@@ -26,7 +26,10 @@ fn app(i: usize) -> App {
 
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::draw(f, app)).unwrap();
+    t.draw(|f| {
+        views::draw(f, app);
+    })
+    .unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -58,8 +61,8 @@ both_sizes!(denials_unavailable, 2);
 #[test]
 fn default_sort_is_last_seen_newest_first_and_filter_matches_hook_comm_target() {
     let s = fixture(1);
-    let table = dpscope::views::plain::pane_table(PaneId::Denials, &s, None);
-    let text = dpscope::views::plain::render(&table, dpscope::views::plain::Format::Text);
+    let table = dpscope::pane::plain::pane_table(PaneId::Denials, &s, None);
+    let text = dpscope::pane::plain::render(&table, dpscope::pane::plain::Format::Text);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[1].contains("dp-true"), "{text}");
     assert!(lines[4].contains("python3"), "{text}");

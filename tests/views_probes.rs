@@ -47,7 +47,10 @@ fn goto(app: &mut App, pane: &str) {
 
 fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| views::draw(f, app)).unwrap();
+    t.draw(|f| {
+        views::draw(f, app);
+    })
+    .unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -144,18 +147,18 @@ both_sizes!(empty_drops, {
 fn plain_show_forms() {
     let (cur, prev) = (fixture(), earlier());
     for pane in ["retransmits", "drops", "flows", "xdp_errors"] {
-        let t = views::plain::pane_table(PaneId::parse(pane).unwrap(), &cur, Some(&prev));
-        let text = views::plain::render(&t, views::plain::Format::Text);
+        let t = dpscope::pane::plain::pane_table(PaneId::parse(pane).unwrap(), &cur, Some(&prev));
+        let text = dpscope::pane::plain::render(&t, dpscope::pane::plain::Format::Text);
         insta::assert_snapshot!(format!("plain_{pane}_text"), text);
     }
     // Hottest first even without a previous snapshot (as `dpscope show` prints it).
-    let t = views::plain::pane_table(PaneId::Retransmits, &cur, None);
+    let t = dpscope::pane::plain::pane_table(PaneId::Retransmits, &cur, None);
     assert!(
         t.rows[0][0].contains("10.0.1.12:41822 → 10.96.14.20:443"),
         "{:?}",
         t.rows[0]
     );
-    let t = views::plain::pane_table(PaneId::Drops, &cur, None);
+    let t = dpscope::pane::plain::pane_table(PaneId::Drops, &cur, None);
     assert_eq!(t.rows[0][0], "NETFILTER_DROP");
 }
 

@@ -25,7 +25,7 @@ pub enum Action {
     Scroll(isize),
     /// Select the row with this key, shown with the list starting at `offset` (a click).
     Select {
-        key: crate::app::state::RowKey,
+        key: crate::pane::RowKey,
         offset: Option<usize>,
     },
     Enter,

@@ -3,10 +3,11 @@
 //! The UI task only captures an [`ExportJob`] (the screen of the key press, the snapshots by
 //! `Arc`); the files are written on a thread of their own (`jobs::Jobs::export`).
 
-use super::state::{App, TableView};
+use super::state::App;
 use crate::model::{PaneId, Snapshot};
+use crate::pane::plain::{self, Format};
+use crate::pane::TableView;
 use crate::views;
-use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
@@ -237,8 +238,10 @@ pub fn screen_buffer(app: &App) -> Result<Buffer, String> {
     let (w, h) = (app.width.max(20), app.height.max(10));
     let mut term =
         Terminal::new(TestBackend::new(w, h)).map_err(|e| format!("rendering the screen: {e}"))?;
-    term.draw(|f| views::draw(f, app))
-        .map_err(|e| format!("rendering the screen: {e}"))?;
+    term.draw(|f| {
+        views::draw(f, app);
+    })
+    .map_err(|e| format!("rendering the screen: {e}"))?;
     Ok(term.backend().buffer().clone())
 }
 

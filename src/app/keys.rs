@@ -493,7 +493,7 @@ pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
 /// Footer hints for the active contexts, from the same table.
 pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
     let ctxs = active_contexts(app);
-    let unsortable = crate::views::registry::pane(app.pane).columns == 0;
+    let unsortable = crate::pane::get(app.pane).sorting().is_none();
     let mut out = Vec::new();
     for ctx in ctxs {
         for b in app
@@ -556,7 +556,7 @@ mod tests {
     #[test]
     fn every_binding_dispatches_its_action_and_is_in_help() {
         let keymap = Keymap::default();
-        let help = crate::views::help::text(&crate::views::theme::Theme::new(true), &keymap);
+        let help = super::super::help::text(&keymap);
         for b in KEYS {
             let line = format!(" {:<10}{}", b.label, b.description);
             assert!(help.contains(&line), "help lacks {line:?}");
@@ -648,7 +648,7 @@ mod tests {
         assert_eq!(press(&app, KeyCode::Char('Q'), NONE), Some(Action::Quit));
         assert_eq!(press(&app, KeyCode::Char('q'), NONE), None);
         assert_eq!(press(&app, KeyCode::Char('c'), ctrl), Some(Action::Quit));
-        let help = crate::views::help::text(&crate::views::theme::Theme::new(true), &app.keymap);
+        let help = super::super::help::text(&app.keymap);
         assert!(
             help.contains(" F5/Ctrl-o sort by the next column"),
             "{help}"
@@ -665,7 +665,7 @@ mod tests {
         let mut app = app_for(Context::Table);
         app.keymap = std::sync::Arc::new(with(&[("quit", &[])]).unwrap());
         assert_eq!(press(&app, KeyCode::Char('q'), NONE), None);
-        let help = crate::views::help::text(&crate::views::theme::Theme::new(true), &app.keymap);
+        let help = super::super::help::text(&app.keymap);
         assert!(help.contains(" (none)    quit"), "{help}");
         assert!(!hints(&app).iter().any(|(_, h)| *h == "quit"));
     }

@@ -5,12 +5,11 @@ use crate::model::Snapshot;
 
 pub mod actions;
 pub mod export;
+pub mod help;
 pub mod jobs;
 pub mod keys;
 pub mod mouse;
 pub mod palette;
-pub mod probe_rates;
-pub mod rates;
 pub mod run;
 pub mod state;
 pub mod terminal;

@@ -1,11 +1,40 @@
-//! `--mouse`: a mouse event, read against what the last frame drew where
-//! ([`crate::views::hits::Hits`]), becomes the action a key would have given.
+//! `--mouse`: a mouse event, read against what the last frame drew where ([`Hits`], the
+//! second output of `views::draw`), becomes the action a key would have given. A click
+//! always means what the user saw, whatever the layout, presentation mode or scroll.
 
 use super::actions::Action;
 use super::state::{App, Mode};
-use crate::views::hits::Hits;
+use crate::model::PaneId;
+use crate::pane::RowKey;
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::Position;
+use ratatui::layout::{Position, Rect};
+
+/// Clickable regions of one frame.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hits {
+    /// Pane tabs: where each is drawn and its pane.
+    pub tabs: Vec<(Rect, PaneId)>,
+    /// Rows of the pane's table or tree: where each is drawn and its key.
+    pub rows: Vec<(Rect, RowKey)>,
+    /// The first row shown (the list's scroll offset), for panes that scroll by offset.
+    pub offset: Option<usize>,
+}
+
+impl Hits {
+    pub fn tab_at(&self, p: Position) -> Option<PaneId> {
+        self.tabs
+            .iter()
+            .find(|(r, _)| r.contains(p))
+            .map(|&(_, i)| i)
+    }
+
+    pub fn row_at(&self, p: Position) -> Option<&RowKey> {
+        self.rows
+            .iter()
+            .find(|(r, _)| r.contains(p))
+            .map(|(_, k)| k)
+    }
+}
 
 /// Rows the wheel moves per notch.
 pub const WHEEL_ROWS: isize = 3;
@@ -63,11 +92,9 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::state::RowKey;
     use crate::app::UiOptions;
-    use crate::model::{PaneId, Snapshot};
+    use crate::model::Snapshot;
     use crossterm::event::KeyModifiers;
-    use ratatui::layout::Rect;
 
     fn ev(kind: MouseEventKind, x: u16, y: u16) -> MouseEvent {
         MouseEvent {

@@ -41,7 +41,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     let mut events = EventStream::new();
     let mut dirty = true;
     // What the last frame drew where, for clicks (`--mouse`).
-    let mut hits = crate::views::hits::Hits::default();
+    let mut hits = super::mouse::Hits::default();
     let send = |reqs: Vec<Request>| {
         if let Some(tx) = &requests {
             for r in reqs {
@@ -71,14 +71,14 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
                     Some(u) => handle_update(&mut app, u),
                     None => {
                         updates = None;
-                        app.update(Action::CollectorError(crate::views::text::COLLECTOR_GONE.into()));
+                        app.update(Action::CollectorError(crate::text::COLLECTOR_GONE.into()));
                     }
                 }
                 dirty = true;
             }
             _ = std::future::ready(()), if dirty => {
                 super::terminal::draw_synced(&mut guard.terminal, |f| {
-                    hits = crate::views::hits::record(|| crate::views::draw(f, &app));
+                    hits = crate::views::draw(f, &app);
                 })?;
                 dirty = false;
                 if let (Some(t0), false) = (opts.exit_after_first_frame, app.waiting) {
@@ -114,7 +114,7 @@ fn handle_update(app: &mut App, u: Update) {
 fn handle_event(
     app: &mut App,
     ev: Event,
-    hits: &crate::views::hits::Hits,
+    hits: &super::mouse::Hits,
     send: &impl Fn(Vec<Request>),
 ) -> bool {
     match ev {

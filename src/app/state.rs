@@ -1,92 +1,17 @@
 //! Everything the UI knows: the snapshot on screen, the one before it (for rates), and view state.
 //! Views read this through `&App`; only `App::update` changes it.
 
-use super::rates::{self, Rates};
 use super::UiOptions;
-use crate::model::diff::{self, ChangeKind, SnapshotDiff};
 use crate::model::{PaneId, Snapshot};
+use crate::pane::ctx::{Ctx, Derived};
+use crate::pane::order::{Inputs, Listing, Memo, Order};
+use crate::pane::probe_rates::RetransGroup;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A snapshot the user marked (`d`): table rows are marked new/changed against it.
-#[derive(Debug, Clone)]
-pub struct Baseline {
-    /// Shared, never copied: the diff worker reads it while the UI goes on.
-    pub snapshot: Arc<Snapshot>,
-    /// Baseline → the snapshot on screen (or, while `pending`, the one before it).
-    pub diff: SnapshotDiff,
-    /// `(pane, diff key)` of rows added or changed since the baseline.
-    pub marks: HashMap<(PaneId, String), ChangeKind>,
-    /// Tables show only rows new or changed since the baseline (`D`).
-    pub changes_only: bool,
-    /// Which baseline this is (`App` counts them), so a late comparison with an earlier one
-    /// is not applied.
-    pub id: u64,
-    /// `App::snapshot_seq` of the snapshot `diff` compares; behind the one on screen while
-    /// the diff worker compares the newest.
-    pub compared: u64,
-}
-
-impl Baseline {
-    /// A baseline compared with `current` now, on the calling thread.
-    pub fn new(snapshot: impl Into<Arc<Snapshot>>, current: &Snapshot) -> Baseline {
-        let snapshot = snapshot.into();
-        let mut b = Baseline {
-            diff: diff::unchanged(&snapshot),
-            snapshot,
-            marks: HashMap::new(),
-            changes_only: false,
-            id: 0,
-            compared: 0,
-        };
-        b.compare(current);
-        b
-    }
-
-    /// Recompute the marks against a new current snapshot.
-    pub fn compare(&mut self, current: &Snapshot) {
-        self.diff = diff::diff(&self.snapshot, current);
-        self.marks = self.diff.marks();
-    }
-
-    pub fn taken_at(&self) -> &str {
-        &self.snapshot.taken_at
-    }
-
-    /// How a row of a diffable pane changed since the baseline (`None`: unchanged).
-    pub fn mark(&self, pane: PaneId, key: String) -> Option<ChangeKind> {
-        self.marks.get(&(pane, key)).copied()
-    }
-}
-
-/// A stable identity of a row: selection follows the object, never the row index.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RowKey {
-    Id(u64),
-    Path(String),
-}
-
-/// Per-pane table state. `None` sort fields mean the pane's default.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TableView {
-    pub sort: Option<usize>,
-    pub sort_desc: Option<bool>,
-    /// Case-insensitive substring; a leading `!` inverts.
-    pub filter: String,
-    pub selected: Option<RowKey>,
-    /// First row shown: a hint that keeps the viewport still while the cursor moves inside it
-    /// (the view clamps it so the selected row is always visible).
-    pub offset: usize,
-    /// Rows opened to show their children (services → backends); a child's key is
-    /// `Path("<parent>/<child>")`.
-    pub expanded: Vec<RowKey>,
-    /// The group a pane is showing (policy: the endpoint); `None` is the pane's first group.
-    pub group: Option<RowKey>,
-    /// Rows (tree panes: nodes) the user marked (`m`): highlighted and pinned at the top (a
-    /// tree pins the marked node's top-level subtree), across refreshes. Keys, never pruned: a
-    /// marked object that leaves the snapshot is marked again when it comes back.
-    pub marked: Vec<RowKey>,
-}
+use crate::pane::baseline::Baseline;
+use crate::pane::view::TableView;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProgramDetailView {
@@ -147,7 +72,8 @@ pub struct App {
     /// their own threads without a copy.
     pub snapshot: Arc<Snapshot>,
     pub prev: Option<Arc<Snapshot>>,
-    pub rates: Rates,
+    /// Rates and the probe panes' rows, derived from `snapshot` and `prev`.
+    pub derived: Derived,
     /// No snapshot has arrived yet (live mode, first collection running).
     pub waiting: bool,
     /// The pane on screen.
@@ -178,7 +104,7 @@ pub struct App {
     pub dump_dir: std::path::PathBuf,
     pub quit: bool,
     /// Retransmits pane grouping (key `o`).
-    pub retrans_group: super::probe_rates::RetransGroup,
+    pub retrans_group: RetransGroup,
     /// Baseline snapshot (`d`) the tables are compared against.
     pub baseline: Option<Baseline>,
     /// The live recording (`R`) as last reported; `active` while it appends.
@@ -196,6 +122,18 @@ pub struct App {
     pub snapshot_seq: u64,
     /// Counts baselines set.
     pub baseline_seq: u64,
+    /// The pane's order as `update` last computed it, and what it was computed from.
+    pub listing: Option<Listing>,
+    /// Work the pane reuses between orders of the snapshot on screen.
+    pub memo: Memo,
+}
+
+/// The pane's lines in order and the selected one, as the views draw them.
+#[derive(Debug, Clone)]
+pub struct Shown<'a> {
+    pub order: Cow<'a, Order>,
+    /// Index of the selected line (the first when the selected key is not shown).
+    pub selected: usize,
 }
 
 impl App {
@@ -203,7 +141,7 @@ impl App {
         App {
             snapshot: Arc::new(Snapshot::empty()),
             prev: None,
-            rates: Rates::default(),
+            derived: Derived::default(),
             waiting: false,
             pane: opts.start_pane.unwrap_or(PaneId::ALL[0]),
             views: vec![TableView::default(); PaneId::ALL.len()],
@@ -236,6 +174,8 @@ impl App {
             jobs: None,
             snapshot_seq: 0,
             baseline_seq: 0,
+            listing: None,
+            memo: Memo::default(),
         }
     }
 
@@ -251,6 +191,7 @@ impl App {
     pub fn with_snapshot(snapshot: Snapshot, opts: &UiOptions) -> App {
         let mut app = App::base(opts);
         app.apply_snapshot(snapshot);
+        app.refresh_order();
         app
     }
 
@@ -266,7 +207,7 @@ impl App {
         let last = snapshots.len().saturating_sub(1);
         if let Some((line, why)) = skipped.first() {
             app.message = Some(Message {
-                text: crate::views::text::replay_skipped(skipped.len(), *line, why),
+                text: crate::text::replay_skipped(skipped.len(), *line, why),
                 error: true,
             });
         }
@@ -276,6 +217,7 @@ impl App {
             index: last,
         });
         app.show_replay_index(last);
+        app.refresh_order();
         app
     }
 
@@ -307,7 +249,7 @@ impl App {
         self.prev = prev;
         self.waiting = false;
         self.snapshot_seq += 1;
-        self.rates = rates::compute(self.prev.as_deref(), &self.snapshot);
+        self.derived = Derived::compute(self.prev.as_deref(), &self.snapshot, self.retrans_group);
         if self.interval_ms == 0 {
             self.interval_ms = self.snapshot.node.interval_ms;
         }
@@ -384,6 +326,75 @@ impl App {
                 })
             }
         };
+    }
+
+    /// What the pane's rows, cells and order are computed from.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            snap: &self.snapshot,
+            prev: self.prev.as_deref(),
+            derived: &self.derived,
+            baseline: self.baseline.as_ref(),
+            presentation: self.presentation,
+            waiting: self.waiting,
+            seq: self.snapshot_seq,
+        }
+    }
+
+    /// What the pane's order depends on now.
+    fn order_inputs(&self) -> Inputs {
+        let mut extra = vec![self.retrans_group as u64];
+        if let Some(b) = &self.baseline {
+            extra.extend([b.id, b.compared, u64::from(b.changes_only)]);
+        }
+        Inputs {
+            seq: self.snapshot_seq,
+            pane: self.pane,
+            shape: self.view().shape(),
+            extra,
+        }
+    }
+
+    /// Compute the pane's order if the snapshot or the view's shape changed since it was
+    /// computed; follow the selected key (near where it was) if it moved.
+    pub fn refresh_order(&mut self) {
+        let inputs = self.order_inputs();
+        let selected = self.view().selected.clone();
+        if let Some(l) = self.listing.as_mut().filter(|l| l.inputs == inputs) {
+            l.reselect(selected.as_ref());
+            return;
+        }
+        let hint = self.listing.as_ref().map_or(0, |l| l.selected);
+        let mut memo = std::mem::take(&mut self.memo);
+        let order = crate::pane::get(self.pane).order(&self.ctx(), self.view(), &mut memo);
+        self.memo = memo;
+        self.listing = Some(Listing::new(inputs, order, selected.as_ref(), hint));
+    }
+
+    /// The pane's lines and the selected one: the kept order when it is current, else one
+    /// computed now (for a state `update` never saw: a test that set the view directly).
+    pub fn shown(&self) -> Shown<'_> {
+        let selected = self.view().selected.as_ref();
+        if let Some(l) = &self.listing {
+            if l.inputs == self.order_inputs() {
+                let at = if l.selects(selected) {
+                    l.selected
+                } else {
+                    l.order.selected(selected, l.selected).unwrap_or(0)
+                };
+                return Shown {
+                    order: Cow::Borrowed(&*l.order),
+                    selected: at,
+                };
+            }
+        }
+        let order =
+            crate::pane::get(self.pane).order(&self.ctx(), self.view(), &mut Memo::default());
+        let selected = order.selected(selected, 0).unwrap_or(0);
+        Shown {
+            order: Cow::Owned(order),
+            selected,
+        }
     }
 
     pub fn view(&self) -> &TableView {

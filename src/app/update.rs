@@ -3,13 +3,11 @@
 use super::actions::Action;
 use super::keys;
 use super::palette::{self, Command};
-use super::state::{
-    App, Detail, MapDetailView, Message, Mode, ProgramDetailView, RowKey, MAP_PAGE,
-};
+use super::state::{App, Detail, MapDetailView, Message, Mode, ProgramDetailView, MAP_PAGE};
 use crate::bpf::collector::Request;
 use crate::model::PaneId;
-use crate::views::registry;
-use crate::views::text;
+use crate::pane::view::{clamp_add, scroll_to, RowKey, Target};
+use crate::text;
 use crossterm::event::KeyEvent;
 
 impl App {
@@ -25,7 +23,16 @@ impl App {
         }
     }
 
+    /// Apply one action. The pane's order is brought up to date before (a test may have set
+    /// the view) and after (the action may have changed the snapshot or the view's shape).
     pub fn update(&mut self, action: Action) -> Vec<Request> {
+        self.refresh_order();
+        let req = self.apply(action);
+        self.refresh_order();
+        req
+    }
+
+    fn apply(&mut self, action: Action) -> Vec<Request> {
         let mut req = Vec::new();
         match action {
             Action::Quit => self.quit = true,
@@ -75,17 +82,14 @@ impl App {
             Action::NextGroup => self.step_group(1),
             Action::PrevGroup => self.step_group(-1),
             Action::SortNext => {
-                let def = registry::pane(self.pane);
-                let cols = def.columns;
-                if cols > 0 {
-                    let cur = self.view().sort.unwrap_or(def.default_sort);
-                    self.view_mut().sort = Some((cur + 1) % cols);
+                if let Some(s) = crate::pane::get(self.pane).sorting() {
+                    let cur = self.view().sort.unwrap_or(s.default);
+                    self.view_mut().sort = Some((cur + 1) % s.columns.max(1));
                 }
             }
             Action::SortFlip => {
-                let def = registry::pane(self.pane);
-                if def.columns > 0 {
-                    let desc = self.view().sort_desc.unwrap_or(def.default_desc);
+                if let Some(s) = crate::pane::get(self.pane).sorting() {
+                    let desc = self.view().sort_desc.unwrap_or(s.desc);
                     self.view_mut().sort_desc = Some(!desc);
                 }
             }
@@ -99,6 +103,9 @@ impl App {
             Action::CycleGroup => {
                 if self.pane == PaneId::Retransmits && self.details.is_empty() {
                     self.retrans_group = self.retrans_group.next();
+                    let (prev, snap) = (self.prev.clone(), self.snapshot.clone());
+                    self.derived
+                        .regroup(prev.as_deref(), &snap, self.retrans_group);
                     self.view_mut().selected = None;
                 }
             }
@@ -291,10 +298,10 @@ impl App {
                 })
             }
             Ok(Some(result)) => {
-                self.update(Action::Exported(result.map(Box::new)));
+                self.apply(Action::Exported(result.map(Box::new)));
             }
             Err(e) => {
-                self.update(Action::Exported(Err(e)));
+                self.apply(Action::Exported(Err(e)));
             }
         }
     }
@@ -350,18 +357,13 @@ impl App {
 
     /// Ordered visible row keys of the current pane.
     pub fn pane_keys(&self) -> Vec<RowKey> {
-        (registry::pane(self.pane).keys)(self)
+        self.shown().order.keys.clone()
     }
 
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
         if self.help {
             // The view clamps it to the help's length.
-            let max = crate::views::help::lines(
-                &crate::views::theme::Theme::new(true),
-                &self.keymap,
-                self.mouse,
-            )
-            .len();
+            let max = super::help::lines(&self.keymap, self.mouse).len();
             self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
             return;
         }
@@ -384,17 +386,21 @@ impl App {
                 let _ = req;
             }
             None => {
-                let keys = self.pane_keys();
-                if keys.is_empty() {
+                // The kept order: moving the cursor costs nothing per row.
+                let Some(l) = self.listing.as_mut() else {
+                    return;
+                };
+                let len = l.order.len();
+                if len == 0 {
                     return;
                 }
-                let sel = crate::views::table::selected_index(&keys, self.view().selected.as_ref())
-                    .unwrap_or(0);
-                let i = clamp_add(sel, delta, keys.len());
+                let i = clamp_add(l.selected, delta, len);
+                l.select(i);
+                let key = l.order.keys.get(i).cloned();
                 let rows = self.page_rows();
                 let view = self.view_mut();
-                view.selected = keys.get(i).cloned();
-                view.offset = scroll_to(view.offset, i, rows, keys.len());
+                view.selected = key;
+                view.offset = scroll_to(view.offset, i, rows, len);
             }
         }
     }
@@ -492,15 +498,12 @@ impl App {
             }
             Some(Detail::Map(_)) => {}
             None => {
-                let keys = self.pane_keys();
-                let Some(i) =
-                    crate::views::table::selected_index(&keys, self.view().selected.as_ref())
-                else {
+                let Some(key) = self.selected_key() else {
                     return;
                 };
-                let key = keys[i].clone();
                 self.view_mut().selected = Some(key.clone());
-                match (registry::pane(self.pane).open)(self, &key) {
+                let pane = crate::pane::get(self.pane);
+                match pane.open(&self.ctx(), self.view(), &key) {
                     Some(Target::Program(id)) => self.open_program(id, req),
                     Some(Target::Map(id)) => self.open_map(id, req),
                     Some(Target::Expand) => self.expand(None),
@@ -512,9 +515,8 @@ impl App {
 
     /// The selected row of the pane (the first when nothing is selected yet).
     fn selected_key(&self) -> Option<RowKey> {
-        let keys = self.pane_keys();
-        crate::views::table::selected_index(&keys, self.view().selected.as_ref())
-            .map(|i| keys[i].clone())
+        let shown = self.shown();
+        shown.order.keys.get(shown.selected).cloned()
     }
 
     /// Open (`Some(true)`) or toggle (`None`) the selected row's children, if it has any.
@@ -525,7 +527,8 @@ impl App {
         let Some(key) = self.selected_key() else {
             return;
         };
-        if (registry::pane(self.pane).open)(self, &key) != Some(Target::Expand) {
+        let pane = crate::pane::get(self.pane);
+        if pane.open(&self.ctx(), self.view(), &key) != Some(Target::Expand) {
             return;
         }
         let view = self.view_mut();
@@ -567,7 +570,7 @@ impl App {
         if !self.details.is_empty() || self.help {
             return;
         }
-        let groups = (registry::pane(self.pane).groups)(self);
+        let groups = crate::pane::get(self.pane).groups(&self.snapshot);
         if groups.is_empty() {
             return;
         }
@@ -629,37 +632,8 @@ impl App {
     }
 }
 
-/// What Enter on a row opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    Program(u32),
-    Map(u32),
-    /// The row has children to show in place (services → backends).
-    Expand,
-}
-
 /// The pane `delta` tabs away, wrapping around.
 fn step_pane(p: PaneId, delta: isize) -> PaneId {
     let n = PaneId::ALL.len() as isize;
     PaneId::ALL[(p.index() as isize + delta).rem_euclid(n) as usize]
-}
-
-/// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.
-pub fn scroll_to(offset: usize, sel: usize, rows: usize, len: usize) -> usize {
-    let rows = rows.max(1);
-    let off = if sel < offset {
-        sel
-    } else if sel >= offset + rows {
-        sel + 1 - rows
-    } else {
-        offset
-    };
-    off.min(len.saturating_sub(rows))
-}
-
-fn clamp_add(i: usize, delta: isize, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    i.saturating_add_signed(delta).min(len - 1)
 }

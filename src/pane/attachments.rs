@@ -1,18 +1,14 @@
 //! Attachments pane: a tree per interface → hook → programs in run order, flagging stacked and
 //! likely stale programs; then the other BPF links (cgroup, tracing, netfilter...) with targets.
 
+use super::baseline::Baseline;
 use super::format;
+use super::order::{Memo, Order};
 use super::plain::PlainTable;
-use super::registry::PaneDef;
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
+use super::tree::{filter, flatten, pin_marked};
+use super::{Ctx, Pane, RowKey, TableView, Target};
 use crate::model::{Attachment, LinkInfo, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::Frame;
-use tui_tree_widget::{Tree, TreeItem, TreeState};
+use crate::text;
 
 /// Hooks in the order packets meet them (tcx programs run before legacy tc filters).
 const HOOKS: &[(&str, &str)] = &[
@@ -260,20 +256,18 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
     roots
 }
 
-pub use super::tree::{filter, flatten, pin_marked};
-
 /// The tree as shown: marked subtrees pinned on top, baseline markers, the filter.
-fn visible(app: &App) -> Vec<Node> {
-    let mut nodes = pin_marked(build(&app.snapshot), &app.view().marked);
-    if let Some(b) = &app.baseline {
+pub fn visible(ctx: &Ctx, view: &TableView) -> Vec<Node> {
+    let mut nodes = pin_marked(build(ctx.snap), &view.marked);
+    if let Some(b) = ctx.baseline {
         nodes = mark_changes(nodes, b);
     }
-    filter(nodes, &app.view().filter)
+    filter(nodes, &view.filter)
 }
 
 /// Prefix attachments new (`+`) or moved (`~`) since the baseline; with "changes only", keep
 /// just those (and the interfaces and hooks they are on).
-fn mark_changes(nodes: Vec<Node>, b: &crate::app::state::Baseline) -> Vec<Node> {
+fn mark_changes(nodes: Vec<Node>, b: &Baseline) -> Vec<Node> {
     nodes
         .into_iter()
         .filter_map(|mut iface| {
@@ -316,128 +310,80 @@ fn mark_changes(nodes: Vec<Node>, b: &crate::app::state::Baseline) -> Vec<Node> 
         .collect()
 }
 
-fn keys(app: &App) -> Vec<RowKey> {
-    let mut flat = Vec::new();
-    flatten(&visible(app), &mut flat);
-    flat.iter().map(Node::key).collect()
-}
-
-fn open(app: &App, key: &RowKey) -> Option<Target> {
-    let mut flat = Vec::new();
-    flatten(&build(&app.snapshot), &mut flat);
-    flat.iter()
-        .find(|n| n.key() == *key)
-        .and_then(|n| n.data)
-        .map(Target::Program)
-}
-
-fn flag_style(_: &Node, theme: &Theme) -> ratatui::style::Style {
-    theme.warn()
-}
-
+/// Objects the tab counts: attachments and other links.
 fn count(s: &Snapshot) -> usize {
     s.attachments.len() + s.links.len()
 }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let total = count(&app.snapshot);
-    let nodes = visible(app);
-    let mut flat = Vec::new();
-    flatten(&nodes, &mut flat);
-    let shown = flat.iter().filter(|n| n.data.is_some()).count();
-    let title = Line::from(super::table_title(
-        "Attachments",
-        shown,
-        total,
-        &app.view().filter,
-    ));
-    if total == 0 {
-        let msg = match app.snapshot.unavailable_reason("attachments") {
-            Some(r) => text::unavailable("attachments", r),
-            None if app.waiting => text::WAITING.into(),
-            None => text::NO_ATTACHMENTS.into(),
-        };
-        let warn = app.snapshot.unavailable_reason("attachments").is_some();
-        super::empty_state(frame, area, title, &msg, theme, warn);
-        return;
-    }
-    if flat.is_empty() {
-        super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
-        return;
-    }
-    let marked = &app.view().marked;
-    let items: Vec<TreeItem<String>> = nodes
-        .iter()
-        .map(|n| super::tree::item(n, theme, marked, flag_style))
-        .collect();
-    let mut state = TreeState::default();
-    for n in &flat {
-        if n.ids.len() < 3 || n.ids[0] == "links" {
-            state.open(n.ids.clone());
-        }
-    }
-    let selected = app
-        .view()
-        .selected
-        .as_ref()
-        .and_then(|k| flat.iter().find(|n| n.key() == *k))
-        .unwrap_or(&flat[0]);
-    state.select(selected.ids.clone());
-    // The selected row's warnings in full: tree rows cut long reasons at the screen edge, and
-    // "why is this one flagged STALE?" is the question the pane exists to answer.
-    let notes = selected_warnings(app, selected);
-    let area = if notes.is_empty() {
-        area
-    } else {
-        let h = (notes.len() as u16 + 2).min(area.height / 3).max(3);
-        let [tree_area, notes_area] = ratatui::layout::Layout::vertical([
-            ratatui::layout::Constraint::Min(3),
-            ratatui::layout::Constraint::Length(h),
-        ])
-        .areas(area);
-        let lines: Vec<Line> = notes
-            .iter()
-            .map(|n| Line::from(Span::styled(format!("⚠ {n}"), theme.warn())))
-            .collect();
-        let para = ratatui::widgets::Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: true })
-            .block(super::block(Line::from(text::ATTACHMENT_NOTES), theme));
-        frame.render_widget(para, notes_area);
-        tree_area
-    };
-    match Tree::new(&items) {
-        Ok(tree) => {
-            let tree = tree
-                .block(super::block(title, theme))
-                .highlight_style(theme.selected())
-                .highlight_symbol("▶");
-            frame.render_stateful_widget(tree, area, &mut state);
-            super::hits::tree_rows(area, &state);
-        }
-        Err(e) => super::empty_state(frame, area, title, &e.to_string(), theme, true),
-    }
-}
-
-/// Full warnings of the attachment behind the selected tree row (empty for other rows).
-fn selected_warnings(app: &App, sel: &Node) -> Vec<String> {
+/// Full warnings of the attachment behind a tree line (empty for other lines).
+pub fn warnings_of(snap: &Snapshot, sel: &Node) -> Vec<String> {
     let (Some(prog), Some(hook)) = (sel.data, sel.ids.get(1)) else {
         return Vec::new();
     };
-    app.snapshot
-        .attachments
+    snap.attachments
         .iter()
         .find(|a| a.prog_id == prog && &a.hook == hook && sel.ids[0] == format!("if{}", a.ifindex))
         .map(|a| a.warnings.clone())
         .unwrap_or_default()
 }
 
+/// Attachments: a tree per interface → hook → programs, then the other links.
+pub struct Attachments;
+
+pub static PANE: Attachments = Attachments;
+
+impl Pane for Attachments {
+    fn id(&self) -> PaneId {
+        PaneId::Attachments
+    }
+
+    fn title(&self) -> &'static str {
+        "Attachments"
+    }
+
+    fn count(&self, ctx: &Ctx) -> usize {
+        count(ctx.snap)
+    }
+
+    fn order(&self, ctx: &Ctx, view: &TableView, _: &mut Memo) -> Order {
+        super::tree::order(&visible(ctx, view))
+    }
+
+    fn open(&self, ctx: &Ctx, _: &TableView, key: &RowKey) -> Option<Target> {
+        let mut flat = Vec::new();
+        flatten(&build(ctx.snap), &mut flat);
+        flat.iter()
+            .find(|n| n.key() == *key)
+            .and_then(|n| n.data)
+            .map(Target::Program)
+    }
+
+    fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable {
+        plain(ctx.snap, view)
+    }
+
+    /// The objects the pane shows: the per-interface attachments and the other BPF links, as
+    /// `{"attachments": [...], "links": [...]}` (`show attachments --json`, `show links
+    /// --json`).
+    fn json(&self, s: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        #[derive(serde::Serialize)]
+        struct Both<'a> {
+            attachments: &'a [Attachment],
+            links: &'a [LinkInfo],
+        }
+        super::json(
+            w,
+            &Both {
+                attachments: &s.attachments,
+                links: &s.links,
+            },
+        )
+    }
+}
+
 /// Flat table for `show attachments`: interface hooks first (tree order), then other links;
 /// the rows of a marked subtree (an interface, or the links) first, as on screen.
-fn plain(
-    snap: &Snapshot,
-    _prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> PlainTable {
+fn plain(snap: &Snapshot, view: &TableView) -> PlainTable {
     let pinned = super::tree::pinned_roots(&build(snap), &view.marked);
     let is_pinned = |root: String| pinned.contains(&RowKey::Path(root));
     let mut rows: Vec<(bool, Vec<String>)> = Vec::new();
@@ -491,36 +437,3 @@ fn plain(
         right: vec![false, false, true, true, false, false, false],
     }
 }
-
-/// The objects the pane shows: the per-interface attachments and the other BPF links, as
-/// `{"attachments": [...], "links": [...]}` (`show attachments --json`, `show links --json`).
-fn json(s: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
-    #[derive(serde::Serialize)]
-    struct Both<'a> {
-        attachments: &'a [Attachment],
-        links: &'a [LinkInfo],
-    }
-    super::registry::json(
-        w,
-        &Both {
-            attachments: &s.attachments,
-            links: &s.links,
-        },
-    )
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Attachments,
-    title: "Attachments",
-    count,
-    columns: 0,
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json,
-    probes: &[],
-};

@@ -1,14 +1,10 @@
 //! LSM denials pane: what the kernel refused, who asked, and which security module said no.
 //! Default sort: last seen, newest first. The filter matches hook, process, cgroup, target...
 
-use super::registry::PaneDef;
-use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::model::{Denial, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use super::table::{col, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::RowKey;
+use crate::model::{diff, Denial, PaneId, Snapshot};
+use crate::text;
 
 fn errno(d: &Denial) -> String {
     match d.errno {
@@ -43,8 +39,6 @@ fn cgroup(d: &Denial) -> String {
         .or_else(|| d.cgroup.clone())
         .unwrap_or_default()
 }
-
-use super::table::col;
 
 pub const COLUMNS: &[Column<Denial>] = &[
     col(
@@ -138,16 +132,28 @@ fn key(d: &Denial) -> RowKey {
     RowKey::Path(format!("{}\0{}\0{}\0{}", d.hook, d.pid, d.comm, d.target))
 }
 
-pub const TABLE: TableDef<Denial> = TableDef {
+pub const TABLE: Table<Denial> = Table {
     columns: COLUMNS,
     key,
     default_sort: LAST_SEEN_COLUMN,
     default_desc: true,
+    diff: Some((PaneId::Denials, diff::denial_key)),
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.denials, &Ctx::of(app), app.view())
-}
+/// A table pane; the view adds a strip with the selected denial in full.
+pub static PANE: TablePane<Denial> = TablePane {
+    name: "LSM denials",
+    empty: Empty::Text(text::NO_DENIALS),
+    legend: |c| mode(c.snap).to_string(),
+    probes: &["lsm", "syscall_denials", "audit"],
+    ..TablePane::new(
+        PaneId::Denials,
+        "Denials",
+        |c| &c.snap.denials,
+        TABLE,
+        |s, w| super::json(w, &s.denials),
+    )
+};
 
 /// Which mode produced the rows, from the probe statuses (or the rows themselves in replay).
 pub fn mode(snap: &Snapshot) -> &'static str {
@@ -159,19 +165,6 @@ pub fn mode(snap: &Snapshot) -> &'static str {
     } else {
         ""
     }
-}
-
-/// The selected row (or the first shown), for the detail strip.
-fn selected(app: &App) -> Option<&Denial> {
-    let order = TABLE.order(&app.snapshot.denials, &Ctx::of(app), app.view());
-    let rows = &app.snapshot.denials;
-    let pick = app
-        .view()
-        .selected
-        .as_ref()
-        .and_then(|k| order.iter().find(|&&i| &key(&rows[i]) == k))
-        .or(order.first());
-    pick.map(|&i| &rows[i])
 }
 
 /// Detail lines of one denial: the full target, who refused it, where it came from.
@@ -209,67 +202,6 @@ pub fn detail_lines(d: &Denial) -> Vec<String> {
         ),
     ]
 }
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    use ratatui::layout::{Constraint, Layout};
-    use ratatui::text::Line;
-    use ratatui::widgets::Paragraph;
-    let area = match selected(app) {
-        Some(d) if area.height >= 14 => {
-            let [table, detail] =
-                Layout::vertical([Constraint::Min(6), Constraint::Length(6)]).areas(area);
-            let lines: Vec<Line> = detail_lines(d).into_iter().map(Line::from).collect();
-            frame.render_widget(
-                Paragraph::new(lines).block(super::block(" Selected denial ", theme)),
-                detail,
-            );
-            table
-        }
-        _ => area,
-    };
-    let why = app.snapshot.unavailable_reason("denials");
-    let empty = match why {
-        Some(r) => text::unavailable("denials", r),
-        None if app.waiting => text::WAITING.to_string(),
-        None => text::NO_DENIALS.to_string(),
-    };
-    TablePane {
-        def: &TABLE,
-        rows: &app.snapshot.denials,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "LSM denials",
-        empty: &empty,
-        empty_warn: why.is_some(),
-        sortable: true,
-        legend: mode(&app.snapshot),
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.denials, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    groups: super::registry::no_groups,
-    id: PaneId::Denials,
-    title: "Denials",
-    count: |s| s.denials.len(),
-    columns: COLUMNS.len(),
-    default_sort: LAST_SEEN_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    plain,
-    json: |s, w| super::registry::json(w, &s.denials),
-    probes: &["lsm", "syscall_denials", "audit"],
-};
 
 #[cfg(test)]
 mod tests {

@@ -2,16 +2,12 @@
 //! interface and 5-tuple, with drops per second; most frequent first.
 
 use super::format;
-use super::probe_pane::{self, endpoint};
-use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::probe_rates::drop_rates;
-use crate::app::state::{App, RowKey};
-use crate::model::{Drop, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use super::probe::{self, endpoint};
+use super::probe_rates::drop_rates;
+use super::table::{col, no_emphasis, Align, Column, Empty, SortKey, Table, TablePane};
+use super::RowKey;
+use crate::model::{diff, Drop, PaneId, Snapshot};
+use crate::text;
 
 /// A drop row with its rate over the last interval.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,8 +15,6 @@ pub struct DropRow {
     pub d: Drop,
     pub per_s: Option<f64>,
 }
-
-use super::table::col;
 
 fn iface(d: &Drop) -> String {
     match (d.ifname.is_empty(), d.ifindex) {
@@ -118,13 +112,15 @@ fn key(r: &DropRow) -> RowKey {
     ))
 }
 
-pub const TABLE: TableDef<DropRow> = TableDef {
+pub const TABLE: Table<DropRow> = Table {
     columns: COLUMNS,
     key,
     default_sort: RATE_COLUMN,
     default_desc: true,
+    diff: Some((PaneId::Drops, |r| diff::drop_key(&r.d))),
 };
 
+/// Every drop with its rate against `prev` (`Derived::drops`).
 pub fn rows(prev: Option<&Snapshot>, snap: &Snapshot) -> Vec<DropRow> {
     snap.drops
         .iter()
@@ -134,49 +130,15 @@ pub fn rows(prev: Option<&Snapshot>, snap: &Snapshot) -> Vec<DropRow> {
         .collect()
 }
 
-fn keys(app: &App) -> Vec<RowKey> {
-    let rows = rows(app.prev.as_deref(), &app.snapshot);
-    super::table::keys(&TABLE, &rows, &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (empty, warn) = probe_pane::empty_text(app, "drops", text::NO_DROPS);
-    let rows = rows(app.prev.as_deref(), &app.snapshot);
-    let legend = probe_pane::pressure(&app.snapshot, "drops");
-    TablePane {
-        def: &TABLE,
-        rows: &rows,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Drops",
-        empty: &empty,
-        empty_warn: warn,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &rows(prev, snap), snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    groups: super::registry::no_groups,
-    id: PaneId::Drops,
-    title: "Drops",
-    count: |s| s.drops.len(),
-    columns: COLUMNS.len(),
-    default_sort: RATE_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    plain,
-    json: |s, w| super::registry::json(w, &s.drops),
+pub static PANE: TablePane<DropRow> = TablePane {
+    empty: Empty::Text(text::NO_DROPS),
+    legend: |c| probe::pressure(c.snap, "drops"),
     probes: &["drops"],
+    ..TablePane::new(
+        PaneId::Drops,
+        "Drops",
+        |c| &c.derived.drops,
+        TABLE,
+        |s, w| super::json(w, &s.drops),
+    )
 };

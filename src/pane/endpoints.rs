@@ -3,14 +3,9 @@
 
 use super::cilium;
 use super::format;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey};
 use crate::model::{Endpoint, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::Frame;
 
 pub fn is_host(e: &Endpoint) -> bool {
     e.flags.iter().any(|f| f == "host")
@@ -137,68 +132,23 @@ pub const COLUMNS: &[Column<Endpoint>] = &[
     },
 ];
 
-pub const TABLE: TableDef<Endpoint> = TableDef {
+pub const TABLE: Table<Endpoint> = Table {
     columns: COLUMNS,
     key: |e| RowKey::Path(e.address.clone()),
     default_sort: 1,
     default_desc: false,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.endpoints, &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let legend = cilium::layout_suffix(snap);
-    if snap.endpoints.is_empty() {
-        let mut title = super::table_title("Endpoints", 0, 0, &app.view().filter);
-        title.push_str(&legend);
-        cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "endpoints",
-            app.waiting,
-            theme,
-        );
-        return;
-    }
-    TablePane {
-        def: &TABLE,
-        rows: &snap.endpoints,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Endpoints (cilium_lxc)",
-        empty: "",
-        empty_warn: false,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.endpoints, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Endpoints,
-    title: "Endpoints",
-    count: |s| s.endpoints.len(),
-    columns: COLUMNS.len(),
-    default_sort: 1,
-    default_desc: false,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.endpoints),
-    probes: &[],
+pub static PANE: TablePane<Endpoint> = TablePane {
+    name: "Endpoints (cilium_lxc)",
+    empty: Empty::Cilium,
+    legend: |c| cilium::layout_suffix(c.snap),
+    ..TablePane::new(
+        PaneId::Endpoints,
+        "Endpoints",
+        |c| &c.snap.endpoints,
+        TABLE,
+        |s, w| super::json(w, &s.endpoints),
+    )
 };

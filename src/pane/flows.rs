@@ -1,17 +1,11 @@
 //! Flows pane: top talkers per interface and direction from the opt-in tc/XDP flow probe.
 
 use super::format;
-use super::probe_pane::{self, endpoint};
-use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::model::{Flow, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
-
-use super::table::col;
+use super::probe::{self, endpoint};
+use super::table::{col, no_emphasis, Align, Column, Empty, SortKey, Table, TablePane};
+use super::RowKey;
+use crate::model::{Flow, PaneId};
+use crate::text;
 
 pub const COLUMNS: &[Column<Flow>] = &[
     col(
@@ -86,7 +80,7 @@ pub const COLUMNS: &[Column<Flow>] = &[
 
 pub const BYTES_COLUMN: usize = 6;
 
-pub const TABLE: TableDef<Flow> = TableDef {
+pub const TABLE: Table<Flow> = Table {
     columns: COLUMNS,
     key: |f| {
         RowKey::Path(format!(
@@ -96,49 +90,18 @@ pub const TABLE: TableDef<Flow> = TableDef {
     },
     default_sort: BYTES_COLUMN,
     default_desc: true,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.flows, &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (empty, warn) = probe_pane::empty_text(app, "flows", text::NO_FLOWS);
-    let legend = probe_pane::pressure(&app.snapshot, "flows");
-    TablePane {
-        def: &TABLE,
-        rows: &app.snapshot.flows,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Flows",
-        empty: &empty,
-        empty_warn: warn,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.flows, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    groups: super::registry::no_groups,
-    id: PaneId::Flows,
-    title: "Flows",
-    count: |s| s.flows.len(),
-    columns: COLUMNS.len(),
-    default_sort: BYTES_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    plain,
-    json: |s, w| super::registry::json(w, &s.flows),
+pub static PANE: TablePane<Flow> = TablePane {
+    empty: Empty::Text(text::NO_FLOWS),
+    legend: |c| probe::pressure(c.snap, "flows"),
     probes: &["flows"],
+    ..TablePane::new(
+        PaneId::Flows,
+        "Flows",
+        |c| &c.snap.flows,
+        TABLE,
+        |s, w| super::json(w, &s.flows),
+    )
 };

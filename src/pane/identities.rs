@@ -3,14 +3,9 @@
 
 use super::cilium;
 use super::format;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::model::{IdentityEntry, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::Frame;
+use super::table::{col, no_emphasis, Align, Column, Empty, SortKey, Table, TablePane};
+use super::RowKey;
+use crate::model::{IdentityEntry, PaneId};
 
 pub fn tunnel(e: &IdentityEntry) -> String {
     match e.tunnel_endpoint.as_deref() {
@@ -94,68 +89,23 @@ pub const COLUMNS: &[Column<IdentityEntry>] = &[
     ),
 ];
 
-pub const TABLE: TableDef<IdentityEntry> = TableDef {
+pub const TABLE: Table<IdentityEntry> = Table {
     columns: COLUMNS,
     key: |e| RowKey::Path(e.prefix.clone()),
     default_sort: 0,
     default_desc: false,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.identities, &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let legend = cilium::layout_suffix(snap);
-    if snap.identities.is_empty() {
-        let mut title = super::table_title("Identities", 0, 0, &app.view().filter);
-        title.push_str(&legend);
-        cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "identities",
-            app.waiting,
-            theme,
-        );
-        return;
-    }
-    TablePane {
-        def: &TABLE,
-        rows: &snap.identities,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Identities (ipcache)",
-        empty: "",
-        empty_warn: false,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.identities, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Identities,
-    title: "Identities",
-    count: |s| s.identities.len(),
-    columns: COLUMNS.len(),
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.identities),
-    probes: &[],
+pub static PANE: TablePane<IdentityEntry> = TablePane {
+    name: "Identities (ipcache)",
+    empty: Empty::Cilium,
+    legend: |c| cilium::layout_suffix(c.snap),
+    ..TablePane::new(
+        PaneId::Identities,
+        "Identities",
+        |c| &c.snap.identities,
+        TABLE,
+        |s, w| super::json(w, &s.identities),
+    )
 };

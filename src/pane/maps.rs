@@ -1,15 +1,10 @@
 //! Maps pane: every map with pressure (entries ÷ max, `!` above 80 %), memory and users.
 
 use super::format;
-use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
-use crate::model::{MapInfo, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey, Target};
+use crate::model::{diff, MapInfo, PaneId};
+use crate::text;
 
 /// Pressure above which a map is flagged.
 pub const PRESSURE_WARN: f64 = 0.8;
@@ -56,13 +51,11 @@ pub fn name(m: &MapInfo) -> String {
         n.as_str()
     };
     if m.dpscope_owned {
-        format!("{}{n}", super::text::OWN_MARK)
+        format!("{}{n}", text::OWN_MARK)
     } else {
         n.to_string()
     }
 }
-
-use super::table::col;
 
 pub const COLUMNS: &[Column<MapInfo>] = &[
     col(
@@ -165,69 +158,29 @@ pub const COLUMNS: &[Column<MapInfo>] = &[
 
 pub const MEMORY_COLUMN: usize = 8;
 
-pub const TABLE: TableDef<MapInfo> = TableDef {
+pub const TABLE: Table<MapInfo> = Table {
     columns: COLUMNS,
     key: |m| RowKey::Id(m.id.into()),
     default_sort: MEMORY_COLUMN,
     default_desc: true,
+    diff: Some((PaneId::Maps, diff::map_key)),
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.maps, &Ctx::of(app), app.view())
-}
-
-fn open(_: &App, key: &RowKey) -> Option<Target> {
-    match key {
+pub static PANE: TablePane<MapInfo> = TablePane {
+    open: |key| match key {
         RowKey::Id(id) => u32::try_from(*id).ok().map(Target::Map),
         RowKey::Path(_) => None,
-    }
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let reason = app.snapshot.unavailable_reason("maps");
-    let empty = match reason {
-        Some(r) => text::unavailable("maps", r),
-        None if app.waiting => text::WAITING.to_string(),
-        None => text::NO_MAPS.to_string(),
-    };
-    TablePane {
-        def: &TABLE,
-        rows: &app.snapshot.maps,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Maps",
-        empty: &empty,
-        empty_warn: reason.is_some(),
-        sortable: true,
-        legend: if app.snapshot.maps.iter().any(|x| x.dpscope_owned) {
-            text::OWN_LEGEND
-        } else {
-            ""
-        },
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.maps, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Maps,
-    title: "Maps",
-    count: |s| s.maps.len(),
-    columns: COLUMNS.len(),
-    default_sort: MEMORY_COLUMN,
-    default_desc: true,
-    keys,
-    open,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.maps),
-    probes: &[],
+    },
+    empty: Empty::Text(text::NO_MAPS),
+    legend: |c| {
+        let own = c.snap.maps.iter().any(|x| x.dpscope_owned);
+        if own { text::OWN_LEGEND } else { "" }.to_string()
+    },
+    ..TablePane::new(
+        PaneId::Maps,
+        "Maps",
+        |c| &c.snap.maps,
+        TABLE,
+        |s, w| super::json(w, &s.maps),
+    )
 };

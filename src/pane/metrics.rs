@@ -4,16 +4,11 @@
 
 use super::cilium;
 use super::format;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::rates::{metric_key, MetricRate};
-use crate::app::state::{App, RowKey};
-use crate::model::{MetricEntry, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::Frame;
+use super::rates::{metric_key, MetricRate};
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey};
+use crate::model::{MetricEntry, PaneId};
+use crate::text;
 
 /// Drop reasons are 130 and up (and the legacy 2); the rest are forwarding/status reasons.
 pub fn is_drop(m: &MetricEntry) -> bool {
@@ -29,7 +24,7 @@ pub fn reason(m: &MetricEntry) -> String {
 }
 
 fn rate<'a>(m: &MetricEntry, c: &'a Ctx) -> Option<&'a MetricRate> {
-    c.rates.metrics.get(&metric_key(m))
+    c.derived.rates.metrics.get(&metric_key(m))
 }
 
 /// A drop reason counting up in the last interval.
@@ -148,72 +143,33 @@ pub fn row_key(m: &MetricEntry) -> RowKey {
     RowKey::Path(format!("{}/{}/{}", m.reason, m.direction, location(m)))
 }
 
-pub const TABLE: TableDef<MetricEntry> = TableDef {
+pub const TABLE: Table<MetricEntry> = Table {
     columns: COLUMNS,
     key: row_key,
     default_sort: RATE_COLUMN,
     default_desc: true,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.metrics, &Ctx::of(app), app.view())
+/// `· ! rising drop reason · Cilium 1.18 layout`.
+fn legend(c: &Ctx) -> String {
+    let layout = cilium::layout_suffix(c.snap);
+    if c.snap.metrics.iter().any(|m| rising_drop(m, c)) {
+        format!("· {} {layout}", text::RISING_LEGEND)
+    } else {
+        layout
+    }
 }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let c = Ctx::of(app);
-    let mut legend = cilium::layout_suffix(snap);
-    if snap.metrics.iter().any(|m| rising_drop(m, &c)) {
-        legend = format!("· {} {legend}", text::RISING_LEGEND);
-    }
-    if snap.metrics.is_empty() {
-        let mut title = super::table_title("Metrics", 0, 0, &app.view().filter);
-        title.push_str(&legend);
-        cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "metrics",
-            app.waiting,
-            theme,
-        );
-        return;
-    }
-    TablePane {
-        def: &TABLE,
-        rows: &snap.metrics,
-        ctx: &c,
-        view: app.view(),
-        name: "Metrics (cilium_metrics)",
-        empty: "",
-        empty_warn: false,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.metrics, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Metrics,
-    title: "Metrics",
-    count: |s| s.metrics.len(),
-    columns: COLUMNS.len(),
-    default_sort: RATE_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.metrics),
-    probes: &[],
+pub static PANE: TablePane<MetricEntry> = TablePane {
+    name: "Metrics (cilium_metrics)",
+    empty: Empty::Cilium,
+    legend,
+    ..TablePane::new(
+        PaneId::Metrics,
+        "Metrics",
+        |c| &c.snap.metrics,
+        TABLE,
+        |s, w| super::json(w, &s.metrics),
+    )
 };

@@ -1,14 +1,14 @@
 //! Node pane: facts about the kernel and the collection, as a key/value table.
 
 use super::format;
-use super::registry::PaneDef;
-use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
+use super::plain::PlainTable;
+use super::table::{Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey, TableView};
 use crate::model::{PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use crate::text;
 
+/// One fact: its field, its value, and whether it is a problem.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NodeRow {
     pub idx: usize,
     pub field: String,
@@ -133,7 +133,7 @@ pub fn rows(s: &Snapshot) -> Vec<NodeRow> {
             format!(": {}", p.detail)
         };
         // Own probes with an aggregation map: its use and evictions right after the state.
-        let pressure = super::text::probe_pressure(p);
+        let pressure = text::probe_pressure(p);
         let state = if pressure.is_empty() {
             state.to_string()
         } else {
@@ -203,77 +203,18 @@ pub const COLUMNS: &[Column<NodeRow>] = &[
     },
 ];
 
-pub const TABLE: TableDef<NodeRow> = TableDef {
+pub const TABLE: Table<NodeRow> = Table {
     columns: COLUMNS,
     key: |r| RowKey::Path(r.field.clone()),
     default_sort: 0,
     default_desc: false,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    let rows = rows(&app.snapshot);
-    let view = crate::app::state::TableView {
-        sort: None,
-        sort_desc: None,
-        ..app.view().clone()
-    };
-    super::table::keys(
-        &TABLE,
-        &rows,
-        &Ctx {
-            snap: &app.snapshot,
-            rates: &app.rates,
-            baseline: app.baseline.as_ref(),
-            presentation: app.presentation,
-        },
-        &view,
-    )
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let rows = rows(&app.snapshot);
-    let view = crate::app::state::TableView {
-        sort: None,
-        sort_desc: None,
-        ..app.view().clone()
-    };
-    TablePane {
-        def: &TABLE,
-        rows: &rows,
-        ctx: &Ctx {
-            snap: &app.snapshot,
-            rates: &app.rates,
-            baseline: app.baseline.as_ref(),
-            presentation: app.presentation,
-        },
-        view: &view,
-        name: "Node",
-        empty: super::text::WAITING,
-        empty_warn: false,
-        sortable: false,
-        legend: "",
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    _prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    let rates = crate::app::rates::Rates::default();
-    let rows = rows(snap);
-    let mut t = super::plain::from_def(
-        &TABLE,
-        &rows,
-        &Ctx {
-            snap,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        },
-    );
-    // Plain output marks problems in their own column rather than with a prefix.
+/// The facts in their order; problems in a column of their own rather than as a prefix.
+fn plain(c: &Ctx, _: &TableView) -> PlainTable {
+    let rows = &c.derived.node;
+    let mut t = TABLE.plain(rows, c, &TableView::default());
     t.headers = vec!["FIELD".into(), "VALUE".into(), "PROBLEM".into()];
     t.right = vec![false, false, false];
     for (cells, r) in t.rows.iter_mut().zip(rows.iter()) {
@@ -283,18 +224,16 @@ fn plain(
     t
 }
 
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Node,
-    title: "Node",
-    count: |_| 1,
-    columns: 0,
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.node),
-    probes: &[],
+pub static PANE: TablePane<NodeRow> = TablePane {
+    count: Some(|_| 1),
+    empty: Empty::Text(text::WAITING),
+    sortable: false,
+    plain: Some(plain),
+    ..TablePane::new(
+        PaneId::Node,
+        "Node",
+        |c| &c.derived.node,
+        TABLE,
+        |s, w| super::json(w, &s.node),
+    )
 };

@@ -1,9 +1,10 @@
-//! Plain output of one pane for `dpscope show PANE`: the same columns and default sort as the
-//! TUI table, unfiltered, as aligned text, CSV (RFC 4180) or a Markdown table.
+//! Plain output of one pane for `dpscope show PANE` and export: the pane's table as aligned
+//! text, CSV (RFC 4180) or a Markdown table; for table panes the same columns and default sort
+//! as on screen.
 
-use super::registry;
-use super::table::{Align, Ctx, TableDef};
-use crate::app::state::TableView;
+use super::ctx::{Ctx, Derived};
+use super::probe_rates::RetransGroup;
+use super::view::TableView;
 use crate::model::{PaneId, Snapshot};
 
 /// Display width (wide and combining characters counted as the terminal shows them).
@@ -32,7 +33,8 @@ pub fn pane_table(pane: PaneId, snap: &Snapshot, prev: Option<&Snapshot>) -> Pla
 }
 
 /// The pane's table as `view` shows it: its filter (for every pane: a row is kept when any
-/// cell contains the filter, `!` inverting, as on screen) and its sort (generic tables).
+/// cell contains the filter, `!` inverting, as on screen), its sort and marks. Rates are
+/// against `prev`; retransmits are grouped by flow; no baseline.
 pub fn pane_table_as(
     pane: PaneId,
     snap: &Snapshot,
@@ -45,7 +47,9 @@ pub fn pane_table_as(
         filter: String::new(),
         ..view.clone()
     };
-    let mut t = (registry::pane(pane).plain)(snap, prev, &unfiltered);
+    let derived = Derived::compute(prev, snap, RetransGroup::Flow);
+    let ctx = Ctx::standalone(snap, prev, &derived);
+    let mut t = super::get(pane).plain(&ctx, &unfiltered);
     if !view.filter.is_empty() {
         let (invert, needle) = match view.filter.strip_prefix('!') {
             Some(rest) => (true, rest),
@@ -56,59 +60,6 @@ pub fn pane_table_as(
             .retain(|r| r.iter().any(|c| c.to_lowercase().contains(&needle)) != invert);
     }
     t
-}
-
-/// A pane's table for `show`, with rates against `prev` and no baseline.
-pub(crate) fn from_snapshot<T>(
-    def: &TableDef<T>,
-    rows: &[T],
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &TableView,
-) -> PlainTable {
-    let rates = crate::app::rates::compute(prev, snap);
-    from_def_as(
-        def,
-        rows,
-        &Ctx {
-            snap,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        },
-        view,
-    )
-}
-
-pub(crate) fn from_def<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx) -> PlainTable {
-    from_def_as(def, rows, ctx, &TableView::default())
-}
-
-pub(crate) fn from_def_as<T>(
-    def: &TableDef<T>,
-    rows: &[T],
-    ctx: &Ctx,
-    view: &TableView,
-) -> PlainTable {
-    let order = def.order(rows, ctx, view);
-    PlainTable {
-        headers: def.columns.iter().map(|c| c.header.to_string()).collect(),
-        rows: order
-            .into_iter()
-            // Cells padded for on-screen alignment (`3%  ` beside `92% !`) are trimmed here.
-            .map(|i| {
-                def.cells(&rows[i], ctx)
-                    .into_iter()
-                    .map(|c| c.trim_end().to_string())
-                    .collect()
-            })
-            .collect(),
-        right: def
-            .columns
-            .iter()
-            .map(|c| c.align == Align::Right)
-            .collect(),
-    }
 }
 
 pub fn render(table: &PlainTable, format: Format) -> String {

@@ -3,17 +3,11 @@
 //! identity, as `cilium-dbg bpf policy get` sorts them.
 
 use super::cilium;
+use super::order::{Memo, Order};
 use super::plain::PlainTable;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey, TableView};
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, Pane, RowKey, Sorting, TableView, Target};
 use crate::model::{PaneId, PolicyEntry, Snapshot};
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{List, ListItem, ListState};
-use ratatui::Frame;
 
 /// `ANY`, `TCP`, `80/TCP`, `8080-8090/TCP` (port 0 means every port).
 pub fn port_proto(protocol: &str, low: u16, high: u16) -> String {
@@ -167,11 +161,26 @@ pub fn entry_key(e: &PolicyEntry) -> RowKey {
     ))
 }
 
-pub const TABLE: TableDef<PolicyEntry> = TableDef {
+pub const TABLE: Table<PolicyEntry> = Table {
     columns: COLUMNS,
     key: entry_key,
     default_sort: 0,
     default_desc: false,
+    diff: None,
+};
+
+/// The selected endpoint's entries as a table (the view draws it beside the endpoint list;
+/// its rows are all of `snap.policy`, the order keeps one endpoint's).
+pub static ENTRIES: TablePane<PolicyEntry> = TablePane {
+    empty: Empty::Cilium,
+    legend: |c| cilium::layout_suffix(c.snap),
+    ..TablePane::new(
+        PaneId::Policy,
+        "Policy",
+        |c| &c.snap.policy,
+        TABLE,
+        |s, w| super::json(w, &s.policy),
+    )
 };
 
 /// Endpoint ids that have policy entries, ascending.
@@ -180,13 +189,6 @@ pub fn endpoint_ids(snap: &Snapshot) -> Vec<u16> {
     v.sort_unstable();
     v.dedup();
     v
-}
-
-fn groups(app: &App) -> Vec<RowKey> {
-    endpoint_ids(&app.snapshot)
-        .into_iter()
-        .map(|id| RowKey::Id(id.into()))
-        .collect()
 }
 
 /// The endpoint shown: the chosen one while it still exists, else the first.
@@ -199,90 +201,66 @@ pub fn selected_endpoint(snap: &Snapshot, view: &TableView) -> Option<u16> {
     chosen.or_else(|| ids.first().copied())
 }
 
-fn entries_of(snap: &Snapshot, ep: Option<u16>) -> Vec<PolicyEntry> {
-    snap.policy
-        .iter()
-        .filter(|e| Some(e.endpoint_id) == ep)
-        .cloned()
-        .collect()
-}
-
-fn keys(app: &App) -> Vec<RowKey> {
-    let rows = entries_of(&app.snapshot, selected_endpoint(&app.snapshot, app.view()));
-    super::table::keys(&TABLE, &rows, &Ctx::of(app), app.view())
-}
-
 /// `412 10.0.1.23` (address from cilium_lxc when known).
-fn endpoint_label(snap: &Snapshot, id: u16) -> String {
+pub fn endpoint_label(snap: &Snapshot, id: u16) -> String {
     match snap.endpoints.iter().find(|e| e.endpoint_id == id) {
         Some(e) => format!("{id} {}", e.address),
         None => id.to_string(),
     }
 }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let legend = cilium::layout_suffix(snap);
-    if snap.policy.is_empty() {
-        let mut title = super::table_title("Policy", 0, 0, &app.view().filter);
-        title.push_str(&legend);
-        cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "policy",
-            app.waiting,
-            theme,
-        );
-        return;
+/// Policy: one endpoint's entries at a time (`<`/`>` step through the endpoints).
+pub struct Policy;
+
+pub static PANE: Policy = Policy;
+
+impl Pane for Policy {
+    fn id(&self) -> PaneId {
+        PaneId::Policy
     }
-    let ids = endpoint_ids(snap);
-    let ep = selected_endpoint(snap, app.view());
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(22), Constraint::Min(20)]).areas(area);
-    let items: Vec<ListItem> = ids
-        .iter()
-        .map(|&id| {
-            let n = snap.policy.iter().filter(|e| e.endpoint_id == id).count();
-            ListItem::new(Line::from(format!("{} ({n})", endpoint_label(snap, id))))
-        })
-        .collect();
-    let mut state =
-        ListState::default().with_selected(ep.and_then(|e| ids.iter().position(|i| *i == e)));
-    let list = List::new(items)
-        .block(super::block(
-            format!(" Endpoints {} ", text::POLICY_KEYS),
-            theme,
-        ))
-        .highlight_style(theme.selected())
-        .highlight_symbol("▸");
-    frame.render_stateful_widget(list, left, &mut state);
-    let rows = entries_of(snap, ep);
-    let name = match ep {
-        Some(id) => format!("Policy · endpoint {}", endpoint_label(snap, id)),
-        None => "Policy".into(),
-    };
-    TablePane {
-        def: &TABLE,
-        rows: &rows,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: &name,
-        empty: "",
-        empty_warn: false,
-        sortable: true,
-        legend: &legend,
+
+    fn title(&self) -> &'static str {
+        "Policy"
     }
-    .draw(frame, right, theme);
+
+    fn count(&self, ctx: &Ctx) -> usize {
+        ctx.snap.policy.len()
+    }
+
+    fn sorting(&self) -> Option<Sorting> {
+        ENTRIES.sorting()
+    }
+
+    /// The selected endpoint's entries, in the table's order.
+    fn order(&self, ctx: &Ctx, view: &TableView, _: &mut Memo) -> Order {
+        let ep = selected_endpoint(ctx.snap, view);
+        let rows = &ctx.snap.policy;
+        let order = TABLE.order_where(rows, ctx, view, |e| Some(e.endpoint_id) == ep);
+        Order::of_rows(rows, order, TABLE.key)
+    }
+
+    fn open(&self, _: &Ctx, _: &TableView, _: &RowKey) -> Option<Target> {
+        None
+    }
+
+    fn groups(&self, snap: &Snapshot) -> Vec<RowKey> {
+        endpoint_ids(snap)
+            .into_iter()
+            .map(|id| RowKey::Id(id.into()))
+            .collect()
+    }
+
+    fn plain(&self, ctx: &Ctx, _: &TableView) -> PlainTable {
+        plain(ctx.snap)
+    }
+
+    fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        super::json(w, &snap.policy)
+    }
 }
 
 /// Every endpoint's entries, endpoint by endpoint, in the CLI's order.
-fn plain(
-    snap: &Snapshot,
-    _prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
-) -> PlainTable {
+fn plain(snap: &Snapshot) -> PlainTable {
     let mut rows: Vec<&PolicyEntry> = snap.policy.iter().collect();
     rows.sort_by_key(|e| (e.endpoint_id, cli_order(e)));
     let mut t = PlainTable {
@@ -318,22 +296,6 @@ fn plain(
     t
 }
 
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Policy,
-    title: "Policy",
-    count: |s| s.policy.len(),
-    columns: COLUMNS.len(),
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.policy),
-    probes: &[],
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,13 +328,8 @@ mod tests {
             e("deny", "ingress", 7),
         ];
         let s = Snapshot::empty();
-        let rates = crate::app::rates::Rates::default();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
+        let d = crate::pane::ctx::Derived::default();
+        let ctx = Ctx::standalone(&s, None, &d);
         let order = TABLE.order(&rows, &ctx, &TableView::default());
         let got: Vec<(&str, &str, u32)> = order
             .iter()

@@ -1,16 +1,6 @@
-//! Shared bits of the own-probe panes: empty/unavailable text and the map-pressure legend.
+//! Shared bits of the own-probe panes: the map-pressure legend, endpoints as text.
 
-use super::text;
-use crate::app::state::App;
-
-/// What an empty probe pane says: why the probe is off, waiting, or nothing seen yet.
-pub fn empty_text(app: &App, pane: &str, nothing: &str) -> (String, bool) {
-    match app.snapshot.unavailable_reason(pane) {
-        Some(r) => (text::unavailable(pane, r), true),
-        None if app.waiting => (text::WAITING.to_string(), false),
-        None => (nothing.to_string(), false),
-    }
-}
+use crate::text;
 
 /// The probe's map pressure (entries, evictions, failed inserts), empty when unknown.
 pub fn pressure(snap: &crate::model::Snapshot, probe: &str) -> String {

@@ -140,7 +140,7 @@ pub fn retransmit_rows(
             RetransGroup::Process => {
                 let p = process_label(r);
                 let w = if p.is_empty() {
-                    crate::views::text::NO_LIVE_SOCKET.to_string()
+                    crate::text::NO_LIVE_SOCKET.to_string()
                 } else {
                     p
                 };

@@ -1,16 +1,11 @@
 //! Programs pane: every loaded BPF program with live rates; default sort CPU %.
 
 use super::format;
-use super::registry::PaneDef;
-use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::rates::overall_avg_ns;
-use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
-use crate::model::{PaneId, Program, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use super::rates::overall_avg_ns;
+use super::table::{col, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{RowKey, Target};
+use crate::model::{diff, PaneId, Program};
+use crate::text;
 
 fn num(v: Option<f64>) -> SortKey {
     SortKey::Num(v)
@@ -28,13 +23,11 @@ fn name(p: &Program) -> String {
         n.as_str()
     };
     if p.dpscope_owned {
-        format!("{}{n}", super::text::OWN_MARK)
+        format!("{}{n}", text::OWN_MARK)
     } else {
         n.to_string()
     }
 }
-
-use super::table::col;
 
 pub const COLUMNS: &[Column<Program>] = &[
     col(
@@ -74,16 +67,16 @@ pub const COLUMNS: &[Column<Program>] = &[
         9,
         0,
         Align::Right,
-        |p, c| num(c.rates.get(p.id).map(|r| r.events_per_s)),
-        |p, c| format::per_sec(c.rates.get(p.id).map(|r| r.events_per_s)),
+        |p, c| num(c.derived.rates.get(p.id).map(|r| r.events_per_s)),
+        |p, c| format::per_sec(c.derived.rates.get(p.id).map(|r| r.events_per_s)),
     ),
     col(
         "AVG",
         9,
         1,
         Align::Right,
-        |p, c| num(c.rates.get(p.id).and_then(|r| r.avg_ns)),
-        |p, c| format::nanos(c.rates.get(p.id).and_then(|r| r.avg_ns)),
+        |p, c| num(c.derived.rates.get(p.id).and_then(|r| r.avg_ns)),
+        |p, c| format::nanos(c.derived.rates.get(p.id).and_then(|r| r.avg_ns)),
     ),
     col(
         "AVG ALL",
@@ -98,8 +91,8 @@ pub const COLUMNS: &[Column<Program>] = &[
         7,
         0,
         Align::Right,
-        |p, c| num(c.rates.get(p.id).map(|r| r.cpu_pct)),
-        |p, c| format::percent(c.rates.get(p.id).map(|r| r.cpu_pct)),
+        |p, c| num(c.derived.rates.get(p.id).map(|r| r.cpu_pct)),
+        |p, c| format::percent(c.derived.rates.get(p.id).map(|r| r.cpu_pct)),
     ),
     col(
         "RUNS",
@@ -165,68 +158,29 @@ pub const COLUMNS: &[Column<Program>] = &[
 
 pub const CPU_COLUMN: usize = 6;
 
-pub const TABLE: TableDef<Program> = TableDef {
+pub const TABLE: Table<Program> = Table {
     columns: COLUMNS,
     key: |p| RowKey::Id(p.id.into()),
     default_sort: CPU_COLUMN,
     default_desc: true,
+    diff: Some((PaneId::Programs, diff::program_key)),
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.programs, &Ctx::of(app), app.view())
-}
-
-fn open(_: &App, key: &RowKey) -> Option<Target> {
-    match key {
+pub static PANE: TablePane<Program> = TablePane {
+    open: |key| match key {
         RowKey::Id(id) => u32::try_from(*id).ok().map(Target::Program),
         RowKey::Path(_) => None,
-    }
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let empty = match app.snapshot.unavailable_reason("programs") {
-        Some(r) => text::unavailable("programs", r),
-        None if app.waiting => text::WAITING.to_string(),
-        None => text::NO_PROGRAMS.to_string(),
-    };
-    TablePane {
-        def: &TABLE,
-        rows: &app.snapshot.programs,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Programs",
-        empty: &empty,
-        empty_warn: app.snapshot.unavailable_reason("programs").is_some(),
-        sortable: true,
-        legend: if app.snapshot.programs.iter().any(|x| x.dpscope_owned) {
-            text::OWN_LEGEND
-        } else {
-            ""
-        },
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.programs, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Programs,
-    title: "Programs",
-    count: |s| s.programs.len(),
-    columns: COLUMNS.len(),
-    default_sort: CPU_COLUMN,
-    default_desc: true,
-    keys,
-    open,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.programs),
-    probes: &[],
+    },
+    empty: Empty::Text(text::NO_PROGRAMS),
+    legend: |c| {
+        let own = c.snap.programs.iter().any(|x| x.dpscope_owned);
+        if own { text::OWN_LEGEND } else { "" }.to_string()
+    },
+    ..TablePane::new(
+        PaneId::Programs,
+        "Programs",
+        |c| &c.snap.programs,
+        TABLE,
+        |s, w| super::json(w, &s.programs),
+    )
 };

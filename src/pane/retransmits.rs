@@ -2,21 +2,15 @@
 //! rate per second, ratio to segments sent and resets; hottest first.
 
 use super::format;
-use super::probe_pane;
-use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::probe_rates::{retransmit_rows, RetransGroup, RetransRow};
-use crate::app::state::{App, RowKey};
-use crate::model::{PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use super::probe;
+use super::probe_rates::RetransRow;
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey};
+use crate::model::PaneId;
+use crate::text;
 
 /// Ratio above which a row is flagged.
 pub const RATIO_WARN: f64 = 0.01;
-
-use super::table::col;
 
 fn ratio(r: &RetransRow) -> String {
     match r.ratio {
@@ -129,72 +123,31 @@ pub const COLUMNS: &[Column<RetransRow>] = &[
 /// Hottest first: retransmits per second, then total (tie-break by key).
 pub const RATE_COLUMN: usize = 1;
 
-pub const TABLE: TableDef<RetransRow> = TableDef {
+pub const TABLE: Table<RetransRow> = Table {
     columns: COLUMNS,
     key: |r| RowKey::Path(r.key.clone()),
     default_sort: RATE_COLUMN,
     default_desc: true,
+    diff: None,
 };
 
-fn rows(app: &App) -> Vec<RetransRow> {
-    retransmit_rows(app.prev.as_deref(), &app.snapshot, app.retrans_group)
+/// `grouped by flow · map 12/16384, 0 evicted, 0 failed`.
+fn legend(c: &Ctx) -> String {
+    let pressure = probe::pressure(c.snap, "retransmits");
+    let grouped = text::grouped_by(c.derived.retrans_group.label());
+    probe::join_legend(&[&grouped, &pressure])
 }
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &rows(app), &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (empty, warn) = probe_pane::empty_text(app, "retransmits", text::NO_RETRANSMITS);
-    let rows = rows(app);
-    let pressure = probe_pane::pressure(&app.snapshot, "retransmits");
-    let grouped = text::grouped_by(app.retrans_group.label());
-    let legend = probe_pane::join_legend(&[&grouped, &pressure]);
-    TablePane {
-        def: &TABLE,
-        rows: &rows,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "Retransmits",
-        empty: &empty,
-        empty_warn: warn,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    let rates = crate::app::rates::compute(prev, snap);
-    let rows = retransmit_rows(prev, snap, RetransGroup::Flow);
-    super::plain::from_def(
-        &TABLE,
-        &rows,
-        &Ctx {
-            snap,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        },
-    )
-}
-
-pub const PANE: PaneDef = PaneDef {
-    groups: super::registry::no_groups,
-    id: PaneId::Retransmits,
-    title: "Retransmits",
-    count: |s| s.retransmits.len(),
-    columns: COLUMNS.len(),
-    default_sort: RATE_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    plain,
-    json: |s, w| super::registry::json(w, &s.retransmits),
+pub static PANE: TablePane<RetransRow> = TablePane {
+    count: Some(|s| s.retransmits.len()),
+    empty: Empty::Text(text::NO_RETRANSMITS),
+    legend,
     probes: &["retransmits"],
+    ..TablePane::new(
+        PaneId::Retransmits,
+        "Retransmits",
+        |c| &c.derived.retransmits,
+        TABLE,
+        |s, w| super::json(w, &s.retransmits),
+    )
 };

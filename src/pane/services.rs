@@ -3,18 +3,11 @@
 
 use super::cilium;
 use super::format;
+use super::order::{Memo, Order, RowRef};
 use super::plain::PlainTable;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey, TableView};
-use crate::app::update::Target;
-use crate::model::{PaneId, Service, ServiceBackend, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
-use ratatui::Frame;
+use super::table::{col, no_emphasis, Align, Column, Emphasis, SortKey, Table};
+use super::{Ctx, Pane, RowKey, Sorting, TableView, Target};
+use crate::model::{diff, PaneId, Service, ServiceBackend, Snapshot};
 
 /// `10.96.0.1:443/TCP`, `[fd00::10]:53/UDP`, `/i` for the internal scope of two-scope services.
 pub fn frontend_text(s: &Service) -> String {
@@ -170,11 +163,12 @@ pub fn key(s: &Service) -> RowKey {
     RowKey::Path(format!("svc {}", frontend_text(s).replace('/', " ")))
 }
 
-pub const TABLE: TableDef<Service> = TableDef {
+pub const TABLE: Table<Service> = Table {
     columns: COLUMNS,
     key,
     default_sort: 0,
     default_desc: false,
+    diff: Some((PaneId::Services, diff::service_key)),
 };
 
 fn backend_key(s: &Service, b: &ServiceBackend) -> RowKey {
@@ -184,164 +178,78 @@ fn backend_key(s: &Service, b: &ServiceBackend) -> RowKey {
     }
 }
 
-/// A display line: a frontend, or one backend of an expanded frontend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Line2 {
-    Front(usize),
-    Back(usize, usize),
-}
-
-fn lines(snap: &Snapshot, ctx: &Ctx, view: &TableView) -> Vec<(Line2, RowKey)> {
-    let mut out = Vec::new();
+/// The lines shown: each frontend in the table's order, and under an open one its backends
+/// by slot (`RowRef::Child(service, backend)`).
+pub fn lines(snap: &Snapshot, ctx: &Ctx, view: &TableView) -> Order {
+    let mut out = Order::default();
     for i in TABLE.order(&snap.services, ctx, view) {
         let s = &snap.services[i];
         let k = key(s);
         let open = view.expanded.contains(&k);
-        out.push((Line2::Front(i), k));
+        out.keys.push(k);
+        out.rows.push(RowRef::Row(i));
         if open {
             let mut bs: Vec<usize> = (0..s.backends.len()).collect();
             bs.sort_by_key(|&j| s.backends[j].slot);
             for j in bs {
-                out.push((Line2::Back(i, j), backend_key(s, &s.backends[j])));
+                out.keys.push(backend_key(s, &s.backends[j]));
+                out.rows.push(RowRef::Child(i, j));
             }
         }
     }
     out
 }
 
-fn keys(app: &App) -> Vec<RowKey> {
-    lines(&app.snapshot, &Ctx::of(app), app.view())
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect()
-}
+/// Services: a table whose rows open into their backends (Enter, `l`/→).
+pub struct Services;
 
-fn open(app: &App, key: &RowKey) -> Option<Target> {
-    app.snapshot
-        .services
-        .iter()
-        .any(|s| self::key(s) == *key && !s.backends.is_empty())
-        .then_some(Target::Expand)
-}
+pub static PANE: Services = Services;
 
-/// A backend under its frontend: slot, address, then the state word in the backends column
-/// (words, not only colour).
-fn backend_row(
-    b: &ServiceBackend,
-    cols: &[usize],
-    last: bool,
-    marked: bool,
-    theme: &Theme,
-) -> Row<'static> {
-    let state = backend_state(b);
-    let style = if state == "active" {
-        theme.base()
-    } else {
-        theme.warn()
-    };
-    let branch = if last { "└" } else { "├" };
-    let lead = marked.then(|| Cell::from(" "));
-    Row::new(
-        lead.into_iter()
-            .chain(cols.iter().map(|&c| match COLUMNS[c].header {
-                "FRONTEND" => Cell::from(format!(" {branch} slot {}", b.slot)),
-                "TYPE / FLAGS" => Cell::from(backend_text(b)),
-                "BACKENDS" => Cell::from(Line::from(vec![
-                    Span::styled(format!("[{state}]"), style),
-                    Span::raw(format!(" id {}", b.backend_id)),
-                ])),
-                _ => Cell::from(""),
-            })),
-    )
-}
+impl Pane for Services {
+    fn id(&self) -> PaneId {
+        PaneId::Services
+    }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let view = app.view();
-    let c = Ctx::of(app);
-    let shown = TABLE.order(&snap.services, &c, view).len();
-    let mut title = super::table_title("Services", shown, snap.services.len(), &view.filter);
-    if c.baseline.is_some_and(|b| b.changes_only) {
-        title = format!(
-            " Services ({shown} of {}) changed since baseline ",
-            snap.services.len()
-        );
+    fn title(&self) -> &'static str {
+        "Services"
     }
-    title.push_str(text::SERVICES_KEYS);
-    title.push_str(&cilium::layout_suffix(snap));
-    let title = Line::from(title);
-    if snap.services.is_empty() {
-        cilium::draw_empty(frame, area, title, snap, "services", app.waiting, theme);
-        return;
+
+    fn count(&self, ctx: &Ctx) -> usize {
+        ctx.snap.services.len()
     }
-    let rows = lines(snap, &c, view);
-    if rows.is_empty() {
-        super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
-        return;
-    }
-    let sel = view
-        .selected
-        .as_ref()
-        .and_then(|k| rows.iter().position(|(_, r)| r == k))
-        .unwrap_or(0);
-    let height = usize::from(area.height.saturating_sub(3)).max(1);
-    let offset = crate::app::update::scroll_to(view.offset, sel, height, rows.len());
-    // With a baseline, a marker column first: `+` new, `~` backends changed since it.
-    let marked = c.baseline.is_some();
-    let cols = TABLE.visible_columns(area.width.saturating_sub(if marked { 6 } else { 4 }));
-    let body: Vec<Row> = rows[offset..(offset + height).min(rows.len())]
-        .iter()
-        .map(|(l, _)| match *l {
-            Line2::Front(i) => {
-                let s = &snap.services[i];
-                let mut cells = TABLE.row_cells(s, &c, &cols, theme);
-                if marked {
-                    let m = super::table::baseline_marker(s, &c).unwrap_or(' ');
-                    cells.insert(0, Cell::from(m.to_string()));
-                }
-                Row::new(cells)
-            }
-            Line2::Back(i, j) => {
-                let s = &snap.services[i];
-                let last = s.backends.iter().all(|b| b.slot <= s.backends[j].slot);
-                backend_row(&s.backends[j], &cols, last, marked, theme)
-            }
+
+    fn sorting(&self) -> Option<Sorting> {
+        Some(Sorting {
+            columns: COLUMNS.len(),
+            default: TABLE.default_sort,
+            desc: TABLE.default_desc,
         })
-        .collect();
-    let mut head = TABLE.header_cells(&cols, view);
-    let mut widths = TABLE.widths(&cols);
-    if marked {
-        head.insert(0, Cell::from(" "));
-        widths.insert(0, ratatui::layout::Constraint::Length(1));
     }
-    let table = Table::new(body, widths)
-        .header(Row::new(head).style(theme.table_header()))
-        .column_spacing(1)
-        .row_highlight_style(theme.selected())
-        .highlight_symbol("▶")
-        .highlight_spacing(HighlightSpacing::Always)
-        .block(super::block(title, theme));
-    let mut state = TableState::default().with_selected(Some(sel - offset));
-    frame.render_stateful_widget(table, area, &mut state);
-    let shown = rows[offset..(offset + height).min(rows.len())].iter();
-    super::hits::offset(offset);
-    super::hits::table_rows(area, 1, 1, shown.map(|(_, k)| k.clone()));
+
+    fn order(&self, ctx: &Ctx, view: &TableView, _: &mut Memo) -> Order {
+        lines(ctx.snap, ctx, view)
+    }
+
+    fn open(&self, ctx: &Ctx, _: &TableView, k: &RowKey) -> Option<Target> {
+        ctx.snap
+            .services
+            .iter()
+            .any(|s| key(s) == *k && !s.backends.is_empty())
+            .then_some(Target::Expand)
+    }
+
+    fn plain(&self, ctx: &Ctx, _: &TableView) -> PlainTable {
+        plain(ctx)
+    }
+
+    fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        super::json(w, &snap.services)
+    }
 }
 
 /// One row per backend slot (the frontend repeated), like `cilium-dbg bpf lb list`:
 /// `10.96.0.1:443/TCP  ClusterIP, non-routable  1  1  10.0.1.12:6443/TCP  active`.
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    _view: &crate::app::state::TableView,
-) -> PlainTable {
-    let rates = crate::app::rates::compute(prev, snap);
-    let c = Ctx {
-        snap,
-        rates: &rates,
-        baseline: None,
-        presentation: false,
-    };
+fn plain(c: &Ctx) -> PlainTable {
     let mut t = PlainTable {
         headers: [
             "FRONTEND",
@@ -356,7 +264,8 @@ fn plain(
         rows: Vec::new(),
         right: vec![false, false, true, true, false, false],
     };
-    for i in TABLE.order(&snap.services, &c, &TableView::default()) {
+    let snap = c.snap;
+    for i in TABLE.order(&snap.services, c, &TableView::default()) {
         let s = &snap.services[i];
         let mut bs: Vec<&ServiceBackend> = s.backends.iter().collect();
         bs.sort_by_key(|b| b.slot);
@@ -378,22 +287,6 @@ fn plain(
     }
     t
 }
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Services,
-    title: "Services",
-    count: |s| s.services.len(),
-    columns: COLUMNS.len(),
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.services),
-    probes: &[],
-};
 
 #[cfg(test)]
 mod tests {

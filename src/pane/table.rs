@@ -1,82 +1,22 @@
-//! A generic sortable, filterable table model: pure functions from rows + view state to the
-//! ordered visible rows. Only the rows on screen get their cells formatted.
+//! A table pane's columns, and the generic sortable, filterable table: pure functions from
+//! rows and view state to the ordered rows, and the text of any row's cells. The views format
+//! only the rows on screen.
+//!
+//! [`TablePane`] is the one constructor of a plain table pane: its rows, its [`Table`]
+//! (columns, row key, default sort) and its JSON; everything else has a default.
 
-use super::theme::Theme;
-use crate::app::rates::Rates;
-use crate::app::state::{Baseline, RowKey, TableView};
+use super::ctx::Ctx;
+use super::order::{Memo, Order, RowRef};
+use super::plain::PlainTable;
+use super::view::{RowKey, TableView, Target};
+use super::{Pane, Sorting};
 use crate::model::diff::ChangeKind;
 use crate::model::{PaneId, Snapshot};
-use ratatui::layout::Constraint;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row};
-use std::any::Any;
 use std::cmp::Ordering;
 
 /// Presentation mode: columns shown at most, and the spaces between them.
 pub const PRESENTATION_COLUMNS: usize = 5;
 pub const PRESENTATION_SPACING: u16 = 3;
-
-/// What a cell or sort key may look at besides its row.
-pub struct Ctx<'a> {
-    pub snap: &'a Snapshot,
-    pub rates: &'a Rates,
-    /// Baseline the rows are marked against (`d`), if any.
-    pub baseline: Option<&'a Baseline>,
-    /// Presentation mode (`p`): fewer, wider columns and double-spaced rows.
-    pub presentation: bool,
-}
-
-impl<'a> Ctx<'a> {
-    /// What every pane's rows are rendered against: the snapshot, its rates, the baseline.
-    pub fn of(app: &'a crate::app::state::App) -> Ctx<'a> {
-        Ctx {
-            snap: &app.snapshot,
-            rates: &app.rates,
-            baseline: app.baseline.as_ref(),
-            presentation: app.presentation,
-        }
-    }
-}
-
-/// A row's pane and identity in `model::diff`, for the row types `diff` compares.
-pub fn diff_key<T: 'static>(row: &T) -> Option<(PaneId, String)> {
-    use crate::model::{diff, Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service};
-    let any = row as &dyn Any;
-    if let Some(p) = any.downcast_ref::<Program>() {
-        Some((PaneId::Programs, diff::program_key(p)))
-    } else if let Some(a) = any.downcast_ref::<Attachment>() {
-        Some((PaneId::Attachments, diff::attachment_key(a)))
-    } else if let Some(m) = any.downcast_ref::<MapInfo>() {
-        Some((PaneId::Maps, diff::map_key(m)))
-    } else if let Some(s) = any.downcast_ref::<Service>() {
-        Some((PaneId::Services, diff::service_key(s)))
-    } else if let Some(c) = any.downcast_ref::<CtEntry>() {
-        Some((PaneId::Conntrack, diff::ct_key(c)))
-    } else if let Some(d) = any.downcast_ref::<Drop>() {
-        Some((PaneId::Drops, diff::drop_key(d)))
-    } else if let Some(r) = any.downcast_ref::<crate::views::drops::DropRow>() {
-        Some((PaneId::Drops, diff::drop_key(&r.d)))
-    } else {
-        any.downcast_ref::<Denial>()
-            .map(|d| (PaneId::Denials, diff::denial_key(d)))
-    }
-}
-
-/// The row's marker against the baseline: `+` new, `~` changed, ` ` unchanged; `None` when
-/// there is no baseline or the pane is not compared.
-pub fn baseline_marker<T: 'static>(row: &T, ctx: &Ctx) -> Option<char> {
-    let b = ctx.baseline?;
-    let (pane, key) = diff_key(row)?;
-    Some(b.mark(pane, key).map_or(' ', ChangeKind::marker))
-}
-
-/// Does the row pass the baseline's "changes only" filter (`D`)?
-pub fn passes_changes_only<T: 'static>(row: &T, ctx: &Ctx) -> bool {
-    match ctx.baseline {
-        Some(b) if b.changes_only => baseline_marker(row, ctx).is_none_or(|m| m != ' '),
-        _ => true,
-    }
-}
 
 /// A value to sort a column by. `Num(None)` (no value) sorts last in both directions.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,15 +80,52 @@ pub const fn col<T>(
     }
 }
 
-/// A pane's table: its columns, how rows are keyed, and the default sort.
-pub struct TableDef<T: 'static> {
+/// A column as the layout sees it: no row type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub header: &'static str,
+    pub width: u16,
+    pub flex: bool,
+    pub priority: u8,
+    pub align: Align,
+}
+
+impl<T> Column<T> {
+    pub fn head(&self) -> Head {
+        Head {
+            header: self.header,
+            width: self.width,
+            flex: self.flex,
+            priority: self.priority,
+            align: self.align,
+        }
+    }
+}
+
+/// How a row is compared with the baseline (`d`): the pane in `model::diff` and the row's
+/// key there.
+pub type DiffKey<T> = (PaneId, fn(&T) -> String);
+
+/// A pane's table: its columns, how rows are keyed, the default sort, and how a row is
+/// compared with the baseline (`None`: not compared).
+pub struct Table<T: 'static> {
     pub columns: &'static [Column<T>],
     pub key: fn(&T) -> RowKey,
     pub default_sort: usize,
     pub default_desc: bool,
+    pub diff: Option<DiffKey<T>>,
 }
 
-impl<T> TableDef<T> {
+impl<T> Table<T> {
+    /// The sort column and direction in effect.
+    pub fn sort(&self, view: &TableView) -> (usize, bool) {
+        let col = view
+            .sort
+            .unwrap_or(self.default_sort)
+            .min(self.columns.len().saturating_sub(1));
+        (col, view.sort_desc.unwrap_or(self.default_desc))
+    }
+
     /// Does any cell of the row contain the filter (case-insensitive; `!` prefix inverts)?
     pub fn matches(&self, row: &T, ctx: &Ctx, filter: &str) -> bool {
         let (invert, needle) = match filter.strip_prefix('!') {
@@ -166,21 +143,46 @@ impl<T> TableDef<T> {
         hit != invert
     }
 
-    /// Indices of `rows` after filtering and sorting, ties broken by row key (ascending).
+    /// The row's marker against the baseline: `+` new, `~` changed, ` ` unchanged; `None`
+    /// when there is no baseline or the pane is not compared.
+    pub fn marker(&self, row: &T, ctx: &Ctx) -> Option<char> {
+        let b = ctx.baseline?;
+        let (pane, key) = self.diff?;
+        Some(b.mark(pane, key(row)).map_or(' ', ChangeKind::marker))
+    }
+
+    /// Does the row pass the baseline's "changes only" filter (`D`)?
+    pub fn passes_changes_only(&self, row: &T, ctx: &Ctx) -> bool {
+        match ctx.baseline {
+            Some(b) if b.changes_only => self.marker(row, ctx).is_none_or(|m| m != ' '),
+            _ => true,
+        }
+    }
+
+    /// Indices of `rows` after filtering and sorting, ties broken by row key (ascending);
+    /// marked rows first.
     pub fn order(&self, rows: &[T], ctx: &Ctx, view: &TableView) -> Vec<usize> {
-        let col = view
-            .sort
-            .unwrap_or(self.default_sort)
-            .min(self.columns.len().saturating_sub(1));
-        let desc = view.sort_desc.unwrap_or(self.default_desc);
+        self.order_where(rows, ctx, view, |_| true)
+    }
+
+    /// [`Table::order`] of the rows `keep` keeps (policy: one endpoint's entries).
+    pub fn order_where(
+        &self,
+        rows: &[T],
+        ctx: &Ctx,
+        view: &TableView,
+        keep: impl Fn(&T) -> bool,
+    ) -> Vec<usize> {
+        let (col, desc) = self.sort(view);
         let Some(column) = self.columns.get(col) else {
-            return (0..rows.len()).collect();
+            return (0..rows.len()).filter(|&i| keep(&rows[i])).collect();
         };
         let mut keyed: Vec<(SortKey, RowKey, usize)> = rows
             .iter()
             .enumerate()
+            .filter(|(_, r)| keep(r))
             .filter(|(_, r)| view.filter.is_empty() || self.matches(r, ctx, &view.filter))
-            .filter(|(_, r)| passes_changes_only(*r, ctx))
+            .filter(|(_, r)| self.passes_changes_only(r, ctx))
             .map(|(i, r)| (normalise((column.sort)(r, ctx)), (self.key)(r), i))
             .collect();
         keyed.sort_by(|a, b| compare(&a.0, &b.0, desc).then_with(|| a.1.cmp(&b.1)));
@@ -191,112 +193,11 @@ impl<T> TableDef<T> {
         keyed.into_iter().map(|(_, _, i)| i).collect()
     }
 
-    /// Which columns fit in `width` (by priority), in their natural order. The flexible column
-    /// (names) may shrink to `FLEX_MIN` to keep the priority-0 columns, but lower-priority
-    /// columns are only added while it keeps its preferred width: a readable name is worth
-    /// more than an extra number.
-    pub fn visible_columns(&self, width: u16) -> Vec<usize> {
-        let mut chosen: Vec<usize> = Vec::new();
-        let mut used: u16 = 0;
-        let mut flex_extra: u16 = 0;
-        let mut by_prio: Vec<usize> = (0..self.columns.len()).collect();
-        by_prio.sort_by_key(|&i| (self.columns[i].priority, i));
-        for i in by_prio {
-            let c = &self.columns[i];
-            let w = if c.flex {
-                c.width.min(FLEX_MIN)
-            } else {
-                c.width
-            } + 1;
-            let reserve = if c.priority == 0 { 0 } else { flex_extra };
-            if used + w + reserve <= width || chosen.is_empty() {
-                used += w;
-                if c.flex {
-                    flex_extra = c.width.saturating_sub(FLEX_MIN);
-                }
-                chosen.push(i);
-            }
-        }
-        chosen.sort_unstable();
-        chosen
-    }
-
-    /// Presentation mode: the most important columns only (at most `PRESENTATION_COLUMNS`, the
-    /// sorted one always kept), chosen for a width that leaves room for wide spacing.
-    pub fn presentation_columns(&self, width: u16, sorted: usize) -> Vec<usize> {
-        let spacing = PRESENTATION_SPACING.saturating_sub(1) * PRESENTATION_COLUMNS as u16;
-        let fit = self.visible_columns(width.saturating_sub(spacing));
-        let mut by_prio = fit.clone();
-        by_prio.sort_by_key(|&i| (self.columns[i].priority, i));
-        let mut keep: Vec<usize> = by_prio.into_iter().take(PRESENTATION_COLUMNS).collect();
-        if fit.contains(&sorted) && !keep.contains(&sorted) {
-            keep.pop();
-            keep.push(sorted);
-        }
-        keep.sort_unstable();
-        keep
-    }
-
-    pub fn header_row(&self, cols: &[usize], view: &TableView, theme: &Theme) -> Row<'static> {
-        Row::new(self.header_cells(cols, view)).style(theme.table_header())
-    }
-
-    /// Header cells with the sort arrow on the sorted column.
-    pub fn header_cells(&self, cols: &[usize], view: &TableView) -> Vec<Cell<'static>> {
-        let sort = view.sort.unwrap_or(self.default_sort);
-        let desc = view.sort_desc.unwrap_or(self.default_desc);
+    /// Cells `cols` of a row with their emphasis, for the view.
+    pub fn text(&self, row: &T, ctx: &Ctx, cols: &[usize]) -> Vec<(String, Emphasis)> {
         cols.iter()
-            .map(|&i| {
-                let c = &self.columns[i];
-                let mut text = c.header.to_string();
-                if i == sort {
-                    text.push(if desc { '▼' } else { '▲' });
-                }
-                let line = match c.align {
-                    Align::Left => Line::from(text),
-                    Align::Right => Line::from(text).right_aligned(),
-                };
-                Cell::from(line)
-            })
-            .collect()
-    }
-
-    pub fn widths(&self, cols: &[usize]) -> Vec<Constraint> {
-        cols.iter()
-            .map(|&i| {
-                let c = &self.columns[i];
-                if c.flex {
-                    Constraint::Min(c.width.min(FLEX_MIN))
-                } else {
-                    Constraint::Length(c.width)
-                }
-            })
-            .collect()
-    }
-
-    pub fn row(&self, row: &T, ctx: &Ctx, cols: &[usize], theme: &Theme) -> Row<'static> {
-        Row::new(self.row_cells(row, ctx, cols, theme))
-    }
-
-    pub fn row_cells(
-        &self,
-        row: &T,
-        ctx: &Ctx,
-        cols: &[usize],
-        theme: &Theme,
-    ) -> Vec<Cell<'static>> {
-        cols.iter()
-            .map(|&i| {
-                let c = &self.columns[i];
-                let text = (c.cell)(row, ctx);
-                let style = theme.emphasis((c.emphasis)(row, ctx));
-                let span = Span::styled(text, style);
-                let line = match c.align {
-                    Align::Left => Line::from(span),
-                    Align::Right => Line::from(span).right_aligned(),
-                };
-                Cell::from(line)
-            })
+            .filter_map(|&i| self.columns.get(i))
+            .map(|c| ((c.cell)(row, ctx), (c.emphasis)(row, ctx)))
             .collect()
     }
 
@@ -304,6 +205,79 @@ impl<T> TableDef<T> {
     pub fn cells(&self, row: &T, ctx: &Ctx) -> Vec<String> {
         self.columns.iter().map(|c| (c.cell)(row, ctx)).collect()
     }
+
+    /// The table as plain text rows, in `view`'s order.
+    pub fn plain(&self, rows: &[T], ctx: &Ctx, view: &TableView) -> PlainTable {
+        let order = self.order(rows, ctx, view);
+        PlainTable {
+            headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
+            rows: order
+                .into_iter()
+                // Cells padded for on-screen alignment (`3%  ` beside `92% !`) are trimmed.
+                .map(|i| {
+                    self.cells(&rows[i], ctx)
+                        .into_iter()
+                        .map(|c| c.trim_end().to_string())
+                        .collect()
+                })
+                .collect(),
+            right: self
+                .columns
+                .iter()
+                .map(|c| c.align == Align::Right)
+                .collect(),
+        }
+    }
+
+    pub fn heads(&self) -> Vec<Head> {
+        self.columns.iter().map(Column::head).collect()
+    }
+}
+
+/// Which columns fit in `width` (by priority), in their natural order. The flexible column
+/// (names) may shrink to `FLEX_MIN` to keep the priority-0 columns, but lower-priority
+/// columns are only added while it keeps its preferred width: a readable name is worth more
+/// than an extra number.
+pub fn visible_columns(heads: &[Head], width: u16) -> Vec<usize> {
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut used: u16 = 0;
+    let mut flex_extra: u16 = 0;
+    let mut by_prio: Vec<usize> = (0..heads.len()).collect();
+    by_prio.sort_by_key(|&i| (heads[i].priority, i));
+    for i in by_prio {
+        let c = &heads[i];
+        let w = if c.flex {
+            c.width.min(FLEX_MIN)
+        } else {
+            c.width
+        } + 1;
+        let reserve = if c.priority == 0 { 0 } else { flex_extra };
+        if used + w + reserve <= width || chosen.is_empty() {
+            used += w;
+            if c.flex {
+                flex_extra = c.width.saturating_sub(FLEX_MIN);
+            }
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// Presentation mode: the most important columns only (at most `PRESENTATION_COLUMNS`, the
+/// sorted one always kept), chosen for a width that leaves room for wide spacing.
+pub fn presentation_columns(heads: &[Head], width: u16, sorted: usize) -> Vec<usize> {
+    let spacing = PRESENTATION_SPACING.saturating_sub(1) * PRESENTATION_COLUMNS as u16;
+    let fit = visible_columns(heads, width.saturating_sub(spacing));
+    let mut by_prio = fit.clone();
+    by_prio.sort_by_key(|&i| (heads[i].priority, i));
+    let mut keep: Vec<usize> = by_prio.into_iter().take(PRESENTATION_COLUMNS).collect();
+    if fit.contains(&sorted) && !keep.contains(&sorted) {
+        keep.pop();
+        keep.push(sorted);
+    }
+    keep.sort_unstable();
+    keep
 }
 
 /// Text sorts case-insensitively: lower-case once, not per comparison.
@@ -333,188 +307,237 @@ fn compare(a: &SortKey, b: &SortKey, desc: bool) -> Ordering {
     }
 }
 
-/// Index of the selected key in the ordered keys, else the first row.
-pub fn selected_index(keys: &[RowKey], selected: Option<&RowKey>) -> Option<usize> {
-    if keys.is_empty() {
-        return None;
-    }
-    Some(
-        selected
-            .and_then(|s| keys.iter().position(|k| k == s))
-            .unwrap_or(0),
-    )
+/// What an empty table pane says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Empty {
+    /// This text when the node has no rows; why, when the collector said the pane is
+    /// unavailable; "waiting" before the first snapshot.
+    Text(&'static str),
+    /// A Cilium pane: no Cilium maps found and where dpscope looked, or this map is empty.
+    Cilium,
 }
 
-/// Draw a table pane: only the rows in the window get formatted.
-pub struct TablePane<'a, T: 'static> {
-    pub def: &'a TableDef<T>,
-    pub rows: &'a [T],
-    pub ctx: &'a Ctx<'a>,
-    pub view: &'a TableView,
-    pub name: &'a str,
-    /// Shown instead of the table when `rows` is empty.
-    pub empty: &'a str,
-    /// The empty message is a problem (unavailable), not just an empty node.
-    pub empty_warn: bool,
+/// What the generic table view draws of a pane: everything as text (the view adds styles and
+/// layout). Object-safe: the view does not know the row type.
+pub trait TableText {
+    /// The name in the block title (`Identities (ipcache)`).
+    fn name(&self) -> &'static str;
+    /// A note after the title (`· Cilium 1.18 layout`, the probe's map use).
+    fn legend(&self, ctx: &Ctx) -> String;
+    fn empty(&self) -> Empty;
+    /// Rows before the filter.
+    fn total(&self, ctx: &Ctx) -> usize;
+    fn heads(&self) -> Vec<Head>;
+    /// The sorted column and direction; `None` for a table that is not sortable.
+    fn sorted(&self, view: &TableView) -> Option<(usize, bool)>;
+    /// Cells `cols` of row `row`, with their emphasis.
+    fn cells(&self, ctx: &Ctx, row: usize, cols: &[usize]) -> Vec<(String, Emphasis)>;
+    /// The row's marker against the baseline (`None`: not compared, or no baseline).
+    fn marker(&self, ctx: &Ctx, row: usize) -> Option<char>;
+    /// Rows are compared with the baseline (the title says "changed since baseline").
+    fn compared(&self) -> bool;
+}
+
+/// A table pane: rows of one type from the snapshot (or derived from it), its [`Table`], its
+/// JSON. [`TablePane::new`] fills in the rest; a pane overrides what it needs with struct
+/// update syntax (`TablePane { open: ..., ..TablePane::new(...) }`).
+pub struct TablePane<T: 'static> {
+    pub id: PaneId,
+    /// Tab title.
+    pub title: &'static str,
+    /// Name in the block title (default: the tab title).
+    pub name: &'static str,
+    /// The rows: a snapshot array, or rows derived from it (`ctx.derived`).
+    pub rows: for<'a> fn(&Ctx<'a>) -> &'a [T],
+    pub table: Table<T>,
+    /// Objects counted in the tab, when not the rows (retransmits: flows, however grouped).
+    pub count: Option<fn(&Snapshot) -> usize>,
+    /// The objects the pane shows, as JSON (`show --json`): the objects `rows` lists.
+    pub json: fn(&Snapshot, &mut dyn std::io::Write) -> serde_json::Result<()>,
+    /// What Enter on a row opens (default: nothing).
+    pub open: fn(&RowKey) -> Option<Target>,
+    pub empty: Empty,
+    pub legend: fn(&Ctx) -> String,
+    /// `s`/`S` sort the table (the Node pane keeps its order).
     pub sortable: bool,
-    /// Extra note after the title (a marker's meaning), empty for none.
-    pub legend: &'a str,
+    /// Own probes whose data the pane shows (`show` loads only these).
+    pub probes: &'static [&'static str],
+    /// The plain form, when it is not the columns in the view's order.
+    pub plain: Option<fn(&Ctx, &TableView) -> PlainTable>,
+    /// A faster order than [`Table::order`] (conntrack's half a million rows); the same
+    /// result.
+    pub order: Option<FastOrder<T>>,
 }
 
-impl<T> TablePane<'_, T> {
-    pub fn draw(&self, frame: &mut ratatui::Frame, area: ratatui::layout::Rect, theme: &Theme) {
-        let order = self.def.order(self.rows, self.ctx, self.view);
-        self.draw_ordered(frame, area, theme, &order);
+/// A pane's own order function (`TablePane::order`).
+pub type FastOrder<T> = fn(&TablePane<T>, &Ctx, &TableView, &mut Memo) -> Order;
+
+fn opens_nothing(_: &RowKey) -> Option<Target> {
+    None
+}
+
+fn no_legend(_: &Ctx) -> String {
+    String::new()
+}
+
+impl<T> TablePane<T> {
+    /// A plain table pane: `rows` shown as `table`, written as `json`; nothing opens on
+    /// Enter, it is sortable, it says it has no rows with a generic text, it needs no probe.
+    pub const fn new(
+        id: PaneId,
+        title: &'static str,
+        rows: for<'a> fn(&Ctx<'a>) -> &'a [T],
+        table: Table<T>,
+        json: fn(&Snapshot, &mut dyn std::io::Write) -> serde_json::Result<()>,
+    ) -> TablePane<T> {
+        TablePane {
+            id,
+            title,
+            name: title,
+            rows,
+            table,
+            count: None,
+            json,
+            open: opens_nothing,
+            empty: Empty::Text(crate::text::NO_ROWS),
+            legend: no_legend,
+            sortable: true,
+            probes: &[],
+            plain: None,
+            order: None,
+        }
     }
 
-    /// Draw with the visible rows already filtered and sorted (panes with a faster order of
-    /// their own, e.g. conntrack).
-    pub fn draw_ordered(
-        &self,
-        frame: &mut ratatui::Frame,
-        area: ratatui::layout::Rect,
-        theme: &Theme,
-        order: &[usize],
-    ) {
-        use ratatui::widgets::{Table, TableState};
-        let total = self.rows.len();
-        let changes_only = self.ctx.baseline.is_some_and(|b| b.changes_only)
-            && self.rows.first().is_some_and(|r| diff_key(r).is_some());
-        let mut title = super::table_title(self.name, order.len(), total, &self.view.filter);
-        if changes_only {
-            title = format!(
-                " {} ({} of {total}) changed since baseline ",
-                self.name,
-                order.len()
-            );
-            if !self.view.filter.is_empty() {
-                title.push_str(&format!("filter: {} ", self.view.filter));
+    /// The view as the table applies it: without sorting, the default order.
+    fn effective(&self, view: &TableView) -> TableView {
+        if self.sortable {
+            view.clone()
+        } else {
+            TableView {
+                sort: None,
+                sort_desc: None,
+                ..view.clone()
             }
         }
-        if !self.legend.is_empty() {
-            title.push_str(self.legend);
-            title.push(' ');
-        }
-        let title = Line::from(title);
-        if total == 0 {
-            super::empty_state(frame, area, title, self.empty, theme, self.empty_warn);
-            return;
-        }
-        if order.is_empty() {
-            let msg = if changes_only {
-                super::text::NO_CHANGES
-            } else {
-                super::text::NO_MATCH
-            };
-            super::empty_state(frame, area, title, msg, theme, false);
-            return;
-        }
-        let sel = self
-            .view
-            .selected
-            .as_ref()
-            .and_then(|s| {
-                order
-                    .iter()
-                    .position(|&i| (self.def.key)(&self.rows[i]) == *s)
-            })
-            .unwrap_or(0);
-        let present = self.ctx.presentation;
-        // Presentation mode double-spaces rows: half as many fit.
-        let lines = usize::from(area.height.saturating_sub(3)).max(1);
-        let height = if present {
-            lines.saturating_sub(1).div_ceil(2).max(1)
-        } else {
-            lines
-        };
-        let offset = crate::app::update::scroll_to(self.view.offset, sel, height, order.len());
-        // With a baseline, compared panes get a one-character marker column first.
-        let marked = baseline_marker(&self.rows[order[0]], self.ctx).is_some();
-        let pins = !self.view.marked.is_empty();
-        let mark_w = if marked { 2 } else { 0 } + if pins { 2 } else { 0 };
-        let width = area.width.saturating_sub(4 + mark_w);
-        let cols = if present {
-            let sorted = self.view.sort.unwrap_or(self.def.default_sort);
-            self.def.presentation_columns(width, sorted)
-        } else {
-            self.def.visible_columns(width)
-        };
-        let body: Vec<Row> = order[offset..(offset + height).min(order.len())]
-            .iter()
-            .map(|&i| {
-                let row = &self.rows[i];
-                let mut cells = self.def.row_cells(row, self.ctx, &cols, theme);
-                if marked {
-                    let m = baseline_marker(row, self.ctx).unwrap_or(' ');
-                    cells.insert(0, Cell::from(m.to_string()));
-                }
-                let pinned = pins && self.view.marked.contains(&(self.def.key)(row));
-                if pins {
-                    cells.insert(0, Cell::from(if pinned { "★" } else { " " }));
-                }
-                let r = Row::new(cells).bottom_margin(u16::from(present));
-                if pinned {
-                    r.style(theme.pinned())
-                } else {
-                    r
-                }
-            })
-            .collect();
-        let mut head: Vec<Cell> = if self.sortable {
-            self.def.header_cells(&cols, self.view)
-        } else {
-            cols.iter()
-                .map(|&i| Cell::from(self.def.columns[i].header))
-                .collect()
-        };
-        let mut widths = self.def.widths(&cols);
-        if marked {
-            head.insert(0, Cell::from(" "));
-            widths.insert(0, Constraint::Length(1));
-        }
-        if pins {
-            head.insert(0, Cell::from(" "));
-            widths.insert(0, Constraint::Length(1));
-        }
-        let header = Row::new(head).style(theme.table_header());
-        let spacing = if present { PRESENTATION_SPACING } else { 1 };
-        let table = Table::new(body, widths)
-            .header(header.bottom_margin(u16::from(present)))
-            .column_spacing(spacing)
-            .row_highlight_style(theme.selected())
-            .highlight_symbol("▶")
-            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always)
-            .block(super::block(title, theme));
-        let mut state = TableState::default().with_selected(Some(sel - offset));
-        frame.render_stateful_widget(table, area, &mut state);
-        let step = 1 + u16::from(present);
-        let shown = order[offset..(offset + height).min(order.len())].iter();
-        super::hits::offset(offset);
-        super::hits::table_rows(
-            area,
-            step,
-            step,
-            shown.map(|&i| (self.def.key)(&self.rows[i])),
-        );
     }
 }
 
-/// Ordered keys of the visible rows.
-pub fn keys<T>(def: &TableDef<T>, rows: &[T], ctx: &Ctx, view: &TableView) -> Vec<RowKey> {
-    def.order(rows, ctx, view)
-        .into_iter()
-        .map(|i| (def.key)(&rows[i]))
-        .collect()
+impl<T> Pane for TablePane<T> {
+    fn id(&self) -> PaneId {
+        self.id
+    }
+
+    fn title(&self) -> &'static str {
+        self.title
+    }
+
+    fn count(&self, ctx: &Ctx) -> usize {
+        match self.count {
+            Some(count) => count(ctx.snap),
+            None => (self.rows)(ctx).len(),
+        }
+    }
+
+    fn sorting(&self) -> Option<Sorting> {
+        self.sortable.then_some(Sorting {
+            columns: self.table.columns.len(),
+            default: self.table.default_sort,
+            desc: self.table.default_desc,
+        })
+    }
+
+    fn order(&self, ctx: &Ctx, view: &TableView, memo: &mut Memo) -> Order {
+        if let Some(fast) = self.order {
+            return fast(self, ctx, view, memo);
+        }
+        let rows = (self.rows)(ctx);
+        let order = self.table.order(rows, ctx, &self.effective(view));
+        Order::of_rows(rows, order, self.table.key)
+    }
+
+    fn open(&self, _: &Ctx, _: &TableView, key: &RowKey) -> Option<Target> {
+        (self.open)(key)
+    }
+
+    fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable {
+        match self.plain {
+            Some(plain) => plain(ctx, view),
+            None => self
+                .table
+                .plain((self.rows)(ctx), ctx, &self.effective(view)),
+        }
+    }
+
+    fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        (self.json)(snap, w)
+    }
+
+    fn probes(&self) -> &'static [&'static str] {
+        self.probes
+    }
+
+    fn table(&self) -> Option<&dyn TableText> {
+        Some(self)
+    }
+}
+
+impl<T> TableText for TablePane<T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn legend(&self, ctx: &Ctx) -> String {
+        (self.legend)(ctx)
+    }
+
+    fn empty(&self) -> Empty {
+        self.empty
+    }
+
+    fn total(&self, ctx: &Ctx) -> usize {
+        (self.rows)(ctx).len()
+    }
+
+    fn heads(&self) -> Vec<Head> {
+        self.table.heads()
+    }
+
+    fn sorted(&self, view: &TableView) -> Option<(usize, bool)> {
+        self.sortable.then(|| self.table.sort(view))
+    }
+
+    fn cells(&self, ctx: &Ctx, row: usize, cols: &[usize]) -> Vec<(String, Emphasis)> {
+        match (self.rows)(ctx).get(row) {
+            Some(r) => self.table.text(r, ctx, cols),
+            None => Vec::new(),
+        }
+    }
+
+    fn marker(&self, ctx: &Ctx, row: usize) -> Option<char> {
+        self.table.marker((self.rows)(ctx).get(row)?, ctx)
+    }
+
+    fn compared(&self) -> bool {
+        self.table.diff.is_some()
+    }
+}
+
+/// Row `RowRef::Row(i)` of an order, as the index of a table row.
+pub fn row_index(r: RowRef) -> usize {
+    match r {
+        RowRef::Row(i) | RowRef::Child(i, _) => i,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::rates::{ProgRate, Rates};
     use crate::model::{ProcRef, Program};
-    use crate::views::programs::TABLE;
+    use crate::pane::ctx::Derived;
+    use crate::pane::programs::TABLE;
+    use crate::pane::rates::ProgRate;
 
-    fn progs() -> (Snapshot, Rates) {
+    fn progs() -> (Snapshot, Derived) {
         let mut s = Snapshot::empty();
         s.boottime_ns = 10_000_000_000_000;
         let mk = |id: u32, name: &str, ty: &str, cnt: u64| Program {
@@ -541,9 +564,9 @@ mod tests {
             mk(3, "alpha", "tracepoint", 0),
             mk(7, "delta", "xdp", 20),
         ];
-        let mut rates = Rates::default();
+        let mut d = Derived::default();
         for (id, cpu) in [(5, 1.0), (2, 1.0), (9, 3.0), (7, 0.5)] {
-            rates.by_id.insert(
+            d.rates.by_id.insert(
                 id,
                 ProgRate {
                     events_per_s: cpu * 10.0,
@@ -552,7 +575,7 @@ mod tests {
                 },
             );
         }
-        (s, rates)
+        (s, d)
     }
 
     fn ids(order: &[usize], s: &Snapshot) -> Vec<u32> {
@@ -561,13 +584,8 @@ mod tests {
 
     #[test]
     fn every_column_sorts_both_ways_with_stable_tie_break() {
-        let (s, rates) = progs();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
+        let (s, d) = progs();
+        let ctx = Ctx::standalone(&s, None, &d);
         for (c, col) in TABLE.columns.iter().enumerate() {
             for desc in [false, true] {
                 let view = TableView {
@@ -601,13 +619,8 @@ mod tests {
 
     #[test]
     fn default_sort_is_cpu_descending_and_no_rate_sorts_last() {
-        let (s, rates) = progs();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
+        let (s, d) = progs();
+        let ctx = Ctx::standalone(&s, None, &d);
         let order = TABLE.order(&s.programs, &ctx, &TableView::default());
         // 9 (3 %), then 2 and 5 tie at 1 % (id order), 7, and 3 without a rate last.
         assert_eq!(ids(&order, &s), vec![9, 2, 5, 7, 3]);
@@ -623,13 +636,8 @@ mod tests {
 
     #[test]
     fn text_sort_ignores_case() {
-        let (s, rates) = progs();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
+        let (s, d) = progs();
+        let ctx = Ctx::standalone(&s, None, &d);
         let view = TableView {
             sort: Some(2),
             sort_desc: Some(false),
@@ -643,13 +651,8 @@ mod tests {
 
     #[test]
     fn filter_is_case_insensitive_substring_and_bang_inverts() {
-        let (s, rates) = progs();
-        let ctx = Ctx {
-            snap: &s,
-            rates: &rates,
-            baseline: None,
-            presentation: false,
-        };
+        let (s, d) = progs();
+        let ctx = Ctx::standalone(&s, None, &d);
         let f = |filter: &str| {
             let view = TableView {
                 filter: filter.into(),
@@ -670,9 +673,10 @@ mod tests {
 
     #[test]
     fn narrow_tables_keep_high_priority_columns() {
-        let narrow = TABLE.visible_columns(50);
-        let headers: Vec<&str> = narrow.iter().map(|&i| TABLE.columns[i].header).collect();
+        let heads = TABLE.heads();
+        let narrow = visible_columns(&heads, 50);
+        let headers: Vec<&str> = narrow.iter().map(|&i| heads[i].header).collect();
         assert!(headers.contains(&"NAME") && headers.contains(&"CPU") && headers.contains(&"ID"));
-        assert_eq!(TABLE.visible_columns(400).len(), TABLE.columns.len());
+        assert_eq!(visible_columns(&heads, 400).len(), heads.len());
     }
 }

@@ -2,19 +2,13 @@
 //! Cilium's slot names → program, and nested prog arrays that a slot's program tail-calls into
 //! (each expanded once; a path back to a map already on it is a cycle).
 
-use super::cilium;
+use super::order::{Memo, Order};
 use super::plain::PlainTable;
-use super::registry::PaneDef;
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::app::update::Target;
+use super::tree::{filter, flatten};
+use super::{Ctx, Pane, RowKey, TableView, Target};
 use crate::model::{PaneId, Snapshot, TailCallMap, TailCallSlot};
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::Frame;
+use crate::text;
 use std::collections::{BTreeSet, HashMap};
-use tui_tree_widget::{Tree, TreeItem, TreeState};
 
 /// A line of the tail-call tree; `data` is what Enter opens.
 pub type Node = super::tree::Node<Target>;
@@ -230,80 +224,45 @@ fn build_from(snap: &Snapshot, first: &BTreeSet<u32>) -> Vec<Node> {
     roots
 }
 
-pub use super::tree::{filter, flatten};
-
 /// The forest as shown: marked subtrees pinned on top, then the filter.
-fn visible(app: &App) -> Vec<Node> {
-    let view = app.view();
-    filter(build_marked(&app.snapshot, &view.marked), &view.filter)
+pub fn visible(snap: &Snapshot, view: &TableView) -> Vec<Node> {
+    filter(build_marked(snap, &view.marked), &view.filter)
 }
 
-fn keys(app: &App) -> Vec<RowKey> {
-    let mut flat = Vec::new();
-    flatten(&visible(app), &mut flat);
-    flat.iter().map(Node::key).collect()
-}
+/// Tail calls: a tree per prog array.
+pub struct Tailcalls;
 
-fn open(app: &App, key: &RowKey) -> Option<Target> {
-    let mut flat = Vec::new();
-    flatten(&build_marked(&app.snapshot, &app.view().marked), &mut flat);
-    flat.iter().find(|n| n.key() == *key).and_then(|n| n.data)
-}
+pub static PANE: Tailcalls = Tailcalls;
 
-fn flag_style(n: &Node, theme: &Theme) -> ratatui::style::Style {
-    if n.flags == text::SHOWN_ABOVE {
-        theme.dim()
-    } else {
-        theme.warn()
+impl Pane for Tailcalls {
+    fn id(&self) -> PaneId {
+        PaneId::Tailcalls
     }
-}
 
-fn count(s: &Snapshot) -> usize {
-    s.tailcalls.len()
-}
+    fn title(&self) -> &'static str {
+        "Tail calls"
+    }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let nodes = visible(app);
-    let mut flat = Vec::new();
-    flatten(&nodes, &mut flat);
-    let mut title = super::table_title("Tail calls", nodes.len(), count(snap), &app.view().filter);
-    title.push_str(&cilium::layout_suffix(snap));
-    let title = Line::from(title);
-    if snap.tailcalls.is_empty() {
-        cilium::draw_empty(frame, area, title, snap, "tailcalls", app.waiting, theme);
-        return;
+    fn count(&self, ctx: &Ctx) -> usize {
+        ctx.snap.tailcalls.len()
     }
-    if flat.is_empty() {
-        super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
-        return;
+
+    fn order(&self, ctx: &Ctx, view: &TableView, _: &mut Memo) -> Order {
+        super::tree::order(&visible(ctx.snap, view))
     }
-    let marked = &app.view().marked;
-    let items: Vec<TreeItem<String>> = nodes
-        .iter()
-        .map(|n| super::tree::item(n, theme, marked, flag_style))
-        .collect();
-    let mut state = TreeState::default();
-    for n in &flat {
-        state.open(n.ids.clone());
+
+    fn open(&self, ctx: &Ctx, view: &TableView, key: &RowKey) -> Option<Target> {
+        let mut flat = Vec::new();
+        flatten(&build_marked(ctx.snap, &view.marked), &mut flat);
+        flat.iter().find(|n| n.key() == *key).and_then(|n| n.data)
     }
-    let selected = app
-        .view()
-        .selected
-        .as_ref()
-        .and_then(|k| flat.iter().find(|n| n.key() == *k))
-        .unwrap_or(&flat[0]);
-    state.select(selected.ids.clone());
-    match Tree::new(&items) {
-        Ok(tree) => {
-            let tree = tree
-                .block(super::block(title, theme))
-                .highlight_style(theme.selected())
-                .highlight_symbol("▶");
-            frame.render_stateful_widget(tree, area, &mut state);
-            super::hits::tree_rows(area, &state);
-        }
-        Err(e) => super::empty_state(frame, area, title, &e.to_string(), theme, true),
+
+    fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable {
+        plain(ctx.snap, view)
+    }
+
+    fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+        super::json(w, &snap.tailcalls)
     }
 }
 
@@ -333,11 +292,7 @@ fn pinned_maps(snap: &Snapshot, marked: &[RowKey]) -> BTreeSet<u32> {
 
 /// One row per slot of every prog array, with the arrays its program calls into; the arrays of
 /// a marked subtree first, as on screen.
-fn plain(
-    snap: &Snapshot,
-    _prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> PlainTable {
+fn plain(snap: &Snapshot, view: &TableView) -> PlainTable {
     let by_id: HashMap<u32, usize> = snap
         .tailcalls
         .iter()
@@ -386,19 +341,3 @@ fn plain(
     }
     t
 }
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Tailcalls,
-    title: "Tail calls",
-    count,
-    columns: 0,
-    default_sort: 0,
-    default_desc: false,
-    keys,
-    open,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.tailcalls),
-    probes: &[],
-};

@@ -1,10 +1,8 @@
-//! Tree panes (attachments, tail calls): one node type, one filter, one flattening.
+//! Tree panes (attachments, tail calls): one node type, one filter, one flattening; the
+//! order of a tree is its nodes in display order.
 
-use super::theme::Theme;
-use crate::app::state::RowKey;
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use tui_tree_widget::TreeItem;
+use super::order::{Order, RowRef};
+use super::RowKey;
 
 /// One line of a tree; `ids` is the path of identifiers from the root, `data` what the line
 /// points at (a program id, a detail target), if anything.
@@ -55,40 +53,6 @@ pub fn pinned_roots<T>(nodes: &[Node<T>], marked: &[RowKey]) -> Vec<RowKey> {
         .collect()
 }
 
-/// A tree widget item for `n` and its children: the text, then its flags in `flag_style`; a
-/// marked node starts with `★` and is highlighted as marked table rows are.
-pub fn item<'a, T>(
-    n: &Node<T>,
-    theme: &Theme,
-    marked: &[RowKey],
-    flag_style: fn(&Node<T>, &Theme) -> Style,
-) -> TreeItem<'a, String> {
-    let id = n.ids.last().cloned().unwrap_or_default();
-    let mut spans = Vec::new();
-    let mut line_style = Style::default();
-    if !marked.is_empty() && marked.contains(&n.key()) {
-        spans.push(Span::raw("★ "));
-        line_style = theme.pinned();
-    }
-    spans.push(Span::raw(n.text.clone()));
-    if !n.flags.is_empty() {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(n.flags.clone(), flag_style(n, theme)));
-    }
-    let line = Line::from(spans).style(line_style);
-    let children: Vec<TreeItem<'a, String>> = n
-        .children
-        .iter()
-        .map(|c| item(c, theme, marked, flag_style))
-        .collect();
-    if children.is_empty() {
-        TreeItem::new_leaf(id, line)
-    } else {
-        TreeItem::new(id.clone(), line.clone(), children)
-            .unwrap_or_else(|_| TreeItem::new_leaf(id, line))
-    }
-}
-
 /// Keep nodes whose text matches (and their ancestors; a matching parent keeps its subtree).
 /// A leading `!` inverts the match for leaves.
 pub fn filter<T>(nodes: Vec<Node<T>>, filter: &str) -> Vec<Node<T>> {
@@ -116,6 +80,20 @@ pub fn filter<T>(nodes: Vec<Node<T>>, filter: &str) -> Vec<Node<T>> {
             .collect()
     }
     walk(nodes, &needle, invert)
+}
+
+/// The lines of a tree as shown (every node open), in display order.
+pub fn order<T>(nodes: &[Node<T>]) -> Order {
+    fn walk<T>(nodes: &[Node<T>], out: &mut Order) {
+        for n in nodes {
+            out.rows.push(RowRef::Row(out.keys.len()));
+            out.keys.push(n.key());
+            walk(&n.children, out);
+        }
+    }
+    let mut out = Order::default();
+    walk(nodes, &mut out);
+    out
 }
 
 /// Every node in display order, without children.

@@ -2,17 +2,11 @@
 //! XDP programs, per interface and program.
 
 use super::format;
-use super::probe_pane;
-use super::registry::PaneDef;
-use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::model::{PaneId, Snapshot, XdpEvent};
-use ratatui::layout::Rect;
-use ratatui::Frame;
-
-use super::table::col;
+use super::probe;
+use super::table::{col, no_emphasis, Align, Column, Empty, SortKey, Table, TablePane};
+use super::RowKey;
+use crate::model::{PaneId, XdpEvent};
+use crate::text;
 
 pub const COLUMNS: &[Column<XdpEvent>] = &[
     col(
@@ -81,7 +75,7 @@ pub const COLUMNS: &[Column<XdpEvent>] = &[
 
 pub const COUNT_COLUMN: usize = 5;
 
-pub const TABLE: TableDef<XdpEvent> = TableDef {
+pub const TABLE: Table<XdpEvent> = Table {
     columns: COLUMNS,
     key: |x| {
         RowKey::Path(format!(
@@ -91,49 +85,19 @@ pub const TABLE: TableDef<XdpEvent> = TableDef {
     },
     default_sort: COUNT_COLUMN,
     default_desc: true,
+    diff: None,
 };
 
-fn keys(app: &App) -> Vec<RowKey> {
-    super::table::keys(&TABLE, &app.snapshot.xdp_errors, &Ctx::of(app), app.view())
-}
-
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let (empty, warn) = probe_pane::empty_text(app, "xdp_errors", text::NO_XDP_ERRORS);
-    let legend = probe_pane::pressure(&app.snapshot, "xdp_health");
-    TablePane {
-        def: &TABLE,
-        rows: &app.snapshot.xdp_errors,
-        ctx: &Ctx::of(app),
-        view: app.view(),
-        name: "XDP health",
-        empty: &empty,
-        empty_warn: warn,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw(frame, area, theme);
-}
-
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.xdp_errors, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    groups: super::registry::no_groups,
-    id: PaneId::XdpErrors,
-    title: "XDP",
-    count: |s| s.xdp_errors.len(),
-    columns: COLUMNS.len(),
-    default_sort: COUNT_COLUMN,
-    default_desc: true,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    plain,
-    json: |s, w| super::registry::json(w, &s.xdp_errors),
+pub static PANE: TablePane<XdpEvent> = TablePane {
+    name: "XDP health",
+    empty: Empty::Text(text::NO_XDP_ERRORS),
+    legend: |c| probe::pressure(c.snap, "xdp_health"),
     probes: &["xdp_health"],
+    ..TablePane::new(
+        PaneId::XdpErrors,
+        "XDP",
+        |c| &c.snap.xdp_errors,
+        TABLE,
+        |s, w| super::json(w, &s.xdp_errors),
+    )
 };

@@ -1,12 +1,12 @@
 //! Header (node facts, data time, PAUSED/REPLAY), tabs row, and footer (key hints, messages).
 
-use super::registry;
-use super::text;
 use super::theme::Theme;
 use crate::app::keys;
+use crate::app::mouse::Hits;
 use crate::app::state::{App, Mode};
 use crate::model::PaneId;
-use crate::views::format;
+use crate::pane::format;
+use crate::text;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -180,7 +180,8 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
 }
 
-pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut Hits) {
+    let ctx = app.ctx();
     // Counts of inactive tabs go first when the tabs do not fit; then a window keeps the
     // active tab visible.
     let labels = |counts: bool| -> Vec<String> {
@@ -188,11 +189,11 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .iter()
             .enumerate()
             .map(|(i, &id)| {
-                let p = registry::pane(id);
+                let p = crate::pane::get(id);
                 if id == PaneId::Node || !(counts || id == app.pane) {
-                    format!(" {} {} ", i + 1, p.title)
+                    format!(" {} {} ", i + 1, p.title())
                 } else {
-                    format!(" {} {} ({}) ", i + 1, p.title, (p.count)(&app.snapshot))
+                    format!(" {} {} ({}) ", i + 1, p.title(), p.count(&ctx))
                 }
             })
             .collect()
@@ -212,7 +213,11 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
     if first > 0 {
         // The `‹` opens the tab just out of sight.
-        super::hits::tab(Rect::new(area.x, area.y, 1, 1), PaneId::ALL[first - 1]);
+        super::hits::tab(
+            hits,
+            Rect::new(area.x, area.y, 1, 1),
+            PaneId::ALL[first - 1],
+        );
     }
     let mut x = area.x.saturating_add(1);
     for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
@@ -224,13 +229,13 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let w = Span::raw(label.as_str()).width() as u16;
         let right = area.x.saturating_add(area.width);
         let tab = Rect::new(x, area.y, w.min(right.saturating_sub(x)), 1);
-        super::hits::tab(tab, PaneId::ALL[i]);
+        super::hits::tab(hits, tab, PaneId::ALL[i]);
         x = x.saturating_add(w + 1);
         spans.push(Span::styled(label.clone(), style));
         spans.push(Span::raw(" "));
     }
     if last + 1 < tabs.len() {
-        super::hits::tab(Rect::new(x, area.y, 1, 1), PaneId::ALL[last + 1]);
+        super::hits::tab(hits, Rect::new(x, area.y, 1, 1), PaneId::ALL[last + 1]);
         spans.push(Span::styled("›", theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -1,78 +1,27 @@
-//! The help overlay, generated from the same key table that dispatches keys.
+//! The help overlay: `app::help`'s lines, styled, in two columns.
 
-use super::text;
 use super::theme::Theme;
-use crate::app::keys::{Context, Keymap};
+use crate::app::help::{self, HelpLine};
+use crate::app::keys::Keymap;
 use crate::app::state::App;
+use crate::text;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-/// Sections of the help: a title and the contexts listed under it.
-const SECTIONS: &[(&str, &[Context])] = &[
-    ("Global", &[Context::Global, Context::Always]),
-    ("Moving", &[Context::Nav]),
-    ("Tables and trees", &[Context::Table]),
-    ("Program details", &[Context::ProgramDetail]),
-    ("Map details", &[Context::MapDetail]),
-    ("Replay", &[Context::Replay]),
-    ("Filter (/)", &[Context::Filter]),
-    ("Command palette (:)", &[Context::Palette]),
-];
-
-/// What the mouse does with `--mouse` (app::mouse).
-const MOUSE: &[(&str, &str)] = &[
-    ("click", "a tab: open the pane; a row: select it"),
-    ("click ▶", "the selected row again: open it (Enter)"),
-    ("wheel", "move 3 rows (help, details: scroll)"),
-    ("Shift", "hold to select text in most terminals"),
-];
-
-/// Help lines, one section per context, one line per binding: the whole key table.
+/// The help's lines, styled: titles, then each key and what it does.
 pub fn lines(theme: &Theme, keymap: &Keymap, mouse: bool) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
-    for (title, ctxs) in SECTIONS {
-        out.push(Line::from(Span::styled(*title, theme.title())));
-        for ctx in *ctxs {
-            for b in keymap.in_context(*ctx) {
-                // An unbound action stays listed, so the help says it exists and is off.
-                let label = if b.label.is_empty() {
-                    "(none)"
-                } else {
-                    b.label.as_str()
-                };
-                out.push(Line::from(vec![
-                    Span::styled(format!(" {label:<10}"), theme.key()),
-                    Span::raw(b.def.description),
-                ]));
-            }
-        }
-    }
-    if mouse {
-        out.push(Line::from(Span::styled("Mouse (--mouse)", theme.title())));
-        for (what, does) in MOUSE {
-            out.push(Line::from(vec![
-                Span::styled(format!(" {what:<10}"), theme.key()),
-                Span::raw(*does),
-            ]));
-        }
-    }
-    out
-}
-
-/// Plain text of the help (tests check it against the key table).
-pub fn text(theme: &Theme, keymap: &Keymap) -> String {
-    lines(theme, keymap, false)
-        .iter()
-        .map(|l| {
-            l.spans
-                .iter()
-                .map(|s| s.content.as_ref())
-                .collect::<String>()
+    help::lines(keymap, mouse)
+        .into_iter()
+        .map(|l| match l {
+            HelpLine::Title(t) => Line::from(Span::styled(t, theme.title())),
+            HelpLine::Key { keys, does } => Line::from(vec![
+                Span::styled(format!(" {keys:<10}"), theme.key()),
+                Span::raw(does),
+            ]),
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// First help line shown: the requested scroll, clamped so the last line stays at the bottom.

@@ -1,9 +1,9 @@
 //! Map details: fields and a page of entries (PgDn past the end asks for the next page).
 
-use super::format;
-use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, MapDetailView};
+use crate::pane::format;
+use crate::text;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
@@ -31,8 +31,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &MapDetailView, theme: 
         })
         .collect();
     let label = |k: &str| Span::styled(format!("{k:<9}"), theme.label());
-    let pressure = super::maps::pressure(m);
-    let warn = m.pressure().is_some_and(|p| p > super::maps::PRESSURE_WARN);
+    let pressure = crate::pane::maps::pressure(m);
+    let warn = m
+        .pressure()
+        .is_some_and(|p| p > crate::pane::maps::PRESSURE_WARN);
     let mut info = vec![
         Line::from(vec![
             label("type"),
@@ -45,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &MapDetailView, theme: 
             label("entries"),
             Span::raw(format!(
                 "{} of max {}  ",
-                super::maps::entries(m),
+                crate::pane::maps::entries(m),
                 m.max_entries
             )),
             Span::styled(
@@ -84,7 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &MapDetailView, theme: 
         Paragraph::new(info)
             .wrap(Wrap { trim: false })
             .block(super::block(
-                format!(" Map {} {} (Esc back) ", m.id, super::maps::name(m)),
+                format!(" Map {} {} (Esc back) ", m.id, crate::pane::maps::name(m)),
                 theme,
             )),
         top,
@@ -126,7 +128,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, d: &MapDetailView, theme: 
         " Entries {}–{} of {} ({}{more}){percpu} ",
         if n == 0 { dump.offset } else { dump.offset + 1 },
         dump.offset + n as u64,
-        super::maps::entries(m),
+        crate::pane::maps::entries(m),
         dump.format
     );
     if n == 0 {

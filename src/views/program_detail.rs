@@ -1,12 +1,12 @@
 //! Program details: every field, where it is attached, its maps (Enter opens one), processes,
 //! helpers/kfuncs (packet-rewriting ones marked `!`), and the scrollable disassembly.
 
-use super::attachments::{attachment_detail, attachment_flags, hook_label, link_target};
-use super::format;
-use super::text;
 use super::theme::Theme;
-use crate::app::rates::overall_avg_ns;
 use crate::app::state::{App, ProgramDetailView};
+use crate::pane::attachments::{attachment_detail, attachment_flags, hook_label, link_target};
+use crate::pane::format;
+use crate::pane::rates::overall_avg_ns;
+use crate::text;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -36,7 +36,7 @@ fn info(
             0,
         );
     };
-    let rate = app.rates.get(p.id);
+    let rate = app.derived.rates.get(p.id);
     let procs: Vec<String> = p
         .pids
         .iter()
@@ -149,8 +149,8 @@ fn info(
             Some(m) => format!(
                 "{id} {} {} {}",
                 m.map_type,
-                super::maps::name(m),
-                super::maps::pressure(m).trim_end()
+                crate::pane::maps::name(m),
+                crate::pane::maps::pressure(m).trim_end()
             ),
             None => format!("{id} (not in this snapshot)"),
         };

@@ -1,7 +1,7 @@
 //! Every style in one place. With `no_color` (NO_COLOR) no colour is used at all; meaning is
 //! always carried by text or symbols too, and selection by reverse + bold.
 
-use super::table::Emphasis;
+use crate::pane::table::Emphasis;
 use ratatui::style::{Color, Modifier, Style};
 
 /// Theme names accepted by `--theme`.

@@ -1,19 +1,14 @@
 //! Conntrack pane: Cilium CT entries (ct4/ct6 TCP, any4/any6 others) as a table. Big tables
-//! (half a million entries) stay fast: the order is computed on compact keys and remembered
-//! until its inputs change (`order`), rows are keyed by a hash of the tuple, and only the rows
-//! on screen are formatted.
+//! (half a million entries) stay fast: the order is computed on compact keys (`order`), rows
+//! are keyed by a hash of the tuple computed once per snapshot, and only the rows on screen
+//! are formatted.
 
 use super::cilium;
 use super::format;
-use super::registry::PaneDef;
-use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
-use super::text;
-use super::theme::Theme;
-use crate::app::state::{App, RowKey};
-use crate::model::{Addr, CtEntry, PaneId, Snapshot};
-use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::Frame;
+use super::table::{col, no_emphasis, Align, Column, Emphasis, Empty, SortKey, Table, TablePane};
+use super::{Ctx, RowKey};
+use crate::model::{diff, Addr, CtEntry, PaneId, Snapshot};
+use crate::text;
 
 mod order;
 pub use order::order;
@@ -219,26 +214,13 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
     ),
 ];
 
-pub const TABLE: TableDef<CtEntry> = TableDef {
+pub const TABLE: Table<CtEntry> = Table {
     columns: COLUMNS,
     key: row_key,
     default_sort: EXPIRES_COLUMN,
     default_desc: false,
+    diff: Some((PaneId::Conntrack, diff::ct_key)),
 };
-
-/// [`TABLE`] as `draw` uses it: row keys of the rows on screen come from the order's hashes.
-const DRAWN_TABLE: TableDef<CtEntry> = TableDef {
-    key: order::drawn_row_key,
-    ..TABLE
-};
-
-fn keys(app: &App) -> Vec<RowKey> {
-    let o = order::ordered(&app.snapshot.conntrack, &Ctx::of(app), app.view());
-    o.order
-        .iter()
-        .map(|&i| RowKey::Id(o.hashes.get(i).copied().unwrap_or(0)))
-        .collect()
-}
 
 /// `showing N of M (read capped)` when the collector stopped at its cap.
 pub fn capped_note(snap: &Snapshot) -> Option<String> {
@@ -246,65 +228,26 @@ pub fn capped_note(snap: &Snapshot) -> Option<String> {
     (total > snap.conntrack.len() as u64).then(|| text::capped(snap.conntrack.len(), total))
 }
 
-fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let snap = &app.snapshot;
-    let mut legend = cilium::layout_suffix(snap);
-    if let Some(n) = capped_note(snap) {
-        legend = format!("· {n} {legend}");
+/// `· showing N of M (read capped) · Cilium 1.18 layout`.
+fn legend(c: &Ctx) -> String {
+    let layout = cilium::layout_suffix(c.snap);
+    match capped_note(c.snap) {
+        Some(n) => format!("· {n} {layout}"),
+        None => layout,
     }
-    if snap.conntrack.is_empty() {
-        let mut title = super::table_title("Conntrack", 0, 0, &app.view().filter);
-        title.push_str(&legend);
-        cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "conntrack",
-            app.waiting,
-            theme,
-        );
-        return;
-    }
-    let c = Ctx::of(app);
-    let rows = order::ordered(&snap.conntrack, &c, app.view());
-    let _keys = order::Drawing::start(&snap.conntrack, rows.hashes.clone());
-    TablePane {
-        def: &DRAWN_TABLE,
-        rows: &snap.conntrack,
-        ctx: &c,
-        view: app.view(),
-        name: "Conntrack",
-        empty: "",
-        empty_warn: false,
-        sortable: true,
-        legend: &legend,
-    }
-    .draw_ordered(frame, area, theme, &rows.order);
 }
 
-fn plain(
-    snap: &Snapshot,
-    prev: Option<&Snapshot>,
-    view: &crate::app::state::TableView,
-) -> super::plain::PlainTable {
-    super::plain::from_snapshot(&TABLE, &snap.conntrack, snap, prev, view)
-}
-
-pub const PANE: PaneDef = PaneDef {
-    id: PaneId::Conntrack,
-    title: "Conntrack",
-    count: |s| s.conntrack.len(),
-    columns: COLUMNS.len(),
-    default_sort: EXPIRES_COLUMN,
-    default_desc: false,
-    keys,
-    open: super::registry::opens_nothing,
-    draw,
-    groups: super::registry::no_groups,
-    plain,
-    json: |s, w| super::registry::json(w, &s.conntrack),
-    probes: &[],
+pub static PANE: TablePane<CtEntry> = TablePane {
+    empty: Empty::Cilium,
+    legend,
+    order: Some(order::ordered),
+    ..TablePane::new(
+        PaneId::Conntrack,
+        "Conntrack",
+        |c| &c.snap.conntrack,
+        TABLE,
+        |s, w| super::json(w, &s.conntrack),
+    )
 };
 
 #[cfg(test)]

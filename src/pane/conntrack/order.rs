@@ -1,188 +1,78 @@
 //! The conntrack pane's row order, fast enough for half a million rows.
 //!
-//! It is the generic table's order (`TableDef::order`: rows whose cells contain the filter,
+//! It is the generic table's order (`Table::order`: rows whose cells contain the filter,
 //! sorted on the column, ties broken by row key, `None` last in both directions) computed on
 //! compact keys: integers for numbers and addresses, ranks for the few distinct words and flag
-//! sets, and row keys from one FNV pass that shares the hash of the common prefix. `ordered`
-//! remembers the last result with the inputs it came from (the rows' content, sort column,
-//! direction, filter), so a key that only moves the selection does not filter or sort again.
+//! sets, and row keys from one FNV pass that shares the hash of the common prefix. The row
+//! keys are computed once per snapshot (kept in the app's `Memo`); `App::update` keeps the
+//! order until the snapshot or the view's shape changes, so a key that only moves the
+//! selection sorts nothing.
 
 use super::{
     direction, push_decimal, service_with, table_short, write_connection, write_expires, COLUMNS,
     TABLE,
 };
-use crate::app::state::TableView;
 use crate::model::{Addr, CtEntry, CtFlags, Snapshot, Word};
-use crate::views::cilium;
-use crate::views::table::{passes_changes_only, Ctx};
-use std::cell::RefCell;
+use crate::pane::cilium;
+use crate::pane::order::{Memo, Order, RowRef};
+use crate::pane::table::TablePane;
+use crate::pane::{Ctx, RowKey, TableView};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::net::IpAddr;
-use std::rc::Rc;
+use std::sync::Arc;
 
-/// The rows the pane shows, in order, and every row's key hash (indexed by row).
-#[derive(Debug, PartialEq)]
-pub struct Ordered {
-    pub order: Vec<usize>,
-    pub hashes: Rc<Vec<u64>>,
-}
-
-/// Visible rows in order (computed afresh; the pane uses [`ordered`]).
+/// Visible rows in order, computed afresh (the generic table's order, faster).
 pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
-    compute(rows, ctx, view, Rc::new(row_hashes(rows))).order
+    compute(rows, ctx, view, &row_hashes(rows))
 }
 
-/// The rows an order was computed for: their number and content (every field a cell, the
-/// sort or the row key reads) and the snapshot's identity (`taken_at`, `monotonic_ns`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RowsId {
-    len: usize,
-    content: u64,
-}
-
-/// The view inputs of an order.
-#[derive(Debug, PartialEq)]
-struct ViewInputs {
-    /// Service frontends, which the filter matches in the SERVICE column.
-    services: u64,
-    sort: Option<usize>,
-    sort_desc: Option<bool>,
-    filter: String,
-    marked: Vec<crate::app::state::RowKey>,
-}
-
-/// What this (the UI's) thread computed last: the rows' key hashes, and the last order.
-struct Memo {
-    rows: RowsId,
-    hashes: Rc<Vec<u64>>,
-    last: Option<(ViewInputs, Rc<Ordered>)>,
-}
-
-thread_local! {
-    static MEMO: RefCell<Option<Memo>> = const { RefCell::new(None) };
-}
-
-/// [`order`] plus row hashes, remembered while the inputs stay the same: a keypress that does
-/// not change the rows, the sort or the filter costs one pass over the rows (to check that)
-/// instead of a filter and a sort, and a new sort or filter on the same rows reuses their
-/// key hashes. The "changes only" view is not remembered (the baseline's marks are not among
-/// the inputs).
-pub fn ordered(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Rc<Ordered> {
-    let id = RowsId {
-        len: rows.len(),
-        content: content_hash(rows, ctx.snap),
+/// The pane's order: [`order`] with the rows' keys, which are hashed once per snapshot and
+/// kept in `memo`.
+pub fn ordered(pane: &TablePane<CtEntry>, ctx: &Ctx, view: &TableView, memo: &mut Memo) -> Order {
+    let rows = (pane.rows)(ctx);
+    let memo = memo.of(ctx.seq);
+    let hashes = match &memo.conntrack_keys {
+        Some(h) if h.len() == rows.len() => h.clone(),
+        _ => {
+            let h = Arc::new(row_hashes(rows));
+            memo.conntrack_keys = Some(h.clone());
+            h
+        }
     };
-    let inputs = ViewInputs {
-        services: services_hash(ctx.snap),
-        sort: view.sort,
-        sort_desc: view.sort_desc,
-        filter: view.filter.clone(),
-        marked: view.marked.clone(),
-    };
-    let changes_only = ctx.baseline.is_some_and(|b| b.changes_only);
-    MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        let hashes = match &*memo {
-            Some(m) if m.rows == id => {
-                if let Some((seen, o)) = &m.last {
-                    if *seen == inputs && !changes_only {
-                        return o.clone();
-                    }
-                }
-                m.hashes.clone()
-            }
-            _ => Rc::new(row_hashes(rows)),
-        };
-        let o = Rc::new(compute(rows, ctx, view, hashes.clone()));
-        *memo = Some(Memo {
-            rows: id,
-            hashes,
-            last: (!changes_only).then(|| (inputs, o.clone())),
-        });
-        o
-    })
+    let order = compute(rows, ctx, view, &hashes);
+    Order {
+        keys: order
+            .iter()
+            .map(|&i| RowKey::Id(hashes.get(i).copied().unwrap_or(0)))
+            .collect(),
+        rows: order.into_iter().map(RowRef::Row).collect(),
+    }
 }
 
-fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: Rc<Vec<u64>>) -> Ordered {
-    let col = view
-        .sort
-        .unwrap_or(TABLE.default_sort)
-        .min(COLUMNS.len().saturating_sub(1));
-    let desc = view.sort_desc.unwrap_or(TABLE.default_desc);
+fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: &[u64]) -> Vec<usize> {
+    let (col, desc) = TABLE.sort(view);
     let changes_only = ctx.baseline.is_some_and(|b| b.changes_only);
     let mut m = Matcher::new(ctx.snap, &view.filter);
     let visible: Vec<usize> = rows
         .iter()
         .enumerate()
         .filter(|(_, e)| m.keep(e))
-        .filter(|(_, e)| !changes_only || passes_changes_only(*e, ctx))
+        .filter(|(_, e)| !changes_only || TABLE.passes_changes_only(e, ctx))
         .map(|(i, _)| i)
         .collect();
-    let mut order = sorted(rows, &visible, &hashes, col, desc)
+    let mut order = sorted(rows, &visible, hashes, col, desc)
         // Addresses that are not IPs (hand-edited files) sort as the generic table sorts text.
         .unwrap_or_else(|| TABLE.order(rows, ctx, view));
     if !view.marked.is_empty() {
         // Marked rows (`m`) first, keeping the sort order: as the generic table does.
         let marked = |i: &usize| {
-            let key = crate::app::state::RowKey::Id(hashes.get(*i).copied().unwrap_or(0));
+            let key = RowKey::Id(hashes.get(*i).copied().unwrap_or(0));
             view.marked.contains(&key)
         };
         order.sort_by_key(|i| !marked(i));
     }
-    Ordered { order, hashes }
-}
-
-// ---- row keys while a frame is drawn ----
-
-/// Rows being drawn: where they are, how many, and their key hashes.
-struct Drawn {
-    base: usize,
-    len: usize,
-    hashes: Rc<Vec<u64>>,
-}
-
-thread_local! {
-    static DRAWING: RefCell<Option<Drawn>> = const { RefCell::new(None) };
-}
-
-/// While alive, [`drawn_row_key`] answers for `rows` from `hashes` (the generic table asks
-/// for the key of every row above the selection; hashing them again would cost ~50 ms with
-/// the selection at the bottom of half a million rows).
-pub struct Drawing;
-
-impl Drawing {
-    pub fn start(rows: &[CtEntry], hashes: Rc<Vec<u64>>) -> Drawing {
-        let drawn = Drawn {
-            base: rows.as_ptr() as usize,
-            len: rows.len(),
-            hashes,
-        };
-        DRAWING.with(|d| *d.borrow_mut() = Some(drawn));
-        Drawing
-    }
-}
-
-impl Drop for Drawing {
-    fn drop(&mut self) {
-        DRAWING.with(|d| *d.borrow_mut() = None);
-    }
-}
-
-/// The row key of `e`: looked up when `e` is one of the rows being drawn (the rows cannot
-/// change while they are drawn: they are borrowed), hashed otherwise.
-pub fn drawn_row_key(e: &CtEntry) -> crate::app::state::RowKey {
-    let known = DRAWING.with(|d| {
-        let d = d.borrow();
-        let d = d.as_ref()?;
-        let size = std::mem::size_of::<CtEntry>().max(1);
-        let off = (e as *const CtEntry as usize).checked_sub(d.base)?;
-        let i = off / size;
-        (off % size == 0 && i < d.len)
-            .then(|| d.hashes.get(i).copied())
-            .flatten()
-    });
-    crate::app::state::RowKey::Id(known.unwrap_or_else(|| row_hash(e)))
+    order
 }
 
 /// Sort `visible` on column `col`; `None` when the column needs the generic (text) order.
@@ -349,7 +239,7 @@ impl Matcher {
             .services
             .iter()
             .rev()
-            .map(|s| (s.rev_nat_id, crate::views::services::frontend_text(s)))
+            .map(|s| (s.rev_nat_id, crate::pane::services::frontend_text(s)))
             .collect();
         let per_row = needle
             .chars()
@@ -421,7 +311,7 @@ impl Matcher {
             buf.clear();
             match v {
                 Some(n) => push_decimal(buf, *n),
-                None => buf.push_str(crate::views::format::NONE),
+                None => buf.push_str(crate::pane::format::NONE),
             }
             buf.contains(needle)
         })
@@ -487,96 +377,6 @@ fn row_hashes(rows: &[CtEntry]) -> Vec<u64> {
         .collect()
 }
 
-// ---- content hashes (what `ordered` compares) ----
-
-/// Multiply and fold: the mixing step of the content hash.
-fn fold(a: u64, b: u64) -> u64 {
-    let r = u128::from(a) * u128::from(b);
-    (r as u64) ^ ((r >> 64) as u64)
-}
-
-const K: [u64; 3] = [
-    0xa076_1d64_78bd_642f,
-    0xe703_7ed1_a0b4_28db,
-    0x8ebc_6af0_9c88_c6e3,
-];
-
-fn bytes_hash(b: &[u8]) -> u64 {
-    eat(FNV_OFFSET, b)
-}
-
-fn word_id(w: &Word) -> u64 {
-    match w.known_index() {
-        Some(i) => u64::from(i),
-        None => bytes_hash(w.as_bytes()) | 1 << 63,
-    }
-}
-
-fn addr_id(a: &Addr) -> [u64; 2] {
-    match a.ip() {
-        Some(IpAddr::V4(v)) => [u64::from(u32::from(v)), 4],
-        Some(IpAddr::V6(v)) => {
-            let x = u128::from(v);
-            [x as u64, ((x >> 64) as u64).rotate_left(8) ^ 6]
-        }
-        None => [bytes_hash(a.text().as_bytes()), 9],
-    }
-}
-
-fn flags_id(f: &CtFlags) -> u64 {
-    match f.bits() {
-        Some((bits, alt)) => u64::from(bits) | u64::from(alt) << 16,
-        None => bytes_hash(f.join("\n").as_bytes()) | 1 << 63,
-    }
-}
-
-/// One pass over the rows: everything the cells, the sort and the row keys read.
-fn content_hash(rows: &[CtEntry], snap: &Snapshot) -> u64 {
-    let mut acc = fold(
-        bytes_hash(snap.taken_at.as_bytes()) ^ K[0],
-        snap.monotonic_ns ^ K[1],
-    );
-    for e in rows {
-        let [s0, s1] = addr_id(&e.src);
-        let [d0, d1] = addr_id(&e.dst);
-        let opt = |v: Option<u64>| v.map_or(K[2], |v| v.rotate_left(1) ^ 1);
-        // Independent products (the CPU runs them side by side: the pass is bound by reading
-        // the rows, not by hashing), folded into the running hash once per row.
-        let h = fold(
-            word_id(&e.table) ^ word_id(&e.protocol).rotate_left(21) ^ K[0],
-            word_id(&e.direction) ^ u64::from(e.related) << 62 ^ K[1],
-        ) ^ fold(s0 ^ K[2], s1 ^ K[0]).rotate_left(7)
-            ^ fold(d0 ^ K[1], d1 ^ K[2]).rotate_left(14)
-            ^ fold(
-                u64::from(e.src_port) | u64::from(e.dst_port) << 16 | u64::from(e.rev_nat_id) << 32,
-                flags_id(&e.flags) ^ K[0],
-            )
-            .rotate_left(21)
-            ^ fold(
-                e.expires_in_s as u64 ^ K[1],
-                u64::from(e.src_identity) ^ K[2],
-            )
-            .rotate_left(28)
-            ^ fold(opt(e.packets) ^ K[2], opt(e.bytes) ^ K[0]).rotate_left(35)
-            ^ fold(opt(e.backend_id) ^ K[0], K[1]).rotate_left(42);
-        acc = fold(acc ^ h, K[2]);
-    }
-    acc
-}
-
-fn services_hash(snap: &Snapshot) -> u64 {
-    snap.services.iter().fold(K[0], |acc, s| {
-        let h = eat(
-            bytes_hash(&s.rev_nat_id.to_le_bytes()),
-            s.frontend.as_bytes(),
-        );
-        let h = eat(h, s.address.as_bytes());
-        let h = eat(h, &s.port.to_le_bytes());
-        let h = eat(h, s.protocol.as_bytes());
-        fold(acc ^ eat(h, s.scope.as_bytes()), K[1])
-    })
-}
-
 // ---- a fast hasher for the small maps above ----
 
 /// Multiply-rotate hashing of small integer keys (words, flags, ids): the maps are looked up
@@ -624,6 +424,7 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 mod tests {
     use super::*;
     use crate::model::{CtEntry, Service};
+    use crate::pane::ctx::Derived;
 
     /// Rows with every kind of value the sort and filter meet: both families, an address kept
     /// as text, related entries, flag sets, counters missing, services with frontends.
@@ -677,13 +478,8 @@ mod tests {
         (s, rows)
     }
 
-    fn ctx_of<'a>(s: &'a Snapshot, rates: &'a crate::app::rates::Rates) -> Ctx<'a> {
-        Ctx {
-            snap: s,
-            rates,
-            baseline: None,
-            presentation: false,
-        }
+    fn ctx_of<'a>(s: &'a Snapshot, d: &'a Derived) -> Ctx<'a> {
+        Ctx::standalone(s, None, d)
     }
 
     const FILTERS: &[&str] = &[
@@ -716,10 +512,10 @@ mod tests {
     #[test]
     fn marked_rows_come_first_in_sort_order() {
         let (s, rows) = rows();
-        let rates = crate::app::rates::Rates::default();
+        let rates = Derived::default();
         let ctx = ctx_of(&s, &rates);
         let plain = order(&rows, &ctx, &TableView::default());
-        let key = |i: usize| crate::app::state::RowKey::Id(row_hash(&rows[i]));
+        let key = |i: usize| RowKey::Id(row_hash(&rows[i]));
         let (a, b) = (plain[plain.len() - 1], plain[plain.len() / 2]);
         let view = TableView {
             marked: vec![key(a), key(b)],
@@ -734,7 +530,7 @@ mod tests {
     #[test]
     fn fast_order_matches_the_generic_order() {
         let (s, rows) = rows();
-        let rates = crate::app::rates::Rates::default();
+        let rates = Derived::default();
         let ctx = ctx_of(&s, &rates);
         for (col, column) in COLUMNS.iter().enumerate() {
             for desc in [false, true] {
@@ -767,7 +563,7 @@ mod tests {
         let (s, mut rows) = rows();
         rows[3].src = "some host".into();
         rows[8].src = "10.0.0.1/24".into();
-        let rates = crate::app::rates::Rates::default();
+        let rates = Derived::default();
         let ctx = ctx_of(&s, &rates);
         for desc in [false, true] {
             let view = TableView {
@@ -784,7 +580,7 @@ mod tests {
         let (_, rows) = rows();
         let h = row_hashes(&rows);
         for (e, h) in rows.iter().zip(h) {
-            assert_eq!(super::super::row_key(e), crate::app::state::RowKey::Id(h));
+            assert_eq!(super::super::row_key(e), RowKey::Id(h));
             assert_eq!(row_hash(e), h);
         }
         // The key depends on the text of the tuple (as before addresses were stored inline).
@@ -800,63 +596,45 @@ mod tests {
         assert_eq!(row_hash(e), h);
     }
 
-    /// The remembered order is the computed one, and any change of rows, sort or filter
-    /// computes it again.
+    /// The pane's order is the computed one with the rows' keys; the keys are hashed once
+    /// per snapshot and hashed again for another.
     #[test]
-    fn remembered_order_follows_its_inputs() {
+    fn pane_order_keeps_row_keys_per_snapshot() {
         let (mut s, rows) = rows();
         s.conntrack = rows;
-        let rates = crate::app::rates::Rates::default();
+        let d = Derived::default();
+        let mut memo = Memo::default();
         let mut view = TableView::default();
-        let check = |s: &Snapshot, view: &TableView| {
-            let ctx = ctx_of(s, &rates);
-            let o = ordered(&s.conntrack, &ctx, view);
-            let fresh = compute(&s.conntrack, &ctx, view, Rc::new(row_hashes(&s.conntrack)));
-            assert_eq!(*o, fresh);
-            o
+        let check = |s: &Snapshot, view: &TableView, memo: &mut Memo, seq: u64| {
+            let ctx = Ctx {
+                seq,
+                ..ctx_of(s, &d)
+            };
+            let o = ordered(&super::super::PANE, &ctx, view, memo);
+            let want = order(&s.conntrack, &ctx, view);
+            assert_eq!(
+                o.rows,
+                want.iter().map(|&i| RowRef::Row(i)).collect::<Vec<_>>()
+            );
+            let keys: Vec<RowKey> = want
+                .iter()
+                .map(|&i| super::super::row_key(&s.conntrack[i]))
+                .collect();
+            assert_eq!(o.keys, keys);
         };
-        let a = check(&s, &view);
-        assert!(Rc::ptr_eq(&a, &check(&s, &view)), "same inputs: remembered");
+        check(&s, &view, &mut memo, 1);
+        let kept = memo.conntrack_keys.clone().unwrap();
         view.sort = Some(3);
-        let b = check(&s, &view);
-        assert!(!Rc::ptr_eq(&a, &b));
-        view.sort_desc = Some(true);
-        check(&s, &view);
         view.filter = "udp".into();
-        check(&s, &view);
-        // In-place edits of a row are seen.
+        check(&s, &view, &mut memo, 1);
+        assert!(
+            Arc::ptr_eq(&kept, memo.conntrack_keys.as_ref().unwrap()),
+            "same snapshot: kept"
+        );
+        // Another snapshot with other rows: hashed again.
         s.conntrack[5].src_port = 1;
-        check(&s, &view);
-        s.conntrack[5].flags = CtFlags::from_bits(0x1, false);
-        check(&s, &view);
-        s.conntrack[7].table = "ct6_global".into();
-        check(&s, &view);
-        s.services[0].frontend = "10.96.0.11:53/UDP".into();
-        view.filter = "10.96.0.11".into();
-        let c = check(&s, &view);
-        assert!(!c.order.is_empty());
-        s.conntrack.truncate(10);
-        check(&s, &view);
-    }
-
-    /// While a frame is drawn, the rows' keys come from the order's hashes; other rows (and
-    /// any row outside a frame) are hashed.
-    #[test]
-    fn drawn_row_keys_are_the_row_keys() {
-        let (_, rows) = rows();
-        let hashes = Rc::new(row_hashes(&rows));
-        let other = rows.clone();
-        {
-            let _d = Drawing::start(&rows, hashes.clone());
-            for (e, o) in rows.iter().zip(&other) {
-                assert_eq!(drawn_row_key(e), super::super::row_key(e));
-                assert_eq!(drawn_row_key(o), super::super::row_key(o));
-            }
-        }
-        let _d = Drawing::start(&rows, Rc::new(vec![7; rows.len()]));
-        assert_eq!(drawn_row_key(&rows[3]), crate::app::state::RowKey::Id(7));
-        assert_eq!(drawn_row_key(&other[3]), super::super::row_key(&other[3]));
-        drop(_d);
-        assert_eq!(drawn_row_key(&rows[3]), super::super::row_key(&rows[3]));
+        s.conntrack.truncate(30);
+        check(&s, &view, &mut memo, 2);
+        assert!(!Arc::ptr_eq(&kept, memo.conntrack_keys.as_ref().unwrap()));
     }
 }

@@ -1,0 +1,123 @@
+//! The Services table: a frontend per row; an open frontend (Enter, `l`/→) shows its backends
+//! per slot with their state under it.
+
+use super::theme::Theme;
+use crate::app::mouse::Hits;
+use crate::app::state::App;
+use crate::model::ServiceBackend;
+use crate::pane::services::{backend_state, backend_text, COLUMNS, TABLE};
+use crate::pane::{cilium, RowRef};
+use crate::text;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
+use ratatui::Frame;
+
+/// A backend under its frontend: slot, address, then the state word in the backends column
+/// (words, not only colour).
+fn backend_row(
+    b: &ServiceBackend,
+    cols: &[usize],
+    last: bool,
+    marked: bool,
+    theme: &Theme,
+) -> Row<'static> {
+    let state = backend_state(b);
+    let style = if state == "active" {
+        theme.base()
+    } else {
+        theme.warn()
+    };
+    let branch = if last { "└" } else { "├" };
+    let lead = marked.then(|| Cell::from(" "));
+    Row::new(
+        lead.into_iter()
+            .chain(cols.iter().map(|&c| match COLUMNS[c].header {
+                "FRONTEND" => Cell::from(format!(" {branch} slot {}", b.slot)),
+                "TYPE / FLAGS" => Cell::from(backend_text(b)),
+                "BACKENDS" => Cell::from(Line::from(vec![
+                    Span::styled(format!("[{state}]"), style),
+                    Span::raw(format!(" id {}", b.backend_id)),
+                ])),
+                _ => Cell::from(""),
+            })),
+    )
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut Hits) {
+    let snap = &app.snapshot;
+    let view = app.view();
+    let c = app.ctx();
+    let cursor = app.shown();
+    let rows = &cursor.order;
+    let fronts = rows
+        .rows
+        .iter()
+        .filter(|r| matches!(r, RowRef::Row(_)))
+        .count();
+    let mut title = super::table_title("Services", fronts, snap.services.len(), &view.filter);
+    if c.baseline.is_some_and(|b| b.changes_only) {
+        title = format!(
+            " Services ({fronts} of {}) changed since baseline ",
+            snap.services.len()
+        );
+    }
+    title.push_str(text::SERVICES_KEYS);
+    title.push_str(&cilium::layout_suffix(snap));
+    let title = Line::from(title);
+    if snap.services.is_empty() {
+        super::cilium::draw_empty(frame, area, title, snap, "services", app.waiting, theme);
+        return;
+    }
+    if rows.is_empty() {
+        super::empty_state(frame, area, title, text::NO_MATCH, theme, false);
+        return;
+    }
+    let sel = cursor.selected.min(rows.len() - 1);
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let offset = crate::pane::view::scroll_to(view.offset, sel, height, rows.len());
+    // With a baseline, a marker column first: `+` new, `~` backends changed since it.
+    let marked = c.baseline.is_some();
+    let heads = TABLE.heads();
+    let cols = crate::pane::table::visible_columns(
+        &heads,
+        area.width.saturating_sub(if marked { 6 } else { 4 }),
+    );
+    let window = offset..(offset + height).min(rows.len());
+    let body: Vec<Row> = rows.rows[window.clone()]
+        .iter()
+        .map(|l| match *l {
+            RowRef::Row(i) => {
+                let s = &snap.services[i];
+                let mut cells =
+                    super::table::row_cells(&heads, &cols, TABLE.text(s, &c, &cols), theme);
+                if marked {
+                    let m = TABLE.marker(s, &c).unwrap_or(' ');
+                    cells.insert(0, Cell::from(m.to_string()));
+                }
+                Row::new(cells)
+            }
+            RowRef::Child(i, j) => {
+                let s = &snap.services[i];
+                let last = s.backends.iter().all(|b| b.slot <= s.backends[j].slot);
+                backend_row(&s.backends[j], &cols, last, marked, theme)
+            }
+        })
+        .collect();
+    let mut head = super::table::header_cells(&heads, &cols, Some(TABLE.sort(view)));
+    let mut widths = super::table::widths(&heads, &cols);
+    if marked {
+        head.insert(0, Cell::from(" "));
+        widths.insert(0, Constraint::Length(1));
+    }
+    let table = Table::new(body, widths)
+        .header(Row::new(head).style(theme.table_header()))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("▶")
+        .highlight_spacing(HighlightSpacing::Always)
+        .block(super::block(title, theme));
+    let mut state = TableState::default().with_selected(Some(sel - offset));
+    frame.render_stateful_widget(table, area, &mut state);
+    super::hits::table_rows(hits, area, 1, 1, offset, rows.keys[window].iter());
+}
