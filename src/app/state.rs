@@ -344,8 +344,12 @@ impl App {
     /// What the pane's order depends on now.
     fn order_inputs(&self) -> Inputs {
         let mut extra = vec![self.retrans_group as u64];
+        // The baseline's marks change which rows show with "changes only", and what a filter
+        // matches in a tree (its lines carry the markers); otherwise only how rows look.
         if let Some(b) = &self.baseline {
-            extra.extend([b.id, b.compared, u64::from(b.changes_only)]);
+            if b.changes_only || !self.view().filter.is_empty() {
+                extra.extend([b.id, b.compared, u64::from(b.changes_only)]);
+            }
         }
         Inputs {
             seq: self.snapshot_seq,
