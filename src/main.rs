@@ -179,6 +179,8 @@ fn main() -> ExitCode {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
+            // Messages quote file names and file content: made safe for the terminal.
+            let msg = dpscope::sanitize::text(&msg);
             let _ = writeln!(std::io::stderr(), "dpscope: error: {msg}");
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
@@ -338,7 +340,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             };
             let d = model::diff::diff(&sa, &sb);
             let text = if json {
-                let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+                let mut t =
+                    dpscope::sanitize::to_json_string_pretty(&d).context("encoding the diff")?;
                 t.push('\n');
                 t
             } else {
@@ -495,7 +498,11 @@ fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     }
     if format == Format::Json {
         let stdout = std::io::stdout();
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        // DEL, C1 and bidi controls as `\u` escapes: still the same strings to a JSON reader.
+        let mut w = dpscope::sanitize::JsonSafe::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            stdout.lock(),
+        ));
         let r = match snap.write_pane_json(pane, &mut w) {
             Some(r) => r.map_err(std::io::Error::from),
             None => w.write_all(b"[]"),
@@ -517,6 +524,7 @@ fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
             let mut out = dpscope::views::plain::render(&t, f);
             if t.rows.is_empty() {
                 if let Some(why) = snap.unavailable_reason(pane) {
+                    let why = dpscope::sanitize::text(why);
                     out.push_str(&format!("({pane} unavailable: {why})\n"));
                 }
             }

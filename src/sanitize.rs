@@ -124,6 +124,30 @@ pub fn md_cell(s: &str) -> String {
     out
 }
 
+/// A Markdown code span of `s` (made safe as [`text`]); plain escaped text ([`md_cell`]) when
+/// `s` holds a backtick, which would end the span.
+pub fn md_code(s: &str) -> String {
+    let t = text(s);
+    if t.contains('`') {
+        md_cell(&t)
+    } else {
+        format!("`{t}`")
+    }
+}
+
+/// Remove what must not reach the terminal from a drawn frame: ratatui drops C0 and C1
+/// controls from what it draws, but bidi controls (zero-width, so they sit in a cell with the
+/// character before them) would reach the terminal and reorder the rest of the line. Applied
+/// to every frame before it is sent, and to the screen the exports write.
+pub fn buffer(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(is_unsafe) {
+            let kept: String = cell.symbol().chars().filter(|&c| !is_unsafe(c)).collect();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+        }
+    }
+}
+
 /// A writer of JSON text that escapes DEL, C1 controls and bidi controls as `\uXXXX`.
 ///
 /// Correct for what serde_json writes: outside strings JSON text is ASCII, so every non-ASCII
@@ -321,6 +345,31 @@ mod tests {
         );
         let c = md_cell(PAYLOAD);
         assert!(clean(&c) && !c.contains('\n'), "{c:?}");
+        assert_eq!(md_code("a|b"), "`a|b`");
+        assert_eq!(md_code("a`b"), "a\\`b");
+    }
+
+    #[test]
+    fn drawn_frames_lose_bidi_controls_and_keep_their_width() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+        buf.set_string(
+            0,
+            0,
+            "ab\u{202e}cd\u{2066}",
+            ratatui::style::Style::default(),
+        );
+        let before: Vec<u16> = buf
+            .content
+            .iter()
+            .map(|c| c.symbol().len() as u16)
+            .collect();
+        buffer(&mut buf);
+        let text: String = buf.content.iter().map(|c| c.symbol()).collect();
+        assert!(clean(&text), "{text:?}");
+        assert!(text.starts_with("abcd"), "{text:?}");
+        assert_eq!(buf.content.len(), before.len());
     }
 
     #[test]

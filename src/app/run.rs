@@ -79,6 +79,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             _ = std::future::ready(()), if dirty => {
                 super::terminal::draw_synced(&mut guard.terminal, |f| {
                     hits = crate::views::hits::record(|| crate::views::draw(f, &app));
+                    crate::sanitize::buffer(f.buffer_mut());
                 })?;
                 dirty = false;
                 if let (Some(t0), false) = (opts.exit_after_first_frame, app.waiting) {

@@ -150,14 +150,15 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// Pretty JSON of one snapshot, as `dpscope snapshot` writes it.
+/// DEL, C1 and bidi controls are `\u` escapes (`sanitize::JsonSafe`): lossless, and safe to `cat`.
 pub fn to_json_pretty(s: &Snapshot) -> String {
     // Serialising plain data structures with string keys cannot fail.
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    crate::sanitize::to_json_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// One compact line, as `dpscope record` writes it.
+/// One compact line, as `dpscope record` writes it (escapes as [`to_json_pretty`]).
 pub fn to_json_line(s: &Snapshot) -> String {
-    serde_json::to_string(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    crate::sanitize::to_json_string(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 #[cfg(test)]
