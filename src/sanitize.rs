@@ -8,8 +8,8 @@
 //!   `\x1b`, `\x7f`, `\u{9b}`; a newline is `\n`, so it never ends a row.
 //! * Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
 //!   U+061C) are shown the same way, so they cannot reorder what follows them.
-//! * CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
-//!   get a leading `'`, unless the cell is a plain number.
+//! * CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) get a
+//!   leading `'`, unless the cell is a plain number or the sign alone.
 //! * Markdown cells escape `\`, `|`, backticks, `[`, `]` and HTML (`<`, `>`, `&`).
 //! * JSON stays lossless: [`JsonSafe`] writes DEL, C1 controls and bidi controls as `\uXXXX`
 //!   escapes (serde_json escapes only C0), which any JSON reader turns back into the same
@@ -92,7 +92,8 @@ pub fn text_capped(s: &str, max: usize) -> String {
 pub fn csv_cell(s: &str) -> String {
     let t = text(s);
     let guarded = match t.chars().next() {
-        Some('=' | '+' | '-' | '@') if t.trim().parse::<f64>().is_err() => {
+        // A number (`-12`) or a lone sign (`-`, the empty marker) is no formula.
+        Some('=' | '+' | '-' | '@') if t.len() > 1 && t.trim().parse::<f64>().is_err() => {
             Cow::Owned(format!("'{t}"))
         }
         _ => t,
@@ -331,6 +332,7 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("-2+3"), "'-2+3");
         assert_eq!(csv_cell("-12"), "-12");
+        assert_eq!(csv_cell("-"), "-");
         assert_eq!(csv_cell("-1.5"), "-1.5");
         assert_eq!(csv_cell("a,\"b\""), "\"a,\"\"b\"\"\"");
         let c = csv_cell(PAYLOAD);
