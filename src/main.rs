@@ -104,6 +104,9 @@ enum Command {
     /// Print one pane as a table (or JSON) and exit
     Show {
         /// node programs maps attachments links tailcalls services conntrack identities endpoints policy metrics retransmits drops denials
+        // Its own id: under the id `pane` clap synced it into the global `--pane`, which then
+        // hid (and skipped checking) the config file's `pane`.
+        #[arg(id = "show_pane", value_name = "PANE")]
         pane: String,
         /// Same as --format json
         #[arg(long)]
@@ -169,6 +172,10 @@ fn main() -> ExitCode {
     match run(cli, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // The UI ended by a signal and gave the terminal back: the conventional status.
+            if let Some(sig) = e.downcast_ref::<dpscope::signals::Signalled>() {
+                return ExitCode::from(sig.exit_status());
+            }
             let bad_input = e.chain().any(|c| {
                 c.downcast_ref::<BadInput>().is_some()
                     || c.downcast_ref::<snapio::LoadError>().is_some()
@@ -225,6 +232,10 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
     g.interval = g.interval.or(c.interval);
     g.no_color |= c.no_color.unwrap_or(false);
     g.dump_dir = g.dump_dir.or(c.dump_dir);
+    if let Some(p) = &c.probes {
+        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+        check_probes(p, &format!("probes of config {shown}"))?;
+    }
     g.pane = g.pane.or(c.pane);
     if g.probes.is_empty() && !g.no_probes {
         match c.probes {
@@ -240,16 +251,43 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
     Ok((g, file))
 }
 
+/// Longest live refresh interval accepted (a day).
+const MAX_INTERVAL_SECS: f64 = 86_400.0;
+/// Longest `--duration` / `--every` accepted (a year): beyond it a `Duration` is not far from
+/// overflowing, and no recording runs that long.
+const MAX_SECS: f64 = 365.0 * 86_400.0;
+
 /// The refresh interval (flag, else config file, else 1 s), checked.
 fn interval_secs(g: &Global) -> anyhow::Result<f64> {
     let interval = g.interval.unwrap_or(1.0);
-    if !(interval.is_finite() && interval >= 0.1) {
+    if !(interval.is_finite() && (0.1..=MAX_INTERVAL_SECS).contains(&interval)) {
         return Err(BadInput(format!(
-            "--interval must be at least 0.1 seconds, got {interval}"
+            "--interval (or interval in the config file) must be from 0.1 to {MAX_INTERVAL_SECS} seconds, got {interval}"
         ))
         .into());
     }
     Ok(interval)
+}
+
+/// Own probe names `--probe` and the config file's `probes` accept.
+fn probe_names() -> Vec<&'static str> {
+    let mut v = dpscope::bpf::probes::PROBE_NAMES.to_vec();
+    v.extend(["lsm", "syscall_denials", "audit"]);
+    v
+}
+
+/// A probe name that is not one is an error naming the valid ones (a typo would otherwise turn
+/// every probe off).
+fn check_probes(names: &[String], what: &str) -> anyhow::Result<()> {
+    let valid = probe_names();
+    match names.iter().find(|n| !valid.contains(&n.as_str())) {
+        Some(bad) => Err(BadInput(format!(
+            "unknown probe {bad:?} in {what}; probes are: {}",
+            valid.join(" ")
+        ))
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
@@ -261,7 +299,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
             g.bpffs.clone()
         },
         stats: !g.no_stats,
-        interval: Duration::from_secs_f64(interval),
+        interval: Duration::try_from_secs_f64(interval).unwrap_or(Duration::from_secs(1)),
         all_details,
         program_calls: true,
         fast_first: false,
@@ -273,10 +311,13 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
 }
 
 fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(BadInput(format!("{flag} must be a number of seconds ≥ 0, got {v}")).into());
+    match Duration::try_from_secs_f64(v) {
+        Ok(d) if v <= MAX_SECS => Ok(d),
+        _ => Err(BadInput(format!(
+            "{flag} must be a number of seconds from 0 to {MAX_SECS}, got {v}"
+        ))
+        .into()),
     }
-    Ok(Duration::from_secs_f64(v))
 }
 
 fn require_privileges() -> anyhow::Result<()> {
@@ -284,6 +325,7 @@ fn require_privileges() -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
+    check_probes(&cli.global.probes, "--probe")?;
     let (g, file) = with_config_file(cli.global.clone())?;
     // Checked here so a bad interval (flag or config file) fails every command the same way.
     let interval = interval_secs(&g)?;
@@ -388,7 +430,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             };
             let snap = match from {
                 Some(path) => {
-                    let loaded = snapio::load(&path)?;
+                    let loaded = load_reporting(&path)?;
                     loaded
                         .snapshots
                         .into_iter()
@@ -418,9 +460,21 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     }
 }
 
+/// Load a snapshot file for `show --from` and `diff`, saying on stderr which lines of a
+/// recording were skipped (replay shows it on screen).
+fn load_reporting(path: &std::path::Path) -> anyhow::Result<snapio::Loaded> {
+    let loaded = snapio::load(path)?;
+    if let Some(s) = loaded.skipped_summary() {
+        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+        let s = dpscope::sanitize::text(&s).into_owned();
+        let _ = writeln!(std::io::stderr(), "dpscope: warning: {shown}: {s}");
+    }
+    Ok(loaded)
+}
+
 /// The newest snapshot of a file (a single snapshot, or the last of a recording).
 fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
-    let loaded = snapio::load(path)?;
+    let loaded = load_reporting(path)?;
     loaded
         .snapshots
         .into_iter()
@@ -430,7 +484,7 @@ fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
 
 /// The first and the last snapshot of a recording (`diff REC`).
 fn first_and_last(path: &std::path::Path) -> anyhow::Result<(Snapshot, Snapshot)> {
-    let mut snaps = snapio::load(path)?.snapshots;
+    let mut snaps = load_reporting(path)?.snapshots;
     if snaps.len() < 2 {
         return Err(BadInput(format!(
             "{}: holds {} snapshot(s); diff of one file needs a recording of at least two (or give two files)",
