@@ -6,7 +6,7 @@ use dpscope::app::export::{export_to, html_escape, screen_text};
 use dpscope::app::jobs::Jobs;
 use dpscope::app::state::Message;
 use dpscope::app::{Action, App, UiOptions};
-use dpscope::model::Snapshot;
+use dpscope::model::{PaneId, Snapshot};
 use dpscope::views::plain;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -70,7 +70,7 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
     assert_eq!(loaded.snapshots, vec![(*app.snapshot).clone()]);
 
     // The pane (programs, the first) as CSV: a header plus one line per table row.
-    let table = plain::pane_table("programs", &app.snapshot, app.prev.as_deref()).unwrap();
+    let table = plain::pane_table(PaneId::Programs, &app.snapshot, app.prev.as_deref());
     let csv = std::fs::read_to_string(out.csv.as_ref().unwrap()).unwrap();
     assert!(out
         .csv
@@ -177,11 +177,7 @@ fn export_keeps_marks_of_a_tree_pane() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("dumps");
     let mut app = app(&dir);
-    let pane = dpscope::views::registry::PANES
-        .iter()
-        .position(|p| p.name == "attachments")
-        .unwrap();
-    app.update(Action::GotoPane(pane));
+    app.update(Action::GotoPane(PaneId::Attachments));
     app.view_mut().selected = Some(dpscope::app::state::RowKey::Path(
         "if14/tc_egress/p42".into(),
     ));

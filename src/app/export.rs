@@ -4,7 +4,7 @@
 //! `Arc`); the files are written on a thread of their own (`jobs::Jobs::export`).
 
 use super::state::{App, TableView};
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use crate::views;
 use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
@@ -65,7 +65,7 @@ pub fn timestamp() -> String {
 pub struct ExportJob {
     pub dir: PathBuf,
     pub stamp: String,
-    pane: &'static str,
+    pane: PaneId,
     snapshot: Arc<Snapshot>,
     prev: Option<Arc<Snapshot>>,
     view: TableView,
@@ -78,9 +78,7 @@ impl ExportJob {
     /// Take what the export needs from the app now; the screen is rendered here, so it is
     /// the screen of the key press whatever arrives while the files are written.
     pub fn capture(app: &App, dir: &Path, stamp: &str) -> Result<ExportJob, String> {
-        let pane = views::registry::PANES
-            .get(app.pane)
-            .map_or("pane", |p| p.name);
+        let pane = app.pane;
         Ok(ExportJob {
             dir: dir.to_path_buf(),
             stamp: stamp.to_string(),
@@ -116,7 +114,12 @@ impl ExportJob {
             &self.snapshot,
         )?;
         // The rows as the pane shows them: its filter and sort.
-        let table = plain::pane_table_as(pane, &self.snapshot, self.prev.as_deref(), &self.view);
+        let table = Some(plain::pane_table_as(
+            pane,
+            &self.snapshot,
+            self.prev.as_deref(),
+            &self.view,
+        ));
         let (csv, markdown) = match &table {
             Some(t) => (
                 Some(write(
@@ -171,7 +174,7 @@ fn write_snapshot(
 
 /// A Markdown report of the pane, ready to paste into an incident channel: node, time, what
 /// the view has in effect, then the rows shown.
-pub fn markdown_report(app: &App, pane: &str, t: &plain::PlainTable) -> String {
+pub fn markdown_report(app: &App, pane: PaneId, t: &plain::PlainTable) -> String {
     report(&report_head(app, pane), t)
 }
 
@@ -183,7 +186,7 @@ fn report(head: &str, t: &plain::PlainTable) -> String {
 }
 
 /// The report's lines above the row count: node, time, replay, filter, baseline.
-fn report_head(app: &App, pane: &str) -> String {
+fn report_head(app: &App, pane: PaneId) -> String {
     let n = &app.snapshot.node;
     let v = app.view();
     let mut out = format!("### dpscope — {pane} on {}\n\n", or_dash(&n.hostname));
