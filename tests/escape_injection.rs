@@ -140,8 +140,13 @@ fn every_pane_in_every_format_shows_crafted_strings_as_visible_escapes() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write_crafted(tmp.path());
     let mut shown_escaped = Vec::new();
-    let mut panes: Vec<&str> = dpscope::model::PANES.to_vec();
-    panes.push("links");
+    let mut panes: Vec<&str> = dpscope::model::PaneId::ALL
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    if !panes.contains(&"links") {
+        panes.push("links");
+    }
     for pane in panes {
         for format in ["text", "csv", "md", "json"] {
             let out = show(&file, pane, format);
@@ -262,11 +267,7 @@ fn ctrl_s_files_and_the_screen_are_safe() {
     for pane in ["programs", "denials", "maps", "retransmits"] {
         let mut app = App::with_snapshot(snap.clone(), &opts);
         app.update(Action::Resize(160, 40));
-        let idx = dpscope::views::registry::PANES
-            .iter()
-            .position(|p| p.name == pane)
-            .unwrap();
-        app.pane = idx;
+        app.pane = dpscope::model::PaneId::parse(pane).unwrap();
         let dir = tmp.path().join(pane);
         let e = dpscope::app::export::export_to(&app, &dir, "T").unwrap();
         let read = |p: &Path| std::fs::read_to_string(p).unwrap();
