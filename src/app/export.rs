@@ -448,9 +448,10 @@ pub fn buffer_html(buf: &Buffer, taken_at: &str) -> String {
     )
 }
 
-/// HTML text of `s`: markup escaped, and controls as visible escapes (`sanitize::text`).
+/// HTML text of `s`: markup escaped, and controls other than newlines and tabs as visible
+/// escapes (`sanitize::lines`).
 pub fn html_escape(s: &str) -> String {
-    let s = crate::sanitize::text(s);
+    let s = crate::sanitize::lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
