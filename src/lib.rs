@@ -10,5 +10,6 @@ pub mod model;
 pub mod pane;
 pub mod safe_fs;
 pub mod sanitize;
+pub mod signals;
 pub mod text;
 pub mod views;
