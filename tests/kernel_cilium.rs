@@ -858,7 +858,7 @@ fn run(ver: Ver) {
             (
                 "fd00::/64".into(),
                 16777217,
-                Some("local (CIDR/FQDN)".into()),
+                Some("local (CIDR)".into()),
                 None,
                 vec![],
                 0

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod compact;
 pub mod diff;
+pub mod identity;
 pub mod io;
 pub mod recording;
 

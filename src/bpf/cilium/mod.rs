@@ -7,7 +7,6 @@
 
 pub mod bytes;
 pub mod conntrack;
-pub mod identity;
 pub mod ipcache;
 pub mod layout;
 pub mod lb;
