@@ -2,8 +2,8 @@
 //! value): prefix → security identity and tunnel endpoint (cilium-maps.md §3.8, §3.9).
 
 use super::bytes::*;
-use crate::model::identity;
 use super::layout::Layout;
+use crate::model::identity;
 use crate::model::IdentityEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
