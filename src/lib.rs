@@ -7,4 +7,6 @@ pub mod app;
 pub mod bpf;
 pub mod config;
 pub mod model;
+pub mod safe_fs;
+pub mod sanitize;
 pub mod views;
