@@ -9,4 +9,5 @@ pub mod config;
 pub mod model;
 pub mod safe_fs;
 pub mod sanitize;
+pub mod signals;
 pub mod views;

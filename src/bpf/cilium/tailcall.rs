@@ -697,8 +697,11 @@ fn owner_text(
     }
 }
 
+/// A DOT string's inside: controls as visible escapes (`sanitize`), then DOT's own quoting.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    crate::sanitize::text(s)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 /// Graphviz DOT of the tail-call graph: owners → arrays → slot programs → arrays they call.
