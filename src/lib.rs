@@ -7,4 +7,5 @@ pub mod app;
 pub mod bpf;
 pub mod config;
 pub mod model;
+pub mod ring;
 pub mod views;

@@ -5,9 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod bundle;
+pub mod cluster;
 pub mod compact;
 pub mod diff;
 pub mod io;
+pub mod node_diff;
 pub mod recording;
 
 pub use compact::{Addr, CtFlags, TcpFlags, Word};
