@@ -250,10 +250,7 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
         }
         s
     };
-    let pane = dpscope::views::registry::PANES
-        .iter()
-        .position(|p| p.name == "conntrack")
-        .expect("conntrack pane");
+    let pane = dpscope::model::PaneId::Conntrack;
     let mut app = App::with_snapshot(snap, &UiOptions::default());
     app.update(Action::Resize(120, 40));
     let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");

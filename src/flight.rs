@@ -89,8 +89,8 @@ pub fn history(dir: &Path, since: Option<&str>, output: Option<PathBuf>) -> anyh
     };
     let (written, problems) = match output {
         Some(path) => {
-            let file = create_private(&path)
-                .map_err(|e| BadInput(format!("cannot create {}: {e}", path.display())))?;
+            // Never through a symlink; under sudo as the invoking user.
+            let file = dpscope::safe_fs::create_output(&path).map_err(BadInput)?;
             let mut w = std::io::BufWriter::new(file);
             let r = ring::export(dir, since, &mut w)?;
             w.flush().context("writing the recording")?;
@@ -116,24 +116,12 @@ pub fn history(dir: &Path, since: Option<&str>, output: Option<PathBuf>) -> anyh
         }
     };
     for p in problems {
-        eprintln!("dpscope: warning: {}", p.escape_debug());
+        eprintln!("dpscope: warning: {}", dpscope::sanitize::text(&p));
     }
     if written == 0 {
         eprintln!("dpscope: warning: no snapshot in {} matched", dir.display());
     }
     Ok(())
-}
-
-/// A new private file (0600), never through a symlink; an existing regular file is replaced.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
 }
 
 /// `dpscope diff --nodes BUNDLE_DIR [--json]`.

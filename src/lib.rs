@@ -8,4 +8,6 @@ pub mod bpf;
 pub mod config;
 pub mod model;
 pub mod ring;
+pub mod safe_fs;
+pub mod sanitize;
 pub mod views;

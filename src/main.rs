@@ -3,7 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use dpscope::bpf::collector::{self, Collector, Config};
-use dpscope::model::{self, io as snapio, Snapshot};
+use dpscope::model::{self, io as snapio, PaneId, Snapshot};
+use dpscope::views::registry;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,7 +56,8 @@ struct Global {
     /// No colours (also: NO_COLOR set in the environment)
     #[arg(long, global = true)]
     no_color: bool,
-    /// Pane to open first in the full-screen UI (e.g. drops, conntrack, attachments)
+    /// Pane to open first in the full-screen UI (a pane name or alias, as `show` takes; e.g.
+    /// drops, ct, attachments)
     #[arg(long, value_name = "PANE", global = true)]
     pane: Option<String>,
     /// Directory Ctrl-s writes its export files into (default ./dpscope-dumps)
@@ -121,7 +123,9 @@ enum Command {
     },
     /// Print one pane as a table (or JSON) and exit
     Show {
-        /// node programs maps attachments links tailcalls services conntrack identities endpoints policy metrics retransmits drops denials
+        /// The pane: its name or an alias
+        // Its own id: with the global `--pane`'s id, clap gave that flag this argument's value.
+        #[arg(id = "show_pane", value_name = "PANE", long_help = show_pane_help())]
         pane: String,
         /// Same as --format json
         #[arg(long)]
@@ -322,7 +326,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         interval_ms: (interval * 1000.0) as u64,
         exit_after_first_frame: g.bench_first_frame.then_some(started),
         start_pane: match &g.pane {
-            Some(p) => Some(canonical_pane(p)?),
+            Some(p) => Some(pane_named(p)?),
             None => None,
         },
         dump_dir: g.dump_dir.clone(),
@@ -422,7 +426,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             from,
             duration,
         } => {
-            let pane = canonical_pane(&pane)?;
+            let pane = pane_named(&pane)?;
             let format = if json {
                 Format::Json
             } else {
@@ -438,13 +442,13 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                         .context("recording holds no snapshot")?
                 }
                 None => {
-                    let probes = probes_for_pane(&pane);
+                    let probes = registry::pane(pane).probes;
                     let default_wait = if probes.is_empty() { 0.0 } else { 2.0 };
                     let wait = secs(duration.unwrap_or(default_wait), "--duration")?;
                     let mut cfg = config(&g, false)?;
                     // Helper lists appear only in the programs pane's JSON; resolving them reads
                     // /proc/kallsyms, which alone costs the kernel ~100 ms.
-                    cfg.program_calls = pane == "programs" && format == Format::Json;
+                    cfg.program_calls = pane == PaneId::Programs && format == Format::Json;
                     // Load only the probes this pane shows: each load parses the kernel BTF.
                     if probes.is_empty() {
                         cfg.probes = false;
@@ -455,7 +459,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     collect_after(cfg, wait)
                 }
             };
-            show(&pane, &snap, format)
+            show(pane, &snap, format)
         }
     }
 }
@@ -488,52 +492,24 @@ fn first_and_last(path: &std::path::Path) -> anyhow::Result<(Snapshot, Snapshot)
     }
 }
 
-/// Accepts pane names and the palette's aliases.
-fn canonical_pane(p: &str) -> anyhow::Result<String> {
-    let lower = p.to_ascii_lowercase();
-    let name = match lower.as_str() {
-        "progs" | "prog" | "program" => "programs",
-        "map" => "maps",
-        "attach" | "attachment" | "net" => "attachments",
-        "tail" | "tailcall" => "tailcalls",
-        "svc" | "service" | "lb" => "services",
-        "ct" => "conntrack",
-        "id" | "ipcache" => "identities",
-        "ep" | "lxc" => "endpoints",
-        "link" => "links",
-        "retrans" | "rtx" | "retransmit" => "retransmits",
-        "drop" => "drops",
-        "flow" | "talkers" => "flows",
-        "xdp" | "xdp_health" => "xdp_errors",
-        other => other,
-    };
-    if model::PANES.contains(&name) || name == "links" {
-        Ok(name.to_string())
-    } else {
-        Err(BadInput(format!(
-            "unknown pane {p:?}; panes are: {} links",
-            model::PANES.join(" ")
-        ))
-        .into())
-    }
+/// The pane a word names (`show PANE`, `--pane`, the config file's `pane`): the same names
+/// and aliases as the palette (`model::PaneId`).
+fn pane_named(word: &str) -> anyhow::Result<PaneId> {
+    PaneId::parse(word).ok_or_else(|| BadInput(PaneId::unknown(word)).into())
 }
 
-/// Own probes whose data a pane shows (`show` of other panes loads none).
-fn probes_for_pane(pane: &str) -> &'static [&'static str] {
-    match pane {
-        "drops" => &["drops"],
-        "retransmits" => &["retransmits"],
-        "flows" => &["flows"],
-        "xdp_errors" => &["xdp_health"],
-        "denials" => &["lsm", "syscall_denials", "audit"],
-        _ => &[],
-    }
+/// `show --help`: every pane with its aliases, from `PaneId`.
+fn show_pane_help() -> String {
+    format!(
+        "The pane: its name or an alias (any case):\n{}",
+        PaneId::help_list()
+    )
 }
 
 /// Print one pane. JSON is streamed to stdout (a 500k-entry table is hundreds of MB of text).
-fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
+fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     if format == Format::Dot {
-        if pane != "tailcalls" {
+        if pane != PaneId::Tailcalls {
             return Err(BadInput(format!("--format dot is for tailcalls, not {pane}")).into());
         }
         return write_out(None, &dpscope::bpf::cilium::tailcalls_dot(&snap.tailcalls));
@@ -541,12 +517,10 @@ fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         let stdout = std::io::stdout();
         let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-        let r = match snap.write_pane_json(pane, &mut w) {
-            Some(r) => r.map_err(std::io::Error::from),
-            None => w.write_all(b"[]"),
-        }
-        .and_then(|_| w.write_all(b"\n"))
-        .and_then(|_| w.flush());
+        let r = (registry::pane(pane).json)(snap, &mut w)
+            .map_err(std::io::Error::from)
+            .and_then(|_| w.write_all(b"\n"))
+            .and_then(|_| w.flush());
         return match r {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             r => r.context("writing to stdout"),
@@ -557,18 +531,14 @@ fn show(pane: &str, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         Format::Md => dpscope::views::plain::Format::Markdown,
         _ => dpscope::views::plain::Format::Text,
     };
-    match dpscope::views::plain::pane_table(pane, snap, None) {
-        Some(t) => {
-            let mut out = dpscope::views::plain::render(&t, f);
-            if t.rows.is_empty() {
-                if let Some(why) = snap.unavailable_reason(pane) {
-                    out.push_str(&format!("({pane} unavailable: {why})\n"));
-                }
-            }
-            write_out(None, &out)
+    let t = dpscope::views::plain::pane_table(pane, snap, None);
+    let mut out = dpscope::views::plain::render(&t, f);
+    if t.rows.is_empty() {
+        if let Some(why) = snap.unavailable_reason(pane.name()) {
+            out.push_str(&format!("({pane} unavailable: {why})\n"));
         }
-        None => Err(BadInput(format!("pane {pane:?} has no table form; use --json")).into()),
     }
+    write_out(None, &out)
 }
 
 fn collect_after(cfg: Config, wait: Duration) -> Snapshot {
@@ -586,9 +556,12 @@ fn record(
     every: Duration,
     compact: bool,
 ) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path)
-        .map_err(|e| BadInput(format!("cannot create {}: {e}", path.display())))?;
-    let mut w = dpscope::model::recording::Writer::new(std::io::BufWriter::new(file), compact);
+    // Never through a symlink; under sudo as the invoking user (`safe_fs`).
+    let file = dpscope::safe_fs::create_output(path).map_err(BadInput)?;
+    let mut w = dpscope::model::recording::Writer::new(
+        dpscope::sanitize::JsonSafe::new(std::io::BufWriter::new(file)),
+        compact,
+    );
     let mut c = Collector::new(cfg);
     let start = std::time::Instant::now();
     loop {
@@ -605,8 +578,12 @@ fn record(
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
     match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| BadInput(format!("cannot write {}: {e}", p.display())).into()),
+        Some(p) => {
+            // Never through a symlink; under sudo as the invoking user (`safe_fs`).
+            let mut f = dpscope::safe_fs::create_output(p).map_err(BadInput)?;
+            f.write_all(text.as_bytes())
+                .map_err(|e| BadInput(format!("cannot write {}: {e}", p.display())).into())
+        }
         None => {
             let mut out = std::io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {

@@ -6,7 +6,7 @@ use dpscope::app::export::{export_to, html_escape, screen_text};
 use dpscope::app::jobs::Jobs;
 use dpscope::app::state::Message;
 use dpscope::app::{Action, App, UiOptions};
-use dpscope::model::Snapshot;
+use dpscope::model::{PaneId, Snapshot};
 use dpscope::views::plain;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -70,7 +70,7 @@ fn export_writes_a_loadable_snapshot_pane_tables_and_the_screen() {
     assert_eq!(loaded.snapshots, vec![(*app.snapshot).clone()]);
 
     // The pane (programs, the first) as CSV: a header plus one line per table row.
-    let table = plain::pane_table("programs", &app.snapshot, app.prev.as_deref()).unwrap();
+    let table = plain::pane_table(PaneId::Programs, &app.snapshot, app.prev.as_deref());
     let csv = std::fs::read_to_string(out.csv.as_ref().unwrap()).unwrap();
     assert!(out
         .csv
@@ -177,11 +177,7 @@ fn export_keeps_marks_of_a_tree_pane() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("dumps");
     let mut app = app(&dir);
-    let pane = dpscope::views::registry::PANES
-        .iter()
-        .position(|p| p.name == "attachments")
-        .unwrap();
-    app.update(Action::GotoPane(pane));
+    app.update(Action::GotoPane(PaneId::Attachments));
     app.view_mut().selected = Some(dpscope::app::state::RowKey::Path(
         "if14/tc_egress/p42".into(),
     ));
@@ -267,14 +263,15 @@ fn export_into_an_unwritable_place_is_an_error_message() {
     }
 }
 
-/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files go to that user. The environment is set in
-/// a child run of this test binary, not in this process.
+/// Under sudo (`SUDO_UID`/`SUDO_GID` set) the files are the invoking user's: written as that
+/// user, into a directory of theirs. The environment is set in a child run of this test binary,
+/// not in this process. (tests/dump_dir_safety.rs has the attacks.)
 #[test]
 fn export_under_sudo_chowns_to_the_invoking_user() {
     use std::os::unix::fs::MetadataExt;
     const CHILD: &str = "DPSCOPE_TEST_EXPORT_CHILD_DIR";
     if let Some(dir) = std::env::var_os(CHILD) {
-        // `Ctrl-s` as the UI runs it: written (and chowned) on the export thread.
+        // `Ctrl-s` as the UI runs it: written on the export thread.
         let dir = std::path::PathBuf::from(dir);
         let (mut app, mut rx) = with_jobs(app(&dir));
         app.update(Action::Export);
@@ -292,6 +289,8 @@ fn export_under_sudo_chowns_to_the_invoking_user() {
         )
     };
     let tmp = tempfile::tempdir().unwrap();
+    // The user's own directory, as a dump directory under sudo must be.
+    std::os::unix::fs::chown(tmp.path(), Some(uid), Some(gid)).unwrap();
     let dir = tmp.path().join("sudo-dumps");
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::state::{Detail, Mode, RowKey};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::bpf::collector::Request;
-use dpscope::model::{Snapshot, Unavailable};
+use dpscope::model::{PaneId, Snapshot, Unavailable};
 use dpscope::views;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
@@ -68,11 +68,7 @@ fn press(app: &mut App, keys: &[KeyEvent]) -> Vec<Request> {
 }
 
 fn goto(app: &mut App, pane: &str) {
-    let i = views::registry::PANES
-        .iter()
-        .position(|p| p.name == pane)
-        .unwrap();
-    app.update(Action::GotoPane(i));
+    app.update(Action::GotoPane(PaneId::parse(pane).unwrap()));
 }
 
 macro_rules! both_sizes {
@@ -385,7 +381,7 @@ fn marked_tree_node_pins_its_interface_across_refreshes_and_replay() {
         "without the mark, lo would come first"
     );
     // Export: the rows of the pinned interface first, as on screen.
-    let table = views::plain::pane_table_as("attachments", &a.snapshot, None, a.view()).unwrap();
+    let table = views::plain::pane_table_as(PaneId::Attachments, &a.snapshot, None, a.view());
     let targets: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
         targets[..4],
@@ -521,9 +517,9 @@ fn keys_drive_the_app() {
     assert_eq!(a.pane_keys()[0], RowKey::Id(57));
     // Switch panes with Tab, digits and the palette.
     press(&mut a, &[code(KeyCode::Tab)]);
-    assert_eq!(views::registry::PANES[a.pane].name, "maps");
+    assert_eq!(a.pane, PaneId::Maps);
     press(&mut a, &[key('4')]);
-    assert_eq!(views::registry::PANES[a.pane].name, "drops");
+    assert_eq!(a.pane, PaneId::Drops);
     press(
         &mut a,
         &[
@@ -536,7 +532,7 @@ fn keys_drive_the_app() {
             code(KeyCode::Enter),
         ],
     );
-    assert_eq!(views::registry::PANES[a.pane].name, "programs");
+    assert_eq!(a.pane, PaneId::Programs);
     assert_eq!(a.mode, Mode::Normal);
     // Filter, move, drill down.
     press(
@@ -645,22 +641,22 @@ fn selection_follows_the_object_across_refresh_and_resort() {
 fn plain_show_programs_text_and_csv() {
     let cur = fixture("rich.json");
     let prev = fixture("rich_prev.json");
-    let t = views::plain::pane_table("programs", &cur, Some(&prev)).unwrap();
+    let t = views::plain::pane_table(PaneId::Programs, &cur, Some(&prev));
     insta::assert_snapshot!(
         "plain_programs_text",
         views::plain::render(&t, views::plain::Format::Text)
     );
-    let t = views::plain::pane_table("maps", &cur, None).unwrap();
+    let t = views::plain::pane_table(PaneId::Maps, &cur, None);
     insta::assert_snapshot!(
         "plain_maps_csv",
         views::plain::render(&t, views::plain::Format::Csv)
     );
-    let t = views::plain::pane_table("attachments", &cur, None).unwrap();
+    let t = views::plain::pane_table(PaneId::Attachments, &cur, None);
     insta::assert_snapshot!(
         "plain_attachments_md",
         views::plain::render(&t, views::plain::Format::Markdown)
     );
-    let t = views::plain::pane_table("node", &cur, None).unwrap();
+    let t = views::plain::pane_table(PaneId::Node, &cur, None);
     insta::assert_snapshot!(
         "plain_node_text",
         views::plain::render(&t, views::plain::Format::Text)
@@ -1053,7 +1049,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
     }
     let mut panes_clicked = std::collections::BTreeSet::new();
     for (snap, presentation) in all {
-        for (p, pane) in views::registry::PANES.iter().enumerate() {
+        for p in PaneId::ALL {
             let mut a = App::with_snapshot(snap.clone(), &opts());
             a.update(Action::Resize(120, 40));
             a.presentation = presentation;
@@ -1072,7 +1068,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                     .collect();
                 let arrow = text == "‹" || text == "›";
                 assert!(
-                    arrow || text.contains(views::registry::PANES[*i].title),
+                    arrow || text.contains(views::registry::pane(*i).title),
                     "{text:?}"
                 );
             }
@@ -1095,11 +1091,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                     press(&mut b, &[key('j')]);
                 }
 
-                assert!(
-                    click(&mut b, &hits, r.x + 5, r.y),
-                    "{}: click at {r:?}",
-                    pane.name
-                );
+                assert!(click(&mut b, &hits, r.x + 5, r.y), "{p}: click at {r:?}");
                 let after = screen_and_hits(&b, 120, 40).0;
                 let marked: Vec<usize> = (0..after.len())
                     .filter(|&y| after[y].contains('▶'))
@@ -1107,8 +1099,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                 assert_eq!(
                     marked,
                     vec![r.y as usize],
-                    "{} (presentation {presentation}):\n{}",
-                    pane.name,
+                    "{p} (presentation {presentation}):\n{}",
                     after.join("\n")
                 );
                 // The viewport did not move: the same rows sit on the same lines.
@@ -1116,18 +1107,16 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
                 let n = after_hits.rows.len().min(hits.rows.len());
                 assert!(
                     n > 0 && after_hits.rows[..n] == hits.rows[..n],
-                    "{}: rows moved",
-                    pane.name
+                    "{p}: rows moved"
                 );
                 checked_rows += 1;
-                panes_clicked.insert(pane.name);
+                panes_clicked.insert(p);
             }
         }
     }
-    let unclicked: Vec<_> = views::registry::PANES
-        .iter()
-        .map(|p| p.name)
-        .filter(|n| !panes_clicked.contains(n))
+    let unclicked: Vec<_> = PaneId::ALL
+        .into_iter()
+        .filter(|p| !panes_clicked.contains(p))
         .collect();
     assert!(
         unclicked.is_empty(),
@@ -1137,10 +1126,7 @@ fn mouse_clicks_land_on_what_the_frame_shows() {
     let mut a = App::with_snapshot(fixture("rich.json"), &opts());
     a.update(Action::Resize(120, 40));
     let (_, hits) = screen_and_hits(&a, 120, 40);
-    let maps = views::registry::PANES
-        .iter()
-        .position(|p| p.name == "maps")
-        .unwrap();
+    let maps = PaneId::Maps;
     let tab = hits.tabs.iter().find(|(_, i)| *i == maps).unwrap().0;
     assert!(click(&mut a, &hits, tab.x + 1, tab.y));
     assert_eq!(a.pane, maps);

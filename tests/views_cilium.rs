@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::state::RowKey;
 use dpscope::app::update::Target;
 use dpscope::app::{Action, App, UiOptions};
-use dpscope::model::{CiliumInfo, CtEntry, Snapshot, Unavailable};
+use dpscope::model::{CiliumInfo, CtEntry, PaneId, Snapshot, Unavailable};
 use dpscope::views;
 use dpscope::views::plain::{pane_table, render, Format};
 use ratatui::backend::TestBackend;
@@ -62,15 +62,12 @@ fn press(app: &mut App, keys: &[KeyEvent]) {
     }
 }
 
-fn pane_index(pane: &str) -> usize {
-    views::registry::PANES
-        .iter()
-        .position(|p| p.name == pane)
-        .unwrap()
+fn pane(name: &str) -> PaneId {
+    PaneId::parse(name).unwrap()
 }
 
-fn goto(app: &mut App, pane: &str) {
-    app.update(Action::GotoPane(pane_index(pane)));
+fn goto(app: &mut App, name: &str) {
+    app.update(Action::GotoPane(pane(name)));
 }
 
 fn on(pane: &str) -> App {
@@ -100,7 +97,7 @@ both_sizes!(metrics_pane, on("metrics"));
 
 #[test]
 fn panes_are_registered_in_order_with_aliases() {
-    let names: Vec<&str> = views::registry::PANES.iter().map(|p| p.name).collect();
+    let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.name()).collect();
     assert_eq!(
         names,
         vec![
@@ -132,7 +129,7 @@ fn panes_are_registered_in_order_with_aliases() {
         ("policy", "policy"),
         ("metrics", "metrics"),
     ] {
-        assert_eq!(views::registry::by_name(alias).map(|p| p.name), Some(pane));
+        assert_eq!(PaneId::parse(alias).map(|p| p.name()), Some(pane));
     }
 }
 
@@ -149,7 +146,7 @@ fn palette_alias_opens_the_pane() {
             KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
         ],
     );
-    assert_eq!(a.pane, pane_index("services"));
+    assert_eq!(a.pane, PaneId::Services);
 }
 
 /// The "no Cilium maps found" state of every Cilium pane, with the collector's reason.
@@ -326,7 +323,7 @@ fn tail_call_tree_marks_cycles_and_empty_slots_and_opens_programs() {
         .find(|k| matches!(k, RowKey::Path(p) if p == "m201/s7"))
         .cloned()
         .unwrap();
-    let open = views::registry::PANES[a.pane].open;
+    let open = views::registry::pane(a.pane).open;
     assert_eq!(open(&a, &slot7), Some(Target::Program(903)));
     a.view_mut().selected = Some(slot7);
     a.update(Action::Enter);
@@ -384,7 +381,7 @@ fn marked_tail_call_slot_pins_its_array() {
     assert_eq!(s.matches('★').count(), 1, "{s}");
     // Export: the slots of the arrays in the pinned subtree first (by name, as the export
     // lists arrays), then the rest.
-    let t = views::plain::pane_table_as("tailcalls", &a.snapshot, None, a.view()).unwrap();
+    let t = views::plain::pane_table_as(PaneId::Tailcalls, &a.snapshot, None, a.view());
     let maps: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
     let mut pinned = maps[..5].to_vec();
     pinned.dedup();
@@ -418,7 +415,7 @@ fn marked_tail_call_slot_pins_its_array() {
 fn plain_forms() {
     let cur = fixture("cilium.json");
     let prev = fixture("cilium_prev.json");
-    let t = |pane: &str, f: Format| render(&pane_table(pane, &cur, Some(&prev)).unwrap(), f);
+    let t = |name: &str, f: Format| render(&pane_table(pane(name), &cur, Some(&prev)), f);
     insta::assert_snapshot!("plain_services_text", t("services", Format::Text));
     insta::assert_snapshot!("plain_tailcalls_text", t("tailcalls", Format::Text));
     insta::assert_snapshot!("plain_policy_text", t("policy", Format::Text));

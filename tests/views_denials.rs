@@ -2,7 +2,7 @@
 //! BPF LSM mode, syscall-exit fallback mode and the "unavailable" state, at 80×24 and 120×40.
 
 use dpscope::app::{Action, App, UiOptions};
-use dpscope::model::Snapshot;
+use dpscope::model::{PaneId, Snapshot};
 use dpscope::views;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -20,11 +20,7 @@ fn app(i: usize) -> App {
         ..Default::default()
     };
     let mut app = App::with_snapshot(fixture(i), &opts);
-    let pane = views::registry::PANES
-        .iter()
-        .position(|p| p.name == "denials")
-        .unwrap();
-    app.update(Action::GotoPane(pane));
+    app.update(Action::GotoPane(PaneId::Denials));
     app
 }
 
@@ -62,7 +58,7 @@ both_sizes!(denials_unavailable, 2);
 #[test]
 fn default_sort_is_last_seen_newest_first_and_filter_matches_hook_comm_target() {
     let s = fixture(1);
-    let table = dpscope::views::plain::pane_table("denials", &s, None).unwrap();
+    let table = dpscope::views::plain::pane_table(PaneId::Denials, &s, None);
     let text = dpscope::views::plain::render(&table, dpscope::views::plain::Format::Text);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[1].contains("dp-true"), "{text}");
@@ -74,11 +70,7 @@ fn default_sort_is_last_seen_newest_first_and_filter_matches_hook_comm_target() 
 #[test]
 fn node_pane_says_which_denials_mode_runs_and_why() {
     let mut a = app(1);
-    let node = views::registry::PANES
-        .iter()
-        .position(|p| p.name == "node")
-        .unwrap();
-    a.update(Action::GotoPane(node));
+    a.update(Action::GotoPane(PaneId::Node));
     let s = screen(&a, 160, 40);
     assert!(s.contains("LSM denials"), "{s}");
     assert!(s.contains("syscall-exit fallback"), "{s}");

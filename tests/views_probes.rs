@@ -4,7 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
-use dpscope::model::{Snapshot, Unavailable};
+use dpscope::model::{PaneId, Snapshot, Unavailable};
 use dpscope::views;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -42,11 +42,7 @@ fn app() -> App {
 }
 
 fn goto(app: &mut App, pane: &str) {
-    let i = views::registry::PANES
-        .iter()
-        .position(|p| p.name == pane)
-        .unwrap();
-    app.update(Action::GotoPane(i));
+    app.update(Action::GotoPane(PaneId::parse(pane).unwrap()));
 }
 
 fn screen(app: &App, w: u16, h: u16) -> String {
@@ -148,18 +144,18 @@ both_sizes!(empty_drops, {
 fn plain_show_forms() {
     let (cur, prev) = (fixture(), earlier());
     for pane in ["retransmits", "drops", "flows", "xdp_errors"] {
-        let t = views::plain::pane_table(pane, &cur, Some(&prev)).unwrap();
+        let t = views::plain::pane_table(PaneId::parse(pane).unwrap(), &cur, Some(&prev));
         let text = views::plain::render(&t, views::plain::Format::Text);
         insta::assert_snapshot!(format!("plain_{pane}_text"), text);
     }
     // Hottest first even without a previous snapshot (as `dpscope show` prints it).
-    let t = views::plain::pane_table("retransmits", &cur, None).unwrap();
+    let t = views::plain::pane_table(PaneId::Retransmits, &cur, None);
     assert!(
         t.rows[0][0].contains("10.0.1.12:41822 → 10.96.14.20:443"),
         "{:?}",
         t.rows[0]
     );
-    let t = views::plain::pane_table("drops", &cur, None).unwrap();
+    let t = views::plain::pane_table(PaneId::Drops, &cur, None);
     assert_eq!(t.rows[0][0], "NETFILTER_DROP");
 }
 

@@ -8,8 +8,8 @@ pub enum Action {
     ToggleHelp,
     NextPane,
     PrevPane,
-    /// Pane index (key `1` is pane 0).
-    GotoPane(usize),
+    /// Go to this pane (keys `1`..`9`: the first nine tabs).
+    GotoPane(crate::model::PaneId),
     OpenPalette,
     OpenFilter,
     TogglePause,

@@ -4,7 +4,7 @@
 //! `Arc`); the files are written on a thread of their own (`jobs::Jobs::export`).
 
 use super::state::{App, TableView};
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use crate::views;
 use crate::views::plain::{self, Format};
 use ratatui::backend::TestBackend;
@@ -65,7 +65,7 @@ pub fn timestamp() -> String {
 pub struct ExportJob {
     pub dir: PathBuf,
     pub stamp: String,
-    pane: &'static str,
+    pane: PaneId,
     snapshot: Arc<Snapshot>,
     prev: Option<Arc<Snapshot>>,
     view: TableView,
@@ -78,9 +78,7 @@ impl ExportJob {
     /// Take what the export needs from the app now; the screen is rendered here, so it is
     /// the screen of the key press whatever arrives while the files are written.
     pub fn capture(app: &App, dir: &Path, stamp: &str) -> Result<ExportJob, String> {
-        let pane = views::registry::PANES
-            .get(app.pane)
-            .map_or("pane", |p| p.name);
+        let pane = app.pane;
         Ok(ExportJob {
             dir: dir.to_path_buf(),
             stamp: stamp.to_string(),
@@ -93,24 +91,35 @@ impl ExportJob {
         })
     }
 
-    /// Write the files (and give them to the user behind `sudo`).
+    /// Write the files: into the dump directory opened and checked once, each file created
+    /// new (0600, never through a symlink), under sudo as the invoking user (`safe_fs`).
     pub fn write(&self) -> Result<Exported, String> {
-        let dir = self.dir.as_path();
-        let created = !dir.exists();
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let writer = crate::safe_fs::Writer::current()?;
+        let dir = crate::safe_fs::Dir::open(&self.dir, &writer, true)?;
         let pane = self.pane;
         let base = format!("dpscope-{}", self.stamp);
         let write = |name: String, text: &str| -> Result<PathBuf, String> {
-            let path = dir.join(name);
-            std::fs::write(&path, text)
+            use std::io::Write;
+            let path = self.dir.join(&name);
+            dir.create_new(&name)?
+                .write_all(text.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             Ok(path)
         };
 
-        let snapshot = write_snapshot(&dir.join(format!("{base}.json")), &self.snapshot)?;
+        let name = format!("{base}.json");
+        let snapshot = write_snapshot(
+            &self.dir.join(&name),
+            dir.create_new(&name)?,
+            &self.snapshot,
+        )?;
         // The rows as the pane shows them: its filter and sort.
-        let table = plain::pane_table_as(pane, &self.snapshot, self.prev.as_deref(), &self.view);
+        let table = Some(plain::pane_table_as(
+            pane,
+            &self.snapshot,
+            self.prev.as_deref(),
+            &self.view,
+        ));
         let (csv, markdown) = match &table {
             Some(t) => (
                 Some(write(
@@ -131,21 +140,15 @@ impl ExportJob {
             format!("{base}-screen.html"),
             &buffer_html(buf, &self.snapshot.taken_at),
         )?;
-        let out = Exported {
-            dir: dir.to_path_buf(),
+        Ok(Exported {
+            dir: self.dir.clone(),
             snapshot,
             csv,
             markdown,
             screen_text,
             screen_ansi,
             screen_html,
-        };
-        let mut paths: Vec<&Path> = out.files();
-        if created {
-            paths.push(dir);
-        }
-        give_to_sudo_user(&paths)?;
-        Ok(out)
+        })
     }
 }
 
@@ -154,42 +157,24 @@ pub fn export_to(app: &App, dir: &Path, stamp: &str) -> Result<Exported, String>
     ExportJob::capture(app, dir, stamp)?.write()
 }
 
-/// Under sudo, hand files dpscope wrote to the invoking user (`SUDO_UID`/`SUDO_GID`).
-pub fn give_to_sudo_user(paths: &[&Path]) -> Result<(), String> {
-    if let Some((uid, gid)) = sudo_owner() {
-        for p in paths {
-            nix::unistd::chown(*p, Some(uid), Some(gid))
-                .map_err(|e| format!("cannot chown {}: {e}", p.display()))?;
-        }
-    }
-    Ok(())
-}
-
 /// Stream the snapshot as pretty JSON (as `dpscope snapshot` writes it) without building the
 /// whole text in memory first: a big conntrack table is hundreds of MB of JSON.
-fn write_snapshot(path: &Path, snap: &crate::model::Snapshot) -> Result<PathBuf, String> {
+fn write_snapshot(
+    path: &Path,
+    file: std::fs::File,
+    snap: &crate::model::Snapshot,
+) -> Result<PathBuf, String> {
     use std::io::Write;
     let err = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = crate::sanitize::JsonSafe::new(std::io::BufWriter::new(file));
     serde_json::to_writer_pretty(&mut w, snap).map_err(|e| err(&e))?;
     w.flush().map_err(|e| err(&e))?;
     Ok(path.to_path_buf())
 }
 
-/// The user behind `sudo`, to give the files back to.
-fn sudo_owner() -> Option<(nix::unistd::Uid, nix::unistd::Gid)> {
-    let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
-    let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
-    Some((
-        nix::unistd::Uid::from_raw(uid),
-        nix::unistd::Gid::from_raw(gid),
-    ))
-}
-
 /// A Markdown report of the pane, ready to paste into an incident channel: node, time, what
 /// the view has in effect, then the rows shown.
-pub fn markdown_report(app: &App, pane: &str, t: &plain::PlainTable) -> String {
+pub fn markdown_report(app: &App, pane: PaneId, t: &plain::PlainTable) -> String {
     report(&report_head(app, pane), t)
 }
 
@@ -201,7 +186,7 @@ fn report(head: &str, t: &plain::PlainTable) -> String {
 }
 
 /// The report's lines above the row count: node, time, replay, filter, baseline.
-fn report_head(app: &App, pane: &str) -> String {
+fn report_head(app: &App, pane: PaneId) -> String {
     let n = &app.snapshot.node;
     let v = app.view();
     let mut out = format!("### dpscope — {pane} on {}\n\n", or_dash(&n.hostname));

@@ -47,7 +47,7 @@ impl DiffJob {
 pub struct DiffDone {
     pub id: DiffId,
     pub diff: SnapshotDiff,
-    pub marks: HashMap<(&'static str, String), ChangeKind>,
+    pub marks: HashMap<(crate::model::PaneId, String), ChangeKind>,
 }
 
 enum Work {

@@ -3,6 +3,7 @@
 
 use super::actions::Action;
 use super::state::{App, Detail, Mode};
+use crate::model::PaneId;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// Where a binding applies.
@@ -94,7 +95,7 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Global, "help", [k('?')], "?", Action::ToggleHelp, "show or hide this help", "help"),
     bind!(Global, "next_pane", [code(KeyCode::Tab)], "Tab", Action::NextPane, "next pane", ""),
     bind!(Global, "prev_pane", [KeyPat::Key(KeyCode::BackTab, NONE)], "Shift-Tab", Action::PrevPane, "previous pane", ""),
-    bind!(Global, "", [KeyPat::Digit], "1-9", Action::GotoPane(0), "go to pane N", "pane"),
+    bind!(Global, "", [KeyPat::Digit], "1-9", Action::GotoPane(PaneId::Programs), "go to pane N", "pane"),
     bind!(Global, "palette", [k(':')], ":", Action::OpenPalette, "command palette (:progs :maps :q)", "cmd"),
     bind!(Global, "pause", [k(' ')], "space", Action::TogglePause, "pause or resume live refresh", "pause"),
     bind!(Global, "refresh", [k('r')], "r", Action::Refresh, "refresh now", ""),
@@ -473,7 +474,10 @@ pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
     }
     if let Some((b, digit)) = binding_for(app, ev) {
         return Some(match (b.def.action.clone(), digit) {
-            (Action::GotoPane(_), Some(d)) => Action::GotoPane(d),
+            (Action::GotoPane(_), Some(d)) => match PaneId::ALL.get(d) {
+                Some(p) => Action::GotoPane(*p),
+                None => return None,
+            },
             (a, _) => a,
         });
     }
@@ -489,9 +493,7 @@ pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
 /// Footer hints for the active contexts, from the same table.
 pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
     let ctxs = active_contexts(app);
-    let unsortable = crate::views::registry::PANES
-        .get(app.pane)
-        .is_some_and(|p| p.columns == 0);
+    let unsortable = crate::views::registry::pane(app.pane).columns == 0;
     let mut out = Vec::new();
     for ctx in ctxs {
         for b in app
@@ -563,7 +565,7 @@ mod tests {
             for p in b.keys {
                 let got = action_for(&app, &event(p));
                 let want = match (p, &b.action) {
-                    (KeyPat::Digit, Action::GotoPane(_)) => Action::GotoPane(2),
+                    (KeyPat::Digit, Action::GotoPane(_)) => Action::GotoPane(PaneId::Attachments),
                     _ => b.action.clone(),
                 };
                 assert_eq!(

@@ -43,8 +43,8 @@ pub struct UiOptions {
     /// Benchmark hook: quit after the first frame that shows collected data and report the
     /// time since this instant (process start) on stderr.
     pub exit_after_first_frame: Option<std::time::Instant>,
-    /// Pane to open first (name or palette alias); the first pane when unknown.
-    pub start_pane: Option<String>,
+    /// Pane to open first; the first tab when `None`.
+    pub start_pane: Option<crate::model::PaneId>,
     /// Where `Ctrl-s` writes its files (default `./dpscope-dumps`).
     pub dump_dir: Option<std::path::PathBuf>,
     /// `R` writes compact recordings (keyframes + changed sections).

@@ -21,8 +21,8 @@ pub fn action_for(app: &App, hits: &Hits, ev: &MouseEvent) -> Option<Action> {
         MouseEventKind::ScrollDown => Some(Action::Scroll(WHEEL_ROWS)),
         MouseEventKind::ScrollUp => Some(Action::Scroll(-WHEEL_ROWS)),
         MouseEventKind::Down(MouseButton::Left) if !app.help => {
-            if let Some(i) = hits.tab_at(at) {
-                return (i != app.pane || !app.details.is_empty()).then_some(Action::GotoPane(i));
+            if let Some(p) = hits.tab_at(at) {
+                return (p != app.pane || !app.details.is_empty()).then_some(Action::GotoPane(p));
             }
             let key = hits.row_at(at)?;
             // The pane shows its first row selected until something else is chosen.
@@ -65,7 +65,7 @@ mod tests {
     use super::*;
     use crate::app::state::RowKey;
     use crate::app::UiOptions;
-    use crate::model::Snapshot;
+    use crate::model::{PaneId, Snapshot};
     use crossterm::event::KeyModifiers;
     use ratatui::layout::Rect;
 
@@ -80,7 +80,10 @@ mod tests {
 
     fn hits() -> Hits {
         Hits {
-            tabs: vec![(Rect::new(1, 3, 10, 1), 0), (Rect::new(12, 3, 8, 1), 1)],
+            tabs: vec![
+                (Rect::new(1, 3, 10, 1), PaneId::Programs),
+                (Rect::new(12, 3, 8, 1), PaneId::Maps),
+            ],
             rows: vec![
                 (Rect::new(1, 6, 70, 1), RowKey::Id(7)),
                 (Rect::new(1, 7, 70, 1), RowKey::Id(9)),
@@ -96,7 +99,7 @@ mod tests {
         let left = MouseEventKind::Down(MouseButton::Left);
         assert_eq!(
             action_for(&app, &h, &ev(left, 14, 3)),
-            Some(Action::GotoPane(1))
+            Some(Action::GotoPane(PaneId::Maps))
         );
         // The tab already shown: nothing to do.
         assert_eq!(action_for(&app, &h, &ev(left, 2, 3)), None);

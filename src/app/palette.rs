@@ -1,23 +1,20 @@
 //! The command palette's commands and completion (pure).
 
-use crate::views::registry::PANES;
+use crate::model::PaneId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
-    Pane(usize),
+    Pane(PaneId),
     Quit,
     Help,
 }
 
-/// Every word the palette accepts, with what it does: pane names and aliases, then built-ins.
+/// Every word the palette accepts, with what it does: pane names and aliases (`PaneId`, the
+/// words `show` and `--pane` take too), then built-ins.
 pub fn commands() -> Vec<(&'static str, Command)> {
-    let mut v = Vec::new();
-    for (i, p) in PANES.iter().enumerate() {
-        v.push((p.name, Command::Pane(i)));
-        for a in p.aliases {
-            v.push((*a, Command::Pane(i)));
-        }
-    }
+    let mut v: Vec<(&'static str, Command)> = PaneId::words()
+        .map(|(w, p)| (w, Command::Pane(p)))
+        .collect();
     v.extend([
         ("quit", Command::Quit),
         ("q", Command::Quit),
@@ -57,12 +54,12 @@ mod tests {
 
     #[test]
     fn aliases_resolve_to_panes() {
-        let idx = |name: &str| PANES.iter().position(|p| p.name == name);
-        assert_eq!(resolve("progs"), idx("programs").map(Command::Pane));
-        assert_eq!(resolve(":programs"), idx("programs").map(Command::Pane));
-        assert_eq!(resolve("maps"), idx("maps").map(Command::Pane));
-        assert_eq!(resolve("attach"), idx("attachments").map(Command::Pane));
-        assert_eq!(resolve("node"), idx("node").map(Command::Pane));
+        let pane = |p| Some(Command::Pane(p));
+        assert_eq!(resolve("progs"), pane(PaneId::Programs));
+        assert_eq!(resolve(":programs"), pane(PaneId::Programs));
+        assert_eq!(resolve("maps"), pane(PaneId::Maps));
+        assert_eq!(resolve("attach"), pane(PaneId::Attachments));
+        assert_eq!(resolve("node"), pane(PaneId::Node));
         assert_eq!(resolve("q"), Some(Command::Quit));
         assert_eq!(resolve("nope"), None);
     }
@@ -76,7 +73,7 @@ mod tests {
         // substring matches come after prefix matches
         let s = suggest("ap");
         assert!(s.contains(&"maps"));
-        assert!(suggest("").len() >= PANES.len());
+        assert!(suggest("").len() >= PaneId::ALL.len());
         assert!(suggest("zzz").is_empty());
     }
 }

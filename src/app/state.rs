@@ -4,7 +4,7 @@
 use super::rates::{self, Rates};
 use super::UiOptions;
 use crate::model::diff::{self, ChangeKind, SnapshotDiff};
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ pub struct Baseline {
     /// Baseline → the snapshot on screen (or, while `pending`, the one before it).
     pub diff: SnapshotDiff,
     /// `(pane, diff key)` of rows added or changed since the baseline.
-    pub marks: HashMap<(&'static str, String), ChangeKind>,
+    pub marks: HashMap<(PaneId, String), ChangeKind>,
     /// Tables show only rows new or changed since the baseline (`D`).
     pub changes_only: bool,
     /// Which baseline this is (`App` counts them), so a late comparison with an earlier one
@@ -54,7 +54,7 @@ impl Baseline {
     }
 
     /// How a row of a diffable pane changed since the baseline (`None`: unchanged).
-    pub fn mark(&self, pane: &'static str, key: String) -> Option<ChangeKind> {
+    pub fn mark(&self, pane: PaneId, key: String) -> Option<ChangeKind> {
         self.marks.get(&(pane, key)).copied()
     }
 }
@@ -150,8 +150,8 @@ pub struct App {
     pub rates: Rates,
     /// No snapshot has arrived yet (live mode, first collection running).
     pub waiting: bool,
-    /// Index into `views::registry::PANES`.
-    pub pane: usize,
+    /// The pane on screen.
+    pub pane: PaneId,
     pub views: Vec<TableView>,
     pub details: Vec<Detail>,
     pub paused: bool,
@@ -205,16 +205,8 @@ impl App {
             prev: None,
             rates: Rates::default(),
             waiting: false,
-            pane: opts
-                .start_pane
-                .as_deref()
-                .and_then(|name| {
-                    crate::views::registry::PANES.iter().position(|p| {
-                        crate::views::registry::by_name(name).is_some_and(|d| d.name == p.name)
-                    })
-                })
-                .unwrap_or(0),
-            views: vec![TableView::default(); crate::views::registry::PANES.len()],
+            pane: opts.start_pane.unwrap_or(PaneId::ALL[0]),
+            views: vec![TableView::default(); PaneId::ALL.len()],
             details: Vec::new(),
             paused: false,
             mode: Mode::Normal,
@@ -395,11 +387,11 @@ impl App {
     }
 
     pub fn view(&self) -> &TableView {
-        &self.views[self.pane.min(self.views.len().saturating_sub(1))]
+        &self.views[self.pane.index().min(self.views.len().saturating_sub(1))]
     }
 
     pub fn view_mut(&mut self) -> &mut TableView {
-        let i = self.pane.min(self.views.len().saturating_sub(1));
+        let i = self.pane.index().min(self.views.len().saturating_sub(1));
         &mut self.views[i]
     }
 

@@ -7,7 +7,8 @@ use super::state::{
     App, Detail, MapDetailView, Message, Mode, ProgramDetailView, RowKey, MAP_PAGE,
 };
 use crate::bpf::collector::Request;
-use crate::views::registry::PANES;
+use crate::model::PaneId;
+use crate::views::registry;
 use crate::views::text;
 use crossterm::event::KeyEvent;
 
@@ -32,15 +33,9 @@ impl App {
                 self.help = !self.help;
                 self.help_scroll = 0;
             }
-            Action::NextPane => self.goto_pane((self.pane + 1) % PANES.len(), &mut req),
-            Action::PrevPane => {
-                self.goto_pane((self.pane + PANES.len() - 1) % PANES.len(), &mut req)
-            }
-            Action::GotoPane(i) => {
-                if i < PANES.len() {
-                    self.goto_pane(i, &mut req);
-                }
-            }
+            Action::NextPane => self.goto_pane(step_pane(self.pane, 1), &mut req),
+            Action::PrevPane => self.goto_pane(step_pane(self.pane, -1), &mut req),
+            Action::GotoPane(p) => self.goto_pane(p, &mut req),
             Action::OpenPalette => {
                 self.mode = Mode::Palette;
                 self.input.clear();
@@ -80,18 +75,17 @@ impl App {
             Action::NextGroup => self.step_group(1),
             Action::PrevGroup => self.step_group(-1),
             Action::SortNext => {
-                let cols = PANES[self.pane].columns;
+                let def = registry::pane(self.pane);
+                let cols = def.columns;
                 if cols > 0 {
-                    let cur = self.view().sort.unwrap_or(PANES[self.pane].default_sort);
+                    let cur = self.view().sort.unwrap_or(def.default_sort);
                     self.view_mut().sort = Some((cur + 1) % cols);
                 }
             }
             Action::SortFlip => {
-                if PANES[self.pane].columns > 0 {
-                    let desc = self
-                        .view()
-                        .sort_desc
-                        .unwrap_or(PANES[self.pane].default_desc);
+                let def = registry::pane(self.pane);
+                if def.columns > 0 {
+                    let desc = self.view().sort_desc.unwrap_or(def.default_desc);
                     self.view_mut().sort_desc = Some(!desc);
                 }
             }
@@ -103,10 +97,7 @@ impl App {
                 self.clamp_scroll();
             }
             Action::CycleGroup => {
-                let on_retransmits = crate::views::registry::PANES
-                    .get(self.pane)
-                    .is_some_and(|p| p.name == "retransmits");
-                if on_retransmits && self.details.is_empty() {
+                if self.pane == PaneId::Retransmits && self.details.is_empty() {
                     self.retrans_group = self.retrans_group.next();
                     self.view_mut().selected = None;
                 }
@@ -308,13 +299,13 @@ impl App {
         }
     }
 
-    fn goto_pane(&mut self, i: usize, req: &mut Vec<Request>) {
+    fn goto_pane(&mut self, p: PaneId, req: &mut Vec<Request>) {
         if !self.details.is_empty() {
             self.details.clear();
             req.push(Request::ClearDetails);
         }
         self.help = false;
-        self.pane = i;
+        self.pane = p;
     }
 
     fn after_input_edit(&mut self) {
@@ -342,7 +333,7 @@ impl App {
                 self.mode = Mode::Normal;
                 self.input.clear();
                 match chosen {
-                    Some(Command::Pane(i)) => self.goto_pane(i, req),
+                    Some(Command::Pane(p)) => self.goto_pane(p, req),
                     Some(Command::Quit) => self.quit = true,
                     Some(Command::Help) => self.help = true,
                     None => {
@@ -359,7 +350,7 @@ impl App {
 
     /// Ordered visible row keys of the current pane.
     pub fn pane_keys(&self) -> Vec<RowKey> {
-        (PANES[self.pane].keys)(self)
+        (registry::pane(self.pane).keys)(self)
     }
 
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
@@ -509,7 +500,7 @@ impl App {
                 };
                 let key = keys[i].clone();
                 self.view_mut().selected = Some(key.clone());
-                match (PANES[self.pane].open)(self, &key) {
+                match (registry::pane(self.pane).open)(self, &key) {
                     Some(Target::Program(id)) => self.open_program(id, req),
                     Some(Target::Map(id)) => self.open_map(id, req),
                     Some(Target::Expand) => self.expand(None),
@@ -534,7 +525,7 @@ impl App {
         let Some(key) = self.selected_key() else {
             return;
         };
-        if (PANES[self.pane].open)(self, &key) != Some(Target::Expand) {
+        if (registry::pane(self.pane).open)(self, &key) != Some(Target::Expand) {
             return;
         }
         let view = self.view_mut();
@@ -576,7 +567,7 @@ impl App {
         if !self.details.is_empty() || self.help {
             return;
         }
-        let groups = (PANES[self.pane].groups)(self);
+        let groups = (registry::pane(self.pane).groups)(self);
         if groups.is_empty() {
             return;
         }
@@ -645,6 +636,12 @@ pub enum Target {
     Map(u32),
     /// The row has children to show in place (services → backends).
     Expand,
+}
+
+/// The pane `delta` tabs away, wrapping around.
+fn step_pane(p: PaneId, delta: isize) -> PaneId {
+    let n = PaneId::ALL.len() as isize;
+    PaneId::ALL[(p.index() as isize + delta).rem_euclid(n) as usize]
 }
 
 /// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.

@@ -60,26 +60,21 @@ pub struct RecordingStatus {
 /// made, so the UI thread never serialises (or clones) a big snapshot.
 struct LiveRecording {
     path: PathBuf,
-    w: crate::model::recording::Writer<std::io::BufWriter<std::fs::File>>,
+    w: crate::model::recording::Writer<
+        crate::sanitize::JsonSafe<std::io::BufWriter<std::fs::File>>,
+    >,
 }
 
 impl LiveRecording {
     fn start(path: &std::path::Path, compact: bool) -> Result<LiveRecording, String> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let created = dir.filter(|d| !d.exists());
-        if let Some(d) = dir {
-            std::fs::create_dir_all(d)
-                .map_err(|e| format!("cannot create {}: {e}", d.display()))?;
-        }
-        let file = std::fs::File::create(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        // Under sudo the files belong to the invoking user, as exports do.
-        let mut mine: Vec<&std::path::Path> = created.into_iter().collect();
-        mine.push(path);
-        crate::app::export::give_to_sudo_user(&mine)?;
+        // Created new in the checked dump directory, under sudo as the invoking user.
+        let file = crate::safe_fs::create_in_dump_dir(path)?;
         Ok(LiveRecording {
             path: path.to_path_buf(),
-            w: crate::model::recording::Writer::new(std::io::BufWriter::new(file), compact),
+            w: crate::model::recording::Writer::new(
+                crate::sanitize::JsonSafe::new(std::io::BufWriter::new(file)),
+                compact,
+            ),
         })
     }
 

@@ -6,19 +6,19 @@
 //! services by frontend, conntrack flows by table + 5-tuple (+ direction), drops and denials by their key
 //! fields. Objects are then added (`+`), removed (`-`) or changed (`~`).
 
-use super::{Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service, Snapshot};
+use super::{Attachment, CtEntry, Denial, Drop, MapInfo, PaneId, Program, Service, Snapshot};
 use serde::Serialize;
 use std::collections::HashMap;
 
 /// Panes `diff` compares, in output order.
-pub const DIFF_PANES: &[&str] = &[
-    "programs",
-    "attachments",
-    "maps",
-    "services",
-    "conntrack",
-    "drops",
-    "denials",
+pub const DIFF_PANES: &[PaneId] = &[
+    PaneId::Programs,
+    PaneId::Attachments,
+    PaneId::Maps,
+    PaneId::Services,
+    PaneId::Conntrack,
+    PaneId::Drops,
+    PaneId::Denials,
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,7 +55,7 @@ pub struct Change {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaneDiff {
-    pub pane: &'static str,
+    pub pane: PaneId,
     pub changes: Vec<Change>,
 }
 
@@ -68,8 +68,8 @@ pub struct SnapshotDiff {
 }
 
 impl SnapshotDiff {
-    pub fn pane(&self, name: &str) -> Option<&PaneDiff> {
-        self.panes.iter().find(|p| p.pane == name)
+    pub fn pane(&self, pane: PaneId) -> Option<&PaneDiff> {
+        self.panes.iter().find(|p| p.pane == pane)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -78,7 +78,7 @@ impl SnapshotDiff {
 
     /// Index of `(pane, key) → change` for marking rows; only added and changed objects
     /// (removed ones are not on screen).
-    pub fn marks(&self) -> HashMap<(&'static str, String), ChangeKind> {
+    pub fn marks(&self) -> HashMap<(PaneId, String), ChangeKind> {
         self.panes
             .iter()
             .flat_map(|p| {
@@ -176,31 +176,31 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> SnapshotDiff {
         to: b.taken_at.clone(),
         panes: vec![
             PaneDiff {
-                pane: "programs",
+                pane: PaneId::Programs,
                 changes: diff_programs(&a.programs, &b.programs),
             },
             PaneDiff {
-                pane: "attachments",
+                pane: PaneId::Attachments,
                 changes: diff_attachments(&a.attachments, &b.attachments),
             },
             PaneDiff {
-                pane: "maps",
+                pane: PaneId::Maps,
                 changes: diff_maps(&a.maps, &b.maps),
             },
             PaneDiff {
-                pane: "services",
+                pane: PaneId::Services,
                 changes: diff_services(&a.services, &b.services),
             },
             PaneDiff {
-                pane: "conntrack",
+                pane: PaneId::Conntrack,
                 changes: diff_conntrack(&a.conntrack, &b.conntrack),
             },
             PaneDiff {
-                pane: "drops",
+                pane: PaneId::Drops,
                 changes: diff_drops(&a.drops, &b.drops),
             },
             PaneDiff {
-                pane: "denials",
+                pane: PaneId::Denials,
                 changes: diff_denials(&a.denials, &b.denials),
             },
         ],
@@ -675,7 +675,7 @@ mod tests {
         assert_eq!(v["panes"][0]["changes"][0]["key"], "2/bb/2");
         let marks = d.marks();
         assert_eq!(
-            marks.get(&("programs", "2/bb/2".to_string())),
+            marks.get(&(PaneId::Programs, "2/bb/2".to_string())),
             Some(&ChangeKind::Added)
         );
     }

@@ -11,9 +11,11 @@ pub mod compact;
 pub mod diff;
 pub mod io;
 pub mod node_diff;
+pub mod pane;
 pub mod recording;
 
 pub use compact::{Addr, CtFlags, TcpFlags, Word};
+pub use pane::PaneId;
 
 /// Schema name written into every snapshot file.
 pub const SCHEMA: &str = "dpscope.snapshot/v1";
@@ -71,41 +73,6 @@ impl Snapshot {
 
     pub fn map(&self, id: u32) -> Option<&MapInfo> {
         self.maps.iter().find(|m| m.id == id)
-    }
-
-    /// Write one pane as pretty JSON (its array, or the `node` object) straight to `w`, without
-    /// building a JSON tree of the whole snapshot (a 500k-entry conntrack table would cost GBs).
-    /// `None` for an unknown pane name.
-    pub fn write_pane_json<W: std::io::Write>(
-        &self,
-        pane: &str,
-        w: W,
-    ) -> Option<serde_json::Result<()>> {
-        macro_rules! p {
-            ($w:expr, $v:expr) => {
-                serde_json::to_writer_pretty($w, $v)
-            };
-        }
-        Some(match pane {
-            "node" => p!(w, &self.node),
-            "programs" => p!(w, &self.programs),
-            "maps" => p!(w, &self.maps),
-            "attachments" => p!(w, &self.attachments),
-            "links" => p!(w, &self.links),
-            "tailcalls" => p!(w, &self.tailcalls),
-            "services" => p!(w, &self.services),
-            "conntrack" => p!(w, &self.conntrack),
-            "identities" => p!(w, &self.identities),
-            "endpoints" => p!(w, &self.endpoints),
-            "policy" => p!(w, &self.policy),
-            "metrics" => p!(w, &self.metrics),
-            "retransmits" => p!(w, &self.retransmits),
-            "drops" => p!(w, &self.drops),
-            "denials" => p!(w, &self.denials),
-            "xdp_errors" => p!(w, &self.xdp_errors),
-            "flows" => p!(w, &self.flows),
-            _ => return None,
-        })
     }
 
     /// Why a pane has no data, if the collector said so.
@@ -695,23 +662,3 @@ pub struct Denial {
     /// BPF LSM programs (other than dpscope's) attached to this hook: the likely deniers.
     pub lsm_programs: Vec<String>,
 }
-
-/// Pane names accepted on the command line (`show PANE`) and in the command palette.
-pub const PANES: &[&str] = &[
-    "node",
-    "programs",
-    "maps",
-    "attachments",
-    "tailcalls",
-    "services",
-    "conntrack",
-    "identities",
-    "endpoints",
-    "policy",
-    "metrics",
-    "retransmits",
-    "drops",
-    "denials",
-    "flows",
-    "xdp_errors",
-];

@@ -345,9 +345,7 @@ pub fn node_list(nodes: &[String]) -> String {
 
 /// Control characters never reach the terminal or a text file raw.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    crate::sanitize::text(s).into_owned()
 }
 
 fn nodes_count(k: usize) -> String {
@@ -673,6 +671,6 @@ mod tests {
             }],
         );
         let t = d.to_text();
-        assert!(!t.contains('\u{1b}') && t.contains("line?break"), "{t}");
+        assert!(!t.contains('\u{1b}') && t.contains("line\\nbreak"), "{t}");
     }
 }

@@ -8,7 +8,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
-use crate::model::{Attachment, LinkInfo, Snapshot};
+use crate::model::{Attachment, LinkInfo, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::Frame;
@@ -299,7 +299,7 @@ fn mark_changes(nodes: Vec<Node>, b: &crate::app::state::Baseline) -> Vec<Node> 
                                 prog_id: leaf.data.unwrap_or_default(),
                                 ..Default::default()
                             });
-                            match b.mark("attachments", key) {
+                            match b.mark(PaneId::Attachments, key) {
                                 Some(m) => {
                                     leaf.text = format!("{} {}", m.marker(), leaf.text);
                                     Some(leaf)
@@ -492,10 +492,26 @@ fn plain(
     }
 }
 
+/// The objects the pane shows: the per-interface attachments and the other BPF links, as
+/// `{"attachments": [...], "links": [...]}` (`show attachments --json`, `show links --json`).
+fn json(s: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Both<'a> {
+        attachments: &'a [Attachment],
+        links: &'a [LinkInfo],
+    }
+    super::registry::json(
+        w,
+        &Both {
+            attachments: &s.attachments,
+            links: &s.links,
+        },
+    )
+}
+
 pub const PANE: PaneDef = PaneDef {
-    name: "attachments",
+    id: PaneId::Attachments,
     title: "Attachments",
-    aliases: &["attach", "att", "a", "links"],
     count,
     columns: 0,
     default_sort: 0,
@@ -505,4 +521,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json,
+    probes: &[],
 };

@@ -6,7 +6,7 @@ use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{Denial, Snapshot};
+use crate::model::{Denial, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -257,9 +257,8 @@ fn plain(
 
 pub const PANE: PaneDef = PaneDef {
     groups: super::registry::no_groups,
-    name: "denials",
+    id: PaneId::Denials,
     title: "Denials",
-    aliases: &["denial", "lsm", "deny"],
     count: |s| s.denials.len(),
     columns: COLUMNS.len(),
     default_sort: LAST_SEEN_COLUMN,
@@ -268,6 +267,8 @@ pub const PANE: PaneDef = PaneDef {
     open: super::registry::opens_nothing,
     draw,
     plain,
+    json: |s, w| super::registry::json(w, &s.denials),
+    probes: &["lsm", "syscall_denials", "audit"],
 };
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::probe_rates::drop_rates;
 use crate::app::state::{App, RowKey};
-use crate::model::{Drop, Snapshot};
+use crate::model::{Drop, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -167,9 +167,8 @@ fn plain(
 
 pub const PANE: PaneDef = PaneDef {
     groups: super::registry::no_groups,
-    name: "drops",
+    id: PaneId::Drops,
     title: "Drops",
-    aliases: &["drop", "d"],
     count: |s| s.drops.len(),
     columns: COLUMNS.len(),
     default_sort: RATE_COLUMN,
@@ -178,4 +177,6 @@ pub const PANE: PaneDef = PaneDef {
     open: super::registry::opens_nothing,
     draw,
     plain,
+    json: |s, w| super::registry::json(w, &s.drops),
+    probes: &["drops"],
 };

@@ -7,7 +7,7 @@ use super::registry::PaneDef;
 use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{Endpoint, Snapshot};
+use crate::model::{Endpoint, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -188,9 +188,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "endpoints",
+    id: PaneId::Endpoints,
     title: "Endpoints",
-    aliases: &["ep", "lxc", "eps"],
     count: |s| s.endpoints.len(),
     columns: COLUMNS.len(),
     default_sort: 1,
@@ -200,4 +199,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.endpoints),
+    probes: &[],
 };

@@ -7,7 +7,7 @@ use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{Flow, Snapshot};
+use crate::model::{Flow, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -129,9 +129,8 @@ fn plain(
 
 pub const PANE: PaneDef = PaneDef {
     groups: super::registry::no_groups,
-    name: "flows",
+    id: PaneId::Flows,
     title: "Flows",
-    aliases: &["flow", "talkers"],
     count: |s| s.flows.len(),
     columns: COLUMNS.len(),
     default_sort: BYTES_COLUMN,
@@ -140,4 +139,6 @@ pub const PANE: PaneDef = PaneDef {
     open: super::registry::opens_nothing,
     draw,
     plain,
+    json: |s, w| super::registry::json(w, &s.flows),
+    probes: &["flows"],
 };

@@ -1,10 +1,11 @@
 //! Header (node facts, data time, PAUSED/REPLAY), tabs row, and footer (key hints, messages).
 
-use super::registry::PANES;
+use super::registry;
 use super::text;
 use super::theme::Theme;
 use crate::app::keys;
 use crate::app::state::{App, Mode};
+use crate::model::PaneId;
 use crate::views::format;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -183,11 +184,12 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Counts of inactive tabs go first when the tabs do not fit; then a window keeps the
     // active tab visible.
     let labels = |counts: bool| -> Vec<String> {
-        PANES
+        PaneId::ALL
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                if p.name == "node" || !(counts || i == app.pane) {
+            .map(|(i, &id)| {
+                let p = registry::pane(id);
+                if id == PaneId::Node || !(counts || id == app.pane) {
                     format!(" {} {} ", i + 1, p.title)
                 } else {
                     format!(" {} {} ({}) ", i + 1, p.title, (p.count)(&app.snapshot))
@@ -206,28 +208,29 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if width(&tabs) > avail {
         tabs = labels(false);
     }
-    let (first, last) = tab_window(&tabs, app.pane, avail);
+    let (first, last) = tab_window(&tabs, app.pane.index(), avail);
     let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
     if first > 0 {
         // The `‹` opens the tab just out of sight.
-        super::hits::tab(Rect::new(area.x, area.y, 1, 1), first - 1);
+        super::hits::tab(Rect::new(area.x, area.y, 1, 1), PaneId::ALL[first - 1]);
     }
     let mut x = area.x.saturating_add(1);
     for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
-        let style = if i == app.pane {
+        let style = if i == app.pane.index() {
             theme.tab_active()
         } else {
             theme.tab()
         };
         let w = Span::raw(label.as_str()).width() as u16;
         let right = area.x.saturating_add(area.width);
-        super::hits::tab(Rect::new(x, area.y, w.min(right.saturating_sub(x)), 1), i);
+        let tab = Rect::new(x, area.y, w.min(right.saturating_sub(x)), 1);
+        super::hits::tab(tab, PaneId::ALL[i]);
         x = x.saturating_add(w + 1);
         spans.push(Span::styled(label.clone(), style));
         spans.push(Span::raw(" "));
     }
     if last + 1 < tabs.len() {
-        super::hits::tab(Rect::new(x, area.y, 1, 1), last + 1);
+        super::hits::tab(Rect::new(x, area.y, 1, 1), PaneId::ALL[last + 1]);
         spans.push(Span::styled("›", theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

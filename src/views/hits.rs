@@ -6,14 +6,15 @@
 //! click always means what the user saw, whatever the layout, presentation mode or scroll.
 
 use crate::app::state::RowKey;
+use crate::model::PaneId;
 use ratatui::layout::{Position, Rect};
 use std::cell::RefCell;
 
 /// Clickable regions of one frame.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hits {
-    /// Pane tabs: where each is drawn and its pane index.
-    pub tabs: Vec<(Rect, usize)>,
+    /// Pane tabs: where each is drawn and its pane.
+    pub tabs: Vec<(Rect, PaneId)>,
     /// Rows of the pane's table or tree: where each is drawn and its key.
     pub rows: Vec<(Rect, RowKey)>,
     /// The first row shown (the list's scroll offset), for panes that scroll by offset.
@@ -21,7 +22,7 @@ pub struct Hits {
 }
 
 impl Hits {
-    pub fn tab_at(&self, p: Position) -> Option<usize> {
+    pub fn tab_at(&self, p: Position) -> Option<PaneId> {
         self.tabs
             .iter()
             .find(|(r, _)| r.contains(p))
@@ -56,7 +57,7 @@ fn with(f: impl FnOnce(&mut Hits)) {
 }
 
 /// A tab was drawn at `area`.
-pub fn tab(area: Rect, pane: usize) {
+pub fn tab(area: Rect, pane: PaneId) {
     with(|h| h.tabs.push((area, pane)));
 }
 

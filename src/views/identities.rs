@@ -7,7 +7,7 @@ use super::registry::PaneDef;
 use super::table::{col, no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{IdentityEntry, Snapshot};
+use crate::model::{IdentityEntry, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -145,9 +145,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "identities",
+    id: PaneId::Identities,
     title: "Identities",
-    aliases: &["ipcache", "ids", "identity"],
     count: |s| s.identities.len(),
     columns: COLUMNS.len(),
     default_sort: 0,
@@ -157,4 +156,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.identities),
+    probes: &[],
 };

@@ -7,7 +7,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
-use crate::model::{MapInfo, Snapshot};
+use crate::model::{MapInfo, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -217,9 +217,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "maps",
+    id: PaneId::Maps,
     title: "Maps",
-    aliases: &["map", "m"],
     count: |s| s.maps.len(),
     columns: COLUMNS.len(),
     default_sort: MEMORY_COLUMN,
@@ -229,4 +228,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.maps),
+    probes: &[],
 };

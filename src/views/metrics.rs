@@ -10,7 +10,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::rates::{metric_key, MetricRate};
 use crate::app::state::{App, RowKey};
-use crate::model::{MetricEntry, Snapshot};
+use crate::model::{MetricEntry, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -203,9 +203,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "metrics",
+    id: PaneId::Metrics,
     title: "Metrics",
-    aliases: &["counters", "cilium-metrics"],
     count: |s| s.metrics.len(),
     columns: COLUMNS.len(),
     default_sort: RATE_COLUMN,
@@ -215,4 +214,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.metrics),
+    probes: &[],
 };

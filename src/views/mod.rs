@@ -61,8 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Detail::Program(p)) => program_detail::draw(frame, body, app, p, &theme),
         Some(Detail::Map(m)) => map_detail::draw(frame, body, app, m, &theme),
         None => {
-            let pane = &registry::PANES[app.pane.min(registry::PANES.len() - 1)];
-            (pane.draw)(frame, body, app, &theme);
+            (registry::pane(app.pane).draw)(frame, body, app, &theme);
         }
     }
     header::draw_footer(frame, foot, app, &theme);

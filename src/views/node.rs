@@ -5,7 +5,7 @@ use super::registry::PaneDef;
 use super::table::{Align, Column, Ctx, Emphasis, SortKey, TableDef, TablePane};
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -284,9 +284,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "node",
+    id: PaneId::Node,
     title: "Node",
-    aliases: &["n"],
     count: |_| 1,
     columns: 0,
     default_sort: 0,
@@ -296,4 +295,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.node),
+    probes: &[],
 };

@@ -4,7 +4,7 @@
 use super::registry;
 use super::table::{Align, Ctx, TableDef};
 use crate::app::state::TableView;
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 
 /// Display width (wide and combining characters counted as the terminal shows them).
 fn width(s: &str) -> usize {
@@ -26,27 +26,26 @@ pub enum Format {
     Markdown,
 }
 
-/// The pane's table, or `None` when the pane has no table view yet (or the name is unknown).
-/// `prev` gives rates (events/s, CPU %) when present.
-pub fn pane_table(pane: &str, snap: &Snapshot, prev: Option<&Snapshot>) -> Option<PlainTable> {
+/// The pane's table. `prev` gives rates (events/s, CPU %) when present.
+pub fn pane_table(pane: PaneId, snap: &Snapshot, prev: Option<&Snapshot>) -> PlainTable {
     pane_table_as(pane, snap, prev, &TableView::default())
 }
 
 /// The pane's table as `view` shows it: its filter (for every pane: a row is kept when any
 /// cell contains the filter, `!` inverting, as on screen) and its sort (generic tables).
 pub fn pane_table_as(
-    pane: &str,
+    pane: PaneId,
     snap: &Snapshot,
     prev: Option<&Snapshot>,
     view: &TableView,
-) -> Option<PlainTable> {
+) -> PlainTable {
     // The pane sorts (and pins marked rows); the filter is applied once, below, on the cells,
     // which is what every pane's own filter matches too.
     let unfiltered = TableView {
         filter: String::new(),
         ..view.clone()
     };
-    let mut t = registry::by_name(pane).map(|p| (p.plain)(snap, prev, &unfiltered))?;
+    let mut t = (registry::pane(pane).plain)(snap, prev, &unfiltered);
     if !view.filter.is_empty() {
         let (invert, needle) = match view.filter.strip_prefix('!') {
             Some(rest) => (true, rest),
@@ -56,7 +55,7 @@ pub fn pane_table_as(
         t.rows
             .retain(|r| r.iter().any(|c| c.to_lowercase().contains(&needle)) != invert);
     }
-    Some(t)
+    t
 }
 
 /// A pane's table for `show`, with rates against `prev` and no baseline.
@@ -246,11 +245,5 @@ mod tests {
             md,
             "| ID | NAME |\n| ---: | --- |\n| 7 | a,\"b\" |\n| 12 | x\\|y |\n"
         );
-    }
-
-    #[test]
-    fn unknown_pane_is_none() {
-        assert!(pane_table("nope", &Snapshot::empty(), None).is_none());
-        assert!(pane_table("programs", &Snapshot::empty(), None).is_some());
     }
 }

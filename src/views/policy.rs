@@ -9,7 +9,7 @@ use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, Tabl
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
-use crate::model::{PolicyEntry, Snapshot};
+use crate::model::{PaneId, PolicyEntry, Snapshot};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{List, ListItem, ListState};
@@ -319,9 +319,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "policy",
+    id: PaneId::Policy,
     title: "Policy",
-    aliases: &["pol", "policies"],
     count: |s| s.policy.len(),
     columns: COLUMNS.len(),
     default_sort: 0,
@@ -331,6 +330,8 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.policy),
+    probes: &[],
 };
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::theme::Theme;
 use crate::app::rates::overall_avg_ns;
 use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
-use crate::model::{Program, Snapshot};
+use crate::model::{PaneId, Program, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -216,9 +216,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "programs",
+    id: PaneId::Programs,
     title: "Programs",
-    aliases: &["progs", "prog", "p"],
     count: |s| s.programs.len(),
     columns: COLUMNS.len(),
     default_sort: CPU_COLUMN,
@@ -228,4 +227,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.programs),
+    probes: &[],
 };

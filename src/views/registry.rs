@@ -1,20 +1,18 @@
-//! The pane registry: adding a pane is one module plus one line in `PANES`.
+//! The pane registry: adding a pane is one module plus one line in `PANES` (in `PaneId`
+//! order).
 
 use super::plain::PlainTable;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
 pub struct PaneDef {
-    /// Name on the command line (`show PANE`) and in the palette.
-    pub name: &'static str,
+    pub id: PaneId,
     /// Tab title.
     pub title: &'static str,
-    /// Other palette words for this pane.
-    pub aliases: &'static [&'static str],
     /// Object count shown in the tab.
     pub count: fn(&Snapshot) -> usize,
     /// Sortable columns (0: not sortable) and the default sort.
@@ -31,6 +29,10 @@ pub struct PaneDef {
     /// The pane as a plain table (`dpscope show`: the default view; export: the view on
     /// screen, with its filter and sort where the pane is a generic table).
     pub plain: fn(&Snapshot, Option<&Snapshot>, &crate::app::state::TableView) -> PlainTable,
+    /// The objects the pane shows, as JSON (`show --json`): the same objects as `plain`.
+    pub json: fn(&Snapshot, &mut dyn std::io::Write) -> serde_json::Result<()>,
+    /// Own probes whose data the pane shows (`show` loads only these).
+    pub probes: &'static [&'static str],
 }
 
 pub const PANES: &[PaneDef] = &[
@@ -64,8 +66,28 @@ pub fn no_groups(_: &App) -> Vec<RowKey> {
     Vec::new()
 }
 
-pub fn by_name(name: &str) -> Option<&'static PaneDef> {
-    PANES
-        .iter()
-        .find(|p| p.name == name || p.aliases.contains(&name))
+/// The pane's definition.
+pub fn pane(id: PaneId) -> &'static PaneDef {
+    &PANES[id.index()]
+}
+
+/// `v` as pretty JSON: most panes' JSON form is one snapshot array.
+pub fn json<T: serde::Serialize + ?Sized>(
+    w: &mut dyn std::io::Write,
+    v: &T,
+) -> serde_json::Result<()> {
+    serde_json::to_writer_pretty(w, v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panes_are_in_pane_id_order() {
+        assert_eq!(PANES.len(), PaneId::ALL.len());
+        for (def, id) in PANES.iter().zip(PaneId::ALL) {
+            assert_eq!(def.id, id);
+        }
+    }
 }

@@ -9,7 +9,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::probe_rates::{retransmit_rows, RetransGroup, RetransRow};
 use crate::app::state::{App, RowKey};
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -185,9 +185,8 @@ fn plain(
 
 pub const PANE: PaneDef = PaneDef {
     groups: super::registry::no_groups,
-    name: "retransmits",
+    id: PaneId::Retransmits,
     title: "Retransmits",
-    aliases: &["retrans", "rtx", "tcp"],
     count: |s| s.retransmits.len(),
     columns: COLUMNS.len(),
     default_sort: RATE_COLUMN,
@@ -196,4 +195,6 @@ pub const PANE: PaneDef = PaneDef {
     open: super::registry::opens_nothing,
     draw,
     plain,
+    json: |s, w| super::registry::json(w, &s.retransmits),
+    probes: &["retransmits"],
 };

@@ -10,7 +10,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey, TableView};
 use crate::app::update::Target;
-use crate::model::{Service, ServiceBackend, Snapshot};
+use crate::model::{PaneId, Service, ServiceBackend, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
@@ -380,9 +380,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "services",
+    id: PaneId::Services,
     title: "Services",
-    aliases: &["svc", "lb"],
     count: |s| s.services.len(),
     columns: COLUMNS.len(),
     default_sort: 0,
@@ -392,6 +391,8 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.services),
+    probes: &[],
 };
 
 #[cfg(test)]

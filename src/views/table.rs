@@ -5,7 +5,7 @@ use super::theme::Theme;
 use crate::app::rates::Rates;
 use crate::app::state::{Baseline, RowKey, TableView};
 use crate::model::diff::ChangeKind;
-use crate::model::Snapshot;
+use crate::model::{PaneId, Snapshot};
 use ratatui::layout::Constraint;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row};
@@ -39,26 +39,26 @@ impl<'a> Ctx<'a> {
 }
 
 /// A row's pane and identity in `model::diff`, for the row types `diff` compares.
-pub fn diff_key<T: 'static>(row: &T) -> Option<(&'static str, String)> {
+pub fn diff_key<T: 'static>(row: &T) -> Option<(PaneId, String)> {
     use crate::model::{diff, Attachment, CtEntry, Denial, Drop, MapInfo, Program, Service};
     let any = row as &dyn Any;
     if let Some(p) = any.downcast_ref::<Program>() {
-        Some(("programs", diff::program_key(p)))
+        Some((PaneId::Programs, diff::program_key(p)))
     } else if let Some(a) = any.downcast_ref::<Attachment>() {
-        Some(("attachments", diff::attachment_key(a)))
+        Some((PaneId::Attachments, diff::attachment_key(a)))
     } else if let Some(m) = any.downcast_ref::<MapInfo>() {
-        Some(("maps", diff::map_key(m)))
+        Some((PaneId::Maps, diff::map_key(m)))
     } else if let Some(s) = any.downcast_ref::<Service>() {
-        Some(("services", diff::service_key(s)))
+        Some((PaneId::Services, diff::service_key(s)))
     } else if let Some(c) = any.downcast_ref::<CtEntry>() {
-        Some(("conntrack", diff::ct_key(c)))
+        Some((PaneId::Conntrack, diff::ct_key(c)))
     } else if let Some(d) = any.downcast_ref::<Drop>() {
-        Some(("drops", diff::drop_key(d)))
+        Some((PaneId::Drops, diff::drop_key(d)))
     } else if let Some(r) = any.downcast_ref::<crate::views::drops::DropRow>() {
-        Some(("drops", diff::drop_key(&r.d)))
+        Some((PaneId::Drops, diff::drop_key(&r.d)))
     } else {
         any.downcast_ref::<Denial>()
-            .map(|d| ("denials", diff::denial_key(d)))
+            .map(|d| (PaneId::Denials, diff::denial_key(d)))
     }
 }
 

@@ -9,7 +9,7 @@ use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
 use crate::app::update::Target;
-use crate::model::{Snapshot, TailCallMap, TailCallSlot};
+use crate::model::{PaneId, Snapshot, TailCallMap, TailCallSlot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -388,9 +388,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "tailcalls",
+    id: PaneId::Tailcalls,
     title: "Tail calls",
-    aliases: &["tail", "tc-calls", "calls"],
     count,
     columns: 0,
     default_sort: 0,
@@ -400,4 +399,6 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.tailcalls),
+    probes: &[],
 };

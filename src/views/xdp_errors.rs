@@ -8,7 +8,7 @@ use super::table::{no_emphasis, Align, Column, Ctx, SortKey, TableDef, TablePane
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{Snapshot, XdpEvent};
+use crate::model::{PaneId, Snapshot, XdpEvent};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -124,9 +124,8 @@ fn plain(
 
 pub const PANE: PaneDef = PaneDef {
     groups: super::registry::no_groups,
-    name: "xdp_errors",
+    id: PaneId::XdpErrors,
     title: "XDP",
-    aliases: &["xdp", "xdp_health"],
     count: |s| s.xdp_errors.len(),
     columns: COLUMNS.len(),
     default_sort: COUNT_COLUMN,
@@ -135,4 +134,6 @@ pub const PANE: PaneDef = PaneDef {
     open: super::registry::opens_nothing,
     draw,
     plain,
+    json: |s, w| super::registry::json(w, &s.xdp_errors),
+    probes: &["xdp_health"],
 };

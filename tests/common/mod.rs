@@ -395,3 +395,65 @@ pub fn strip_tags(s: &str) -> String {
     }
     out
 }
+
+/// An unprivileged local user made for one test (`useradd`, no home, no login shell), with a
+/// group of its own; removed with its group on drop, also when the test panics.
+pub struct TestUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl TestUser {
+    pub fn new() -> Self {
+        let name = unique_name("dpsu");
+        // useradd takes a lock on /etc/passwd; another test adding a user at the same moment
+        // makes it fail with "cannot lock": try again.
+        let mut last = String::new();
+        for _ in 0..50 {
+            let out = Command::new("useradd")
+                .args(["-M", "-U", "-s", "/usr/sbin/nologin", &name])
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run useradd: {e}"));
+            if out.status.success() {
+                let id = |flag: &str| -> u32 {
+                    run("id", &[flag, &name])
+                        .trim()
+                        .parse()
+                        .unwrap_or_else(|e| panic!("id {flag} {name}: {e}"))
+                };
+                let (uid, gid) = (id("-u"), id("-g"));
+                return TestUser { name, uid, gid };
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("useradd {name}: {last}");
+    }
+
+    /// The environment sudo gives a command it runs for this user.
+    pub fn sudo_env(&self) -> [(&'static str, String); 3] {
+        [
+            ("SUDO_UID", self.uid.to_string()),
+            ("SUDO_GID", self.gid.to_string()),
+            ("SUDO_USER", self.name.clone()),
+        ]
+    }
+
+    /// Make `path` this user's (chown, not following a symlink).
+    pub fn own(&self, path: &Path) {
+        std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid))
+            .unwrap_or_else(|e| panic!("chown {}: {e}", path.display()));
+    }
+}
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            if run_quiet("userdel", &[&self.name]) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}

@@ -19,8 +19,8 @@ pub mod registry;
 pub mod tailcall;
 
 use crate::model::{
-    Attachment, CtEntry, Endpoint, IdentityEntry, MapInfo, MetricEntry, PolicyEntry, Program,
-    Service, TailCallMap, Unavailable, Word,
+    Attachment, CtEntry, Endpoint, IdentityEntry, MapInfo, MetricEntry, PaneId, PolicyEntry,
+    Program, Service, TailCallMap, Unavailable, Word,
 };
 use conntrack::{ClockMode, Now};
 use layout::Layout;
@@ -103,13 +103,13 @@ struct Found {
     lookup: Lookup,
 }
 
-const CILIUM_PANES: [&str; 6] = [
-    "services",
-    "conntrack",
-    "identities",
-    "endpoints",
-    "policy",
-    "metrics",
+const CILIUM_PANES: [PaneId; 6] = [
+    PaneId::Services,
+    PaneId::Conntrack,
+    PaneId::Identities,
+    PaneId::Endpoints,
+    PaneId::Policy,
+    PaneId::Metrics,
 ];
 
 pub fn collect_with(
@@ -183,7 +183,7 @@ pub fn collect_with(
         let reason = format!("no Cilium maps found under {searched}");
         for pane in CILIUM_PANES {
             c.unavailable.push(Unavailable {
-                pane: pane.into(),
+                pane: pane.name().into(),
                 reason: reason.clone(),
             });
         }
@@ -728,8 +728,12 @@ mod tests {
     fn no_roots_means_every_pane_is_unavailable() {
         let dir = std::env::temp_dir().join(format!("dpscope-nocilium-{}", std::process::id()));
         let c = collect(std::slice::from_ref(&dir), &[], &[], &[]);
-        for pane in CILIUM_PANES.iter().chain(["tailcalls"].iter()) {
-            let u = c.unavailable.iter().find(|u| u.pane == *pane).unwrap();
+        for pane in CILIUM_PANES.iter().chain([PaneId::Tailcalls].iter()) {
+            let u = c
+                .unavailable
+                .iter()
+                .find(|u| u.pane == pane.name())
+                .unwrap();
             assert!(
                 u.reason.starts_with("no Cilium maps found under "),
                 "{}",

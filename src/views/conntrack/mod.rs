@@ -10,7 +10,7 @@ use super::table::{col, no_emphasis, Align, Column, Ctx, Emphasis, SortKey, Tabl
 use super::text;
 use super::theme::Theme;
 use crate::app::state::{App, RowKey};
-use crate::model::{Addr, CtEntry, Snapshot};
+use crate::model::{Addr, CtEntry, PaneId, Snapshot};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -292,9 +292,8 @@ fn plain(
 }
 
 pub const PANE: PaneDef = PaneDef {
-    name: "conntrack",
+    id: PaneId::Conntrack,
     title: "Conntrack",
-    aliases: &["ct", "conn"],
     count: |s| s.conntrack.len(),
     columns: COLUMNS.len(),
     default_sort: EXPIRES_COLUMN,
@@ -304,6 +303,8 @@ pub const PANE: PaneDef = PaneDef {
     draw,
     groups: super::registry::no_groups,
     plain,
+    json: |s, w| super::registry::json(w, &s.conntrack),
+    probes: &[],
 };
 
 #[cfg(test)]

@@ -1,0 +1,210 @@
+//! One name and one set of aliases per pane (`model::PaneId`), the same wherever a pane is
+//! named, and one set of objects per pane, the same in every form `show` prints.
+//!
+//! The binary is driven as a user would: `show WORD`, `--pane WORD`, the config file's
+//! `pane = "WORD"`, `show PANE --json` against `show PANE`.
+
+use dpscope::app::palette::{self, Command};
+use dpscope::model::{PaneId, Snapshot};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command as Process, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dpscope");
+
+fn run(args: &[&str], config: Option<&Path>) -> Output {
+    let mut c = Process::new(BIN);
+    c.args(args).env_remove("NO_COLOR");
+    match config {
+        Some(path) => c.env("DPSCOPE_CONFIG", path),
+        // A config file on this machine must not change what the test sees.
+        None => c.env("DPSCOPE_CONFIG", "/dev/null"),
+    };
+    c.output().unwrap()
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn fixture(name: &str) -> Snapshot {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    dpscope::model::io::load(&path)
+        .unwrap()
+        .snapshots
+        .pop()
+        .unwrap()
+}
+
+/// One snapshot with something in every pane: the rich fixture plus the Cilium, probe and
+/// denial fixtures' tables; as JSON, the way the binary writes it.
+fn everything() -> Value {
+    let mut s = fixture("rich.json");
+    let c = fixture("cilium.json");
+    (s.tailcalls, s.services, s.conntrack) = (c.tailcalls, c.services, c.conntrack);
+    (s.identities, s.endpoints, s.policy, s.metrics) =
+        (c.identities, c.endpoints, c.policy, c.metrics);
+    s.cilium = c.cilium;
+    let p = fixture("probes.json");
+    (s.retransmits, s.drops, s.xdp_errors, s.flows) =
+        (p.retransmits, p.drops, p.xdp_errors, p.flows);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/denials.json");
+    let mut recording = dpscope::model::io::load(&path).unwrap().snapshots;
+    s.denials = recording.swap_remove(1).denials;
+    serde_json::to_value(&s).unwrap()
+}
+
+fn write(dir: &Path, name: &str, v: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(v).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn every_pane_word_opens_the_same_pane_in_the_palette() {
+    for (word, pane) in PaneId::words() {
+        for typed in [
+            word.to_string(),
+            format!(":{word}"),
+            word.to_ascii_uppercase(),
+        ] {
+            assert_eq!(
+                palette::resolve(&typed),
+                Some(Command::Pane(pane)),
+                "{typed}"
+            );
+        }
+        assert_eq!(PaneId::parse(word), Some(pane), "{word}");
+    }
+}
+
+/// `:tcp` opened the Retransmits pane while `show tcp` and `--pane tcp` were unknown panes,
+/// and `show id` worked where `:id` did not: every word now works everywhere.
+#[test]
+fn every_pane_word_works_the_same_in_show_pane_and_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = write(tmp.path(), "snap.json", &everything());
+    for pane in PaneId::ALL {
+        let want = ok(
+            &run(&["show", pane.name(), "--from", &snap], None),
+            pane.name(),
+        );
+        for word in std::iter::once(pane.name()).chain(pane.aliases().iter().copied()) {
+            for w in [word.to_string(), word.to_ascii_uppercase()] {
+                let got = ok(&run(&["show", &w, "--from", &snap], None), &w);
+                assert_eq!(got, want, "show {w} is not show {pane}");
+                ok(
+                    &run(&["--pane", &w, "show", "node", "--from", &snap], None),
+                    &w,
+                );
+                let cfg = tmp.path().join("config.toml");
+                std::fs::write(&cfg, format!("pane = \"{w}\"\n")).unwrap();
+                ok(&run(&["show", "node", "--from", &snap], Some(&cfg)), &w);
+            }
+        }
+    }
+    // A word that names no pane is the same one-line error (exit 2) everywhere.
+    let cfg = tmp.path().join("bad.toml");
+    std::fs::write(&cfg, "pane = \"nope\"\n").unwrap();
+    for out in [
+        run(&["show", "nope", "--from", &snap], None),
+        run(&["--pane", "nope", "show", "node", "--from", &snap], None),
+        run(&["show", "node", "--from", &snap], Some(&cfg)),
+    ] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with("dpscope: error: unknown pane \"nope\""),
+            "{err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
+/// The snapshot arrays a pane's JSON form holds: the array itself, or each array of an object
+/// (the Attachments pane: `{"attachments": [...], "links": [...]}`).
+fn sections(snap: &Value, json: &Value) -> Vec<String> {
+    let Value::Object(top) = snap else {
+        panic!("snapshot is not an object")
+    };
+    let parts: Vec<&Value> = match json {
+        Value::Array(_) => vec![json],
+        Value::Object(o) => o.values().collect(),
+        _ => vec![],
+    };
+    top.iter()
+        .filter(|(_, v)| v.is_array() && parts.contains(v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Rows of a text table (its header line off).
+fn text_rows(text: &str) -> usize {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.starts_with('(') && !l.is_empty())
+        .count()
+}
+
+/// `show links` printed the attachments table but `show links --json` the BPF links, and
+/// `show attachments` listed links its JSON did not hold. Now each pane's text rows come from
+/// exactly the objects its JSON holds: without those objects the table is empty; with only
+/// them (every other array emptied) it is the same table.
+#[test]
+fn every_pane_shows_the_same_objects_as_text_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = everything();
+    let path = write(tmp.path(), "full.json", &full);
+    // Node is one object whose fields are the rows; every other pane is a list of objects.
+    for pane in PaneId::ALL.into_iter().filter(|p| *p != PaneId::Node) {
+        let name = pane.name();
+        let json: Value = serde_json::from_str(&ok(
+            &run(&["show", name, "--json", "--from", &path], None),
+            name,
+        ))
+        .unwrap();
+        let mine = sections(&full, &json);
+        assert!(
+            !mine.is_empty(),
+            "{name}: --json is no snapshot array: {json}"
+        );
+        let rows = text_rows(&ok(&run(&["show", name, "--from", &path], None), name));
+        assert!(rows > 0, "{name}: the fixture has rows for every pane");
+
+        let mut without = full.clone();
+        for k in &mine {
+            without[k.as_str()] = Value::Array(vec![]);
+        }
+        let p = write(tmp.path(), &format!("without-{name}.json"), &without);
+        let text = ok(&run(&["show", name, "--from", &p], None), name);
+        assert_eq!(
+            text_rows(&text),
+            0,
+            "{name}: rows shown without the objects of its JSON ({mine:?}):\n{text}"
+        );
+
+        let mut only = full.clone();
+        if let Value::Object(o) = &mut only {
+            for (k, v) in o.iter_mut() {
+                // Programs stay: other panes name the programs they point at.
+                if v.is_array() && !mine.contains(k) && k != "programs" {
+                    *v = Value::Array(vec![]);
+                }
+            }
+        }
+        let p = write(tmp.path(), &format!("only-{name}.json"), &only);
+        let text = ok(&run(&["show", name, "--from", &p], None), name);
+        assert_eq!(
+            text_rows(&text),
+            rows,
+            "{name}: rows come from objects its JSON ({mine:?}) does not hold:\n{text}"
+        );
+    }
+}
