@@ -123,9 +123,16 @@ fn host_snapshot(bpffs: &Path) -> dpscope::model::Snapshot {
         .args(["snapshot", "--duration", "0"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    dpscope::model::io::parse("host", &text).unwrap().snapshots.remove(0)
+    dpscope::model::io::parse("host", &text)
+        .unwrap()
+        .snapshots
+        .remove(0)
 }
 
 /// Ids seen inside must be the host's: everything on the host before and after is inside (but
@@ -135,14 +142,23 @@ fn host_snapshot(bpffs: &Path) -> dpscope::model::Snapshot {
 fn same_ids(what: &str, before: &BTreeSet<u64>, inside: &BTreeSet<u64>, after: &BTreeSet<u64>) {
     let stable: BTreeSet<u64> = before.intersection(after).copied().collect();
     let missing: Vec<&u64> = stable.difference(inside).collect();
-    assert!(missing.is_empty(), "{what}: on the host, not in the container: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "{what}: on the host, not in the container: {missing:?}"
+    );
     let newest = before.iter().max().copied().unwrap_or(0);
     let strangers: Vec<&u64> = inside
         .iter()
         .filter(|i| !before.contains(i) && !after.contains(i) && **i <= newest)
         .collect();
-    assert!(strangers.is_empty(), "{what}: in the container only: {strangers:?}");
-    assert!(stable.len() as f64 >= 0.5 * before.len() as f64, "{what}: the host changed too much");
+    assert!(
+        strangers.is_empty(),
+        "{what}: in the container only: {strangers:?}"
+    );
+    assert!(
+        stable.len() as f64 >= 0.5 * before.len() as f64,
+        "{what}: the host changed too much"
+    );
 }
 
 #[test]
@@ -206,7 +222,11 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
             .collect()
     };
     let stable: BTreeSet<_> = att(&before).intersection(&att(&after)).cloned().collect();
-    assert!(stable.is_subset(&att(&inside)), "{stable:?} vs {:?}", att(&inside));
+    assert!(
+        stable.is_subset(&att(&inside)),
+        "{stable:?} vs {:?}",
+        att(&inside)
+    );
     // The fixture exactly: its tcx program on the veth, its pinned map by path, BTF names.
     let tcx = inside
         .attachments
@@ -226,7 +246,13 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
     assert_eq!(inside.node.kernel_release, before.node.kernel_release);
     // The container's dpscope is a static binary from scratch: nothing else in the image.
     let hist = Command::new("podman")
-        .args(["image", "inspect", "--format", "{{len .RootFS.Layers}} {{.Config.Entrypoint}}", &image.tag])
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{len .RootFS.Layers}} {{.Config.Entrypoint}}",
+            &image.tag,
+        ])
         .output()
         .unwrap();
     let hist = String::from_utf8_lossy(&hist.stdout);
@@ -248,7 +274,9 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
     struct Kill(String);
     impl Drop for Kill {
         fn drop(&mut self) {
-            let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).status();
+            let _ = Command::new("tmux")
+                .args(["-L", &self.0, "kill-server"])
+                .status();
         }
     }
     let _kill = Kill(socket.clone());
@@ -266,7 +294,10 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
             if s.contains(what) {
                 return s;
             }
-            assert!(t.elapsed() < Duration::from_secs(secs), "waiting for {what}:\n{s}");
+            assert!(
+                t.elapsed() < Duration::from_secs(secs),
+                "waiting for {what}:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     };
@@ -290,7 +321,10 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
         if s.contains("fixture_tcx_ingress") && !s.contains("xdp_pass_fixture") {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(20), "filter in the container:\n{s}");
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "filter in the container:\n{s}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     keys("q");
