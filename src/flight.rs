@@ -27,6 +27,15 @@ pub fn ring_bytes(mib: f64) -> Result<u64, String> {
 /// A saved snapshot, a recording, or a flight recorder's ring directory.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     if path.is_dir() {
+        if !ring::is_ring(path) && dpscope::model::bundle::is_bundle(path) {
+            return Err(LoadError::Corrupt {
+                path: path.display().to_string(),
+                line: 0,
+                msg: "a bundle of node snapshots: compare them with `dpscope diff --nodes DIR`, \
+                      or open one node's file"
+                    .into(),
+            });
+        }
         return ring::load(path);
     }
     snapio::load(path)
