@@ -213,6 +213,18 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
         s.maps.iter().map(|m| m.id as u64).collect()
     };
     same_ids("programs", &progs(&before), &progs(&inside), &progs(&after));
+    // However busy the kernel, the fixture's own programs are there by id.
+    for fd in [
+        skel.progs.fixture_tcx_ingress.as_fd(),
+        skel.progs.fixture_tc_ingress_first.as_fd(),
+        skel.progs.xdp_pass_fixture.as_fd(),
+    ] {
+        let id = common::prog_info(fd).0 as u64;
+        assert!(
+            progs(&inside).contains(&id),
+            "fixture program {id} not seen inside"
+        );
+    }
     same_ids("maps", &maps(&before), &maps(&inside), &maps(&after));
     // Attachments: (ifindex, hook, program) on the host's interfaces, seen from the container.
     let att = |s: &dpscope::model::Snapshot| -> BTreeSet<(u32, String, u32)> {
@@ -257,6 +269,47 @@ fn the_image_sees_the_hosts_objects_and_runs_the_live_ui() {
         .unwrap();
     let hist = String::from_utf8_lossy(&hist.stdout);
     assert_eq!(hist.trim(), "1 [/usr/local/bin/dpscope]", "{hist}");
+
+    // The DaemonSet's own command (deploy/daemonset.yaml's args, for 2 s instead of until stopped: one snapshot), its
+    // ring on a host directory as on the node's hostPath: a flight recording the host reads.
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/daemonset.yaml"
+    ))
+    .unwrap();
+    let ds: serde_yaml::Value = serde_yaml::from_str(&yaml).unwrap();
+    let ds_args: Vec<String> = ds["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let ring_host = tempfile::Builder::new()
+        .prefix("dpscope-ring-host")
+        .tempdir()
+        .unwrap();
+    let mut rec = podman_run_args(&image.tag, &fs.path, false);
+    let img = rec.pop().unwrap();
+    rec.extend([
+        "-v".into(),
+        format!("{}:/var/lib/dpscope", ring_host.path().display()),
+        img,
+    ]);
+    rec.push("--no-probes".into());
+    rec.extend(ds_args);
+    rec.extend(["--duration".into(), "2".into()]);
+    let out = Command::new("podman").args(&rec).output().unwrap();
+    assert!(
+        out.status.success(),
+        "podman {rec:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ring = dpscope::ring::load(&ring_host.path().join("ring")).expect("the ring, on the host");
+    assert!(!ring.snapshots.is_empty());
+    assert!(ring
+        .snapshots
+        .iter()
+        .all(|s| s.programs.iter().any(|p| p.name == "fixture_tcx_ingress")));
 
     // The live UI through `podman run -it`, in tmux: the fixture's program on screen, q quits.
     let socket = common::unique_name("dpsk8s");
