@@ -98,34 +98,85 @@ pub fn candidates() -> Vec<PathBuf> {
     v
 }
 
+/// Largest config file read (a config is a few lines; a device or a huge file is not one).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Most characters of a config file's content echoed in an error message.
+pub const MAX_ECHO: usize = 200;
+
+/// Who the config file belongs to, as far as echoing its content and expanding `~` go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The invoking user could read this file themselves: its content may be echoed.
+    pub echo: bool,
+    /// `~` in the file means this directory (the home of the file's owner under sudo).
+    pub home: Option<PathBuf>,
+}
+
+impl Source {
+    /// A file of the user running dpscope (no sudo): `~` is `$HOME`.
+    pub fn own() -> Source {
+        Source {
+            echo: true,
+            home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
 /// Parse a config file's text; the error names the file.
 pub fn parse(path: &Path, text: &str) -> Result<Config, String> {
+    parse_from(path, text, &Source::own())
+}
+
+/// Parse a config file's text; errors echo at most [`MAX_ECHO`] characters of it, made safe
+/// for the terminal, and none at all when `src.echo` is false.
+pub fn parse_from(path: &Path, text: &str, src: &Source) -> Result<Config, String> {
+    let shown = crate::sanitize::text(&path.to_string_lossy()).into_owned();
     // One line: the file, the line, and what is wrong there.
     let mut c: Config = toml::from_str(text).map_err(|e| {
         let line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let msg = e.message().trim_end().replace('\n', "; ");
+        if !src.echo {
+            // Not even the parser's message: it may quote a key from the file.
+            return match line {
+                Some(l) => format!(
+                    "config {shown} line {l}: not a valid dpscope config (content not shown: the invoking user cannot read this file)"
+                ),
+                None => format!(
+                    "config {shown}: not a valid dpscope config (content not shown: the invoking user cannot read this file)"
+                ),
+            };
+        }
+        let msg = crate::sanitize::text_capped(&e.message().trim_end().replace('\n', "; "), MAX_ECHO);
         match line {
             Some(l) => {
-                let src = text.lines().nth(l - 1).unwrap_or("").trim();
-                format!("config {} line {l} `{src}`: {msg}", path.display())
+                let src_line = text.lines().nth(l - 1).unwrap_or("").trim();
+                let src_line = crate::sanitize::text_capped(src_line, MAX_ECHO);
+                format!("config {shown} line {l} `{src_line}`: {msg}")
             }
-            None => format!("config {}: {msg}", path.display()),
+            None => format!("config {shown}: {msg}"),
         }
     })?;
     if let Some(d) = &c.dump_dir {
-        c.dump_dir = Some(expand_home(d));
+        c.dump_dir = Some(expand_home(d, src.home.as_deref()));
     }
     Ok(c)
 }
 
 /// The first config file that exists, parsed; `Ok(None)` when there is none.
+///
+/// Under sudo the file is the invoking user's to choose (their `~/.config`, or
+/// `$DPSCOPE_CONFIG` kept by `sudo -E`), so it is opened without following a symlink, must
+/// belong to that user or to root, is echoed in an error only if that user could read it, and
+/// `~` in it is the home of its owner.
 pub fn load() -> Result<Option<(PathBuf, Config)>, String> {
     let explicit = std::env::var_os("DPSCOPE_CONFIG").is_some();
+    let writer = crate::safe_fs::Writer::current()?;
     for p in candidates() {
-        match std::fs::read_to_string(&p) {
-            Ok(text) => return parse(&p, &text).map(|c| Some((p, c))),
+        match read(&p, &writer) {
+            Ok((text, src)) => return parse_from(&p, &text, &src).map(|c| Some((p, c))),
             // A default place that is absent or not ours to read (an unprivileged user whose
             // HOME is /root) is simply not a config file.
             Err(e)
@@ -137,15 +188,81 @@ pub fn load() -> Result<Option<(PathBuf, Config)>, String> {
             {
                 continue
             }
-            Err(e) => return Err(format!("config {}: {e}", p.display())),
+            Err(e) => {
+                let shown = crate::sanitize::text(&p.to_string_lossy()).into_owned();
+                return Err(format!("config {shown}: {e}"));
+            }
         }
     }
     Ok(None)
 }
 
-fn expand_home(p: &Path) -> PathBuf {
-    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+/// Read a config file (at most [`MAX_CONFIG_BYTES`]) and say whose it is.
+fn read(p: &Path, w: &crate::safe_fs::Writer) -> std::io::Result<(String, Source)> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    fn other(m: impl Into<String>) -> std::io::Error {
+        std::io::Error::other(m.into())
+    }
+    let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
+    if w.sudo {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(p)
+        .map_err(|e| {
+            if w.sudo && e.raw_os_error() == Some(libc::ELOOP) {
+                other("it is a symlink, which dpscope does not follow under sudo (it would read the target as root)")
+            } else {
+                e
+            }
+        })?;
+    let m = f.metadata()?;
+    let src = if w.sudo {
+        let owner = m.uid();
+        if owner != w.uid && owner != 0 {
+            return Err(other(format!(
+                "it belongs to uid {owner}, not to {} or root: not read under sudo",
+                w.describe()
+            )));
+        }
+        if !m.is_file() && p != Path::new("/dev/null") {
+            return Err(other("not a regular file: not read under sudo"));
+        }
+        let mode = m.mode();
+        let echo = owner == w.uid
+            || mode & 0o004 != 0
+            || (mode & 0o040 != 0 && w.groups.contains(&m.gid()));
+        let home = if owner == 0 {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from)
+        } else {
+            nix::unistd::User::from_uid(owner.into())
+                .ok()
+                .flatten()
+                .map(|u| u.dir)
+        };
+        Source { echo, home }
+    } else {
+        Source::own()
+    };
+    let mut buf = Vec::new();
+    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(other(format!(
+            "larger than {MAX_CONFIG_BYTES} bytes: not a config file"
+        )));
+    }
+    let text = String::from_utf8(buf).map_err(|_| other("not UTF-8 text"))?;
+    Ok((text, src))
+}
+
+fn expand_home(p: &Path, home: Option<&Path>) -> PathBuf {
+    match (p.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
         _ => p.to_path_buf(),
     }
 }

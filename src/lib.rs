@@ -10,4 +10,5 @@ pub mod model;
 pub mod ring;
 pub mod safe_fs;
 pub mod sanitize;
+pub mod signals;
 pub mod views;

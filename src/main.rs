@@ -195,6 +195,10 @@ fn main() -> ExitCode {
     match run(cli, started) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // The UI ended by a signal and gave the terminal back: the conventional status.
+            if let Some(sig) = e.downcast_ref::<dpscope::signals::Signalled>() {
+                return ExitCode::from(sig.exit_status());
+            }
             let bad_input = e.chain().any(|c| {
                 c.downcast_ref::<BadInput>().is_some()
                     || c.downcast_ref::<snapio::LoadError>().is_some()
@@ -205,6 +209,8 @@ fn main() -> ExitCode {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
+            // Messages quote file names and file content: made safe for the terminal.
+            let msg = dpscope::sanitize::text(&msg);
             let _ = writeln!(std::io::stderr(), "dpscope: error: {msg}");
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
@@ -249,6 +255,10 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
     g.interval = g.interval.or(c.interval);
     g.no_color |= c.no_color.unwrap_or(false);
     g.dump_dir = g.dump_dir.or(c.dump_dir);
+    if let Some(p) = &c.probes {
+        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+        check_probes(p, &format!("probes of config {shown}"))?;
+    }
     g.pane = g.pane.or(c.pane);
     if g.probes.is_empty() && !g.no_probes {
         match c.probes {
@@ -264,16 +274,43 @@ fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
     Ok((g, file))
 }
 
+/// Longest live refresh interval accepted (a day).
+const MAX_INTERVAL_SECS: f64 = 86_400.0;
+/// Longest `--duration` / `--every` accepted (a year): beyond it a `Duration` is not far from
+/// overflowing, and no recording runs that long.
+const MAX_SECS: f64 = 365.0 * 86_400.0;
+
 /// The refresh interval (flag, else config file, else 1 s), checked.
 fn interval_secs(g: &Global) -> anyhow::Result<f64> {
     let interval = g.interval.unwrap_or(1.0);
-    if !(interval.is_finite() && interval >= 0.1) {
+    if !(interval.is_finite() && (0.1..=MAX_INTERVAL_SECS).contains(&interval)) {
         return Err(BadInput(format!(
-            "--interval must be at least 0.1 seconds, got {interval}"
+            "--interval (or interval in the config file) must be from 0.1 to {MAX_INTERVAL_SECS} seconds, got {interval}"
         ))
         .into());
     }
     Ok(interval)
+}
+
+/// Own probe names `--probe` and the config file's `probes` accept.
+fn probe_names() -> Vec<&'static str> {
+    let mut v = dpscope::bpf::probes::PROBE_NAMES.to_vec();
+    v.extend(["lsm", "syscall_denials", "audit"]);
+    v
+}
+
+/// A probe name that is not one is an error naming the valid ones (a typo would otherwise turn
+/// every probe off).
+fn check_probes(names: &[String], what: &str) -> anyhow::Result<()> {
+    let valid = probe_names();
+    match names.iter().find(|n| !valid.contains(&n.as_str())) {
+        Some(bad) => Err(BadInput(format!(
+            "unknown probe {bad:?} in {what}; probes are: {}",
+            valid.join(" ")
+        ))
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
@@ -285,7 +322,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
             g.bpffs.clone()
         },
         stats: !g.no_stats,
-        interval: Duration::from_secs_f64(interval),
+        interval: Duration::try_from_secs_f64(interval).unwrap_or(Duration::from_secs(1)),
         all_details,
         program_calls: true,
         fast_first: false,
@@ -297,10 +334,13 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
 }
 
 fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
-    if !(v.is_finite() && v >= 0.0) {
-        return Err(BadInput(format!("{flag} must be a number of seconds ≥ 0, got {v}")).into());
+    match Duration::try_from_secs_f64(v) {
+        Ok(d) if v <= MAX_SECS => Ok(d),
+        _ => Err(BadInput(format!(
+            "{flag} must be a number of seconds from 0 to {MAX_SECS}, got {v}"
+        ))
+        .into()),
     }
-    Ok(Duration::from_secs_f64(v))
 }
 
 fn require_privileges() -> anyhow::Result<()> {
@@ -308,6 +348,7 @@ fn require_privileges() -> anyhow::Result<()> {
 }
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
+    check_probes(&cli.global.probes, "--probe")?;
     let (g, file) = with_config_file(cli.global.clone())?;
     // Checked here so a bad interval (flag or config file) fails every command the same way.
     let interval = interval_secs(&g)?;
@@ -370,7 +411,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             };
             let d = model::diff::diff(&sa, &sb);
             let text = if json {
-                let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+                let mut t =
+                    dpscope::sanitize::to_json_string_pretty(&d).context("encoding the diff")?;
                 t.push('\n');
                 t
             } else {
@@ -434,7 +476,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             };
             let snap = match from {
                 Some(path) => {
-                    let loaded = flight::load(&path)?;
+                    let loaded = load_reporting(&path)?;
                     loaded
                         .snapshots
                         .into_iter()
@@ -464,9 +506,22 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     }
 }
 
+/// Load a snapshot file for `show --from` and `diff`, saying on stderr which lines of a
+/// recording were skipped (replay shows it on screen).
+fn load_reporting(path: &std::path::Path) -> anyhow::Result<snapio::Loaded> {
+    // A flight recorder's ring directory too.
+    let loaded = flight::load(path)?;
+    if let Some(s) = loaded.skipped_summary() {
+        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+        let s = dpscope::sanitize::text(&s).into_owned();
+        let _ = writeln!(std::io::stderr(), "dpscope: warning: {shown}: {s}");
+    }
+    Ok(loaded)
+}
+
 /// The newest snapshot of a file (a single snapshot, or the last of a recording).
 fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
-    let loaded = flight::load(path)?;
+    let loaded = load_reporting(path)?;
     loaded
         .snapshots
         .into_iter()
@@ -476,7 +531,7 @@ fn last_snapshot(path: &std::path::Path) -> anyhow::Result<Snapshot> {
 
 /// The first and the last snapshot of a recording (`diff REC`).
 fn first_and_last(path: &std::path::Path) -> anyhow::Result<(Snapshot, Snapshot)> {
-    let mut snaps = flight::load(path)?.snapshots;
+    let mut snaps = load_reporting(path)?.snapshots;
     if snaps.len() < 2 {
         return Err(BadInput(format!(
             "{}: holds {} snapshot(s); diff of one file needs a recording of at least two (or give two files)",
@@ -516,7 +571,11 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     }
     if format == Format::Json {
         let stdout = std::io::stdout();
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+        // DEL, C1 and bidi controls as `\u` escapes: still the same strings to a JSON reader.
+        let mut w = dpscope::sanitize::JsonSafe::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            stdout.lock(),
+        ));
         let r = (registry::pane(pane).json)(snap, &mut w)
             .map_err(std::io::Error::from)
             .and_then(|_| w.write_all(b"\n"))
@@ -535,6 +594,7 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     let mut out = dpscope::views::plain::render(&t, f);
     if t.rows.is_empty() {
         if let Some(why) = snap.unavailable_reason(pane.name()) {
+            let why = dpscope::sanitize::text(why);
             out.push_str(&format!("({pane} unavailable: {why})\n"));
         }
     }

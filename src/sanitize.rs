@@ -8,8 +8,8 @@
 //!   `\x1b`, `\x7f`, `\u{9b}`; a newline is `\n`, so it never ends a row.
 //! * Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
 //!   U+061C) are shown the same way, so they cannot reorder what follows them.
-//! * CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
-//!   get a leading `'`, unless the cell is a plain number.
+//! * CSV cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) get a
+//!   leading `'`, unless the cell is a plain number or the sign alone.
 //! * Markdown cells escape `\`, `|`, backticks, `[`, `]` and HTML (`<`, `>`, `&`).
 //! * JSON stays lossless: [`JsonSafe`] writes DEL, C1 controls and bidi controls as `\uXXXX`
 //!   escapes (serde_json escapes only C0), which any JSON reader turns back into the same
@@ -92,7 +92,8 @@ pub fn text_capped(s: &str, max: usize) -> String {
 pub fn csv_cell(s: &str) -> String {
     let t = text(s);
     let guarded = match t.chars().next() {
-        Some('=' | '+' | '-' | '@') if t.trim().parse::<f64>().is_err() => {
+        // A number (`-12`) or a lone sign (`-`, the empty marker) is no formula.
+        Some('=' | '+' | '-' | '@') if t.len() > 1 && t.trim().parse::<f64>().is_err() => {
             Cow::Owned(format!("'{t}"))
         }
         _ => t,
@@ -122,6 +123,30 @@ pub fn md_cell(s: &str) -> String {
         }
     }
     out
+}
+
+/// A Markdown code span of `s` (made safe as [`text`]); plain escaped text ([`md_cell`]) when
+/// `s` holds a backtick, which would end the span.
+pub fn md_code(s: &str) -> String {
+    let t = text(s);
+    if t.contains('`') {
+        md_cell(&t)
+    } else {
+        format!("`{t}`")
+    }
+}
+
+/// Remove what must not reach the terminal from a drawn frame: ratatui drops C0 and C1
+/// controls from what it draws, but bidi controls (zero-width, so they sit in a cell with the
+/// character before them) would reach the terminal and reorder the rest of the line. Applied
+/// to every frame before it is sent, and to the screen the exports write.
+pub fn buffer(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(is_unsafe) {
+            let kept: String = cell.symbol().chars().filter(|&c| !is_unsafe(c)).collect();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+        }
+    }
 }
 
 /// A writer of JSON text that escapes DEL, C1 controls and bidi controls as `\uXXXX`.
@@ -307,6 +332,7 @@ mod tests {
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("-2+3"), "'-2+3");
         assert_eq!(csv_cell("-12"), "-12");
+        assert_eq!(csv_cell("-"), "-");
         assert_eq!(csv_cell("-1.5"), "-1.5");
         assert_eq!(csv_cell("a,\"b\""), "\"a,\"\"b\"\"\"");
         let c = csv_cell(PAYLOAD);
@@ -321,6 +347,31 @@ mod tests {
         );
         let c = md_cell(PAYLOAD);
         assert!(clean(&c) && !c.contains('\n'), "{c:?}");
+        assert_eq!(md_code("a|b"), "`a|b`");
+        assert_eq!(md_code("a`b"), "a\\`b");
+    }
+
+    #[test]
+    fn drawn_frames_lose_bidi_controls_and_keep_their_width() {
+        use ratatui::buffer::Buffer;
+        use ratatui::layout::Rect;
+        let mut buf = Buffer::empty(Rect::new(0, 0, 12, 1));
+        buf.set_string(
+            0,
+            0,
+            "ab\u{202e}cd\u{2066}",
+            ratatui::style::Style::default(),
+        );
+        let before: Vec<u16> = buf
+            .content
+            .iter()
+            .map(|c| c.symbol().len() as u16)
+            .collect();
+        buffer(&mut buf);
+        let text: String = buf.content.iter().map(|c| c.symbol()).collect();
+        assert!(clean(&text), "{text:?}");
+        assert!(text.starts_with("abcd"), "{text:?}");
+        assert_eq!(buf.content.len(), before.len());
     }
 
     #[test]

@@ -25,7 +25,7 @@ fn a_bad_config_file_is_one_line_naming_it_and_exit_2() {
         ("thme = \"default\"\n", "thme"),
         ("interval = \"fast\"\n", "interval"),
         ("theme = \"sparkly\"\n", "unknown theme \"sparkly\""),
-        ("interval = 0.01\n", "--interval must be at least 0.1"),
+        ("interval = 0.01\n", "must be from 0.1 to"),
         ("[keys]\nsortt = \"x\"\n", "keys.sortt: no such action"),
         (
             "[keys]\nsort = \"ctrl-\"\n",

@@ -900,3 +900,67 @@ fn mouse_and_rebound_keys_from_the_config_file_drive_the_ui() {
     t.wait_text("EXITED:0");
     assert!(!mouse_on(), "mouse reports are off again after quit");
 }
+
+/// SIGTERM, SIGINT, SIGHUP and SIGQUIT while the full-screen UI runs: the terminal comes back
+/// cooked, on the main screen, with the cursor shown, and the exit status is 128 + signal.
+#[test]
+fn every_terminating_signal_restores_the_terminal() {
+    for (sig, n) in [("TERM", 15), ("INT", 2), ("HUP", 1), ("QUIT", 3)] {
+        let t = Tmux::start(
+            &format!(
+                "{BIN} replay {}; echo DPSCOPE_EXITED:$?; stty -a | tr -s ' ;\\n' '\\n\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' | sed 's/^/STTY:/'",
+                demo()
+            ),
+            &[("TERM", "xterm-256color")],
+        );
+        t.wait_text("REPLAY");
+        assert!(
+            t.alternate_screen(),
+            "{sig}: the UI is on the alternate screen"
+        );
+        let out = Command::new("tmux")
+            .args(["-L", &t.socket, "display", "-p", "-t", "0", "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pid = children.split_whitespace().next().expect("dpscope runs");
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{sig} {pid}");
+        let s = t.wait_for("both stty lines", |s| s.matches("STTY:").count() >= 2);
+        assert!(
+            s.contains(&format!("DPSCOPE_EXITED:{}", 128 + n)),
+            "{sig}: exit status\n{s}"
+        );
+        assert!(
+            s.contains("STTY:icanon") && s.contains("STTY:echo") && !s.contains("STTY:-"),
+            "{sig}: terminal left raw\n{s}"
+        );
+        assert!(
+            !t.alternate_screen(),
+            "{sig}: still on the alternate screen\n{s}"
+        );
+        let cursor = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "display",
+                "-p",
+                "-t",
+                "0",
+                "#{cursor_flag}",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&cursor.stdout).trim(),
+            "1",
+            "{sig}: cursor hidden"
+        );
+    }
+}

@@ -197,8 +197,8 @@ fn report_head(app: &App, pane: PaneId) -> String {
     ));
     if let Some(r) = &app.replay {
         out.push_str(&format!(
-            "* replay of `{}`, snapshot {} of {}\n",
-            r.path,
+            "* replay of {}, snapshot {} of {}\n",
+            crate::sanitize::md_code(&r.path),
             r.index + 1,
             r.snapshots.len()
         ));
@@ -206,7 +206,7 @@ fn report_head(app: &App, pane: PaneId) -> String {
     let filter = if v.filter.is_empty() {
         "none".to_string()
     } else {
-        format!("`{}`", v.filter)
+        crate::sanitize::md_code(&v.filter)
     };
     out.push_str(&format!("* filter: {filter}\n"));
     if let Some(b) = &app.baseline {
@@ -220,11 +220,12 @@ fn report_head(app: &App, pane: PaneId) -> String {
     out
 }
 
-fn or_dash(s: &str) -> &str {
+/// A value from the snapshot, made safe as Markdown text (`-` when empty).
+fn or_dash(s: &str) -> String {
     if s.is_empty() {
-        "-"
+        "-".into()
     } else {
-        s
+        crate::sanitize::md_cell(s)
     }
 }
 
@@ -237,8 +238,11 @@ pub fn screen_buffer(app: &App) -> Result<Buffer, String> {
     let (w, h) = (app.width.max(20), app.height.max(10));
     let mut term =
         Terminal::new(TestBackend::new(w, h)).map_err(|e| format!("rendering the screen: {e}"))?;
-    term.draw(|f| views::draw(f, app))
-        .map_err(|e| format!("rendering the screen: {e}"))?;
+    term.draw(|f| {
+        views::draw(f, app);
+        crate::sanitize::buffer(f.buffer_mut());
+    })
+    .map_err(|e| format!("rendering the screen: {e}"))?;
     Ok(term.backend().buffer().clone())
 }
 
@@ -444,7 +448,10 @@ pub fn buffer_html(buf: &Buffer, taken_at: &str) -> String {
     )
 }
 
+/// HTML text of `s`: markup escaped, and controls other than newlines and tabs as visible
+/// escapes (`sanitize::lines`).
 pub fn html_escape(s: &str) -> String {
+    let s = crate::sanitize::lines(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -33,6 +33,9 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     // back here as actions.
     let (jobs, mut job_results) = super::jobs::Jobs::start();
     app.jobs = Some(jobs);
+    // SIGTERM/INT/HUP/QUIT end the loop so the terminal is restored (caught before it changes).
+    let mut signals = crate::signals::Signals::install()?;
+    let mut signalled = None;
     let mut guard = TerminalGuard::enter(opts.mouse)?;
     if let Ok(size) = guard.terminal.size() {
         app.height = size.height;
@@ -58,6 +61,10 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     while !app.quit {
         tokio::select! {
             biased;
+            sig = signals.recv() => {
+                signalled = Some(sig);
+                break;
+            }
             ev = events.next() => {
                 let Some(ev) = ev else { break };
                 dirty |= handle_event(&mut app, ev?, &hits, &send);
@@ -79,6 +86,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             _ = std::future::ready(()), if dirty => {
                 super::terminal::draw_synced(&mut guard.terminal, |f| {
                     hits = crate::views::hits::record(|| crate::views::draw(f, &app));
+                    crate::sanitize::buffer(f.buffer_mut());
                 })?;
                 dirty = false;
                 if let (Some(t0), false) = (opts.exit_after_first_frame, app.waiting) {
@@ -89,6 +97,9 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
         }
     }
     drop(guard);
+    if let Some(sig) = signalled {
+        return Err(sig.into());
+    }
     if let Some(d) = first_frame {
         eprintln!("first data frame after {:.1} ms", d.as_secs_f64() * 1e3);
     }

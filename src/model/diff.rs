@@ -92,7 +92,9 @@ impl SnapshotDiff {
 
     /// Human-readable text: one section per pane with `+`/`-`/`~` lines.
     pub fn to_text(&self) -> String {
-        let mut out = format!("diff {} → {}\n", self.from, self.to);
+        // Labels and details hold names, comm and paths from the snapshots: made safe here.
+        use crate::sanitize::text as safe;
+        let mut out = format!("diff {} → {}\n", safe(&self.from), safe(&self.to));
         for p in &self.panes {
             let (a, r, c) = p
                 .changes
@@ -107,9 +109,9 @@ impl SnapshotDiff {
                 out.push_str("  (no changes)\n");
             }
             for ch in &p.changes {
-                out.push_str(&format!("  {} {}", ch.change.marker(), ch.label));
+                out.push_str(&format!("  {} {}", ch.change.marker(), safe(&ch.label)));
                 if let Some(d) = &ch.detail {
-                    out.push_str(&format!(": {d}"));
+                    out.push_str(&format!(": {}", safe(d)));
                 }
                 out.push('\n');
             }

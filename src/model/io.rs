@@ -2,9 +2,38 @@
 //!
 //! Loading is strict about the schema name and lenient about missing fields (older files load),
 //! and every failure is a typed error with a one-line message naming the file and the problem.
+//!
+//! Memory stays bounded on any input: the file is never read whole, nor parsed into a JSON
+//! tree. It is deserialised straight into the typed [`Snapshot`] from a buffered reader, line by
+//! line for a recording, through [`Capped`], which refuses (as it reads, before anything is
+//! allocated for them) more objects in one pane than [`max_objects`] allows, nested arrays
+//! longer than [`MAX_NESTED`], strings longer than [`MAX_STRING`] bytes and nesting deeper than
+//! [`MAX_DEPTH`]. Past a cap, loading stops with [`LoadError::TooBig`] (exit 2).
 
 use super::{Snapshot, SCHEMA};
+use std::io::{BufRead, Read};
 use std::path::Path;
+
+/// Longest string accepted in a snapshot file, in bytes as written.
+pub const MAX_STRING: usize = 16 << 20;
+/// Most elements of an array below a pane (backends of a service, slots of a prog array,
+/// instructions of a program...).
+pub const MAX_NESTED: usize = 1 << 20;
+/// Deepest nesting of arrays and objects.
+pub const MAX_DEPTH: usize = 32;
+
+/// Most objects one pane of one snapshot may hold: well above what a real node has (a Cilium
+/// node at its configured map limits), far below what exhausts memory.
+pub fn max_objects(section: &str) -> usize {
+    match section {
+        "conntrack" => 16_000_000,
+        "identities" | "policy" => 8_000_000,
+        "services" | "metrics" | "retransmits" | "drops" | "denials" | "flows" | "xdp_errors" => {
+            1_000_000
+        }
+        _ => 100_000,
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -23,6 +52,12 @@ pub enum LoadError {
     },
     #[error("{path}: unsupported snapshot schema {found:?} (this dpscope reads {SCHEMA})")]
     Schema { path: String, found: String },
+    #[error("{path}: line {line}: {what}; refusing to load it")]
+    TooBig {
+        path: String,
+        line: usize,
+        what: String,
+    },
 }
 
 /// A file opened for replay: one snapshot or a recording of several, oldest first.
@@ -33,83 +68,479 @@ pub struct Loaded {
     pub skipped: Vec<(usize, String)>,
 }
 
-/// Parse file contents: a single JSON object (possibly pretty-printed) or JSON lines.
-pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(LoadError::Empty {
-            path: path.to_string(),
-        });
+impl Loaded {
+    /// "skipped 2 unreadable line(s): 3, 7 (line 3: ...)", or `None` when none was skipped.
+    pub fn skipped_summary(&self) -> Option<String> {
+        let (first_line, first_why) = self.skipped.first()?;
+        const LIST: usize = 20;
+        let mut lines: Vec<String> = self
+            .skipped
+            .iter()
+            .take(LIST)
+            .map(|(l, _)| l.to_string())
+            .collect();
+        if self.skipped.len() > LIST {
+            lines.push("…".into());
+        }
+        Some(format!(
+            "skipped {} unreadable line(s) of the recording: {} (line {first_line}: {first_why})",
+            self.skipped.len(),
+            lines.join(", ")
+        ))
     }
-    // A whole-file object first: covers pretty-printed snapshots.
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(value) => {
-            let snap = from_value(path, 1, value)?;
-            return Ok(Loaded {
-                snapshots: vec![snap],
-                skipped: vec![],
+}
+
+// ---- the capped reader ----
+
+/// What a [`Capped`] reader refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CapHit {
+    line: usize,
+    what: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Frame {
+    /// An array with `commas` separators so far, holding at most `cap` elements.
+    Array {
+        commas: usize,
+        cap: usize,
+        top: bool,
+    },
+    /// An object; `key` while the next string is a key.
+    Object { key: bool },
+}
+
+/// A reader that enforces the caps on the JSON text passing through it, and in line mode ends
+/// each value at its newline (so a corrupt line costs only itself).
+struct Capped<R: BufRead> {
+    inner: R,
+    /// Stop at each newline (JSON lines) instead of reading the whole file as one value.
+    lines: bool,
+    /// 1-based number of the line being read.
+    line: usize,
+    /// The current line ended (line mode): reads return 0 until [`Capped::next_line`].
+    at_newline: bool,
+    eof: bool,
+    stack: Vec<Frame>,
+    in_string: bool,
+    escape: bool,
+    string_len: usize,
+    /// The top-level key being read / last read (which pane an array belongs to).
+    key: Vec<u8>,
+    capturing_key: bool,
+    hit: Option<CapHit>,
+}
+
+impl<R: BufRead> Capped<R> {
+    fn new(inner: R, lines: bool) -> Self {
+        Capped {
+            inner,
+            lines,
+            line: 1,
+            at_newline: false,
+            eof: false,
+            stack: Vec::new(),
+            in_string: false,
+            escape: false,
+            string_len: 0,
+            key: Vec::new(),
+            capturing_key: false,
+            hit: None,
+        }
+    }
+
+    fn reset_value(&mut self) {
+        self.stack.clear();
+        self.in_string = false;
+        self.escape = false;
+        self.capturing_key = false;
+        self.key.clear();
+    }
+
+    /// Go on to the next line (line mode), skipping what is left of this one.
+    fn next_line(&mut self) -> std::io::Result<()> {
+        while !self.at_newline && !self.eof {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                self.eof = true;
+                break;
+            }
+            match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.inner.consume(i + 1);
+                    self.at_newline = true;
+                }
+                None => {
+                    let n = buf.len();
+                    self.inner.consume(n);
+                }
+            }
+        }
+        if self.at_newline {
+            self.line += 1;
+        }
+        self.at_newline = false;
+        self.reset_value();
+        self.hit = None;
+        Ok(())
+    }
+
+    fn refuse(&mut self, what: String) -> std::io::Error {
+        self.hit = Some(CapHit {
+            line: self.line,
+            what: what.clone(),
+        });
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what)
+    }
+
+    /// Account for one byte of JSON text.
+    fn scan(&mut self, b: u8) -> Result<(), String> {
+        if self.in_string {
+            if self.escape {
+                self.escape = false;
+            } else if b == b'\\' {
+                self.escape = true;
+            } else if b == b'"' {
+                self.in_string = false;
+                self.capturing_key = false;
+                return Ok(());
+            }
+            self.string_len += 1;
+            if self.string_len > MAX_STRING {
+                return Err(format!("a string longer than {MAX_STRING} bytes"));
+            }
+            if self.capturing_key && self.key.len() < 32 {
+                self.key.push(b);
+            }
+            return Ok(());
+        }
+        match b {
+            b'"' => {
+                self.in_string = true;
+                self.string_len = 0;
+                if let [Frame::Object { key: true }] = self.stack.as_slice() {
+                    self.capturing_key = true;
+                    self.key.clear();
+                }
+            }
+            b'{' | b'[' => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
+                }
+                let top = matches!(self.stack.as_slice(), [Frame::Object { key: false }]);
+                self.stack.push(if b == b'{' {
+                    Frame::Object { key: true }
+                } else {
+                    let cap = if top {
+                        max_objects(&String::from_utf8_lossy(&self.key))
+                    } else {
+                        MAX_NESTED
+                    };
+                    Frame::Array {
+                        commas: 0,
+                        cap,
+                        top,
+                    }
+                });
+            }
+            b'}' | b']' => {
+                self.stack.pop();
+            }
+            b':' => {
+                if let Some(Frame::Object { key }) = self.stack.last_mut() {
+                    *key = false;
+                }
+            }
+            b',' => match self.stack.last_mut() {
+                Some(Frame::Object { key }) => *key = true,
+                Some(Frame::Array { commas, cap, top }) => {
+                    *commas += 1;
+                    if *commas >= *cap {
+                        let (cap, top) = (*cap, *top);
+                        return Err(if top {
+                            format!(
+                                "{} holds more than {cap} objects (the most dpscope loads in one pane)",
+                                String::from_utf8_lossy(&self.key)
+                            )
+                        } else {
+                            format!("an array of more than {cap} elements")
+                        });
+                    }
+                }
+                None => {}
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl<R: BufRead> Read for Capped<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at_newline || self.eof || out.is_empty() {
+            return Ok(0);
+        }
+        if let Some(h) = &self.hit {
+            let what = h.what.clone();
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, what));
+        }
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() {
+            self.eof = true;
+            return Ok(0);
+        }
+        let mut n = buf.len().min(out.len());
+        if self.lines {
+            if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+                n = i;
+                if n == 0 {
+                    self.inner.consume(1);
+                    self.at_newline = true;
+                    return Ok(0);
+                }
+            }
+        }
+        out[..n].copy_from_slice(&buf[..n]);
+        self.inner.consume(n);
+        for &b in &out[..n] {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if let Err(what) = self.scan(b) {
+                return Err(self.refuse(what));
+            }
+        }
+        Ok(n)
+    }
+}
+
+// ---- loading ----
+
+/// The message of a serde_json error without its " at line L column C" (the loader says where).
+fn bare_message(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// One parsed value: the snapshot, its `recording` reference, or why not.
+enum One {
+    Snap(Box<Snapshot>, Option<super::recording::LineRef>),
+    Schema(String),
+    TooBig(usize, String),
+    Corrupt(usize, String, bool),
+}
+
+/// Parse one value from `r` (the whole file, or one line), checking nothing follows it.
+fn parse_one<R: BufRead>(r: &mut Capped<R>) -> One {
+    let start_line = r.line;
+    let mut found = None;
+    let mut de = serde_json::Deserializer::from_reader(&mut *r);
+    let res = serde::de::DeserializeSeed::deserialize(
+        super::recording::LineSeed { schema: &mut found },
+        &mut de,
+    )
+    .and_then(|v| de.end().map(|()| v));
+    drop(de);
+    match res {
+        Ok((s, line_ref)) => One::Snap(Box::new(s), line_ref),
+        Err(e) => {
+            if let Some(h) = r.hit.take() {
+                return One::TooBig(h.line, h.what);
+            }
+            if let Some(f) = found.filter(|f| f != SCHEMA) {
+                return One::Schema(f);
+            }
+            let line = if r.lines { start_line } else { e.line().max(1) };
+            let msg = if r.lines && e.column() > 0 {
+                format!("{} at column {}", bare_message(&e), e.column())
+            } else {
+                bare_message(&e)
+            };
+            One::Corrupt(line, msg, e.is_eof())
+        }
+    }
+}
+
+/// Whether the text starts like a pretty-printed object: `{` alone on its first line.
+fn looks_pretty(head: &[u8]) -> bool {
+    let t = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&head[..0], |i| &head[i..]);
+    t.first() == Some(&b'{')
+        && t[1..]
+            .iter()
+            .take_while(|&&b| b != b'\n')
+            .all(|b| b.is_ascii_whitespace())
+}
+
+/// Load from any buffered reader; `reopen` gives the text again from the start (for a multi-line
+/// object whose first line is not `{` alone).
+fn load_from<R: BufRead>(
+    path: &str,
+    mut r: R,
+    reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
+) -> Result<Loaded, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_string(),
+        source,
+    };
+    let head = r.fill_buf().map_err(io)?;
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        // Only whitespace in the first buffer: read on to tell an empty file from a late start.
+        let mut rest = Vec::new();
+        let n = (&mut r).take(1 << 16).read_to_end(&mut rest).map_err(io)?;
+        if n == 0 || rest.iter().all(|b| b.is_ascii_whitespace()) && n < 1 << 16 {
+            return Err(LoadError::Empty {
+                path: path.to_string(),
             });
         }
-        Err(e) if !trimmed.contains('\n') => {
-            return Err(LoadError::Corrupt {
-                path: path.to_string(),
-                line: e.line(),
-                msg: e.to_string(),
-            })
-        }
-        Err(_) => {}
+        return whole(path, reopen().map_err(io)?);
     }
-    // JSON lines: keyframes stand alone, other lines are rebuilt from their keyframe
-    // (`recording`); bad lines are reported and skipped.
+    if looks_pretty(head) {
+        return whole(path, Box::new(r));
+    }
+    lines(path, r, reopen)
+}
+
+/// The whole text is one snapshot.
+fn whole(path: &str, r: Box<dyn BufRead + '_>) -> Result<Loaded, LoadError> {
+    let mut c = Capped::new(r, false);
+    match parse_one(&mut c) {
+        One::Snap(s, None) => Ok(Loaded {
+            snapshots: vec![*s],
+            skipped: vec![],
+        }),
+        One::Snap(_, Some(_)) => Err(LoadError::Corrupt {
+            path: path.to_string(),
+            line: 1,
+            msg: "a recording line that needs its keyframe, alone".into(),
+        }),
+        One::Schema(found) => Err(LoadError::Schema {
+            path: path.to_string(),
+            found,
+        }),
+        One::TooBig(line, what) => Err(LoadError::TooBig {
+            path: path.to_string(),
+            line,
+            what,
+        }),
+        One::Corrupt(line, msg, _) => Err(LoadError::Corrupt {
+            path: path.to_string(),
+            line,
+            msg,
+        }),
+    }
+}
+
+/// JSON lines: keyframes stand alone, other lines are rebuilt from their keyframe
+/// (`recording`); bad lines and lines of another schema are reported and skipped.
+fn lines<R: BufRead>(
+    path: &str,
+    r: R,
+    reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
+) -> Result<Loaded, LoadError> {
+    let mut c = Capped::new(r, true);
     let mut rebuilder = super::recording::Rebuilder::default();
     let mut snapshots = Vec::new();
     let mut skipped = Vec::new();
-    let mut first_err = None;
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if line.trim().is_empty() {
+    let mut first_err: Option<LoadError> = None;
+    let mut first_line_eof = false;
+    loop {
+        // Blank lines are skipped; the end of the file ends the loop.
+        let blank = {
+            let buf = c.inner.fill_buf().map_err(|source| LoadError::Io {
+                path: path.to_string(),
+                source,
+            })?;
+            if buf.is_empty() {
+                break;
+            }
+            let upto = buf.iter().position(|&b| b == b'\n');
+            match upto {
+                Some(i) => buf[..i].iter().all(|b| b.is_ascii_whitespace()),
+                None => buf.iter().all(|b| b.is_ascii_whitespace()) && buf.len() < 4096,
+            }
+        };
+        let line_no = c.line;
+        if blank {
+            c.next_line().map_err(|source| LoadError::Io {
+                path: path.to_string(),
+                source,
+            })?;
             continue;
         }
-        let parsed = serde_json::from_str::<serde_json::Value>(line)
-            .map_err(|e| LoadError::Corrupt {
-                path: path.to_string(),
-                line: line_no,
-                msg: e.to_string(),
-            })
-            .and_then(|mut v| {
-                let line_ref = v
-                    .as_object_mut()
-                    .and_then(|o| o.remove("recording"))
-                    .map(serde_json::from_value::<super::recording::LineRef>)
-                    .transpose()
-                    .map_err(|e| LoadError::Corrupt {
+        let err = match parse_one(&mut c) {
+            One::Snap(mut s, line_ref) => match line_ref {
+                None => {
+                    rebuilder.keyframe(line_no, snapshots.len());
+                    snapshots.push(*s);
+                    None
+                }
+                Some(r) => match rebuilder.rebuild(&r, &mut s, &snapshots) {
+                    Ok(()) => {
+                        snapshots.push(*s);
+                        None
+                    }
+                    Err(msg) => Some(LoadError::Corrupt {
                         path: path.to_string(),
                         line: line_no,
-                        msg: format!("bad \"recording\" field: {e}"),
-                    })?;
-                let mut s = from_value(path, line_no, v)?;
-                match line_ref {
-                    None => rebuilder.keyframe(line_no, snapshots.len()),
-                    Some(r) => rebuilder.rebuild(&r, &mut s, &snapshots).map_err(|msg| {
-                        LoadError::Corrupt {
-                            path: path.to_string(),
-                            line: line_no,
-                            msg,
-                        }
-                    })?,
-                }
-                Ok(s)
-            });
-        match parsed {
-            Ok(s) => snapshots.push(s),
-            Err(e @ LoadError::Schema { .. }) => return Err(e),
-            Err(e) => {
-                skipped.push((line_no, e.to_string()));
-                first_err.get_or_insert(e);
+                        msg,
+                    }),
+                },
+            },
+            One::Schema(found) => Some(LoadError::Schema {
+                path: path.to_string(),
+                found,
+            }),
+            // A cap is a property of the file, not of a line: stop.
+            One::TooBig(line, what) => {
+                return Err(LoadError::TooBig {
+                    path: path.to_string(),
+                    line,
+                    what,
+                })
             }
+            One::Corrupt(line, msg, eof) => {
+                if line == 1 && snapshots.is_empty() && skipped.is_empty() {
+                    first_line_eof = eof;
+                }
+                Some(LoadError::Corrupt {
+                    path: path.to_string(),
+                    line,
+                    msg,
+                })
+            }
+        };
+        if let Some(e) = err {
+            let why = match &e {
+                LoadError::Corrupt { msg, .. } => msg.clone(),
+                LoadError::Schema { found, .. } => {
+                    format!("schema {found:?}, not {SCHEMA}")
+                }
+                other => other.to_string(),
+            };
+            skipped.push((line_no, why));
+            first_err.get_or_insert(e);
         }
+        c.next_line().map_err(|source| LoadError::Io {
+            path: path.to_string(),
+            source,
+        })?;
     }
     if snapshots.is_empty() {
+        // A multi-line object whose first line is more than `{`: read it as one value.
+        if first_line_eof && skipped.len() > 1 {
+            let r = reopen().map_err(|source| LoadError::Io {
+                path: path.to_string(),
+                source,
+            })?;
+            return whole(path, r);
+        }
         return Err(first_err.unwrap_or(LoadError::Empty {
             path: path.to_string(),
         }));
@@ -117,47 +548,39 @@ pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
     Ok(Loaded { snapshots, skipped })
 }
 
-fn from_value(path: &str, line: usize, value: serde_json::Value) -> Result<Snapshot, LoadError> {
-    let schema = value
-        .get("schema")
-        .and_then(|s| s.as_str())
-        .ok_or_else(|| LoadError::Corrupt {
-            path: path.to_string(),
-            line,
-            msg: "no \"schema\" field".to_string(),
-        })?;
-    if schema != SCHEMA {
-        return Err(LoadError::Schema {
-            path: path.to_string(),
-            found: schema.to_string(),
-        });
-    }
-    serde_json::from_value(value).map_err(|e| LoadError::Corrupt {
-        path: path.to_string(),
-        line,
-        msg: e.to_string(),
+/// Parse file contents: a single JSON object (possibly pretty-printed) or JSON lines.
+pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
+    let bytes = text.as_bytes();
+    load_from(path, std::io::Cursor::new(bytes), &mut || {
+        Ok(Box::new(std::io::Cursor::new(bytes.to_vec())))
     })
 }
 
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+    let open = || -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path)?,
+        ))
+    };
+    let r = open().map_err(|source| LoadError::Io {
         path: name.clone(),
         source,
     })?;
-    let text = String::from_utf8_lossy(&bytes);
-    parse(&name, &text)
+    load_from(&name, r, &mut || Ok(Box::new(open()?)))
 }
 
 /// Pretty JSON of one snapshot, as `dpscope snapshot` writes it.
+/// DEL, C1 and bidi controls are `\u` escapes (`sanitize::JsonSafe`): lossless, and safe to `cat`.
 pub fn to_json_pretty(s: &Snapshot) -> String {
     // Serialising plain data structures with string keys cannot fail.
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    crate::sanitize::to_json_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
-/// One compact line, as `dpscope record` writes it.
+/// One compact line, as `dpscope record` writes it (escapes as [`to_json_pretty`]).
 pub fn to_json_line(s: &Snapshot) -> String {
-    serde_json::to_string(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    crate::sanitize::to_json_string(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 #[cfg(test)]
@@ -240,6 +663,88 @@ mod tests {
         assert_eq!(loaded.snapshots.len(), 2);
         assert_eq!(loaded.skipped.len(), 1);
         assert_eq!(loaded.skipped[0].0, 2);
+    }
+
+    #[test]
+    fn a_line_of_another_schema_is_skipped_and_said() {
+        let a = to_json_line(&sample());
+        let other = r#"{"schema":"dpscope.snapshot/v9","programs":[{"id":1}]}"#;
+        let text = format!("{a}\n{other}\n{a}\n");
+        let loaded = parse("rec.jsonl", &text).unwrap();
+        assert_eq!(loaded.snapshots.len(), 2);
+        assert_eq!(loaded.skipped.len(), 1);
+        assert_eq!(loaded.skipped[0].0, 2);
+        assert!(loaded.skipped[0].1.contains("v9"), "{:?}", loaded.skipped);
+        let summary = loaded.skipped_summary().unwrap();
+        assert!(
+            summary.contains("1 unreadable") && summary.contains(": 2 "),
+            "{summary}"
+        );
+        // Every line of another schema: the file is refused, naming it.
+        let e = parse("rec.jsonl", &format!("{other}\n{other}\n")).unwrap_err();
+        assert!(matches!(e, LoadError::Schema { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_truncated_pretty_snapshot_is_reported_at_the_line_where_it_ends() {
+        let full = to_json_pretty(&sample());
+        let lines: Vec<&str> = full.lines().collect();
+        let cut = lines[..12].join("\n");
+        match parse("snap.json", &cut) {
+            Err(LoadError::Corrupt { line, .. }) => assert_eq!(line, 12, "{cut}"),
+            other => panic!("{other:?}"),
+        }
+        // A pretty object whose first line is more than `{` still loads as one snapshot.
+        let squeezed = full.replacen("{\n  ", "{ ", 1);
+        assert_eq!(parse("s", &squeezed).unwrap().snapshots.len(), 1);
+    }
+
+    #[test]
+    fn caps_refuse_floods_of_objects_long_strings_and_deep_nesting() {
+        let n = max_objects("programs") + 1;
+        let flood = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"programs\":[{}{{}}]}}",
+            "{},".repeat(n - 1)
+        );
+        match parse("flood.json", &flood) {
+            Err(e @ LoadError::TooBig { .. }) => {
+                let m = e.to_string();
+                assert!(m.contains("programs holds more than 100000"), "{m}");
+            }
+            other => panic!("{:?}", other.map(|l| l.snapshots.len())),
+        }
+        // Just under the cap loads.
+        let ok = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"programs\":[{}{{}}]}}",
+            "{},".repeat(n - 2)
+        );
+        assert_eq!(
+            parse("ok.json", &ok).unwrap().snapshots[0].programs.len(),
+            n - 1
+        );
+        let long = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"taken_at\":\"{}\"}}",
+            "a".repeat(MAX_STRING + 1)
+        );
+        assert!(matches!(
+            parse("long.json", &long),
+            Err(LoadError::TooBig { .. })
+        ));
+        let deep = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"newer\":{}{}}}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert!(matches!(
+            parse("deep.json", &deep),
+            Err(LoadError::TooBig { .. })
+        ));
+        // Strings with escaped quotes and brackets do not confuse the count.
+        let tricky = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"taken_at\":\"[,,\\\"]{{\",\"programs\":[{{\"name\":\"a,b]\"}}]}}"
+        );
+        let s = &parse("t.json", &tricky).unwrap().snapshots[0];
+        assert_eq!(s.programs[0].name, "a,b]");
     }
 
     #[test]

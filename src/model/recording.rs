@@ -216,6 +216,66 @@ impl Rebuilder {
     }
 }
 
+/// Deserialises one snapshot (a file, or a line of a recording) straight into the typed
+/// [`Snapshot`], with the line's `recording` object if it has one: no JSON tree is built. The
+/// schema is checked as soon as it is read, so a line of another schema is not parsed further;
+/// what it was is left in `schema` for the caller to report.
+pub struct LineSeed<'a> {
+    pub schema: &'a mut Option<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = (Snapshot, Option<LineRef>);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LineSeed<'_> {
+    type Value = (Snapshot, Option<LineRef>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a dpscope snapshot object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+        use serde::de::Error;
+        let mut s = Snapshot::default();
+        let mut line_ref = None;
+        while let Some(key) = m.next_key::<String>()? {
+            macro_rules! field {
+                ($($f:ident),*) => {
+                    match key.as_str() {
+                        "schema" => {
+                            let v: String = m.next_value()?;
+                            let ok = v == super::SCHEMA;
+                            *self.schema = Some(v.clone());
+                            if !ok {
+                                return Err(A::Error::custom(format!("schema {v:?}")));
+                            }
+                            s.schema = v;
+                        }
+                        "taken_at" => s.taken_at = m.next_value()?,
+                        "monotonic_ns" => s.monotonic_ns = m.next_value()?,
+                        "boottime_ns" => s.boottime_ns = m.next_value()?,
+                        "recording" => line_ref = Some(m.next_value()?),
+                        $(stringify!($f) => s.$f = m.next_value()?,)*
+                        // Fields of a newer dpscope: ignored, as the derived reader did.
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                };
+            }
+            sections!(field);
+        }
+        if self.schema.is_none() {
+            return Err(A::Error::custom("no \"schema\" field"));
+        }
+        Ok((s, line_ref))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

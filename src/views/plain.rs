@@ -111,11 +111,27 @@ pub(crate) fn from_def_as<T>(
     }
 }
 
+/// The table as text, CSV or Markdown. Every cell passes `sanitize` here, the one boundary
+/// between untrusted strings (names, comm, paths) and a terminal or text file.
 pub fn render(table: &PlainTable, format: Format) -> String {
     match format {
-        Format::Text => text(table),
+        Format::Text => text(&safe(table)),
         Format::Csv => csv(table),
         Format::Markdown => markdown(table),
+    }
+}
+
+/// The table with every header and cell made safe for a terminal (`sanitize::text`).
+fn safe(t: &PlainTable) -> PlainTable {
+    let cells = |r: &[String]| -> Vec<String> {
+        r.iter()
+            .map(|c| crate::sanitize::text(c).into_owned())
+            .collect()
+    };
+    PlainTable {
+        headers: cells(&t.headers),
+        rows: t.rows.iter().map(|r| cells(r)).collect(),
+        right: t.right.clone(),
     }
 }
 
@@ -157,11 +173,7 @@ fn text(t: &PlainTable) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    crate::sanitize::csv_cell(s)
 }
 
 fn csv(t: &PlainTable) -> String {
@@ -174,9 +186,7 @@ fn csv(t: &PlainTable) -> String {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
+    crate::sanitize::md_cell(s)
 }
 
 fn markdown(t: &PlainTable) -> String {

@@ -470,8 +470,11 @@ pub fn tail_call_sites(insns: &[u8]) -> Vec<(u32, u32)> {
     out
 }
 
+/// A DOT string's inside: controls as visible escapes (`sanitize`), then DOT's own quoting.
 fn dot_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    crate::sanitize::text(s)
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 /// Graphviz DOT of the tail-call graph: owners → arrays → slot programs → arrays they call.
