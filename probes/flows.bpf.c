@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-// dpscope: opt-in flow counters on chosen interfaces. tcx programs ALWAYS return TCX_NEXT and
-// the XDP program ALWAYS returns XDP_PASS: they count, they never change a verdict.
+// dpscope: opt-in flow counters on chosen interfaces. The tcx programs ALWAYS return TCX_NEXT:
+// they count, they never change a verdict. (No XDP program: holding an interface's XDP hook
+// would keep the node's own agent from attaching there; --xdp-iface uses tcx ingress.)
 #include "dps_table.h"
 
 #define DPS_DIR_INGRESS 0
 #define DPS_DIR_EGRESS 1
-#define DPS_DIR_XDP 2
 
 /* IPv6 rows; the layout the parsers fill. */
 struct flow_key {
@@ -210,25 +210,6 @@ int dpscope_flow_eg(struct __sk_buff *skb)
 {
 	count_skb(skb, DPS_DIR_EGRESS);
 	return TCX_NEXT;
-}
-
-SEC("xdp")
-int dpscope_flow_xd(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct flow_key k __attribute__((aligned(8))) = {}; /* read as words by the table */
-	__u8 flags = 0;
-
-	if ((void *)(eth + 1) > data_end)
-		return XDP_PASS;
-	k.ifindex = ctx->ingress_ifindex;
-	k.direction = DPS_DIR_XDP;
-	if (parse_l3(data, data_end, eth->h_proto, sizeof(*eth), &k, &flags))
-		k.t.protocol = 0;
-	account(&k, (__u32)(data_end - data), flags);
-	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

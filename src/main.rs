@@ -45,8 +45,9 @@ struct Global {
     /// Interfaces that get the tc flow probe: IFACE or NETNS/IFACE (repeatable)
     #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
     tc_ifaces: Vec<String>,
-    /// Interfaces that get the XDP counter probe, only where no XDP program is attached:
-    /// IFACE or NETNS/IFACE, skb mode unless IFACE@drv (repeatable)
+    /// Interfaces whose ingress the flow probe counts without taking their XDP hook (a tcx
+    /// ingress observer, so the node's own XDP program can always attach): IFACE or
+    /// NETNS/IFACE (repeatable)
     #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
     xdp_ifaces: Vec<String>,
     /// Colour theme: default, high-contrast, colorblind [default: default, or `theme` in the

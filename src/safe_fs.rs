@@ -229,6 +229,9 @@ pub struct Dir {
     fd: OwnedFd,
     path: PathBuf,
     writer: Writer,
+    /// Only root can change its entries (root's, not writable by group or others): a symlink
+    /// in it was put there by root.
+    roots_only: bool,
 }
 
 /// What a path names, without following a symlink (for messages).
@@ -379,6 +382,7 @@ impl Dir {
             fd,
             path: shown.to_path_buf(),
             writer: writer.clone(),
+            roots_only: st.st_uid == 0 && st.st_mode & 0o022 == 0,
         })
     }
 
@@ -403,26 +407,31 @@ impl Dir {
             .map_err(|e| self.create_error(name, &e))
     }
 
-    /// Create `name`, replacing a file or symlink already there (the entry is removed, never
-    /// followed), as the writer: `-o FILE`.
+    /// Create `name` for `-o FILE`, as the writer, never writing through a symlink another user
+    /// could have planted: a regular file or such a symlink already there is removed (the entry,
+    /// not its target) and the file created anew (0600). A symlink in a directory only root can
+    /// change (`/dev/stdout`) is followed, and a device or FIFO (`/dev/null`) is written into.
     pub fn create_replacing(&self, name: &str) -> Result<File, String> {
         let c = self.checked_name(name)?;
         let dir = self.fd.as_raw_fd();
+        let roots_only = self.roots_only;
         self.writer
             .run(|| match create_excl(dir, &c) {
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
-                    // Only a file or a symlink is replaced (the link itself, not its target).
-                    let is_dir = fstatat_nofollow(dir, &c)
-                        .map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
-                        .unwrap_or(false);
-                    if is_dir {
-                        return Err(std::io::Error::from_raw_os_error(libc::EISDIR));
+                    let kind = fstatat_nofollow(dir, &c)?.st_mode & libc::S_IFMT;
+                    match kind {
+                        libc::S_IFLNK if roots_only => open_existing(dir, &c, true),
+                        libc::S_IFCHR | libc::S_IFIFO => open_existing(dir, &c, false),
+                        libc::S_IFREG | libc::S_IFLNK => {
+                            // SAFETY: dir is an open directory descriptor, c NUL-terminated.
+                            if unsafe { libc::unlinkat(dir, c.as_ptr(), 0) } != 0 {
+                                return Err(errno());
+                            }
+                            create_excl(dir, &c)
+                        }
+                        libc::S_IFDIR => Err(std::io::Error::from_raw_os_error(libc::EISDIR)),
+                        _ => Err(std::io::Error::other("not a file dpscope writes into")),
                     }
-                    // SAFETY: dir is an open directory descriptor, c NUL-terminated.
-                    if unsafe { libc::unlinkat(dir, c.as_ptr(), 0) } != 0 {
-                        return Err(errno());
-                    }
-                    create_excl(dir, &c)
                 }
                 r => r,
             })?
@@ -454,6 +463,24 @@ fn create_excl(dir: RawFd, name: &CString) -> std::io::Result<File> {
             FILE_MODE as libc::c_uint,
         )
     };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Open an existing entry for writing: a device or FIFO (`follow` false: never a symlink), or
+/// a root-made symlink (`follow`: created 0600 if its target is missing, truncated if not).
+fn open_existing(dir: RawFd, name: &CString, follow: bool) -> std::io::Result<File> {
+    let flags = if follow {
+        libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_CLOEXEC | libc::O_NOCTTY
+    } else {
+        libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY
+    };
+    // SAFETY: dir is an open directory descriptor, name NUL-terminated; the mode is read only
+    // with O_CREAT.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags, FILE_MODE as libc::c_uint) };
     if fd < 0 {
         return Err(errno());
     }
@@ -543,8 +570,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let victim = t.path().join("victim");
         std::fs::write(&victim, "secret").unwrap();
+        // A directory others can write to (sticky, like /tmp): a symlink there may be theirs.
         let d = t.path().join("dumps");
         std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
         std::os::unix::fs::symlink(&victim, d.join("out.json")).unwrap();
         let dir = Dir::open(&d, &me(), false).unwrap();
         let e = dir.create_new("out.json").unwrap_err();
@@ -558,6 +587,30 @@ mod tests {
         // A directory is not replaced.
         std::fs::create_dir(d.join("sub")).unwrap();
         assert!(dir.create_replacing("sub").is_err());
+    }
+
+    #[test]
+    fn devices_and_roots_own_symlinks_are_written_into_not_replaced() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let dev = Dir::open(Path::new("/dev"), &me(), false).unwrap();
+        dev.create_replacing("null")
+            .unwrap()
+            .write_all(b"x")
+            .unwrap();
+        let m = std::fs::symlink_metadata("/dev/null").unwrap();
+        assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+            &m.file_type()
+        ));
+        // /dev/stdout: root's symlink in root's directory, followed (to this test's stdout).
+        if std::fs::symlink_metadata("/dev/stdout").is_ok_and(|m| m.file_type().is_symlink()) {
+            dev.create_replacing("stdout").unwrap();
+            assert!(std::fs::symlink_metadata("/dev/stdout")
+                .unwrap()
+                .file_type()
+                .is_symlink());
+        }
     }
 
     #[test]

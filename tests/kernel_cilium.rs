@@ -858,7 +858,7 @@ fn run(ver: Ver) {
             (
                 "fd00::/64".into(),
                 16777217,
-                Some("local (CIDR/FQDN)".into()),
+                Some("local (CIDR)".into()),
                 None,
                 vec![],
                 0
@@ -1034,25 +1034,26 @@ fn run(ver: Ver) {
             )
         })
         .collect();
+    // tail_handle_ipv4's one call site takes 29 or 30 (clang merged the two calls): its index
+    // is not known statically, so neither the empty 29 nor the empty 30 is "called".
     let expect = match ver {
         Ver::V117 => vec![
             (1, Some("DROP_NOTIFY"), "__send_drop_notify", false),
             (7, Some("IPV4_FROM_LXC"), "tail_handle_ipv4", false),
             (29, Some("IPV4_CT_EGRESS"), "tail_ipv4_ct_egress", false),
-            (30, Some("IPV6_CT_INGRESS"), "", true),
         ],
         Ver::V118 | Ver::Main => vec![
             (1, Some("DROP_NOTIFY"), "tail_drop_notify", false),
             (7, Some("IPV4_FROM_LXC"), "tail_handle_ipv4", false),
-            (29, Some("IPV4_CT_INGRESS_POLICY_ONLY"), "", true),
             (30, Some("IPV4_CT_EGRESS"), "tail_ipv4_ct_egress", false),
         ],
     };
     assert_eq!(slots, expect);
+    assert_eq!(calls.endpoint_id, Some(403));
     let ipv4 = calls.slots.iter().find(|s| s.index == 7).unwrap();
     assert!(
-        ipv4.cycle,
-        "tail_handle_ipv4 calls back into its own call map"
+        !ipv4.cycle,
+        "tail_handle_ipv4 calls into its own call map, but nothing calls it back"
     );
     let pol_map = c
         .tailcalls

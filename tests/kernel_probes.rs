@@ -677,17 +677,14 @@ fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
             1 << 1,
         )
     });
-    // xdp_health, plus the XDP flow counter asked for on b (taken: must refuse) and on a (free).
+    // xdp_health, plus the flow counter of `--xdp-iface` on b, beside the node's XDP program.
     let mut cfg = config(&["xdp_health", "flows"]);
-    cfg.xdp_ifaces = vec![
-        format!("{}/{}", pair.b.name, pair.b_if),
-        format!("{}/{}", pair.a.name, pair.a_if),
-    ];
+    cfg.xdp_ifaces = vec![format!("{}/{}", pair.b.name, pair.b_if)];
     let mut probes = Probes::new(&cfg);
     let n = 9;
     udp_burst(&pair.a.name, &pair.a_ip, &pair.b_ip, 5004, n);
-    // and a reply path through a's XDP counter: UDP from b to a (port with no socket)
-    let back = udp_burst(&pair.b.name, &pair.b_ip, &pair.a_ip, 5005, 4);
+    // and UDP the node's XDP program passes (port with no socket): counted at b's tcx ingress.
+    let back = udp_burst(&pair.a.name, &pair.a_ip, &pair.b_ip, 5005, 4);
     std::thread::sleep(Duration::from_millis(300));
     let mut snap = probe_snapshot(&mut probes);
     drop(xdp);
@@ -708,24 +705,74 @@ fn xdp_exceptions_are_counted_and_xdp_is_never_replaced() {
     );
     assert!(x.ifname.ends_with(&format!("/{}", pair.b_if)), "{x:?}");
 
+    // `--xdp-iface` observes at tcx ingress: on b, beside the node's XDP program, too.
     let fl = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
     assert!(fl.attached, "{fl:?}");
     assert!(
         fl.detail.contains(&format!(
-            "{}/{}: already has an XDP program (id {xdp_id}); dpscope never replaces one",
+            "tcx-ingress {}/{} (for --xdp-iface",
             pair.b.name, pair.b_if
         )),
         "{}",
         fl.detail
     );
+    // The aborted packets never reach tcx; the passed ones are counted.
+    assert!(
+        !snap.flows.iter().any(|f| f.dst_port == 5004),
+        "{:#?}",
+        snap.flows
+    );
     let f = snap
         .flows
         .iter()
         .find(|f| {
-            f.direction == "xdp" && f.src == pair.b_ip && f.src_port == back && f.dst_port == 5005
+            f.direction == "ingress"
+                && f.src == pair.a_ip
+                && f.src_port == back
+                && f.dst_port == 5005
         })
-        .unwrap_or_else(|| panic!("no XDP flow row: {:#?}", snap.flows));
+        .unwrap_or_else(|| panic!("no ingress flow row: {:#?}", snap.flows));
     assert_eq!(f.packets, 4);
+}
+
+/// While `--xdp-iface` counts on an interface, the node's own agent attaches its XDP program
+/// there (a BPF link, as Cilium does): dpscope must not hold the XDP hook ("Can't replace active
+/// BPF XDP link"), and keeps counting.
+#[test]
+fn xdp_iface_leaves_the_xdp_hook_to_the_nodes_agent() {
+    if !common::require_priv("xdp_iface_leaves_the_xdp_hook_to_the_nodes_agent") {
+        return;
+    }
+    let pair = Pair::new();
+    let a_idx = {
+        let ifc = pair.a_if.clone();
+        in_netns(&pair.a.name, move || common::ifindex(&ifc).unwrap())
+    };
+    let mut cfg = config(&["flows"]);
+    cfg.xdp_ifaces = vec![format!("{}/{}@drv", pair.a.name, pair.a_if)];
+    let mut probes = Probes::new(&cfg);
+    // The agent arrives after dpscope: its XDP attach must succeed.
+    let obj = helpers(5004);
+    let agent = in_netns(&pair.a.name, || {
+        common::LinkFd::create(
+            prog_fd(&obj, "test_xdp_abort"),
+            a_idx,
+            libbpf_sys::BPF_XDP,
+            1 << 1,
+        )
+    });
+    let back = udp_burst(&pair.b.name, &pair.b_ip, &pair.a_ip, 5005, 3);
+    std::thread::sleep(Duration::from_millis(300));
+    let snap = probe_snapshot(&mut probes);
+    drop(agent);
+    let fl = snap.node.probes.iter().find(|p| p.name == "flows").unwrap();
+    assert!(fl.attached && fl.detail.contains("@drv ignored"), "{fl:?}");
+    let f = snap
+        .flows
+        .iter()
+        .find(|f| f.direction == "ingress" && f.src_port == back && f.dst_port == 5005)
+        .unwrap_or_else(|| panic!("no ingress flow row: {:#?}", snap.flows));
+    assert_eq!(f.packets, 3);
 }
 
 #[test]

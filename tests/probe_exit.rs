@@ -126,8 +126,7 @@ fn run_and_kill(signal: libc::c_int) {
     let pid = guard.0.id();
 
     // Wait until every probe is loaded: 8 dpscope_* programs held by the child (drops 1,
-    // retransmits 3, xdp_health 2, flows 2 tcx; its XDP program is not loaded without
-    // --xdp-iface) and both tcx links on the interface.
+    // retransmits 3, xdp_health 2, flows 2 tcx) and both tcx links on the interface.
     let start = Instant::now();
     let held = loop {
         let ids = prog_ids_held(pid);

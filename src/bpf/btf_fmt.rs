@@ -91,7 +91,14 @@ pub enum Type {
         name: String,
         size: u32,
     },
-    /// Kinds without a value representation (func_proto, var, datasec, decl_tag).
+    /// A data section (`.rodata`, `.data`, `.bss`...): its variables as (VAR type id, byte
+    /// offset, size).
+    Datasec {
+        name: String,
+        size: u32,
+        vars: Vec<(u32, u32, u32)>,
+    },
+    /// Kinds without a value representation (func_proto, var, decl_tag).
     Other {
         kind: u8,
         name: String,
@@ -274,15 +281,17 @@ impl Btf {
                     }
                 }
                 KIND_DATASEC => {
+                    let mut vars = Vec::with_capacity(vlen as usize);
                     for _ in 0..vlen {
-                        r.u32()?;
-                        r.u32()?;
-                        r.u32()?;
+                        let ty = r.u32()?;
+                        let off = r.u32()?;
+                        let sz = r.u32()?;
+                        vars.push((ty, off, sz));
                     }
-                    Type::Other {
-                        kind,
+                    Type::Datasec {
                         name: n,
-                        target: size_or_type,
+                        size: size_or_type,
+                        vars,
                     }
                 }
                 KIND_FLOAT => Type::Float {
@@ -388,6 +397,7 @@ impl Btf {
             | Type::Alias { name, .. }
             | Type::Func(name)
             | Type::Float { name, .. }
+            | Type::Datasec { name, .. }
             | Type::Other { name, .. } => name.as_str(),
             _ => return None,
         };
@@ -423,6 +433,7 @@ impl Btf {
         Some(match t {
             Type::Int { size, .. }
             | Type::Struct { size, .. }
+            | Type::Datasec { size, .. }
             | Type::Union { size, .. }
             | Type::Enum { size, .. }
             | Type::Float { size, .. } => *size as usize,
@@ -655,7 +666,7 @@ impl Btf {
             Type::Fwd(n) => {
                 let _ = write!(out, "<incomplete type {n}>");
             }
-            Type::Func(_) | Type::Other { .. } | Type::Alias { .. } => {
+            Type::Func(_) | Type::Other { .. } | Type::Datasec { .. } | Type::Alias { .. } => {
                 let _ = write!(out, "<no value for type {rid}>");
             }
         }

@@ -9,10 +9,12 @@ pub mod bundle;
 pub mod cluster;
 pub mod compact;
 pub mod diff;
+pub mod identity;
 pub mod io;
 pub mod node_diff;
 pub mod pane;
 pub mod recording;
+pub mod tailgraph;
 
 pub use compact::{Addr, CtFlags, TcpFlags, Word};
 pub use pane::PaneId;
@@ -373,6 +375,30 @@ pub struct TailCallMap {
     pub owner_prog_ids: Vec<u32>,
     pub max_entries: u32,
     pub pinned: Option<String>,
+    /// The endpoint this array belongs to (`cilium_calls_<id>`, `cilium_calls_hostns_<id>`),
+    /// when known for certain: from the pin name, or the entry program's config. Never from a
+    /// kernel name cut at 15 characters.
+    pub endpoint_id: Option<u32>,
+    /// Where `endpoint_id` came from: `pin name`, `__config_endpoint_id of prog 55`.
+    pub endpoint_source: Option<String>,
+    /// The Cilium object that fills a `cilium_calls_*` array: `bpf_lxc`, `bpf_host`,
+    /// `bpf_host (host endpoint)`, `bpf_overlay`, `bpf_wireguard`, `bpf_xdp`, `custom calls`.
+    pub object: Option<String>,
+    /// Why `layout` names the slots: `48 slots (CILIUM_CALL_SIZE of 1.18)`, `49 slots and
+    /// tail_drop_notify in slot 1`, `bpffs root /sys/fs/bpf is 1.15`.
+    pub layout_reason: Option<String>,
+    /// Every `bpf_tail_call` into this array found in program code.
+    pub sites: Vec<TailCallSite>,
+}
+
+/// A `bpf_tail_call` into a prog array.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TailCallSite {
+    /// The calling program.
+    pub prog_id: u32,
+    /// The slot, when the code fixes it at the call site; `None`: not known statically.
+    pub index: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -383,11 +409,11 @@ pub struct TailCallSlot {
     pub prog_id: u32,
     pub prog_name: String,
     pub kernel_name: String,
-    /// No program here, but a program in the tree tail-calls this index.
+    /// No program here, but a program tail-calls exactly this index (known statically).
     pub empty: bool,
     /// Prog arrays this slot's program can tail-call into (its map ids of type prog_array).
     pub calls_maps: Vec<u32>,
-    /// Following `calls_maps` leads back to a map already on the path from the entry.
+    /// The program here is reachable from itself through tail calls whose slots are known.
     pub cycle: bool,
 }
 

@@ -10,45 +10,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-/// Reserved and well-known identities (cilium-maps.md §4.4).
-pub fn reserved_identity(id: u32) -> Option<&'static str> {
-    Some(match id {
-        0 => "unknown",
-        1 => "host",
-        2 => "world",
-        3 => "unmanaged",
-        4 => "health",
-        5 => "init",
-        6 => "remote-node",
-        7 => "kube-apiserver",
-        8 => "ingress",
-        9 => "world-ipv4",
-        10 => "world-ipv6",
-        11 => "overlay-to-encrypt",
-        100 | 108 => "etcd-operator",
-        101 | 109 => "cilium-kvstore",
-        102 | 110 => "kube-dns",
-        103 | 111 => "eks-kube-dns",
-        104 | 112 => "core-dns",
-        105 | 113 => "cilium-operator",
-        106 | 114 => "eks-coredns",
-        107 | 115 => "cilium-etcd-operator",
-        _ => return None,
-    })
-}
-
-/// A name for an identity: the reserved name, else the scope its number says (`local CIDR`,
-/// `remote-node scoped`); empty for cluster identities (their labels live in the agent, not in
-/// BPF maps). Constant time: it runs per row on tables of half a million entries.
+/// A name for an identity ([`crate::model::identity::describe`]): the reserved name, else
+/// the scope its number says; empty for cluster identities (their labels live in the agent,
+/// not in BPF maps).
 pub fn identity_name(id: u32) -> String {
-    if let Some(n) = reserved_identity(id) {
-        return n.to_string();
-    }
-    match id {
-        0x0100_0000..=0x01FF_FFFF => "local CIDR".into(),
-        0x0200_0000..=0x02FF_FFFF => "remote-node scoped".into(),
-        _ => String::new(),
-    }
+    crate::model::identity::describe(id)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// `28461`, `2 world`.
@@ -165,7 +133,10 @@ mod tests {
         assert_eq!(identity_text(2), "2 world");
         assert_eq!(identity_text(7), "7 kube-apiserver");
         assert_eq!(identity_text(28461), "28461");
-        assert_eq!(identity_text(0x0100_0004), "16777220 local CIDR");
+        assert_eq!(identity_text(0x0100_0004), "16777220 local (CIDR)");
+        // Cilium's spelling, the same as the decoders' (one table).
+        assert_eq!(identity_text(104), "104 coredns");
+        assert_eq!(identity_text(114), "114 eks-coredns");
     }
 
     #[test]

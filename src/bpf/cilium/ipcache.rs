@@ -2,8 +2,8 @@
 //! value): prefix → security identity and tunnel endpoint (cilium-maps.md §3.8, §3.9).
 
 use super::bytes::*;
-use super::identity;
 use super::layout::Layout;
+use crate::model::identity;
 use crate::model::IdentityEntry;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +120,7 @@ pub fn decode_entry(key: &[u8], value: &[u8], layout: Layout) -> Result<Identity
     Ok(IdentityEntry {
         prefix: k.prefix,
         identity,
-        identity_name: identity::describe(identity),
+        identity_name: identity::describe(identity).map(str::to_string),
         tunnel_endpoint: tunnel,
         flags,
         encrypt_key,
@@ -173,6 +173,17 @@ mod tests {
         assert_eq!(e.flags, vec!["hastunnel", "ipv6tunnel", "remotecluster"]);
         let e = decode_entry(&k, &v, Layout::V1_18).unwrap();
         assert_eq!(e.flags, vec!["hastunnel", "ipv6tunnel", "unknown(0x08)"]);
+        // Well-known and scoped identities in Cilium's spelling (the panes' table).
+        for (id, name) in [
+            (106u32, "eks-coredns"),
+            (104, "coredns"),
+            (0x0100_0004, "local (CIDR)"),
+        ] {
+            let mut v = id.to_le_bytes().to_vec();
+            v.extend([0u8; 20]);
+            let e = decode_entry(&k, &v, Layout::Main).unwrap();
+            assert_eq!(e.identity_name.as_deref(), Some(name));
+        }
     }
 
     #[test]

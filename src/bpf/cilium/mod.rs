@@ -7,7 +7,6 @@
 
 pub mod bytes;
 pub mod conntrack;
-pub mod identity;
 pub mod ipcache;
 pub mod layout;
 pub mod lb;
@@ -96,6 +95,8 @@ pub fn collect(
 }
 
 struct Found {
+    /// Index of the bpffs root it was found under.
+    root: usize,
     name: String,
     path: PathBuf,
     fd: OwnedFd,
@@ -127,33 +128,11 @@ pub fn collect_with(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let mut ev = layout::Evidence::default();
-    for f in &found {
-        match &f.lookup {
-            Lookup::Known(MapKind::Policy { v2: false })
-            | Lookup::Mismatch(MapKind::Policy { v2: false }) => {
-                ev.policy_v1_value = Some(f.info.value_size)
-            }
-            Lookup::Known(MapKind::Policy { v2: true })
-            | Lookup::Mismatch(MapKind::Policy { v2: true }) => {
-                ev.policy_v2_value = Some(f.info.value_size)
-            }
-            Lookup::Known(MapKind::Ipcache) => {
-                if f.info.value_size == 24 {
-                    ev.has_ipcache_v2 = true
-                } else {
-                    ev.has_ipcache_v1 = true
-                }
-            }
-            Lookup::Known(MapKind::PolicyStats) => ev.has_policystats = true,
-            Lookup::Known(MapKind::NodeMapV2) => ev.has_node_map_v2 = true,
-            Lookup::Known(MapKind::Calls) if f.name.starts_with("cilium_calls_") => {
-                ev.call_sizes.push(f.info.max_entries)
-            }
-            _ => {}
-        }
-    }
-    let detected = layout::detect(&ev);
+    let detected = layout::detect(&evidence(found.iter()));
+    // Each root on its own too: during an upgrade two releases' maps sit side by side.
+    let root_layouts: Vec<Option<Layout>> = (0..roots.len())
+        .map(|i| layout::detect(&evidence(found.iter().filter(|f| f.root == i))).map(|d| d.0))
+        .collect();
     c.layout = detected
         .as_ref()
         .map(|(l, why)| format!("{} ({why})", l.label()));
@@ -176,7 +155,7 @@ pub fn collect_with(
         programs,
         maps,
         attachments,
-        detected.map(|d| d.0),
+        &root_layouts,
         &mut c.warnings,
     );
     if !cilium_found {
@@ -439,10 +418,41 @@ fn read_ct(f: &Found, ct: &CtRead, maps: &[MapInfo], c: &mut Collected) {
     }
 }
 
+/// What a set of pinned maps says about the release (layout::detect's input).
+fn evidence<'a>(found: impl Iterator<Item = &'a Found>) -> layout::Evidence {
+    let mut ev = layout::Evidence::default();
+    for f in found {
+        match &f.lookup {
+            Lookup::Known(MapKind::Policy { v2: false })
+            | Lookup::Mismatch(MapKind::Policy { v2: false }) => {
+                ev.policy_v1_value = Some(f.info.value_size)
+            }
+            Lookup::Known(MapKind::Policy { v2: true })
+            | Lookup::Mismatch(MapKind::Policy { v2: true }) => {
+                ev.policy_v2_value = Some(f.info.value_size)
+            }
+            Lookup::Known(MapKind::Ipcache) => {
+                if f.info.value_size == 24 {
+                    ev.has_ipcache_v2 = true
+                } else {
+                    ev.has_ipcache_v1 = true
+                }
+            }
+            Lookup::Known(MapKind::PolicyStats) => ev.has_policystats = true,
+            Lookup::Known(MapKind::NodeMapV2) => ev.has_node_map_v2 = true,
+            Lookup::Known(MapKind::Calls) if f.name.starts_with("cilium_calls_") => {
+                ev.call_sizes.push(f.info.max_entries)
+            }
+            _ => {}
+        }
+    }
+    ev
+}
+
 fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
-    for root in roots {
+    for (root_index, root) in roots.iter().enumerate() {
         let dir = root.join("tc/globals");
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;
@@ -466,6 +476,7 @@ fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
                     let lookup =
                         registry::lookup(&name, info.type_, info.key_size, info.value_size);
                     out.push(Found {
+                        root: root_index,
                         name,
                         path,
                         fd,
@@ -594,7 +605,7 @@ fn collect_tailcalls(
     programs: &[Program],
     maps: &[MapInfo],
     attachments: &[Attachment],
-    node_layout: Option<Layout>,
+    root_layouts: &[Option<Layout>],
     warnings: &mut Vec<String>,
 ) -> Vec<TailCallMap> {
     let mut arrays: BTreeMap<u32, tailcall::ProgArray> = BTreeMap::new();
@@ -609,6 +620,7 @@ fn collect_tailcalls(
                     max_entries: f.info.max_entries,
                     pinned: Some(f.path.display().to_string()),
                     slots: read::prog_array_slots(&f.fd, f.info.max_entries),
+                    root_layout: root_layouts.get(f.root).copied().flatten(),
                 },
             );
         }
@@ -642,6 +654,7 @@ fn collect_tailcalls(
                 max_entries: m.max_entries,
                 pinned: m.pinned.first().cloned(),
                 slots: read::prog_array_slots(&fd, m.max_entries),
+                root_layout: None,
             },
         );
     }
@@ -652,8 +665,7 @@ fn collect_tailcalls(
     let array_ids: std::collections::HashSet<u32> = arrays.iter().map(|a| a.map_id).collect();
     // Programs in slots that the snapshot does not list (or lists without map ids).
     let known: HashMap<u32, &Program> = programs.iter().map(|p| (p.id, p)).collect();
-    let mut extra: HashMap<u32, tailcall::ProgNames> = HashMap::new();
-    let mut targets: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    let mut extra = tailcall::Extra::default();
     let mut wanted: Vec<u32> = arrays
         .iter()
         .flat_map(|a| a.slots.iter().map(|s| s.1))
@@ -669,9 +681,9 @@ fn collect_tailcalls(
     for id in wanted {
         match read::prog_by_id(id, true) {
             Ok(d) => {
-                let sites = tailcall::tail_call_sites(&d.xlated);
+                let sites = crate::bpf::tail_sites::sites(&d.xlated);
                 if !sites.is_empty() {
-                    targets.insert(id, sites);
+                    extra.sites.insert(id, sites);
                 }
                 let missing_maps = known.get(&id).is_none_or(|p| p.map_ids.is_empty());
                 if missing_maps {
@@ -680,7 +692,7 @@ fn collect_tailcalls(
                         .map(|p| p.name.clone())
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| d.kernel_name.clone());
-                    extra.insert(
+                    extra.programs.insert(
                         id,
                         tailcall::ProgNames {
                             name,
@@ -694,13 +706,74 @@ fn collect_tailcalls(
             Err(e) => warnings.push(format!("program {id}: {e}")),
         }
     }
+    extra.endpoints = config_endpoints(&arrays, programs, &extra.programs);
     // Programs given with map ids win; others come from `extra`.
     let listed: Vec<Program> = programs
         .iter()
-        .filter(|p| !extra.contains_key(&p.id))
+        .filter(|p| !extra.programs.contains_key(&p.id))
         .cloned()
         .collect();
-    tailcall::build(&arrays, &listed, attachments, &extra, &targets, node_layout)
+    tailcall::build(&arrays, &listed, attachments, &extra)
+}
+
+/// Endpoint ids of call arrays whose name does not hold one whole (unpinned, kernel name cut
+/// at 15 characters: `cilium_calls_01` may be endpoint 1717): from the config of the
+/// programs that use the array from outside it (Cilium's `LXC_ID`, `__config_endpoint_id`).
+fn config_endpoints(
+    arrays: &[tailcall::ProgArray],
+    programs: &[Program],
+    extra: &HashMap<u32, tailcall::ProgNames>,
+) -> HashMap<u32, (u32, String)> {
+    let mut out = HashMap::new();
+    let in_slots: std::collections::HashSet<u32> = arrays
+        .iter()
+        .flat_map(|a| a.slots.iter().map(|s| s.1))
+        .collect();
+    let mut btfs = crate::bpf::global_data::BtfCache::new();
+    for a in arrays {
+        let needs = a.pinned.is_none()
+            && matches!(
+                tailcall::calls_object(&a.name),
+                Some("bpf_lxc" | "custom calls" | "bpf_host (host endpoint)")
+            )
+            && (a.name.len() >= 15 || tailcall::endpoint_from_name(&a.name).is_none());
+        if !needs {
+            continue;
+        }
+        let mut owners: Vec<(u32, &str, &[u32])> = programs
+            .iter()
+            .filter(|p| !extra.contains_key(&p.id))
+            .map(|p| {
+                let n = if p.name.is_empty() {
+                    &p.kernel_name
+                } else {
+                    &p.name
+                };
+                (p.id, n.as_str(), p.map_ids.as_slice())
+            })
+            .chain(
+                extra
+                    .iter()
+                    .map(|(id, n)| (*id, n.name.as_str(), n.map_ids.as_slice())),
+            )
+            .filter(|(id, _, maps)| maps.contains(&a.map_id) && !in_slots.contains(id))
+            .collect();
+        owners.sort_by_key(|o| o.0);
+        for (id, name, maps) in owners {
+            let var = crate::bpf::global_data::find_uint(
+                maps,
+                crate::bpf::global_data::ENDPOINT_ID_VARS,
+                &mut btfs,
+            );
+            if let Some(v) = var.filter(|v| v.value != 0) {
+                if let Ok(ep) = u32::try_from(v.value) {
+                    out.insert(a.map_id, (ep, format!("{} of {name} #{id}", v.name)));
+                    break;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `ct4_global` and friends: shared words, so no entry holds a copy of its table's name.

@@ -3,7 +3,7 @@
 //! (cilium-maps.md §3.11–§3.13).
 
 use super::bytes::*;
-use super::identity;
+use crate::model::identity;
 use crate::model::PolicyEntry;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -128,7 +128,7 @@ pub fn decode_entry(
         verdict: if b2 & 1 != 0 { "deny" } else { "allow" }.into(),
         direction: if egress { "egress" } else { "ingress" }.into(),
         identity,
-        identity_name: identity::policy_name(identity),
+        identity_name: identity::policy_name(identity).map(str::to_string),
         protocol: proto_name(proto),
         port_low,
         port_high,

@@ -1,8 +1,9 @@
 //! The opt-in `flows` probe: on interfaces named with `--tc-iface` a tcx program on ingress and
-//! egress counts packets, bytes and TCP flags per 5-tuple and direction; `--xdp-iface` adds an
-//! XDP counter where no XDP program is attached. The tcx programs always return TCX_NEXT and the
-//! XDP program always XDP_PASS. Links are BPF link fds, never pinned: closing them (dpscope
-//! exiting, even on SIGKILL) detaches the programs.
+//! egress counts packets, bytes and TCP flags per 5-tuple and direction; `--xdp-iface` counts
+//! ingress only, from the same tcx ingress observer, and never takes the interface's XDP hook
+//! (an XDP link of an observer would make the node's own agent fail to attach its XDP program).
+//! The tcx programs always return TCX_NEXT. Links are BPF link fds, never pinned: closing them
+//! (dpscope exiting, even on SIGKILL) detaches the programs.
 //!
 //! Interfaces are `IFACE` (dpscope's own network namespace) or `NETNS/IFACE` (a name under
 //! /run/netns): the attach runs on a thread that joined that namespace.
@@ -150,17 +151,6 @@ fn clash_reason(ifindex: u32, other: &str) -> String {
     )
 }
 
-/// Id of the XDP program attached to `ifindex` in the calling thread's namespace (0: none).
-fn xdp_prog_on(ifindex: u32) -> Result<u32, String> {
-    let mut id: u32 = 0;
-    // SAFETY: id is a valid out-pointer; flags 0 asks for any mode.
-    let rc = unsafe { libbpf_sys::bpf_xdp_query_id(ifindex as i32, 0, &mut id) };
-    if rc < 0 {
-        return Err(std::io::Error::from_raw_os_error(-rc).to_string());
-    }
-    Ok(id)
-}
-
 pub struct FlowProbe {
     /// The mappings go before the object (field order is drop order).
     t4: Table,
@@ -177,14 +167,8 @@ pub struct FlowProbe {
 
 impl FlowProbe {
     pub fn load(tc_ifaces: &[String], xdp_ifaces: &[String]) -> Result<FlowProbe, String> {
-        let loaded = Loaded::open(OBJ, |name| {
-            if name == "dpscope_flow_xd" {
-                !xdp_ifaces.is_empty()
-            } else {
-                !tc_ifaces.is_empty()
-            }
-        })
-        .map_err(|e| format!("cannot load the flow probe: {e}"))?;
+        let loaded = Loaded::open(OBJ, |_| !(tc_ifaces.is_empty() && xdp_ifaces.is_empty()))
+            .map_err(|e| format!("cannot load the flow probe: {e}"))?;
         let table = |name: &str, slot_words: usize, key_words: usize| {
             let m = loaded
                 .map(name)
@@ -210,11 +194,7 @@ impl FlowProbe {
                 .find(|x| x.name() == name)
                 .map(|x| x.as_fd().as_raw_fd())
         };
-        let (fin, feg, fxd) = (
-            fd_of("dpscope_flow_in"),
-            fd_of("dpscope_flow_eg"),
-            fd_of("dpscope_flow_xd"),
-        );
+        let (fin, feg) = (fd_of("dpscope_flow_in"), fd_of("dpscope_flow_eg"));
         for spec in tc_ifaces {
             let (ns, ifc) = split_iface(spec);
             let (Some(fin), Some(feg)) = (fin, feg) else {
@@ -257,8 +237,13 @@ impl FlowProbe {
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
             }
         }
+        // `--xdp-iface`: ingress only, from a tcx observer at the head of the ingress chain, never
+        // from the XDP hook itself. An XDP link (or program) of ours would make the node's own
+        // agent fail to attach its XDP program ("Can't replace active BPF XDP link") for as long
+        // as dpscope runs; a tcx link blocks nobody. The cost: packets the node's XDP program
+        // drops never reach tcx, so they are not counted here (they show in xdp_errors and drops).
         for full in xdp_ifaces {
-            let (spec, flags, mode) = match split_xdp_mode(full) {
+            let (spec, _, mode) = match split_xdp_mode(full) {
                 Ok(v) => v,
                 Err(e) => {
                     p.problems.push(format!("{full}: {e}"));
@@ -266,8 +251,8 @@ impl FlowProbe {
                 }
             };
             let (ns, ifc) = split_iface(spec);
-            let Some(fxd) = fxd else {
-                p.problems.push(format!("{spec}: XDP program not loaded"));
+            let Some(fin) = fin else {
+                p.problems.push(format!("{spec}: tcx program not loaded"));
                 continue;
             };
             let names = &p.names;
@@ -278,14 +263,13 @@ impl FlowProbe {
                 if let Some(other) = clash(names, idx, ino) {
                     return Err(clash_reason(idx, other));
                 }
-                let existing = xdp_prog_on(idx)?;
-                if existing != 0 {
-                    return Err(format!(
-                        "already has an XDP program (id {existing}); dpscope never replaces one"
-                    ));
-                }
-                let l = link_create(fxd, idx, libbpf_sys::BPF_XDP, flags)
-                    .map_err(|e| format!("XDP ({mode} mode): {e}"))?;
+                let l = link_create(
+                    fin,
+                    idx,
+                    libbpf_sys::BPF_TCX_INGRESS,
+                    libbpf_sys::BPF_F_BEFORE,
+                )
+                .map_err(|e| format!("tcx ingress: {e}"))?;
                 Ok((idx, ino, l))
             })
             .and_then(|r| r);
@@ -293,7 +277,14 @@ impl FlowProbe {
                 Ok((idx, ino, l)) => {
                     p.links.push(l);
                     p.names.insert(idx, (ino, spec.to_string()));
-                    p.attached.push(format!("xdp({mode}) {spec}"));
+                    let ignored = if full.contains('@') {
+                        format!(", @{mode} ignored")
+                    } else {
+                        String::new()
+                    };
+                    p.attached.push(format!(
+                        "tcx-ingress {spec} (for --xdp-iface: the XDP hook stays free for the node's datapath{ignored})"
+                    ));
                 }
                 Err(e) => p.problems.push(format!("{spec}: {e}")),
             }
