@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_pkgs=(ca-certificates gcc libc6-dev make pkg-config libelf-dev zlib1g-dev clang
            iproute2 iptables iputils-ping tmux bpftool procps time
-           qemu-system-x86 busybox-static python3 cpio)
+           qemu-system-x86 busybox-static python3 cpio
+           buildah podman runc)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@ pub mod bpf;
 pub mod config;
 pub mod model;
 pub mod pane;
+pub mod ring;
 pub mod safe_fs;
 pub mod sanitize;
 pub mod signals;

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod flight;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "dpscope",
@@ -89,11 +91,16 @@ enum Command {
     },
     /// Write a sequence of snapshots (JSON lines) for later replay
     Record {
+        /// Output file, or with --ring-size the ring's directory
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
-        /// How long to record
-        #[arg(long, value_name = "SECS")]
-        duration: f64,
+        /// How long to record (with --ring-size: until stopped when not given)
+        #[arg(long, value_name = "SECS", required_unless_present = "ring_size")]
+        duration: Option<f64>,
+        /// Flight recorder: keep at most MIB mebibytes of compact recording in the directory
+        /// given by -o, newest kept (segment files, each starting with a keyframe)
+        #[arg(long, value_name = "MIB")]
+        ring_size: Option<f64>,
         /// Seconds between snapshots
         #[arg(long, value_name = "SECS", default_value_t = 1.0)]
         every: f64,
@@ -104,6 +111,17 @@ enum Command {
     },
     /// Full-screen explorer over a saved snapshot or recording (no privileges needed)
     Replay { file: PathBuf },
+    /// Write a flight recorder's ring (record --ring-size) as one recording
+    History {
+        /// The ring's directory
+        dir: PathBuf,
+        /// Only snapshots taken within this span before now (30m, 2h, 1h30m, 90s)
+        #[arg(long, value_name = "SPAN")]
+        since: Option<String>,
+        /// Output file (default: stdout)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print one pane as a table (or JSON) and exit
     Show {
         /// The pane: its name or an alias
@@ -127,12 +145,16 @@ enum Command {
     /// first snapshot to its last)
     Diff {
         /// The older snapshot (or recording: its newest snapshot)
-        a: PathBuf,
+        #[arg(required_unless_present = "nodes")]
+        a: Option<PathBuf>,
         /// The newer snapshot (or recording: its newest snapshot)
         b: Option<PathBuf>,
         /// Print a structured JSON object instead of text
         #[arg(long)]
         json: bool,
+        /// Which nodes of a bundle (kubectl dpscope snapshot -o DIR) differ from the others
+        #[arg(long, value_name = "BUNDLE_DIR", conflicts_with_all = ["a", "b"])]
+        nodes: Option<PathBuf>,
     },
     /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
     #[cfg(feature = "vmtest")]
@@ -367,7 +389,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             dpscope::app::run(dpscope::app::Source::Live { updates, requests }, ui)
         }
         Command::Replay { file } => {
-            let loaded = snapio::load(&file)?;
+            let loaded = flight::load(&file)?;
             dpscope::app::run(
                 dpscope::app::Source::Replay {
                     path: file.display().to_string(),
@@ -377,7 +399,13 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                 ui,
             )
         }
-        Command::Diff { a, b, json } => {
+        Command::Diff {
+            nodes: Some(dir),
+            json,
+            ..
+        } => flight::diff_nodes(&dir, json),
+        Command::Diff { a, b, json, .. } => {
+            let a = a.context("diff needs two snapshots, or --nodes BUNDLE_DIR")?;
             let (sa, sb) = match b {
                 Some(b) => (last_snapshot(&a)?, last_snapshot(&b)?),
                 None => first_and_last(&a)?,
@@ -408,15 +436,32 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         Command::Record {
             output,
             duration,
+            ring_size,
             every,
             compact,
         } => {
-            let total = secs(duration, "--duration")?;
+            let total = duration.map(|d| secs(d, "--duration")).transpose()?;
             let every = secs(every, "--every")?.max(Duration::from_millis(100));
             let cfg = config(&g, false)?;
-            require_privileges()?;
-            record(cfg, &output, total, every, compact)
+            match ring_size {
+                Some(mib) => {
+                    let bytes = flight::ring_bytes(mib).map_err(BadInput)?;
+                    require_privileges()?;
+                    flight::record_ring(cfg, &output, bytes, total, every)
+                }
+                None => {
+                    require_privileges()?;
+                    record(
+                        cfg,
+                        &output,
+                        total.unwrap_or(Duration::ZERO),
+                        every,
+                        compact,
+                    )
+                }
+            }
         }
+        Command::History { dir, since, output } => flight::history(&dir, since.as_deref(), output),
         Command::Show {
             pane,
             json,
@@ -465,7 +510,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
 /// Load a snapshot file for `show --from` and `diff`, saying on stderr which lines of a
 /// recording were skipped (replay shows it on screen).
 fn load_reporting(path: &std::path::Path) -> anyhow::Result<snapio::Loaded> {
-    let loaded = snapio::load(path)?;
+    // A flight recorder's ring directory too.
+    let loaded = flight::load(path)?;
     if let Some(s) = loaded.skipped_summary() {
         let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
         let s = dpscope::sanitize::text(&s).into_owned();

@@ -5,10 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod bundle;
+pub mod cluster;
 pub mod compact;
 pub mod diff;
 pub mod identity;
 pub mod io;
+pub mod node_diff;
 pub mod pane;
 pub mod recording;
 pub mod tailgraph;

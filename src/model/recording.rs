@@ -168,6 +168,11 @@ impl<W: Write> Writer<W> {
         w.write_all(b"}")
     }
 
+    /// The output (the ring takes each line out of a `Vec` before it goes to a file).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.w
+    }
+
     pub fn into_inner(self) -> W {
         self.w
     }
