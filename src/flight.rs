@@ -143,26 +143,30 @@ pub fn diff_nodes(dir: &Path, json: bool) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let b = bundle::load(dir).map_err(|e| BadInput(e.to_string()))?;
-    let pairs: Vec<(&str, &dpscope::model::Snapshot)> = b.snapshots().collect();
-    if pairs.is_empty() {
+    // One node at a time: a node's facts are kept, its snapshot (maybe half a million CT
+    // entries) is dropped before the next one loads.
+    let manifest = bundle::load_manifest(dir).map_err(|e| BadInput(e.to_string()))?;
+    let mut facts = Vec::new();
+    let mut missing = Vec::new();
+    for m in &manifest.nodes {
+        let n = bundle::load_node(dir, m);
+        match &n.snapshot {
+            Some(s) => facts.push((n.name.clone(), node_diff::facts(s))),
+            None => missing.push(node_diff::NodeProblem {
+                node: n.name.clone(),
+                status: n.status.clone(),
+                reason: n.reason.clone(),
+            }),
+        }
+    }
+    if facts.is_empty() {
         return Err(BadInput(format!(
             "{}: no node in the bundle has a snapshot",
             dir.display()
         ))
         .into());
     }
-    let missing = b
-        .nodes
-        .iter()
-        .filter(|n| n.snapshot.is_none())
-        .map(|n| node_diff::NodeProblem {
-            node: n.name.clone(),
-            status: n.status.clone(),
-            reason: n.reason.clone(),
-        })
-        .collect();
-    let d = node_diff::compare(&pairs, missing);
+    let d = node_diff::compare_facts(facts, missing);
     let text = if json {
         let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
         t.push('\n');

@@ -170,7 +170,7 @@ fn the_bundle_lists_every_node_with_a_reason_and_slow_nodes_time_out_in_parallel
         "-o",
         out.to_str().unwrap(),
         "--timeout",
-        "4",
+        "15",
         "--duration",
         "0.2",
         "--",
@@ -178,9 +178,9 @@ fn the_bundle_lists_every_node_with_a_reason_and_slow_nodes_time_out_in_parallel
     ]);
     let took = t0.elapsed();
     assert!(o.status.success(), "{}", stderr(&o));
-    // Two nodes that never answer, each given 4 s, at the same time: well under 2 × 4 s + the
-    // answering node's own time.
-    assert!(took < Duration::from_secs(30), "{took:?}");
+    // Two nodes that never answer, each given 15 s (the answering node's real snapshot may
+    // take seconds on a loaded machine), at the same time: under 2 × 15 s.
+    assert!(took < Duration::from_secs(29), "{took:?}");
     let err = stderr(&o);
     assert!(err.contains("4 of 5 nodes gave no snapshot"), "{err}");
     assert!(err.contains("1 of 5 nodes in"), "{err}");
@@ -188,7 +188,7 @@ fn the_bundle_lists_every_node_with_a_reason_and_slow_nodes_time_out_in_parallel
     let m = manifest(&out);
     assert_eq!(m.schema, bundle::BUNDLE_SCHEMA);
     assert_eq!(m.namespace, "dpscope");
-    assert_eq!((m.timeout_s, m.duration_s), (4.0, 0.2));
+    assert_eq!((m.timeout_s, m.duration_s), (15.0, 0.2));
     let st: Vec<(&str, &str)> = m
         .nodes
         .iter()
@@ -207,9 +207,9 @@ fn the_bundle_lists_every_node_with_a_reason_and_slow_nodes_time_out_in_parallel
     let by = |n: &str| m.nodes.iter().find(|x| x.node == n).unwrap();
     assert_eq!(by("node-a").file, "node-a.json");
     assert_eq!(by("node-a").pod, "dpscope-aaaaa");
-    assert!(by("node-b").reason.contains("no answer within 4 s"));
+    assert!(by("node-b").reason.contains("no answer within 15 s"));
     assert!(
-        by("node-b").seconds >= 3.9 && by("node-b").seconds < 15.0,
+        by("node-b").seconds >= 14.9 && by("node-b").seconds < 25.0,
         "{}",
         by("node-b").seconds
     );
@@ -263,7 +263,7 @@ fn the_bundle_lists_every_node_with_a_reason_and_slow_nodes_time_out_in_parallel
     assert!(d.status.success(), "{}", stderr(&d));
     let text = String::from_utf8_lossy(&d.stdout);
     assert!(
-        text.contains("no snapshot from node-b (timeout): no answer within 4 s"),
+        text.contains("no snapshot from node-b (timeout): no answer within 15 s"),
         "{text}"
     );
     assert!(text.contains("no snapshot from node-d (no-pod)"), "{text}");

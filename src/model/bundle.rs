@@ -169,6 +169,18 @@ fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
 /// Load a bundle directory. Node files that cannot be read become `unreadable` nodes with the
 /// reason; only a bad manifest or an empty directory is an error.
 pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
+    let manifest = load_manifest(dir)?;
+    let nodes = manifest.nodes.iter().map(|m| load_node(dir, m)).collect();
+    Ok(Bundle {
+        dir: dir.to_path_buf(),
+        manifest,
+        nodes,
+    })
+}
+
+/// The bundle's manifest (or the one a directory of `*.json` files stands for), without
+/// loading any node: for a reader that takes one node at a time ([`load_node`]).
+pub fn load_manifest(dir: &Path) -> Result<Manifest, BundleError> {
     let manifest_path = dir.join(MANIFEST);
     let manifest = if manifest_path.exists() {
         read_manifest(&manifest_path)?
@@ -207,15 +219,11 @@ pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
             path: dir.display().to_string(),
         });
     }
-    let nodes = manifest.nodes.iter().map(|m| load_node(dir, m)).collect();
-    Ok(Bundle {
-        dir: dir.to_path_buf(),
-        manifest,
-        nodes,
-    })
+    Ok(manifest)
 }
 
-fn load_node(dir: &Path, m: &ManifestNode) -> BundleNode {
+/// One node of the bundle in `dir`: its newest snapshot, or why there is none.
+pub fn load_node(dir: &Path, m: &ManifestNode) -> BundleNode {
     let mut node = BundleNode {
         name: m.node.clone(),
         status: if m.status.is_empty() {

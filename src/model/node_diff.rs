@@ -79,8 +79,8 @@ pub struct NodeDiff {
     pub differences: Vec<Difference>,
 }
 
-/// A fact's identity: category, key, and the label humans read.
-type Facts = BTreeMap<(&'static str, String), (String, BTreeSet<String>)>;
+/// A node's facts: (category, key) → (the label humans read, the values on this node).
+pub type Facts = BTreeMap<(&'static str, String), (String, BTreeSet<String>)>;
 
 fn add(f: &mut Facts, cat: &'static str, key: String, what: String, value: String) {
     f.entry((cat, key))
@@ -251,8 +251,16 @@ type Seen = (String, BTreeMap<usize, String>);
 
 /// Compare nodes: `(name, snapshot)` for the nodes with a snapshot, and the nodes without.
 pub fn compare(nodes: &[(&str, &Snapshot)], missing_nodes: Vec<NodeProblem>) -> NodeDiff {
-    let per_node: Vec<Facts> = nodes.iter().map(|(_, s)| facts(s)).collect();
-    let names: Vec<String> = nodes.iter().map(|(n, _)| n.to_string()).collect();
+    let per_node = nodes
+        .iter()
+        .map(|(n, s)| (n.to_string(), facts(s)))
+        .collect();
+    compare_facts(per_node, missing_nodes)
+}
+
+/// Compare nodes by their [`facts`]: a reader of a big bundle keeps these, not the snapshots.
+pub fn compare_facts(nodes: Vec<(String, Facts)>, missing_nodes: Vec<NodeProblem>) -> NodeDiff {
+    let (names, per_node): (Vec<String>, Vec<Facts>) = nodes.into_iter().unzip();
     let n = names.len();
     // (category, key) → (label, node index → value)
     let mut all: BTreeMap<(&'static str, String), Seen> = BTreeMap::new();
