@@ -60,15 +60,35 @@ pub enum LoadError {
     },
 }
 
+/// Most objects (rows of every pane, elements of nested lists, detail lines) all the snapshots
+/// of one loaded recording hold together: as much as the largest single snapshot dpscope loads.
+/// A longer recording keeps its newest snapshots within this budget ([`Window`]) and says how
+/// many older ones it left out ([`Loaded::dropped`]).
+pub const MAX_RECORDING_OBJECTS: usize = 16_000_000;
+
 /// A file opened for replay: one snapshot or a recording of several, oldest first.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub snapshots: Vec<Snapshot>,
     /// Lines of a recording that could not be read (line number, reason); the rest still opened.
     pub skipped: Vec<(usize, String)>,
+    /// Older snapshots left out to keep the recording within [`MAX_RECORDING_OBJECTS`].
+    pub dropped: usize,
 }
 
 impl Loaded {
+    /// "kept the newest 12 snapshots; the 30 before them were left out: ...", or `None` when the
+    /// whole recording was kept.
+    pub fn dropped_summary(&self) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            format!(
+                "kept the newest {} snapshot(s) of the recording; the {} before them were left out (all of them hold more than {MAX_RECORDING_OBJECTS} objects, the most dpscope keeps in memory)",
+                self.snapshots.len(),
+                self.dropped
+            )
+        })
+    }
+
     /// "skipped 2 unreadable line(s): 3, 7 (line 3: ...)", or `None` when none was skipped.
     pub fn skipped_summary(&self) -> Option<String> {
         let (first_line, first_why) = self.skipped.first()?;
@@ -87,6 +107,108 @@ impl Loaded {
             self.skipped.len(),
             lines.join(", ")
         ))
+    }
+}
+
+// ---- the window of kept snapshots ----
+
+/// Objects one snapshot holds, as counted against [`MAX_RECORDING_OBJECTS`]: the rows of every
+/// pane and the elements of the lists below them.
+pub fn objects(s: &Snapshot) -> usize {
+    let d = &s.details;
+    1 + s
+        .programs
+        .iter()
+        .map(|p| 1 + p.map_ids.len())
+        .sum::<usize>()
+        + s.maps.len()
+        + s.attachments.len()
+        + s.links.len()
+        + d.programs.iter().map(|p| 1 + p.insns.len()).sum::<usize>()
+        + d.maps.iter().map(|m| 1 + m.entries.len()).sum::<usize>()
+        + s.tailcalls.iter().map(|t| 1 + t.slots.len()).sum::<usize>()
+        + s.services
+            .iter()
+            .map(|v| 1 + v.backends.len())
+            .sum::<usize>()
+        + s.conntrack.len()
+        + s.identities.len()
+        + s.endpoints.len()
+        + s.policy.len()
+        + s.metrics.len()
+        + s.retransmits.len()
+        + s.drops.len()
+        + s.denials.len()
+        + s.xdp_errors.len()
+        + s.flows.len()
+}
+
+/// The snapshots of a recording being loaded, newest kept within a budget of objects (at least
+/// the newest snapshot, whatever its size). Indices are absolute: the n-th snapshot pushed is
+/// `n` whether or not older ones were left out since.
+pub struct Window {
+    snaps: std::collections::VecDeque<(Snapshot, usize)>,
+    total: usize,
+    budget: usize,
+    /// Absolute index of `snaps[0]` (= snapshots left out so far).
+    dropped: usize,
+    /// The keyframe later lines are rebuilt from, kept after it left the window.
+    keyframe: Option<(usize, Snapshot)>,
+}
+
+impl Window {
+    pub fn new(budget: usize) -> Window {
+        Window {
+            snaps: Default::default(),
+            total: 0,
+            budget,
+            dropped: 0,
+            keyframe: None,
+        }
+    }
+
+    /// Absolute index the next snapshot pushed gets.
+    pub fn next_index(&self) -> usize {
+        self.dropped + self.snaps.len()
+    }
+
+    /// The snapshot with absolute index `i`, if still held.
+    pub fn get(&self, i: usize) -> Option<&Snapshot> {
+        match &self.keyframe {
+            Some((k, s)) if *k == i => Some(s),
+            _ => self.snaps.get(i.checked_sub(self.dropped)?).map(|(s, _)| s),
+        }
+    }
+
+    /// Add the newest snapshot. `keyframe` is the absolute index of the snapshot that lines
+    /// after this one may be rebuilt from: held (outside the budget) even when it leaves the
+    /// window.
+    pub fn push(&mut self, s: Snapshot, keyframe: Option<usize>) {
+        if self.keyframe.as_ref().map(|(k, _)| Some(*k)) != Some(keyframe) {
+            self.keyframe = None;
+        }
+        let n = objects(&s);
+        self.total += n;
+        self.snaps.push_back((s, n));
+        while self.total > self.budget && self.snaps.len() > 1 {
+            let Some((old, n)) = self.snaps.pop_front() else {
+                break;
+            };
+            self.total -= n;
+            if Some(self.dropped) == keyframe {
+                self.keyframe = Some((self.dropped, old));
+            }
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept snapshots, oldest first, with the lines skipped while loading them.
+    pub fn into_loaded(self, skipped: Vec<(usize, String)>) -> Loaded {
+        Loaded {
+            snapshots: self.snaps.into_iter().map(|(s, _)| s).collect(),
+            skipped,
+            dropped: self.dropped,
+        }
     }
 }
 
@@ -378,13 +500,14 @@ fn looks_pretty(head: &[u8]) -> bool {
             .all(|b| b.is_ascii_whitespace())
 }
 
-/// Load from any buffered reader; `reopen` gives the text again from the start (for a multi-line
-/// object whose first line is not `{` alone).
+/// Load from any buffered reader into `win`; `reopen` gives the text again from the start (for
+/// a multi-line object whose first line is not `{` alone). Returns the lines skipped.
 fn load_from<R: BufRead>(
     path: &str,
     mut r: R,
     reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
-) -> Result<Loaded, LoadError> {
+    win: &mut Window,
+) -> Result<Vec<(usize, String)>, LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_string(),
         source,
@@ -399,22 +522,24 @@ fn load_from<R: BufRead>(
                 path: path.to_string(),
             });
         }
-        return whole(path, reopen().map_err(io)?);
+        whole(path, reopen().map_err(io)?, win)?;
+        return Ok(vec![]);
     }
     if looks_pretty(head) {
-        return whole(path, Box::new(r));
+        whole(path, Box::new(r), win)?;
+        return Ok(vec![]);
     }
-    lines(path, r, reopen)
+    lines(path, r, reopen, win)
 }
 
 /// The whole text is one snapshot.
-fn whole(path: &str, r: Box<dyn BufRead + '_>) -> Result<Loaded, LoadError> {
+fn whole(path: &str, r: Box<dyn BufRead + '_>, win: &mut Window) -> Result<(), LoadError> {
     let mut c = Capped::new(r, false);
     match parse_one(&mut c) {
-        One::Snap(s, None) => Ok(Loaded {
-            snapshots: vec![*s],
-            skipped: vec![],
-        }),
+        One::Snap(s, None) => {
+            win.push(*s, None);
+            Ok(())
+        }
         One::Snap(_, Some(_)) => Err(LoadError::Corrupt {
             path: path.to_string(),
             line: 1,
@@ -443,10 +568,11 @@ fn lines<R: BufRead>(
     path: &str,
     r: R,
     reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
-) -> Result<Loaded, LoadError> {
+    win: &mut Window,
+) -> Result<Vec<(usize, String)>, LoadError> {
     let mut c = Capped::new(r, true);
     let mut rebuilder = super::recording::Rebuilder::default();
-    let mut snapshots = Vec::new();
+    let first_index = win.next_index();
     let mut skipped = Vec::new();
     let mut first_err: Option<LoadError> = None;
     let mut first_line_eof = false;
@@ -477,13 +603,14 @@ fn lines<R: BufRead>(
         let err = match parse_one(&mut c) {
             One::Snap(mut s, line_ref) => match line_ref {
                 None => {
-                    rebuilder.keyframe(line_no, snapshots.len());
-                    snapshots.push(*s);
+                    let i = win.next_index();
+                    rebuilder.keyframe(line_no, i);
+                    win.push(*s, Some(i));
                     None
                 }
-                Some(r) => match rebuilder.rebuild(&r, &mut s, &snapshots) {
+                Some(r) => match rebuilder.rebuild(&r, &mut s, |i| win.get(i)) {
                     Ok(()) => {
-                        snapshots.push(*s);
+                        win.push(*s, rebuilder.keyframe_index());
                         None
                     }
                     Err(msg) => Some(LoadError::Corrupt {
@@ -506,7 +633,7 @@ fn lines<R: BufRead>(
                 })
             }
             One::Corrupt(line, msg, eof) => {
-                if line == 1 && snapshots.is_empty() && skipped.is_empty() {
+                if line == 1 && win.next_index() == first_index && skipped.is_empty() {
                     first_line_eof = eof;
                 }
                 Some(LoadError::Corrupt {
@@ -532,31 +659,50 @@ fn lines<R: BufRead>(
             source,
         })?;
     }
-    if snapshots.is_empty() {
+    if win.next_index() == first_index {
         // A multi-line object whose first line is more than `{`: read it as one value.
         if first_line_eof && skipped.len() > 1 {
             let r = reopen().map_err(|source| LoadError::Io {
                 path: path.to_string(),
                 source,
             })?;
-            return whole(path, r);
+            whole(path, r, win)?;
+            return Ok(vec![]);
         }
         return Err(first_err.unwrap_or(LoadError::Empty {
             path: path.to_string(),
         }));
     }
-    Ok(Loaded { snapshots, skipped })
+    Ok(skipped)
 }
 
 /// Parse file contents: a single JSON object (possibly pretty-printed) or JSON lines.
 pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
+    parse_within(path, text, MAX_RECORDING_OBJECTS)
+}
+
+/// [`parse`], keeping the newest snapshots within `budget` objects (see [`Window`]).
+pub fn parse_within(path: &str, text: &str, budget: usize) -> Result<Loaded, LoadError> {
     let bytes = text.as_bytes();
-    load_from(path, std::io::Cursor::new(bytes), &mut || {
-        Ok(Box::new(std::io::Cursor::new(bytes.to_vec())))
-    })
+    let mut win = Window::new(budget);
+    let skipped = load_from(
+        path,
+        std::io::Cursor::new(bytes),
+        &mut || Ok(Box::new(std::io::Cursor::new(bytes.to_vec()))),
+        &mut win,
+    )?;
+    Ok(win.into_loaded(skipped))
 }
 
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let mut win = Window::new(MAX_RECORDING_OBJECTS);
+    let skipped = load_into(path, &mut win)?;
+    Ok(win.into_loaded(skipped))
+}
+
+/// Load the file at `path` into `win` (after what it holds already: the segments of a ring);
+/// the lines skipped.
+pub fn load_into(path: &Path, win: &mut Window) -> Result<Vec<(usize, String)>, LoadError> {
     let name = path.display().to_string();
     let open = || -> std::io::Result<std::io::BufReader<std::fs::File>> {
         Ok(std::io::BufReader::with_capacity(
@@ -568,7 +714,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         path: name.clone(),
         source,
     })?;
-    load_from(&name, r, &mut || Ok(Box::new(open()?)))
+    load_from(&name, r, &mut || Ok(Box::new(open()?)), win)
 }
 
 /// Pretty JSON of one snapshot, as `dpscope snapshot` writes it.
@@ -745,6 +891,47 @@ mod tests {
         );
         let s = &parse("t.json", &tricky).unwrap().snapshots[0];
         assert_eq!(s.programs[0].name, "a,b]");
+    }
+
+    #[test]
+    fn a_long_recording_keeps_its_newest_snapshots_within_the_budget_and_says_so() {
+        let snap = |i: u64| {
+            let mut s = sample();
+            s.monotonic_ns = i;
+            s.programs = (0..9)
+                .map(|p| Program {
+                    id: p,
+                    run_cnt: i,
+                    ..Default::default()
+                })
+                .collect();
+            s
+        };
+        assert_eq!(objects(&snap(0)), 10);
+        // Complete lines, and compact lines whose keyframe leaves the window before them.
+        for every in [1, 60] {
+            let mut w = super::super::recording::Writer::with_keyframe_every(Vec::new(), every);
+            for i in 0..50 {
+                w.write(&snap(i)).unwrap();
+            }
+            let text = String::from_utf8(w.into_inner()).unwrap();
+            let all = parse("rec.jsonl", &text).unwrap();
+            assert_eq!((all.snapshots.len(), all.dropped), (50, 0));
+            assert_eq!(all.dropped_summary(), None);
+            let kept = parse_within("rec.jsonl", &text, 45).unwrap();
+            assert!(kept.skipped.is_empty(), "{:?}", kept.skipped);
+            assert_eq!(
+                (kept.snapshots.len(), kept.dropped),
+                (4, 46),
+                "every {every}"
+            );
+            assert_eq!(kept.snapshots, (46..50).map(snap).collect::<Vec<_>>());
+            let m = kept.dropped_summary().unwrap();
+            assert!(m.contains("newest 4") && m.contains("46 before"), "{m}");
+            // A snapshot larger than the budget alone is still kept.
+            let one = parse_within("rec.jsonl", &text, 3).unwrap();
+            assert_eq!(one.snapshots, vec![snap(49)]);
+        }
     }
 
     #[test]
