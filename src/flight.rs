@@ -157,7 +157,8 @@ pub fn diff_nodes(dir: &Path, json: bool) -> anyhow::Result<()> {
     }
     let d = node_diff::compare_facts(facts, missing);
     let text = if json {
-        let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+        // DEL, C1 and bidi controls in node names and reasons as `\u` escapes.
+        let mut t = dpscope::sanitize::to_json_string_pretty(&d).context("encoding the diff")?;
         t.push('\n');
         t
     } else {

@@ -19,6 +19,7 @@ use crate::model::io::{self as snapio, LoadError, Loaded};
 use crate::model::recording::{Writer, KEYFRAME_EVERY};
 use crate::model::Snapshot;
 use crate::safe_fs;
+use crate::sanitize::JsonSafe;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
@@ -87,10 +88,14 @@ pub enum Pushed {
     TooBig(u64),
 }
 
+/// Lines are made in memory first (to know their size), DEL, C1 and bidi controls written as
+/// `\u` escapes like every JSON dpscope writes (`sanitize::JsonSafe`).
+type LineWriter = Writer<JsonSafe<Vec<u8>>>;
+
 struct Current {
     number: u64,
     file: File,
-    writer: Writer<Vec<u8>>,
+    writer: LineWriter,
 }
 
 /// A ring being written.
@@ -164,7 +169,7 @@ impl Ring {
     pub fn push(&mut self, s: &Snapshot) -> std::io::Result<Pushed> {
         if let Some(cur) = self.current.as_mut() {
             cur.writer.write(s)?;
-            let line = std::mem::take(cur.writer.get_mut());
+            let line = std::mem::take(cur.writer.get_mut().get_mut());
             let len = line.len() as u64;
             let used = self.on_disk.back().map_or(0, |(_, b)| *b);
             if used + len <= self.segment_limit {
@@ -190,9 +195,10 @@ impl Ring {
         }
         // A new segment, starting with a keyframe.
         self.current = None;
-        let mut writer = Writer::with_keyframe_every(Vec::new(), KEYFRAME_EVERY);
+        let mut writer: LineWriter =
+            Writer::with_keyframe_every(JsonSafe::new(Vec::new()), KEYFRAME_EVERY);
         writer.write(s)?;
-        let line = std::mem::take(writer.get_mut());
+        let line = std::mem::take(writer.get_mut().get_mut());
         let len = line.len() as u64;
         if len > self.limit {
             return Ok(Pushed::TooBig(len));
@@ -219,11 +225,11 @@ impl Ring {
 }
 
 /// Every snapshot in the ring, oldest first (the newest within
-/// [`snapio::MAX_RECORDING_OBJECTS`] over all segments, see [`snapio::Window`]). A segment
+/// [`snapio::MAX_RECORDING_BYTES`] over all segments, see [`snapio::Window`]). A segment
 /// that cannot be read at all (empty, cut inside its first keyframe) is reported in `skipped`
 /// with its name, not fatal; a ring with no readable snapshot is an error.
 pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
-    let mut win = snapio::Window::new(snapio::MAX_RECORDING_OBJECTS);
+    let mut win = snapio::Window::new(snapio::MAX_RECORDING_BYTES);
     let mut skipped = Vec::new();
     let segs = segments(dir).map_err(|source| LoadError::Io {
         path: dir.display().to_string(),
@@ -281,7 +287,8 @@ fn each_segment(
 }
 
 /// Write the ring's snapshots taken at or after `since` (RFC 3339 times compared as instants;
-/// all when `None`) to `out` as one compact recording, segment by segment (memory: one
+/// all when `None`) to `out` as one compact recording (controls escaped as in every JSON
+/// dpscope writes), segment by segment (memory: one
 /// segment). Returns (snapshots written, problems met). A snapshot whose time cannot be read
 /// is kept.
 pub fn export<W: Write>(
@@ -289,7 +296,7 @@ pub fn export<W: Write>(
     since: Option<time::OffsetDateTime>,
     out: W,
 ) -> Result<(usize, Vec<String>), ExportError> {
-    let mut w = Writer::with_keyframe_every(out, KEYFRAME_EVERY);
+    let mut w = Writer::with_keyframe_every(JsonSafe::new(out), KEYFRAME_EVERY);
     let mut problems = Vec::new();
     let mut io_err = None;
     each_segment(dir, |loaded| {
@@ -546,6 +553,42 @@ mod tests {
         for d in [dir.path().join("a"), new] {
             let m = std::fs::metadata(&d).unwrap();
             assert_eq!(m.permissions().mode() & 0o777, 0o700, "{}", d.display());
+        }
+    }
+
+    #[test]
+    fn segments_and_history_escape_c1_and_bidi_controls_and_stay_lossless() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ring = Ring::open(dir.path(), 64 * 1024).unwrap();
+        let evil = "x\u{9b}31m\u{202e}gnp\u{7f}\u{1b}[2J";
+        let snaps: Vec<Snapshot> = (0..3)
+            .map(|i| {
+                let mut s = snap(i, 2);
+                s.programs[0].name = format!("{evil}{i}");
+                s.node.hostname = evil.into();
+                s
+            })
+            .collect();
+        for s in &snaps {
+            ring.push(s).unwrap();
+        }
+        let mut out = Vec::new();
+        export(dir.path(), None, &mut out).unwrap();
+        let (n, _) = segments(dir.path()).unwrap()[0];
+        let seg = std::fs::read(dir.path().join(segment_name(n))).unwrap();
+        for (what, bytes) in [("segment", &seg), ("history", &out)] {
+            let text = std::str::from_utf8(bytes).unwrap();
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| c != '\n' && crate::sanitize::is_unsafe(c))
+                .collect();
+            assert!(raw.is_empty(), "{what}: raw {raw:?}");
+            assert!(text.contains("\\u009b"), "{what}: {text}");
+            assert_eq!(
+                snapio::parse(what, text).unwrap().snapshots,
+                snaps,
+                "{what}"
+            );
         }
     }
 

@@ -15,9 +15,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(rest);
     let budget = if budget == 0 {
-        io::MAX_RECORDING_OBJECTS
+        io::MAX_RECORDING_BYTES
     } else {
-        usize::from(budget)
+        usize::from(budget) << 12
     };
     let Ok(loaded) = io::parse_within("fuzz.jsonl", &text, budget) else {
         return;
