@@ -4,6 +4,9 @@
 //! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
 //! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -109,11 +112,8 @@ fn main() {
     let pin = dir.join("tc/globals/cilium_ct4_global");
     let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: valid fd and path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) },
-        0,
-        "pin"
-    );
+    let pinned = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) };
+    assert_eq!(pinned, 0, "pin");
     let fill = t.elapsed();
 
     // The batch read alone (kernel copy-out into two flat buffers), for the breakdown.
