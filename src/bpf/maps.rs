@@ -30,7 +30,9 @@ const BIG_ARRAY_RESWEEP: Duration = Duration::from_secs(5);
 
 /// Populated slots of prog arrays and array-of-maps by map id, ascending by index: read once
 /// per refresh, shared by the entry counts and the tail-call graph.
-pub type SlotTable = HashMap<u32, Vec<(u32, u32)>>;
+pub type SlotTable = HashMap<u32, Slots>;
+/// (index, program id / inner map id) of the populated slots of one array.
+pub type Slots = Vec<(u32, u32)>;
 
 /// What the maps phase found.
 #[derive(Debug, Default)]
@@ -50,7 +52,7 @@ struct CountCache {
 pub struct MapCache {
     counts: HashMap<(u32, u32), CountCache>,
     /// Fallback slot sweeps of big fd arrays, with their time.
-    swept: HashMap<(u32, u32), (Instant, Vec<(u32, u32)>)>,
+    swept: HashMap<(u32, u32), (Instant, Slots)>,
 }
 
 /// Prog arrays and array-of-maps: fd arrays whose slots name a program or a map by id.
