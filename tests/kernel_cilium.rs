@@ -1154,6 +1154,7 @@ fn unknown_layout_is_raw_and_big_tables_are_capped() {
     let opts = dpscope::bpf::cilium::Options {
         cap: 1000,
         clock: None,
+        ..Default::default()
     };
     let c =
         dpscope::bpf::cilium::collect_with(std::slice::from_ref(&fs.path), &[], &[], &[], &opts);
