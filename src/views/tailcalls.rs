@@ -1,4 +1,5 @@
-//! The Tail calls tree: prog array → slots → programs → the arrays they call into.
+//! The Tail calls tree: interface → hook → entry program → prog arrays → slots → programs →
+//! their calls (`pane::tailcalls`).
 
 use super::theme::Theme;
 use crate::app::mouse::Hits;
@@ -12,11 +13,13 @@ use ratatui::text::Line;
 use ratatui::Frame;
 use tui_tree_widget::{Tree, TreeItem, TreeState};
 
+/// A cycle or an empty called slot is a warning; the other notes (`↑ shown above`, `this
+/// endpoint`, `index not known statically`) explain.
 fn flag_style(n: &Node, theme: &Theme) -> ratatui::style::Style {
-    if n.flags == text::SHOWN_ABOVE {
-        theme.dim()
-    } else {
+    if n.flags.contains(text::CYCLE) || n.flags.contains(text::CALLED_EMPTY) {
         theme.warn()
+    } else {
+        theme.dim()
     }
 }
 
