@@ -7,7 +7,9 @@
 //!   1717, read from the entry program's config, and the policy hop resolves to slot 1717;
 //! * a call site whose index register is set on one branch only is "not known statically",
 //!   never a called-but-empty slot; nothing is a cycle unless it reaches itself;
-//! * two releases' call maps side by side are each named by their own numbering.
+//! * three releases' call maps side by side (main 49 slots, 1.17 50, 1.18 48) are each named
+//!   by their own numbering, and the pane shows each array's layout;
+//! * the pane, `show tailcalls` and the DOT export draw the same rooted tree.
 
 mod common;
 
@@ -21,7 +23,7 @@ use libbpf_rs::MapCore;
 use common::{Bpffs, LinkFd, Netns, VethPair};
 use dpscope::bpf::xlated::Insn;
 use dpscope::model::tailgraph::{forest, walk, By, Graph, Item, Node};
-use dpscope::model::{MapInfo, Program, Snapshot, TailCallMap};
+use dpscope::model::{MapInfo, PaneId, Program, Snapshot, TailCallMap};
 
 mod cilium_tail {
     include!(concat!(env!("OUT_DIR"), "/cilium_tail.skel.rs"));
@@ -430,6 +432,84 @@ fn graph_is_rooted_at_the_veth_with_the_endpoint_from_config() {
         (Some(1717), By::ThisEndpoint)
     ));
 
+    // The pane and `show tailcalls` draw that tree, rooted at the veth: the policy hop is this
+    // endpoint's slot, the computed index says so, the empty slot is called at a fixed index,
+    // and nothing is a cycle.
+    let t = dpscope::pane::plain::pane_table(PaneId::Tailcalls, &snap, None);
+    let rows: Vec<String> = t
+        .rows
+        .iter()
+        .map(|r| format!("{}|{}", r[0], r[2]))
+        .collect();
+    let p = |n: &str| prog_id(n);
+    let policy_id = map_id(policy);
+    let want = vec![
+        format!("{} (ifindex {ifx})|", veth.host),
+        "  tcx ingress|".into(),
+        format!(
+            "    cil_from_container #{} · endpoint 1717|",
+            p("cil_from_container")
+        ),
+        format!("      cilium_calls_01 (map {calls_id}) · 1.19/main layout · 5 of 49 slots|"),
+        "        1 DROP_NOTIFY|∅ called but empty".into(),
+        format!(
+            "        7 IPV4_FROM_LXC  tail_handle_ipv4 #{}|",
+            p("tail_handle_ipv4")
+        ),
+        "          cilium_calls_01[?]|index not known statically".into(),
+        format!(
+            "        13 IPV4_TO_ENDPOINT  tail_ipv4_to_endpoint #{}|",
+            p("tail_ipv4_to_endpoint")
+        ),
+        "          [1] DROP_NOTIFY|∅ called but empty".into(),
+        format!(
+            "        26 IPV4_FROM_LXC_CONT  tail_handle_ipv4_cont #{}|",
+            p("tail_handle_ipv4_cont")
+        ),
+        format!(
+            "          cilium_call_policy[1717] → cil_lxc_policy #{}|this endpoint",
+            p("cil_lxc_policy")
+        ),
+        format!(
+            "            cilium_calls_01[13] IPV4_TO_ENDPOINT → tail_ipv4_to_endpoint #{}|",
+            p("tail_ipv4_to_endpoint")
+        ),
+        format!(
+            "        30 IPV4_CT_EGRESS  tail_ipv4_ct_egress #{}|",
+            p("tail_ipv4_ct_egress")
+        ),
+        format!(
+            "          [26] IPV4_FROM_LXC_CONT → tail_handle_ipv4_cont #{}|",
+            p("tail_handle_ipv4_cont")
+        ),
+        format!(
+            "        48 IPV4_POLICY_DENIED  tail_policy_denied_ipv4 #{}|",
+            p("tail_policy_denied_ipv4")
+        ),
+        "prog arrays no attach point reaches|".into(),
+        format!("  cilium_call_policy (map {policy_id}) · other endpoints · 2 of 65535 slots|"),
+        format!(
+            "    ep 2  tail_handle_ipv6_cont #{}|",
+            p("tail_handle_ipv6_cont")
+        ),
+    ];
+    assert_eq!(rows, want, "\n{}", rows.join("\n"));
+    let dot = dpscope::pane::tailcalls::dot(&snap);
+    for edge in [
+        format!(
+            "\"if{ifx}\" -> \"prog{}\" [label=\"tcx ingress\", style=bold]",
+            p("cil_from_container")
+        ),
+        format!(
+            "\"prog{}\" -> \"prog{}\" [label=\"cilium_call_policy[1717]\", style=dashed]",
+            p("tail_handle_ipv4_cont"),
+            p("cil_lxc_policy")
+        ),
+    ] {
+        assert!(dot.contains(&edge), "{edge} not in\n{dot}");
+    }
+    assert!(!dot.contains("color=red"), "no cycle: {dot}");
+
     drop(link);
     drop(prog_fds);
     drop(obj);
@@ -440,27 +520,32 @@ fn two_releases_side_by_side_are_each_named_by_their_own_array() {
     if !common::require_priv("two_releases_side_by_side_are_each_named_by_their_own_array") {
         return;
     }
-    // main's root first, then 1.17's (the order of the report).
+    // main's root first, then 1.17's (the order of the report), then 1.18's.
     let new_fs = Bpffs::new();
     let old_fs = Bpffs::new();
+    let mid_fs = Bpffs::new();
     let mut new_obj = MaybeUninit::uninit();
     let mut old_obj = MaybeUninit::uninit();
+    let mut mid_obj = MaybeUninit::uninit();
     let mut keep = Vec::new();
     let mut programs = Vec::new();
     let mut skels = Vec::new();
-    for (fs, obj, old) in [
-        (&new_fs, &mut new_obj, false),
-        (&old_fs, &mut old_obj, true),
+    let mut ids = Vec::new();
+    // (root, object, 1.17's numbering, CILIUM_CALL_SIZE, policy value size, ipcache v2)
+    for (fs, obj, old, size, policy_value, v2) in [
+        (&new_fs, &mut new_obj, false, 49, 12, true),
+        (&old_fs, &mut old_obj, true, 50, 24, false),
+        (&mid_fs, &mut mid_obj, false, 48, 8, true),
     ] {
         let globals = fs.join("tc/globals");
         std::fs::create_dir_all(&globals).expect("mkdir tc/globals");
-        keep.extend(release_maps(&globals, if old { 24 } else { 12 }, !old));
+        keep.extend(release_maps(&globals, policy_value, v2));
         let mut open = cilium_tail::CiliumTailSkelBuilder::default()
             .open(obj)
             .expect("open fixture");
         open.maps
             .cilium_calls
-            .set_max_entries(if old { 50 } else { 49 })
+            .set_max_entries(size)
             .expect("max entries");
         open.maps
             .rodata_config_data
@@ -474,6 +559,7 @@ fn two_releases_side_by_side_are_each_named_by_their_own_array() {
             .expect("pin calls");
         let p = &skel.progs;
         let calls = skel.maps.cilium_calls.as_fd();
+        ids.push(map_id(calls));
         let slots = if old {
             vec![
                 (1, &p.__send_drop_notify, "__send_drop_notify"),
@@ -497,7 +583,11 @@ fn two_releases_side_by_side_are_each_named_by_their_own_array() {
         skels.push(skel);
     }
     let c = dpscope::bpf::cilium::collect(
-        &[new_fs.path.clone(), old_fs.path.clone()],
+        &[
+            new_fs.path.clone(),
+            old_fs.path.clone(),
+            mid_fs.path.clone(),
+        ],
         &programs,
         &[],
         &[],
@@ -551,5 +641,62 @@ fn two_releases_side_by_side_are_each_named_by_their_own_array() {
             ])
         )
     );
+    assert_eq!(
+        named(&mid_fs.path),
+        (
+            Some("1.18".into()),
+            n(&[
+                (1, "DROP_NOTIFY"),
+                (7, "IPV4_FROM_LXC"),
+                (26, "IPV4_FROM_LXC_CONT"),
+                (30, "IPV4_CT_EGRESS"),
+            ])
+        )
+    );
+
+    // The pane shows each array with its own layout and size, its slots in its numbering.
+    let snap = Snapshot {
+        programs: programs.clone(),
+        tailcalls: c.tailcalls.clone(),
+        ..Snapshot::empty()
+    };
+    let t = dpscope::pane::plain::pane_table(PaneId::Tailcalls, &snap, None);
+    let rows: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
+    for (id, layout, used, size) in [
+        (ids[0], "1.19/main", 4, 49),
+        (ids[1], "1.17", 5, 50),
+        (ids[2], "1.18", 4, 48),
+    ] {
+        let line =
+            format!("  cilium_calls_00412 (map {id}) · {layout} layout · {used} of {size} slots");
+        assert!(
+            rows.contains(&line.as_str()),
+            "{line} not in\n{}",
+            rows.join("\n")
+        );
+    }
+    // The lines under an array, up to the next line at its depth.
+    let block = |id: u32| -> Vec<&str> {
+        let at = rows
+            .iter()
+            .position(|r| r.contains(&format!("(map {id})")))
+            .unwrap();
+        rows[at + 1..]
+            .iter()
+            .take_while(|r| r.starts_with("    "))
+            .copied()
+            .collect()
+    };
+    let slot = |id: u32, line: &str| {
+        assert!(
+            block(id).iter().any(|r| r.starts_with(line)),
+            "{line} not under map {id}:\n{}",
+            rows.join("\n")
+        )
+    };
+    slot(ids[1], "    25 IPV4_FROM_LXC_CONT  tail_handle_ipv4_cont #");
+    slot(ids[1], "    26 IPV6_FROM_LXC_CONT  tail_handle_ipv6_cont #");
+    slot(ids[0], "    26 IPV4_FROM_LXC_CONT  tail_handle_ipv4_cont #");
+    slot(ids[2], "    30 IPV4_CT_EGRESS  tail_ipv4_ct_egress #");
     drop(skels);
 }

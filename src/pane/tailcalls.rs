@@ -665,7 +665,13 @@ pub fn dot(snap: &Snapshot) -> String {
                     prog_id,
                     ..
                 } => {
-                    let label = self.lines.call_label(*map_id, *index, home);
+                    // A policy hop is named by its key alone (`cilium_call_policy[412]`).
+                    let label = match (&n.item, index) {
+                        (Item::Keyed { .. }, Some(k)) => {
+                            format!("{}[{k}]", self.lines.map_name(*map_id))
+                        }
+                        _ => self.lines.call_label(*map_id, *index, home),
+                    };
                     let Some(f) = from else { return };
                     let f = f.to_string();
                     match index {
