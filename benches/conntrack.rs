@@ -330,7 +330,7 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
 
 /// With a baseline set (`d`), and `Ctrl-s`: what the UI task spends, the work done in place
 /// (no event loop: `App::jobs` unset, what the UI task ran before) against the work handed to
-/// the diff worker and the export thread (`app::jobs`, as the event loop runs it).
+/// the diff worker and the export thread (`tui::jobs`, as the event loop runs it).
 fn baseline_and_export_costs(
     app: &mut dpscope::app::App,
     frame: &mut impl FnMut(&dpscope::app::App),
@@ -338,8 +338,8 @@ fn baseline_and_export_costs(
     next: &dpscope::model::Snapshot,
     out: &mut Vec<(String, Duration)>,
 ) {
-    use dpscope::app::jobs::Jobs;
     use dpscope::app::Action;
+    use dpscope::tui::jobs::Jobs;
     let alternate = |i: usize| {
         Box::new(if i.is_multiple_of(2) {
             next.clone()
@@ -362,7 +362,7 @@ fn baseline_and_export_costs(
         median(in_place),
     ));
     let (jobs, mut rx) = Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     let (mut ui, mut ready, mut apply) = (vec![], vec![], vec![]);
     for i in 0..3 {
         let s = alternate(i);
@@ -396,7 +396,7 @@ fn baseline_and_export_costs(
     // Ctrl-s: the snapshot as JSON, the pane's rows as CSV and Markdown, the screen.
     let dump = std::env::temp_dir().join(format!("dpscope-ctbench-dump-{}", std::process::id()));
     app.dump_dir = dump.clone();
-    app.jobs = None;
+    app.jobs = Some(std::sync::Arc::new(dpscope::tui::jobs::Inline));
     let t = Instant::now();
     app.update(Action::Export);
     frame(app);
@@ -409,7 +409,7 @@ fn baseline_and_export_costs(
     }
     let _ = std::fs::remove_dir_all(&dump);
     let (jobs, mut rx) = Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     let t = Instant::now();
     app.update(Action::Export);
     frame(app);

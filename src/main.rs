@@ -386,12 +386,12 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             cfg.fast_first = true;
             require_privileges()?;
             let (updates, requests, _thread) = collector::spawn(cfg);
-            dpscope::app::run(dpscope::app::Source::Live { updates, requests }, ui)
+            dpscope::tui::run(dpscope::tui::Source::Live { updates, requests }, ui)
         }
         Command::Replay { file } => {
             let loaded = flight::load(&file)?;
-            dpscope::app::run(
-                dpscope::app::Source::Replay {
+            dpscope::tui::run(
+                dpscope::tui::Source::Replay {
                     path: file.display().to_string(),
                     snapshots: loaded.snapshots,
                     skipped: loaded.skipped,

@@ -63,6 +63,8 @@ pub fn recording_failed(why: &str) -> String {
 }
 
 pub const EXPORTING: &str = "exporting…";
+/// `Ctrl-s` in an app the terminal shell did not set up (no one to draw the screen).
+pub const EXPORT_NEEDS_SHELL: &str = "no terminal shell to draw the screen for the export";
 /// After the baseline badge while the diff worker compares the newest snapshot.
 pub const COMPARING: &str = " comparing…";
 

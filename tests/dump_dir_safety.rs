@@ -209,7 +209,7 @@ fn child_export() {
     .remove(0);
     let mut app = dpscope::app::App::with_snapshot(snap, &opts);
     app.update(dpscope::app::Action::Resize(100, 30));
-    match dpscope::app::export::export_to(&app, Path::new(&dir), "STAMP") {
+    match dpscope::tui::export::export_to(&app, Path::new(&dir), "STAMP") {
         Ok(e) => println!("EXPORTED {}", e.files().len()),
         Err(e) => println!("EXPORT FAILED: {e}"),
     }

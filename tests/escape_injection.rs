@@ -269,7 +269,7 @@ fn ctrl_s_files_and_the_screen_are_safe() {
         app.update(Action::Resize(160, 40));
         app.pane = dpscope::model::PaneId::parse(pane).unwrap();
         let dir = tmp.path().join(pane);
-        let e = dpscope::app::export::export_to(&app, &dir, "T").unwrap();
+        let e = dpscope::tui::export::export_to(&app, &dir, "T").unwrap();
         let read = |p: &Path| std::fs::read_to_string(p).unwrap();
         let csv = read(e.csv.as_deref().unwrap());
         assert!(

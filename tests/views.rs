@@ -847,8 +847,8 @@ fn changed_since_baseline() -> Snapshot {
 /// The app as the event loop runs it: the baseline compared (and exports written) on other
 /// threads, their results on the returned channel.
 fn with_jobs(app: &mut App) -> tokio::sync::mpsc::UnboundedReceiver<Action> {
-    let (jobs, rx) = dpscope::app::jobs::Jobs::start();
-    app.jobs = Some(jobs);
+    let (jobs, rx) = dpscope::tui::jobs::Jobs::start();
+    app.jobs = Some(std::sync::Arc::new(jobs));
     rx
 }
 
