@@ -395,7 +395,10 @@ fn marked_tail_call_slot_pins_its_interface() {
     assert_eq!(keys[0], root, "{keys:?}");
     // The marked line stays selected and in view; `g` goes to the top, where its interface is.
     let s = screen(&a, 120, 40);
-    assert!(s.lines().any(|l| l.contains("▶") && l.contains("★ 26")), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("▶") && l.contains("★ 26")),
+        "{s}"
+    );
     press(&mut a, &[key('g')]);
     let s = screen(&a, 120, 40);
     let lines: Vec<&str> = s.lines().collect();
