@@ -300,7 +300,7 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         if pane != PaneId::Tailcalls {
             return Err(BadInput(format!("--format dot is for tailcalls, not {pane}")).into());
         }
-        return write_out(None, &dpscope::bpf::cilium::tailcalls_dot(&snap.tailcalls));
+        return write_out(None, &dpscope::pane::tailcalls::dot(snap));
     }
     if format == Format::Json {
         let stdout = std::io::stdout();
