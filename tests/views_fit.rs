@@ -6,6 +6,8 @@
 //! cut at its front (`.67 KiB`, `xpired`, `be 1` for `be 12`) or at its end without `…`
 //! (`[fd00:10:0:1::`) fails.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{CtEntry, CtFlags, PaneId, ServiceBackend, Snapshot};
 use dpscope::pane::table::TableText;
