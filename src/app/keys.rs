@@ -147,6 +147,8 @@ enum DetailKind {
     None,
     Program,
     Map,
+    /// A read-only entry (conntrack): only moving, going back and the global keys.
+    Entry,
 }
 
 /// Contexts active in a state, most specific first.
@@ -156,11 +158,12 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
         Mode::Palette => return vec![Context::Palette, Context::Always],
         Mode::Normal => {}
     }
-    let mut v = vec![match detail {
-        DetailKind::Program => Context::ProgramDetail,
-        DetailKind::Map => Context::MapDetail,
-        DetailKind::None => Context::Table,
-    }];
+    let mut v = match detail {
+        DetailKind::Program => vec![Context::ProgramDetail],
+        DetailKind::Map => vec![Context::MapDetail],
+        DetailKind::None => vec![Context::Table],
+        DetailKind::Entry => vec![],
+    };
     // Replay before Nav: in a recording, Home/End travel in time (g/G still move in the list).
     if replay {
         v.push(Context::Replay);
@@ -175,7 +178,12 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
 fn all_stacks() -> Vec<Vec<Context>> {
     let mut out = Vec::new();
     for mode in [Mode::Normal, Mode::Filter, Mode::Palette] {
-        for detail in [DetailKind::None, DetailKind::Program, DetailKind::Map] {
+        for detail in [
+            DetailKind::None,
+            DetailKind::Program,
+            DetailKind::Map,
+            DetailKind::Entry,
+        ] {
             for replay in [false, true] {
                 let s = contexts_for(mode, detail, replay);
                 if !out.contains(&s) {
@@ -192,6 +200,7 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
     let detail = match app.details.last() {
         Some(Detail::Program(_)) => DetailKind::Program,
         Some(Detail::Map(_)) => DetailKind::Map,
+        Some(Detail::Conntrack(_)) => DetailKind::Entry,
         None => DetailKind::None,
     };
     contexts_for(app.mode, detail, app.replay.is_some())

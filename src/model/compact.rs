@@ -736,6 +736,14 @@ impl TcpFlags {
     pub fn from_bits(bits: u8) -> TcpFlags {
         TcpFlags(LabelSet::from_bits(&Self::NAMES, u16::from(bits), false))
     }
+
+    /// The flag byte; `None` for labels kept as text.
+    pub fn bits(&self) -> Option<u8> {
+        match &self.0 {
+            LabelSet::Bits { bits, .. } => u8::try_from(*bits).ok(),
+            LabelSet::List(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -482,6 +482,11 @@ pub struct CtEntry {
     pub rx_flags_seen: TcpFlags,
     /// Raw expiry (`bpf_mono_now` units: seconds, or jiffies >> 8).
     pub lifetime: u32,
+    /// When the datapath last reported each direction to the agent (`last_tx_report`,
+    /// `last_rx_report`), in seconds from the collection (negative: in the past); `None`:
+    /// never.
+    pub last_tx_report_s: Option<i32>,
+    pub last_rx_report_s: Option<i32>,
     /// Service entries: the backend chosen.
     pub backend_id: Option<u64>,
     /// 1.14–1.17: ifindex stored at offset 40.

@@ -39,6 +39,14 @@ pub fn remaining_s(lifetime: u32, now: &Now) -> i64 {
     }
 }
 
+/// A last-report time (`bpf_mono_now` units) in seconds from now; `None` when never set.
+fn report_s(at: u32, now: &Now) -> Option<i32> {
+    (at != 0).then(|| {
+        let s = remaining_s(at, now);
+        i32::try_from(s).unwrap_or(if s < 0 { i32::MIN } else { i32::MAX })
+    })
+}
+
 const HZ_CANDIDATES: [u32; 4] = [100, 250, 300, 1000];
 
 /// Kernel HZ from jiffies64 and uptime: jiffies64 starts at 2^32 − 300·HZ on 64-bit kernels.
@@ -202,6 +210,8 @@ pub fn decode_entry(
         tx_flags_seen: TcpFlags::from_bits(u8_at(value, 42)),
         rx_flags_seen: TcpFlags::from_bits(u8_at(value, 43)),
         lifetime,
+        last_tx_report_s: report_s(le32(value, 48), now),
+        last_rx_report_s: report_s(le32(value, 52), now),
         backend_id: svc.then(|| le64(value, 8)),
         ifindex: (layout <= Layout::V1_17).then(|| le16(value, 40)),
         nat_port: (layout == Layout::Main).then(|| be16(value, 40)),
@@ -252,9 +262,12 @@ mod tests {
             (40, &12u16.to_le_bytes()),
             (42, &[0x1b, 0x1b]),
             (44, &28461u32.to_le_bytes()),
+            (48, &17400u32.to_le_bytes()),
         ]);
         let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_17, &NOW).unwrap();
         assert_eq!((e.direction.as_ref(), e.related), ("OUT", false));
+        // Reported 12 s before the collection one way, never the other.
+        assert_eq!((e.last_tx_report_s, e.last_rx_report_s), (Some(-12), None));
         assert_eq!(
             (e.src.to_string().as_str(), e.src_port),
             ("10.244.1.23", 48526)
