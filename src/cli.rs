@@ -159,7 +159,11 @@ pub enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Plain text: for services, identities, endpoints, policy and metrics the lines of
+    /// `cilium-dbg bpf ... list` (`bpf policy get`), for other panes the table
     Text,
+    /// The pane's table as aligned text
+    Table,
     Json,
     Csv,
     Md,

@@ -28,6 +28,7 @@ pub mod view;
 pub mod attachments;
 pub mod cilium;
 pub mod conntrack;
+pub mod dbg;
 pub mod denials;
 pub mod drops;
 pub mod endpoints;
