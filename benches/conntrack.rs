@@ -5,6 +5,9 @@
 //! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
 //! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -136,20 +139,14 @@ fn main() {
     )
     .unwrap();
     // SAFETY: valid fd and path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(pfd.as_raw_fd(), ppin.as_ptr()) },
-        0,
-        "pin policy map"
-    );
+    let rc = unsafe { libbpf_sys::bpf_obj_pin(pfd.as_raw_fd(), ppin.as_ptr()) };
+    assert_eq!(rc, 0, "pin policy map");
     drop(pfd);
     let pin = dir.join("tc/globals/cilium_ct4_global");
     let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: valid fd and path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) },
-        0,
-        "pin"
-    );
+    let pinned = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) };
+    assert_eq!(pinned, 0, "pin");
     let fill = t.elapsed();
 
     // The batch read alone (kernel copy-out into two flat buffers), for the breakdown.
@@ -199,10 +196,12 @@ fn main() {
         drop(mount);
         return;
     }
+    let scaling = down_scaling(&table);
     let ui = ui_costs(table);
     if std::env::var_os("DPSCOPE_BENCH_UI_ONLY").is_some() {
         // Only the in-process UI costs (no bpftool or `show` runs): quicker on a shared machine.
         print_ui(rows, &ui);
+        print_scaling(&scaling);
         drop(fd);
         drop(mount);
         return;
@@ -249,6 +248,7 @@ fn main() {
     );
     show_vs_bpftool(bin, &dir, &pin, rows);
     print_ui(rows, &ui);
+    print_scaling(&scaling);
     drop(fd);
     drop(mount);
     let _ = Path::new("/");
@@ -338,6 +338,65 @@ fn print_ui(rows: usize, ui: &[(String, Duration)]) {
     for (what, d) in ui {
         println!("| {what} | {:.1} ms |", d.as_secs_f64() * 1e3);
     }
+}
+
+/// What ↓ costs at each table size: `App::update` alone and with its frame.
+struct Scaling {
+    rows: usize,
+    update: Duration,
+    with_frame: Duration,
+}
+
+fn print_scaling(s: &[Scaling]) {
+    println!("\n↓ on the conntrack pane by table size (median of 51 presses, 120x40 frame):\n");
+    println!("| rows | `App::update(Down)` alone | ↓ + frame |");
+    println!("|---|---|---|");
+    for r in s {
+        println!(
+            "| {} | {:.1} µs | {:.2} ms |",
+            r.rows,
+            r.update.as_secs_f64() * 1e6,
+            r.with_frame.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// ↓ at 16k, 128k and 512k rows of the same entries: if it costs O(rows on screen), the
+/// columns stay flat while the table grows 32×.
+fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
+    use dpscope::app::{Action, App, UiOptions};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut out = vec![];
+    for n in [16_384, 131_072, table.len()] {
+        let mut snap = dpscope::model::Snapshot::empty();
+        snap.taken_at = "2026-11-21T00:00:00Z".into();
+        snap.monotonic_ns = 1;
+        snap.conntrack = table[..n.min(table.len())].to_vec();
+        let mut app = App::with_snapshot(snap, &UiOptions::default());
+        app.update(Action::Resize(120, 40));
+        app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+        let _ = term.draw(|f| {
+            dpscope::views::draw(f, &app);
+        });
+        let (mut alone, mut framed) = (vec![], vec![]);
+        for _ in 0..51 {
+            let t = Instant::now();
+            app.update(Action::Down);
+            alone.push(t.elapsed());
+            let _ = term.draw(|f| {
+                dpscope::views::draw(f, &app);
+            });
+            framed.push(t.elapsed());
+        }
+        out.push(Scaling {
+            rows: n,
+            update: median(alone),
+            with_frame: median(framed),
+        });
+    }
+    out
 }
 
 /// UI costs of a big table: each action is `App::update` + one full frame on a 120x40
@@ -440,7 +499,7 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
 
 /// With a baseline set (`d`), and `Ctrl-s`: what the UI task spends, the work done in place
 /// (no event loop: `App::jobs` unset, what the UI task ran before) against the work handed to
-/// the diff worker and the export thread (`app::jobs`, as the event loop runs it).
+/// the diff worker and the export thread (`tui::jobs`, as the event loop runs it).
 fn baseline_and_export_costs(
     app: &mut dpscope::app::App,
     frame: &mut impl FnMut(&dpscope::app::App),
@@ -448,8 +507,8 @@ fn baseline_and_export_costs(
     next: &dpscope::model::Snapshot,
     out: &mut Vec<(String, Duration)>,
 ) {
-    use dpscope::app::jobs::Jobs;
     use dpscope::app::Action;
+    use dpscope::tui::jobs::Jobs;
     let alternate = |i: usize| {
         Box::new(if i.is_multiple_of(2) {
             next.clone()
@@ -472,7 +531,7 @@ fn baseline_and_export_costs(
         median(in_place),
     ));
     let (jobs, mut rx) = Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     let (mut ui, mut ready, mut apply) = (vec![], vec![], vec![]);
     for i in 0..3 {
         let s = alternate(i);
@@ -506,7 +565,7 @@ fn baseline_and_export_costs(
     // Ctrl-s: the snapshot as JSON, the pane's rows as CSV and Markdown, the screen.
     let dump = std::env::temp_dir().join(format!("dpscope-ctbench-dump-{}", std::process::id()));
     app.dump_dir = dump.clone();
-    app.jobs = None;
+    app.jobs = Some(std::sync::Arc::new(dpscope::tui::jobs::Inline));
     let t = Instant::now();
     app.update(Action::Export);
     frame(app);
@@ -519,7 +578,7 @@ fn baseline_and_export_costs(
     }
     let _ = std::fs::remove_dir_all(&dump);
     let (jobs, mut rx) = Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     let t = Instant::now();
     app.update(Action::Export);
     frame(app);

@@ -1,10 +1,13 @@
 //! dpscope: a live explorer of a Linux node's eBPF datapath.
 //!
 //! Data flows one way: kernel → collectors (`bpf`) → `model::Snapshot` → app state (`app`) →
-//! views (`views`). See docs/architecture.md.
+//! views (`views`), driven by the terminal shell (`tui`). Imports go one way too:
+//! `model ← bpf`, `model ← pane ← app ← views ← tui` (tests/import_layers.rs keeps it so).
+//! See docs/architecture.md.
 
 pub mod app;
 pub mod bpf;
+pub mod cli;
 pub mod config;
 pub mod model;
 pub mod pane;
@@ -13,4 +16,5 @@ pub mod safe_fs;
 pub mod sanitize;
 pub mod signals;
 pub mod text;
+pub mod tui;
 pub mod views;

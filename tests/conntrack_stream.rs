@@ -4,6 +4,9 @@
 //! global`, service entries naming their frontend and backend.
 //! Needs root (skips unless DPSCOPE_REQUIRE_PRIV=1, then fails).
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Bpffs;
@@ -34,11 +37,9 @@ fn create(t: u32, name: &str, ks: u32, vs: u32, max: u32, dir: &Path) -> OwnedFd
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let path = std::ffi::CString::new(dir.join(name).to_string_lossy().into_owned()).unwrap();
     // SAFETY: valid fd and NUL-terminated path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), path.as_ptr()) },
-        0,
-        "pin {name}"
-    );
+    // SAFETY: valid fd and NUL-terminated path.
+    let rc = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), path.as_ptr()) };
+    assert_eq!(rc, 0, "pin {name}");
     fd
 }
 

@@ -1,13 +1,16 @@
 //! `Ctrl-s` export: snapshot JSON, pane CSV/Markdown, screen text and HTML.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
-use dpscope::app::export::{export_to, html_escape, screen_text};
-use dpscope::app::jobs::Jobs;
 use dpscope::app::state::Message;
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot};
 use dpscope::pane::plain;
+use dpscope::tui::export::{export_to, html_escape, screen_text};
+use dpscope::tui::jobs::Jobs;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -27,6 +30,8 @@ fn app(dump: &std::path::Path) -> App {
     let mut app = App::with_snapshot(fixture("rich_prev.json"), &opts);
     app.update(Action::Snapshot(Box::new(fixture("rich.json"))));
     app.update(Action::Resize(100, 30));
+    // No event loop: the export is written on the calling thread.
+    app.jobs = Some(std::sync::Arc::new(dpscope::tui::jobs::Inline));
     app
 }
 
@@ -34,7 +39,7 @@ fn app(dump: &std::path::Path) -> App {
 /// results on the returned channel.
 fn with_jobs(mut app: App) -> (App, UnboundedReceiver<Action>) {
     let (jobs, rx) = Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     (app, rx)
 }
 
@@ -252,6 +257,16 @@ fn export_into_an_unwritable_place_is_an_error_message() {
     let (mut threaded, mut rx) = with_jobs(app.clone());
     threaded.update(Action::Export);
     let threaded = wait_for_export(&mut threaded, &mut rx);
+    // An app the terminal shell did not set up has no one to draw the screen: it says so.
+    let mut bare = app.clone();
+    bare.jobs = None;
+    bare.update(Action::Export);
+    let bare = bare.message.clone().unwrap();
+    assert!(
+        bare.error && bare.text.contains("no terminal shell"),
+        "{}",
+        bare.text
+    );
     for msg in [app.message.clone().unwrap(), threaded] {
         assert!(
             msg.error && msg.text.starts_with("export failed: "),

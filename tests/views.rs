@@ -1,6 +1,9 @@
 //! View snapshot tests: every pane and detail view rendered on `TestBackend` from fixture
 //! snapshots, plus key-driven behaviour through `App::update`.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::state::{Detail, Mode};
 use dpscope::app::{Action, App, UiOptions};
@@ -847,8 +850,8 @@ fn changed_since_baseline() -> Snapshot {
 /// The app as the event loop runs it: the baseline compared (and exports written) on other
 /// threads, their results on the returned channel.
 fn with_jobs(app: &mut App) -> tokio::sync::mpsc::UnboundedReceiver<Action> {
-    let (jobs, rx) = dpscope::app::jobs::Jobs::start();
-    app.jobs = Some(jobs);
+    let (jobs, rx) = dpscope::tui::jobs::Jobs::start();
+    app.jobs = Some(std::sync::Arc::new(jobs));
     rx
 }
 

@@ -55,9 +55,9 @@ pub enum Action {
     /// Write snapshot, pane and screen into the dump directory.
     Export,
     /// An export finished (written on its own thread): the files, or why not.
-    Exported(Result<Box<super::export::Exported>, String>),
+    Exported(Result<Box<super::work::Exported>, String>),
     /// The comparison with the baseline finished (computed on the diff worker).
-    BaselineDiff(Box<super::jobs::DiffDone>),
+    BaselineDiff(Box<super::work::DiffDone>),
     /// Live: start or stop appending every snapshot to a recording in the dump directory.
     ToggleRecording,
     /// The collector's report on the live recording.

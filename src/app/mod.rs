@@ -1,37 +1,17 @@
-//! App state, key handling, refresh scheduling and the terminal lifecycle.
-
-use crate::bpf::collector::{Request, Update};
-use crate::model::Snapshot;
+//! App state and the reducer: key handling, the pane's order, what to ask the collector for.
+//! The terminal shell around it (event loop, terminal, threads, export) is `crate::tui`.
 
 pub mod actions;
-pub mod export;
 pub mod help;
-pub mod jobs;
 pub mod keys;
 pub mod mouse;
 pub mod palette;
-pub mod run;
 pub mod state;
-pub mod terminal;
 pub mod update;
+pub mod work;
 
 pub use actions::Action;
 pub use state::App;
-
-/// Where snapshots come from.
-pub enum Source {
-    /// Live: the collector thread sends updates; the app sends it requests (details, pause).
-    Live {
-        updates: tokio::sync::mpsc::Receiver<Update>,
-        requests: std::sync::mpsc::Sender<Request>,
-    },
-    /// Replay of a saved snapshot or recording (oldest first). `skipped` lists unreadable lines.
-    Replay {
-        path: String,
-        snapshots: Vec<Snapshot>,
-        skipped: Vec<(usize, String)>,
-    },
-}
 
 /// Options of the full-screen UI.
 #[derive(Debug, Clone, Default)]
@@ -52,16 +32,4 @@ pub struct UiOptions {
     pub keymap: std::sync::Arc<keys::Keymap>,
     /// `--mouse`: clicks select rows and tabs, the wheel scrolls.
     pub mouse: bool,
-}
-
-/// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.
-///
-/// Call it from plain (non-async) code (not from inside a tokio runtime): it builds a
-/// current-thread tokio runtime for the UI, so the UI stays on the calling thread. From inside a
-/// runtime, drive [`run::run_async`] on one thread instead (e.g. `spawn_blocking` + `block_on`).
-pub fn run(source: Source, opts: UiOptions) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run::run_async(source, opts))
 }

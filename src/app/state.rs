@@ -117,7 +117,7 @@ pub struct App {
     pub mouse: bool,
     /// Threads that export and compare with the baseline off the UI task (set by the event
     /// loop). Without them (tests, benchmarks) both run on the calling thread.
-    pub jobs: Option<super::jobs::Jobs>,
+    pub jobs: Option<Arc<dyn super::work::Worker>>,
     /// Counts the snapshots shown (live or replay), so a comparison says which one it is for.
     pub snapshot_seq: u64,
     /// Counts baselines set.
@@ -163,7 +163,7 @@ impl App {
             dump_dir: opts
                 .dump_dir
                 .clone()
-                .unwrap_or_else(|| super::export::DEFAULT_DUMP_DIR.into()),
+                .unwrap_or_else(|| super::work::DEFAULT_DUMP_DIR.into()),
             quit: false,
             retrans_group: Default::default(),
             baseline: None,
@@ -264,8 +264,8 @@ impl App {
         if b.compared == seq {
             return;
         }
-        let job = super::jobs::DiffJob {
-            id: super::jobs::DiffId {
+        let job = super::work::DiffJob {
+            id: super::work::DiffId {
                 baseline: b.id,
                 snapshot: seq,
             },
@@ -285,13 +285,13 @@ impl App {
     /// A comparison finished: apply it if it is for the current baseline and newer than the
     /// one shown (with snapshots arriving faster than they are compared, the newest finished
     /// one is still better than none).
-    pub fn apply_diff(&mut self, done: super::jobs::DiffDone) {
+    pub fn apply_diff(&mut self, done: super::work::DiffDone) {
         let Some(b) = &mut self.baseline else { return };
         if done.id.baseline != b.id || done.id.snapshot <= b.compared {
             return;
         }
         b.compared = done.id.snapshot;
-        let old = super::jobs::DiffDone {
+        let old = super::work::DiffDone {
             id: done.id,
             diff: std::mem::replace(&mut b.diff, done.diff),
             marks: std::mem::replace(&mut b.marks, done.marks),

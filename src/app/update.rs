@@ -172,7 +172,7 @@ impl App {
                 } else {
                     let path = self
                         .dump_dir
-                        .join(format!("dpscope-{}.jsonl", super::export::timestamp()));
+                        .join(format!("dpscope-{}.jsonl", super::work::timestamp()));
                     self.message = Some(Message {
                         text: text::recording_started(&path),
                         error: false,
@@ -281,15 +281,12 @@ impl App {
     /// `Ctrl-s`: capture the export now (the screen as it is), write it on its own thread;
     /// the status line says "exporting…" until `Action::Exported` brings the paths.
     fn start_export(&mut self) {
-        let stamp = super::export::timestamp();
-        let started =
-            super::export::ExportJob::capture(self, &self.dump_dir, &stamp).and_then(|job| {
-                match &self.jobs {
-                    Some(jobs) => jobs.export(job).map(|()| None),
-                    // No event loop to bring a result back (tests, benchmarks): write it here.
-                    None => Ok(Some(job.write())),
-                }
-            });
+        let stamp = super::work::timestamp();
+        let started = match &self.jobs {
+            Some(jobs) => jobs.export(self, &self.dump_dir, &stamp),
+            // Drawing the screen is the shell's (`tui`); an app without one cannot export.
+            None => Err(text::EXPORT_NEEDS_SHELL.into()),
+        };
         match started {
             Ok(None) => {
                 self.message = Some(Message {

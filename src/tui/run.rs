@@ -2,15 +2,14 @@
 //! UI's own background jobs (export, baseline comparison); redraw only when something changed
 //! (input, snapshot, a finished job, resize), once per burst.
 
-use super::actions::Action;
-use super::state::App;
 use super::terminal::TerminalGuard;
-use super::{Source, UiOptions};
+use super::Source;
+use crate::app::{Action, App, UiOptions};
 use crate::bpf::collector::{Request, Update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 
-/// Run the UI on the current tokio runtime (see `app::run` for the blocking entry point).
+/// Run the UI on the current tokio runtime (see `tui::run` for the blocking entry point).
 pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()> {
     // https://no-color.org: any non-empty NO_COLOR turns colour off, whatever the flags say.
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
@@ -22,17 +21,26 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             path,
             snapshots,
             skipped,
+            dropped,
         } => {
             if snapshots.is_empty() {
                 anyhow::bail!("{path}: no snapshots to replay");
             }
-            (App::replay(path, snapshots, &skipped, &opts), None, None)
+            let mut app = App::replay(path, snapshots, &skipped, &opts);
+            if let Some(d) = dropped {
+                let text = match app.message.take() {
+                    Some(m) => format!("{d}; {}", m.text),
+                    None => d,
+                };
+                app.message = Some(crate::app::state::Message { text, error: true });
+            }
+            (app, None, None)
         }
     };
     // Export and the baseline comparison run on threads of their own; their results come
     // back here as actions.
     let (jobs, mut job_results) = super::jobs::Jobs::start();
-    app.jobs = Some(jobs);
+    app.jobs = Some(std::sync::Arc::new(jobs));
     // SIGTERM/INT/HUP/QUIT end the loop so the terminal is restored (caught before it changes).
     let mut signals = crate::signals::Signals::install()?;
     let mut signalled = None;
@@ -44,7 +52,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
     let mut events = EventStream::new();
     let mut dirty = true;
     // What the last frame drew where, for clicks (`--mouse`).
-    let mut hits = super::mouse::Hits::default();
+    let mut hits = crate::app::mouse::Hits::default();
     let send = |reqs: Vec<Request>| {
         if let Some(tx) = &requests {
             for r in reqs {
@@ -125,7 +133,7 @@ fn handle_update(app: &mut App, u: Update) {
 fn handle_event(
     app: &mut App,
     ev: Event,
-    hits: &super::mouse::Hits,
+    hits: &crate::app::mouse::Hits,
     send: &impl Fn(Vec<Request>),
 ) -> bool {
     match ev {

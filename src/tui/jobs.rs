@@ -3,52 +3,16 @@
 //! newest request wins). Each sends its result back as an [`Action`] on a channel the event
 //! loop selects on, next to the terminal and the collector.
 //!
-//! Both read the snapshots through `Arc`s: nothing is copied on the UI task.
+//! Both read the snapshots through `Arc`s: nothing is copied on the UI task. `App` sees them
+//! as an `app::work::Worker`; [`Inline`] is the same work on the calling thread (tests,
+//! benchmarks: no event loop to bring a result back).
 
-use super::actions::Action;
 use super::export::ExportJob;
-use crate::model::diff::{self, ChangeKind, SnapshotDiff};
-use crate::model::Snapshot;
-use std::collections::HashMap;
+use crate::app::work::{DiffDone, DiffJob, Exported, Worker};
+use crate::app::{Action, App};
+use std::path::Path;
 use std::sync::mpsc as std_mpsc;
-use std::sync::Arc;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-
-/// Which baseline and which snapshot on screen a comparison is for (`App` counts both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DiffId {
-    pub baseline: u64,
-    pub snapshot: u64,
-}
-
-/// Compare `current` with `baseline`.
-#[derive(Debug, Clone)]
-pub struct DiffJob {
-    pub id: DiffId,
-    pub baseline: Arc<Snapshot>,
-    pub current: Arc<Snapshot>,
-}
-
-impl DiffJob {
-    /// The comparison itself: exactly what the UI task used to compute.
-    pub fn run(&self) -> DiffDone {
-        let diff = diff::diff(&self.baseline, &self.current);
-        let marks = diff.marks();
-        DiffDone {
-            id: self.id,
-            diff,
-            marks,
-        }
-    }
-}
-
-/// A finished comparison.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DiffDone {
-    pub id: DiffId,
-    pub diff: SnapshotDiff,
-    pub marks: HashMap<(crate::model::PaneId, String), ChangeKind>,
-}
 
 enum Work {
     Diff(DiffJob),
@@ -78,21 +42,8 @@ impl Jobs {
         (Jobs { results, work }, rx)
     }
 
-    /// Queue a comparison; the job comes back when the worker is gone (run it in place).
-    pub fn diff(&self, job: DiffJob) -> Result<(), DiffJob> {
-        match self.work.send(Work::Diff(job)) {
-            Err(std_mpsc::SendError(Work::Diff(j))) => Err(j),
-            _ => Ok(()),
-        }
-    }
-
-    /// Free a replaced comparison on the worker (or here, if it is gone).
-    pub fn dispose(&self, old: DiffDone) {
-        let _ = self.work.send(Work::Drop(Box::new(old)));
-    }
-
     /// Write an export on a thread of its own; its result comes back as `Action::Exported`.
-    pub fn export(&self, job: ExportJob) -> Result<(), String> {
+    pub fn export_job(&self, job: ExportJob) -> Result<(), String> {
         let out = self.results.clone();
         std::thread::Builder::new()
             .name("dpscope-export".into())
@@ -101,6 +52,53 @@ impl Jobs {
             })
             .map(|_| ())
             .map_err(|e| format!("cannot start the export thread: {e}"))
+    }
+}
+
+impl Worker for Jobs {
+    /// Queue a comparison; the job comes back when the worker is gone (run it in place).
+    fn diff(&self, job: DiffJob) -> Result<(), DiffJob> {
+        match self.work.send(Work::Diff(job)) {
+            Err(std_mpsc::SendError(Work::Diff(j))) => Err(j),
+            _ => Ok(()),
+        }
+    }
+
+    /// Free a replaced comparison on the worker (or here, if it is gone).
+    fn dispose(&self, old: DiffDone) {
+        let _ = self.work.send(Work::Drop(Box::new(old)));
+    }
+
+    fn export(
+        &self,
+        app: &App,
+        dir: &Path,
+        stamp: &str,
+    ) -> Result<Option<Result<Exported, String>>, String> {
+        self.export_job(ExportJob::capture(app, dir, stamp)?)
+            .map(|()| None)
+    }
+}
+
+/// The same work on the calling thread: what the UI task ran before the worker threads
+/// (tests and benchmarks without an event loop).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inline;
+
+impl Worker for Inline {
+    fn diff(&self, job: DiffJob) -> Result<(), DiffJob> {
+        Err(job)
+    }
+
+    fn dispose(&self, _old: DiffDone) {}
+
+    fn export(
+        &self,
+        app: &App,
+        dir: &Path,
+        stamp: &str,
+    ) -> Result<Option<Result<Exported, String>>, String> {
+        Ok(Some(ExportJob::capture(app, dir, stamp)?.write()))
     }
 }
 

@@ -3,7 +3,8 @@
 //! The UI task only captures an [`ExportJob`] (the screen of the key press, the snapshots by
 //! `Arc`); the files are written on a thread of their own (`jobs::Jobs::export`).
 
-use super::state::App;
+pub use crate::app::work::{timestamp, Exported, DEFAULT_DUMP_DIR};
+use crate::app::App;
 use crate::model::{PaneId, Snapshot};
 use crate::pane::plain::{self, Format};
 use crate::pane::TableView;
@@ -14,49 +15,6 @@ use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// Default dump directory (relative to where dpscope runs); `--dump-dir` overrides it.
-pub const DEFAULT_DUMP_DIR: &str = "dpscope-dumps";
-
-/// The files one export wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exported {
-    pub dir: PathBuf,
-    pub snapshot: PathBuf,
-    pub csv: Option<PathBuf>,
-    pub markdown: Option<PathBuf>,
-    pub screen_text: PathBuf,
-    /// The screen with its colours as ANSI escape sequences (`cat` it in a terminal).
-    pub screen_ansi: PathBuf,
-    pub screen_html: PathBuf,
-}
-
-impl Exported {
-    pub fn files(&self) -> Vec<&Path> {
-        let mut v = vec![self.snapshot.as_path()];
-        v.extend(self.csv.as_deref());
-        v.extend(self.markdown.as_deref());
-        v.push(&self.screen_text);
-        v.push(&self.screen_ansi);
-        v.push(&self.screen_html);
-        v
-    }
-}
-
-/// `20261121T203300.123Z`: sortable, and no `:` (not allowed in file names everywhere).
-pub fn timestamp() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.millisecond()
-    )
-}
 
 /// Everything one export writes, captured at the key press: the screen as drawn then, the
 /// snapshots (shared, not copied) and the view. Writing it is the slow part (hundreds of MB
@@ -490,11 +448,5 @@ mod tests {
         );
         let page = screen_html("a < b\n", "T");
         assert!(page.contains("<pre>\na &lt; b\n</pre>"));
-    }
-
-    #[test]
-    fn timestamp_has_no_colons() {
-        let t = timestamp();
-        assert!(!t.contains(':') && t.ends_with('Z') && t.len() == 20, "{t}");
     }
 }
