@@ -82,6 +82,16 @@ pub fn probe_cost(s: &Snapshot, rates: &Rates, p: &ProbeStatus) -> Option<ProbeC
 /// `0.012 % CPU (41.0k/s × 57 ns)`: runs per second × ns per run; `since load` when there is
 /// no interval yet.
 pub fn probe_cost_text(c: &ProbeCost) -> String {
+    if c.runs_per_s == 0.0 {
+        return format!(
+            "0 % CPU (no runs{})",
+            if c.interval {
+                " in the interval"
+            } else {
+                " since load"
+            }
+        );
+    }
     format!(
         "{} % CPU ({}/s × {}){}",
         cpu_text(c.cpu_pct),
