@@ -4,6 +4,9 @@
 //! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
 //! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -109,11 +112,8 @@ fn main() {
     let pin = dir.join("tc/globals/cilium_ct4_global");
     let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: valid fd and path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) },
-        0,
-        "pin"
-    );
+    let pinned = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) };
+    assert_eq!(pinned, 0, "pin");
     let fill = t.elapsed();
 
     // The batch read alone (kernel copy-out into two flat buffers), for the breakdown.
@@ -151,10 +151,12 @@ fn main() {
     }
     inproc.sort();
     let rows = table.len();
+    let scaling = down_scaling(&table);
     let ui = ui_costs(table);
     if std::env::var_os("DPSCOPE_BENCH_UI_ONLY").is_some() {
         // Only the in-process UI costs (no bpftool or `show` runs): quicker on a shared machine.
         print_ui(rows, &ui);
+        print_scaling(&scaling);
         drop(fd);
         drop(mount);
         return;
@@ -216,6 +218,7 @@ fn main() {
         d_ct_rss.saturating_sub(d_base_rss) / 1024
     );
     print_ui(rows, &ui);
+    print_scaling(&scaling);
     drop(fd);
     drop(mount);
     let _ = Path::new("/");
@@ -228,6 +231,65 @@ fn print_ui(rows: usize, ui: &[(String, Duration)]) {
     for (what, d) in ui {
         println!("| {what} | {:.1} ms |", d.as_secs_f64() * 1e3);
     }
+}
+
+/// What ↓ costs at each table size: `App::update` alone and with its frame.
+struct Scaling {
+    rows: usize,
+    update: Duration,
+    with_frame: Duration,
+}
+
+fn print_scaling(s: &[Scaling]) {
+    println!("\n↓ on the conntrack pane by table size (median of 51 presses, 120x40 frame):\n");
+    println!("| rows | `App::update(Down)` alone | ↓ + frame |");
+    println!("|---|---|---|");
+    for r in s {
+        println!(
+            "| {} | {:.1} µs | {:.2} ms |",
+            r.rows,
+            r.update.as_secs_f64() * 1e6,
+            r.with_frame.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// ↓ at 16k, 128k and 512k rows of the same entries: if it costs O(rows on screen), the
+/// columns stay flat while the table grows 32×.
+fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
+    use dpscope::app::{Action, App, UiOptions};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut out = vec![];
+    for n in [16_384, 131_072, table.len()] {
+        let mut snap = dpscope::model::Snapshot::empty();
+        snap.taken_at = "2026-11-21T00:00:00Z".into();
+        snap.monotonic_ns = 1;
+        snap.conntrack = table[..n.min(table.len())].to_vec();
+        let mut app = App::with_snapshot(snap, &UiOptions::default());
+        app.update(Action::Resize(120, 40));
+        app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+        let _ = term.draw(|f| {
+            dpscope::views::draw(f, &app);
+        });
+        let (mut alone, mut framed) = (vec![], vec![]);
+        for _ in 0..51 {
+            let t = Instant::now();
+            app.update(Action::Down);
+            alone.push(t.elapsed());
+            let _ = term.draw(|f| {
+                dpscope::views::draw(f, &app);
+            });
+            framed.push(t.elapsed());
+        }
+        out.push(Scaling {
+            rows: n,
+            update: median(alone),
+            with_frame: median(framed),
+        });
+    }
+    out
 }
 
 /// UI costs of a big table: each action is `App::update` + one full frame on a 120x40

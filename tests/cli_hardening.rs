@@ -2,6 +2,9 @@
 //! out of range, typos in probe and pane names, corrupt lines of a recording, floods of objects
 //! under a memory limit, and (under sudo) a config file that is not the invoking user's to show.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

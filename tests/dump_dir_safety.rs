@@ -6,6 +6,9 @@
 //! sudo would: root, with `SUDO_UID`/`SUDO_GID`/`SUDO_USER` naming that user. Library paths
 //! (`Ctrl-s`, `R`) run in a child run of this test binary, so the environment is the child's.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::TestUser;

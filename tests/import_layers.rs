@@ -10,6 +10,9 @@
 //! groups included, over several lines too) and fails naming the file and line of each import
 //! that goes up or sideways. The binary (`main.rs` and its own modules) sits above all of it.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,9 @@
 //! and give the same entry count. Every object is an fd owned by the test: dropping it (also
 //! on a failed assertion) frees it in the kernel; nothing is pinned.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use dpscope::bpf::iters::Iters;

@@ -4,6 +4,9 @@
 //! The binary is driven as a user would: `show WORD`, `--pane WORD`, the config file's
 //! `pane = "WORD"`, `show PANE --json` against `show PANE`.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dpscope::app::palette::{self, Command};
 use dpscope::model::{PaneId, Snapshot};
 use serde_json::Value;

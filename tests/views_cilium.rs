@@ -3,6 +3,9 @@
 //! rates), the "no Cilium maps found" state, expansion, endpoint stepping, filtering, plain
 //! output, and a half-million-entry conntrack table rendered in bounded time.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{CiliumInfo, CtEntry, PaneId, Snapshot, Unavailable};
