@@ -186,6 +186,19 @@ fn a_flood_of_empty_objects_is_refused_within_a_memory_limit() {
         .output()
         .unwrap();
     assert_bad_input(&o, &["programs holds more than"]);
+    // The same count of empty conntrack entries (288 bytes each in memory, under the per-pane
+    // cap of 16M): refused by the memory they would take, within the same limit.
+    let ct = tmp.path().join("ct-flood.json");
+    std::fs::write(&ct, text.replace("\"programs\"", "\"conntrack\"")).unwrap();
+    let o = Command::new("prlimit")
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg(BIN)
+        .args(["show", "conntrack", "--from"])
+        .arg(&ct)
+        .env("DPSCOPE_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert_bad_input(&o, &["conntrack holds", "in memory", "refusing"]);
 }
 
 #[test]

@@ -493,7 +493,7 @@ fn replay_cilium_panes_expand_step_and_jump() {
     t.keys(&[":"]);
     t.text("tail");
     t.keys(&["Enter"]);
-    t.wait_text("↺ cycle");
+    t.wait_text("cil_from_container #41 · endpoint 412");
     t.keys(&["q"]);
     t.wait_text("EXITED:0");
 }
@@ -510,8 +510,13 @@ fn tailcall_graph_exports_as_dot() {
     assert!(dot.starts_with("digraph tailcalls {"), "{dot}");
     assert!(dot.trim_end().ends_with('}'), "{dot}");
     assert!(dot.contains("cilium_calls_00412"), "{dot}");
+    // Rooted where packets enter: the pod's veth → its entry program.
     assert!(
-        dot.contains("(empty)") && !dot.contains("\"prog0\""),
+        dot.contains("\"if14\" -> \"prog41\" [label=\"tcx ingress\", style=bold]"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("called but empty") && !dot.contains("\"prog0\""),
         "{dot}"
     );
     let out = Command::new(BIN)

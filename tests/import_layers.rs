@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! leaves (sanitize, safe_fs, signals) ← model ← {text, ring, config} ← {bpf, pane}
-//!     ← app ← views ← tui
+//!     ← app ← views ← {tui, cli}
 //! ```
 //!
 //! It reads every `crate::…` path in the library's sources (comments aside, `crate::{a, b}`
@@ -30,6 +30,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("app", 4),
     ("views", 5),
     ("tui", 6),
+    ("cli", 6),
 ];
 
 fn layer(module: &str) -> Option<u8> {

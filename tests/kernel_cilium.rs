@@ -1089,8 +1089,22 @@ fn run(ver: Ver) {
         (generic.slots[0].index, generic.slots[0].slot_name.clone()),
         (2, None)
     );
-    let dot = dpscope::bpf::cilium::tailcalls_dot(&c.tailcalls);
-    assert!(dot.contains("7 IPV4_FROM_LXC"));
+    // The DOT export is rooted where packets enter: the veth, its hook, the entry program.
+    let snap = dpscope::model::Snapshot {
+        programs: programs.clone(),
+        attachments: attachments.clone(),
+        tailcalls: c.tailcalls.clone(),
+        ..dpscope::model::Snapshot::empty()
+    };
+    let dot = dpscope::pane::tailcalls::dot(&snap);
+    assert!(dot.contains("7 IPV4_FROM_LXC"), "{dot}");
+    assert!(
+        dot.contains(&format!(
+            "\"if{}\" -> \"prog{entry_id}\" [label=\"tcx ingress\", style=bold]",
+            veth.host_ifindex()
+        )),
+        "{dot}"
+    );
 
     drop(link);
     drop(skel);

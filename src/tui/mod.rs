@@ -23,6 +23,8 @@ pub enum Source {
         path: String,
         snapshots: Vec<Snapshot>,
         skipped: Vec<(usize, String)>,
+        /// Why older snapshots of a long recording were left out (`model::io::Window`).
+        dropped: Option<String>,
     },
 }
 

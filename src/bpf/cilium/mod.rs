@@ -28,8 +28,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-pub use tailcall::tailcalls_dot;
-
 /// Entries read per map at most; beyond that the pane says "showing N of M".
 pub const DEFAULT_CAP: usize = 1_000_000;
 
