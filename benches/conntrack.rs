@@ -265,7 +265,7 @@ fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
         let mut snap = dpscope::model::Snapshot::empty();
         snap.taken_at = "2026-11-21T00:00:00Z".into();
         snap.monotonic_ns = 1;
-        snap.conntrack = table[..n.min(table.len())].to_vec();
+        snap.conntrack = table[..n.min(table.len())].to_vec().into();
         let mut app = App::with_snapshot(snap, &UiOptions::default());
         app.update(Action::Resize(120, 40));
         app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));

@@ -3,6 +3,9 @@
 //! a private bpffs with a pinned `cilium_ct4_global` of Cilium's type and sizes and a
 //! prog array; both are freed with the mount and the test's fds, also on failure.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::Bpffs;
