@@ -139,6 +139,13 @@ fn main() {
         reads.push(t.elapsed());
     }
     let read_only = median(reads);
+    if std::env::var_os("DPSCOPE_BENCH_REPLAY").is_some() {
+        // Only the memory of replaying an export of this table against the live UI on it.
+        replay_vs_live(bin, &dir);
+        drop(fd);
+        drop(mount);
+        return;
+    }
     // In process: the decoder path alone (no programs, maps or attachments).
     let roots = vec![dir.clone()];
     let mut inproc = vec![];
@@ -224,6 +231,82 @@ fn main() {
     let _ = Path::new("/");
 }
 
+/// Peak RSS of the live UI on the pinned table (several refreshes: the current and the previous
+/// snapshot held, as in use) against `replay` of a `snapshot -o` export of the same table
+/// (to its first frame: the whole file loaded), and the headless `show --from` load.
+fn replay_vs_live(bin: &str, bpffs: &Path) {
+    let root = bpffs.display().to_string();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let export = tmp.path().join("ct-export.json");
+    let ex = export.display().to_string();
+    let t = Instant::now();
+    let (_, _, snap_rss) = time_cmd(
+        bin,
+        &[
+            "--bpffs",
+            &root,
+            "--no-probes",
+            "snapshot",
+            "--duration",
+            "0",
+            "-o",
+            &ex,
+        ],
+        1,
+    );
+    let export_s = t.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&export).map(|m| m.len()).unwrap_or(0);
+    let live = common::rss_in_tmux(
+        bin,
+        &[
+            "--bpffs",
+            &root,
+            "--no-probes",
+            "--pane",
+            "conntrack",
+            "--interval",
+            "1",
+        ],
+        Some(Duration::from_secs(30)),
+    );
+    let replay = common::rss_in_tmux(
+        bin,
+        &["replay", &ex, "--pane", "conntrack", "--bench-first-frame"],
+        None,
+    );
+    let (show_t, _, show_rss) = time_cmd(
+        bin,
+        &["show", "conntrack", "--from", &ex, "--format", "csv"],
+        1,
+    );
+    println!("## replay of a {ENTRIES}-entry conntrack export vs the live UI on the same table\n");
+    println!(
+        "export: `snapshot -o`, {} MB pretty JSON, {export_s:.1} s, {} MB peak RSS\n",
+        bytes >> 20,
+        snap_rss / 1024
+    );
+    println!("| run | peak RSS | time |");
+    println!("|---|---|---|");
+    println!(
+        "| live UI on the pinned table, conntrack pane, 30 s at --interval 1 | {} MB | |",
+        live.0 / 1024
+    );
+    println!(
+        "| `replay EXPORT` to its first frame (file loaded, table drawn) | {} MB | {:.2} s |",
+        replay.0 / 1024,
+        replay.1
+    );
+    println!(
+        "| `show conntrack --from EXPORT --format csv` (headless load + print) | {} MB | {:.2} s |",
+        show_rss / 1024,
+        show_t.as_secs_f64()
+    );
+    println!(
+        "\nreplay / live peak RSS: {:.2}× (target < 2×)",
+        replay.0 as f64 / live.0.max(1) as f64
+    );
+}
+
 fn print_ui(rows: usize, ui: &[(String, Duration)]) {
     println!("\nthe table in the UI (in process, 120x40 frame, release build):\n");
     println!("| action on the conntrack pane ({rows} rows) | time |");
@@ -265,7 +348,7 @@ fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
         let mut snap = dpscope::model::Snapshot::empty();
         snap.taken_at = "2026-11-21T00:00:00Z".into();
         snap.monotonic_ns = 1;
-        snap.conntrack = table[..n.min(table.len())].to_vec();
+        snap.conntrack = table[..n.min(table.len())].to_vec().into();
         let mut app = App::with_snapshot(snap, &UiOptions::default());
         app.update(Action::Resize(120, 40));
         app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));
@@ -301,13 +384,16 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
     let mut snap = dpscope::model::Snapshot::empty();
     snap.taken_at = "2026-11-21T00:00:00Z".into();
     snap.monotonic_ns = 1;
-    snap.conntrack = table;
+    snap.conntrack = table.into();
     let first = snap.clone();
     let next = {
         let mut s = snap.clone();
         s.taken_at = "2026-11-21T00:00:01Z".into();
         s.monotonic_ns = 1_000_000_001;
-        for e in s.conntrack.iter_mut().step_by(7) {
+        for e in std::sync::Arc::make_mut(&mut s.conntrack)
+            .iter_mut()
+            .step_by(7)
+        {
             e.expires_in_s -= 1;
         }
         s
