@@ -455,7 +455,7 @@ fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
         let mut snap = dpscope::model::Snapshot::empty();
         snap.taken_at = "2026-11-21T00:00:00Z".into();
         snap.monotonic_ns = 1;
-        snap.conntrack = table[..n.min(table.len())].to_vec();
+        snap.conntrack = table[..n.min(table.len())].to_vec().into();
         let mut app = App::with_snapshot(snap, &UiOptions::default());
         app.update(Action::Resize(120, 40));
         app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));
@@ -491,13 +491,16 @@ fn ui_costs(table: Vec<dpscope::model::CtEntry>) -> Vec<(String, Duration)> {
     let mut snap = dpscope::model::Snapshot::empty();
     snap.taken_at = "2026-11-21T00:00:00Z".into();
     snap.monotonic_ns = 1;
-    snap.conntrack = table;
+    snap.conntrack = table.into();
     let first = snap.clone();
     let next = {
         let mut s = snap.clone();
         s.taken_at = "2026-11-21T00:00:01Z".into();
         s.monotonic_ns = 1_000_000_001;
-        for e in s.conntrack.iter_mut().step_by(7) {
+        for e in std::sync::Arc::make_mut(&mut s.conntrack)
+            .iter_mut()
+            .step_by(7)
+        {
             e.expires_in_s -= 1;
         }
         s

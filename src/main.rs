@@ -89,6 +89,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         only_probes: g.probes.clone(),
         tc_ifaces: g.tc_ifaces.clone(),
         xdp_ifaces: g.xdp_ifaces.clone(),
+        want: collector::Want::ALL,
     })
 }
 
@@ -127,6 +128,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         Command::Live => {
             let mut cfg = config(&g, false)?;
             cfg.fast_first = true;
+            cfg.want = collector::Want::live(ui.start_pane.unwrap_or(PaneId::ALL[0]));
             require_privileges()?;
             let (updates, requests, _thread) = collector::spawn(cfg);
             dpscope::tui::run(dpscope::tui::Source::Live { updates, requests }, ui)
@@ -249,6 +251,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     // Helper lists appear only in the programs pane's JSON; resolving them reads
                     // /proc/kallsyms, which alone costs the kernel ~100 ms.
                     cfg.program_calls = pane == PaneId::Programs && format == Format::Json;
+                    // Only what the pane prints: `show node` reads no map contents.
+                    cfg.want = collector::Want::for_pane(pane);
                     // Load only the probes this pane shows: each load parses the kernel BTF.
                     if probes.is_empty() {
                         cfg.probes = false;

@@ -43,7 +43,9 @@ pub struct Snapshot {
     pub details: Details,
     pub tailcalls: Vec<TailCallMap>,
     pub services: Vec<Service>,
-    pub conntrack: Vec<CtEntry>,
+    /// Shared (`Arc`): between re-reads of the CT maps every snapshot carries the same table,
+    /// which costs nothing to pass on.
+    pub conntrack: std::sync::Arc<Vec<CtEntry>>,
     pub identities: Vec<IdentityEntry>,
     pub endpoints: Vec<Endpoint>,
     pub policy: Vec<PolicyEntry>,
@@ -115,6 +117,11 @@ pub struct Node {
     pub interval_ms: u64,
     /// How long the collection took.
     pub collect_ms: u64,
+    /// The wait before the next collection when this one took longer than the interval: the
+    /// interval stretches (to the collection's own time) instead of collections piling up.
+    /// `None` when the interval holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stretched_ms: Option<u64>,
     /// Where that time went, phase by phase (`programs`, `maps`, `pins`, `owners`, ...).
     pub collect_phases: Vec<Phase>,
     pub dpscope_version: String,
@@ -359,6 +366,10 @@ pub struct CiliumInfo {
     pub roots: Vec<String>,
     /// CT entries in the maps when the read stopped at the cap (`conntrack` holds fewer).
     pub ct_total: Option<u64>,
+    /// CLOCK_MONOTONIC (ns) when `conntrack` was read from the kernel (it is re-read less
+    /// often than every refresh); `None` when the CT maps were not read for this snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ct_read_ns: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -199,14 +199,21 @@ pub fn rows(s: &Snapshot, rates: &Rates) -> Vec<NodeRow> {
             ),
             false,
         ),
-        (
-            "refresh".into(),
-            format!(
-                "every {} ms, collection took {} ms",
-                n.interval_ms, n.collect_ms
+        match n.stretched_ms {
+            None => (
+                "refresh".into(),
+                format!(
+                    "every {} ms, collection took {} ms",
+                    n.interval_ms, n.collect_ms
+                ),
+                false,
             ),
-            false,
-        ),
+            Some(wait) => (
+                "refresh".into(),
+                text::refresh_stretched(n.collect_ms, n.interval_ms, wait),
+                true,
+            ),
+        },
         ("taken at".into(), s.taken_at.clone(), false),
         ("dpscope".into(), n.dpscope_version.clone(), false),
     ];

@@ -239,13 +239,26 @@ pub fn capped_note(snap: &Snapshot) -> Option<String> {
     (total > snap.conntrack.len() as u64).then(|| text::capped(snap.conntrack.len(), total))
 }
 
-/// `· showing N of M (read capped) · Cilium 1.18 layout`.
+/// `read 3s ago` when the table was read before this snapshot (it is re-read less often
+/// than every refresh).
+pub fn age_note(snap: &Snapshot) -> Option<String> {
+    let read = snap.cilium.as_ref().and_then(|c| c.ct_read_ns)?;
+    let ms = snap.monotonic_ns.saturating_sub(read) / 1_000_000;
+    Some(text::table_age(ms))
+}
+
+/// `· read 3s ago · showing N of M (read capped) · Cilium 1.18 layout`.
 fn legend(c: &Ctx) -> String {
     let layout = cilium::layout_suffix(c.snap);
-    match capped_note(c.snap) {
-        Some(n) => format!("· {n} {layout}"),
-        None => layout,
+    let mut out = String::new();
+    for n in [age_note(c.snap), capped_note(c.snap)]
+        .into_iter()
+        .flatten()
+    {
+        out.push_str(&format!("· {n} "));
     }
+    out.push_str(&layout);
+    out
 }
 
 pub static PANE: TablePane<CtEntry> = TablePane {
@@ -264,6 +277,20 @@ pub static PANE: TablePane<CtEntry> = TablePane {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legend_says_how_old_the_table_is() {
+        let mut s = Snapshot::empty();
+        assert_eq!(age_note(&s), None);
+        s.monotonic_ns = 10_000_000_000;
+        s.cilium = Some(crate::model::CiliumInfo {
+            ct_read_ns: Some(6_500_000_000),
+            ..Default::default()
+        });
+        assert_eq!(age_note(&s).as_deref(), Some("read 3s ago"));
+        s.cilium.as_mut().unwrap().ct_read_ns = Some(9_900_000_000);
+        assert_eq!(age_note(&s).as_deref(), Some("read just now"));
+    }
 
     #[test]
     fn text_forms() {
