@@ -1,6 +1,8 @@
 //! Helpers shared by the benchmarks: timing commands with peak RSS, time to first frame.
 #![allow(dead_code)]
 
+pub mod cilium_node;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
