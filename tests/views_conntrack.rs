@@ -94,8 +94,9 @@ fn esc_goes_back_and_a_gone_entry_stays_readable() {
     let mut app = opened();
     // The next snapshot no longer has the entry: still shown, marked as gone.
     let mut next = fixture("cilium.json");
-    next.conntrack
-        .retain(|e| !(e.src_port == 40236 && e.direction.as_ref() == "SVC"));
+    let mut rows: Vec<_> = next.conntrack.as_ref().clone();
+    rows.retain(|e| !(e.src_port == 40236 && e.direction.as_ref() == "SVC"));
+    next.conntrack = rows.into();
     next.monotonic_ns += 1_000_000_000;
     app.update(Action::Snapshot(Box::new(next)));
     let s = screen(&app, 120, 40);

@@ -79,8 +79,9 @@ fn long_values() -> Snapshot {
         bytes: Some(12_345_678_901_234),
         ..Default::default()
     };
+    let mut ct: Vec<CtEntry> = s.conntrack.as_ref().clone();
     for (i, be) in [11u64, 12].into_iter().enumerate() {
-        s.conntrack.insert(
+        ct.insert(
             i,
             CtEntry {
                 backend_id: Some(be),
@@ -90,7 +91,7 @@ fn long_values() -> Snapshot {
         );
     }
     // And one longer than any column gives: all 16 flags, the longest IPv6 addresses.
-    s.conntrack.insert(
+    ct.insert(
         5,
         CtEntry {
             src: "fd00:aaaa:bbbb:cccc:dddd:eeee:ffff:1234".into(),
@@ -100,6 +101,7 @@ fn long_values() -> Snapshot {
             ..base
         },
     );
+    s.conntrack = ct.into();
     s
 }
 

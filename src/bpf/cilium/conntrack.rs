@@ -39,14 +39,6 @@ pub fn remaining_s(lifetime: u32, now: &Now) -> i64 {
     }
 }
 
-/// A last-report time (`bpf_mono_now` units) in seconds from now; `None` when never set.
-fn report_s(at: u32, now: &Now) -> Option<i32> {
-    (at != 0).then(|| {
-        let s = remaining_s(at, now);
-        i32::try_from(s).unwrap_or(if s < 0 { i32::MIN } else { i32::MAX })
-    })
-}
-
 const HZ_CANDIDATES: [u32; 4] = [100, 250, 300, 1000];
 
 /// Kernel HZ from jiffies64 and uptime: jiffies64 starts at 2^32 − 300·HZ on 64-bit kernels.
@@ -175,7 +167,8 @@ pub fn decode_entry(
     };
     let lifetime = le32(value, 32);
     let flags = le16(value, 36);
-    let (packets, bytes) = if layout <= Layout::V1_15 {
+    let old = layout <= Layout::V1_15;
+    let (packets, bytes) = if old {
         // rx/tx pairs; service entries reuse rx_bytes for the backend id.
         let rx_bytes = if svc { 0 } else { le64(value, 8) };
         (
@@ -210,14 +203,16 @@ pub fn decode_entry(
         tx_flags_seen: TcpFlags::from_bits(u8_at(value, 42)),
         rx_flags_seen: TcpFlags::from_bits(u8_at(value, 43)),
         lifetime,
-        last_tx_report_s: report_s(le32(value, 48), now),
-        last_rx_report_s: report_s(le32(value, 52), now),
         backend_id: svc.then(|| le64(value, 8)),
         ifindex: (layout <= Layout::V1_17).then(|| le16(value, 40)),
         nat_port: (layout == Layout::Main).then(|| be16(value, 40)),
         nat_addr,
         layout: Some(layout_word(layout)),
         raw: None,
+        flags_word: Some(flags),
+        last_tx_report: le32(value, 48),
+        last_rx_report: le32(value, 52),
+        tx_counters: old.then(|| Box::new([le64(value, 16), le64(value, 24)])),
     })
 }
 
@@ -266,8 +261,7 @@ mod tests {
         ]);
         let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_17, &NOW).unwrap();
         assert_eq!((e.direction.as_ref(), e.related), ("OUT", false));
-        // Reported 12 s before the collection one way, never the other.
-        assert_eq!((e.last_tx_report_s, e.last_rx_report_s), (Some(-12), None));
+        assert_eq!((e.last_tx_report, e.last_rx_report), (17400, 0));
         assert_eq!(
             (e.src.to_string().as_str(), e.src_port),
             ("10.244.1.23", 48526)

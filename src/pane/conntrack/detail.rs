@@ -6,12 +6,20 @@ use crate::model::{CtEntry, IdentityEntry, Snapshot};
 use crate::pane::{cilium, format};
 use std::net::IpAddr;
 
-/// `in 12s`, `12s ago`, `never`.
-fn when(s: Option<i32>) -> String {
-    match s {
-        None => "never".into(),
-        Some(s) if s < 0 => format!("{}s ago", i64::from(s).unsigned_abs()),
-        Some(s) => format!("in {s}s"),
+/// A last-report time in the datapath's clock, as the entry holds it, and how far before
+/// the expiry value it is (`17400 (expiry − 32)`); `never` when unset.
+fn report(at: u32, lifetime: u32) -> String {
+    if at == 0 {
+        return "never".into();
+    }
+    if lifetime == 0 {
+        return at.to_string();
+    }
+    let d = i64::from(lifetime) - i64::from(at);
+    if d >= 0 {
+        format!("{at} (expiry − {d})")
+    } else {
+        format!("{at} (expiry + {})", d.unsigned_abs())
     }
 }
 
@@ -108,14 +116,14 @@ pub fn lines(e: &CtEntry, snap: &Snapshot) -> Vec<(&'static str, String)> {
             "flags",
             format!(
                 "{} {}",
-                hex16(e.flags.bits().map(|b| b.0)),
+                hex16(e.flags_word.or(e.flags.bits().map(|b| b.0))),
                 if flags.is_empty() { "(none)" } else { &flags }
             ),
         ),
         ("rx flags seen", flags_seen(&e.rx_flags_seen)),
         ("tx flags seen", flags_seen(&e.tx_flags_seen)),
-        ("last rx report", when(e.last_rx_report_s)),
-        ("last tx report", when(e.last_tx_report_s)),
+        ("last rx report", report(e.last_rx_report, e.lifetime)),
+        ("last tx report", report(e.last_tx_report, e.lifetime)),
         ("packets", cilium::count(e.packets)),
         ("bytes", cilium::count(e.bytes)),
         (
@@ -151,7 +159,7 @@ pub fn lines(e: &CtEntry, snap: &Snapshot) -> Vec<(&'static str, String)> {
         v.push(("layout", format!("Cilium {l}")));
     }
     if let Some(r) = &e.raw {
-        v.push(("raw", r.clone()));
+        v.push(("raw", r.to_string()));
     }
     v
 }
@@ -210,8 +218,8 @@ mod tests {
             flags: CtFlags::from_bits(0x0013, false),
             expires_in_s: -3,
             lifetime: 17432,
-            last_rx_report_s: Some(-12),
-            last_tx_report_s: None,
+            last_rx_report: 17420,
+            last_tx_report: 0,
             rx_flags_seen: TcpFlags::from_bits(0x1b),
             rev_nat_id: 2,
             backend_id: Some(12),
@@ -228,7 +236,7 @@ mod tests {
         assert_eq!(get("flags"), Some("0x0013 RxClosing TxClosing SeenNonSyn"));
         assert_eq!(get("rx flags seen"), Some("0x1b FIN SYN PSH ACK"));
         assert_eq!(get("tx flags seen"), Some("0x00 (none)"));
-        assert_eq!(get("last rx report"), Some("12s ago"));
+        assert_eq!(get("last rx report"), Some("17420 (expiry − 12)"));
         assert_eq!(get("last tx report"), Some("never"));
         assert_eq!(get("backend"), Some("12 10.0.1.87:53/UDP"));
         assert_eq!(get("NAT port"), Some("32768"));
