@@ -24,6 +24,9 @@ pub enum Source {
         snapshots: Vec<Snapshot>,
         skipped: Vec<(usize, String)>,
     },
+    /// Replay of a bundle of node snapshots (`replay BUNDLE_DIR`): the Cluster pane and every
+    /// pane per node.
+    Bundle(crate::model::bundle::Bundle),
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

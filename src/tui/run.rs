@@ -27,6 +27,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             }
             (App::replay(path, snapshots, &skipped, &opts), None, None)
         }
+        Source::Bundle(bundle) => (App::bundle(bundle, &opts), None, None),
     };
     // Export and the baseline comparison run on threads of their own; their results come
     // back here as actions.
