@@ -4,6 +4,9 @@
 //! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
 //! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -109,11 +112,8 @@ fn main() {
     let pin = dir.join("tc/globals/cilium_ct4_global");
     let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: valid fd and path.
-    assert_eq!(
-        unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) },
-        0,
-        "pin"
-    );
+    let pinned = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), cpin.as_ptr()) };
+    assert_eq!(pinned, 0, "pin");
     let fill = t.elapsed();
 
     // The batch read alone (kernel copy-out into two flat buffers), for the breakdown.
@@ -139,6 +139,13 @@ fn main() {
         reads.push(t.elapsed());
     }
     let read_only = median(reads);
+    if std::env::var_os("DPSCOPE_BENCH_REPLAY").is_some() {
+        // Only the memory of replaying an export of this table against the live UI on it.
+        replay_vs_live(bin, &dir);
+        drop(fd);
+        drop(mount);
+        return;
+    }
     // In process: the decoder path alone (no programs, maps or attachments).
     let roots = vec![dir.clone()];
     let mut inproc = vec![];
@@ -151,10 +158,12 @@ fn main() {
     }
     inproc.sort();
     let rows = table.len();
+    let scaling = down_scaling(&table);
     let ui = ui_costs(table);
     if std::env::var_os("DPSCOPE_BENCH_UI_ONLY").is_some() {
         // Only the in-process UI costs (no bpftool or `show` runs): quicker on a shared machine.
         print_ui(rows, &ui);
+        print_scaling(&scaling);
         drop(fd);
         drop(mount);
         return;
@@ -216,9 +225,86 @@ fn main() {
         d_ct_rss.saturating_sub(d_base_rss) / 1024
     );
     print_ui(rows, &ui);
+    print_scaling(&scaling);
     drop(fd);
     drop(mount);
     let _ = Path::new("/");
+}
+
+/// Peak RSS of the live UI on the pinned table (several refreshes: the current and the previous
+/// snapshot held, as in use) against `replay` of a `snapshot -o` export of the same table
+/// (to its first frame: the whole file loaded), and the headless `show --from` load.
+fn replay_vs_live(bin: &str, bpffs: &Path) {
+    let root = bpffs.display().to_string();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let export = tmp.path().join("ct-export.json");
+    let ex = export.display().to_string();
+    let t = Instant::now();
+    let (_, _, snap_rss) = time_cmd(
+        bin,
+        &[
+            "--bpffs",
+            &root,
+            "--no-probes",
+            "snapshot",
+            "--duration",
+            "0",
+            "-o",
+            &ex,
+        ],
+        1,
+    );
+    let export_s = t.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&export).map(|m| m.len()).unwrap_or(0);
+    let live = common::rss_in_tmux(
+        bin,
+        &[
+            "--bpffs",
+            &root,
+            "--no-probes",
+            "--pane",
+            "conntrack",
+            "--interval",
+            "1",
+        ],
+        Some(Duration::from_secs(30)),
+    );
+    let replay = common::rss_in_tmux(
+        bin,
+        &["replay", &ex, "--pane", "conntrack", "--bench-first-frame"],
+        None,
+    );
+    let (show_t, _, show_rss) = time_cmd(
+        bin,
+        &["show", "conntrack", "--from", &ex, "--format", "csv"],
+        1,
+    );
+    println!("## replay of a {ENTRIES}-entry conntrack export vs the live UI on the same table\n");
+    println!(
+        "export: `snapshot -o`, {} MB pretty JSON, {export_s:.1} s, {} MB peak RSS\n",
+        bytes >> 20,
+        snap_rss / 1024
+    );
+    println!("| run | peak RSS | time |");
+    println!("|---|---|---|");
+    println!(
+        "| live UI on the pinned table, conntrack pane, 30 s at --interval 1 | {} MB | |",
+        live.0 / 1024
+    );
+    println!(
+        "| `replay EXPORT` to its first frame (file loaded, table drawn) | {} MB | {:.2} s |",
+        replay.0 / 1024,
+        replay.1
+    );
+    println!(
+        "| `show conntrack --from EXPORT --format csv` (headless load + print) | {} MB | {:.2} s |",
+        show_rss / 1024,
+        show_t.as_secs_f64()
+    );
+    println!(
+        "\nreplay / live peak RSS: {:.2}× (target < 2×)",
+        replay.0 as f64 / live.0.max(1) as f64
+    );
 }
 
 fn print_ui(rows: usize, ui: &[(String, Duration)]) {
@@ -228,6 +314,65 @@ fn print_ui(rows: usize, ui: &[(String, Duration)]) {
     for (what, d) in ui {
         println!("| {what} | {:.1} ms |", d.as_secs_f64() * 1e3);
     }
+}
+
+/// What ↓ costs at each table size: `App::update` alone and with its frame.
+struct Scaling {
+    rows: usize,
+    update: Duration,
+    with_frame: Duration,
+}
+
+fn print_scaling(s: &[Scaling]) {
+    println!("\n↓ on the conntrack pane by table size (median of 51 presses, 120x40 frame):\n");
+    println!("| rows | `App::update(Down)` alone | ↓ + frame |");
+    println!("|---|---|---|");
+    for r in s {
+        println!(
+            "| {} | {:.1} µs | {:.2} ms |",
+            r.rows,
+            r.update.as_secs_f64() * 1e6,
+            r.with_frame.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// ↓ at 16k, 128k and 512k rows of the same entries: if it costs O(rows on screen), the
+/// columns stay flat while the table grows 32×.
+fn down_scaling(table: &[dpscope::model::CtEntry]) -> Vec<Scaling> {
+    use dpscope::app::{Action, App, UiOptions};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let mut out = vec![];
+    for n in [16_384, 131_072, table.len()] {
+        let mut snap = dpscope::model::Snapshot::empty();
+        snap.taken_at = "2026-11-21T00:00:00Z".into();
+        snap.monotonic_ns = 1;
+        snap.conntrack = table[..n.min(table.len())].to_vec();
+        let mut app = App::with_snapshot(snap, &UiOptions::default());
+        app.update(Action::Resize(120, 40));
+        app.update(Action::GotoPane(dpscope::model::PaneId::Conntrack));
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("test backend");
+        let _ = term.draw(|f| {
+            dpscope::views::draw(f, &app);
+        });
+        let (mut alone, mut framed) = (vec![], vec![]);
+        for _ in 0..51 {
+            let t = Instant::now();
+            app.update(Action::Down);
+            alone.push(t.elapsed());
+            let _ = term.draw(|f| {
+                dpscope::views::draw(f, &app);
+            });
+            framed.push(t.elapsed());
+        }
+        out.push(Scaling {
+            rows: n,
+            update: median(alone),
+            with_frame: median(framed),
+        });
+    }
+    out
 }
 
 /// UI costs of a big table: each action is `App::update` + one full frame on a 120x40

@@ -4,6 +4,9 @@
 //! in docs/benchmarks.md. Measures the collector's cold and warm refresh, the CLI side by side
 //! with bpftool on the same state, and the peak RSS of a one-shot snapshot.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dpscope::bpf::collector::{Collector, Config};
 use std::ffi::CString;
 use std::os::fd::{FromRawFd, OwnedFd};

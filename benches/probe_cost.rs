@@ -12,6 +12,9 @@
 //! Run as root: `cargo bench --bench probe_cost`. Prints Markdown tables; results are recorded
 //! in docs/benchmarks.md.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -3,7 +3,9 @@
 // both:
 //  * dpscope_map_counts (iter/bpf_map): entry counts of every map. Hash maps keep per-CPU
 //    insert/delete counters (kernel 6.6+); bpf_map_sum_elem_count() adds them up, so one pass
-//    over the map list replaces a walk over every key of every map.
+//    over the map list replaces a walk over every key of every map. Prog arrays and
+//    array-of-maps are walked in the kernel: their populated slots (index → program id /
+//    inner map id) come out in the same pass, for the counts and the tail-call graph alike.
 //  * dpscope_owners (iter/task_file): which processes hold which BPF programs, maps and links
 //    open (what bpftool's pid_iter does), in one pass instead of a /proc/*/fd + fdinfo walk.
 // They write nothing but their own output records.
@@ -13,11 +15,110 @@
 
 extern s64 bpf_map_sum_elem_count(const struct bpf_map *map) __ksym;
 
+/* One 16-byte record per map (kind COUNT), preceded for prog arrays and array-of-maps by one
+ * record per populated slot (kind SLOT: index → program id / inner map id). */
+enum rec_kind { REC_COUNT = 1, REC_SLOT = 2 };
+/* REC_COUNT flag: not every populated slot was reported (the map's output must fit the
+ * iterator's 32 KiB seq buffer); userspace reads that map's slots itself. */
+#define COUNT_SLOTS_CUT 1
+/* REC_COUNT flag: the map's slots were walked (its slot records, possibly none, came first). */
+#define COUNT_SLOTS_WALKED 2
+
 struct map_count {
 	__u32 id;
-	__u32 map_type;
+	__u16 kind;
+	__u16 flags;
 	__s64 count;
 };
+
+struct map_slot {
+	__u32 id;
+	__u16 kind;
+	__u16 pad;
+	__u32 index;
+	__u32 value;
+};
+
+/* Slot pointers are copied out of the array this many at a time. */
+#define SLOT_CHUNK 512
+/* Slot records per map at most: 2,000 × 16 B + the count record stay under the 32 KiB
+ * buffer that one map's output must fit in. */
+#define MAX_SLOT_RECS 2000
+
+/* The walk's counters live here too, not in registers: loop state the verifier does not
+ * track precisely lets the open-coded loops converge. */
+struct slot_chunk {
+	void *ptrs[SLOT_CHUNK];
+	__s64 populated;
+	__u32 written;
+	__u32 cut;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slot_chunk);
+} dpscope_slot_buf SEC(".maps");
+
+/* Walk the slots of a prog array or array-of-maps in the kernel (the fd arrays keep a
+ * pointer per slot, NULL when empty): a 65,536-slot array costs 128 copies of 4 KiB, not
+ * 65,536 lookups from userspace. Returns the number of populated slots, or -1 when the
+ * pointers cannot be read (the caller then reports no count). */
+static __s64 walk_slots(struct seq_file *seq, struct bpf_map *map, bool prog, __u16 *flags)
+{
+	__u32 zero = 0;
+	struct slot_chunk *buf = bpf_map_lookup_elem(&dpscope_slot_buf, &zero);
+	__u32 max = map->max_entries;
+	__u64 base = (__u64)(void *)map + bpf_core_field_offset(struct bpf_array, ptrs);
+	__u32 nchunks = (max + SLOT_CHUNK - 1) / SLOT_CHUNK;
+	int c, i;
+
+	if (!buf)
+		return -1;
+	buf->populated = 0;
+	buf->written = 0;
+	buf->cut = 0;
+	bpf_for(c, 0, nchunks) {
+		__u64 start = (__u64)c * SLOT_CHUNK;
+		__u64 n = start < max ? (__u64)max - start : 0;
+
+		if (n > SLOT_CHUNK)
+			n = SLOT_CHUNK;
+		/* Keep the clamped value in a register: the verifier must see n <= SLOT_CHUNK. */
+		asm volatile("" : "+r"(n));
+		if (bpf_probe_read_kernel(buf->ptrs, n * sizeof(void *),
+					  (void *)(base + (__u64)start * sizeof(void *))) < 0)
+			return -1;
+		bpf_for(i, 0, SLOT_CHUNK) {
+			void *p;
+			struct map_slot rec = {};
+
+			if ((__u64)i >= n)
+				break;
+			p = buf->ptrs[i];
+			if (!p)
+				continue;
+			buf->populated++;
+			if (buf->written >= MAX_SLOT_RECS) {
+				buf->cut = 1;
+				continue;
+			}
+			rec.id = map->id;
+			rec.kind = REC_SLOT;
+			rec.index = start + (__u32)i;
+			if (prog)
+				rec.value = BPF_CORE_READ((struct bpf_prog *)p, aux, id);
+			else
+				rec.value = BPF_CORE_READ((struct bpf_map *)p, id);
+			bpf_seq_write(seq, &rec, sizeof(rec));
+			buf->written++;
+		}
+	}
+	if (buf->cut)
+		*flags |= COUNT_SLOTS_CUT;
+	return buf->populated;
+}
 
 SEC("iter/bpf_map")
 int dpscope_map_counts(struct bpf_iter__bpf_map *ctx)
@@ -25,12 +126,21 @@ int dpscope_map_counts(struct bpf_iter__bpf_map *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct bpf_map *map = ctx->map;
 	struct map_count rec = {};
+	__u32 type;
 
 	if (!map)
 		return 0;
 	rec.id = map->id;
-	rec.map_type = map->map_type;
-	rec.count = bpf_map_sum_elem_count(map);
+	rec.kind = REC_COUNT;
+	type = map->map_type;
+	if (type == BPF_MAP_TYPE_PROG_ARRAY || type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+		rec.count = walk_slots(seq, map, type == BPF_MAP_TYPE_PROG_ARRAY, &rec.flags);
+		if (rec.count < 0)
+			return 0;
+		rec.flags |= COUNT_SLOTS_WALKED;
+	} else {
+		rec.count = bpf_map_sum_elem_count(map);
+	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;
 }

@@ -11,19 +11,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Largest ring accepted: 64 GiB.
-const MAX_RING_MIB: f64 = 65_536.0;
-
-/// `--ring-size` in MiB (fractions allowed, ≥ 64 KiB) as bytes.
-pub fn ring_bytes(mib: f64) -> Result<u64, String> {
-    if !(mib.is_finite() && (1.0 / 16.0..=MAX_RING_MIB).contains(&mib)) {
-        return Err(format!(
-            "--ring-size must be between 0.0625 and {MAX_RING_MIB} MiB, got {mib}"
-        ));
-    }
-    Ok((mib * 1024.0 * 1024.0) as u64)
-}
-
 /// A bundle of node snapshots (not a flight recorder's ring): what `replay DIR` shows side by
 /// side.
 pub fn is_bundle(path: &Path) -> bool {
@@ -55,8 +42,16 @@ pub fn record_ring(
     total: Option<Duration>,
     every: Duration,
 ) -> anyhow::Result<()> {
-    let mut ring = Ring::open(dir, bytes)
-        .with_context(|| format!("opening the ring directory {}", dir.display()))?;
+    let mut ring = match Ring::open(dir, bytes) {
+        Ok(r) => r,
+        // A directory refused as unsafe, or not one: the user's input (exit 2).
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Err(BadInput(e.to_string()).into())
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("opening the ring directory {}", dir.display()))
+        }
+    };
     let mut c = Collector::new(cfg);
     let start = Instant::now();
     loop {
@@ -92,13 +87,7 @@ pub fn history(dir: &Path, since: Option<&str>, output: Option<PathBuf>) -> anyh
     let since = match since {
         None => None,
         Some(text) => {
-            let span = ring::parse_span(text).ok_or_else(|| {
-                BadInput(format!(
-                    "--since {text:?}: expected a span like 30m, 2h, 1h30m or 90s"
-                ))
-            })?;
-            let span = time::Duration::try_from(span)
-                .map_err(|_| BadInput(format!("--since {text:?} is too long")))?;
+            let span = dpscope::cli::since_span(text)?;
             Some(time::OffsetDateTime::now_utc() - span)
         }
     };
@@ -174,7 +163,8 @@ pub fn diff_nodes(dir: &Path, json: bool) -> anyhow::Result<()> {
     }
     let d = node_diff::compare_facts(facts, missing);
     let text = if json {
-        let mut t = serde_json::to_string_pretty(&d).context("encoding the diff")?;
+        // DEL, C1 and bidi controls in node names and reasons as `\u` escapes.
+        let mut t = dpscope::sanitize::to_json_string_pretty(&d).context("encoding the diff")?;
         t.push('\n');
         t
     } else {

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bpf;
+pub mod cli;
 pub mod config;
 pub mod model;
 pub mod pane;

@@ -1,186 +1,18 @@
 //! `dpscope` command line: live explorer, snapshot, record, replay, show.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 use dpscope::bpf::collector::{self, Collector, Config};
+use dpscope::cli::{
+    check_probes, interval_secs, pane_named, secs, BadInput, Cli, Command, Format, FromFile, Global,
+};
 use dpscope::model::{self, io as snapio, PaneId, Snapshot};
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 mod flight;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "dpscope",
-    version,
-    about = "Live explorer of a Linux node's eBPF datapath"
-)]
-struct Cli {
-    #[command(flatten)]
-    global: Global,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(clap::Args, Debug, Clone)]
-struct Global {
-    /// bpffs root searched for pinned objects (repeatable; default /sys/fs/bpf and /run/cilium/bpffs)
-    #[arg(long = "bpffs", value_name = "DIR", global = true)]
-    bpffs: Vec<PathBuf>,
-    /// Live refresh interval in seconds [default: 1, or `interval` in the config file]
-    #[arg(long, value_name = "SECS", global = true)]
-    interval: Option<f64>,
-    /// Do not load dpscope's own probes
-    #[arg(long, global = true)]
-    no_probes: bool,
-    /// Do not enable BPF run-time statistics (run counts and times stay as the kernel has them)
-    #[arg(long, global = true)]
-    no_stats: bool,
-    /// Enable only these own probes (repeatable)
-    #[arg(long = "probe", value_name = "NAME", global = true)]
-    probes: Vec<String>,
-    /// Interfaces that get the tc flow probe: IFACE or NETNS/IFACE (repeatable)
-    #[arg(long = "tc-iface", value_name = "IFACE", global = true)]
-    tc_ifaces: Vec<String>,
-    /// Interfaces whose ingress the flow probe counts without taking their XDP hook (a tcx
-    /// ingress observer, so the node's own XDP program can always attach): IFACE or
-    /// NETNS/IFACE (repeatable)
-    #[arg(long = "xdp-iface", value_name = "IFACE", global = true)]
-    xdp_ifaces: Vec<String>,
-    /// Colour theme: default, high-contrast, colorblind [default: default, or `theme` in the
-    /// config file]
-    #[arg(long, value_name = "NAME", global = true)]
-    theme: Option<String>,
-    /// No colours (also: NO_COLOR set in the environment)
-    #[arg(long, global = true)]
-    no_color: bool,
-    /// Pane to open first in the full-screen UI (a pane name or alias, as `show` takes; e.g.
-    /// drops, ct, attachments)
-    #[arg(long, value_name = "PANE", global = true)]
-    pane: Option<String>,
-    /// Directory Ctrl-s writes its export files into (default ./dpscope-dumps)
-    #[arg(long, value_name = "DIR", global = true)]
-    dump_dir: Option<PathBuf>,
-    /// Mouse in the full-screen UI: click rows and tabs, wheel scrolls (hold Shift to select
-    /// text in most terminals) [config: mouse = true]
-    #[arg(long, global = true)]
-    mouse: bool,
-    /// Benchmark: quit after the first frame with data and print the time it took
-    #[arg(long, hide = true, global = true)]
-    bench_first_frame: bool,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Full-screen live explorer (the default)
-    Live,
-    /// Collect once and write the snapshot as JSON
-    Snapshot {
-        /// Output file (default: stdout)
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Seconds to observe before taking the snapshot (stats and probes accumulate)
-        #[arg(long, value_name = "SECS", default_value_t = 2.0)]
-        duration: f64,
-        /// Also capture every program's instructions and a first page of every map's entries
-        #[arg(long)]
-        details: bool,
-    },
-    /// Write a sequence of snapshots (JSON lines) for later replay
-    Record {
-        /// Output file, or with --ring-size the ring's directory
-        #[arg(short, long, value_name = "FILE")]
-        output: PathBuf,
-        /// How long to record (with --ring-size: until stopped when not given)
-        #[arg(long, value_name = "SECS", required_unless_present = "ring_size")]
-        duration: Option<f64>,
-        /// Flight recorder: keep at most MIB mebibytes of compact recording in the directory
-        /// given by -o, newest kept (segment files, each starting with a keyframe)
-        #[arg(long, value_name = "MIB")]
-        ring_size: Option<f64>,
-        /// Seconds between snapshots
-        #[arg(long, value_name = "SECS", default_value_t = 1.0)]
-        every: f64,
-        /// Leave out sections unchanged since the last keyframe (see docs/snapshot.md); the
-        /// default writes a complete snapshot on every line
-        #[arg(long)]
-        compact: bool,
-    },
-    /// Full-screen explorer over a saved snapshot or recording (no privileges needed)
-    Replay { file: PathBuf },
-    /// Write a flight recorder's ring (record --ring-size) as one recording
-    History {
-        /// The ring's directory
-        dir: PathBuf,
-        /// Only snapshots taken within this span before now (30m, 2h, 1h30m, 90s)
-        #[arg(long, value_name = "SPAN")]
-        since: Option<String>,
-        /// Output file (default: stdout)
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
-    /// Print one pane as a table (or JSON) and exit
-    Show {
-        /// The pane: its name or an alias
-        // Its own id: with the global `--pane`'s id, clap gave that flag this argument's value.
-        #[arg(id = "show_pane", value_name = "PANE", long_help = show_pane_help())]
-        pane: String,
-        /// Same as --format json
-        #[arg(long)]
-        json: bool,
-        #[arg(long, value_enum)]
-        format: Option<Format>,
-        /// Read a saved snapshot instead of the live node
-        #[arg(long, value_name = "FILE")]
-        from: Option<PathBuf>,
-        /// Seconds to observe before printing (live only; default 2 for the own-probe panes
-        /// drops, retransmits, denials, flows, xdp_errors, else 0)
-        #[arg(long, value_name = "SECS")]
-        duration: Option<f64>,
-    },
-    /// What changed from snapshot A to snapshot B, pane by pane (one recording alone: from its
-    /// first snapshot to its last)
-    Diff {
-        /// The older snapshot (or recording: its newest snapshot)
-        #[arg(required_unless_present = "nodes")]
-        a: Option<PathBuf>,
-        /// The newer snapshot (or recording: its newest snapshot)
-        b: Option<PathBuf>,
-        /// Print a structured JSON object instead of text
-        #[arg(long)]
-        json: bool,
-        /// Which nodes of a bundle (kubectl dpscope snapshot -o DIR) differ from the others
-        #[arg(long, value_name = "BUNDLE_DIR", conflicts_with_all = ["a", "b"])]
-        nodes: Option<PathBuf>,
-    },
-    /// Test-only (QEMU guest): load the test BPF LSM denier, hold it SECS seconds
-    #[cfg(feature = "vmtest")]
-    #[command(name = "vmtest-deny", hide = true)]
-    VmtestDeny { secs: u64 },
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
-    Csv,
-    Md,
-    /// Graphviz DOT (tailcalls only)
-    Dot,
-}
-
-/// Errors that are the user's input (exit 2) rather than a runtime failure (exit 1).
-#[derive(Debug)]
-struct BadInput(String);
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for BadInput {}
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
@@ -231,86 +63,11 @@ fn quiet_libbpf() {
     }
 }
 
-/// What only the config file sets (no flag for it), or what it adds to the flags.
-#[derive(Default)]
-struct FromFile {
-    record_compact: bool,
-    keymap: dpscope::app::keys::Keymap,
-}
-
 /// The command line with the config file's values filled in where no flag was given.
-fn with_config_file(mut g: Global) -> anyhow::Result<(Global, FromFile)> {
-    let Some((path, c)) = dpscope::config::load().map_err(BadInput)? else {
-        return Ok((g, FromFile::default()));
-    };
-    let keymap = match &c.keys {
-        Some(k) => dpscope::app::keys::Keymap::with_overrides(
-            k.iter()
-                .map(|(name, keys)| (name.as_str(), keys.as_slice())),
-        )
-        .map_err(|e| BadInput(format!("config {}: {e}", path.display())))?,
-        None => Default::default(),
-    };
-    g.mouse |= c.mouse.unwrap_or(false);
-    g.theme = g.theme.or(c.theme);
-    g.interval = g.interval.or(c.interval);
-    g.no_color |= c.no_color.unwrap_or(false);
-    g.dump_dir = g.dump_dir.or(c.dump_dir);
-    if let Some(p) = &c.probes {
-        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
-        check_probes(p, &format!("probes of config {shown}"))?;
-    }
-    g.pane = g.pane.or(c.pane);
-    if g.probes.is_empty() && !g.no_probes {
-        match c.probes {
-            Some(p) if p.is_empty() => g.no_probes = true,
-            Some(p) => g.probes = p,
-            None => {}
-        }
-    }
-    let file = FromFile {
-        record_compact: c.record_compact.unwrap_or(false),
-        keymap,
-    };
-    Ok((g, file))
-}
-
-/// Longest live refresh interval accepted (a day).
-const MAX_INTERVAL_SECS: f64 = 86_400.0;
-/// Longest `--duration` / `--every` accepted (a year): beyond it a `Duration` is not far from
-/// overflowing, and no recording runs that long.
-const MAX_SECS: f64 = 365.0 * 86_400.0;
-
-/// The refresh interval (flag, else config file, else 1 s), checked.
-fn interval_secs(g: &Global) -> anyhow::Result<f64> {
-    let interval = g.interval.unwrap_or(1.0);
-    if !(interval.is_finite() && (0.1..=MAX_INTERVAL_SECS).contains(&interval)) {
-        return Err(BadInput(format!(
-            "--interval (or interval in the config file) must be from 0.1 to {MAX_INTERVAL_SECS} seconds, got {interval}"
-        ))
-        .into());
-    }
-    Ok(interval)
-}
-
-/// Own probe names `--probe` and the config file's `probes` accept.
-fn probe_names() -> Vec<&'static str> {
-    let mut v = dpscope::bpf::probes::PROBE_NAMES.to_vec();
-    v.extend(["lsm", "syscall_denials", "audit"]);
-    v
-}
-
-/// A probe name that is not one is an error naming the valid ones (a typo would otherwise turn
-/// every probe off).
-fn check_probes(names: &[String], what: &str) -> anyhow::Result<()> {
-    let valid = probe_names();
-    match names.iter().find(|n| !valid.contains(&n.as_str())) {
-        Some(bad) => Err(BadInput(format!(
-            "unknown probe {bad:?} in {what}; probes are: {}",
-            valid.join(" ")
-        ))
-        .into()),
-        None => Ok(()),
+fn with_config_file(g: Global) -> anyhow::Result<(Global, FromFile)> {
+    match dpscope::config::load().map_err(BadInput)? {
+        Some((path, c)) => Ok(dpscope::cli::merge_config(g, &path, c)?),
+        None => Ok((g, FromFile::default())),
     }
 }
 
@@ -334,16 +91,6 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
     })
 }
 
-fn secs(v: f64, flag: &str) -> anyhow::Result<Duration> {
-    match Duration::try_from_secs_f64(v) {
-        Ok(d) if v <= MAX_SECS => Ok(d),
-        _ => Err(BadInput(format!(
-            "{flag} must be a number of seconds from 0 to {MAX_SECS}, got {v}"
-        ))
-        .into()),
-    }
-}
-
 fn require_privileges() -> anyhow::Result<()> {
     collector::check_privileges().map_err(anyhow::Error::msg)
 }
@@ -353,14 +100,9 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     let (g, file) = with_config_file(cli.global.clone())?;
     // Checked here so a bad interval (flag or config file) fails every command the same way.
     let interval = interval_secs(&g)?;
-    let theme = g.theme.clone().unwrap_or_else(|| "default".into());
-    if !dpscope::views::theme::THEMES.contains(&theme.as_str()) {
-        return Err(BadInput(format!(
-            "unknown theme {theme:?}; themes are: {}",
-            dpscope::views::theme::THEMES.join(" ")
-        ))
-        .into());
-    }
+    let theme = dpscope::cli::theme(&g)?;
+    // Every value checked before anything starts (also what the fuzz target `cli` drives).
+    dpscope::cli::check(&g, cli.command.as_ref())?;
     let no_color = g.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ui = dpscope::app::UiOptions {
         no_color,
@@ -398,6 +140,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             dpscope::tui::run(
                 dpscope::tui::Source::Replay {
                     path: file.display().to_string(),
+                    dropped: loaded.dropped_summary(),
                     snapshots: loaded.snapshots,
                     skipped: loaded.skipped,
                 },
@@ -450,7 +193,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             let cfg = config(&g, false)?;
             match ring_size {
                 Some(mib) => {
-                    let bytes = flight::ring_bytes(mib).map_err(BadInput)?;
+                    let bytes = dpscope::cli::ring_bytes(mib)?;
                     require_privileges()?;
                     flight::record_ring(cfg, &output, bytes, total, every)
                 }
@@ -523,8 +266,11 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
 fn load_reporting(path: &std::path::Path) -> anyhow::Result<snapio::Loaded> {
     // A flight recorder's ring directory too.
     let loaded = flight::load(path)?;
-    if let Some(s) = loaded.skipped_summary() {
-        let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+    let shown = dpscope::sanitize::text(&path.to_string_lossy()).into_owned();
+    for s in [loaded.skipped_summary(), loaded.dropped_summary()]
+        .into_iter()
+        .flatten()
+    {
         let s = dpscope::sanitize::text(&s).into_owned();
         let _ = writeln!(std::io::stderr(), "dpscope: warning: {shown}: {s}");
     }
@@ -559,27 +305,13 @@ fn first_and_last(path: &std::path::Path) -> anyhow::Result<(Snapshot, Snapshot)
     }
 }
 
-/// The pane a word names (`show PANE`, `--pane`, the config file's `pane`): the same names
-/// and aliases as the palette (`model::PaneId`).
-fn pane_named(word: &str) -> anyhow::Result<PaneId> {
-    PaneId::parse(word).ok_or_else(|| BadInput(PaneId::unknown(word)).into())
-}
-
-/// `show --help`: every pane with its aliases, from `PaneId`.
-fn show_pane_help() -> String {
-    format!(
-        "The pane: its name or an alias (any case):\n{}",
-        PaneId::help_list()
-    )
-}
-
 /// Print one pane. JSON is streamed to stdout (a 500k-entry table is hundreds of MB of text).
 fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
     if format == Format::Dot {
         if pane != PaneId::Tailcalls {
             return Err(BadInput(format!("--format dot is for tailcalls, not {pane}")).into());
         }
-        return write_out(None, &dpscope::bpf::cilium::tailcalls_dot(&snap.tailcalls));
+        return write_out(None, &dpscope::pane::tailcalls::dot(snap));
     }
     if format == Format::Json {
         let stdout = std::io::stdout();

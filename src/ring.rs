@@ -18,11 +18,12 @@
 use crate::model::io::{self as snapio, LoadError, Loaded};
 use crate::model::recording::{Writer, KEYFRAME_EVERY};
 use crate::model::Snapshot;
+use crate::safe_fs;
+use crate::sanitize::JsonSafe;
 use std::collections::VecDeque;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Segments per ring: deleting the oldest frees an eighth of the bound.
 pub const SEGMENTS: u64 = 8;
@@ -61,11 +62,19 @@ pub fn segments(dir: &Path) -> std::io::Result<Vec<(u64, u64)>> {
     Ok(out)
 }
 
-fn remove_segment(dir: &Path, n: u64) -> std::io::Result<()> {
-    match std::fs::remove_file(dir.join(segment_name(n))) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+/// The segments of a ring directory opened for writing, oldest first: (number, bytes).
+fn segments_of(dir: &safe_fs::Dir) -> std::io::Result<Vec<(u64, u64)>> {
+    let mut out: Vec<(u64, u64)> = dir
+        .regular_files()?
+        .into_iter()
+        .filter_map(|(name, len)| Some((segment_number(name.to_str()?)?, len)))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+fn remove_segment(dir: &safe_fs::Dir, n: u64) -> std::io::Result<()> {
+    dir.remove(&segment_name(n)).map_err(std::io::Error::other)
 }
 
 /// What happened to one snapshot given to [`Ring::push`].
@@ -79,15 +88,21 @@ pub enum Pushed {
     TooBig(u64),
 }
 
+/// Lines are made in memory first (to know their size), DEL, C1 and bidi controls written as
+/// `\u` escapes like every JSON dpscope writes (`sanitize::JsonSafe`).
+type LineWriter = Writer<JsonSafe<Vec<u8>>>;
+
 struct Current {
     number: u64,
     file: File,
-    writer: Writer<Vec<u8>>,
+    writer: LineWriter,
 }
 
 /// A ring being written.
 pub struct Ring {
-    dir: PathBuf,
+    /// The directory, opened once and checked (`safe_fs`): segments are created and removed
+    /// relative to it, never through a symlink, under sudo as the invoking user.
+    dir: safe_fs::Dir,
     limit: u64,
     segment_limit: u64,
     /// Closed and current segments on disk, oldest first: (number, bytes).
@@ -99,7 +114,8 @@ pub struct Ring {
 impl Ring {
     /// Open (or create, mode 0700) the ring directory `dir` with a bound of `limit` bytes. A ring
     /// left by an earlier recorder is kept and continued (a new segment is started), trimmed to
-    /// the bound if the bound shrank.
+    /// the bound if the bound shrank. The directory is checked as the dump directory is
+    /// ([`safe_fs::Dir::open`]): not a symlink, the writer's or root's, not writable by others.
     pub fn open(dir: &Path, limit: u64) -> std::io::Result<Ring> {
         if limit == 0 {
             return Err(std::io::Error::new(
@@ -107,26 +123,13 @@ impl Ring {
                 "the ring size must be more than 0 bytes",
             ));
         }
-        match std::fs::symlink_metadata(dir) {
-            Ok(md) if md.file_type().is_dir() => {}
-            Ok(_) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("{} exists and is not a directory", dir.display()),
-                ))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(dir)?;
-            }
-            Err(e) => return Err(e),
-        }
-        let on_disk: VecDeque<(u64, u64)> = segments(dir)?.into();
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        let writer = safe_fs::Writer::current().map_err(invalid)?;
+        let dir = safe_fs::Dir::open(dir, &writer, true).map_err(invalid)?;
+        let on_disk: VecDeque<(u64, u64)> = segments_of(&dir)?.into();
         let next_number = on_disk.back().map_or(1, |(n, _)| n + 1);
         let mut ring = Ring {
-            dir: dir.to_path_buf(),
+            dir,
             limit,
             segment_limit: (limit / SEGMENTS).max(1),
             on_disk,
@@ -166,7 +169,7 @@ impl Ring {
     pub fn push(&mut self, s: &Snapshot) -> std::io::Result<Pushed> {
         if let Some(cur) = self.current.as_mut() {
             cur.writer.write(s)?;
-            let line = std::mem::take(cur.writer.get_mut());
+            let line = std::mem::take(cur.writer.get_mut().get_mut());
             let len = line.len() as u64;
             let used = self.on_disk.back().map_or(0, |(_, b)| *b);
             if used + len <= self.segment_limit {
@@ -192,9 +195,10 @@ impl Ring {
         }
         // A new segment, starting with a keyframe.
         self.current = None;
-        let mut writer = Writer::with_keyframe_every(Vec::new(), KEYFRAME_EVERY);
+        let mut writer: LineWriter =
+            Writer::with_keyframe_every(JsonSafe::new(Vec::new()), KEYFRAME_EVERY);
         writer.write(s)?;
-        let line = std::mem::take(writer.get_mut());
+        let line = std::mem::take(writer.get_mut().get_mut());
         let len = line.len() as u64;
         if len > self.limit {
             return Ok(Pushed::TooBig(len));
@@ -202,12 +206,10 @@ impl Ring {
         let deleted = self.trim_to(self.limit - len)?;
         let number = self.next_number;
         self.next_number += 1;
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.dir.join(segment_name(number)))?;
+        let mut file = self
+            .dir
+            .create_new(&segment_name(number))
+            .map_err(std::io::Error::other)?;
         self.on_disk.push_back((number, 0));
         file.write_all(&line)?;
         if let Some(last) = self.on_disk.back_mut() {
@@ -222,19 +224,29 @@ impl Ring {
     }
 }
 
-/// Every snapshot in the ring, oldest first. A segment that cannot be read at all (empty, cut
-/// inside its first keyframe) is reported in `skipped` with its name, not fatal; a ring with no
-/// readable snapshot is an error.
+/// Every snapshot in the ring, oldest first (the newest within
+/// [`snapio::MAX_RECORDING_BYTES`] over all segments, see [`snapio::Window`]). A segment
+/// that cannot be read at all (empty, cut inside its first keyframe) is reported in `skipped`
+/// with its name, not fatal; a ring with no readable snapshot is an error.
 pub fn load(dir: &Path) -> Result<Loaded, LoadError> {
-    let mut all = Loaded {
-        snapshots: Vec::new(),
-        skipped: Vec::new(),
-    };
-    each_segment(dir, |loaded| {
-        all.snapshots.extend(loaded.snapshots);
-        all.skipped.extend(loaded.skipped);
-        Ok(())
+    let mut win = snapio::Window::new(snapio::MAX_RECORDING_BYTES);
+    let mut skipped = Vec::new();
+    let segs = segments(dir).map_err(|source| LoadError::Io {
+        path: dir.display().to_string(),
+        source,
     })?;
+    for (n, _) in segs {
+        let path = dir.join(segment_name(n));
+        match snapio::load_into(&path, &mut win) {
+            Ok(s) => skipped.extend(s),
+            Err(e @ LoadError::Schema { .. }) => return Err(e),
+            // Deleted by the recorder meanwhile: the ring moved on.
+            Err(LoadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(LoadError::Empty { .. }) => {}
+            Err(e) => skipped.push((0, e.to_string())),
+        }
+    }
+    let all = win.into_loaded(skipped);
     if all.snapshots.is_empty() {
         return Err(LoadError::Empty {
             path: dir.display().to_string(),
@@ -267,6 +279,7 @@ fn each_segment(
             Err(e) => f(Loaded {
                 snapshots: Vec::new(),
                 skipped: vec![(0, e.to_string())],
+                dropped: 0,
             })?,
         }
     }
@@ -274,7 +287,8 @@ fn each_segment(
 }
 
 /// Write the ring's snapshots taken at or after `since` (RFC 3339 times compared as instants;
-/// all when `None`) to `out` as one compact recording, segment by segment (memory: one
+/// all when `None`) to `out` as one compact recording (controls escaped as in every JSON
+/// dpscope writes), segment by segment (memory: one
 /// segment). Returns (snapshots written, problems met). A snapshot whose time cannot be read
 /// is kept.
 pub fn export<W: Write>(
@@ -282,7 +296,7 @@ pub fn export<W: Write>(
     since: Option<time::OffsetDateTime>,
     out: W,
 ) -> Result<(usize, Vec<String>), ExportError> {
-    let mut w = Writer::with_keyframe_every(out, KEYFRAME_EVERY);
+    let mut w = Writer::with_keyframe_every(JsonSafe::new(out), KEYFRAME_EVERY);
     let mut problems = Vec::new();
     let mut io_err = None;
     each_segment(dir, |loaded| {
@@ -474,6 +488,108 @@ mod tests {
         let ring = Ring::open(dir.path(), 8 * 1024).unwrap();
         assert!(ring.bytes() <= 8 * 1024);
         assert!(dir.path().join("notes.txt").exists());
+    }
+
+    #[test]
+    fn segments_follow_the_directory_opened_not_a_path_swapped_for_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ring_dir = dir.path().join("ring");
+        let mut ring = Ring::open(&ring_dir, 8 * 1024).unwrap();
+        ring.push(&snap(0, 4)).unwrap();
+        // Another directory holding files named like segments (someone else's), and the
+        // ring's path swapped for a symlink to it while the recorder runs.
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        for n in 1..=40 {
+            std::fs::write(other.join(segment_name(n)), "theirs\n").unwrap();
+        }
+        let moved = dir.path().join("moved");
+        std::fs::rename(&ring_dir, &moved).unwrap();
+        std::os::unix::fs::symlink(&other, &ring_dir).unwrap();
+        for i in 1..400 {
+            ring.push(&snap(i, 4)).unwrap();
+        }
+        // Nothing created or deleted in the other directory; the ring went on where it was.
+        let mut names: Vec<String> = std::fs::read_dir(&other)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 40, "{names:?}");
+        for n in 1..=40 {
+            let t = std::fs::read_to_string(other.join(segment_name(n))).unwrap();
+            assert_eq!(t, "theirs\n");
+        }
+        let loaded = load(&moved).unwrap();
+        assert_eq!(loaded.snapshots.last().unwrap(), &snap(399, 4));
+        let on_disk: u64 = segments(&moved).unwrap().iter().map(|s| s.1).sum();
+        assert!(on_disk <= 8 * 1024);
+        // New segments are private.
+        for (n, _) in segments(&moved).unwrap() {
+            let m = std::fs::metadata(moved.join(segment_name(n))).unwrap();
+            assert_eq!(m.permissions().mode() & 0o777, 0o600);
+        }
+        // The symlink itself is refused as a ring directory.
+        let e = Ring::open(&ring_dir, 8 * 1024).err().unwrap();
+        assert!(e.to_string().contains("symlink"), "{e}");
+    }
+
+    #[test]
+    fn a_ring_directory_others_can_write_to_is_refused_and_a_new_one_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Ring::open(&open, 8 * 1024).err().unwrap();
+        assert!(e.to_string().contains("sticky"), "{e}");
+        assert!(segments(&open).unwrap().is_empty());
+        let new = dir.path().join("a/b");
+        Ring::open(&new, 8 * 1024)
+            .unwrap()
+            .push(&snap(0, 1))
+            .unwrap();
+        for d in [dir.path().join("a"), new] {
+            let m = std::fs::metadata(&d).unwrap();
+            assert_eq!(m.permissions().mode() & 0o777, 0o700, "{}", d.display());
+        }
+    }
+
+    #[test]
+    fn segments_and_history_escape_c1_and_bidi_controls_and_stay_lossless() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ring = Ring::open(dir.path(), 64 * 1024).unwrap();
+        let evil = "x\u{9b}31m\u{202e}gnp\u{7f}\u{1b}[2J";
+        let snaps: Vec<Snapshot> = (0..3)
+            .map(|i| {
+                let mut s = snap(i, 2);
+                s.programs[0].name = format!("{evil}{i}");
+                s.node.hostname = evil.into();
+                s
+            })
+            .collect();
+        for s in &snaps {
+            ring.push(s).unwrap();
+        }
+        let mut out = Vec::new();
+        export(dir.path(), None, &mut out).unwrap();
+        let (n, _) = segments(dir.path()).unwrap()[0];
+        let seg = std::fs::read(dir.path().join(segment_name(n))).unwrap();
+        for (what, bytes) in [("segment", &seg), ("history", &out)] {
+            let text = std::str::from_utf8(bytes).unwrap();
+            let raw: Vec<char> = text
+                .chars()
+                .filter(|&c| c != '\n' && crate::sanitize::is_unsafe(c))
+                .collect();
+            assert!(raw.is_empty(), "{what}: raw {raw:?}");
+            assert!(text.contains("\\u009b"), "{what}: {text}");
+            assert_eq!(
+                snapio::parse(what, text).unwrap().snapshots,
+                snaps,
+                "{what}"
+            );
+        }
     }
 
     #[test]

@@ -438,6 +438,48 @@ impl Dir {
             .map_err(|e| self.create_error(name, &e))
     }
 
+    /// Remove the file `name` from this directory (the entry, never a symlink's target), as
+    /// the writer; an entry already gone is not an error.
+    pub fn remove(&self, name: &str) -> Result<(), String> {
+        let c = self.checked_name(name)?;
+        let dir = self.fd.as_raw_fd();
+        self.writer
+            .run(|| {
+                // SAFETY: dir is an open directory descriptor, c NUL-terminated.
+                if unsafe { libc::unlinkat(dir, c.as_ptr(), 0) } != 0 {
+                    let e = errno();
+                    if e.raw_os_error() != Some(libc::ENOENT) {
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            })?
+            .map_err(|e| format!("cannot remove {}: {e}", self.path.join(name).display()))
+    }
+
+    /// The entries of this directory that are regular files (symlinks are not followed, not
+    /// listed), with their sizes: read through the descriptor, so it is the directory that
+    /// was checked whatever happened to its path since.
+    pub fn regular_files(&self) -> std::io::Result<Vec<(std::ffi::OsString, u64)>> {
+        let proc = PathBuf::from(format!("/proc/self/fd/{}", self.fd.as_raw_fd()));
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&proc)? {
+            let e = e?;
+            let name = e.file_name();
+            let Ok(c) = cstr(&name) else { continue };
+            let st = match fstatat_nofollow(self.fd.as_raw_fd(), &c) {
+                Ok(st) => st,
+                // Removed meanwhile.
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                Err(e) => return Err(e),
+            };
+            if st.st_mode & libc::S_IFMT == libc::S_IFREG {
+                out.push((name, st.st_size as u64));
+            }
+        }
+        Ok(out)
+    }
+
     fn create_error(&self, name: &str, e: &std::io::Error) -> String {
         let p = self.path.join(name);
         match e.raw_os_error() {

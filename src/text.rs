@@ -150,8 +150,17 @@ pub const NO_CILIUM_DATA: &str =
     "this snapshot carries no Cilium data (collected without the Cilium decoders)";
 pub const DEFAULT_BPFFS_ROOTS: &str = "/sys/fs/bpf, /run/cilium/bpffs";
 pub const CYCLE: &str = "↺ cycle";
-pub const EMPTY_SLOT: &str = "∅ empty";
 pub const SHOWN_ABOVE: &str = "↑ shown above";
+/// A slot tail-called at an index the code fixes, with no program in it.
+pub const CALLED_EMPTY: &str = "∅ called but empty";
+/// A tail call whose index is computed at run time.
+pub const INDEX_UNKNOWN: &str = "index not known statically";
+/// A call into `cilium_call_policy` resolved to the caller's own endpoint.
+pub const THIS_ENDPOINT: &str = "this endpoint";
+/// Prog arrays belong to an endpoint whose id is not known.
+pub const ENDPOINT_UNKNOWN: &str = "endpoint ?";
+pub const UNATTACHED_ARRAYS: &str = "prog arrays no attach point reaches";
+pub const DEEPER_CALLS: &str = "… deeper calls not shown";
 pub const POLICY_KEYS: &str = "< >";
 /// After the Services title: how to open a frontend.
 pub const SERVICES_KEYS: &str = "· Enter/→ backends ";

@@ -1,6 +1,9 @@
 //! The config file (`~/.config/dpscope/config.toml`, or `$DPSCOPE_CONFIG`): bad files are a
 //! one-line error with exit 2; good ones give defaults that flags override.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 const BIN: &str = env!("CARGO_BIN_EXE_dpscope");
 
 fn demo() -> String {

@@ -2,6 +2,9 @@
 //! out of range, typos in probe and pane names, corrupt lines of a recording, floods of objects
 //! under a memory limit, and (under sudo) a config file that is not the invoking user's to show.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
@@ -183,6 +186,19 @@ fn a_flood_of_empty_objects_is_refused_within_a_memory_limit() {
         .output()
         .unwrap();
     assert_bad_input(&o, &["programs holds more than"]);
+    // The same count of empty conntrack entries (288 bytes each in memory, under the per-pane
+    // cap of 16M): refused by the memory they would take, within the same limit.
+    let ct = tmp.path().join("ct-flood.json");
+    std::fs::write(&ct, text.replace("\"programs\"", "\"conntrack\"")).unwrap();
+    let o = Command::new("prlimit")
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg(BIN)
+        .args(["show", "conntrack", "--from"])
+        .arg(&ct)
+        .env("DPSCOPE_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    assert_bad_input(&o, &["conntrack holds", "in memory", "refusing"]);
 }
 
 #[test]

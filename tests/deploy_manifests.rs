@@ -2,6 +2,9 @@
 //! checked: privileges, host namespaces, mounts, tolerations, resources; and the recorder's
 //! arguments run through the real dpscope.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use k8s_openapi::api::apps::v1::DaemonSet;

@@ -6,6 +6,9 @@
 //! sudo would: root, with `SUDO_UID`/`SUDO_GID`/`SUDO_USER` naming that user. Library paths
 //! (`Ctrl-s`, `R`) run in a child run of this test binary, so the environment is the child's.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::TestUser;
@@ -334,4 +337,64 @@ fn live_recording_under_sudo_writes_as_the_user_and_follows_no_symlink() {
     s.assert_users_file(&fresh);
     let m = std::fs::metadata(fresh.parent().unwrap()).unwrap();
     assert_eq!((m.uid(), m.mode() & 0o7777), (s.user.uid, 0o700));
+}
+
+/// The flight recorder's ring (`record --ring-size`) is written like the dump directory: under
+/// sudo as the user (segments theirs, 0600; a root directory refused), as root never into a
+/// directory another user controls.
+#[test]
+fn ring_segments_under_sudo_are_the_users_and_never_land_where_they_may_not_write() {
+    if !common::require_priv("ring_segments_under_sudo_are_the_users") {
+        return;
+    }
+    let s = Scene::new();
+    let ring = |dir: &Path, sudo: bool| {
+        s.dpscope(
+            sudo,
+            &[
+                "record",
+                "--ring-size",
+                "1",
+                "--duration",
+                "0",
+                "-o",
+                &dir.to_string_lossy(),
+            ],
+        )
+    };
+    let mine = s.udir().join("ring");
+    let out = ring(&mine, true);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = std::fs::metadata(&mine).unwrap();
+    assert_eq!((m.uid(), m.mode() & 0o7777), (s.user.uid, 0o700));
+    let segs = dpscope::ring::segments(&mine).unwrap();
+    assert_eq!(segs.len(), 1, "{segs:?}");
+    for e in std::fs::read_dir(&mine).unwrap() {
+        s.assert_users_file(&e.unwrap().path());
+    }
+    assert_eq!(dpscope::ring::load(&mine).unwrap().snapshots.len(), 1);
+
+    // Under sudo, into root's 0700 directory: the user may not, so dpscope does not.
+    let roots = s.rootdir().join("ring");
+    let out = ring(&roots, true);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out).contains("ermission denied"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!roots.exists());
+
+    // As root (no sudo), the user's directory: refused, nothing created.
+    let theirs = s.udir().join("ring2");
+    std::fs::create_dir(&theirs).unwrap();
+    s.user.own(&theirs);
+    let out = ring(&theirs, false);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr(&out).contains("refusing") && stderr(&out).contains(&s.user.name),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 0);
 }

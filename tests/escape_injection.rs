@@ -7,6 +7,9 @@
 //! path holding escape codes, then holds a BPF program; `show denials` and `show programs`
 //! print both.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use serde_json::Value;
@@ -230,6 +233,42 @@ fn diff_text_and_json_are_safe() {
         } else {
             assert!(text.contains("\\x1b]0;pwned"), "{text}");
             assert!(!text.lines().any(|l| l.starts_with("FORGED ROW")), "{text}");
+        }
+    }
+}
+
+/// `diff --nodes` of a bundle whose node names (file names) and snapshots carry the payload.
+#[test]
+fn diff_nodes_text_and_json_are_safe() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("a.json"),
+        serde_json::to_string(&every_pane()).unwrap(),
+    )
+    .unwrap();
+    let name = "n\u{9b}31m\u{202e}\x1b]0;pwned\x07.json";
+    std::fs::write(
+        tmp.path().join(name),
+        serde_json::to_string_pretty(&crafted()).unwrap(),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut c = Command::new(BIN);
+        c.arg("diff").arg("--nodes").arg(tmp.path());
+        if json {
+            c.arg("--json");
+        }
+        let out = c.env("DPSCOPE_CONFIG", "/dev/null").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let bad = raw_unsafe(&text, &['\n']);
+        assert!(
+            bad.is_empty(),
+            "diff --nodes (json {json}): raw {bad:?}\n{text}"
+        );
+        if json {
+            let _: Value = serde_json::from_str(&text).unwrap();
+            assert!(text.contains("\\u009b"), "{text}");
         }
     }
 }

@@ -1,5 +1,8 @@
 //! `Ctrl-s` export: snapshot JSON, pane CSV/Markdown, screen text and HTML.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use dpscope::app::state::Message;

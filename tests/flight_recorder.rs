@@ -1,6 +1,9 @@
 //! The flight recorder for real: `dpscope record --ring-size` on this kernel at a fast
 //! interval, its directory watched the whole time; then `dpscope history` of what it kept.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::process::{Command, Stdio};

@@ -4,6 +4,9 @@
 //! hook; 1,000 refused opens are one row with count 1,000; with kernel audit on, the rows are
 //! attributed to Landlock from its audit records.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use dpscope::bpf::collector::{Collector, Config};

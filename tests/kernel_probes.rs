@@ -3,6 +3,9 @@
 //! kernel's own counters, resets, and the opt-in tcx flow probe. Every namespace, rule and
 //! link is removed by a guard, even when a test fails.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{in_netns, Netns};

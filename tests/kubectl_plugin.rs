@@ -7,6 +7,9 @@
 //! runs the real local dpscope on this kernel. This tests the plugin's own logic, not a
 //! cluster.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use dpscope::model::bundle;

@@ -4,6 +4,9 @@
 //! The binary is driven as a user would: `show WORD`, `--pane WORD`, the config file's
 //! `pane = "WORD"`, `show PANE --json` against `show PANE`.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dpscope::app::palette::{self, Command};
 use dpscope::model::{PaneId, Snapshot};
 use serde_json::Value;
@@ -170,6 +173,10 @@ fn every_pane_shows_the_same_objects_as_text_and_json() {
             name,
         ))
         .unwrap();
+        if pane == PaneId::Tailcalls {
+            tailcalls_json_is_the_tree_the_text_shows(&full, &json, &path, tmp.path());
+            continue;
+        }
         let mine = sections(&full, &json);
         assert!(
             !mine.is_empty(),
@@ -207,4 +214,43 @@ fn every_pane_shows_the_same_objects_as_text_and_json() {
             "{name}: rows come from objects its JSON ({mine:?}) does not hold:\n{text}"
         );
     }
+}
+
+/// Lines of a JSON tree (`show tailcalls --json`): each node and its `children`.
+fn tree_lines(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => a.iter().map(tree_lines).sum(),
+        Value::Object(o) => 1 + o.get("children").map_or(0, tree_lines),
+        _ => 0,
+    }
+}
+
+/// The tail-call pane is a tree rooted at the attach points: its JSON is that tree, one node
+/// per text row with the same text, and without the prog arrays there is nothing to show.
+fn tailcalls_json_is_the_tree_the_text_shows(
+    full: &Value,
+    json: &Value,
+    path: &str,
+    dir: &std::path::Path,
+) {
+    let text = ok(
+        &run(&["show", "tailcalls", "--from", path], None),
+        "tailcalls",
+    );
+    let rows = text_rows(&text);
+    assert!(rows > 0, "tailcalls: the fixture has rows");
+    assert_eq!(tree_lines(json), rows, "{json}\n{text}");
+    let first = json[0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.lines().nth(1).is_some_and(|l| l.starts_with(first)),
+        "{first:?} vs\n{text}"
+    );
+    let mut without = full.clone();
+    without["tailcalls"] = Value::Array(vec![]);
+    let p = write(dir, "without-tailcalls.json", &without);
+    let text = ok(
+        &run(&["show", "tailcalls", "--from", &p], None),
+        "tailcalls",
+    );
+    assert_eq!(text_rows(&text), 0, "{text}");
 }

@@ -3,6 +3,9 @@
 //! with SIGKILL, then check through the BPF syscalls themselves (not dpscope) that none of the
 //! `dpscope_*` programs it held is loaded any more and that the interface's tcx chain is empty.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{in_netns, Netns};

@@ -1,6 +1,9 @@
 //! View snapshot tests: every pane and detail view rendered on `TestBackend` from fixture
 //! snapshots, plus key-driven behaviour through `App::update`.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::state::{Detail, Mode};
 use dpscope::app::{Action, App, UiOptions};

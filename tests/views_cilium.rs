@@ -3,12 +3,16 @@
 //! rates), the "no Cilium maps found" state, expansion, endpoint stepping, filtering, plain
 //! output, and a half-million-entry conntrack table rendered in bounded time.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{CiliumInfo, CtEntry, PaneId, Snapshot, Unavailable};
 use dpscope::pane::plain::{pane_table, render, Format};
 use dpscope::pane::RowKey;
 use dpscope::pane::Target;
+use dpscope::text;
 use dpscope::views;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -313,19 +317,57 @@ fn metrics_sorted_by_rate_show_rising_policy_drops() {
     assert!(text.contains("! drops rising"), "{text}");
 }
 
+/// The tree starts where packets enter: interface → hook → entry program (with its endpoint),
+/// then the arrays it calls, their slots named by the array's own layout, and the calls of
+/// the programs in them. The policy hop is this endpoint's slot and no cycle; a real cycle,
+/// an empty slot called at a fixed index and a call whose index is computed each say so.
 #[test]
-fn tail_call_tree_marks_cycles_and_empty_slots_and_opens_programs() {
+fn tail_call_tree_is_rooted_at_attach_points_and_opens_programs() {
     let mut a = on("tailcalls");
     let text = screen(&a, 120, 40);
-    assert!(text.contains("↺ cycle"), "{text}");
-    assert!(text.contains("30 IPV4_CT_EGRESS  ∅ empty"), "{text}");
-    assert!(text.contains("ep 412"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{text}"))
+    };
+    let (iface, hook, entry, array) = (
+        at("▼ lxc8a3f1c2b9d7 (ifindex 14)"),
+        at("cil_from_container #41 · endpoint 412"),
+        at("cilium_calls_00412 (map 201) · 1.18 layout · 13 of 48 slots"),
+        at("7 IPV4_FROM_LXC  tail_handle_ipv4 #903"),
+    );
+    assert!(iface < hook && hook < entry && entry < array, "{text}");
+    assert!(lines[iface + 1].contains("▼ tcx ingress"), "{text}");
+    let policy = lines[at("cilium_call_policy[412] → cil_lxc_policy #920")];
+    assert!(
+        policy.ends_with("this endpoint") || policy.contains("this endpoint  "),
+        "{text}"
+    );
+    assert!(!policy.contains(text::CYCLE), "{text}");
+    assert!(
+        lines[at("tail_ipv4_policy #906")].contains("↺ cycle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("27 IPV6_FROM_LXC_CONT  ∅ called but empty"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cilium_calls_00412[?]  index not known statically"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cilium_call_policy[?]  index not known statically"),
+        "{text}"
+    );
+    // Interfaces whose entry program tail-calls nothing are not roots.
+    assert!(!text.contains("lxc2b71e09d4c1"), "{text}");
+
     let keys = a.pane_keys();
-    let slot7 = keys
-        .iter()
-        .find(|k| matches!(k, RowKey::Path(p) if p == "m201/s7"))
-        .cloned()
-        .unwrap();
+    let slot7 = RowKey::Path(format!("{LXC}/m201/s7"));
+    assert!(keys.contains(&slot7), "{keys:?}");
     let open = dpscope::pane::get(a.pane).open(&a.ctx(), a.view(), &slot7);
     assert_eq!(open, Some(Target::Program(903)));
     a.view_mut().selected = Some(slot7);
@@ -336,75 +378,86 @@ fn tail_call_tree_marks_cycles_and_empty_slots_and_opens_programs() {
     ));
 }
 
-/// `m` in the tail-call tree: the marked slot is starred and its prog array pinned on top,
-/// built first so that the arrays it shares are expanded under it (and `↑ shown above` stays
-/// true); across a refresh that adds an array sorting first, while the array is gone and
-/// after it is back; export lists the pinned arrays first; `m` again unmarks.
+/// The path of the lxc8a3f1c2b9d7 entry program's line in the tail-call tree.
+const LXC: &str = "if14:lxc8a3f1c2b9d7/htcx_ingress:/p41@0";
+
+/// `m` in the tail-call tree: the marked line is starred and its interface pinned on top,
+/// built first so that what it shares with other interfaces is expanded under it; across a
+/// refresh that adds an interface sorting first, while the interface is gone and after it is
+/// back; export lists the pinned interface first; `m` again unmarks.
 #[test]
-fn marked_tail_call_slot_pins_its_array() {
+fn marked_tail_call_slot_pins_its_interface() {
     let mut a = on("tailcalls");
     let before = a.pane_keys();
-    let target = RowKey::Path("m205/s15".into());
+    let target = RowKey::Path(format!("{LXC}/m201/s26"));
     let steps = before.iter().position(|k| *k == target).unwrap();
     press(&mut a, &vec![key('j'); steps]);
     press(&mut a, &[key('m')]);
+    let root = RowKey::Path("if14:lxc8a3f1c2b9d7".into());
     let keys = a.pane_keys();
-    assert_eq!(keys[0], RowKey::Path("m205".into()), "{keys:?}");
+    assert_eq!(keys[0], root, "{keys:?}");
+    // The marked line stays selected and in view; `g` goes to the top, where its interface is.
+    let s = screen(&a, 120, 40);
+    assert!(
+        s.lines().any(|l| l.contains("▶") && l.contains("★ 26")),
+        "{s}"
+    );
+    press(&mut a, &[key('g')]);
     let s = screen(&a, 120, 40);
     let lines: Vec<&str> = s.lines().collect();
-    assert!(lines[4].contains("cil_from_netdev on eth0"), "{s}");
+    assert!(lines[4].contains("lxc8a3f1c2b9d7 (ifindex 14)"), "{s}");
     let starred: Vec<&&str> = lines.iter().filter(|l| l.contains('★')).collect();
     assert_eq!(starred.len(), 1, "{s}");
-    assert!(starred[0].contains("★ 15 IPV4_NODEPORT_NAT_EGRESS"), "{s}");
-    // cilium_call_policy is now expanded under the pinned array, and referred to further down.
-    let expanded = s
-        .find("→ cilium_call_policy (map 202, 3 programs)")
-        .unwrap();
-    let referred = s
-        .find("→ cilium_call_policy (map 202)  ↑ shown above")
-        .unwrap();
-    assert!(expanded < referred, "{s}");
+    assert!(starred[0].contains("★ 26 IPV4_FROM_LXC_CONT"), "{s}");
     insta::assert_snapshot!("marked_tail_call_slot_120x40", s);
 
-    // A refresh with a new entry array that sorts before every other one.
+    // A refresh with a second interface for eth0's entry program, sorting before every other.
     let mut next = fixture("cilium.json");
-    let mut early = next.tailcalls[0].clone();
-    early.map_id = 206;
-    early.map_name = "cilium_calls_00001".into();
-    early.owner = Some("cil_from_container on lxc0000000001".into());
-    early.slots.truncate(1);
-    next.tailcalls.push(early);
+    let mut early = next.attachments[0].clone();
+    assert_eq!(early.prog_id, 57);
+    early.ifindex = 3;
+    early.ifname = "dmz0".into();
+    next.attachments.push(early);
     a.update(Action::Snapshot(Box::new(next.clone())));
     let keys = a.pane_keys();
-    assert_eq!(keys[0], RowKey::Path("m205".into()), "{keys:?}");
+    assert_eq!(keys[0], root, "{keys:?}");
     let mut unmarked = a.clone();
     unmarked.view_mut().marked.clear();
-    assert_eq!(unmarked.pane_keys()[0], RowKey::Path("m206".into()));
+    assert_eq!(unmarked.pane_keys()[0], RowKey::Path("if3:dmz0".into()));
     let s = screen(&a, 120, 40);
     assert_eq!(s.matches('★').count(), 1, "{s}");
-    // Export: the slots of the arrays in the pinned subtree first (by name, as the export
-    // lists arrays), then the rest.
+    // Export: the pinned interface first, as on screen.
     let t = dpscope::pane::plain::pane_table_as(PaneId::Tailcalls, &a.snapshot, None, a.view());
-    let maps: Vec<&str> = t.rows.iter().map(|r| r[0].as_str()).collect();
-    let mut pinned = maps[..5].to_vec();
-    pinned.dedup();
-    assert_eq!(
-        pinned,
-        ["cilium_call_policy", "cilium_calls_netdev_00002"],
-        "{maps:?}"
-    );
-    assert_eq!(maps[5], "cilium_calls_00001", "{maps:?}");
+    assert_eq!(t.rows[0][0], "lxc8a3f1c2b9d7 (ifindex 14)", "{:?}", t.rows);
+    let dmz = t
+        .rows
+        .iter()
+        .position(|r| r[0] == "dmz0 (ifindex 3)")
+        .unwrap();
+    let eth0 = t
+        .rows
+        .iter()
+        .position(|r| r[0] == "eth0 (ifindex 2)")
+        .unwrap();
+    assert!(dmz < eth0, "{:?}", t.rows);
+    // The entry program shared by dmz0 and eth0: its array expanded once, under dmz0.
+    assert!(t.rows[dmz..eth0]
+        .iter()
+        .any(|r| r[0].contains("cilium_calls_netdev_00002 (map 205)")));
+    assert!(!t.rows[eth0..]
+        .iter()
+        .any(|r| r[0].contains("cilium_calls_netdev_00002 (map 205)")));
 
-    // The array goes away: nothing starred, the mark kept; it comes back marked and pinned.
+    // The interface goes away: nothing starred, the mark kept; it comes back marked and pinned.
     let mut gone = next.clone();
-    gone.tailcalls.retain(|m| m.map_id != 205);
+    gone.attachments.retain(|x| x.ifindex != 14);
     a.update(Action::Snapshot(Box::new(gone)));
     assert!(!screen(&a, 120, 40).contains('★'));
-    assert_eq!(a.pane_keys()[0], RowKey::Path("m206".into()));
+    assert_eq!(a.pane_keys()[0], RowKey::Path("if3:dmz0".into()));
     assert_eq!(a.view().marked, vec![target.clone()]);
     a.update(Action::Snapshot(Box::new(next)));
-    assert_eq!(a.pane_keys()[0], RowKey::Path("m205".into()));
-    assert!(screen(&a, 120, 40).contains("★ 15 IPV4_NODEPORT_NAT_EGRESS"));
+    assert_eq!(a.pane_keys()[0], root);
+    assert!(screen(&a, 120, 40).contains("★ 26 IPV4_FROM_LXC_CONT"));
 
     // `m` again: back to the tree's own order.
     a.view_mut().selected = Some(target);
@@ -412,6 +465,69 @@ fn marked_tail_call_slot_pins_its_array() {
     assert!(a.view().marked.is_empty());
     assert_eq!(a.pane_keys(), unmarked.pane_keys());
     assert!(!screen(&a, 120, 40).contains('★'));
+}
+
+/// `show tailcalls --json` and the DOT export have the tree's shape: interface → hook → entry
+/// → array → slots, the unattached arrays last.
+#[test]
+fn tail_call_json_and_dot_are_rooted_like_the_tree() {
+    let snap = fixture("cilium.json");
+    let forest = dpscope::pane::tailcalls::json_forest(&snap);
+    let kinds: Vec<&str> = forest.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, ["interface", "interface", "unattached"]);
+    let lxc = &forest[1];
+    assert_eq!(lxc.fields["ifname"], "lxc8a3f1c2b9d7");
+    let entry = &lxc.children[0].children[0];
+    assert_eq!(
+        (entry.kind, entry.fields["endpoint_id"].as_u64()),
+        ("entry", Some(412))
+    );
+    let array = &entry.children[0];
+    assert_eq!(array.kind, "array");
+    assert_eq!(array.fields["layout"], "1.18");
+    assert_eq!(
+        array.fields["layout_reason"],
+        "48 slots (CILIUM_CALL_SIZE of 1.18)"
+    );
+    let slot26 = array
+        .children
+        .iter()
+        .find(|s| s.fields["index"] == 26)
+        .unwrap();
+    let policy = &slot26.children[0];
+    assert_eq!(policy.kind, "policy_call");
+    assert_eq!(policy.fields["index"], 412);
+    assert_eq!(policy.fields["resolved_by"], "this endpoint");
+    assert_eq!(policy.fields["cycle"], false);
+    let old = &forest[2].children[0];
+    assert_eq!(
+        (
+            old.fields["map_name"].as_str(),
+            old.fields["layout"].as_str()
+        ),
+        (Some("cilium_calls_00398"), Some("1.17"))
+    );
+    let json = serde_json::to_string(&forest).unwrap();
+    assert!(
+        json.contains("\"text\":\"cilium_call_policy[412] → cil_lxc_policy #920\""),
+        "{json}"
+    );
+
+    let dot = dpscope::pane::tailcalls::dot(&snap);
+    assert!(dot.starts_with("digraph tailcalls {"), "{dot}");
+    for edge in [
+        "\"if14\" -> \"prog41\" [label=\"tcx ingress\", style=bold]",
+        "\"prog41\" -> \"map201\" [label=\"calls [6, 7, 10]\"]",
+        "\"map201\" -> \"prog903\" [label=\"7 IPV4_FROM_LXC\"]",
+        "\"prog914\" -> \"prog920\" [label=\"cilium_call_policy[412]\", style=dashed]",
+        "\"prog913\" -> \"empty201_27\" [label=\"[27] IPV6_FROM_LXC_CONT\", style=dashed]",
+        "\"prog940\" -> \"map202\" [label=\"index not known statically\", style=dotted]",
+    ] {
+        assert!(dot.contains(edge), "{edge} not in\n{dot}");
+    }
+    assert!(dot.contains("subgraph cluster_unattached"), "{dot}");
+    assert!(dot.contains("color=red"), "the custom-calls cycle: {dot}");
+    assert!(!dot.contains("\"prog0\""), "{dot}");
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! LSM denials pane rendered from tests/fixtures/denials.json (a three-snapshot recording):
 //! BPF LSM mode, syscall-exit fallback mode and the "unavailable" state, at 80×24 and 120×40.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot};
 use dpscope::views;

@@ -2,6 +2,9 @@
 //! at 80×24 and 120×40: with rates (a previous snapshot 60 s earlier), the grouping key, the
 //! plain `show` form, and the "probe unavailable" state.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot, Unavailable};

@@ -6,6 +6,9 @@
 //! same time, must see the same refusals on this older kernel. Results come back on the serial
 //! console.
 
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use dpscope::model::Denial;

@@ -77,3 +77,55 @@ pub fn first_frame(bin: &str, args: &[&str]) -> Option<Duration> {
     let _ = std::fs::remove_file(&out);
     ms.map(|v| Duration::from_secs_f64(v / 1e3))
 }
+
+/// Peak RSS (KiB) and wall time (s) of `bin args` run in a 120x40 tmux terminal under
+/// `/usr/bin/time`: with `quit_after`, `q` is sent after that long; else the command ends itself
+/// (`--bench-first-frame`). (0, 0.0) when it could not be measured.
+pub fn rss_in_tmux(bin: &str, args: &[&str], quit_after: Option<Duration>) -> (u64, f64) {
+    let out = std::env::temp_dir().join(format!("dpscope-rss-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let sock = format!("dpscope-rss-{}", std::process::id());
+    let cmd = format!(
+        "/usr/bin/time -f '%M %e' -o {} {bin} {} 2>/dev/null",
+        out.display(),
+        args.join(" ")
+    );
+    let ok = Command::new("tmux")
+        .args([
+            "-L",
+            &sock,
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if let (true, Some(d)) = (ok, quit_after) {
+        std::thread::sleep(d);
+        let _ = Command::new("tmux")
+            .args(["-L", &sock, "send-keys", "q"])
+            .status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut res = (0, 0.0);
+    while ok && Instant::now() < deadline {
+        let t = std::fs::read_to_string(&out).unwrap_or_default();
+        let mut w = t.split_whitespace();
+        if let (Some(Ok(kb)), Some(Ok(s))) = (w.next().map(str::parse), w.next().map(str::parse)) {
+            res = (kb, s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("tmux")
+        .args(["-L", &sock, "kill-server"])
+        .status();
+    let _ = std::fs::remove_file(&out);
+    res
+}

@@ -1,7 +1,7 @@
 #![no_main]
-use dpscope::bpf::cilium::tailcall;
+use dpscope::bpf::tail_sites;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = tailcall::tail_call_sites(data);
+    let _ = tail_sites::sites(data);
 });

@@ -163,6 +163,8 @@ pub struct Collector {
     iters_error: Option<String>,
     /// dpscope's own probes.
     probes: Option<super::probes::Probes>,
+    /// Facts of the programs in tail-call slots (read once per program).
+    tail_progs: super::cilium::ProgFacts,
     /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
     denials: Option<denials::DenialProbes>,
 }
@@ -220,6 +222,7 @@ impl Collector {
             collections: 0,
             iters: None,
             iters_error: None,
+            tail_progs: Default::default(),
         }
     }
 
@@ -294,7 +297,20 @@ impl Collector {
             .programs
             .collect(want_calls.then_some(&mut calls as _), &mut warnings);
         phase("programs");
-        let mut map_list = self.maps.collect(true, self.iters.as_ref(), &mut warnings);
+        // One read of the map iterator: hash counts and fd-array slots, shared below by the
+        // map list and the tail-call graph.
+        let scan = match self.iters.as_ref().map(|i| i.scan_maps()) {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                warnings.push(format!("map-count iterator: {e}"));
+                None
+            }
+            None => None,
+        };
+        let found = self.maps.collect(true, scan.as_ref(), &mut warnings);
+        drop(scan);
+        let slots = found.slots;
+        let mut map_list = found.maps;
         phase("maps");
         let pins = bpffs::scan(&self.cfg.bpffs_roots);
         warnings.extend(pins.warnings.iter().cloned());
@@ -364,8 +380,19 @@ impl Collector {
         phase("denials");
 
         // Cilium's pinned maps (and every prog_array as a tail-call graph).
-        let cil =
-            super::cilium::collect(&self.cfg.bpffs_roots, &progs, &map_list, &snap.attachments);
+        let mut reuse = super::cilium::Reuse {
+            slots: Some(&slots),
+            progs: std::mem::take(&mut self.tail_progs),
+        };
+        let cil = super::cilium::collect_reusing(
+            &self.cfg.bpffs_roots,
+            &progs,
+            &map_list,
+            &snap.attachments,
+            &super::cilium::Options::default(),
+            &mut reuse,
+        );
+        self.tail_progs = reuse.progs;
         snap.tailcalls = cil.tailcalls;
         snap.services = cil.services;
         snap.conntrack = cil.conntrack;
@@ -415,7 +442,7 @@ impl Collector {
             attached: self.iters.is_some(),
             detail: match &self.iters_error {
                 Some(e) => format!("{e}; counting map keys and walking /proc instead"),
-                None => "bpf_map and task_file iterators: exact hash-map counts and object owners in one read each".into(),
+                None => "bpf_map and task_file iterators: exact hash-map counts, prog-array and array-of-maps slots, and object owners in one read each".into(),
             },
             prog_ids: self
                 .iters

@@ -1,7 +1,8 @@
 //! dpscope's read-only BPF iterators (probes/iters.bpf.c), loaded once per process:
-//! exact entry counts of every hash map in one read, and which processes hold which BPF
-//! objects open in one read. When they cannot load (old kernel, no BTF), the collectors fall
-//! back to key walks and a /proc walk.
+//! exact entry counts of every hash map and the populated slots of every prog array and
+//! array-of-maps in one read, and which processes hold which BPF objects open in one read.
+//! When they cannot load (old kernel, no BTF), the collectors fall back to key walks,
+//! slot-by-slot lookups and a /proc walk.
 
 use crate::model::ProcRef;
 use libbpf_rs::{Iter, Link, Object, ObjectBuilder};
@@ -20,8 +21,24 @@ pub struct Iters {
     pub prog_ids: Vec<u32>,
 }
 
-/// Size of one `map_count` record.
+/// Size of one record of the map iterator (`map_count` or `map_slot`).
 const COUNT_REC: usize = 16;
+const REC_COUNT: u16 = 1;
+const REC_SLOT: u16 = 2;
+/// `map_count.flags`: not every populated slot was reported (more than fit one map's output).
+const COUNT_SLOTS_CUT: u16 = 1;
+/// `map_count.flags`: the map's slots were walked (its slot records, possibly none, came first).
+const COUNT_SLOTS_WALKED: u16 = 2;
+
+/// What one read of the map iterator says: entry counts of every map, and for prog arrays and
+/// array-of-maps the populated slots (index → program id / inner map id), ascending by index.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MapScan {
+    pub counts: HashMap<u32, i64>,
+    /// Complete slot lists only: a map whose slots did not all fit the iterator's output is
+    /// absent here (its count is still exact) and is read slot by slot instead.
+    pub slots: HashMap<u32, Vec<(u32, u32)>>,
+}
 /// Size of one `owner` record: kind, id, pid, comm[16], pad.
 const OWNER_REC: usize = 32;
 
@@ -74,9 +91,10 @@ impl Iters {
         Ok(buf)
     }
 
-    /// map id → element count, for every map alive now.
-    pub fn map_counts(&self) -> Result<HashMap<u32, i64>, String> {
-        Ok(parse_counts(&Self::read_all(&self.counts)?))
+    /// map id → element count for every map alive now, and the populated slots of every prog
+    /// array and array-of-maps, in one read.
+    pub fn scan_maps(&self) -> Result<MapScan, String> {
+        Ok(parse_scan(&Self::read_all(&self.counts)?))
     }
 
     /// Which processes hold which BPF objects.
@@ -101,15 +119,42 @@ pub fn prog_id_of(fd: std::os::fd::BorrowedFd<'_>) -> u32 {
     }
 }
 
-/// Parse the count iterator's records; a trailing partial record is ignored.
-pub fn parse_counts(buf: &[u8]) -> HashMap<u32, i64> {
-    buf.chunks_exact(COUNT_REC)
-        .map(|r| {
-            let id = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]);
-            let count = i64::from_ne_bytes([r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]]);
-            (id, count)
-        })
-        .collect()
+/// Parse the map iterator's records; a trailing partial record is ignored. Slot records come
+/// before their map's count record.
+pub fn parse_scan(buf: &[u8]) -> MapScan {
+    let mut scan = MapScan::default();
+    let mut walked = std::collections::HashSet::new();
+    for r in buf.chunks_exact(COUNT_REC) {
+        let id = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]);
+        let kind = u16::from_ne_bytes([r[4], r[5]]);
+        let flags = u16::from_ne_bytes([r[6], r[7]]);
+        match kind {
+            REC_COUNT => {
+                let count =
+                    i64::from_ne_bytes([r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]]);
+                scan.counts.insert(id, count);
+                if flags & COUNT_SLOTS_CUT == 0 && flags & COUNT_SLOTS_WALKED != 0 {
+                    walked.insert(id);
+                }
+            }
+            REC_SLOT => {
+                let index = u32::from_ne_bytes([r[8], r[9], r[10], r[11]]);
+                let value = u32::from_ne_bytes([r[12], r[13], r[14], r[15]]);
+                scan.slots.entry(id).or_default().push((index, value));
+            }
+            _ => {}
+        }
+    }
+    // Only walked maps whose every slot was reported keep a list (an empty one when no slot
+    // is populated); slot records without their count record (a cut-off read) are dropped.
+    for id in &walked {
+        scan.slots.entry(*id).or_default();
+    }
+    scan.slots.retain(|id, _| walked.contains(id));
+    for s in scan.slots.values_mut() {
+        s.sort_unstable();
+    }
+    scan
 }
 
 /// Parse the owner iterator's records into per-object process lists (sorted, deduplicated).
@@ -145,7 +190,8 @@ pub fn parse_owners(buf: &[u8]) -> Owners {
     o
 }
 
-/// Map types whose kernel element counters are maintained (the htab family).
+/// Map types the iterator counts exactly: the htab family (kernel element counters) and the
+/// fd arrays whose slots it walks.
 pub fn counted_by_kernel(map_type: u32) -> bool {
     matches!(
         map_type,
@@ -154,6 +200,16 @@ pub fn counted_by_kernel(map_type: u32) -> bool {
             | libbpf_sys::BPF_MAP_TYPE_LRU_HASH
             | libbpf_sys::BPF_MAP_TYPE_LRU_PERCPU_HASH
             | libbpf_sys::BPF_MAP_TYPE_HASH_OF_MAPS
+            | libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY
+            | libbpf_sys::BPF_MAP_TYPE_ARRAY_OF_MAPS
+    )
+}
+
+/// Map types whose populated slots the iterator reports (index → program / inner map id).
+pub fn slots_by_kernel(map_type: u32) -> bool {
+    matches!(
+        map_type,
+        libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY | libbpf_sys::BPF_MAP_TYPE_ARRAY_OF_MAPS
     )
 }
 
@@ -161,20 +217,57 @@ pub fn counted_by_kernel(map_type: u32) -> bool {
 mod tests {
     use super::*;
 
+    fn count(id: u32, n: i64, flags: u16) -> Vec<u8> {
+        let mut b = id.to_ne_bytes().to_vec();
+        b.extend_from_slice(&REC_COUNT.to_ne_bytes());
+        b.extend_from_slice(&flags.to_ne_bytes());
+        b.extend_from_slice(&n.to_ne_bytes());
+        b
+    }
+
+    fn slot(id: u32, index: u32, value: u32) -> Vec<u8> {
+        let mut b = id.to_ne_bytes().to_vec();
+        b.extend_from_slice(&REC_SLOT.to_ne_bytes());
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&index.to_ne_bytes());
+        b.extend_from_slice(&value.to_ne_bytes());
+        b
+    }
+
     #[test]
     fn count_records_parse_and_partial_tail_is_ignored() {
-        let mut b = Vec::new();
-        for (id, ty, n) in [(7u32, 1u32, 3i64), (9, 9, 1_000_000)] {
-            b.extend_from_slice(&id.to_ne_bytes());
-            b.extend_from_slice(&ty.to_ne_bytes());
-            b.extend_from_slice(&n.to_ne_bytes());
-        }
+        let mut b = count(7, 3, 0);
+        b.extend(count(9, 1_000_000, 0));
         b.extend_from_slice(&[1, 2, 3]);
-        let m = parse_counts(&b);
-        assert_eq!(m.len(), 2);
-        assert_eq!(m[&7], 3);
-        assert_eq!(m[&9], 1_000_000);
-        assert!(parse_counts(&[]).is_empty());
+        let m = parse_scan(&b);
+        assert_eq!(m.counts.len(), 2);
+        assert_eq!(m.counts[&7], 3);
+        assert_eq!(m.counts[&9], 1_000_000);
+        assert!(m.slots.is_empty());
+        assert_eq!(parse_scan(&[]), MapScan::default());
+    }
+
+    #[test]
+    fn slot_records_belong_to_the_count_that_follows() {
+        let mut b = slot(5, 400, 77);
+        b.extend(slot(5, 3, 70));
+        b.extend(count(5, 2, COUNT_SLOTS_WALKED));
+        // Cut: the count is exact, the slot list is not used.
+        b.extend(slot(6, 1, 80));
+        b.extend(count(6, 5000, COUNT_SLOTS_CUT | COUNT_SLOTS_WALKED));
+        // An empty prog array: a count of 0 and an empty list; an empty hash map: no list.
+        b.extend(count(8, 0, COUNT_SLOTS_WALKED));
+        b.extend(count(9, 0, 0));
+        // Slot records whose count record never came (read cut off).
+        b.extend(slot(11, 0, 90));
+        let m = parse_scan(&b);
+        assert_eq!(m.slots[&5], vec![(3, 70), (400, 77)]);
+        assert_eq!(m.counts[&6], 5000);
+        assert!(!m.slots.contains_key(&6));
+        assert_eq!(m.slots[&8], vec![]);
+        assert!(!m.slots.contains_key(&11));
+        assert!(!m.slots.contains_key(&9));
+        assert_eq!(m.counts.len(), 4);
     }
 
     fn owner(kind: u32, id: u32, pid: u32, comm: &str) -> Vec<u8> {

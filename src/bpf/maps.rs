@@ -4,6 +4,12 @@
 //! walked with batch lookups (falling back to `get_next_key`), arrays are full by definition,
 //! and a per-map budget bounds the work. A count cut short is reported as partial, and big maps
 //! are recounted less often (cached with the time of their last count).
+//!
+//! Prog arrays and array-of-maps are read once per refresh: their populated slots (index →
+//! program / inner map id) give the entry count here and are handed on to the tail-call graph
+//! ([`SlotTable`]). dpscope's map iterator reports them in the same kernel pass as the hash
+//! counts; without it they are looked up slot by slot, big arrays at most every
+//! `BIG_ARRAY_RESWEEP`.
 
 use super::names;
 use super::sys::{self, ObjKind};
@@ -17,6 +23,23 @@ pub const COUNT_BUDGET: Duration = Duration::from_millis(150);
 /// Maps above this many entries are recounted at most every `BIG_MAP_RECOUNT`.
 const BIG_MAP: u32 = 100_000;
 const BIG_MAP_RECOUNT: Duration = Duration::from_secs(5);
+/// Without the iterator, fd arrays above this many slots are swept at most every
+/// `BIG_ARRAY_RESWEEP` (a 65,536-slot prog array is 65,536 lookups).
+const BIG_ARRAY: u32 = 4096;
+const BIG_ARRAY_RESWEEP: Duration = Duration::from_secs(5);
+
+/// Populated slots of prog arrays and array-of-maps by map id, ascending by index: read once
+/// per refresh, shared by the entry counts and the tail-call graph.
+pub type SlotTable = HashMap<u32, Slots>;
+/// (index, program id / inner map id) of the populated slots of one array.
+pub type Slots = Vec<(u32, u32)>;
+
+/// What the maps phase found.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub maps: Vec<MapInfo>,
+    pub slots: SlotTable,
+}
 
 #[derive(Debug, Clone)]
 struct CountCache {
@@ -28,6 +51,13 @@ struct CountCache {
 #[derive(Default)]
 pub struct MapCache {
     counts: HashMap<(u32, u32), CountCache>,
+    /// Fallback slot sweeps of big fd arrays, with their time.
+    swept: HashMap<(u32, u32), (Instant, Slots)>,
+}
+
+/// Prog arrays and array-of-maps: fd arrays whose slots name a program or a map by id.
+pub fn has_id_slots(map_type: u32) -> bool {
+    super::iters::slots_by_kernel(map_type)
 }
 
 /// What kind of entry count a map type supports.
@@ -66,14 +96,15 @@ pub fn countable(map_type: u32) -> Countable {
 }
 
 impl MapCache {
-    /// Enumerate all maps; `count` = false skips entry counting (cheap refresh). With `kernel`,
-    /// hash maps are counted exactly by dpscope's iterator in one read.
+    /// Enumerate all maps; `count` = false skips entry counting (cheap refresh). With `scan`
+    /// (one read of dpscope's map iterator), hash maps are counted exactly and the slots of
+    /// fd arrays come from the kernel; without it they are counted and swept from userspace.
     pub fn collect(
         &mut self,
         count: bool,
-        kernel: Option<&super::iters::Iters>,
+        scan: Option<&super::iters::MapScan>,
         warnings: &mut Vec<String>,
-    ) -> Vec<MapInfo> {
+    ) -> Found {
         let (ids, err) = sys::all_ids(ObjKind::Map);
         if let Some(e) = err {
             warnings.push(format!("listing maps stopped early: {e}"));
@@ -103,27 +134,28 @@ impl MapCache {
             }
             opened.push((fd, info));
         }
-        let kernel_counts = match (kernel, count) {
-            (Some(c), true) => match c.map_counts() {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    warnings.push(format!("map-count iterator: {e}"));
-                    None
-                }
-            },
-            _ => None,
-        };
+        let scan = scan.filter(|_| count);
         let mut out = Vec::with_capacity(opened.len());
+        let mut slots = SlotTable::new();
         let mut seen = std::collections::HashSet::new();
         for (fd, info) in opened {
             let id = info.id;
             let key = (id, info.max_entries);
             seen.insert(key);
-            let from_kernel = kernel_counts
-                .as_ref()
+            let from_kernel = scan
                 .filter(|_| super::iters::counted_by_kernel(info.type_))
-                .and_then(|k| k.get(&id));
-            let (entries, partial) = if let Some(n) = from_kernel {
+                .and_then(|k| k.counts.get(&id));
+            let id_slots = has_id_slots(info.type_);
+            let (entries, partial) = if id_slots && count {
+                // The iterator's list, else a sweep (also when the list did not fit).
+                let list = match scan.and_then(|k| k.slots.get(&id)) {
+                    Some(l) => l.clone(),
+                    None => self.sweep(&fd, &info),
+                };
+                let n = from_kernel.map_or(list.len() as u64, |n| (*n).max(0) as u64);
+                slots.insert(id, list);
+                (Some(n), false)
+            } else if let Some(n) = from_kernel {
                 (Some((*n).max(0) as u64), false)
             } else if count {
                 self.count(&fd, &info)
@@ -161,7 +193,26 @@ impl MapCache {
             ));
         }
         self.counts.retain(|k, _| seen.contains(k));
-        out
+        self.swept.retain(|k, _| seen.contains(k));
+        Found { maps: out, slots }
+    }
+
+    /// Slots of an fd array read from userspace; big arrays are re-swept at most every
+    /// `BIG_ARRAY_RESWEEP` (the list in between is the last sweep's).
+    fn sweep(&mut self, fd: &OwnedFd, info: &libbpf_sys::bpf_map_info) -> Vec<(u32, u32)> {
+        let key = (info.id, info.max_entries);
+        if info.max_entries > BIG_ARRAY {
+            if let Some((at, list)) = self.swept.get(&key) {
+                if at.elapsed() < BIG_ARRAY_RESWEEP {
+                    return list.clone();
+                }
+            }
+        }
+        let list = id_slots(fd, info.max_entries);
+        if info.max_entries > BIG_ARRAY {
+            self.swept.insert(key, (Instant::now(), list.clone()));
+        }
+        list
     }
 
     fn count(&mut self, fd: &OwnedFd, info: &libbpf_sys::bpf_map_info) -> (Option<u64>, bool) {
@@ -340,6 +391,30 @@ fn count_slots(
         }
     }
     (Some(n), false)
+}
+
+/// Populated slots of a prog array or array-of-maps, looked up one by one from userspace
+/// (the fallback of dpscope's map iterator; the reference the iterator is tested against):
+/// index → program id / inner map id, ascending. Batch lookups cannot do this: they stop at
+/// the first empty slot of an fd array.
+pub fn id_slots(fd: &OwnedFd, max_entries: u32) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for i in 0..max_entries {
+        let mut id = 0u32;
+        // SAFETY: 4-byte key and 4-byte value buffers, as for every prog array and
+        // array-of-maps (userspace lookups return the program / inner map id).
+        let ret = unsafe {
+            libbpf_sys::bpf_map_lookup_elem(
+                fd.as_raw_fd(),
+                &i as *const u32 as *const _,
+                &mut id as *mut u32 as *mut _,
+            )
+        };
+        if ret == 0 && id != 0 {
+            out.push((i, id));
+        }
+    }
+    out
 }
 
 /// Number of possible CPUs (per-CPU map values have one slot each).

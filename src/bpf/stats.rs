@@ -31,9 +31,8 @@ impl StatsGuard {
             return Err(format!("BPF_ENABLE_STATS failed: {err}"));
         }
         // SAFETY: fd is a fresh descriptor we own exclusively.
-        Ok(StatsGuard {
-            _fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(StatsGuard { _fd: fd })
     }
 }
 

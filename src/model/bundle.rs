@@ -318,7 +318,11 @@ pub fn load_node(dir: &Path, m: &ManifestNode) -> BundleNode {
         ))
     };
     let loaded = match open() {
-        Ok(r) => snapio::load_from(&name, r, &mut || Ok(Box::new(open()?))),
+        Ok(r) => {
+            let mut win = snapio::Window::new(snapio::MAX_RECORDING_BYTES);
+            snapio::load_from(&name, r, &mut || Ok(Box::new(open()?)), &mut win)
+                .map(|skipped| win.into_loaded(skipped))
+        }
         Err(source) => Err(LoadError::Io {
             path: name.clone(),
             source,

@@ -7,8 +7,10 @@
 //! tree. It is deserialised straight into the typed [`Snapshot`] from a buffered reader, line by
 //! line for a recording, through [`Capped`], which refuses (as it reads, before anything is
 //! allocated for them) more objects in one pane than [`max_objects`] allows, nested arrays
-//! longer than [`MAX_NESTED`], strings longer than [`MAX_STRING`] bytes and nesting deeper than
-//! [`MAX_DEPTH`]. Past a cap, loading stops with [`LoadError::TooBig`] (exit 2).
+//! longer than [`MAX_NESTED`], strings longer than [`MAX_STRING`] bytes, nesting deeper than
+//! [`MAX_DEPTH`], and objects that would take more than [`MAX_AMPLIFICATION`] times their text
+//! in memory. Past a cap, loading stops with [`LoadError::TooBig`] (exit 2). A recording keeps
+//! its newest snapshots within [`MAX_RECORDING_BYTES`] in all ([`Window`]).
 
 use super::{Snapshot, SCHEMA};
 use std::io::{BufRead, Read};
@@ -21,6 +23,43 @@ pub const MAX_STRING: usize = 16 << 20;
 pub const MAX_NESTED: usize = 1 << 20;
 /// Deepest nesting of arrays and objects.
 pub const MAX_DEPTH: usize = 32;
+
+/// Memory a snapshot may take beyond [`MAX_AMPLIFICATION`] times its text: what small files
+/// need whatever their shape.
+pub const AMPLIFICATION_SLACK: usize = 64 << 20;
+/// The most memory one byte of snapshot text may become. A snapshot dpscope wrote takes less
+/// memory than its text (every field is written, with its name); a flood of objects without
+/// fields (`{},{},…`: 3 bytes of text, a 288-byte conntrack entry) is refused by this rule
+/// long before the per-pane caps ([`max_objects`]) would stop it.
+pub const MAX_AMPLIFICATION: usize = 4;
+
+/// Bytes in memory of one element of an array below a pane (the largest of those types).
+const NESTED_ELEMENT_BYTES: usize = 64;
+
+/// Bytes in memory of one object of a pane's array: the size of its type.
+pub fn object_bytes(section: &str) -> usize {
+    use super::*;
+    use std::mem::size_of;
+    match section {
+        "programs" => size_of::<Program>(),
+        "maps" => size_of::<MapInfo>(),
+        "attachments" => size_of::<Attachment>(),
+        "links" => size_of::<LinkInfo>(),
+        "tailcalls" => size_of::<TailCallMap>(),
+        "services" => size_of::<Service>(),
+        "conntrack" => size_of::<CtEntry>(),
+        "identities" => size_of::<IdentityEntry>(),
+        "endpoints" => size_of::<Endpoint>(),
+        "policy" => size_of::<PolicyEntry>(),
+        "metrics" => size_of::<MetricEntry>(),
+        "retransmits" => size_of::<Retransmit>(),
+        "drops" => size_of::<Drop>(),
+        "denials" => size_of::<Denial>(),
+        "xdp_errors" => size_of::<XdpEvent>(),
+        "flows" => size_of::<Flow>(),
+        _ => NESTED_ELEMENT_BYTES,
+    }
+}
 
 /// Most objects one pane of one snapshot may hold: well above what a real node has (a Cilium
 /// node at its configured map limits), far below what exhausts memory.
@@ -60,15 +99,37 @@ pub enum LoadError {
     },
 }
 
+/// Most memory ([`memory`]) all the snapshots of one loaded recording take together: 2 GiB, a
+/// dozen snapshots of a half-million-entry conntrack table. A longer recording keeps its newest
+/// snapshots within this budget ([`Window`]) and says how many older ones it left out
+/// ([`Loaded::dropped`]). A single snapshot is always kept, whatever its size (its own caps
+/// bound it).
+pub const MAX_RECORDING_BYTES: usize = 2 << 30;
+
 /// A file opened for replay: one snapshot or a recording of several, oldest first.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub snapshots: Vec<Snapshot>,
     /// Lines of a recording that could not be read (line number, reason); the rest still opened.
     pub skipped: Vec<(usize, String)>,
+    /// Older snapshots left out to keep the recording within [`MAX_RECORDING_BYTES`].
+    pub dropped: usize,
 }
 
 impl Loaded {
+    /// "kept the newest 12 snapshots; the 30 before them were left out: ...", or `None` when the
+    /// whole recording was kept.
+    pub fn dropped_summary(&self) -> Option<String> {
+        (self.dropped > 0).then(|| {
+            format!(
+                "kept the newest {} snapshot(s) of the recording; the {} before them were left out (all of them would take more than {} MiB, the most dpscope keeps in memory)",
+                self.snapshots.len(),
+                self.dropped,
+                MAX_RECORDING_BYTES >> 20
+            )
+        })
+    }
+
     /// "skipped 2 unreadable line(s): 3, 7 (line 3: ...)", or `None` when none was skipped.
     pub fn skipped_summary(&self) -> Option<String> {
         let (first_line, first_why) = self.skipped.first()?;
@@ -90,6 +151,117 @@ impl Loaded {
     }
 }
 
+// ---- the window of kept snapshots ----
+
+/// Memory one snapshot takes, as counted against [`MAX_RECORDING_BYTES`]: the rows of every
+/// pane at the size of their type, the elements of the lists below them, and the text of the
+/// details (instructions, map entries). Strings in rows are not counted (most are short).
+pub fn memory(s: &Snapshot) -> usize {
+    let d = &s.details;
+    let rows = |name: &str, n: usize| n * object_bytes(name);
+    let nested = |n: usize| n * NESTED_ELEMENT_BYTES;
+    std::mem::size_of::<Snapshot>()
+        + rows("programs", s.programs.len())
+        + rows("maps", s.maps.len())
+        + rows("attachments", s.attachments.len())
+        + rows("links", s.links.len())
+        + nested(d.programs.iter().map(|p| 1 + p.insns.len()).sum::<usize>())
+        + d.programs
+            .iter()
+            .flat_map(|p| &p.insns)
+            .map(String::len)
+            .sum::<usize>()
+        + nested(d.maps.iter().map(|m| 1 + m.entries.len()).sum::<usize>())
+        + d.maps
+            .iter()
+            .flat_map(|m| &m.entries)
+            .map(|e| e.key.len() + e.value.len())
+            .sum::<usize>()
+        + rows("tailcalls", s.tailcalls.len())
+        + nested(s.tailcalls.iter().map(|t| t.slots.len()).sum::<usize>())
+        + rows("services", s.services.len())
+        + nested(s.services.iter().map(|v| v.backends.len()).sum::<usize>())
+        + rows("conntrack", s.conntrack.len())
+        + rows("identities", s.identities.len())
+        + rows("endpoints", s.endpoints.len())
+        + rows("policy", s.policy.len())
+        + rows("metrics", s.metrics.len())
+        + rows("retransmits", s.retransmits.len())
+        + rows("drops", s.drops.len())
+        + rows("denials", s.denials.len())
+        + rows("xdp_errors", s.xdp_errors.len())
+        + rows("flows", s.flows.len())
+}
+
+/// The snapshots of a recording being loaded, newest kept within a budget of bytes (at least
+/// the newest snapshot, whatever its size). Indices are absolute: the n-th snapshot pushed is
+/// `n` whether or not older ones were left out since.
+pub struct Window {
+    snaps: std::collections::VecDeque<(Snapshot, usize)>,
+    total: usize,
+    budget: usize,
+    /// Absolute index of `snaps[0]` (= snapshots left out so far).
+    dropped: usize,
+    /// The keyframe later lines are rebuilt from, kept after it left the window.
+    keyframe: Option<(usize, Snapshot)>,
+}
+
+impl Window {
+    pub fn new(budget: usize) -> Window {
+        Window {
+            snaps: Default::default(),
+            total: 0,
+            budget,
+            dropped: 0,
+            keyframe: None,
+        }
+    }
+
+    /// Absolute index the next snapshot pushed gets.
+    pub fn next_index(&self) -> usize {
+        self.dropped + self.snaps.len()
+    }
+
+    /// The snapshot with absolute index `i`, if still held.
+    pub fn get(&self, i: usize) -> Option<&Snapshot> {
+        match &self.keyframe {
+            Some((k, s)) if *k == i => Some(s),
+            _ => self.snaps.get(i.checked_sub(self.dropped)?).map(|(s, _)| s),
+        }
+    }
+
+    /// Add the newest snapshot. `keyframe` is the absolute index of the snapshot that lines
+    /// after this one may be rebuilt from: held (outside the budget) even when it leaves the
+    /// window.
+    pub fn push(&mut self, s: Snapshot, keyframe: Option<usize>) {
+        if self.keyframe.as_ref().map(|(k, _)| Some(*k)) != Some(keyframe) {
+            self.keyframe = None;
+        }
+        let n = memory(&s);
+        self.total += n;
+        self.snaps.push_back((s, n));
+        while self.total > self.budget && self.snaps.len() > 1 {
+            let Some((old, n)) = self.snaps.pop_front() else {
+                break;
+            };
+            self.total -= n;
+            if Some(self.dropped) == keyframe {
+                self.keyframe = Some((self.dropped, old));
+            }
+            self.dropped += 1;
+        }
+    }
+
+    /// The kept snapshots, oldest first, with the lines skipped while loading them.
+    pub fn into_loaded(self, skipped: Vec<(usize, String)>) -> Loaded {
+        Loaded {
+            snapshots: self.snaps.into_iter().map(|(s, _)| s).collect(),
+            skipped,
+            dropped: self.dropped,
+        }
+    }
+}
+
 // ---- the capped reader ----
 
 /// What a [`Capped`] reader refused.
@@ -106,6 +278,8 @@ enum Frame {
         commas: usize,
         cap: usize,
         top: bool,
+        /// Bytes in memory of one element.
+        elem: usize,
     },
     /// An object; `key` while the next string is a key.
     Object { key: bool },
@@ -130,6 +304,12 @@ struct Capped<R: BufRead> {
     key: Vec<u8>,
     capturing_key: bool,
     hit: Option<CapHit>,
+    /// Bytes of text of the current value (line, or file) scanned so far.
+    text: usize,
+    /// Bytes the elements of its arrays will take in memory, as far as they have been read.
+    memory: usize,
+    /// [`AMPLIFICATION_SLACK`] (smaller in tests).
+    slack: usize,
 }
 
 impl<R: BufRead> Capped<R> {
@@ -147,6 +327,9 @@ impl<R: BufRead> Capped<R> {
             key: Vec::new(),
             capturing_key: false,
             hit: None,
+            text: 0,
+            memory: 0,
+            slack: AMPLIFICATION_SLACK,
         }
     }
 
@@ -156,6 +339,26 @@ impl<R: BufRead> Capped<R> {
         self.escape = false;
         self.capturing_key = false;
         self.key.clear();
+        self.text = 0;
+        self.memory = 0;
+    }
+
+    /// One more array element of `elem` bytes: refused when the memory it all takes grows past
+    /// [`MAX_AMPLIFICATION`] times the text read (beyond [`AMPLIFICATION_SLACK`]).
+    fn account(&mut self, elem: usize, elements: usize, top: bool) -> Result<(), String> {
+        self.memory = self.memory.saturating_add(elem);
+        if self.memory > self.slack && self.memory / MAX_AMPLIFICATION > self.text {
+            let what = if top {
+                String::from_utf8_lossy(&self.key).into_owned()
+            } else {
+                "a nested array".to_string()
+            };
+            return Err(format!(
+                "{what} holds {elements} or more objects in {} bytes of text, which would take more than {MAX_AMPLIFICATION}× that in memory (objects without their fields?)",
+                self.text
+            ));
+        }
+        Ok(())
     }
 
     /// Go on to the next line (line mode), skipping what is left of this one.
@@ -196,6 +399,7 @@ impl<R: BufRead> Capped<R> {
 
     /// Account for one byte of JSON text.
     fn scan(&mut self, b: u8) -> Result<(), String> {
+        self.text += 1;
         if self.in_string {
             if self.escape {
                 self.escape = false;
@@ -229,20 +433,24 @@ impl<R: BufRead> Capped<R> {
                     return Err(format!("nesting deeper than {MAX_DEPTH} levels"));
                 }
                 let top = matches!(self.stack.as_slice(), [Frame::Object { key: false }]);
-                self.stack.push(if b == b'{' {
-                    Frame::Object { key: true }
+                if b == b'{' {
+                    self.stack.push(Frame::Object { key: true });
                 } else {
-                    let cap = if top {
-                        max_objects(&String::from_utf8_lossy(&self.key))
+                    let (cap, elem) = if top {
+                        let key = String::from_utf8_lossy(&self.key);
+                        (max_objects(&key), object_bytes(&key))
                     } else {
-                        MAX_NESTED
+                        (MAX_NESTED, NESTED_ELEMENT_BYTES)
                     };
-                    Frame::Array {
+                    // The first element (an empty array costs one too: a rounding error).
+                    self.account(elem, 1, top)?;
+                    self.stack.push(Frame::Array {
                         commas: 0,
                         cap,
                         top,
-                    }
-                });
+                        elem,
+                    });
+                }
             }
             b'}' | b']' => {
                 self.stack.pop();
@@ -254,8 +462,14 @@ impl<R: BufRead> Capped<R> {
             }
             b',' => match self.stack.last_mut() {
                 Some(Frame::Object { key }) => *key = true,
-                Some(Frame::Array { commas, cap, top }) => {
+                Some(Frame::Array {
+                    commas,
+                    cap,
+                    top,
+                    elem,
+                }) => {
                     *commas += 1;
+                    let (n, elem, top2) = (*commas + 1, *elem, *top);
                     if *commas >= *cap {
                         let (cap, top) = (*cap, *top);
                         return Err(if top {
@@ -267,6 +481,7 @@ impl<R: BufRead> Capped<R> {
                             format!("an array of more than {cap} elements")
                         });
                     }
+                    self.account(elem, n, top2)?;
                 }
                 None => {}
             },
@@ -378,13 +593,14 @@ fn looks_pretty(head: &[u8]) -> bool {
             .all(|b| b.is_ascii_whitespace())
 }
 
-/// Load from any buffered reader; `reopen` gives the text again from the start (for a multi-line
-/// object whose first line is not `{` alone).
+/// Load from any buffered reader into `win`; `reopen` gives the text again from the start (for
+/// a multi-line object whose first line is not `{` alone). Returns the lines skipped.
 pub(crate) fn load_from<R: BufRead>(
     path: &str,
     mut r: R,
     reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
-) -> Result<Loaded, LoadError> {
+    win: &mut Window,
+) -> Result<Vec<(usize, String)>, LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_string(),
         source,
@@ -399,22 +615,24 @@ pub(crate) fn load_from<R: BufRead>(
                 path: path.to_string(),
             });
         }
-        return whole(path, reopen().map_err(io)?);
+        whole(path, reopen().map_err(io)?, win)?;
+        return Ok(vec![]);
     }
     if looks_pretty(head) {
-        return whole(path, Box::new(r));
+        whole(path, Box::new(r), win)?;
+        return Ok(vec![]);
     }
-    lines(path, r, reopen)
+    lines(path, r, reopen, win)
 }
 
 /// The whole text is one snapshot.
-fn whole(path: &str, r: Box<dyn BufRead + '_>) -> Result<Loaded, LoadError> {
+fn whole(path: &str, r: Box<dyn BufRead + '_>, win: &mut Window) -> Result<(), LoadError> {
     let mut c = Capped::new(r, false);
     match parse_one(&mut c) {
-        One::Snap(s, None) => Ok(Loaded {
-            snapshots: vec![*s],
-            skipped: vec![],
-        }),
+        One::Snap(s, None) => {
+            win.push(*s, None);
+            Ok(())
+        }
         One::Snap(_, Some(_)) => Err(LoadError::Corrupt {
             path: path.to_string(),
             line: 1,
@@ -443,10 +661,11 @@ fn lines<R: BufRead>(
     path: &str,
     r: R,
     reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,
-) -> Result<Loaded, LoadError> {
+    win: &mut Window,
+) -> Result<Vec<(usize, String)>, LoadError> {
     let mut c = Capped::new(r, true);
     let mut rebuilder = super::recording::Rebuilder::default();
-    let mut snapshots = Vec::new();
+    let first_index = win.next_index();
     let mut skipped = Vec::new();
     let mut first_err: Option<LoadError> = None;
     let mut first_line_eof = false;
@@ -477,13 +696,14 @@ fn lines<R: BufRead>(
         let err = match parse_one(&mut c) {
             One::Snap(mut s, line_ref) => match line_ref {
                 None => {
-                    rebuilder.keyframe(line_no, snapshots.len());
-                    snapshots.push(*s);
+                    let i = win.next_index();
+                    rebuilder.keyframe(line_no, i);
+                    win.push(*s, Some(i));
                     None
                 }
-                Some(r) => match rebuilder.rebuild(&r, &mut s, &snapshots) {
+                Some(r) => match rebuilder.rebuild(&r, &mut s, |i| win.get(i)) {
                     Ok(()) => {
-                        snapshots.push(*s);
+                        win.push(*s, rebuilder.keyframe_index());
                         None
                     }
                     Err(msg) => Some(LoadError::Corrupt {
@@ -506,7 +726,7 @@ fn lines<R: BufRead>(
                 })
             }
             One::Corrupt(line, msg, eof) => {
-                if line == 1 && snapshots.is_empty() && skipped.is_empty() {
+                if line == 1 && win.next_index() == first_index && skipped.is_empty() {
                     first_line_eof = eof;
                 }
                 Some(LoadError::Corrupt {
@@ -532,31 +752,50 @@ fn lines<R: BufRead>(
             source,
         })?;
     }
-    if snapshots.is_empty() {
+    if win.next_index() == first_index {
         // A multi-line object whose first line is more than `{`: read it as one value.
         if first_line_eof && skipped.len() > 1 {
             let r = reopen().map_err(|source| LoadError::Io {
                 path: path.to_string(),
                 source,
             })?;
-            return whole(path, r);
+            whole(path, r, win)?;
+            return Ok(vec![]);
         }
         return Err(first_err.unwrap_or(LoadError::Empty {
             path: path.to_string(),
         }));
     }
-    Ok(Loaded { snapshots, skipped })
+    Ok(skipped)
 }
 
 /// Parse file contents: a single JSON object (possibly pretty-printed) or JSON lines.
 pub fn parse(path: &str, text: &str) -> Result<Loaded, LoadError> {
+    parse_within(path, text, MAX_RECORDING_BYTES)
+}
+
+/// [`parse`], keeping the newest snapshots within `budget` bytes (see [`Window`]).
+pub fn parse_within(path: &str, text: &str, budget: usize) -> Result<Loaded, LoadError> {
     let bytes = text.as_bytes();
-    load_from(path, std::io::Cursor::new(bytes), &mut || {
-        Ok(Box::new(std::io::Cursor::new(bytes.to_vec())))
-    })
+    let mut win = Window::new(budget);
+    let skipped = load_from(
+        path,
+        std::io::Cursor::new(bytes),
+        &mut || Ok(Box::new(std::io::Cursor::new(bytes.to_vec()))),
+        &mut win,
+    )?;
+    Ok(win.into_loaded(skipped))
 }
 
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let mut win = Window::new(MAX_RECORDING_BYTES);
+    let skipped = load_into(path, &mut win)?;
+    Ok(win.into_loaded(skipped))
+}
+
+/// Load the file at `path` into `win` (after what it holds already: the segments of a ring);
+/// the lines skipped.
+pub fn load_into(path: &Path, win: &mut Window) -> Result<Vec<(usize, String)>, LoadError> {
     let name = path.display().to_string();
     let open = || -> std::io::Result<std::io::BufReader<std::fs::File>> {
         Ok(std::io::BufReader::with_capacity(
@@ -568,7 +807,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         path: name.clone(),
         source,
     })?;
-    load_from(&name, r, &mut || Ok(Box::new(open()?)))
+    load_from(&name, r, &mut || Ok(Box::new(open()?)), win)
 }
 
 /// Pretty JSON of one snapshot, as `dpscope snapshot` writes it.
@@ -745,6 +984,89 @@ mod tests {
         );
         let s = &parse("t.json", &tricky).unwrap().snapshots[0];
         assert_eq!(s.programs[0].name, "a,b]");
+    }
+
+    #[test]
+    fn a_long_recording_keeps_its_newest_snapshots_within_the_budget_and_says_so() {
+        let snap = |i: u64| {
+            let mut s = sample();
+            s.monotonic_ns = i;
+            s.programs = (0..9)
+                .map(|p| Program {
+                    id: p,
+                    run_cnt: i,
+                    ..Default::default()
+                })
+                .collect();
+            s
+        };
+        let each = memory(&snap(0));
+        assert!(each > 9 * object_bytes("programs"));
+        // Complete lines, and compact lines whose keyframe leaves the window before them.
+        for every in [1, 60] {
+            let mut w = super::super::recording::Writer::with_keyframe_every(Vec::new(), every);
+            for i in 0..50 {
+                w.write(&snap(i)).unwrap();
+            }
+            let text = String::from_utf8(w.into_inner()).unwrap();
+            let all = parse("rec.jsonl", &text).unwrap();
+            assert_eq!((all.snapshots.len(), all.dropped), (50, 0));
+            assert_eq!(all.dropped_summary(), None);
+            let kept = parse_within("rec.jsonl", &text, 4 * each + each / 2).unwrap();
+            assert!(kept.skipped.is_empty(), "{:?}", kept.skipped);
+            assert_eq!(
+                (kept.snapshots.len(), kept.dropped),
+                (4, 46),
+                "every {every}"
+            );
+            assert_eq!(kept.snapshots, (46..50).map(snap).collect::<Vec<_>>());
+            let m = kept.dropped_summary().unwrap();
+            assert!(m.contains("newest 4") && m.contains("46 before"), "{m}");
+            // A snapshot larger than the budget alone is still kept.
+            let one = parse_within("rec.jsonl", &text, each / 3).unwrap();
+            assert_eq!(one.snapshots, vec![snap(49)]);
+        }
+    }
+
+    #[test]
+    fn objects_without_fields_are_refused_by_their_memory_but_real_tables_load() {
+        // 3 bytes of text per 288-byte conntrack entry: refused early, with a clear message.
+        let flood = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"conntrack\":[{}{{}}]}}",
+            "{},".repeat(2_000_000)
+        );
+        for text in [flood.clone(), flood.replace("[{}", "[\n{}")] {
+            match parse("flood.json", &text) {
+                Err(e @ LoadError::TooBig { .. }) => {
+                    let m = e.to_string();
+                    assert!(
+                        m.contains("conntrack holds") && m.contains("in memory"),
+                        "{m}"
+                    );
+                }
+                other => panic!("{:?}", other.map(|l| l.snapshots.len())),
+            }
+        }
+        // A table as dpscope writes it (every field, with its name) takes less memory than its
+        // text: well past the slack (1 MiB here), it loads; the same count of `{}` does not.
+        let slack = 1 << 20;
+        let n = 4 * slack / object_bytes("conntrack");
+        let load = |text: &str| {
+            let mut c = Capped::new(std::io::Cursor::new(text.as_bytes()), false);
+            c.slack = slack;
+            parse_one(&mut c)
+        };
+        let mut s = sample();
+        s.conntrack = vec![crate::model::CtEntry::default(); n];
+        match load(&to_json_pretty(&s)) {
+            One::Snap(s, _) => assert_eq!(s.conntrack.len(), n),
+            _ => panic!("a real table was refused"),
+        }
+        let empty = format!(
+            "{{\"schema\":\"{SCHEMA}\",\"conntrack\":[{}{{}}]}}",
+            "{},".repeat(n - 1)
+        );
+        assert!(matches!(load(&empty), One::TooBig(..)));
     }
 
     #[test]

@@ -191,16 +191,26 @@ impl Rebuilder {
         self.keyframe = Some((line, index));
     }
 
-    /// Fill the sections `r` names from its keyframe. Err: why the line cannot be rebuilt.
-    pub fn rebuild(
+    /// Index (as given to [`Rebuilder::keyframe`]) of the keyframe later lines are rebuilt from.
+    pub fn keyframe_index(&self) -> Option<usize> {
+        self.keyframe.map(|(_, i)| i)
+    }
+
+    /// Fill the sections `r` names from its keyframe, which `loaded` gives by its index. Err:
+    /// why the line cannot be rebuilt.
+    pub fn rebuild<'a>(
         &self,
         r: &LineRef,
         s: &mut Snapshot,
-        loaded: &[Snapshot],
+        loaded: impl FnOnce(usize) -> Option<&'a Snapshot>,
     ) -> Result<(), String> {
         let kf = match self.keyframe {
-            Some((line, i)) if line == r.keyframe && i < loaded.len() => &loaded[i],
-            _ => {
+            Some((line, i)) if line == r.keyframe => loaded(i),
+            _ => None,
+        };
+        let kf = match kf {
+            Some(kf) => kf,
+            None => {
                 return Err(format!(
                     "rebuilt from its keyframe on line {}, which is missing or unreadable",
                     r.keyframe

@@ -419,6 +419,11 @@ struct Builder<'g, 'a> {
     shown_keyed: HashSet<(u32, u32)>,
 }
 
+/// The key of an interface's root line.
+pub fn iface_key(ifindex: u32, name: &str) -> String {
+    format!("if{ifindex}:{name}")
+}
+
 fn idx_key(i: Option<u32>) -> String {
     i.map_or_else(|| "?".to_string(), |k| k.to_string())
 }
@@ -548,6 +553,13 @@ impl Builder<'_, '_> {
 
 /// The rooted tree of a snapshot's tail calls.
 pub fn forest(snap: &Snapshot) -> Vec<Node> {
+    forest_first(snap, &|_| false)
+}
+
+/// The rooted tree with the interfaces whose root key `first` picks built and listed first
+/// (in their usual order), so that what they share with others is expanded under them and
+/// later references to it point up. Prog arrays no attach point reaches stay last.
+pub fn forest_first(snap: &Snapshot, first: &dyn Fn(&str) -> bool) -> Vec<Node> {
     let g = Graph::new(&snap.tailcalls, &snap.programs);
     let mut b = Builder {
         g: &g,
@@ -566,10 +578,13 @@ pub fn forest(snap: &Snapshot) -> Vec<Node> {
                 .push(a);
         }
     }
+    let mut by_if: Vec<((String, u32), Vec<&super::Attachment>)> = by_if.into_iter().collect();
+    // A stable partition: the picked interfaces first, each group in name order.
+    by_if.sort_by_key(|((name, ifindex), _)| !first(&iface_key(*ifindex, name)));
     for ((name, ifindex), mut atts) in by_if {
         atts.sort_by_key(|a| (hook_rank(&a.hook), a.position, a.prog_id));
         let mut iface = Node::leaf(
-            format!("if{ifindex}:{name}"),
+            iface_key(ifindex, &name),
             Item::Interface {
                 ifindex,
                 name: name.clone(),

@@ -23,6 +23,8 @@ pub enum Source {
         path: String,
         snapshots: Vec<Snapshot>,
         skipped: Vec<(usize, String)>,
+        /// Why older snapshots of a long recording were left out (`model::io::Window`).
+        dropped: Option<String>,
     },
     /// Replay of a bundle of node snapshots (`replay BUNDLE_DIR`): the Cluster pane and every
     /// pane per node.

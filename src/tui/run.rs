@@ -21,11 +21,20 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             path,
             snapshots,
             skipped,
+            dropped,
         } => {
             if snapshots.is_empty() {
                 anyhow::bail!("{path}: no snapshots to replay");
             }
-            (App::replay(path, snapshots, &skipped, &opts), None, None)
+            let mut app = App::replay(path, snapshots, &skipped, &opts);
+            if let Some(d) = dropped {
+                let text = match app.message.take() {
+                    Some(m) => format!("{d}; {}", m.text),
+                    None => d,
+                };
+                app.message = Some(crate::app::state::Message { text, error: true });
+            }
+            (app, None, None)
         }
         Source::Bundle(bundle) => (App::bundle(bundle, &opts), None, None),
     };

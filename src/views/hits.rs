@@ -44,6 +44,7 @@ pub fn table_rows<'a>(
 
 /// Rows of a tree just rendered into `area` with `state`: each line that starts a node.
 pub fn tree_rows(hits: &mut Hits, area: Rect, state: &tui_tree_widget::TreeState<String>) {
+    hits.offset = Some(state.get_offset());
     let mut last: Option<&[String]> = None;
     for y in area.y..area.y.saturating_add(area.height) {
         let Some(ids) = state.rendered_at(Position::new(area.x.saturating_add(1), y)) else {

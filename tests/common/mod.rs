@@ -3,6 +3,9 @@
 //! when a test panics.
 //!
 //! Use from a test file with `mod common;`. Not every test uses every helper.
+
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -308,9 +311,8 @@ impl LinkFd {
             );
         }
         // SAFETY: fd is a fresh descriptor we own.
-        LinkFd {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        LinkFd { fd }
     }
 
     pub fn id(&self) -> u32 {

@@ -28,8 +28,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-pub use tailcall::tailcalls_dot;
-
 /// Entries read per map at most; beyond that the pane says "showing N of M".
 pub const DEFAULT_CAP: usize = 1_000_000;
 
@@ -57,6 +55,8 @@ pub struct Options {
     pub cap: usize,
     /// CT expiry clock; `None` detects it (seconds since boot vs `jiffies >> 8`).
     pub clock: Option<ClockMode>,
+    /// Which parts to read (a refresh reads only what the open pane needs).
+    pub tables: Tables,
 }
 
 impl Default for Options {
@@ -64,8 +64,61 @@ impl Default for Options {
         Options {
             cap: DEFAULT_CAP,
             clock: clock_from_env(),
+            tables: Tables::ALL,
         }
     }
+}
+
+/// Which Cilium parts a collection reads. Map contents cost in proportion to their entries:
+/// the conntrack tables (up to 524,288 entries each) only when someone looks at them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tables {
+    /// Every prog array as a tail-call graph.
+    pub tailcalls: bool,
+    /// Services, identities, endpoints, policy and metrics.
+    pub small: bool,
+    /// The CT maps.
+    pub conntrack: bool,
+}
+
+impl Tables {
+    pub const ALL: Tables = Tables {
+        tailcalls: true,
+        small: true,
+        conntrack: true,
+    };
+    pub const NONE: Tables = Tables {
+        tailcalls: false,
+        small: false,
+        conntrack: false,
+    };
+
+    pub fn any(&self) -> bool {
+        self.tailcalls || self.small || self.conntrack
+    }
+}
+
+/// What a collection can reuse: the slots the maps phase already read, and facts of the
+/// programs in tail-call slots from earlier refreshes (a loaded program never changes).
+#[derive(Debug, Default)]
+pub struct Reuse<'a> {
+    /// Populated slots of prog arrays by map id (`maps::SlotTable`); arrays missing here are
+    /// read slot by slot.
+    pub slots: Option<&'a crate::bpf::maps::SlotTable>,
+    pub progs: ProgFacts,
+}
+
+/// Kernel name, map ids and tail-call sites of programs by id, kept between refreshes.
+#[derive(Debug, Default)]
+pub struct ProgFacts {
+    facts: HashMap<u32, ProgFact>,
+}
+
+#[derive(Debug, Clone)]
+struct ProgFact {
+    kernel_name: String,
+    map_ids: Vec<u32>,
+    sites: Vec<crate::bpf::tail_sites::Site>,
 }
 
 /// `DPSCOPE_CILIUM_CLOCK=ktime|jiffies|jiffies:<HZ>` overrides clock detection.
@@ -120,6 +173,25 @@ pub fn collect_with(
     attachments: &[Attachment],
     opts: &Options,
 ) -> Collected {
+    collect_reusing(
+        roots,
+        programs,
+        maps,
+        attachments,
+        opts,
+        &mut Reuse::default(),
+    )
+}
+
+/// [`collect_with`], reusing what this refresh and earlier ones already read.
+pub fn collect_reusing(
+    roots: &[PathBuf],
+    programs: &[Program],
+    maps: &[MapInfo],
+    attachments: &[Attachment],
+    opts: &Options,
+    reuse: &mut Reuse,
+) -> Collected {
     let mut c = Collected::default();
     let found = scan_roots(roots, &mut c.warnings);
     let searched = roots
@@ -150,14 +222,17 @@ pub fn collect_with(
     };
 
     let cilium_found = found.iter().any(|f| f.lookup != Lookup::NotCilium);
-    c.tailcalls = collect_tailcalls(
-        &found,
-        programs,
-        maps,
-        attachments,
-        &root_layouts,
-        &mut c.warnings,
-    );
+    if opts.tables.tailcalls {
+        c.tailcalls = collect_tailcalls(
+            &found,
+            programs,
+            maps,
+            attachments,
+            &root_layouts,
+            reuse,
+            &mut c.warnings,
+        );
+    }
     if !cilium_found {
         let reason = format!("no Cilium maps found under {searched}");
         for pane in CILIUM_PANES {
@@ -166,7 +241,7 @@ pub fn collect_with(
                 reason: reason.clone(),
             });
         }
-        if c.tailcalls.is_empty() {
+        if c.tailcalls.is_empty() && opts.tables.tailcalls {
             c.unavailable.push(Unavailable {
                 pane: "tailcalls".into(),
                 reason: format!("{reason}, and no prog_array maps are loaded"),
@@ -175,7 +250,15 @@ pub fn collect_with(
         return c;
     }
 
-    let now = now(&found, lay, opts);
+    let now = if opts.tables.conntrack {
+        now(&found, lay, opts)
+    } else {
+        Now {
+            mode: ClockMode::Ktime,
+            mono_s: 0,
+            jiffies: None,
+        }
+    };
     let mut by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut svc_entries: Vec<(bool, lb::SvcKey, lb::SvcValue)> = Vec::new();
     let mut backends: HashMap<u32, lb::Backend> = HashMap::new();
@@ -202,6 +285,9 @@ pub fn collect_with(
         }
         *by_kind.entry(kind.pane()).or_default() += 1;
         if let MapKind::Ct { v6 } = kind {
+            if !opts.tables.conntrack {
+                continue;
+            }
             // The decoder's static label unless the release was assumed.
             let label = assumed.then(|| Word::from(lay_label.as_str()));
             let ct = CtRead {
@@ -212,6 +298,9 @@ pub fn collect_with(
                 cap: opts.cap,
             };
             read_ct(f, &ct, maps, &mut c);
+            continue;
+        }
+        if !opts.tables.small {
             continue;
         }
         let dump = match read::dump(&f.fd, &f.info, opts.cap) {
@@ -606,8 +695,15 @@ fn collect_tailcalls(
     maps: &[MapInfo],
     attachments: &[Attachment],
     root_layouts: &[Option<Layout>],
+    reuse: &mut Reuse,
     warnings: &mut Vec<String>,
 ) -> Vec<TailCallMap> {
+    let shared = reuse.slots;
+    // Each array's slots are read once per refresh: the maps phase's, else slot by slot.
+    let slots_of = |id: u32, fd: &OwnedFd, max: u32| match shared.and_then(|t| t.get(&id)) {
+        Some(s) => s.clone(),
+        None => crate::bpf::maps::id_slots(fd, max),
+    };
     let mut arrays: BTreeMap<u32, tailcall::ProgArray> = BTreeMap::new();
     // Pinned under tc/globals: full Cilium names from the pin path.
     for f in found {
@@ -619,7 +715,7 @@ fn collect_tailcalls(
                     name: f.name.clone(),
                     max_entries: f.info.max_entries,
                     pinned: Some(f.path.display().to_string()),
-                    slots: read::prog_array_slots(&f.fd, f.info.max_entries),
+                    slots: slots_of(f.info.id, &f.fd, f.info.max_entries),
                     root_layout: root_layouts.get(f.root).copied().flatten(),
                 },
             );
@@ -630,14 +726,17 @@ fn collect_tailcalls(
         if arrays.contains_key(&m.id) {
             continue;
         }
-        let fd = match crate::bpf::sys::fd_by_id(crate::bpf::sys::ObjKind::Map, m.id) {
-            Ok(fd) => fd,
-            Err(e) => {
-                if e.raw_os_error() != Some(libc::ENOENT) {
-                    warnings.push(format!("prog array {}: {e}", m.id));
+        let slots = match shared.and_then(|t| t.get(&m.id)) {
+            Some(s) => s.clone(),
+            None => match crate::bpf::sys::fd_by_id(crate::bpf::sys::ObjKind::Map, m.id) {
+                Ok(fd) => crate::bpf::maps::id_slots(&fd, m.max_entries),
+                Err(e) => {
+                    if e.raw_os_error() != Some(libc::ENOENT) {
+                        warnings.push(format!("prog array {}: {e}", m.id));
+                    }
+                    continue;
                 }
-                continue;
-            }
+            },
         };
         let name = m
             .pinned
@@ -653,12 +752,13 @@ fn collect_tailcalls(
                 name,
                 max_entries: m.max_entries,
                 pinned: m.pinned.first().cloned(),
-                slots: read::prog_array_slots(&fd, m.max_entries),
+                slots,
                 root_layout: None,
             },
         );
     }
     if arrays.is_empty() {
+        reuse.progs.facts.clear();
         return Vec::new();
     }
     let arrays: Vec<tailcall::ProgArray> = arrays.into_values().collect();
@@ -678,32 +778,47 @@ fn collect_tailcalls(
     );
     wanted.sort_unstable();
     wanted.dedup();
+    // Facts of programs no longer wanted are dropped; new ones are read once.
+    let cache = &mut reuse.progs.facts;
+    cache.retain(|id, _| wanted.binary_search(id).is_ok());
     for id in wanted {
-        match read::prog_by_id(id, true) {
-            Ok(d) => {
-                let sites = crate::bpf::tail_sites::sites(&d.xlated);
-                if !sites.is_empty() {
-                    extra.sites.insert(id, sites);
+        let fact = match cache.get(&id) {
+            Some(f) => f.clone(),
+            None => match read::prog_by_id(id, true) {
+                Ok(d) => {
+                    let f = ProgFact {
+                        sites: crate::bpf::tail_sites::sites(&d.xlated),
+                        kernel_name: d.kernel_name,
+                        map_ids: d.map_ids,
+                    };
+                    cache.insert(id, f.clone());
+                    f
                 }
-                let missing_maps = known.get(&id).is_none_or(|p| p.map_ids.is_empty());
-                if missing_maps {
-                    let name = known
-                        .get(&id)
-                        .map(|p| p.name.clone())
-                        .filter(|n| !n.is_empty())
-                        .unwrap_or_else(|| d.kernel_name.clone());
-                    extra.programs.insert(
-                        id,
-                        tailcall::ProgNames {
-                            name,
-                            kernel_name: d.kernel_name,
-                            map_ids: d.map_ids,
-                        },
-                    );
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+                Err(e) => {
+                    warnings.push(format!("program {id}: {e}"));
+                    continue;
                 }
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
-            Err(e) => warnings.push(format!("program {id}: {e}")),
+            },
+        };
+        if !fact.sites.is_empty() {
+            extra.sites.insert(id, fact.sites);
+        }
+        let missing_maps = known.get(&id).is_none_or(|p| p.map_ids.is_empty());
+        if missing_maps {
+            let name = known
+                .get(&id)
+                .map(|p| p.name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| fact.kernel_name.clone());
+            extra.programs.insert(
+                id,
+                tailcall::ProgNames {
+                    name,
+                    kernel_name: fact.kernel_name,
+                    map_ids: fact.map_ids,
+                },
+            );
         }
     }
     extra.endpoints = config_endpoints(&arrays, programs, &extra.programs);

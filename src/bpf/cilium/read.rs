@@ -471,26 +471,6 @@ fn walk_next_key(
     }
 }
 
-/// Populated slots of a PROG_ARRAY: (index, program id). Lookups return program ids.
-pub fn prog_array_slots(fd: &OwnedFd, max_entries: u32) -> Vec<(u32, u32)> {
-    let mut out = Vec::new();
-    for i in 0..max_entries {
-        let mut id = 0u32;
-        // SAFETY: 4-byte key and 4-byte value buffers, as for every prog array.
-        let ret = unsafe {
-            libbpf_sys::bpf_map_lookup_elem(
-                fd.as_raw_fd(),
-                &i as *const u32 as *const _,
-                &mut id as *mut u32 as *mut _,
-            )
-        };
-        if ret == 0 && id != 0 {
-            out.push((i, id));
-        }
-    }
-    out
-}
-
 /// Kernel name, map ids and translated instructions of a program by id.
 pub struct ProgDump {
     pub kernel_name: String,

@@ -697,97 +697,6 @@ fn owner_text(
     }
 }
 
-/// A DOT string's inside: controls as visible escapes (`sanitize`), then DOT's own quoting.
-fn dot_escape(s: &str) -> String {
-    crate::sanitize::text(s)
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-}
-
-/// Graphviz DOT of the tail-call graph: owners → arrays → slot programs → arrays they call.
-pub fn tailcalls_dot(tc: &[TailCallMap]) -> String {
-    let mut s =
-        String::from("digraph tailcalls {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
-    let mut progs: BTreeMap<u32, String> = BTreeMap::new();
-    let mut edges: Vec<String> = Vec::new();
-    for m in tc {
-        s.push_str(&format!(
-            "  \"map{}\" [shape=box, label=\"{}\\n(map {})\"];\n",
-            m.map_id,
-            dot_escape(&m.map_name),
-            m.map_id
-        ));
-        if !m.owner_prog_ids.is_empty() {
-            for o in &m.owner_prog_ids {
-                progs.entry(*o).or_insert_with(|| format!("prog {o}"));
-                edges.push(format!(
-                    "  \"prog{o}\" -> \"map{}\" [style=bold];\n",
-                    m.map_id
-                ));
-            }
-        } else if let Some(o) = &m.owner {
-            s.push_str(&format!(
-                "  \"owner{}\" [shape=plaintext, label=\"{}\"];\n",
-                m.map_id,
-                dot_escape(o)
-            ));
-            edges.push(format!("  \"owner{}\" -> \"map{}\";\n", m.map_id, m.map_id));
-        }
-        for sl in &m.slots {
-            let label = match &sl.slot_name {
-                Some(n) => format!("{} {}", sl.index, n),
-                None => sl.index.to_string(),
-            };
-            if sl.empty || sl.prog_id == 0 {
-                s.push_str(&format!(
-                    "  \"empty{}_{}\" [shape=box, style=dashed, label=\"(empty)\"];\n",
-                    m.map_id, sl.index
-                ));
-                edges.push(format!(
-                    "  \"map{}\" -> \"empty{}_{}\" [label=\"{}\", style=dashed];\n",
-                    m.map_id,
-                    m.map_id,
-                    sl.index,
-                    dot_escape(&label)
-                ));
-                continue;
-            }
-            let name = if sl.prog_name.is_empty() {
-                format!("prog {}", sl.prog_id)
-            } else {
-                sl.prog_name.clone()
-            };
-            progs.insert(sl.prog_id, name);
-            edges.push(format!(
-                "  \"map{}\" -> \"prog{}\" [label=\"{}\"];\n",
-                m.map_id,
-                sl.prog_id,
-                dot_escape(&label)
-            ));
-            for c in &sl.calls_maps {
-                let style = if sl.cycle { "dotted" } else { "dashed" };
-                edges.push(format!(
-                    "  \"prog{}\" -> \"map{c}\" [style={style}];\n",
-                    sl.prog_id
-                ));
-            }
-        }
-    }
-    for (id, name) in &progs {
-        s.push_str(&format!(
-            "  \"prog{id}\" [shape=ellipse, label=\"{}\\n(prog {id})\"];\n",
-            dot_escape(name)
-        ));
-    }
-    edges.sort();
-    edges.dedup();
-    for e in edges {
-        s.push_str(&e);
-    }
-    s.push_str("}\n");
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1109,10 +1018,6 @@ mod tests {
             (unknown.endpoint_id, unknown.owner.as_deref()),
             (None, Some("cil_from_container"))
         );
-        let dot = tailcalls_dot(&t);
-        assert!(dot.starts_with("digraph tailcalls {"));
-        assert!(dot.contains("\"map10\" -> \"prog2\" [label=\"7 IPV4_FROM_LXC\"]"));
-        assert!(dot.trim_end().ends_with('}'));
     }
 
     #[test]
