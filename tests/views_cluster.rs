@@ -4,6 +4,8 @@
 //! node-c a bigger map, node-d iptables drops; node-e timed out). Then bundles made to hurt:
 //! escape sequences in node names, symlinked and special node files, huge manifests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::bundle::{self, Bundle};
