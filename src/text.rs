@@ -3,6 +3,8 @@
 pub const APP: &str = "dpscope";
 pub const PAUSED: &str = " PAUSED ";
 pub const WAITING: &str = "waiting for the first snapshot…";
+/// The conntrack pane just opened in the live UI: its maps are read while it is open.
+pub const CT_READING: &str = "reading the conntrack maps… (read only while this pane is open)";
 /// A table pane with nothing to list (panes say what they list instead where they can).
 pub const NO_ROWS: &str = "nothing to show";
 pub const NO_PROGRAMS: &str = "no BPF programs loaded";
@@ -188,6 +190,22 @@ pub fn cilium_pane_empty(pane: &str) -> String {
 /// `showing 1,000,000 of 1,482,113 (read capped)`.
 pub fn capped(shown: usize, total: u64) -> String {
     format!("showing {shown} of {total} (read capped)")
+}
+
+/// Age of a big table that is re-read less often than every refresh (conntrack).
+pub fn table_age(ms: u64) -> String {
+    if ms < 1000 {
+        "read just now".to_string()
+    } else {
+        format!("read {}s ago", ms / 1000)
+    }
+}
+
+/// A refresh that took longer than the interval (Node pane).
+pub fn refresh_stretched(took_ms: u64, interval_ms: u64, wait_ms: u64) -> String {
+    format!(
+        "SLOW: collection took {took_ms} ms, longer than the {interval_ms} ms interval; next in {wait_ms} ms (interval stretched, no pile-up)"
+    )
 }
 
 /// Title of the box with the selected attachment's warnings.

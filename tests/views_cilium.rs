@@ -162,7 +162,7 @@ fn no_cilium_maps_found() {
     let mut s = fixture("cilium.json");
     s.tailcalls.clear();
     s.services.clear();
-    s.conntrack.clear();
+    s.conntrack = Default::default();
     s.identities.clear();
     s.endpoints.clear();
     s.policy.clear();
@@ -200,12 +200,20 @@ fn no_cilium_maps_found() {
 #[test]
 fn empty_cilium_pane_without_a_reason_says_what_is_empty() {
     let mut s = fixture("cilium.json");
-    s.conntrack.clear();
+    s.conntrack = Default::default();
+    // Live, the CT maps not read yet (the pane just opened): it says they are being read.
+    let mut a = App::with_snapshot(s.clone(), &opts());
+    goto(&mut a, "conntrack");
+    let text = screen(&a, 80, 24);
+    assert!(text.contains("reading the conntrack maps"), "{text}");
+    // Read, and empty.
+    s.cilium.as_mut().expect("cilium info").ct_read_ns = Some(s.monotonic_ns);
     let mut a = App::with_snapshot(s, &opts());
     goto(&mut a, "conntrack");
     let text = screen(&a, 80, 24);
     assert!(text.contains("no connection-tracking entries"), "{text}");
     assert!(text.contains("Cilium 1.18 layout"), "{text}");
+    assert!(text.contains("read just now"), "{text}");
 }
 
 #[test]
@@ -573,11 +581,13 @@ fn half_a_million_ct_entries_render_fast() {
             bytes: Some(i as u64 * 90),
             ..Default::default()
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     s.cilium = Some(CiliumInfo {
         layout: "1.18".into(),
         roots: vec!["/sys/fs/bpf".into()],
         ct_total: Some(1_482_113),
+        ..Default::default()
     });
     let mut a = App::with_snapshot(s, &opts());
     goto(&mut a, "conntrack");

@@ -5,7 +5,6 @@
 //! shows it, every pane in every text format, and diffed first against last. Nothing may panic.
 use dpscope::model::{diff, io, PaneId};
 use dpscope::pane::plain::{self, Format};
-use dpscope::pane::Pane;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -121,6 +121,9 @@ pub struct App {
     pub jobs: Option<Arc<dyn super::work::Worker>>,
     /// Counts the snapshots shown (live or replay), so a comparison says which one it is for.
     pub snapshot_seq: u64,
+    /// `snapshot_seq` of the snapshot that brought the conntrack table on screen (the same
+    /// table is passed on by the snapshots between re-reads).
+    pub conntrack_seq: u64,
     /// Counts baselines set.
     pub baseline_seq: u64,
     /// The pane's order as `update` last computed it, and what it was computed from.
@@ -177,6 +180,7 @@ impl App {
             mouse: opts.mouse,
             jobs: None,
             snapshot_seq: 0,
+            conntrack_seq: 0,
             baseline_seq: 0,
             listing: None,
             memo: Memo::default(),
@@ -298,6 +302,13 @@ impl App {
         self.prev = prev;
         self.waiting = false;
         self.snapshot_seq += 1;
+        let same_ct = self
+            .prev
+            .as_ref()
+            .is_some_and(|p| Arc::ptr_eq(&p.conntrack, &self.snapshot.conntrack));
+        if !same_ct {
+            self.conntrack_seq = self.snapshot_seq;
+        }
         self.derived = Derived::compute(self.prev.as_deref(), &self.snapshot, self.retrans_group);
         if self.interval_ms == 0 {
             self.interval_ms = self.snapshot.node.interval_ms;
@@ -386,8 +397,18 @@ impl App {
             baseline: self.baseline.as_ref(),
             presentation: self.presentation,
             waiting: self.waiting,
-            seq: self.snapshot_seq,
+            seq: self.order_seq(),
             cluster: self.cluster.as_ref(),
+        }
+    }
+
+    /// Which data the pane's order is for: the snapshot's, except for conntrack, whose table
+    /// is passed on unchanged between re-reads (its order is not recomputed for those).
+    fn order_seq(&self) -> u64 {
+        if self.pane == PaneId::Conntrack {
+            self.conntrack_seq
+        } else {
+            self.snapshot_seq
         }
     }
 
@@ -410,7 +431,7 @@ impl App {
             extra.extend([c.selected as u64, c.asked]);
         }
         Inputs {
-            seq: self.snapshot_seq,
+            seq: self.order_seq(),
             pane: self.pane,
             shape: self.view().shape(),
             extra,

@@ -390,6 +390,10 @@ impl App {
             req.push(Request::ClearDetails);
         }
         self.help = false;
+        // The collector reads what the open pane needs (the CT maps only for conntrack).
+        if self.is_live() && p != self.pane {
+            req.push(Request::Pane(p));
+        }
         self.pane = p;
     }
 

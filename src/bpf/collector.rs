@@ -6,9 +6,10 @@
 use super::{
     attach, bpffs, denials, kallsyms, mapdump, maps, node, procs, programs, stats, xlated,
 };
-use crate::model::{Details, Snapshot, Unavailable, SCHEMA};
+use crate::model::{CtEntry, Details, PaneId, Snapshot, Unavailable, SCHEMA};
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What the app may ask of the collector. The collector never receives UI state otherwise.
@@ -26,6 +27,8 @@ pub enum Request {
     },
     /// Stop capturing details (the user went back).
     ClearDetails,
+    /// This pane is open now: read what it needs (the CT maps only while conntrack is open).
+    Pane(PaneId),
     /// Pause or resume periodic collection.
     Pause(bool),
     /// Append every following snapshot to a recording at `path` (created, with its directory).
@@ -113,6 +116,116 @@ pub struct Config {
     pub tc_ifaces: Vec<String>,
     /// Interfaces that get the XDP counter probe (`--xdp-iface`), only where no XDP program is.
     pub xdp_ifaces: Vec<String>,
+    /// What a collection reads beyond the object lists (`show PANE` reads only what it needs;
+    /// the live UI follows the open pane with `Request::Pane`).
+    pub want: Want,
+}
+
+/// What a collection reads beyond the lists of programs, maps, pins and attachments: map
+/// contents cost in proportion to their entries, so each is read only when shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Want {
+    /// Entry counts of every map (one read of dpscope's map iterator, which brings the
+    /// fd arrays' slots along).
+    pub map_counts: bool,
+    /// Which processes hold which objects (programs', maps' and links' `pids`).
+    pub owners: bool,
+    /// Cilium's maps: tail-call graph, small tables, conntrack.
+    pub cilium: super::cilium::Tables,
+}
+
+impl Want {
+    /// Everything (`snapshot`, `record`, export).
+    pub const ALL: Want = Want {
+        map_counts: true,
+        owners: true,
+        cilium: super::cilium::Tables::ALL,
+    };
+
+    /// What `show PANE` prints and nothing else: `show node` reads no map contents.
+    pub fn for_pane(p: PaneId) -> Want {
+        use super::cilium::Tables;
+        let none = Want {
+            map_counts: false,
+            owners: false,
+            cilium: Tables::NONE,
+        };
+        match p {
+            PaneId::Programs | PaneId::Attachments => Want {
+                owners: true,
+                ..none
+            },
+            PaneId::Maps => Want {
+                map_counts: true,
+                owners: true,
+                ..none
+            },
+            PaneId::Tailcalls => Want {
+                map_counts: true,
+                cilium: Tables {
+                    tailcalls: true,
+                    ..Tables::NONE
+                },
+                ..none
+            },
+            PaneId::Conntrack => Want {
+                map_counts: true,
+                cilium: Tables {
+                    conntrack: true,
+                    ..Tables::NONE
+                },
+                ..none
+            },
+            PaneId::Services
+            | PaneId::Identities
+            | PaneId::Endpoints
+            | PaneId::Policy
+            | PaneId::Metrics => Want {
+                cilium: Tables {
+                    small: true,
+                    ..Tables::NONE
+                },
+                ..none
+            },
+            _ => none,
+        }
+    }
+
+    /// The live UI with pane `open`: every list and small table (they cost milliseconds), the
+    /// big tables only while their pane is open.
+    pub fn live(open: PaneId) -> Want {
+        Want {
+            cilium: super::cilium::Tables {
+                conntrack: open == PaneId::Conntrack,
+                ..super::cilium::Tables::ALL
+            },
+            ..Want::ALL
+        }
+    }
+}
+
+/// A conntrack re-read costs this many times its own time in waiting, at least: the table's
+/// age grows to a few seconds on a full node, and the live UI stays under a tenth of a core.
+const CT_REREAD_FACTOR: u32 = 20;
+
+/// The CT table as last read, passed on to snapshots until it is read again.
+struct CtKept {
+    table: Arc<Vec<CtEntry>>,
+    total: Option<u64>,
+    read_ns: u64,
+    read_at: Instant,
+    /// What the read and decode took.
+    cost: Duration,
+}
+
+/// The wait before the next collection: the interval, or, when a collection took longer, the
+/// collection's own time (so at most half the time is spent collecting; no pile-up).
+pub fn next_wait(interval: Duration, took: Duration) -> (Duration, bool) {
+    if took > interval {
+        (took, true)
+    } else {
+        (interval, false)
+    }
 }
 
 impl Config {
@@ -135,6 +248,7 @@ impl Default for Config {
             only_probes: vec![],
             tc_ifaces: vec![],
             xdp_ifaces: vec![],
+            want: Want::ALL,
         }
     }
 }
@@ -165,6 +279,12 @@ pub struct Collector {
     probes: Option<super::probes::Probes>,
     /// Facts of the programs in tail-call slots (read once per program).
     tail_progs: super::cilium::ProgFacts,
+    /// What collections read now (`Config::want`, then the open pane's).
+    want: Want,
+    /// The CT table between re-reads (only while wanted).
+    ct: Option<CtKept>,
+    /// The next collection re-reads the CT maps whatever their age (`r`, a pane switch).
+    ct_force: bool,
     /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
     denials: Option<denials::DenialProbes>,
 }
@@ -185,6 +305,7 @@ pub fn check_privileges() -> Result<(), String> {
 
 impl Collector {
     pub fn new(cfg: Config) -> Collector {
+        let cfg_want = cfg.want;
         let (guard, state) = if stats::sysctl_enabled() {
             (None, stats::StatsState::Sysctl)
         } else if cfg.stats {
@@ -223,6 +344,9 @@ impl Collector {
             iters: None,
             iters_error: None,
             tail_progs: Default::default(),
+            want: cfg_want,
+            ct: None,
+            ct_force: false,
         }
     }
 
@@ -238,10 +362,15 @@ impl Collector {
                 self.detail_prog = None;
                 self.detail_map = None;
             }
-            Request::Refresh
-            | Request::Pause(_)
-            | Request::StartRecording { .. }
-            | Request::StopRecording => {}
+            Request::Pane(p) => {
+                let want = Want::live(*p);
+                if want.cilium.conntrack && !self.want.cilium.conntrack {
+                    self.ct_force = true;
+                }
+                self.want = want;
+            }
+            Request::Refresh => self.ct_force = true,
+            Request::Pause(_) | Request::StartRecording { .. } | Request::StopRecording => {}
         }
     }
 
@@ -276,7 +405,9 @@ impl Collector {
             lap = Instant::now();
         };
         phase("node");
-        if self.iters.is_none() && self.iters_error.is_none() {
+        let want = self.want;
+        let need_iters = want.map_counts || want.owners;
+        if need_iters && self.iters.is_none() && self.iters_error.is_none() {
             match super::iters::Iters::load() {
                 Ok(i) => self.iters = Some(i),
                 Err(e) => self.iters_error = Some(e),
@@ -299,7 +430,12 @@ impl Collector {
         phase("programs");
         // One read of the map iterator: hash counts and fd-array slots, shared below by the
         // map list and the tail-call graph.
-        let scan = match self.iters.as_ref().map(|i| i.scan_maps()) {
+        let scan = match self
+            .iters
+            .as_ref()
+            .filter(|_| want.map_counts)
+            .map(|i| i.scan_maps())
+        {
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 warnings.push(format!("map-count iterator: {e}"));
@@ -307,7 +443,9 @@ impl Collector {
             }
             None => None,
         };
-        let found = self.maps.collect(true, scan.as_ref(), &mut warnings);
+        let found = self
+            .maps
+            .collect(want.map_counts, scan.as_ref(), &mut warnings);
         drop(scan);
         let slots = found.slots;
         let mut map_list = found.maps;
@@ -316,6 +454,7 @@ impl Collector {
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
         let owners = match self.iters.as_ref().map(|i| i.owners()) {
+            _ if !want.owners => super::iters::Owners::default(),
             Some(Ok(o)) => o,
             Some(Err(e)) => {
                 warnings.push(format!("owner iterator: {e}; walking /proc instead"));
@@ -381,28 +520,62 @@ impl Collector {
 
         // Cilium's pinned maps (and every prog_array as a tail-call graph).
         let mut reuse = super::cilium::Reuse {
-            slots: Some(&slots),
+            slots: want.map_counts.then_some(&slots),
             progs: std::mem::take(&mut self.tail_progs),
         };
+        // The CT maps: read when wanted and the kept table is old enough (see
+        // CT_REREAD_FACTOR), else the kept table is passed on; dropped when not wanted.
+        let mut tables = want.cilium;
+        if !tables.conntrack {
+            self.ct = None;
+        }
+        let reread = tables.conntrack
+            && (self.ct_force
+                || self.ct.as_ref().is_none_or(|k| {
+                    k.read_at.elapsed() >= self.cfg.interval.max(k.cost * CT_REREAD_FACTOR)
+                }));
+        tables.conntrack = reread;
+        self.ct_force = false;
+        let cil_started = Instant::now();
         let cil = super::cilium::collect_reusing(
             &self.cfg.bpffs_roots,
             &progs,
             &map_list,
             &snap.attachments,
-            &super::cilium::Options::default(),
+            &super::cilium::Options {
+                tables,
+                ..Default::default()
+            },
             &mut reuse,
         );
         self.tail_progs = reuse.progs;
+        let (ct_table, ct_total, ct_read_ns) = if reread {
+            let kept = CtKept {
+                table: Arc::new(cil.conntrack),
+                total: cil.ct_total,
+                read_ns: mono,
+                read_at: Instant::now(),
+                cost: cil_started.elapsed(),
+            };
+            let out = (kept.table.clone(), kept.total, Some(kept.read_ns));
+            self.ct = Some(kept);
+            out
+        } else {
+            match &self.ct {
+                Some(k) => (k.table.clone(), k.total, Some(k.read_ns)),
+                None => (Arc::new(cil.conntrack), cil.ct_total, None),
+            }
+        };
         snap.tailcalls = cil.tailcalls;
         snap.services = cil.services;
-        snap.conntrack = cil.conntrack;
+        snap.conntrack = ct_table;
         snap.identities = cil.identities;
         snap.endpoints = cil.endpoints;
         snap.policy = cil.policy;
         snap.metrics = cil.metrics;
-        if let Some(layout) = cil.layout {
+        if cil.layout.is_some() || ct_read_ns.is_some() {
             snap.cilium = Some(crate::model::CiliumInfo {
-                layout,
+                layout: cil.layout.unwrap_or_default(),
                 roots: self
                     .cfg
                     .bpffs_roots
@@ -410,7 +583,8 @@ impl Collector {
                     .filter(|r| r.join("tc/globals").is_dir())
                     .map(|r| r.display().to_string())
                     .collect(),
-                ct_total: cil.ct_total,
+                ct_total,
+                ct_read_ns,
             });
         }
         snap.node.unavailable.extend(cil.unavailable);
@@ -484,7 +658,10 @@ impl Collector {
         }
         snap.node.warnings = warnings;
         snap.node.interval_ms = self.cfg.interval.as_millis() as u64;
-        snap.node.collect_ms = started.elapsed().as_millis() as u64;
+        let took = started.elapsed();
+        snap.node.collect_ms = took.as_millis() as u64;
+        let (wait, stretched) = next_wait(self.cfg.interval, took);
+        snap.node.stretched_ms = stretched.then_some(wait.as_millis() as u64);
         snap.monotonic_ns = mono;
         snap.boottime_ns = boot;
         snap.taken_at = rfc3339_from_ns(real);
@@ -579,7 +756,9 @@ pub fn spawn(
             let mut paused = false;
             let mut recording: Option<LiveRecording> = None;
             loop {
+                let started = Instant::now();
                 let snap = c.collect();
+                let (wait_for, _) = next_wait(interval, started.elapsed());
                 if let Some(r) = &mut recording {
                     let status = match r.w.write(&snap) {
                         Ok(()) => r.status(true, None),
@@ -597,7 +776,7 @@ pub fn spawn(
                 if tx.blocking_send(Update::Snapshot(Box::new(snap))).is_err() {
                     return; // app gone
                 }
-                let deadline = Instant::now() + interval;
+                let deadline = Instant::now() + wait_for;
                 // Wait for the interval, answering requests; a detail request collects at once.
                 loop {
                     let wait = if paused {
@@ -665,6 +844,30 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_collection_stretches_the_interval() {
+        let s = Duration::from_secs(1);
+        assert_eq!(next_wait(s, Duration::from_millis(30)), (s, false));
+        assert_eq!(
+            next_wait(s, Duration::from_millis(1700)),
+            (Duration::from_millis(1700), true)
+        );
+    }
+
+    #[test]
+    fn each_pane_wants_only_its_own_reads() {
+        let node = Want::for_pane(PaneId::Node);
+        assert!(!node.map_counts && !node.owners && !node.cilium.any());
+        assert!(Want::for_pane(PaneId::Maps).map_counts);
+        assert!(!Want::for_pane(PaneId::Maps).cilium.any());
+        let ct = Want::for_pane(PaneId::Conntrack).cilium;
+        assert!(ct.conntrack && !ct.small && !ct.tailcalls);
+        assert!(Want::for_pane(PaneId::Tailcalls).cilium.tailcalls);
+        assert!(!Want::live(PaneId::Programs).cilium.conntrack);
+        assert!(Want::live(PaneId::Programs).cilium.small);
+        assert_eq!(Want::live(PaneId::Conntrack), Want::ALL);
+    }
 
     #[test]
     fn rfc3339_formatting() {

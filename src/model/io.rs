@@ -1057,7 +1057,7 @@ mod tests {
             parse_one(&mut c)
         };
         let mut s = sample();
-        s.conntrack = vec![crate::model::CtEntry::default(); n];
+        s.conntrack = vec![crate::model::CtEntry::default(); n].into();
         match load(&to_json_pretty(&s)) {
             One::Snap(s, _) => assert_eq!(s.conntrack.len(), n),
             _ => panic!("a real table was refused"),

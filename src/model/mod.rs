@@ -43,7 +43,9 @@ pub struct Snapshot {
     pub details: Details,
     pub tailcalls: Vec<TailCallMap>,
     pub services: Vec<Service>,
-    pub conntrack: Vec<CtEntry>,
+    /// Shared (`Arc`): between re-reads of the CT maps every snapshot carries the same table,
+    /// which costs nothing to pass on.
+    pub conntrack: std::sync::Arc<Vec<CtEntry>>,
     pub identities: Vec<IdentityEntry>,
     pub endpoints: Vec<Endpoint>,
     pub policy: Vec<PolicyEntry>,
@@ -115,6 +117,11 @@ pub struct Node {
     pub interval_ms: u64,
     /// How long the collection took.
     pub collect_ms: u64,
+    /// The wait before the next collection when this one took longer than the interval: the
+    /// interval stretches (to the collection's own time) instead of collections piling up.
+    /// `None` when the interval holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stretched_ms: Option<u64>,
     /// Where that time went, phase by phase (`programs`, `maps`, `pins`, `owners`, ...).
     pub collect_phases: Vec<Phase>,
     pub dpscope_version: String,
@@ -359,6 +366,10 @@ pub struct CiliumInfo {
     pub roots: Vec<String>,
     /// CT entries in the maps when the read stopped at the cap (`conntrack` holds fewer).
     pub ct_total: Option<u64>,
+    /// CLOCK_MONOTONIC (ns) when `conntrack` was read from the kernel (it is re-read less
+    /// often than every refresh); `None` when the CT maps were not read for this snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ct_read_ns: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -492,7 +503,18 @@ pub struct CtEntry {
     /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
     pub layout: Option<Word>,
     /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
-    pub raw: Option<String>,
+    pub raw: Option<Box<str>>,
+    /// The flags field as stored (`Flags=0x....` of `cilium-dbg bpf ct list`; `flags` names
+    /// its bits). `None` in files written before it was kept.
+    pub flags_word: Option<u16>,
+    /// When the datapath last sent a trace report for this direction (`bpf_mono_now` units).
+    pub last_rx_report: u32,
+    pub last_tx_report: u32,
+    /// Cilium ≤ 1.15 counts each direction apart: the tx share of `packets` and `bytes`
+    /// (`[packets, bytes]`; the rx share is the rest). Absent for later releases. Boxed: a
+    /// full table holds half a million entries, and only old releases have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_counters: Option<Box<[u64; 2]>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -17,13 +17,22 @@ pub fn draw_empty(
     title: Line<'_>,
     snap: &Snapshot,
     pane: &str,
-    waiting: bool,
+    app: &crate::app::App,
     theme: &Theme,
 ) {
+    let (waiting, live) = (app.waiting, app.is_live());
     let mut lines: Vec<Line> = Vec::new();
     let reason = snap.unavailable_reason(pane);
+    // Live, conntrack just opened: the CT maps are being read (they are read only while the
+    // pane is open).
+    let ct_pending = live
+        && pane == "conntrack"
+        && reason.is_none()
+        && snap.cilium.as_ref().is_none_or(|c| c.ct_read_ns.is_none());
     if waiting {
         lines.push(Line::from(Span::styled(text::WAITING, theme.dim())));
+    } else if ct_pending {
+        lines.push(Line::from(Span::styled(text::CT_READING, theme.dim())));
     } else if let Some(r) = reason {
         lines.push(Line::from(Span::styled(text::NO_CILIUM, theme.warn())));
         lines.push(Line::default());

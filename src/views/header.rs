@@ -178,6 +178,10 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         format!("{interval}ms")
     };
     l2.extend(kv("every ", every));
+    if let Some(wait) = n.stretched_ms {
+        // The collection took longer than the interval: the interval stretched.
+        l2.push(Span::styled(format!(" (slow: {wait}ms)"), theme.warn()));
+    }
     l2.push(sep());
     l2.extend(kv(
         "lockdown ",

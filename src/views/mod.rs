@@ -105,15 +105,7 @@ pub fn draw_table_pane(
             let mut title = table_title(pane.title(), 0, 0, &view.filter);
             title.push_str(&legend);
             let name = pane.id().name();
-            cilium::draw_empty(
-                frame,
-                area,
-                Line::from(title),
-                ctx.snap,
-                name,
-                app.waiting,
-                theme,
-            );
+            cilium::draw_empty(frame, area, Line::from(title), ctx.snap, name, app, theme);
             return;
         }
         Empty::Cilium => (String::new(), false),

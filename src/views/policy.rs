@@ -19,15 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     if snap.policy.is_empty() {
         let mut title = super::table_title("Policy", 0, 0, &app.view().filter);
         title.push_str(&legend);
-        super::cilium::draw_empty(
-            frame,
-            area,
-            Line::from(title),
-            snap,
-            "policy",
-            app.waiting,
-            theme,
-        );
+        super::cilium::draw_empty(frame, area, Line::from(title), snap, "policy", app, theme);
         return;
     }
     let ids = endpoint_ids(snap);

@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     title.push_str(&cilium::layout_suffix(snap));
     let title = Line::from(title);
     if snap.services.is_empty() {
-        super::cilium::draw_empty(frame, area, title, snap, "services", app.waiting, theme);
+        super::cilium::draw_empty(frame, area, title, snap, "services", app, theme);
         return;
     }
     if rows.is_empty() {

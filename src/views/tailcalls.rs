@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     title.push_str(&cilium::layout_suffix(snap));
     let title = Line::from(title);
     if snap.tailcalls.is_empty() {
-        super::cilium::draw_empty(frame, area, title, snap, "tailcalls", app.waiting, theme);
+        super::cilium::draw_empty(frame, area, title, snap, "tailcalls", app, theme);
         return;
     }
     if flat.is_empty() {

@@ -11,6 +11,7 @@ use crate::model::{diff, Addr, CtEntry, PaneId, Snapshot};
 use crate::text;
 
 mod order;
+pub mod stream;
 pub use order::order;
 
 /// `ct4_global` → `ct4`, `ct_any6_global` → `any6`.
@@ -106,6 +107,16 @@ fn service_with(e: &CtEntry, fe: Option<String>) -> String {
     t
 }
 
+/// The source identity; a service entry, which the datapath writes without one, shows none
+/// (its SERVICE cell names the service and backend) rather than `0 unknown`.
+pub fn src_identity(e: &CtEntry) -> String {
+    if e.src_identity == 0 && e.direction == crate::model::Word::SVC {
+        format::NONE.into()
+    } else {
+        cilium::identity_text(e.src_identity)
+    }
+}
+
 /// FNV-1a over the tuple (addresses as text): a stable row identity that costs no allocation.
 pub fn row_key(e: &CtEntry) -> RowKey {
     RowKey::Id(order::row_hash(e))
@@ -194,7 +205,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         1,
         Align::Left,
         |e, _| num(f64::from(e.src_identity)),
-        |e, _| cilium::identity_text(e.src_identity),
+        |e, _| src_identity(e),
     ),
     col(
         "PACKETS",
@@ -228,13 +239,26 @@ pub fn capped_note(snap: &Snapshot) -> Option<String> {
     (total > snap.conntrack.len() as u64).then(|| text::capped(snap.conntrack.len(), total))
 }
 
-/// `· showing N of M (read capped) · Cilium 1.18 layout`.
+/// `read 3s ago` when the table was read before this snapshot (it is re-read less often
+/// than every refresh).
+pub fn age_note(snap: &Snapshot) -> Option<String> {
+    let read = snap.cilium.as_ref().and_then(|c| c.ct_read_ns)?;
+    let ms = snap.monotonic_ns.saturating_sub(read) / 1_000_000;
+    Some(text::table_age(ms))
+}
+
+/// `· read 3s ago · showing N of M (read capped) · Cilium 1.18 layout`.
 fn legend(c: &Ctx) -> String {
     let layout = cilium::layout_suffix(c.snap);
-    match capped_note(c.snap) {
-        Some(n) => format!("· {n} {layout}"),
-        None => layout,
+    let mut out = String::new();
+    for n in [age_note(c.snap), capped_note(c.snap)]
+        .into_iter()
+        .flatten()
+    {
+        out.push_str(&format!("· {n} "));
     }
+    out.push_str(&layout);
+    out
 }
 
 pub static PANE: TablePane<CtEntry> = TablePane {
@@ -255,6 +279,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn legend_says_how_old_the_table_is() {
+        let mut s = Snapshot::empty();
+        assert_eq!(age_note(&s), None);
+        s.monotonic_ns = 10_000_000_000;
+        s.cilium = Some(crate::model::CiliumInfo {
+            ct_read_ns: Some(6_500_000_000),
+            ..Default::default()
+        });
+        assert_eq!(age_note(&s).as_deref(), Some("read 3s ago"));
+        s.cilium.as_mut().unwrap().ct_read_ns = Some(9_900_000_000);
+        assert_eq!(age_note(&s).as_deref(), Some("read just now"));
+    }
+
+    #[test]
     fn text_forms() {
         assert_eq!(table_short("ct4_global"), "ct4");
         assert_eq!(table_short("ct_any6_global"), "any6");
@@ -272,6 +310,12 @@ mod tests {
         assert_eq!(direction(&e), "OUT rel");
         assert_eq!(connection(&e), "[fd00::1]:1 → 10.0.0.1:80");
         assert_eq!(expires(&e), "expired 3s");
+        let svc = CtEntry {
+            direction: crate::model::Word::SVC,
+            ..Default::default()
+        };
+        assert_eq!(src_identity(&svc), format::NONE);
+        assert_eq!(src_identity(&CtEntry::default()), cilium::identity_text(0));
         assert_ne!(row_key(&e), row_key(&CtEntry::default()));
         for (v, want) in [
             (0, "0s"),

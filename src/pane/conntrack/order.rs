@@ -601,7 +601,7 @@ mod tests {
     #[test]
     fn pane_order_keeps_row_keys_per_snapshot() {
         let (mut s, rows) = rows();
-        s.conntrack = rows;
+        s.conntrack = rows.into();
         let d = Derived::default();
         let mut memo = Memo::default();
         let mut view = TableView::default();
@@ -632,8 +632,9 @@ mod tests {
             "same snapshot: kept"
         );
         // Another snapshot with other rows: hashed again.
-        s.conntrack[5].src_port = 1;
-        s.conntrack.truncate(30);
+        let ct = Arc::make_mut(&mut s.conntrack);
+        ct[5].src_port = 1;
+        ct.truncate(30);
         check(&s, &view, &mut memo, 2);
         assert!(!Arc::ptr_eq(&kept, memo.conntrack_keys.as_ref().unwrap()));
     }

@@ -1,0 +1,175 @@
+//! A refresh reads only what is shown: the CT maps only while the conntrack pane is open (and
+//! then at a cadence, the same table passed on in between), `show node` no map contents. On
+//! a private bpffs with a pinned `cilium_ct4_global` of Cilium's type and sizes and a
+//! prog array; both are freed with the mount and the test's fds, also on failure.
+
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::Bpffs;
+use dpscope::bpf::collector::{Collector, Config, Request, Want};
+use dpscope::model::PaneId;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
+
+fn create_map(ty: u32, name: &str, key: u32, value: u32, max: u32) -> OwnedFd {
+    let c = CString::new(name).expect("name");
+    // SAFETY: valid name; NULL options are allowed.
+    let fd =
+        unsafe { libbpf_sys::bpf_map_create(ty, c.as_ptr(), key, value, max, std::ptr::null()) };
+    assert!(
+        fd >= 0,
+        "create {name}: {}",
+        std::io::Error::from_raw_os_error(-fd)
+    );
+    // SAFETY: a fresh descriptor we own.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+fn pin(fd: &OwnedFd, path: &std::path::Path) {
+    let c = CString::new(path.to_string_lossy().into_owned()).expect("path");
+    // SAFETY: a map fd and a valid path.
+    let r = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), c.as_ptr()) };
+    assert_eq!(r, 0, "pin {}", path.display());
+}
+
+/// A TCP CT entry: `ipv4_ct_tuple` (daddr, saddr, dport, sport, nexthdr, flags) and a value
+/// of 56 bytes whose lifetime (offset 32) is far ahead.
+fn put_ct(fd: &OwnedFd, i: u32) {
+    let mut k = vec![10, 0, (i >> 8) as u8, i as u8];
+    k.extend_from_slice(&[10, 1, 0, 1]);
+    k.extend_from_slice(&80u16.to_be_bytes());
+    k.extend_from_slice(&(1024 + i as u16).to_be_bytes());
+    k.push(6);
+    k.push(0);
+    let mut v = [0u8; 56];
+    v[32..36].copy_from_slice(&u32::MAX.to_le_bytes());
+    // SAFETY: key and value have the map's sizes.
+    let r = unsafe {
+        libbpf_sys::bpf_map_update_elem(fd.as_raw_fd(), k.as_ptr() as _, v.as_ptr() as _, 0)
+    };
+    assert_eq!(r, 0, "ct entry {i}");
+}
+
+fn collector(fs: &Bpffs, want: Want) -> Collector {
+    Collector::new(Config {
+        bpffs_roots: vec![fs.path.clone()],
+        probes: false,
+        program_calls: false,
+        want,
+        ..Config::default()
+    })
+}
+
+#[test]
+fn conntrack_is_read_only_while_its_pane_is_open_and_passed_on_between_reads() {
+    if !common::require_priv(
+        "conntrack_is_read_only_while_its_pane_is_open_and_passed_on_between_reads",
+    ) {
+        return;
+    }
+    let fs = Bpffs::new();
+    std::fs::create_dir_all(fs.join("tc/globals")).expect("tc/globals");
+    let ct = create_map(
+        libbpf_sys::BPF_MAP_TYPE_LRU_HASH,
+        "cilium_ct4_glob",
+        14,
+        56,
+        524_288,
+    );
+    pin(&ct, &fs.join("tc/globals/cilium_ct4_global"));
+    for i in 0..300 {
+        put_ct(&ct, i);
+    }
+
+    // The live UI on the programs pane: no CT read.
+    let mut c = collector(&fs, Want::live(PaneId::Programs));
+    let s = c.collect();
+    assert!(s.conntrack.is_empty(), "CT read with another pane open");
+    assert_eq!(s.cilium.as_ref().and_then(|i| i.ct_read_ns), None);
+    assert!(
+        s.unavailable_reason("conntrack").is_none(),
+        "the CT map exists: the pane is not unavailable"
+    );
+
+    // The conntrack pane opens: read now.
+    c.handle(&Request::Pane(PaneId::Conntrack));
+    let a = c.collect();
+    assert_eq!(a.conntrack.len(), 300);
+    let read = a
+        .cilium
+        .as_ref()
+        .and_then(|i| i.ct_read_ns)
+        .expect("read time");
+    assert!(read <= a.monotonic_ns);
+    // The next refresh comes before the re-read cadence (at least the 1 s interval): the same
+    // table, not a copy, and the same read time.
+    put_ct(&ct, 1000);
+    let b = c.collect();
+    assert!(Arc::ptr_eq(&a.conntrack, &b.conntrack), "table passed on");
+    assert_eq!(b.cilium.as_ref().and_then(|i| i.ct_read_ns), Some(read));
+    // `r` re-reads whatever the age.
+    c.handle(&Request::Refresh);
+    let r = c.collect();
+    assert_eq!(r.conntrack.len(), 301);
+    assert!(r.cilium.as_ref().and_then(|i| i.ct_read_ns) > Some(read));
+
+    // Leaving the pane drops the table.
+    c.handle(&Request::Pane(PaneId::Maps));
+    let m = c.collect();
+    assert!(m.conntrack.is_empty());
+    assert_eq!(m.cilium.as_ref().and_then(|i| i.ct_read_ns), None);
+}
+
+#[test]
+fn show_node_reads_no_map_contents_and_show_maps_counts() {
+    if !common::require_priv("show_node_reads_no_map_contents_and_show_maps_counts") {
+        return;
+    }
+    let fs = Bpffs::new();
+    std::fs::create_dir_all(fs.join("tc/globals")).expect("tc/globals");
+    let ct = create_map(
+        libbpf_sys::BPF_MAP_TYPE_LRU_HASH,
+        "cilium_ct4_glob",
+        14,
+        56,
+        4096,
+    );
+    pin(&ct, &fs.join("tc/globals/cilium_ct4_global"));
+    for i in 0..10 {
+        put_ct(&ct, i);
+    }
+    let id = {
+        let mut info = libbpf_sys::bpf_map_info::default();
+        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+        // SAFETY: a map fd and a bpf_map_info without buffers.
+        let r = unsafe {
+            libbpf_sys::bpf_obj_get_info_by_fd(ct.as_raw_fd(), &mut info as *mut _ as _, &mut len)
+        };
+        assert_eq!(r, 0);
+        info.id
+    };
+
+    let s = collector(&fs, Want::for_pane(PaneId::Node)).collect();
+    assert!(s.conntrack.is_empty() && s.tailcalls.is_empty());
+    let m = s.maps.iter().find(|m| m.id == id).expect("map listed");
+    assert_eq!(m.entries, None, "show node counts no entries");
+    assert!(
+        !s.node
+            .collect_phases
+            .iter()
+            .any(|p| p.name == "probes load"),
+        "no probes for show node"
+    );
+
+    let s = collector(&fs, Want::for_pane(PaneId::Maps)).collect();
+    let m = s.maps.iter().find(|m| m.id == id).expect("map listed");
+    assert_eq!(m.entries, Some(10));
+    assert!(s.conntrack.is_empty(), "show maps reads no CT entries");
+
+    let s = collector(&fs, Want::for_pane(PaneId::Conntrack)).collect();
+    assert_eq!(s.conntrack.len(), 10);
+}
