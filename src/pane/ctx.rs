@@ -25,12 +25,14 @@ pub struct Derived {
 
 impl Derived {
     pub fn compute(prev: Option<&Snapshot>, snap: &Snapshot, group: RetransGroup) -> Derived {
+        let rates = rates::compute(prev, snap);
+        let node = super::node::rows(snap, &rates);
         Derived {
-            rates: rates::compute(prev, snap),
+            rates,
             drops: super::drops::rows(prev, snap),
             retransmits: retransmit_rows(prev, snap, group),
             retrans_group: group,
-            node: super::node::rows(snap),
+            node,
         }
     }
 
