@@ -134,6 +134,11 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             let (updates, requests, _thread) = collector::spawn(cfg);
             dpscope::tui::run(dpscope::tui::Source::Live { updates, requests }, ui)
         }
+        Command::Replay { file } if flight::is_bundle(&file) => {
+            let bundle =
+                dpscope::model::bundle::load(&file).map_err(|e| BadInput(e.to_string()))?;
+            dpscope::tui::run(dpscope::tui::Source::Bundle(bundle), ui)
+        }
         Command::Replay { file } => {
             let loaded = flight::load(&file)?;
             dpscope::tui::run(
@@ -217,6 +222,12 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             duration,
         } => {
             let pane = pane_named(&pane)?;
+            if pane == PaneId::Cluster {
+                return Err(BadInput(
+                    dpscope::text::NOT_A_BUNDLE.replace("one row", "the Cluster pane has one row"),
+                )
+                .into());
+            }
             let format = if json {
                 Format::Json
             } else {
