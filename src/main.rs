@@ -86,6 +86,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         program_calls: true,
         fast_first: false,
         probes: !g.no_probes,
+        probes_off_why: None,
         only_probes: g.probes.clone(),
         tc_ifaces: g.tc_ifaces.clone(),
         xdp_ifaces: g.xdp_ifaces.clone(),
@@ -132,6 +133,11 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             require_privileges()?;
             let (updates, requests, _thread) = collector::spawn(cfg);
             dpscope::tui::run(dpscope::tui::Source::Live { updates, requests }, ui)
+        }
+        Command::Replay { file } if flight::is_bundle(&file) => {
+            let bundle =
+                dpscope::model::bundle::load(&file).map_err(|e| BadInput(e.to_string()))?;
+            dpscope::tui::run(dpscope::tui::Source::Bundle(bundle), ui)
         }
         Command::Replay { file } => {
             let loaded = flight::load(&file)?;
@@ -216,6 +222,12 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             duration,
         } => {
             let pane = pane_named(&pane)?;
+            if pane == PaneId::Cluster {
+                return Err(BadInput(
+                    dpscope::text::NOT_A_BUNDLE.replace("one row", "the Cluster pane has one row"),
+                )
+                .into());
+            }
             let format = if json {
                 Format::Json
             } else {
@@ -256,6 +268,10 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     // Load only the probes this pane shows: each load parses the kernel BTF.
                     if probes.is_empty() {
                         cfg.probes = false;
+                        cfg.probes_off_why = Some(format!(
+                            "`show {}` loads no probes (the live UI, `snapshot` and `record` do)",
+                            pane.name()
+                        ));
                     } else if cfg.only_probes.is_empty() {
                         cfg.only_probes = probes.iter().map(|p| p.to_string()).collect();
                     }

@@ -21,6 +21,8 @@ pub enum Context {
     MapDetail,
     /// Replaying a recording.
     Replay,
+    /// Replaying a bundle of nodes (`replay BUNDLE_DIR`).
+    Bundle,
     /// Typing a filter.
     Filter,
     /// Typing a command.
@@ -37,6 +39,7 @@ impl Context {
             Context::ProgramDetail => "Program details",
             Context::MapDetail => "Map details",
             Context::Replay => "Replay",
+            Context::Bundle => "Bundle of nodes (replay BUNDLE_DIR)",
             Context::Filter => "Filter (/)",
             Context::Palette => "Command palette (:)",
         }
@@ -130,6 +133,9 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Replay, "replay_back", [k('{')], "{", Action::ReplayStep(-10), "10 snapshots back", ""),
     bind!(Replay, "replay_first", [code(KeyCode::Home)], "Home", Action::ReplayEnd(false), "first snapshot", ""),
     bind!(Replay, "replay_last", [code(KeyCode::End)], "End", Action::ReplayEnd(true), "last snapshot", ""),
+    bind!(Bundle, "next_node", [k('n')], "n", Action::NodeStep(1), "next node (every pane shows it)", "node"),
+    bind!(Bundle, "prev_node", [k('N')], "N", Action::NodeStep(-1), "previous node", ""),
+    bind!(Bundle, "ask_nodes", [k('c')], "c", Action::AskNodes, "nodes with rows matching the filter", "nodes"),
     bind!(Filter, "", [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "keep the filter", "keep"),
     bind!(Filter, "", [code(KeyCode::Esc)], "Esc", Action::InputCancel, "clear the filter", "clear"),
     bind!(Filter, "", [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
@@ -152,7 +158,7 @@ enum DetailKind {
 }
 
 /// Contexts active in a state, most specific first.
-fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
+fn contexts_for(mode: Mode, detail: DetailKind, replay: bool, bundle: bool) -> Vec<Context> {
     match mode {
         Mode::Filter => return vec![Context::Filter, Context::Always],
         Mode::Palette => return vec![Context::Palette, Context::Always],
@@ -167,6 +173,9 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
     // Replay before Nav: in a recording, Home/End travel in time (g/G still move in the list).
     if replay {
         v.push(Context::Replay);
+    }
+    if bundle {
+        v.push(Context::Bundle);
     }
     v.push(Context::Nav);
     v.push(Context::Global);
@@ -184,8 +193,8 @@ fn all_stacks() -> Vec<Vec<Context>> {
             DetailKind::Map,
             DetailKind::Entry,
         ] {
-            for replay in [false, true] {
-                let s = contexts_for(mode, detail, replay);
+            for (replay, bundle) in [(false, false), (true, false), (true, true)] {
+                let s = contexts_for(mode, detail, replay, bundle);
                 if !out.contains(&s) {
                     out.push(s);
                 }
@@ -203,7 +212,12 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
         Some(Detail::Conntrack(_)) => DetailKind::Entry,
         None => DetailKind::None,
     };
-    contexts_for(app.mode, detail, app.replay.is_some())
+    contexts_for(
+        app.mode,
+        detail,
+        app.replay.is_some(),
+        app.cluster.is_some(),
+    )
 }
 
 fn matches(pat: &KeyPat, ev: &KeyEvent) -> Option<Option<usize>> {
@@ -549,6 +563,20 @@ mod tests {
                     snapshots: vec![std::sync::Arc::new(Snapshot::empty())],
                     index: 0,
                 })
+            }
+            Context::Bundle => {
+                let node = crate::model::bundle::BundleNode {
+                    name: "n1".into(),
+                    status: "ok".into(),
+                    reason: String::new(),
+                    snapshot: Some(Snapshot::empty()),
+                };
+                let b = crate::model::bundle::Bundle {
+                    dir: "b".into(),
+                    manifest: Default::default(),
+                    nodes: vec![node],
+                };
+                a = App::bundle(b, &UiOptions::default());
             }
             Context::Always | Context::Global | Context::Nav | Context::Table => {}
         }

@@ -57,6 +57,8 @@ pub struct Ctx<'a> {
     pub waiting: bool,
     /// Which snapshot this is (`App::snapshot_seq`): what a `Memo` keeps work for.
     pub seq: u64,
+    /// The bundle being replayed (`replay BUNDLE_DIR`): the Cluster pane's rows.
+    pub cluster: Option<&'a super::cluster::Cluster>,
 }
 
 impl<'a> Ctx<'a> {
@@ -74,6 +76,7 @@ impl<'a> Ctx<'a> {
             presentation: false,
             waiting: false,
             seq: 0,
+            cluster: None,
         }
     }
 }

@@ -50,6 +50,8 @@ pub enum Target {
     Conntrack(u64),
     /// The row has children to show in place (services → backends).
     Expand,
+    /// Node `i` of the bundle (Cluster pane): the other panes show it.
+    Node(usize),
 }
 
 /// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.
