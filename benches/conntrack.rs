@@ -1,5 +1,6 @@
 //! Benchmark: a full Cilium conntrack table (`cilium_ct4_global`, 524,288 entries, Cilium's exact
-//! type and sizes) pinned in a private bpffs; dpscope's read + decode side by side with
+//! type and sizes) pinned in a private bpffs, next to an empty per-endpoint policy map (which
+//! tells the release, as on any Cilium node); dpscope's read + decode side by side with
 //! `bpftool map dump pinned … -j` on the same map in the same run, and what the table costs the
 //! UI (a keypress, a re-sort, a typed filter character, a new snapshot) on a 120x40 frame.
 //! Run as root: `cargo bench --bench conntrack`. Results are recorded in docs/benchmarks.md.
@@ -109,6 +110,38 @@ fn main() {
         };
         assert_eq!(r, 0, "batch update");
     }
+    // Every Cilium node has per-endpoint policy maps; one (empty, main's 12-byte value) tells
+    // the release, so entries carry its short layout label as on a real node.
+    let pname = CString::new("cilium_policy_v").unwrap();
+    let popts = libbpf_sys::bpf_map_create_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as _,
+        map_flags: libbpf_sys::BPF_F_NO_PREALLOC,
+        ..Default::default()
+    };
+    // SAFETY: NUL-terminated name, sized options.
+    let pfd = unsafe {
+        libbpf_sys::bpf_map_create(
+            libbpf_sys::BPF_MAP_TYPE_LPM_TRIE,
+            pname.as_ptr(),
+            12,
+            12,
+            16384,
+            &popts,
+        )
+    };
+    assert!(pfd >= 0, "create policy map: {pfd}");
+    // SAFETY: fresh fd.
+    let pfd = unsafe { OwnedFd::from_raw_fd(pfd) };
+    let ppin = CString::new(
+        dir.join("tc/globals/cilium_policy_v2_00042")
+            .as_os_str()
+            .as_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: valid fd and path.
+    let rc = unsafe { libbpf_sys::bpf_obj_pin(pfd.as_raw_fd(), ppin.as_ptr()) };
+    assert_eq!(rc, 0, "pin policy map");
+    drop(pfd);
     let pin = dir.join("tc/globals/cilium_ct4_global");
     let cpin = CString::new(pin.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: valid fd and path.
@@ -158,6 +191,18 @@ fn main() {
     }
     inproc.sort();
     let rows = table.len();
+    if std::env::var_os("DPSCOPE_BENCH_SHOW_ONLY").is_some() {
+        // Only `show conntrack` in each format against bpftool, output to a file.
+        println!(
+            "batch read alone: {:.0} ms; read + decode in process: {:.0} ms ({rows} rows)",
+            read_only.as_secs_f64() * 1e3,
+            inproc[1].as_secs_f64() * 1e3
+        );
+        show_vs_bpftool(bin, &dir, &pin, rows);
+        drop(fd);
+        drop(mount);
+        return;
+    }
     let scaling = down_scaling(&table);
     let ui = ui_costs(table);
     if std::env::var_os("DPSCOPE_BENCH_UI_ONLY").is_some() {
@@ -171,11 +216,6 @@ fn main() {
 
     let root = dir.display().to_string();
     let runs = 3;
-    let (d_ct, d_ct_b, d_ct_rss) = time_cmd(
-        bin,
-        &["--bpffs", &root, "show", "conntrack", "--json"],
-        runs,
-    );
     let (d_base, _, d_base_rss) = time_cmd(
         bin,
         &["--bpffs", "/nonexistent", "show", "node", "--json"],
@@ -187,8 +227,6 @@ fn main() {
             ff.push(d);
         }
     }
-    let p = pin.display().to_string();
-    let (b_ct, b_ct_b, b_ct_rss) = time_cmd("bpftool", &["map", "dump", "pinned", &p, "-j"], runs);
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("## conntrack ({ENTRIES} entries in cilium_ct4_global, LRU hash 14 B → 56 B)\n");
@@ -211,24 +249,93 @@ fn main() {
         ms(inproc[1])
     );
     println!(
-        "| `show conntrack --json` vs `map dump pinned -j` (median of {runs}) | {:.0} ms, {} MB out, {} MB peak RSS | {:.0} ms, {} MB out, {} MB peak RSS |",
-        ms(d_ct), d_ct_b >> 20, d_ct_rss / 1024, ms(b_ct), b_ct_b >> 20, b_ct_rss / 1024
-    );
-    println!(
         "| dpscope baseline (`show node`, no Cilium maps) | {:.0} ms, {} MB peak RSS | |",
         ms(d_base),
         d_base_rss / 1024
     );
-    println!(
-        "\nspeed-up over bpftool: {:.1}×; extra RSS for the table: {} MB",
-        b_ct.as_secs_f64() / d_ct.as_secs_f64(),
-        d_ct_rss.saturating_sub(d_base_rss) / 1024
-    );
+    show_vs_bpftool(bin, &dir, &pin, rows);
     print_ui(rows, &ui);
     print_scaling(&scaling);
     drop(fd);
     drop(mount);
     let _ = Path::new("/");
+}
+
+/// `show conntrack` in every streamed format and the sorted table, against `bpftool map dump
+/// -j` on the same pinned map, each written to a file, in turn, in the same run; then a check
+/// that every output carries every entry.
+fn show_vs_bpftool(bin: &str, dir: &Path, pin: &Path, rows: usize) {
+    let root = dir.display().to_string();
+    let p = pin.display().to_string();
+    let show = |f: &'static str| -> Vec<&str> {
+        vec![
+            "--bpffs",
+            Box::leak(root.clone().into_boxed_str()),
+            "show",
+            "conntrack",
+            "--format",
+            f,
+        ]
+    };
+    let cmds: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "bpftool",
+            vec![
+                "map",
+                "dump",
+                "pinned",
+                Box::leak(p.clone().into_boxed_str()),
+                "-j",
+            ],
+        ),
+        (bin, show("json")),
+        (bin, show("text")),
+        (bin, show("jsonl")),
+        (bin, show("csv")),
+        (bin, show("table")),
+    ];
+    let runs = 3;
+    let t = common::time_to_file(&cmds, runs);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let bpftool = t[0].0;
+    println!("\n`show conntrack` end to end, stdout to a file, vs `bpftool map dump pinned … -j` (same map, same run, median of {runs}, commands in turn):\n");
+    println!("| command | time | output | peak RSS | bpftool ÷ dpscope |");
+    println!("|---|---|---|---|---|");
+    let names = [
+        "`bpftool map dump pinned … -j`",
+        "`show conntrack --json` (compact JSON array)",
+        "`show conntrack` (text: `cilium-dbg bpf ct list` lines)",
+        "`show conntrack --format jsonl`",
+        "`show conntrack --format csv`",
+        "`show conntrack --format table` (sorted table)",
+    ];
+    for (name, (d, size, rss)) in names.iter().zip(&t) {
+        println!(
+            "| {name} | {:.0} ms | {} MB | {} MB | {:.1}× |",
+            ms(*d),
+            size >> 20,
+            rss / 1024,
+            bpftool.as_secs_f64() / d.as_secs_f64()
+        );
+    }
+    // Same data: every entry in every output.
+    let count =
+        |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).filter(|w| *w == needle).count();
+    let b = common::output_of("bpftool", &cmds[0].1);
+    let j = common::output_of(bin, &cmds[1].1);
+    let x = common::output_of(bin, &cmds[2].1);
+    let entries_b = count(&b, b"\"key\":");
+    let entries_j = count(&j, b"{\"table\":");
+    let entries_x = x
+        .split(|&c| c == b'\n')
+        .filter(|l| l.starts_with(b"TCP "))
+        .count();
+    println!(
+        "\nentries: bpftool {entries_b}, JSON {entries_j}, text {entries_x} (decoded in process: {rows})"
+    );
+    assert_eq!(entries_j, rows);
+    assert_eq!(entries_x, rows);
+    assert_eq!(entries_b, rows);
 }
 
 /// Peak RSS of the live UI on the pinned table (several refreshes: the current and the previous

@@ -58,6 +58,10 @@ fn main() {
     assert!(sfd >= 0, "bpf_enable_stats: {sfd}");
     // SAFETY: fresh fd we own.
     let _stats = unsafe { OwnedFd::from_raw_fd(sfd) };
+    syscall_cost();
+    if std::env::var_os("DPSCOPE_BENCH_SYSCALLS_ONLY").is_some() {
+        return;
+    }
 
     let a = common::Netns::new();
     let b = common::Netns::new();
@@ -179,4 +183,146 @@ fn measure(ns: &str, targets: &[(String, u32)], from: &str, to: &str) {
         "\nload: {PACKETS} UDP packets per round over a veth pair, ~{:.0} packets/s",
         pps[pps.len() / 2]
     );
+}
+
+/// Successful openat calls per second the syscall load aims at.
+const OPENAT_PER_S: u64 = 100_000;
+const SYSCALL_ROUNDS: usize = 5;
+
+/// The denial fallback (`syscall_denials`: tracepoints on the exits of execve, open*,
+/// connect, bind, ptrace, bpf and mount) under a syscall-heavy load: a thread opening and
+/// closing a file 100,000 times a second (every openat succeeds), next to an empty tracepoint
+/// program on the same syscall (`test_tp_empty` on sys_exit_openat), in the same run, by the
+/// kernel's BPF stats. Prints the cost per successful openat of every own program that runs on
+/// it, as ns and as a multiple of the empty program, and each own program's node-wide CPU %.
+///
+/// `DPSCOPE_BENCH_OLD_DENIALS=FILE.bpf.o` also loads and attaches another build of the probe
+/// object (the previous one, for a before/after in the same run).
+fn syscall_cost() {
+    let obj = ObjectBuilder::default()
+        .open_memory(HELPERS)
+        .unwrap()
+        .load()
+        .unwrap();
+    let empty = obj
+        .progs_mut()
+        .find(|p| p.name() == "test_tp_empty")
+        .unwrap();
+    let empty_id = common::prog_info(empty.as_fd()).0;
+    let _empty_link = empty.attach().unwrap();
+
+    let cfg = Config {
+        only_probes: vec!["syscall_denials".into()],
+        ..Default::default()
+    };
+    let denials = dpscope::bpf::denials::DenialProbes::new(&cfg);
+    let own = denials.own_prog_ids();
+    assert!(!own.is_empty(), "the denial fallback did not load");
+    let mut targets: Vec<(String, u32)> =
+        vec![("empty tracepoint program (baseline)".into(), empty_id)];
+    for id in &own {
+        targets.push((stats(*id).2, *id));
+    }
+    // The previous build, if given: its programs as they were.
+    let mut _old = None;
+    if let Some(path) = std::env::var_os("DPSCOPE_BENCH_OLD_DENIALS") {
+        let o = ObjectBuilder::default()
+            .open_file(&path)
+            .unwrap()
+            .load()
+            .unwrap();
+        let mut links = vec![];
+        for p in o.progs_mut() {
+            let id = common::prog_info(p.as_fd()).0;
+            targets.push((
+                format!("previous build: {}", p.name().to_string_lossy()),
+                id,
+            ));
+            links.push(p.attach().unwrap());
+        }
+        _old = Some((o, links));
+    }
+
+    let file = std::ffi::CString::new("/proc/self/stat").unwrap();
+    let mut per_round: Vec<Vec<(u64, u64)>> = vec![vec![]; targets.len()];
+    let mut rates = vec![];
+    let mut walls = vec![];
+    for _ in 0..SYSCALL_ROUNDS {
+        let before: Vec<(u64, u64, String)> = targets.iter().map(|t| stats(t.1)).collect();
+        let t0 = Instant::now();
+        let mut calls = 0u64;
+        // One second of openat + close, paced to OPENAT_PER_S.
+        while t0.elapsed().as_secs_f64() < 1.0 {
+            let due = (t0.elapsed().as_secs_f64() * OPENAT_PER_S as f64) as u64;
+            if calls >= due {
+                std::hint::spin_loop();
+                continue;
+            }
+            // SAFETY: a NUL-terminated path; the fd is closed at once.
+            let fd = unsafe { libc::openat(libc::AT_FDCWD, file.as_ptr(), libc::O_RDONLY) };
+            assert!(fd >= 0, "openat");
+            // SAFETY: fd was just opened by us.
+            unsafe { libc::close(fd) };
+            calls += 1;
+        }
+        let wall = t0.elapsed();
+        rates.push(calls as f64 / wall.as_secs_f64());
+        walls.push(wall.as_nanos() as u64);
+        for (i, t) in targets.iter().enumerate() {
+            let after = stats(t.1);
+            per_round[i].push((after.0 - before[i].0, after.1 - before[i].1));
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let wall_ns: u64 = walls.iter().sum();
+    println!("\nsyscall load: openat + close, ~{:.0} openat/s (target {OPENAT_PER_S}), {SYSCALL_ROUNDS} rounds of 1 s\n", median(rates));
+    println!("| program | runs | ns/run (median of rounds) | per successful openat | × empty | node-wide CPU % |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let empty_runs: u64 = per_round[0].iter().map(|r| r.0).sum();
+    let empty_ns = median(
+        per_round[0]
+            .iter()
+            .map(|r| r.1 as f64 / r.0.max(1) as f64)
+            .collect(),
+    );
+    for (i, (name, _)) in targets.iter().enumerate() {
+        let runs: u64 = per_round[i].iter().map(|r| r.0).sum();
+        let time: u64 = per_round[i].iter().map(|r| r.1).sum();
+        let ns = median(
+            per_round[i]
+                .iter()
+                .map(|r| r.1 as f64 / r.0.max(1) as f64)
+                .collect(),
+        );
+        // What this program adds to each openat of the load (0 for programs on other syscalls).
+        let per_openat = if name.contains("openat") || i == 0 {
+            median(
+                per_round[i]
+                    .iter()
+                    .zip(&per_round[0])
+                    .map(|(r, e)| r.1 as f64 / e.0.max(1) as f64)
+                    .collect(),
+            )
+        } else {
+            0.0
+        };
+        let cpu = time as f64 / wall_ns as f64 * 100.0;
+        println!(
+            "| `{name}` | {runs} | {ns:.0} | {per_openat:.0} ns | {:.2} | {cpu:.3} % |",
+            per_openat / empty_ns
+        );
+    }
+    let own_total: u64 = per_round[1..1 + own.len()]
+        .iter()
+        .flatten()
+        .map(|r| r.1)
+        .sum();
+    println!(
+        "\nall of dpscope's denial programs together: {:.3} % of one CPU during the load ({empty_runs} openat calls)",
+        own_total as f64 / wall_ns as f64 * 100.0
+    );
+    drop(denials);
 }

@@ -159,8 +159,14 @@ pub enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Plain text: the pane's table (conntrack: `cilium-dbg bpf ct list global` lines)
     Text,
+    /// The pane's table as aligned text (conntrack's table; for other panes the same as text)
+    Table,
+    /// The pane's JSON array (conntrack: compact when stdout is not a terminal)
     Json,
+    /// One JSON object per line
+    Jsonl,
     Csv,
     Md,
     /// Graphviz DOT (tailcalls only)

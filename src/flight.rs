@@ -11,6 +11,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// A bundle of node snapshots (not a flight recorder's ring): what `replay DIR` shows side by
+/// side.
+pub fn is_bundle(path: &Path) -> bool {
+    path.is_dir() && !ring::is_ring(path) && dpscope::model::bundle::is_bundle(path)
+}
+
 /// A saved snapshot, a recording, or a flight recorder's ring directory.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     if path.is_dir() {
@@ -18,8 +24,8 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             return Err(LoadError::Corrupt {
                 path: path.display().to_string(),
                 line: 0,
-                msg: "a bundle of node snapshots: compare them with `dpscope diff --nodes DIR`, \
-                      or open one node's file"
+                msg: "a bundle of node snapshots: open it with `dpscope replay DIR`, compare the \
+                      nodes with `dpscope diff --nodes DIR`, or open one node's file"
                     .into(),
             });
         }

@@ -7,6 +7,7 @@ use dpscope::cli::{
     check_probes, interval_secs, pane_named, secs, BadInput, Cli, Command, Format, FromFile, Global,
 };
 use dpscope::model::{self, io as snapio, PaneId, Snapshot};
+use dpscope::pane::conntrack::stream::{ServiceNames, StreamFormat, Writer as StreamWriter};
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -132,6 +133,11 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             let (updates, requests, _thread) = collector::spawn(cfg);
             dpscope::tui::run(dpscope::tui::Source::Live { updates, requests }, ui)
         }
+        Command::Replay { file } if flight::is_bundle(&file) => {
+            let bundle =
+                dpscope::model::bundle::load(&file).map_err(|e| BadInput(e.to_string()))?;
+            dpscope::tui::run(dpscope::tui::Source::Bundle(bundle), ui)
+        }
         Command::Replay { file } => {
             let loaded = flight::load(&file)?;
             dpscope::tui::run(
@@ -215,11 +221,30 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
             duration,
         } => {
             let pane = pane_named(&pane)?;
+            if pane == PaneId::Cluster {
+                return Err(BadInput(
+                    dpscope::text::NOT_A_BUNDLE.replace("one row", "the Cluster pane has one row"),
+                )
+                .into());
+            }
             let format = if json {
                 Format::Json
             } else {
                 format.unwrap_or(Format::Text)
             };
+            let ct_stream = (pane == PaneId::Conntrack)
+                .then(|| ct_stream_format(format))
+                .flatten();
+            if let (Some(f), None) = (ct_stream, &from) {
+                // Straight from the kernel to stdout, formatted while the next batch is read.
+                let roots = config(&g, false)?.bpffs_roots;
+                require_privileges()?;
+                let src = dpscope::bpf::cilium::ct_stream::open(
+                    &roots,
+                    &dpscope::bpf::cilium::Options::default(),
+                );
+                return show_conntrack_live(&src, f);
+            }
             let snap = match from {
                 Some(path) => {
                     let loaded = load_reporting(&path)?;
@@ -249,9 +274,129 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     collect_after(cfg, wait)
                 }
             };
+            if let Some(f) = ct_stream {
+                return show_conntrack_saved(&snap, f);
+            }
             show(pane, &snap, format)
         }
     }
+}
+
+/// The streamed form of `show conntrack` for a format, if it has one (the table and Markdown
+/// are sorted, so they need the whole table first).
+fn ct_stream_format(f: Format) -> Option<StreamFormat> {
+    use std::io::IsTerminal;
+    match f {
+        Format::Text => Some(StreamFormat::Cilium),
+        Format::Json => Some(StreamFormat::Json {
+            // Compact into a pipe or a file (bpftool -j), readable on a terminal (-p).
+            pretty: std::io::stdout().is_terminal(),
+        }),
+        Format::Jsonl => Some(StreamFormat::Jsonl),
+        Format::Csv => Some(StreamFormat::Csv),
+        Format::Table | Format::Md | Format::Dot => None,
+    }
+}
+
+/// `show conntrack` on the live node: every CT map streamed to stdout.
+fn show_conntrack_live(
+    src: &dpscope::bpf::cilium::ct_stream::CtSource,
+    format: StreamFormat,
+) -> anyhow::Result<()> {
+    let names = ServiceNames::new(&src.services);
+    let unavailable = src.unavailable.as_deref();
+    let mut warnings = src.warnings.clone();
+    let r = stream_out(format, &names, unavailable, &mut |sink| {
+        let done = src.stream(sink)?;
+        warnings.extend(done.capped);
+        warnings.extend(done.undecodable);
+        Ok(())
+    });
+    for w in &warnings {
+        let w = dpscope::sanitize::text(w);
+        let _ = writeln!(std::io::stderr(), "dpscope: warning: {w}");
+    }
+    r
+}
+
+/// `show conntrack --from FILE`: the saved table in the same forms.
+fn show_conntrack_saved(snap: &Snapshot, format: StreamFormat) -> anyhow::Result<()> {
+    let names = ServiceNames::new(&snap.services);
+    let why = if snap.conntrack.is_empty() {
+        snap.unavailable_reason(PaneId::Conntrack.name())
+    } else {
+        None
+    };
+    stream_out(format, &names, why, &mut |sink| {
+        snap.conntrack.iter().for_each(&mut *sink);
+        Ok(())
+    })
+}
+
+/// Where `stream_out` gets its entries: a function that passes each to the sink it is given.
+type Produce<'a> = dyn FnMut(&mut dyn FnMut(&dpscope::model::CtEntry)) -> std::io::Result<()> + 'a;
+
+/// Formatted blocks of this size go to the writer thread.
+const STREAM_BLOCK: usize = 1 << 20;
+
+/// Write entries as `produce` passes them to its sink: this thread formats, a writer thread
+/// writes the finished blocks to stdout, so the output overlaps the formatting (and the
+/// formatting the kernel read). A closed pipe (`| head`) ends the output quietly.
+fn stream_out(
+    format: StreamFormat,
+    names: &ServiceNames,
+    unavailable: Option<&str>,
+    produce: &mut Produce,
+) -> anyhow::Result<()> {
+    use std::sync::mpsc;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(4);
+    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+    let (produced, written) = std::thread::scope(|s| {
+        let writer = s.spawn(move || -> std::io::Result<()> {
+            let mut out = std::io::stdout().lock();
+            for mut block in full_rx {
+                out.write_all(&block)?;
+                block.clear();
+                let _ = free_tx.send(block);
+            }
+            out.flush()
+        });
+        let mut w = StreamWriter::new(format, names);
+        let mut buf = Vec::with_capacity(STREAM_BLOCK + 4096);
+        w.begin(&mut buf);
+        let mut closed = false;
+        let produced = produce(&mut |e| {
+            if closed {
+                return;
+            }
+            w.entry(e, &mut buf);
+            if buf.len() >= STREAM_BLOCK {
+                let next = free_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(STREAM_BLOCK + 4096));
+                closed = full_tx.send(std::mem::replace(&mut buf, next)).is_err();
+            }
+        });
+        w.end(&mut buf);
+        if w.count() == 0 && format == StreamFormat::Cilium {
+            if let Some(why) = unavailable {
+                let why = dpscope::sanitize::text(why);
+                buf.extend_from_slice(format!("(conntrack unavailable: {why})\n").as_bytes());
+            }
+        }
+        let _ = full_tx.send(buf);
+        drop(full_tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("writer thread failed")));
+        (produced, written)
+    });
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.context("writing to stdout")?,
+    }
+    produced.context("reading conntrack")?;
+    Ok(())
 }
 
 /// Load a snapshot file for `show --from` and `diff`, saying on stderr which lines of a
@@ -306,6 +451,9 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         }
         return write_out(None, &dpscope::pane::tailcalls::dot(snap));
     }
+    if format == Format::Jsonl {
+        return show_jsonl(pane, snap);
+    }
     if format == Format::Json {
         let stdout = std::io::stdout();
         // DEL, C1 and bidi controls as `\u` escapes: still the same strings to a JSON reader.
@@ -337,6 +485,26 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         }
     }
     write_out(None, &out)
+}
+
+/// A pane's JSON with each element of its array on a line of its own (an object pane, such
+/// as node, is one line).
+fn show_jsonl(pane: PaneId, snap: &Snapshot) -> anyhow::Result<()> {
+    let mut json = Vec::new();
+    dpscope::pane::get(pane)
+        .json(snap, &mut json)
+        .context("encoding JSON")?;
+    let v: serde_json::Value = serde_json::from_slice(&json).context("encoding JSON")?;
+    let items = match v {
+        serde_json::Value::Array(a) => a,
+        other => vec![other],
+    };
+    let mut text = String::new();
+    for item in &items {
+        text.push_str(&dpscope::sanitize::to_json_string(item).context("encoding JSON")?);
+        text.push('\n');
+    }
+    write_out(None, &text)
 }
 
 fn collect_after(cfg: Config, wait: Duration) -> Snapshot {

@@ -233,3 +233,45 @@ pub fn probe_pressure(p: &crate::model::ProbeStatus) -> String {
         None => String::new(),
     }
 }
+
+// ---- bundles (replay BUNDLE_DIR) ----
+/// The Cluster pane outside a bundle replay.
+pub const NOT_A_BUNDLE: &str =
+    "one row per node of a bundle: open one with `dpscope replay BUNDLE_DIR` (kubectl dpscope snapshot -o BUNDLE_DIR)";
+/// `n`/`N`/`:node NAME` outside a bundle replay.
+pub const NODES_NEED_BUNDLE: &str =
+    "moving between nodes needs a bundle: `dpscope replay BUNDLE_DIR`";
+/// `c` on a pane without a filter.
+pub const QUERY_NEEDS_FILTER: &str =
+    "all nodes listed: filter a pane first (/), then c lists the nodes with matching rows";
+
+pub fn no_such_node(name: &str, nodes: usize) -> String {
+    format!("no node {name:?} in this bundle ({nodes} nodes; :cluster lists them)")
+}
+
+pub fn ambiguous_node(name: &str, candidates: &[&str]) -> String {
+    const LIST: usize = 5;
+    let mut names: Vec<&str> = candidates.iter().take(LIST).copied().collect();
+    if candidates.len() > LIST {
+        names.push("…");
+    }
+    format!(
+        "{name:?} names {} nodes: {}",
+        candidates.len(),
+        names.join(", ")
+    )
+}
+
+/// A node without a snapshot was asked for.
+pub fn node_without_snapshot(name: &str, status: &str, reason: &str) -> String {
+    if reason.is_empty() {
+        format!("no snapshot from {name} ({status})")
+    } else {
+        format!("no snapshot from {name} ({status}): {reason}")
+    }
+}
+
+/// The answer to `c`, in the status line.
+pub fn nodes_matching(matching: usize, of: usize, pane: &str, filter: &str) -> String {
+    format!("{matching} of {of} nodes have {pane} rows matching {filter:?}")
+}

@@ -199,6 +199,38 @@ fn replay_demo_switch_filter_drill_down_back_quit() {
     assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
 }
 
+/// `replay BUNDLE_DIR` in a real terminal: the Cluster pane, `n` to the next node, a filter
+/// on the Drops pane, `c` for the nodes that match, Enter back to that node, `:node`, quit.
+#[test]
+fn replay_of_a_bundle_moves_between_nodes_and_asks_every_node_a_filter() {
+    let dir = format!("{}/tests/fixtures/bundle", env!("CARGO_MANIFEST_DIR"));
+    let t = Tmux::start(
+        &format!("{BIN} replay {dir}"),
+        &[("TERM", "xterm-256color")],
+    );
+    let s = t.wait_text("NODE node-a (1/5)");
+    assert!(s.contains("Cluster (5)"), "{s}");
+    assert!(s.contains("no snapshot: no answer"), "{s}");
+    t.keys(&["n"]);
+    t.wait_text("NODE node-b (2/5)");
+    t.keys(&["4", "/"]);
+    t.text("NETFILTER_DROP");
+    t.keys(&["Enter", "c"]);
+    let s = t.wait_text("1 of 4 nodes have drops rows matching");
+    assert!(s.contains("node-d"), "{s}");
+    assert!(!s.contains("node-c "), "{s}");
+    t.keys(&["Enter"]);
+    let s = t.wait_text("NODE node-d (4/5)");
+    assert!(s.contains("Drops (") && s.contains("NETFILTER_DROP"), "{s}");
+    t.keys(&[":"]);
+    t.text("node node-c");
+    t.keys(&["Enter"]);
+    t.wait_text("NODE node-c (3/5)");
+    t.keys(&["q"]);
+    let s = t.wait_text("EXITED:0");
+    assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
+}
+
 /// Ctrl-s in a real terminal: the files appear in the dump directory, the JSON opens again
 /// with dpscope, the CSV has the table's rows, and the HTML holds the screen's text.
 #[test]

@@ -80,6 +80,59 @@ pub fn first_frame(bin: &str, args: &[&str]) -> Option<Duration> {
     ms.map(|v| Duration::from_secs_f64(v / 1e3))
 }
 
+/// Median wall time, output size and peak RSS (KiB) of each command, stdout written to a file
+/// (as a user redirects a big dump), the commands run in turn `runs` times so that they share
+/// the machine's state in the same run.
+pub fn time_to_file(cmds: &[(&str, Vec<&str>)], runs: usize) -> Vec<(Duration, u64, u64)> {
+    let out = std::env::temp_dir().join(format!("dpscope-bench-out-{}", std::process::id()));
+    let mut times = vec![vec![]; cmds.len()];
+    let mut sizes = vec![0u64; cmds.len()];
+    let mut rss = vec![0u64; cmds.len()];
+    for _ in 0..runs {
+        for (i, (cmd, args)) in cmds.iter().enumerate() {
+            let file = std::fs::File::create(&out).expect("bench output file");
+            let t = Instant::now();
+            let o = Command::new("/usr/bin/time")
+                .args(["-f", "%M", cmd])
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(file)
+                .output()
+                .expect("run /usr/bin/time");
+            times[i].push(t.elapsed());
+            sizes[i] = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            let kb = String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .last()
+                .and_then(|l| l.trim().parse::<u64>().ok())
+                .unwrap_or(0);
+            rss[i] = rss[i].max(kb);
+        }
+    }
+    let _ = std::fs::remove_file(&out);
+    times
+        .into_iter()
+        .zip(sizes)
+        .zip(rss)
+        .map(|((t, s), r)| (median(t), s, r))
+        .collect()
+}
+
+/// Run a command with stdout into a file and return the file's bytes (for checking what a
+/// timed command wrote).
+pub fn output_of(cmd: &str, args: &[&str]) -> Vec<u8> {
+    let out = std::env::temp_dir().join(format!("dpscope-bench-chk-{}", std::process::id()));
+    let file = std::fs::File::create(&out).expect("bench output file");
+    let _ = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .status();
+    let b = std::fs::read(&out).unwrap_or_default();
+    let _ = std::fs::remove_file(&out);
+    b
+}
+
 /// Peak RSS (KiB) and wall time (s) of `bin args` run in a 120x40 tmux terminal under
 /// `/usr/bin/time`: with `quit_after`, `q` is sent after that long; else the command ends itself
 /// (`--bench-first-frame`). (0, 0.0) when it could not be measured.

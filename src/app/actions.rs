@@ -66,6 +66,10 @@ pub enum Action {
     ReplayStep(i32),
     /// Replay: the first (`false`) or the last (`true`) snapshot of the recording.
     ReplayEnd(bool),
+    /// Bundle: show the node this many steps away (among nodes with a snapshot, wrapping).
+    NodeStep(i32),
+    /// Bundle: which nodes have rows matching this pane's filter? (the Cluster pane answers)
+    AskNodes,
     InputChar(char),
     InputBackspace,
     InputSubmit,

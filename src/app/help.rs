@@ -11,6 +11,7 @@ const SECTIONS: &[(&str, &[Context])] = &[
     ("Program details", &[Context::ProgramDetail]),
     ("Map details", &[Context::MapDetail]),
     ("Replay", &[Context::Replay]),
+    ("Bundle of nodes (replay BUNDLE_DIR)", &[Context::Bundle]),
     ("Filter (/)", &[Context::Filter]),
     ("Command palette (:)", &[Context::Palette]),
 ];

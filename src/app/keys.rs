@@ -21,6 +21,8 @@ pub enum Context {
     MapDetail,
     /// Replaying a recording.
     Replay,
+    /// Replaying a bundle of nodes (`replay BUNDLE_DIR`).
+    Bundle,
     /// Typing a filter.
     Filter,
     /// Typing a command.
@@ -37,6 +39,7 @@ impl Context {
             Context::ProgramDetail => "Program details",
             Context::MapDetail => "Map details",
             Context::Replay => "Replay",
+            Context::Bundle => "Bundle of nodes (replay BUNDLE_DIR)",
             Context::Filter => "Filter (/)",
             Context::Palette => "Command palette (:)",
         }
@@ -130,6 +133,9 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Replay, "replay_back", [k('{')], "{", Action::ReplayStep(-10), "10 snapshots back", ""),
     bind!(Replay, "replay_first", [code(KeyCode::Home)], "Home", Action::ReplayEnd(false), "first snapshot", ""),
     bind!(Replay, "replay_last", [code(KeyCode::End)], "End", Action::ReplayEnd(true), "last snapshot", ""),
+    bind!(Bundle, "next_node", [k('n')], "n", Action::NodeStep(1), "next node (every pane shows it)", "node"),
+    bind!(Bundle, "prev_node", [k('N')], "N", Action::NodeStep(-1), "previous node", ""),
+    bind!(Bundle, "ask_nodes", [k('c')], "c", Action::AskNodes, "nodes with rows matching the filter", "nodes"),
     bind!(Filter, "", [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "keep the filter", "keep"),
     bind!(Filter, "", [code(KeyCode::Esc)], "Esc", Action::InputCancel, "clear the filter", "clear"),
     bind!(Filter, "", [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
@@ -150,7 +156,7 @@ enum DetailKind {
 }
 
 /// Contexts active in a state, most specific first.
-fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
+fn contexts_for(mode: Mode, detail: DetailKind, replay: bool, bundle: bool) -> Vec<Context> {
     match mode {
         Mode::Filter => return vec![Context::Filter, Context::Always],
         Mode::Palette => return vec![Context::Palette, Context::Always],
@@ -165,6 +171,9 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool) -> Vec<Context> {
     if replay {
         v.push(Context::Replay);
     }
+    if bundle {
+        v.push(Context::Bundle);
+    }
     v.push(Context::Nav);
     v.push(Context::Global);
     v.push(Context::Always);
@@ -176,8 +185,8 @@ fn all_stacks() -> Vec<Vec<Context>> {
     let mut out = Vec::new();
     for mode in [Mode::Normal, Mode::Filter, Mode::Palette] {
         for detail in [DetailKind::None, DetailKind::Program, DetailKind::Map] {
-            for replay in [false, true] {
-                let s = contexts_for(mode, detail, replay);
+            for (replay, bundle) in [(false, false), (true, false), (true, true)] {
+                let s = contexts_for(mode, detail, replay, bundle);
                 if !out.contains(&s) {
                     out.push(s);
                 }
@@ -194,7 +203,12 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
         Some(Detail::Map(_)) => DetailKind::Map,
         None => DetailKind::None,
     };
-    contexts_for(app.mode, detail, app.replay.is_some())
+    contexts_for(
+        app.mode,
+        detail,
+        app.replay.is_some(),
+        app.cluster.is_some(),
+    )
 }
 
 fn matches(pat: &KeyPat, ev: &KeyEvent) -> Option<Option<usize>> {
@@ -540,6 +554,20 @@ mod tests {
                     snapshots: vec![std::sync::Arc::new(Snapshot::empty())],
                     index: 0,
                 })
+            }
+            Context::Bundle => {
+                let node = crate::model::bundle::BundleNode {
+                    name: "n1".into(),
+                    status: "ok".into(),
+                    reason: String::new(),
+                    snapshot: Some(Snapshot::empty()),
+                };
+                let b = crate::model::bundle::Bundle {
+                    dir: "b".into(),
+                    manifest: Default::default(),
+                    nodes: vec![node],
+                };
+                a = App::bundle(b, &UiOptions::default());
             }
             Context::Always | Context::Global | Context::Nav | Context::Table => {}
         }

@@ -2,11 +2,47 @@
 
 use crate::model::PaneId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Pane(PaneId),
     Quit,
     Help,
+    /// `:node NAME`: show that node of the bundle (`:node` alone is the Node pane).
+    Node(String),
+}
+
+/// `node NAME` → `NAME` (as typed, not lower-cased).
+fn node_argument(input: &str) -> Option<&str> {
+    let rest = input.trim().trim_start_matches(':');
+    let (word, arg) = rest.split_once(char::is_whitespace)?;
+    let arg = arg.trim();
+    (word.eq_ignore_ascii_case("node") && !arg.is_empty()).then_some(arg)
+}
+
+/// What the palette offers for `input`: `node NAME` for the bundle's `nodes` once `node ` is
+/// typed, else [`suggest`].
+pub fn suggestions(input: &str, nodes: &[&str]) -> Vec<String> {
+    let rest = input.trim_start().trim_start_matches(':');
+    if !nodes.is_empty() {
+        if let Some((word, arg)) = rest.split_once(' ') {
+            if word.eq_ignore_ascii_case("node") {
+                let arg = arg.trim();
+                let mut out: Vec<String> = nodes
+                    .iter()
+                    .filter(|n| n.starts_with(arg))
+                    .map(|n| format!("node {n}"))
+                    .collect();
+                out.extend(
+                    nodes
+                        .iter()
+                        .filter(|n| !arg.is_empty() && !n.starts_with(arg) && n.contains(arg))
+                        .map(|n| format!("node {n}")),
+                );
+                return out;
+            }
+        }
+    }
+    suggest(input).into_iter().map(String::from).collect()
 }
 
 /// Every word the palette accepts, with what it does: pane names and aliases (`PaneId`, the
@@ -41,6 +77,9 @@ pub fn suggest(input: &str) -> Vec<&'static str> {
 }
 
 pub fn resolve(input: &str) -> Option<Command> {
+    if let Some(name) = node_argument(input) {
+        return Some(Command::Node(name.to_string()));
+    }
     let word = input.trim().trim_start_matches(':').to_lowercase();
     commands()
         .into_iter()
@@ -62,6 +101,26 @@ mod tests {
         assert_eq!(resolve("node"), pane(PaneId::Node));
         assert_eq!(resolve("q"), Some(Command::Quit));
         assert_eq!(resolve("nope"), None);
+        assert_eq!(
+            resolve(":node Node-7 "),
+            Some(Command::Node("Node-7".into()))
+        );
+        assert_eq!(resolve("node "), pane(PaneId::Node));
+        assert_eq!(resolve("cluster"), pane(PaneId::Cluster));
+    }
+
+    #[test]
+    fn node_names_complete_after_node() {
+        let nodes = ["node-a", "node-b", "worker-1"];
+        assert_eq!(
+            suggestions("node n", &nodes),
+            ["node node-a", "node node-b"]
+        );
+        assert_eq!(suggestions(":node 1", &nodes), ["node worker-1"]);
+        assert_eq!(suggestions("node ", &nodes).len(), 3);
+        // Without a bundle, the palette's words.
+        assert_eq!(suggestions("node ", &[])[0], "node");
+        assert_eq!(suggestions("clu", &nodes)[0], "cluster");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::pane::baseline::Baseline;
+use crate::pane::cluster::Cluster;
 use crate::pane::view::TableView;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +130,9 @@ pub struct App {
     pub listing: Option<Listing>,
     /// Work the pane reuses between orders of the snapshot on screen.
     pub memo: Memo,
+    /// A bundle being replayed (`replay BUNDLE_DIR`): its nodes, the Cluster pane's rows and
+    /// which node the other panes show.
+    pub cluster: Option<Cluster>,
 }
 
 /// The pane's lines in order and the selected one, as the views draw them.
@@ -147,7 +151,7 @@ impl App {
             derived: Derived::default(),
             waiting: false,
             pane: opts.start_pane.unwrap_or(PaneId::ALL[0]),
-            views: vec![TableView::default(); PaneId::ALL.len()],
+            views: vec![TableView::default(); PaneId::EVERY.len()],
             details: Vec::new(),
             paused: false,
             mode: Mode::Normal,
@@ -180,6 +184,7 @@ impl App {
             baseline_seq: 0,
             listing: None,
             memo: Memo::default(),
+            cluster: None,
         }
     }
 
@@ -223,6 +228,50 @@ impl App {
         app.show_replay_index(last);
         app.refresh_order();
         app
+    }
+
+    /// Replay of a bundle (`replay BUNDLE_DIR`): the Cluster pane first (unless a start pane
+    /// was asked for), the other panes showing the first node with a snapshot.
+    pub fn bundle(bundle: crate::model::bundle::Bundle, opts: &UiOptions) -> App {
+        let mut app = App::base(opts);
+        let cluster = Cluster::new(bundle);
+        app.pane = opts.start_pane.unwrap_or(PaneId::Cluster);
+        app.replay = Some(Replay {
+            path: cluster.dir.clone(),
+            snapshots: Vec::new(),
+            index: 0,
+        });
+        let first = cluster.selected;
+        app.cluster = Some(cluster);
+        app.select_node(first);
+        app.refresh_order();
+        app
+    }
+
+    /// Show node `i` of the bundle in every pane. Filters, sorts, marks and the baseline stay
+    /// (a baseline taken on one node compares the next one with it); each node's rows have
+    /// no rates (one snapshot per node).
+    pub fn select_node(&mut self, i: usize) {
+        let Some(c) = &mut self.cluster else { return };
+        let Some(snap) = c.nodes.get(i).and_then(|n| n.snapshot.clone()) else {
+            return;
+        };
+        c.selected = i;
+        if let Some(r) = &mut self.replay {
+            r.snapshots = vec![snap];
+            r.index = 0;
+        }
+        self.details.clear();
+        self.show_replay_index(0);
+    }
+
+    /// The tabs: a bundle's end with the Cluster pane.
+    pub fn tabs(&self) -> &'static [PaneId] {
+        if self.cluster.is_some() {
+            &PaneId::EVERY
+        } else {
+            &PaneId::ALL
+        }
     }
 
     /// Make `s` the current snapshot; the current one becomes the base for rates.
@@ -349,6 +398,7 @@ impl App {
             presentation: self.presentation,
             waiting: self.waiting,
             seq: self.order_seq(),
+            cluster: self.cluster.as_ref(),
         }
     }
 
@@ -371,6 +421,14 @@ impl App {
             if b.changes_only || !self.view().filter.is_empty() {
                 extra.extend([b.id, b.compared, u64::from(b.changes_only)]);
             }
+        }
+        // The Cluster pane's rows change with the node shown and the query asked.
+        if let Some(c) = self
+            .cluster
+            .as_ref()
+            .filter(|_| self.pane == PaneId::Cluster)
+        {
+            extra.extend([c.selected as u64, c.asked]);
         }
         Inputs {
             seq: self.order_seq(),

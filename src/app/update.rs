@@ -40,8 +40,8 @@ impl App {
                 self.help = !self.help;
                 self.help_scroll = 0;
             }
-            Action::NextPane => self.goto_pane(step_pane(self.pane, 1), &mut req),
-            Action::PrevPane => self.goto_pane(step_pane(self.pane, -1), &mut req),
+            Action::NextPane => self.goto_pane(step_pane(self.tabs(), self.pane, 1), &mut req),
+            Action::PrevPane => self.goto_pane(step_pane(self.tabs(), self.pane, -1), &mut req),
             Action::GotoPane(p) => self.goto_pane(p, &mut req),
             Action::OpenPalette => {
                 self.mode = Mode::Palette;
@@ -228,6 +228,15 @@ impl App {
                     }
                 }
             }
+            Action::NodeStep(d) => match &self.cluster {
+                None => self.note(text::NODES_NEED_BUNDLE, true),
+                Some(c) => {
+                    if let Some(i) = c.step(d as isize) {
+                        self.select_node(i);
+                    }
+                }
+            },
+            Action::AskNodes => self.ask_nodes(&mut req),
             Action::InputChar(c) => {
                 self.input.push(c);
                 self.after_input_edit();
@@ -245,13 +254,13 @@ impl App {
                 self.mode = Mode::Normal;
             }
             Action::InputComplete => {
-                if let Some(s) = palette::suggest(&self.input).get(self.palette_sel) {
-                    self.input = (*s).to_string();
+                if let Some(s) = self.palette_suggestions().get(self.palette_sel) {
+                    self.input = s.clone();
                     self.palette_sel = 0;
                 }
             }
             Action::InputNext | Action::InputPrev => {
-                let n = palette::suggest(&self.input).len();
+                let n = self.palette_suggestions().len();
                 if n > 0 {
                     self.palette_sel = if action == Action::InputNext {
                         (self.palette_sel + 1) % n
@@ -303,6 +312,78 @@ impl App {
         }
     }
 
+    fn note(&mut self, text: impl Into<String>, error: bool) {
+        self.message = Some(Message {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// What the palette offers for what is typed (node names after `node `).
+    pub fn palette_suggestions(&self) -> Vec<String> {
+        let names: Vec<&str> = self
+            .cluster
+            .as_ref()
+            .map(|c| c.nodes.iter().map(|n| n.name.as_str()).collect())
+            .unwrap_or_default();
+        palette::suggestions(&self.input, &names)
+    }
+
+    /// `:node NAME`, or Enter on a node in the Cluster pane (`back`: then return to the pane
+    /// the user came from).
+    fn goto_node(&mut self, name: &str, back: bool, req: &mut Vec<Request>) {
+        let Some(c) = &self.cluster else {
+            return self.note(text::NODES_NEED_BUNDLE, true);
+        };
+        let i = match c.find(name) {
+            Ok(i) => i,
+            Err(e) => return self.note(e, true),
+        };
+        if c.nodes[i].snapshot.is_none() {
+            let r = c.rows.iter().find(|r| r.idx == i);
+            let (status, reason) = r.map_or(("", ""), |r| (&r.row.status, &r.row.reason));
+            let msg = text::node_without_snapshot(&c.nodes[i].name, status, reason);
+            return self.note(msg, true);
+        }
+        let to = match &c.query {
+            Some(q) => q.pane,
+            None => c.back_to,
+        };
+        self.select_node(i);
+        if back && self.pane == PaneId::Cluster {
+            self.goto_pane(to, req);
+        }
+    }
+
+    /// `c`: which nodes have rows matching this pane's filter? The Cluster pane lists them
+    /// with their count; without a filter, it lists every node.
+    fn ask_nodes(&mut self, req: &mut Vec<Request>) {
+        if self.cluster.is_none() {
+            return self.note(text::NODES_NEED_BUNDLE, true);
+        }
+        if self.pane == PaneId::Cluster {
+            return;
+        }
+        let filter = self.view().filter.clone();
+        let q = (!filter.is_empty()).then(|| crate::pane::cluster::Query {
+            pane: self.pane,
+            filter: filter.clone(),
+        });
+        let (pane, group) = (self.pane, self.retrans_group);
+        let Some(c) = &mut self.cluster else { return };
+        c.back_to = pane;
+        c.ask(q, group);
+        let msg = match &c.query {
+            Some(_) => text::nodes_matching(c.matching(), c.with_snapshot(), pane.name(), &filter),
+            None => text::QUERY_NEEDS_FILTER.to_string(),
+        };
+        // The node shown is selected in the list (when it matches).
+        let shown = crate::pane::RowKey::Id(c.selected as u64);
+        self.goto_pane(PaneId::Cluster, req);
+        self.view_mut().selected = Some(shown);
+        self.note(msg, false);
+    }
+
     fn goto_pane(&mut self, p: PaneId, req: &mut Vec<Request>) {
         if !self.details.is_empty() {
             self.details.clear();
@@ -334,7 +415,7 @@ impl App {
             Mode::Palette => {
                 let typed = self.input.clone();
                 let chosen = palette::resolve(&typed).or_else(|| {
-                    palette::suggest(&typed)
+                    self.palette_suggestions()
                         .get(self.palette_sel)
                         .and_then(|s| palette::resolve(s))
                 });
@@ -344,6 +425,7 @@ impl App {
                     Some(Command::Pane(p)) => self.goto_pane(p, req),
                     Some(Command::Quit) => self.quit = true,
                     Some(Command::Help) => self.help = true,
+                    Some(Command::Node(name)) => self.goto_node(&name, false, req),
                     None => {
                         self.message = Some(Message {
                             text: text::unknown_command(&typed),
@@ -508,6 +590,15 @@ impl App {
                     Some(Target::Program(id)) => self.open_program(id, req),
                     Some(Target::Map(id)) => self.open_map(id, req),
                     Some(Target::Expand) => self.expand(None),
+                    Some(Target::Node(i)) => {
+                        let name = self
+                            .cluster
+                            .as_ref()
+                            .and_then(|c| c.nodes.get(i))
+                            .map(|n| n.name.clone())
+                            .unwrap_or_default();
+                        self.goto_node(&name, true, req);
+                    }
                     None => {}
                 }
             }
@@ -627,6 +718,13 @@ impl App {
             }
         } else if !self.view().filter.is_empty() {
             self.view_mut().filter.clear();
+        } else if self.pane == PaneId::Cluster
+            && self.cluster.as_ref().is_some_and(|c| c.query.is_some())
+        {
+            let group = self.retrans_group;
+            if let Some(c) = &mut self.cluster {
+                c.ask(None, group);
+            }
         } else {
             self.message = None;
         }
@@ -634,7 +732,8 @@ impl App {
 }
 
 /// The pane `delta` tabs away, wrapping around.
-fn step_pane(p: PaneId, delta: isize) -> PaneId {
-    let n = PaneId::ALL.len() as isize;
-    PaneId::ALL[(p.index() as isize + delta).rem_euclid(n) as usize]
+fn step_pane(tabs: &[PaneId], p: PaneId, delta: isize) -> PaneId {
+    let n = tabs.len() as isize;
+    let at = tabs.iter().position(|t| *t == p).unwrap_or(0) as isize;
+    tabs[(at + delta).rem_euclid(n.max(1)) as usize]
 }

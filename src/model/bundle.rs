@@ -18,6 +18,41 @@ pub const MANIFEST: &str = "manifest.json";
 pub const MAX_NODES: usize = 5000;
 /// A manifest larger than this is refused.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+/// Node files read from one bundle at most, together: past it, the remaining nodes are listed
+/// as `unreadable` with the reason (open such a node's file on its own).
+pub const MAX_BUNDLE_BYTES: u64 = 2 << 30;
+/// Longest node name kept (a Kubernetes node name is at most 253 characters).
+pub const MAX_NODE_NAME: usize = 253;
+
+/// Open `path` for reading only if it is a regular file and not a symbolic link: a bundle is
+/// someone else's directory, and a node file linked to a FIFO, a device or another user's
+/// file must not be read (or block the reader).
+fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other("a symbolic link; bundle files must be plain files")
+            } else {
+                e
+            }
+        })?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file; bundle files must be plain files",
+        ));
+    }
+    Ok(f)
+}
+
+/// A node's name as shown and looked up: control and bidi characters as visible escapes, at
+/// most [`MAX_NODE_NAME`] characters.
+pub fn node_name(raw: &str) -> String {
+    crate::sanitize::text_capped(raw, MAX_NODE_NAME)
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -152,7 +187,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
         path: name.clone(),
         source,
     };
-    let f = std::fs::File::open(path).map_err(io)?;
+    let f = open_plain(path).map_err(io)?;
     let mut text = String::new();
     f.take(MAX_MANIFEST_BYTES + 1)
         .read_to_string(&mut text)
@@ -170,7 +205,30 @@ fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
 /// reason; only a bad manifest or an empty directory is an error.
 pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
     let manifest = load_manifest(dir)?;
-    let nodes = manifest.nodes.iter().map(|m| load_node(dir, m)).collect();
+    let mut budget = MAX_BUNDLE_BYTES;
+    let nodes = manifest
+        .nodes
+        .iter()
+        .map(|m| {
+            let size = std::fs::symlink_metadata(dir.join(&m.file)).map_or(0, |md| md.len());
+            if m.status.is_empty() || m.status == "ok" {
+                if size > budget {
+                    return BundleNode {
+                        name: node_name(&m.node),
+                        status: "unreadable".into(),
+                        reason: format!(
+                            "the bundle's node files are larger than {} GiB together; open {} on its own",
+                            MAX_BUNDLE_BYTES >> 30,
+                            crate::sanitize::text(&m.file)
+                        ),
+                        snapshot: None,
+                    };
+                }
+                budget -= size;
+            }
+            load_node(dir, m)
+        })
+        .collect();
     Ok(Bundle {
         dir: dir.to_path_buf(),
         manifest,
@@ -225,13 +283,13 @@ pub fn load_manifest(dir: &Path) -> Result<Manifest, BundleError> {
 /// One node of the bundle in `dir`: its newest snapshot, or why there is none.
 pub fn load_node(dir: &Path, m: &ManifestNode) -> BundleNode {
     let mut node = BundleNode {
-        name: m.node.clone(),
+        name: node_name(&m.node),
         status: if m.status.is_empty() {
             "ok".into()
         } else {
-            m.status.clone()
+            crate::sanitize::text_capped(&m.status, 32)
         },
-        reason: m.reason.clone(),
+        reason: crate::sanitize::text_capped(&m.reason, 1024),
         snapshot: None,
     };
     if node.status != "ok" {
@@ -244,20 +302,45 @@ pub fn load_node(dir: &Path, m: &ManifestNode) -> BundleNode {
     if !safe_file_name(&m.file) {
         unreadable(
             &mut node,
-            format!("file name {:?} is not a plain name in the bundle", m.file),
+            format!(
+                "file name {:?} is not a plain name in the bundle",
+                crate::sanitize::text_capped(&m.file, 300)
+            ),
         );
         return node;
     }
-    match snapio::load(&dir.join(&m.file)) {
+    let path = dir.join(&m.file);
+    let name = path.display().to_string();
+    let open = || -> std::io::Result<std::io::BufReader<std::fs::File>> {
+        Ok(std::io::BufReader::with_capacity(
+            1 << 20,
+            open_plain(&path)?,
+        ))
+    };
+    let loaded = match open() {
+        Ok(r) => {
+            let mut win = snapio::Window::new(snapio::MAX_RECORDING_BYTES);
+            snapio::load_from(&name, r, &mut || Ok(Box::new(open()?)), &mut win)
+                .map(|skipped| win.into_loaded(skipped))
+        }
+        Err(source) => Err(LoadError::Io {
+            path: name.clone(),
+            source,
+        }),
+    };
+    match loaded {
         Ok(loaded) => node.snapshot = loaded.snapshots.into_iter().last(),
         Err(e @ (LoadError::Io { .. } | LoadError::Empty { .. })) => {
             let cause = match &e {
                 LoadError::Io { source, .. } => format!("{e}: {source}"),
                 _ => e.to_string(),
             };
-            unreadable(&mut node, cause)
+            unreadable(&mut node, crate::sanitize::text(&cause).into_owned())
         }
-        Err(e) => unreadable(&mut node, e.to_string()),
+        Err(e) => unreadable(
+            &mut node,
+            crate::sanitize::text(&e.to_string()).into_owned(),
+        ),
     }
     node
 }

@@ -595,7 +595,7 @@ fn looks_pretty(head: &[u8]) -> bool {
 
 /// Load from any buffered reader into `win`; `reopen` gives the text again from the start (for
 /// a multi-line object whose first line is not `{` alone). Returns the lines skipped.
-fn load_from<R: BufRead>(
+pub(crate) fn load_from<R: BufRead>(
     path: &str,
     mut r: R,
     reopen: &mut dyn FnMut() -> std::io::Result<Box<dyn BufRead>>,

@@ -503,7 +503,18 @@ pub struct CtEntry {
     /// Cilium layout the entry was decoded with (`1.18`...), or `unknown (...)`.
     pub layout: Option<Word>,
     /// Raw `key=<hex> value=<hex>` when the map's sizes match no known layout.
-    pub raw: Option<String>,
+    pub raw: Option<Box<str>>,
+    /// The flags field as stored (`Flags=0x....` of `cilium-dbg bpf ct list`; `flags` names
+    /// its bits). `None` in files written before it was kept.
+    pub flags_word: Option<u16>,
+    /// When the datapath last sent a trace report for this direction (`bpf_mono_now` units).
+    pub last_rx_report: u32,
+    pub last_tx_report: u32,
+    /// Cilium ≤ 1.15 counts each direction apart: the tx share of `packets` and `bytes`
+    /// (`[packets, bytes]`; the rx share is the rest). Absent for later releases. Boxed: a
+    /// full table holds half a million entries, and only old releases have it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_counters: Option<Box<[u64; 2]>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

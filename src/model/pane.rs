@@ -30,6 +30,9 @@ pub enum PaneId {
     Flows,
     XdpErrors,
     Node,
+    /// One row per node of a bundle (`dpscope replay BUNDLE_DIR`): not a pane of one node, so
+    /// not in [`PaneId::ALL`]; a bundle's tabs end with it ([`PaneId::EVERY`]).
+    Cluster,
 }
 
 impl PaneId {
@@ -53,6 +56,27 @@ impl PaneId {
         PaneId::Node,
     ];
 
+    /// [`PaneId::ALL`] and the Cluster pane: every pane there is (the tabs of a bundle).
+    pub const EVERY: [PaneId; 17] = [
+        PaneId::Programs,
+        PaneId::Maps,
+        PaneId::Attachments,
+        PaneId::Drops,
+        PaneId::Retransmits,
+        PaneId::Denials,
+        PaneId::Services,
+        PaneId::Conntrack,
+        PaneId::Policy,
+        PaneId::Tailcalls,
+        PaneId::Identities,
+        PaneId::Endpoints,
+        PaneId::Metrics,
+        PaneId::Flows,
+        PaneId::XdpErrors,
+        PaneId::Node,
+        PaneId::Cluster,
+    ];
+
     /// The pane's name: on the command line, in the palette, in files.
     pub fn name(self) -> &'static str {
         match self {
@@ -72,6 +96,7 @@ impl PaneId {
             PaneId::Flows => "flows",
             PaneId::XdpErrors => "xdp_errors",
             PaneId::Node => "node",
+            PaneId::Cluster => "cluster",
         }
     }
 
@@ -95,6 +120,7 @@ impl PaneId {
             PaneId::Flows => &["flow", "talkers"],
             PaneId::XdpErrors => &["xdp", "xdp_health"],
             PaneId::Node => &["n"],
+            PaneId::Cluster => &["nodes", "bundle"],
         }
     }
 
@@ -106,14 +132,14 @@ impl PaneId {
     /// The pane named `word` (its name or an alias, any case).
     pub fn parse(word: &str) -> Option<PaneId> {
         let word = word.trim().to_ascii_lowercase();
-        PaneId::ALL
+        PaneId::EVERY
             .into_iter()
             .find(|p| p.name() == word || p.aliases().contains(&word.as_str()))
     }
 
     /// Every name and alias, pane by pane in tab order: what the palette offers.
     pub fn words() -> impl Iterator<Item = (&'static str, PaneId)> {
-        PaneId::ALL.into_iter().flat_map(|p| {
+        PaneId::EVERY.into_iter().flat_map(|p| {
             std::iter::once(p.name())
                 .chain(p.aliases().iter().copied())
                 .map(move |w| (w, p))
@@ -122,7 +148,7 @@ impl PaneId {
 
     /// `programs (progs, prog, p, program)`, one pane a line: for help texts.
     pub fn help_list() -> String {
-        PaneId::ALL
+        PaneId::EVERY
             .iter()
             .map(|p| format!("{} ({})", p.name(), p.aliases().join(", ")))
             .collect::<Vec<_>>()
@@ -132,7 +158,7 @@ impl PaneId {
     /// `unknown pane "x"; panes are: programs maps ...`: the one message for a word that names
     /// no pane, wherever it was given.
     pub fn unknown(word: &str) -> String {
-        let names: Vec<&str> = PaneId::ALL.iter().map(|p| p.name()).collect();
+        let names: Vec<&str> = PaneId::EVERY.iter().map(|p| p.name()).collect();
         format!(
             "unknown pane {word:?}; panes are: {} (or an alias, see `dpscope show --help`)",
             names.join(" ")

@@ -25,12 +25,14 @@ pub struct Derived {
 
 impl Derived {
     pub fn compute(prev: Option<&Snapshot>, snap: &Snapshot, group: RetransGroup) -> Derived {
+        let rates = rates::compute(prev, snap);
+        let node = super::node::rows(snap, &rates);
         Derived {
-            rates: rates::compute(prev, snap),
+            rates,
             drops: super::drops::rows(prev, snap),
             retransmits: retransmit_rows(prev, snap, group),
             retrans_group: group,
-            node: super::node::rows(snap),
+            node,
         }
     }
 
@@ -55,6 +57,8 @@ pub struct Ctx<'a> {
     pub waiting: bool,
     /// Which snapshot this is (`App::snapshot_seq`): what a `Memo` keeps work for.
     pub seq: u64,
+    /// The bundle being replayed (`replay BUNDLE_DIR`): the Cluster pane's rows.
+    pub cluster: Option<&'a super::cluster::Cluster>,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +76,7 @@ impl<'a> Ctx<'a> {
             presentation: false,
             waiting: false,
             seq: 0,
+            cluster: None,
         }
     }
 }

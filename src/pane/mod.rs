@@ -27,6 +27,7 @@ pub mod view;
 
 pub mod attachments;
 pub mod cilium;
+pub mod cluster;
 pub mod conntrack;
 pub mod denials;
 pub mod drops;
@@ -112,6 +113,7 @@ pub fn get(id: PaneId) -> &'static dyn Pane {
         PaneId::Flows => &flows::PANE,
         PaneId::XdpErrors => &xdp_errors::PANE,
         PaneId::Node => &node::PANE,
+        PaneId::Cluster => &cluster::PANE,
     }
 }
 
@@ -129,7 +131,7 @@ mod tests {
 
     #[test]
     fn every_pane_knows_its_id() {
-        for id in PaneId::ALL {
+        for id in PaneId::EVERY {
             assert_eq!(get(id).id(), id);
         }
     }

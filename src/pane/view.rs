@@ -48,6 +48,8 @@ pub enum Target {
     Map(u32),
     /// The row has children to show in place (services → backends).
     Expand,
+    /// Node `i` of the bundle (Cluster pane): the other panes show it.
+    Node(usize),
 }
 
 /// Viewport start that shows row `sel` in `rows` lines, moving as little as possible.

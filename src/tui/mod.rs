@@ -26,6 +26,9 @@ pub enum Source {
         /// Why older snapshots of a long recording were left out (`model::io::Window`).
         dropped: Option<String>,
     },
+    /// Replay of a bundle of node snapshots (`replay BUNDLE_DIR`): the Cluster pane and every
+    /// pane per node.
+    Bundle(crate::model::bundle::Bundle),
 }
 
 /// Run the full-screen explorer until the user quits. Restores the terminal on every exit path.

@@ -36,6 +36,7 @@ pub async fn run_async(source: Source, mut opts: UiOptions) -> anyhow::Result<()
             }
             (app, None, None)
         }
+        Source::Bundle(bundle) => (App::bundle(bundle, &opts), None, None),
     };
     // Export and the baseline comparison run on threads of their own; their results come
     // back here as actions.

@@ -78,7 +78,20 @@ pub fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         l1.push(Span::styled(text::PAUSED, theme.marker()));
         l1.push(Span::raw(" "));
     }
-    if let Some(r) = &app.replay {
+    if let Some(c) = &app.cluster {
+        // Which node every pane shows: the first thing to read on a bundle's screen.
+        let name = c.node().map_or(format::NONE, |n| n.name.as_str());
+        l1.push(Span::styled(
+            format!(" NODE {name} ({}/{}) ", c.selected + 1, c.nodes.len()),
+            theme.marker(),
+        ));
+        l1.push(Span::raw(" "));
+        l1.push(Span::styled(
+            format!("bundle {}", c.dir),
+            theme.header_bar(),
+        ));
+        l1.push(sep());
+    } else if let Some(r) = &app.replay {
         l1.push(Span::styled(
             format!(
                 " REPLAY {} ({}/{}) ",
@@ -188,9 +201,10 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: 
     let ctx = app.ctx();
     // Counts of inactive tabs go first when the tabs do not fit; then a window keeps the
     // active tab visible.
+    let all = app.tabs();
+    let active = all.iter().position(|p| *p == app.pane).unwrap_or(0);
     let labels = |counts: bool| -> Vec<String> {
-        PaneId::ALL
-            .iter()
+        all.iter()
             .enumerate()
             .map(|(i, &id)| {
                 let p = crate::pane::get(id);
@@ -213,19 +227,15 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: 
     if width(&tabs) > avail {
         tabs = labels(false);
     }
-    let (first, last) = tab_window(&tabs, app.pane.index(), avail);
+    let (first, last) = tab_window(&tabs, active, avail);
     let mut spans = vec![Span::styled(if first > 0 { "‹" } else { " " }, theme.dim())];
     if first > 0 {
         // The `‹` opens the tab just out of sight.
-        super::hits::tab(
-            hits,
-            Rect::new(area.x, area.y, 1, 1),
-            PaneId::ALL[first - 1],
-        );
+        super::hits::tab(hits, Rect::new(area.x, area.y, 1, 1), all[first - 1]);
     }
     let mut x = area.x.saturating_add(1);
     for (i, label) in tabs.iter().enumerate().take(last + 1).skip(first) {
-        let style = if i == app.pane.index() {
+        let style = if i == active {
             theme.tab_active()
         } else {
             theme.tab()
@@ -233,13 +243,13 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: 
         let w = Span::raw(label.as_str()).width() as u16;
         let right = area.x.saturating_add(area.width);
         let tab = Rect::new(x, area.y, w.min(right.saturating_sub(x)), 1);
-        super::hits::tab(hits, tab, PaneId::ALL[i]);
+        super::hits::tab(hits, tab, all[i]);
         x = x.saturating_add(w + 1);
         spans.push(Span::styled(label.clone(), style));
         spans.push(Span::raw(" "));
     }
     if last + 1 < tabs.len() {
-        super::hits::tab(hits, Rect::new(x, area.y, 1, 1), PaneId::ALL[last + 1]);
+        super::hits::tab(hits, Rect::new(x, area.y, 1, 1), all[last + 1]);
         spans.push(Span::styled("›", theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -2,7 +2,6 @@
 
 use super::text;
 use super::theme::Theme;
-use crate::app::palette::suggest;
 use crate::app::state::App;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,7 +9,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let sugg = suggest(&app.input);
+    let sugg = app.palette_suggestions();
     let shown = sugg.len().min(8);
     let w = area.width.saturating_sub(4).min(40);
     let h = (shown as u16 + 3).min(area.height);

@@ -2,7 +2,8 @@
 // Test helpers for the own-probe tests (not part of dpscope): a tcx program that drops UDP to
 // one port (a real TC drop for the drops probe), an empty tcx program (the benchmark's
 // baseline and the "other program on the hook" of the flows test), and the benchmark's floor of
-// a keyed in-kernel aggregation.
+// a keyed in-kernel aggregation, and an empty syscall tracepoint program (the syscall
+// benchmark's baseline).
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -84,6 +85,14 @@ int BPF_PROG(test_lru_floor, struct sk_buff *skb, void *location, enum skb_drop_
 	}
 	__sync_fetch_and_add(&v->count, 1);
 	__sync_fetch_and_add(&v->bytes, skb->len);
+	return 0;
+}
+
+// The syscall benchmark's baseline: an empty program on the tracepoint dpscope's denial
+// fallback uses for openat.
+SEC("tracepoint/syscalls/sys_exit_openat")
+int test_tp_empty(void *ctx)
+{
 	return 0;
 }
 

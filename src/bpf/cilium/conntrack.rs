@@ -167,7 +167,8 @@ pub fn decode_entry(
     };
     let lifetime = le32(value, 32);
     let flags = le16(value, 36);
-    let (packets, bytes) = if layout <= Layout::V1_15 {
+    let old = layout <= Layout::V1_15;
+    let (packets, bytes) = if old {
         // rx/tx pairs; service entries reuse rx_bytes for the backend id.
         let rx_bytes = if svc { 0 } else { le64(value, 8) };
         (
@@ -208,6 +209,10 @@ pub fn decode_entry(
         nat_addr,
         layout: Some(layout_word(layout)),
         raw: None,
+        flags_word: Some(flags),
+        last_tx_report: le32(value, 48),
+        last_rx_report: le32(value, 52),
+        tx_counters: old.then(|| Box::new([le64(value, 16), le64(value, 24)])),
     })
 }
 

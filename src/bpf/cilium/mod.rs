@@ -7,6 +7,7 @@
 
 pub mod bytes;
 pub mod conntrack;
+pub mod ct_stream;
 pub mod ipcache;
 pub mod layout;
 pub mod lb;
@@ -660,7 +661,7 @@ fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
             MapKind::Ct { .. } => c.conntrack.push(CtEntry {
                 table: ct_table_name(f.name.trim_start_matches("cilium_")),
                 layout: label.clone().map(Into::into),
-                raw,
+                raw: raw.map(Into::into),
                 ..Default::default()
             }),
             MapKind::Ipcache => c.identities.push(IdentityEntry {

@@ -11,6 +11,7 @@ use crate::model::{diff, Addr, CtEntry, PaneId, Snapshot};
 use crate::text;
 
 mod order;
+pub mod stream;
 pub use order::order;
 
 /// `ct4_global` → `ct4`, `ct_any6_global` → `any6`.
@@ -106,6 +107,16 @@ fn service_with(e: &CtEntry, fe: Option<String>) -> String {
     t
 }
 
+/// The source identity; a service entry, which the datapath writes without one, shows none
+/// (its SERVICE cell names the service and backend) rather than `0 unknown`.
+pub fn src_identity(e: &CtEntry) -> String {
+    if e.src_identity == 0 && e.direction == crate::model::Word::SVC {
+        format::NONE.into()
+    } else {
+        cilium::identity_text(e.src_identity)
+    }
+}
+
 /// FNV-1a over the tuple (addresses as text): a stable row identity that costs no allocation.
 pub fn row_key(e: &CtEntry) -> RowKey {
     RowKey::Id(order::row_hash(e))
@@ -194,7 +205,7 @@ pub const COLUMNS: &[Column<CtEntry>] = &[
         1,
         Align::Left,
         |e, _| num(f64::from(e.src_identity)),
-        |e, _| cilium::identity_text(e.src_identity),
+        |e, _| src_identity(e),
     ),
     col(
         "PACKETS",
@@ -299,6 +310,12 @@ mod tests {
         assert_eq!(direction(&e), "OUT rel");
         assert_eq!(connection(&e), "[fd00::1]:1 → 10.0.0.1:80");
         assert_eq!(expires(&e), "expired 3s");
+        let svc = CtEntry {
+            direction: crate::model::Word::SVC,
+            ..Default::default()
+        };
+        assert_eq!(src_identity(&svc), format::NONE);
+        assert_eq!(src_identity(&CtEntry::default()), cilium::identity_text(0));
         assert_ne!(row_key(&e), row_key(&CtEntry::default()));
         for (v, want) in [
             (0, "0s"),
