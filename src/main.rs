@@ -86,6 +86,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         program_calls: true,
         fast_first: false,
         probes: !g.no_probes,
+        probes_off_why: None,
         only_probes: g.probes.clone(),
         tc_ifaces: g.tc_ifaces.clone(),
         xdp_ifaces: g.xdp_ifaces.clone(),
@@ -267,6 +268,10 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     // Load only the probes this pane shows: each load parses the kernel BTF.
                     if probes.is_empty() {
                         cfg.probes = false;
+                        cfg.probes_off_why = Some(format!(
+                            "`show {}` loads no probes (the live UI, `snapshot` and `record` do)",
+                            pane.name()
+                        ));
                     } else if cfg.only_probes.is_empty() {
                         cfg.only_probes = probes.iter().map(|p| p.to_string()).collect();
                     }

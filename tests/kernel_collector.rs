@@ -227,3 +227,28 @@ fn collector_sees_every_attachment_pin_and_btf_entry() {
     c.handle(&Request::ClearDetails);
     assert!(c.collect().details.programs.is_empty());
 }
+
+/// `show node` loads no probes, and says so: not "disabled with --no-probes", which the user
+/// never typed.
+#[test]
+fn show_node_says_why_its_probes_are_not_loaded() {
+    if !common::require_priv("show_node_says_why_its_probes_are_not_loaded") {
+        return;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dpscope"))
+        .args(["show", "node"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let drops = text
+        .lines()
+        .find(|l| l.starts_with("probe drops "))
+        .unwrap_or_else(|| panic!("no probe drops row in:\n{text}"));
+    assert!(drops.contains("`show node` loads no probes"), "{drops}");
+    assert!(!text.contains("--no-probes"), "{text}");
+}

@@ -182,6 +182,12 @@ fn landlock_denied_open_and_exec_are_reported_in_syscall_exit_mode() {
         "syscall_denials: {}",
         sys.detail
     );
+    // Its programs are named, so the Node pane can say what the probe costs the node.
+    assert!(
+        !sys.prog_ids.is_empty() && sys.prog_ids.iter().all(|id| s.program(*id).is_some()),
+        "syscall_denials prog ids {:?}",
+        sys.prog_ids
+    );
     assert!(probe(&s, "lsm").detail.contains("not selected"));
     assert!(s.node.denials_mode.starts_with("syscall-exit"));
     assert!(s.unavailable_reason("denials").is_none());

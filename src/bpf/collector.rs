@@ -110,6 +110,9 @@ pub struct Config {
     pub fast_first: bool,
     /// Load dpscope's own probes (`--no-probes` turns this off).
     pub probes: bool,
+    /// Why `probes` is off when it was not `--no-probes` (`show PANE` of a pane that shows
+    /// no probe data loads none); the Node pane prints it as the probes' reason.
+    pub probes_off_why: Option<String>,
     /// Only these own probes (`--probe NAME`, repeatable); empty = all.
     pub only_probes: Vec<String>,
     /// Interfaces that get the tc flow probe (`--tc-iface`).
@@ -245,10 +248,24 @@ impl Default for Config {
             program_calls: true,
             fast_first: false,
             probes: true,
+            probes_off_why: None,
             only_probes: vec![],
             tc_ifaces: vec![],
             xdp_ifaces: vec![],
             want: Want::ALL,
+        }
+    }
+}
+
+impl Config {
+    /// Why a probe that `--probe`/`--no-probes`/`show` left out is not loaded.
+    pub fn not_selected_why(&self) -> String {
+        if self.probes {
+            "not selected (--probe / --no-probes)".into()
+        } else {
+            self.probes_off_why
+                .clone()
+                .unwrap_or_else(|| "own probes disabled with --no-probes".into())
         }
     }
 }

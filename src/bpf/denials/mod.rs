@@ -203,7 +203,7 @@ impl DenialProbes {
         let mut mode = Mode::Off;
         let mut lsm_why: Option<String> = None;
         if !cfg.probe_enabled("lsm") {
-            lsm_why = Some("not selected (--probe / --no-probes)".into());
+            lsm_why = Some(cfg.not_selected_why());
         } else if lsms.is_empty() {
             lsm_why =
                 Some("active LSMs unknown (securityfs not mounted): BPF LSM not tried".into());
@@ -269,7 +269,7 @@ impl DenialProbes {
                     "syscall_denials",
                     false,
                     false,
-                    "not selected (--probe / --no-probes)".into(),
+                    cfg.not_selected_why(),
                 ));
             }
         } else {
@@ -293,7 +293,7 @@ impl DenialProbes {
         let audit = if matches!(mode, Mode::Off) {
             audit::AuditState::Off("no denial probe loaded".into())
         } else if !cfg.probe_enabled("audit") {
-            audit::AuditState::Off("not selected (--probe / --no-probes)".into())
+            audit::AuditState::Off(cfg.not_selected_why())
         } else {
             audit::AuditState::start()
         };
@@ -357,6 +357,8 @@ impl DenialProbes {
             if let Some(s) = statuses.iter_mut().find(|s| s.loaded) {
                 s.detail
                     .push_str(&format!("; {calls} calls seen, {denied} denials counted"));
+                // The Node pane's cost row (ns/run × runs/s) reads these programs' stats.
+                s.prog_ids = l.prog_ids.clone();
             }
             match l.read() {
                 Ok(recs) => {

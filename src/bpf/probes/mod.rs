@@ -296,7 +296,7 @@ fn slot<T>(
     off_reason: Option<String>,
 ) -> Slot<T> {
     if !cfg.probes {
-        return Slot::Off("own probes disabled with --no-probes".into());
+        return Slot::Off(cfg.not_selected_why());
     }
     if !cfg.probe_enabled(name) {
         return Slot::Off(format!(
