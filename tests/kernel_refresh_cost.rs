@@ -173,3 +173,41 @@ fn show_node_reads_no_map_contents_and_show_maps_counts() {
     let s = collector(&fs, Want::for_pane(PaneId::Conntrack)).collect();
     assert_eq!(s.conntrack.len(), 10);
 }
+
+#[test]
+fn pins_are_opened_once_and_a_replaced_pin_is_seen() {
+    if !common::require_priv("pins_are_opened_once_and_a_replaced_pin_is_seen") {
+        return;
+    }
+    use dpscope::bpf::bpffs::{scan, scan_cached, PinCache};
+    let fs = Bpffs::new();
+    std::fs::create_dir_all(fs.join("tc/globals")).expect("tc/globals");
+    let a = create_map(libbpf_sys::BPF_MAP_TYPE_HASH, "pin_t_a", 4, 4, 8);
+    let b = create_map(libbpf_sys::BPF_MAP_TYPE_HASH, "pin_t_b", 4, 4, 8);
+    let path = fs.join("tc/globals/cilium_lxc");
+    pin(&a, &path);
+    let id = |fd: &OwnedFd| {
+        let mut info = libbpf_sys::bpf_map_info::default();
+        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+        // SAFETY: a map fd and a bpf_map_info without buffers.
+        let r = unsafe {
+            libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as _, &mut len)
+        };
+        assert_eq!(r, 0);
+        info.id
+    };
+    let roots = vec![fs.path.clone()];
+    let mut cache = PinCache::default();
+    let first = scan_cached(&roots, &mut cache);
+    let again = scan_cached(&roots, &mut cache);
+    let shown = path.display().to_string();
+    assert_eq!(first.maps.get(&id(&a)), Some(&vec![shown.clone()]));
+    assert_eq!(again.maps, first.maps, "from the cache: the same pins");
+    assert_eq!(again.maps, scan(&roots).maps);
+    // The pin replaced by another map at the same path: a new inode, opened again.
+    std::fs::remove_file(&path).expect("unpin");
+    pin(&b, &path);
+    let after = scan_cached(&roots, &mut cache);
+    assert_eq!(after.maps.get(&id(&b)), Some(&vec![shown]));
+    assert!(!after.maps.contains_key(&id(&a)));
+}

@@ -30,7 +30,30 @@ pub fn is_bpffs(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// What each pinned file was, by inode number, kept between refreshes: opening a pin and
+/// reading its fdinfo costs ~100 µs, and a node has hundreds of pins that rarely change. bpffs
+/// inode numbers come from the kernel's global `get_next_ino()` counter, so a number names one
+/// pinned object (a rename keeps it, a new pin gets a new one).
+#[derive(Debug, Default)]
+pub struct PinCache {
+    known: HashMap<u64, (Kind, u32)>,
+    seen: std::collections::HashSet<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Prog,
+    Link,
+}
+
 pub fn scan(roots: &[PathBuf]) -> Pins {
+    scan_cached(roots, &mut PinCache::default())
+}
+
+/// [`scan`], opening only pins not seen before (by inode).
+pub fn scan_cached(roots: &[PathBuf], cache: &mut PinCache) -> Pins {
+    cache.seen.clear();
     let mut pins = Pins::default();
     for root in roots {
         if !root.exists() {
@@ -43,7 +66,7 @@ pub fn scan(roots: &[PathBuf]) -> Pins {
         }
         pins.roots_found.push(root.display().to_string());
         let mut budget = MAX_PINS;
-        walk(root, 0, &mut pins, &mut budget);
+        walk(root, 0, &mut pins, &mut budget, cache);
         if budget == 0 {
             pins.warnings.push(format!(
                 "{}: more than {MAX_PINS} pins, the rest not examined",
@@ -51,6 +74,9 @@ pub fn scan(roots: &[PathBuf]) -> Pins {
             ));
         }
     }
+    let seen = std::mem::take(&mut cache.seen);
+    cache.known.retain(|ino, _| seen.contains(ino));
+    cache.seen = seen;
     for list in pins
         .maps
         .values_mut()
@@ -63,7 +89,7 @@ pub fn scan(roots: &[PathBuf]) -> Pins {
     pins
 }
 
-fn walk(dir: &Path, depth: usize, pins: &mut Pins, budget: &mut usize) {
+fn walk(dir: &Path, depth: usize, pins: &mut Pins, budget: &mut usize, cache: &mut PinCache) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -79,42 +105,54 @@ fn walk(dir: &Path, depth: usize, pins: &mut Pins, budget: &mut usize) {
         let Ok(ft) = ent.file_type() else { continue };
         let path = ent.path();
         if ft.is_dir() {
-            walk(&path, depth + 1, pins, budget);
+            walk(&path, depth + 1, pins, budget, cache);
         } else if ft.is_file() {
             *budget -= 1;
-            examine(&path, pins);
+            let ino = std::os::unix::fs::DirEntryExt::ino(&ent);
+            cache.seen.insert(ino);
+            let found = match cache.known.get(&ino) {
+                Some(k) => Some(*k),
+                None => {
+                    let k = examine(&path);
+                    if let Some(k) = k {
+                        cache.known.insert(ino, k);
+                    }
+                    k
+                }
+            };
+            if let Some((kind, id)) = found {
+                let table = match kind {
+                    Kind::Map => &mut pins.maps,
+                    Kind::Prog => &mut pins.progs,
+                    Kind::Link => &mut pins.links,
+                };
+                table
+                    .entry(id)
+                    .or_default()
+                    .push(path.display().to_string());
+            }
         }
     }
 }
 
-fn examine(path: &Path, pins: &mut Pins) {
-    let Ok(c) = CString::new(path.as_os_str().as_encoded_bytes()) else {
-        return;
-    };
+/// What a pinned file is: its kind and object id (`None`: not a BPF object we list).
+fn examine(path: &Path) -> Option<(Kind, u32)> {
+    let c = CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
     // SAFETY: c is a valid NUL-terminated path; returns a new fd or a negative errno.
     let fd = unsafe { libbpf_sys::bpf_obj_get(c.as_ptr()) };
     if fd < 0 {
-        return;
+        return None;
     }
     // SAFETY: freshly created fd owned by us.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let Ok(target) = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())) else {
-        return;
+    let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+    let (kind, field) = match target.to_str() {
+        Some("anon_inode:bpf-map") => (Kind::Map, "map_id"),
+        Some("anon_inode:bpf-prog") => (Kind::Prog, "prog_id"),
+        Some("anon_inode:bpf_link") | Some("anon_inode:bpf-link") => (Kind::Link, "link_id"),
+        _ => return None,
     };
-    let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())) else {
-        return;
-    };
-    let (table, field) = match target.to_str() {
-        Some("anon_inode:bpf-map") => (&mut pins.maps, "map_id"),
-        Some("anon_inode:bpf-prog") => (&mut pins.progs, "prog_id"),
-        Some("anon_inode:bpf_link") | Some("anon_inode:bpf-link") => (&mut pins.links, "link_id"),
-        _ => return,
-    };
-    if let Some(id) = parse_fdinfo_field(&info, field) {
-        table
-            .entry(id as u32)
-            .or_default()
-            .push(path.display().to_string());
-    }
     let _ = sys::ObjKind::Map; // keep the module's shared vocabulary in view
+    parse_fdinfo_field(&info, field).map(|id| (kind, id as u32))
 }

@@ -298,6 +298,8 @@ pub struct Collector {
     tail_progs: super::cilium::ProgFacts,
     /// What collections read now (`Config::want`, then the open pane's).
     want: Want,
+    /// What each pinned file is, by inode (pins are opened once).
+    pin_cache: bpffs::PinCache,
     /// The CT table between re-reads (only while wanted).
     ct: Option<CtKept>,
     /// The next collection re-reads the CT maps whatever their age (`r`, a pane switch).
@@ -364,6 +366,7 @@ impl Collector {
             want: cfg_want,
             ct: None,
             ct_force: false,
+            pin_cache: Default::default(),
         }
     }
 
@@ -467,7 +470,7 @@ impl Collector {
         let slots = found.slots;
         let mut map_list = found.maps;
         phase("maps");
-        let pins = bpffs::scan(&self.cfg.bpffs_roots);
+        let pins = bpffs::scan_cached(&self.cfg.bpffs_roots, &mut self.pin_cache);
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
         let owners = match self.iters.as_ref().map(|i| i.owners()) {
