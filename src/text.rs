@@ -32,6 +32,13 @@ pub const PRESSURE_LEGEND: &str = "! more than 80 % full";
 /// Prefix of objects dpscope itself loaded.
 pub const OWN_MARK: &str = "◆ ";
 pub const OWN_LEGEND: &str = "◆ dpscope's own";
+/// The title note of a pane that lists dpscope's own objects after the node's.
+pub fn own_last(n: usize) -> String {
+    format!("{OWN_LEGEND}: {n}, listed last")
+}
+/// An endpoint whose policy map holds no entry.
+pub const NO_POLICY_ENTRIES: &str =
+    "no policy entries (the endpoint's policy map is empty: is policy enforcement off?)";
 pub const STACKED: &str = "⚠ stacked";
 pub const STALE: &str = "STALE?";
 pub const NO_CHANGES: &str = "no rows new or changed since the baseline (D shows all rows)";

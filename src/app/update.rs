@@ -448,7 +448,11 @@ impl App {
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
         if self.help {
             // The view clamps it to the help's length.
-            let max = super::help::lines(&self.keymap, self.mouse).len();
+            let max = if self.width > 0 && self.height > 0 {
+                super::help::max_scroll(&self.keymap, self.mouse, self.width, self.height)
+            } else {
+                super::help::lines(&self.keymap, self.mouse).len()
+            };
             self.help_scroll = self.help_scroll.saturating_add_signed(delta).min(max);
             return;
         }

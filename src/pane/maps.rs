@@ -173,9 +173,14 @@ pub static PANE: TablePane<MapInfo> = TablePane {
     },
     empty: Empty::Text(text::NO_MAPS),
     legend: |c| {
-        let own = c.snap.maps.iter().any(|x| x.dpscope_owned);
-        if own { text::OWN_LEGEND } else { "" }.to_string()
+        let own = c.snap.maps.iter().filter(|x| x.dpscope_owned).count();
+        if own > 0 {
+            text::own_last(own)
+        } else {
+            String::new()
+        }
     },
+    order: Some(|pane, c, view, _| super::table::own_last(pane, c, view, |x| x.dpscope_owned)),
     ..TablePane::new(
         PaneId::Maps,
         "Maps",

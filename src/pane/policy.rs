@@ -183,9 +183,29 @@ pub static ENTRIES: TablePane<PolicyEntry> = TablePane {
     )
 };
 
-/// Endpoint ids that have policy entries, ascending.
+/// The endpoint of a per-endpoint policy map by its name (`cilium_policy_v2_00412`,
+/// `cilium_policy_00412`).
+pub fn policy_map_endpoint(name: &str) -> Option<u16> {
+    let rest = name
+        .strip_prefix("cilium_policy_v2_")
+        .or_else(|| name.strip_prefix("cilium_policy_"))?;
+    if rest.len() != 5 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rest.parse().ok()
+}
+
+/// Endpoint ids that have policy entries or a policy map (an empty one too), ascending.
 pub fn endpoint_ids(snap: &Snapshot) -> Vec<u16> {
     let mut v: Vec<u16> = snap.policy.iter().map(|e| e.endpoint_id).collect();
+    for m in snap.maps.iter() {
+        let pins = m.pinned.iter().map(|p| p.rsplit('/').next().unwrap_or(p));
+        v.extend(
+            std::iter::once(m.name.as_str())
+                .chain(pins)
+                .filter_map(policy_map_endpoint),
+        );
+    }
     v.sort_unstable();
     v.dedup();
     v
@@ -201,9 +221,14 @@ pub fn selected_endpoint(snap: &Snapshot, view: &TableView) -> Option<u16> {
     chosen.or_else(|| ids.first().copied())
 }
 
-/// `412 10.0.1.23` (address from cilium_lxc when known).
+/// `412 10.0.1.23` (address from cilium_lxc when known; its IPv4 address when it has one).
 pub fn endpoint_label(snap: &Snapshot, id: u16) -> String {
-    match snap.endpoints.iter().find(|e| e.endpoint_id == id) {
+    let addr = snap
+        .endpoints
+        .iter()
+        .filter(|e| e.endpoint_id == id)
+        .min_by_key(|e| e.address.contains(':'));
+    match addr {
         Some(e) => format!("{id} {}", e.address),
         None => id.to_string(),
     }
@@ -351,5 +376,42 @@ mod tests {
                 ("allow", "egress", 1),
             ]
         );
+    }
+
+    #[test]
+    fn endpoints_are_labelled_by_ipv4_and_empty_policy_maps_listed() {
+        use crate::model::{Endpoint, MapInfo};
+        let mut s = Snapshot::empty();
+        s.endpoints = vec![
+            Endpoint {
+                address: "fd00:10:0:1::23".into(),
+                endpoint_id: 412,
+                ..Default::default()
+            },
+            Endpoint {
+                address: "10.0.1.23".into(),
+                endpoint_id: 412,
+                ..Default::default()
+            },
+        ];
+        assert_eq!(endpoint_label(&s, 412), "412 10.0.1.23");
+        assert_eq!(endpoint_label(&s, 7), "7");
+        s.maps = vec![
+            MapInfo {
+                name: "cilium_policy_v".into(),
+                pinned: vec!["/sys/fs/bpf/tc/globals/cilium_policy_v2_00733".into()],
+                ..Default::default()
+            },
+            MapInfo {
+                name: "cilium_policy_01187".into(),
+                ..Default::default()
+            },
+            MapInfo {
+                name: "cilium_policystats".into(),
+                ..Default::default()
+            },
+        ];
+        assert_eq!(endpoint_ids(&s), vec![733, 1187]);
+        assert_eq!(policy_map_endpoint("cilium_policy_reserved_1"), None);
     }
 }

@@ -173,9 +173,14 @@ pub static PANE: TablePane<Program> = TablePane {
     },
     empty: Empty::Text(text::NO_PROGRAMS),
     legend: |c| {
-        let own = c.snap.programs.iter().any(|x| x.dpscope_owned);
-        if own { text::OWN_LEGEND } else { "" }.to_string()
+        let own = c.snap.programs.iter().filter(|x| x.dpscope_owned).count();
+        if own > 0 {
+            text::own_last(own)
+        } else {
+            String::new()
+        }
     },
+    order: Some(|pane, c, view, _| super::table::own_last(pane, c, view, |x| x.dpscope_owned)),
     ..TablePane::new(
         PaneId::Programs,
         "Programs",

@@ -651,6 +651,16 @@ impl<T> TableText for TablePane<T> {
     }
 }
 
+/// The order of a table that lists dpscope's own objects (`own`) after the node's, each group
+/// in the table's order, marked rows first: the node's datapath is what the user came for.
+pub fn own_last<T>(pane: &TablePane<T>, ctx: &Ctx, view: &TableView, own: fn(&T) -> bool) -> Order {
+    let rows = (pane.rows)(ctx);
+    let mut order = pane.table.order(rows, ctx, &pane.effective(view));
+    let key = pane.table.key;
+    order.sort_by_key(|&i| (!view.marked.contains(&key(&rows[i])), own(&rows[i])));
+    Order::of_rows(rows, order, key)
+}
+
 /// Row `RowRef::Row(i)` of an order, as the index of a table row.
 pub fn row_index(r: RowRef) -> usize {
     match r {

@@ -1,23 +1,29 @@
 //! The help overlay: `app::help`'s lines, styled, in two columns.
 
 use super::theme::Theme;
-use crate::app::help::{self, HelpLine};
-use crate::app::keys::Keymap;
+use crate::app::help::{self, Drawn};
 use crate::app::state::App;
 use crate::text;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-/// The help's lines, styled: titles, then each key and what it does.
-pub fn lines(theme: &Theme, keymap: &Keymap, mouse: bool) -> Vec<Line<'static>> {
-    help::lines(keymap, mouse)
+/// Lines of the help as drawn, styled: titles, keys, what they do.
+fn styled(lines: Vec<Drawn>, theme: &Theme) -> Vec<Line<'static>> {
+    lines
         .into_iter()
         .map(|l| match l {
-            HelpLine::Title(t) => Line::from(Span::styled(t, theme.title())),
-            HelpLine::Key { keys, does } => Line::from(vec![
-                Span::styled(format!(" {keys:<10}"), theme.key()),
+            Drawn::Title(t) => Line::from(Span::styled(t, theme.title())),
+            Drawn::Key { keys, does } => Line::from(vec![
+                Span::styled(
+                    if keys.chars().count() >= 10 {
+                        format!(" {keys} ")
+                    } else {
+                        format!(" {keys:<10}")
+                    },
+                    theme.key(),
+                ),
                 Span::raw(does),
             ]),
         })
@@ -31,15 +37,11 @@ pub fn scroll(app: &App, all: usize, height: u16) -> usize {
 
 pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let area = frame.area();
-    let w = area.width.min(100);
+    let w = area.width.min(help::HELP_WIDTH);
     let rect = Rect::new(area.x + (area.width - w) / 2, area.y, w, area.height);
     frame.render_widget(Clear, rect);
-    let all = lines(theme, &app.keymap, app.mouse);
-    let split = (1..all.len())
-        .filter(|&i| all[i].spans.len() == 1)
-        .min_by_key(|&i| i.max(all.len() - i))
-        .unwrap_or(all.len());
-    let tallest = split.max(all.len() - split);
+    let cols = help::columns(&app.keymap, app.mouse, area.width);
+    let tallest = cols.iter().map(Vec::len).max().unwrap_or(0);
     // No bottom border: one more line for a 24-line terminal.
     let height = area.height.saturating_sub(1);
     let first = scroll(app, tallest, height);
@@ -64,17 +66,18 @@ pub fn draw(frame: &mut Frame, _body: Rect, app: &App, theme: &Theme) {
     let block = super::block(title, theme).borders(Borders::TOP | Borders::LEFT | Borders::RIGHT);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    // Two columns, split at the section boundary that balances them best.
-    let split = (1..all.len())
-        .filter(|&i| all[i].spans.len() == 1)
-        .min_by_key(|&i| i.max(all.len() - i))
-        .unwrap_or(all.len());
-    let right = all[split..].to_vec();
-    let left = all[..split].to_vec();
-    let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-        .spacing(1)
-        .areas(inner);
+    let (col, _) = help::column_width(area.width);
+    let col = u16::try_from(col).unwrap_or(u16::MAX).min(inner.width);
     let y = u16::try_from(first).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(left).scroll((y, 0)), l);
-    frame.render_widget(Paragraph::new(right).scroll((y, 0)), r);
+    let mut x = inner.x;
+    for lines in cols {
+        let r = Rect::new(
+            x,
+            inner.y,
+            col.min(inner.right().saturating_sub(x)),
+            inner.height,
+        );
+        frame.render_widget(Paragraph::new(styled(lines, theme)).scroll((y, 0)), r);
+        x = x.saturating_add(col + 1);
+    }
 }

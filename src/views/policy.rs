@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         name: &name,
         total,
         legend: &legend,
-        empty: "",
+        empty: text::NO_POLICY_ENTRIES,
         empty_warn: false,
     };
     super::table::draw(
