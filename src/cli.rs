@@ -159,9 +159,11 @@ pub enum Command {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// Plain text: the pane's table (conntrack: `cilium-dbg bpf ct list global` lines)
+    /// Plain text: the lines of `cilium-dbg bpf ct list global` (conntrack), `bpf lb list`
+    /// (services), `bpf ipcache list` (identities), `bpf endpoint list` (endpoints),
+    /// `bpf policy get` (policy), `bpf metrics list` (metrics); for other panes the table
     Text,
-    /// The pane's table as aligned text (conntrack's table; for other panes the same as text)
+    /// The pane's table as aligned text (for panes without a cilium-dbg form, the same as text)
     Table,
     /// The pane's JSON array (conntrack: compact when stdout is not a terminal)
     Json,

@@ -476,6 +476,11 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
             r => r.context("writing to stdout"),
         };
     }
+    if format == Format::Text {
+        if let Some(t) = dpscope::pane::dbg::text(pane, snap) {
+            return write_out(None, &t);
+        }
+    }
     let f = match format {
         Format::Csv => dpscope::pane::plain::Format::Csv,
         Format::Md => dpscope::pane::plain::Format::Markdown,

@@ -23,6 +23,9 @@ pub const REQUESTING: &str = "requesting…";
 pub const NOT_CAPTURED: &str = "not captured in this snapshot";
 pub const NO_MORE_ENTRIES: &str = "no more entries";
 pub const NOT_IN_REPLAY: &str = "replay: only the captured page is available";
+/// A conntrack entry opened that a later snapshot no longer has.
+pub const CT_ENTRY_GONE: &str =
+    "this entry is no longer in the table (expired and collected, or closed): as last seen";
 pub const COLLECTOR_GONE: &str = "the collector stopped; showing the last snapshot";
 pub const REWRITE_LEGEND: &str = "! rewrites or redirects packets";
 pub const PRESSURE_LEGEND: &str = "! more than 80 % full";

@@ -151,7 +151,7 @@ fn every_pane_in_every_format_shows_crafted_strings_as_visible_escapes() {
         panes.push("links");
     }
     for pane in panes {
-        for format in ["text", "csv", "md", "json"] {
+        for format in ["text", "table", "csv", "md", "json"] {
             let out = show(&file, pane, format);
             let allow: &[char] = match format {
                 "csv" => &['\r', '\n'],

@@ -153,6 +153,8 @@ enum DetailKind {
     None,
     Program,
     Map,
+    /// A read-only entry (conntrack): only moving, going back and the global keys.
+    Entry,
 }
 
 /// Contexts active in a state, most specific first.
@@ -162,11 +164,12 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool, bundle: bool) -> V
         Mode::Palette => return vec![Context::Palette, Context::Always],
         Mode::Normal => {}
     }
-    let mut v = vec![match detail {
-        DetailKind::Program => Context::ProgramDetail,
-        DetailKind::Map => Context::MapDetail,
-        DetailKind::None => Context::Table,
-    }];
+    let mut v = match detail {
+        DetailKind::Program => vec![Context::ProgramDetail],
+        DetailKind::Map => vec![Context::MapDetail],
+        DetailKind::None => vec![Context::Table],
+        DetailKind::Entry => vec![],
+    };
     // Replay before Nav: in a recording, Home/End travel in time (g/G still move in the list).
     if replay {
         v.push(Context::Replay);
@@ -184,7 +187,12 @@ fn contexts_for(mode: Mode, detail: DetailKind, replay: bool, bundle: bool) -> V
 fn all_stacks() -> Vec<Vec<Context>> {
     let mut out = Vec::new();
     for mode in [Mode::Normal, Mode::Filter, Mode::Palette] {
-        for detail in [DetailKind::None, DetailKind::Program, DetailKind::Map] {
+        for detail in [
+            DetailKind::None,
+            DetailKind::Program,
+            DetailKind::Map,
+            DetailKind::Entry,
+        ] {
             for (replay, bundle) in [(false, false), (true, false), (true, true)] {
                 let s = contexts_for(mode, detail, replay, bundle);
                 if !out.contains(&s) {
@@ -201,6 +209,7 @@ pub fn active_contexts(app: &App) -> Vec<Context> {
     let detail = match app.details.last() {
         Some(Detail::Program(_)) => DetailKind::Program,
         Some(Detail::Map(_)) => DetailKind::Map,
+        Some(Detail::Conntrack(_)) => DetailKind::Entry,
         None => DetailKind::None,
     };
     contexts_for(

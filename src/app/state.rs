@@ -33,11 +33,20 @@ pub struct MapDetailView {
     pub per_cpu: bool,
 }
 
+/// One conntrack entry in full: its row key, and the entry as it was when opened (shown,
+/// marked as gone, once a later snapshot no longer has it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConntrackDetailView {
+    pub key: u64,
+    pub opened: Box<crate::model::CtEntry>,
+}
+
 /// A drill-down view on top of the pane; `Esc` pops it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
     Program(ProgramDetailView),
     Map(MapDetailView),
+    Conntrack(ConntrackDetailView),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,9 @@
 use super::actions::Action;
 use super::keys;
 use super::palette::{self, Command};
-use super::state::{App, Detail, MapDetailView, Message, Mode, ProgramDetailView, MAP_PAGE};
+use super::state::{
+    App, ConntrackDetailView, Detail, MapDetailView, Message, Mode, ProgramDetailView, MAP_PAGE,
+};
 use crate::bpf::collector::Request;
 use crate::model::PaneId;
 use crate::pane::view::{clamp_add, scroll_to, RowKey, Target};
@@ -461,6 +463,7 @@ impl App {
                 }
                 self.clamp_scroll();
             }
+            Some(Detail::Conntrack(_)) => {}
             Some(Detail::Map(m)) => {
                 let len = self.map_page(m.id).map_or(0, |d| d.entries.len());
                 if let Some(Detail::Map(m)) = self.details.last_mut() {
@@ -497,6 +500,7 @@ impl App {
                 }
                 self.clamp_scroll();
             }
+            Some(Detail::Conntrack(_)) => {}
             Some(Detail::Map(m)) => {
                 let page = self
                     .map_page(m.id)
@@ -579,7 +583,7 @@ impl App {
                     self.open_map(id, req);
                 }
             }
-            Some(Detail::Map(_)) => {}
+            Some(Detail::Map(_) | Detail::Conntrack(_)) => {}
             None => {
                 let Some(key) = self.selected_key() else {
                     return;
@@ -589,6 +593,7 @@ impl App {
                 match pane.open(&self.ctx(), self.view(), &key) {
                     Some(Target::Program(id)) => self.open_program(id, req),
                     Some(Target::Map(id)) => self.open_map(id, req),
+                    Some(Target::Conntrack(key)) => self.open_conntrack(key),
                     Some(Target::Expand) => self.expand(None),
                     Some(Target::Node(i)) => {
                         let name = self
@@ -689,6 +694,22 @@ impl App {
         req.push(Request::ProgramDetail(id));
     }
 
+    /// Open the conntrack entry with row key `key` (nothing to ask the collector: the
+    /// snapshot holds every field).
+    pub fn open_conntrack(&mut self, key: u64) {
+        let entry = self
+            .snapshot
+            .conntrack
+            .iter()
+            .find(|e| crate::pane::conntrack::row_key(e) == RowKey::Id(key));
+        if let Some(e) = entry {
+            self.details.push(Detail::Conntrack(ConntrackDetailView {
+                key,
+                opened: Box::new(e.clone()),
+            }));
+        }
+    }
+
     pub fn open_map(&mut self, id: u32, req: &mut Vec<Request>) {
         self.details.push(Detail::Map(MapDetailView {
             id,
@@ -710,6 +731,7 @@ impl App {
             match self.details.last() {
                 None => req.push(Request::ClearDetails),
                 Some(Detail::Program(p)) => req.push(Request::ProgramDetail(p.id)),
+                Some(Detail::Conntrack(_)) => {}
                 Some(Detail::Map(m)) => req.push(Request::MapPage {
                     map_id: m.id,
                     offset: m.offset,

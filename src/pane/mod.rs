@@ -29,6 +29,7 @@ pub mod attachments;
 pub mod cilium;
 pub mod cluster;
 pub mod conntrack;
+pub mod dbg;
 pub mod denials;
 pub mod drops;
 pub mod endpoints;

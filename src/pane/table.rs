@@ -264,6 +264,135 @@ pub fn visible_columns(heads: &[Head], width: u16) -> Vec<usize> {
     chosen
 }
 
+/// The columns shown of a table whose cells on screen need `want` (one per column of
+/// `heads`) in `width`: [`visible_columns`] with each column as wide as its cells need, so
+/// that a less important column is dropped before a more important one is cut (a whole
+/// address or number before an extra column).
+pub fn visible_columns_for(heads: &[Head], want: &[u16], width: u16) -> Vec<usize> {
+    let sized: Vec<Head> = heads
+        .iter()
+        .zip(want.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(h, w)| Head {
+            width: w.max(1),
+            ..*h
+        })
+        .collect();
+    visible_columns(&sized, width)
+}
+
+/// Display width of `s` as a terminal shows it (wide and combining characters counted).
+pub fn text_width(s: &str) -> u16 {
+    u16::try_from(ratatui::text::Span::raw(s).width()).unwrap_or(u16::MAX)
+}
+
+/// What a cell shows in `w` columns: all of `s` when it fits, else its start and `…`. Never
+/// its end alone: numbers, addresses and flag lists are read from the front, and a cut cell
+/// says so.
+pub fn clip(s: &str, w: u16) -> std::borrow::Cow<'_, str> {
+    if text_width(s) <= w {
+        return s.into();
+    }
+    if w == 0 {
+        return "".into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut used = 0u16;
+    for ch in s.chars() {
+        let cw = text_width(ch.encode_utf8(&mut [0u8; 4]));
+        if used + cw + 1 > w {
+            break;
+        }
+        out.push(ch);
+        used += cw;
+    }
+    out.push('…');
+    out.into()
+}
+
+/// Widths of the columns `cols` in `avail` terminal columns (spacing already taken off),
+/// given what each needs (`want`: its header and the widest cell on screen). Every column
+/// first gets what it needs up to its declared width (the flexible one up to `FLEX_MIN`);
+/// what is left goes first to number columns (right-aligned), then by priority, up to what
+/// they need, a column still short taking from less important text columns; then fixed
+/// columns widen up to their declared width (air between numbers); the rest widens the
+/// flexible column. When even the first share does not fit,
+/// the widest columns give way first. A column narrower than its cell shows the cell cut
+/// with `…` ([`clip`]).
+pub fn fit_widths(heads: &[Head], cols: &[usize], want: &[u16], avail: u16) -> Vec<u16> {
+    let head = |k: usize| heads[cols[k]];
+    let want: Vec<u16> = (0..cols.len())
+        .map(|k| want.get(k).copied().unwrap_or(0).max(1))
+        .collect();
+    let mut w: Vec<u16> = (0..cols.len())
+        .map(|k| {
+            let h = head(k);
+            want[k].min(if h.flex {
+                h.width.min(FLEX_MIN)
+            } else {
+                h.width
+            })
+        })
+        .collect();
+    let total = |w: &[u16]| w.iter().map(|&x| u32::from(x)).sum::<u32>();
+    // Too wide even so: take from the widest, one column at a time.
+    while total(&w) > u32::from(avail) {
+        let Some(k) = (0..w.len()).max_by_key(|&k| (w[k], k)) else {
+            break;
+        };
+        if w[k] <= 1 {
+            break;
+        }
+        w[k] -= 1;
+    }
+    let mut left = u32::from(avail).saturating_sub(total(&w));
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&k| (head(k).align != Align::Right, head(k).priority, k));
+    // First what the cells need, then (fixed columns) the declared width, for air.
+    let air = |k: usize| {
+        let h = head(k);
+        if h.flex {
+            want[k]
+        } else {
+            want[k].max(h.width)
+        }
+    };
+    for &k in &order {
+        let more = u32::from(want[k].saturating_sub(w[k])).min(left);
+        w[k] += more as u16;
+        left -= more;
+    }
+    // A column still short takes from less important text columns (the least important
+    // first), down to what they need or their declared width: a whole address before the
+    // room a wide service name would take, never a column squeezed to nothing.
+    for (n, &k) in order.iter().enumerate() {
+        for &d in order[n + 1..].iter().rev() {
+            let short = want[k].saturating_sub(w[k]);
+            let hd = head(d);
+            if short == 0 {
+                break;
+            }
+            if hd.align == Align::Right || hd.priority <= head(k).priority {
+                continue;
+            }
+            let floor = want[d].min(hd.width).max(1);
+            let give = w[d].saturating_sub(floor).min(short);
+            w[d] -= give;
+            w[k] += give;
+        }
+    }
+    for &k in &order {
+        let more = u32::from(air(k).saturating_sub(w[k])).min(left);
+        w[k] += more as u16;
+        left -= more;
+    }
+    if left > 0 {
+        if let Some(k) = (0..cols.len()).find(|&k| head(k).flex) {
+            w[k] = w[k].saturating_add(u16::try_from(left).unwrap_or(u16::MAX));
+        }
+    }
+    w
+}
+
 /// Presentation mode: the most important columns only (at most `PRESENTATION_COLUMNS`, the
 /// sorted one always kept), chosen for a width that leaves room for wide spacing.
 pub fn presentation_columns(heads: &[Head], width: u16, sorted: usize) -> Vec<usize> {
@@ -678,5 +807,58 @@ mod tests {
         let headers: Vec<&str> = narrow.iter().map(|&i| heads[i].header).collect();
         assert!(headers.contains(&"NAME") && headers.contains(&"CPU") && headers.contains(&"ID"));
         assert_eq!(visible_columns(&heads, 400).len(), heads.len());
+    }
+
+    #[test]
+    fn clip_cuts_at_the_end_with_an_ellipsis() {
+        assert_eq!(clip("7.67 KiB", 8), "7.67 KiB");
+        assert_eq!(clip("7.67 KiB", 7), "7.67 K…");
+        assert_eq!(clip("expired 12s", 6), "expir…");
+        assert_eq!(clip("be 12", 4), "be …");
+        assert_eq!(clip("abc", 0), "");
+        assert_eq!(clip("abc", 1), "…");
+        // Wide characters count twice.
+        assert_eq!(clip("日本語", 5), "日本…");
+    }
+
+    fn head(header: &'static str, width: u16, flex: bool, priority: u8, align: Align) -> Head {
+        Head {
+            header,
+            width,
+            flex,
+            priority,
+            align,
+        }
+    }
+
+    #[test]
+    fn widths_follow_the_content() {
+        let heads = [
+            head("ID", 6, false, 0, Align::Right),
+            head("NAME", 30, true, 0, Align::Left),
+            head("TYPE", 8, false, 1, Align::Left),
+            head("XLATED", 7, false, 2, Align::Right),
+        ];
+        let cols = [0, 1, 2, 3];
+        // Room for everything: numbers whole, fixed columns at least their declared width,
+        // the rest to the name.
+        let w = fit_widths(&heads, &cols, &[3, 20, 16, 8], 80);
+        assert_eq!(w[3], 8, "7,856 B as `7.67 KiB` fits whole");
+        assert_eq!(w[2], 16, "a long type is not cut at its declared width");
+        assert_eq!(w[0], 6);
+        assert_eq!(w.iter().sum::<u16>(), 80);
+        // Tight: numbers first, then the name, text columns give way down to their header.
+        let w = fit_widths(&heads, &cols, &[3, 20, 16, 8], 36);
+        assert_eq!(w.iter().sum::<u16>(), 36);
+        assert_eq!((w[0], w[3]), (3, 8));
+        assert_eq!((w[1], w[2]), (17, 8), "{w:?}");
+        // A name short of its width takes from a less important column beyond its declared
+        // width, not below it.
+        let w = fit_widths(&heads, &cols, &[3, 20, 16, 8], 40);
+        assert_eq!((w[1], w[2]), (20, 9), "{w:?}");
+        // Too tight for anything: the widest give way first, nothing is left at zero.
+        let w = fit_widths(&heads, &cols, &[3, 20, 16, 8], 10);
+        assert_eq!(w.iter().sum::<u16>(), 10);
+        assert!(w.iter().all(|&x| x >= 1), "{w:?}");
     }
 }

@@ -46,6 +46,8 @@ impl TableView {
 pub enum Target {
     Program(u32),
     Map(u32),
+    /// A conntrack entry, by its row key (the hash of its tuple).
+    Conntrack(u64),
     /// The row has children to show in place (services → backends).
     Expand,
     /// Node `i` of the bundle (Cluster pane): the other panes show it.

@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod cilium;
+pub mod conntrack_detail;
 pub mod denials;
 pub mod header;
 pub mod help;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) -> Hits {
     match app.details.last() {
         Some(Detail::Program(p)) => program_detail::draw(frame, body, app, p, &theme),
         Some(Detail::Map(m)) => map_detail::draw(frame, body, app, m, &theme),
+        Some(Detail::Conntrack(c)) => conntrack_detail::draw(frame, body, app, c, &theme),
         None => draw_pane(frame, body, app, &theme, &mut hits),
     }
     header::draw_footer(frame, foot, app, &theme);

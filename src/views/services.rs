@@ -6,42 +6,41 @@ use crate::app::mouse::Hits;
 use crate::app::state::App;
 use crate::model::ServiceBackend;
 use crate::pane::services::{backend_state, backend_text, COLUMNS, TABLE};
+use crate::pane::table::Emphasis;
 use crate::pane::{cilium, RowRef};
 use crate::text;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 use ratatui::Frame;
 
 /// A backend under its frontend: slot, address, then the state word in the backends column
 /// (words, not only colour).
-fn backend_row(
-    b: &ServiceBackend,
-    cols: &[usize],
-    last: bool,
-    marked: bool,
-    theme: &Theme,
-) -> Row<'static> {
+/// A backend row's cells under the frontend's columns: its slot under FRONTEND, its address
+/// under ADDRESSES (under TYPE / FLAGS when ADDRESSES is not shown), its state and id under
+/// BACKENDS.
+fn backend_cells(b: &ServiceBackend, cols: &[usize], last: bool) -> Vec<(String, Emphasis)> {
     let state = backend_state(b);
-    let style = if state == "active" {
-        theme.base()
+    let emphasis = if state == "active" {
+        Emphasis::Normal
     } else {
-        theme.warn()
+        Emphasis::Warn
     };
     let branch = if last { "└" } else { "├" };
-    let lead = marked.then(|| Cell::from(" "));
-    Row::new(
-        lead.into_iter()
-            .chain(cols.iter().map(|&c| match COLUMNS[c].header {
-                "FRONTEND" => Cell::from(format!(" {branch} slot {}", b.slot)),
-                "TYPE / FLAGS" => Cell::from(backend_text(b)),
-                "BACKENDS" => Cell::from(Line::from(vec![
-                    Span::styled(format!("[{state}]"), style),
-                    Span::raw(format!(" id {}", b.backend_id)),
-                ])),
-                _ => Cell::from(""),
-            })),
-    )
+    let has = |h: &str| cols.iter().any(|&c| COLUMNS[c].header == h);
+    let address_under = if has("ADDRESSES") {
+        "ADDRESSES"
+    } else {
+        "TYPE / FLAGS"
+    };
+    cols.iter()
+        .map(|&c| match COLUMNS[c].header {
+            "FRONTEND" => (format!(" {branch} slot {}", b.slot), Emphasis::Normal),
+            "BACKENDS" => (format!("[{state}] id {}", b.backend_id), emphasis),
+            h if h == address_under => (backend_text(b), Emphasis::Normal),
+            _ => (String::new(), Emphasis::Normal),
+        })
+        .collect()
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut Hits) {
@@ -84,28 +83,49 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         area.width.saturating_sub(if marked { 6 } else { 4 }),
     );
     let window = offset..(offset + height).min(rows.len());
-    let body: Vec<Row> = rows.rows[window.clone()]
+    let texts: Vec<Vec<(String, Emphasis)>> = rows.rows[window.clone()]
         .iter()
         .map(|l| match *l {
-            RowRef::Row(i) => {
-                let s = &snap.services[i];
-                let mut cells =
-                    super::table::row_cells(&heads, &cols, TABLE.text(s, &c, &cols), theme);
-                if marked {
-                    let m = TABLE.marker(s, &c).unwrap_or(' ');
-                    cells.insert(0, Cell::from(m.to_string()));
-                }
-                Row::new(cells)
-            }
+            RowRef::Row(i) => TABLE.text(&snap.services[i], &c, &cols),
             RowRef::Child(i, j) => {
                 let s = &snap.services[i];
                 let last = s.backends.iter().all(|b| b.slot <= s.backends[j].slot);
-                backend_row(&s.backends[j], &cols, last, marked, theme)
+                backend_cells(&s.backends[j], &cols, last)
             }
         })
         .collect();
-    let mut head = super::table::header_cells(&heads, &cols, Some(TABLE.sort(view)));
-    let mut widths = super::table::widths(&heads, &cols);
+    let sorted = Some(TABLE.sort(view));
+    let want = super::table::wants(
+        &heads,
+        &cols,
+        sorted,
+        texts
+            .iter()
+            .map(|r| r.iter().map(|(t, _)| t.as_str()).collect()),
+    );
+    let fitted = crate::pane::table::fit_widths(
+        &heads,
+        &cols,
+        &want,
+        super::table::cell_space(area, 2 * u16::from(marked), cols.len(), 1),
+    );
+    let body: Vec<Row> = rows.rows[window.clone()]
+        .iter()
+        .zip(texts)
+        .map(|(l, texts)| {
+            let mut cells = super::table::row_cells(&heads, &cols, &fitted, texts, theme);
+            if marked {
+                let m = match *l {
+                    RowRef::Row(i) => TABLE.marker(&snap.services[i], &c).unwrap_or(' '),
+                    RowRef::Child(..) => ' ',
+                };
+                cells.insert(0, Cell::from(m.to_string()));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let mut head = super::table::header_cells(&heads, &cols, &fitted, sorted);
+    let mut widths = super::table::widths(&fitted);
     if marked {
         head.insert(0, Cell::from(" "));
         widths.insert(0, Constraint::Length(1));

@@ -3,7 +3,7 @@
 
 use super::theme::Theme;
 use crate::app::mouse::Hits;
-use crate::pane::table::{self as model, Align, Emphasis, Head, TableText, FLEX_MIN};
+use crate::pane::table::{self as model, Align, Emphasis, Head, TableText};
 use crate::pane::{Ctx, Order, TableView};
 use crate::text;
 use ratatui::layout::{Constraint, Rect};
@@ -11,16 +11,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 use ratatui::Frame;
 
-/// Cells of one row, aligned as their columns and styled by their emphasis.
+/// Cells of one row, cut to their columns' `widths` (with `…`), aligned as their columns
+/// and styled by their emphasis.
 pub fn row_cells(
     heads: &[Head],
     cols: &[usize],
+    widths: &[u16],
     cells: Vec<(String, Emphasis)>,
     theme: &Theme,
 ) -> Vec<Cell<'static>> {
     cols.iter()
         .zip(cells)
-        .map(|(&i, (text, emphasis))| {
+        .zip(widths.iter().copied().chain(std::iter::repeat(u16::MAX)))
+        .map(|((&i, (text, emphasis)), w)| {
+            let text = model::clip(&text, w).into_owned();
             let span = Span::styled(text, theme.emphasis(emphasis));
             let line = match heads.get(i).map(|h| h.align) {
                 Some(Align::Right) => Line::from(span).right_aligned(),
@@ -31,23 +35,30 @@ pub fn row_cells(
         .collect()
 }
 
-/// Header cells with the sort arrow on the sorted column (`sorted`: column, descending).
+/// A column's header as drawn: with the sort arrow on the sorted column.
+fn header_text(heads: &[Head], i: usize, sorted: Option<(usize, bool)>) -> String {
+    let mut text = heads[i].header.to_string();
+    if let Some((sort, desc)) = sorted {
+        if i == sort {
+            text.push(if desc { '▼' } else { '▲' });
+        }
+    }
+    text
+}
+
+/// Header cells with the sort arrow on the sorted column (`sorted`: column, descending), cut
+/// to `widths`.
 pub fn header_cells(
     heads: &[Head],
     cols: &[usize],
+    widths: &[u16],
     sorted: Option<(usize, bool)>,
 ) -> Vec<Cell<'static>> {
     cols.iter()
-        .map(|&i| {
-            let c = &heads[i];
-            let Some((sort, desc)) = sorted else {
-                return Cell::from(c.header);
-            };
-            let mut text = c.header.to_string();
-            if i == sort {
-                text.push(if desc { '▼' } else { '▲' });
-            }
-            let line = match c.align {
+        .zip(widths.iter().copied().chain(std::iter::repeat(u16::MAX)))
+        .map(|(&i, w)| {
+            let text = model::clip(&header_text(heads, i, sorted), w).into_owned();
+            let line = match heads[i].align {
                 Align::Left => Line::from(text),
                 Align::Right => Line::from(text).right_aligned(),
             };
@@ -56,17 +67,34 @@ pub fn header_cells(
         .collect()
 }
 
-pub fn widths(heads: &[Head], cols: &[usize]) -> Vec<Constraint> {
-    cols.iter()
-        .map(|&i| {
-            let c = &heads[i];
-            if c.flex {
-                Constraint::Min(c.width.min(FLEX_MIN))
-            } else {
-                Constraint::Length(c.width)
-            }
-        })
-        .collect()
+/// What each of `cols` needs: its header (with the sort arrow) and its widest cell in `rows`.
+pub fn wants<'a>(
+    heads: &[Head],
+    cols: &[usize],
+    sorted: Option<(usize, bool)>,
+    rows: impl Iterator<Item = Vec<&'a str>>,
+) -> Vec<u16> {
+    let mut want: Vec<u16> = cols
+        .iter()
+        .map(|&i| model::text_width(&header_text(heads, i, sorted)))
+        .collect();
+    for row in rows {
+        for (w, cell) in want.iter_mut().zip(row) {
+            *w = (*w).max(model::text_width(cell));
+        }
+    }
+    want
+}
+
+/// Terminal columns left for the cells of `n` columns in a bordered table `area` with the
+/// selection marker and `extra` more columns (markers, each with its space) before them.
+pub fn cell_space(area: Rect, extra: u16, n: usize, spacing: u16) -> u16 {
+    let gaps = spacing.saturating_mul(u16::try_from(n.saturating_sub(1)).unwrap_or(u16::MAX));
+    area.width.saturating_sub(3 + extra).saturating_sub(gaps)
+}
+
+pub fn widths(widths: &[u16]) -> Vec<Constraint> {
+    widths.iter().map(|&w| Constraint::Length(w)).collect()
 }
 
 /// What surrounds a table: the name in its title, its rows before the filter, the note after
@@ -144,17 +172,63 @@ pub fn draw(
     let width = area.width.saturating_sub(4 + mark_w);
     let heads = body.heads();
     let sorted = body.sorted(view);
+    let window = offset..(offset + height).min(order.len());
+    let spacing = if present {
+        model::PRESENTATION_SPACING
+    } else {
+        1
+    };
+    // Every cell of the rows on screen, then the columns that fit what they need.
+    let every: Vec<usize> = (0..heads.len()).collect();
+    let mut texts: Vec<Vec<(String, Emphasis)>> = window
+        .clone()
+        .map(|k| body.cells(ctx, row(k), &every))
+        .collect();
+    let want_all = wants(
+        &heads,
+        &every,
+        sorted,
+        texts
+            .iter()
+            .map(|r| r.iter().map(|(t, _)| t.as_str()).collect()),
+    );
     let cols = if present {
         model::presentation_columns(&heads, width, sorted.map_or(0, |s| s.0))
     } else {
-        model::visible_columns(&heads, width)
+        model::visible_columns_for(&heads, &want_all, width)
     };
-    let window = offset..(offset + height).min(order.len());
+    for r in &mut texts {
+        let mut all = std::mem::take(r).into_iter().map(Some).collect::<Vec<_>>();
+        *r = cols
+            .iter()
+            .map(|&c| {
+                all.get_mut(c)
+                    .and_then(Option::take)
+                    .unwrap_or((String::new(), Emphasis::Normal))
+            })
+            .collect();
+    }
+    let want: Vec<u16> = cols
+        .iter()
+        .map(|&c| want_all.get(c).copied().unwrap_or(0))
+        .collect();
+    let fitted = model::fit_widths(
+        &heads,
+        &cols,
+        &want,
+        cell_space(
+            area,
+            (u16::from(marked) + u16::from(pins)) * (1 + spacing),
+            cols.len(),
+            spacing,
+        ),
+    );
     let rows: Vec<Row> = window
         .clone()
-        .map(|k| {
+        .zip(texts)
+        .map(|(k, texts)| {
             let i = row(k);
-            let mut cells = row_cells(&heads, &cols, body.cells(ctx, i, &cols), theme);
+            let mut cells = row_cells(&heads, &cols, &fitted, texts, theme);
             if marked {
                 let m = body.marker(ctx, i).unwrap_or(' ');
                 cells.insert(0, Cell::from(m.to_string()));
@@ -175,8 +249,8 @@ pub fn draw(
             }
         })
         .collect();
-    let mut head = header_cells(&heads, &cols, sorted);
-    let mut widths = widths(&heads, &cols);
+    let mut head = header_cells(&heads, &cols, &fitted, sorted);
+    let mut widths = widths(&fitted);
     if marked {
         head.insert(0, Cell::from(" "));
         widths.insert(0, Constraint::Length(1));
@@ -186,11 +260,6 @@ pub fn draw(
         widths.insert(0, Constraint::Length(1));
     }
     let header = Row::new(head).style(theme.table_header());
-    let spacing = if present {
-        model::PRESENTATION_SPACING
-    } else {
-        1
-    };
     let table = Table::new(rows, widths)
         .header(header.bottom_margin(u16::from(present)))
         .column_spacing(spacing)

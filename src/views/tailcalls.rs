@@ -45,7 +45,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     }
     let items: Vec<TreeItem<String>> = nodes
         .iter()
-        .map(|n| super::tree::item(n, theme, &view.marked, flag_style))
+        .map(|n| super::tree::item_in(n, theme, &view.marked, flag_style, area.width))
         .collect();
     let mut state = TreeState::default();
     for n in &flat {

@@ -257,9 +257,11 @@ mod tests {
             (40, &12u16.to_le_bytes()),
             (42, &[0x1b, 0x1b]),
             (44, &28461u32.to_le_bytes()),
+            (48, &17400u32.to_le_bytes()),
         ]);
         let e = decode_entry(&"ct4_global".into(), &k, &v, false, Layout::V1_17, &NOW).unwrap();
         assert_eq!((e.direction.as_ref(), e.related), ("OUT", false));
+        assert_eq!((e.last_tx_report, e.last_rx_report), (17400, 0));
         assert_eq!(
             (e.src.to_string().as_str(), e.src_port),
             ("10.244.1.23", 48526)

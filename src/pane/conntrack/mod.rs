@@ -10,6 +10,7 @@ use super::{Ctx, RowKey};
 use crate::model::{diff, Addr, CtEntry, PaneId, Snapshot};
 use crate::text;
 
+pub mod detail;
 mod order;
 pub mod stream;
 pub use order::order;
@@ -261,8 +262,17 @@ fn legend(c: &Ctx) -> String {
     out
 }
 
+/// Enter on a row opens the entry in full.
+fn open(key: &RowKey) -> Option<super::Target> {
+    match key {
+        RowKey::Id(h) => Some(super::Target::Conntrack(*h)),
+        RowKey::Path(_) => None,
+    }
+}
+
 pub static PANE: TablePane<CtEntry> = TablePane {
     empty: Empty::Cilium,
+    open,
     legend,
     order: Some(order::ordered),
     ..TablePane::new(
