@@ -190,11 +190,13 @@ fn flags_hex(flags: &[String]) -> String {
     format!("0x{bits:04X}")
 }
 
-/// `bpf policy get --all -n`: each endpoint's policy map as a table of numeric identities;
-/// an endpoint whose map is empty says what cilium-dbg says.
+/// `bpf policy get --all -n`: each endpoint's policy map as a table of numeric identities
+/// (the endpoints of the entries the JSON holds; the TUI also lists empty maps).
 pub fn policy(snap: &Snapshot) -> String {
     let mut out = String::new();
-    let ids = policy::endpoint_ids(snap);
+    let mut ids: Vec<u16> = snap.policy.iter().map(|e| e.endpoint_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     for id in ids {
         out.push_str(&format!("Endpoint ID: {id}\n\n"));
         let mut rows = vec![[

@@ -68,11 +68,21 @@ fn backend(e: &CtEntry, snap: &Snapshot) -> String {
     let Some(id) = e.backend_id.filter(|b| *b != 0) else {
         return format::NONE.into();
     };
-    let found = snap
+    // Backend ids are node-wide; the entry's own service is asked first.
+    let known =
+        |b: &&crate::model::ServiceBackend| u64::from(b.backend_id) == id && b.address.is_some();
+    let own = snap
         .services
         .iter()
+        .filter(|s| s.rev_nat_id == e.rev_nat_id)
         .flat_map(|s| s.backends.iter())
-        .find(|b| u64::from(b.backend_id) == id && b.address.is_some());
+        .find(known);
+    let found = own.or_else(|| {
+        snap.services
+            .iter()
+            .flat_map(|s| s.backends.iter())
+            .find(known)
+    });
     match found {
         Some(b) => format!("{id} {}", crate::pane::services::backend_text(b)),
         None => id.to_string(),
