@@ -439,7 +439,12 @@ fn live_comm_and_paths_with_escape_codes_are_shown_as_escapes() {
     let text = watch(false);
     let json = watch(true);
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let child = Command::new(std::env::current_exe().unwrap())
+    // The user runs a copy of this test binary from the 0755 directory: the build tree may sit
+    // where the user cannot reach (CI clones into a 0700 mktemp directory).
+    let exe = tmp.path().join("child");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let child = Command::new(&exe)
         .args(["--exact", "child_denied_open", "--nocapture"])
         .env("DPSCOPE_TEST_SECRET", &secret)
         .uid(user.uid)
