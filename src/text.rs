@@ -110,6 +110,8 @@ pub fn export_failed(why: &str) -> String {
 pub const HELP_TITLE: &str = " Keys (? or Esc closes) ";
 pub const PALETTE_TITLE: &str = " Command ";
 pub const OTHER_LINKS: &str = "Other BPF links";
+/// dpscope's own links (its probes), listed after the node's, their groups closed.
+pub const OWN_LINKS: &str = "◆ dpscope's own links";
 
 pub const NO_PROCESS: &str = "no process holds it";
 pub const NO_INSNS: &str = "no instructions returned";

@@ -130,3 +130,19 @@ fn dpscopes_own_programs_and_maps_come_last_and_are_counted() {
     let own_first = s.find("◆ dpscope_").unwrap();
     assert!(own_first > s.rfind("cilium_calls_00412").unwrap(), "{s}");
 }
+
+#[test]
+fn dpscopes_own_links_come_after_the_nodes() {
+    let mut app = app_of(fixture("rich.json"));
+    app.update(Action::GotoPane(PaneId::Attachments));
+    let s = screen(&app, 120, 40);
+    let other = s
+        .find("Other BPF links (4)")
+        .expect("the node's links, counted");
+    let own = s
+        .find("◆ dpscope's own links (1)")
+        .expect("dpscope's own links, counted");
+    assert!(own > other, "{s}");
+    // The node's links are all under their own heading.
+    assert!(!s[other..own].contains("dpscope_kfree_skb"), "{s}");
+}

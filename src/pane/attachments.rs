@@ -215,12 +215,20 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
             iface.flags = format!("⚠ {bad} flagged");
         }
     }
-    if !snap.links.is_empty() {
-        let mut links: Vec<&LinkInfo> = snap.links.iter().collect();
+    // The node's links, then dpscope's own (its probes), kept out of the way at the end.
+    let own = |l: &LinkInfo| snap.program(l.prog_id).is_some_and(|p| p.dpscope_owned);
+    let (mine, theirs): (Vec<&LinkInfo>, Vec<&LinkInfo>) = snap.links.iter().partition(|l| own(l));
+    for (root, title, mut links) in [
+        ("links", text::OTHER_LINKS, theirs),
+        ("own-links", text::OWN_LINKS, mine),
+    ] {
+        if links.is_empty() {
+            continue;
+        }
         links.sort_by(|a, b| (&a.link_type, a.id).cmp(&(&b.link_type, b.id)));
         let mut section = Node {
-            ids: vec!["links".into()],
-            text: format!("{} ({})", text::OTHER_LINKS, links.len()),
+            ids: vec![root.into()],
+            text: format!("{title} ({})", links.len()),
             flags: String::new(),
             data: None,
             children: Vec::new(),
@@ -228,7 +236,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
         for l in links {
             if section.children.last().map(|g| &g.ids[1]) != Some(&l.link_type) {
                 section.children.push(Node {
-                    ids: vec!["links".into(), l.link_type.clone()],
+                    ids: vec![root.into(), l.link_type.clone()],
                     text: l.link_type.clone(),
                     flags: String::new(),
                     data: None,
@@ -237,7 +245,7 @@ pub fn build(snap: &Snapshot) -> Vec<Node> {
             }
             if let Some(g) = section.children.last_mut() {
                 g.children.push(Node {
-                    ids: vec!["links".into(), l.link_type.clone(), format!("l{}", l.id)],
+                    ids: vec![root.into(), l.link_type.clone(), format!("l{}", l.id)],
                     text: format!(
                         "link {} → {} id {}  target {}",
                         l.id,
