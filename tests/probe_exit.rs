@@ -152,11 +152,15 @@ fn run_and_kill(signal: libc::c_int) {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    // dpscope's own program names: the probes' `dpscope_*`, and the denial probes' `dp_exit_*`
+    // (syscall-exit fallback) and `dp_lsm_*` (BPF LSM), which load alongside.
+    let own = |n: &str| {
+        ["dpscope_", "dp_exit_", "dp_lsm_"]
+            .iter()
+            .any(|p| n.starts_with(p))
+    };
     for (_, n) in &held {
-        assert!(
-            n.starts_with("dpscope_"),
-            "dpscope holds only its own programs: {held:?}"
-        );
+        assert!(own(n), "dpscope holds only its own programs: {held:?}");
     }
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
