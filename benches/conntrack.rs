@@ -13,6 +13,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 mod common;
 
+use common::cilium_node::{ct_key, ct_value, put_batch};
 use common::{first_frame, median, time_cmd};
 use std::time::{Duration, Instant};
 
@@ -24,35 +25,6 @@ impl Drop for Mount {
         let _ = nix::mount::umount2(&self.0, nix::mount::MntFlags::MNT_DETACH);
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn ct_key(i: u32) -> [u8; 14] {
-    let mut k = [0u8; 14];
-    k[0..4].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]); // daddr
-    k[4..8].copy_from_slice(&[10, 1, (i >> 16) as u8, 1]); // saddr
-    k[8..10].copy_from_slice(&443u16.to_be_bytes()); // dport
-    k[10..12].copy_from_slice(&((i % 60000) as u16 + 1024).to_be_bytes()); // sport
-    k[12] = 6; // TCP
-    k[13] = (i % 2) as u8; // TUPLE_F_IN / OUT
-    k
-}
-
-/// What a busy node's TCP entries look like: flags and TCP flags seen set (a table of all-zero
-/// flags would hide their decoding cost), a source identity, a rev-NAT id on some.
-fn ct_value(i: u32) -> [u8; 56] {
-    let mut v = [0u8; 56];
-    v[16..24].copy_from_slice(&(u64::from(i) * 3).to_ne_bytes()); // packets
-    v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes()); // bytes
-    v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes()); // lifetime
-    let closing = i.is_multiple_of(8);
-    let flags: u16 = if closing { 0x13 } else { 0x10 }; // [Rx|Tx]Closing, SeenNonSyn
-    v[36..38].copy_from_slice(&flags.to_ne_bytes());
-    v[38..40].copy_from_slice(&(if i.is_multiple_of(4) { 5u16 } else { 0 }).to_be_bytes()); // rev_nat
-    let seen = if closing { 0x1b } else { 0x1a }; // [FIN] SYN PSH ACK
-    v[42] = seen; // tx_flags_seen
-    v[43] = seen; // rx_flags_seen
-    v[44..48].copy_from_slice(&(28461 + i % 50).to_ne_bytes()); // src_sec_id
-    v
 }
 
 fn main() {
@@ -93,22 +65,7 @@ fn main() {
     for chunk in (0..ENTRIES).collect::<Vec<_>>().chunks(16384) {
         let keys: Vec<u8> = chunk.iter().flat_map(|&i| ct_key(i)).collect();
         let vals: Vec<u8> = chunk.iter().flat_map(|&i| ct_value(i)).collect();
-        let mut n = chunk.len() as u32;
-        let opts = libbpf_sys::bpf_map_batch_opts {
-            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-            ..Default::default()
-        };
-        // SAFETY: buffers hold n keys of 14 B and n values of 56 B.
-        let r = unsafe {
-            libbpf_sys::bpf_map_update_batch(
-                fd.as_raw_fd(),
-                keys.as_ptr() as _,
-                vals.as_ptr() as _,
-                &mut n,
-                &opts,
-            )
-        };
-        assert_eq!(r, 0, "batch update");
+        put_batch(&fd, &keys, &vals, chunk.len() as u32);
     }
     // Every Cilium node has per-endpoint policy maps; one (empty, main's 12-byte value) tells
     // the release, so entries carry its short layout label as on a real node.

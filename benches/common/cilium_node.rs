@@ -88,7 +88,8 @@ fn put(fd: &OwnedFd, k: &[u8], v: &[u8]) {
     assert_eq!(r, 0, "update");
 }
 
-fn put_batch(fd: &OwnedFd, keys: &[u8], vals: &[u8], n: u32) {
+/// Write `n` keys and values in one `BPF_MAP_UPDATE_BATCH`.
+pub fn put_batch(fd: &OwnedFd, keys: &[u8], vals: &[u8], n: u32) {
     let mut count = n;
     let opts = libbpf_sys::bpf_map_batch_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
@@ -135,26 +136,32 @@ fn load_prog(name: &str) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
-fn ct_key(i: u32) -> [u8; 14] {
+pub fn ct_key(i: u32) -> [u8; 14] {
     let mut k = [0u8; 14];
-    k[0..4].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]);
-    k[4..8].copy_from_slice(&[10, 1, (i >> 16) as u8, 1]);
-    k[8..10].copy_from_slice(&443u16.to_be_bytes());
-    k[10..12].copy_from_slice(&((i % 60000) as u16 + 1024).to_be_bytes());
-    k[12] = 6;
-    k[13] = (i % 2) as u8;
+    k[0..4].copy_from_slice(&[10, 0, (i >> 8) as u8, i as u8]); // daddr
+    k[4..8].copy_from_slice(&[10, 1, (i >> 16) as u8, 1]); // saddr
+    k[8..10].copy_from_slice(&443u16.to_be_bytes()); // dport
+    k[10..12].copy_from_slice(&((i % 60000) as u16 + 1024).to_be_bytes()); // sport
+    k[12] = 6; // TCP
+    k[13] = (i % 2) as u8; // TUPLE_F_IN / OUT
     k
 }
 
-fn ct_value(i: u32) -> [u8; 56] {
+/// What a busy node's TCP entries look like: flags and TCP flags seen set (a table of all-zero
+/// flags would hide their decoding cost), a source identity, a rev-NAT id on some.
+pub fn ct_value(i: u32) -> [u8; 56] {
     let mut v = [0u8; 56];
-    v[16..24].copy_from_slice(&(u64::from(i) * 3).to_ne_bytes());
-    v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes());
-    v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes());
-    v[36..38].copy_from_slice(&0x10u16.to_ne_bytes());
-    v[42] = 0x1a;
-    v[43] = 0x1a;
-    v[44..48].copy_from_slice(&(28461 + i % 50).to_ne_bytes());
+    v[16..24].copy_from_slice(&(u64::from(i) * 3).to_ne_bytes()); // packets
+    v[24..32].copy_from_slice(&(u64::from(i) * 1500).to_ne_bytes()); // bytes
+    v[32..36].copy_from_slice(&(3600 + i % 100).to_ne_bytes()); // lifetime
+    let closing = i.is_multiple_of(8);
+    let flags: u16 = if closing { 0x13 } else { 0x10 }; // [Rx|Tx]Closing, SeenNonSyn
+    v[36..38].copy_from_slice(&flags.to_ne_bytes());
+    v[38..40].copy_from_slice(&(if i.is_multiple_of(4) { 5u16 } else { 0 }).to_be_bytes()); // rev_nat
+    let seen = if closing { 0x1b } else { 0x1a }; // [FIN] SYN PSH ACK
+    v[42] = seen; // tx_flags_seen
+    v[43] = seen; // rx_flags_seen
+    v[44..48].copy_from_slice(&(28461 + i % 50).to_ne_bytes()); // src_sec_id
     v
 }
 

@@ -37,6 +37,26 @@ pub fn time_cmd(cmd: &str, args: &[&str], runs: usize) -> (Duration, usize, u64)
 }
 
 /// Process start → first frame with data, for the live UI in a 120x40 tmux terminal.
+/// Start `cmd` in a detached 120x40 tmux session on its own server socket `sock`.
+fn tmux_start(sock: &str, cmd: &str) -> bool {
+    Command::new("tmux")
+        .args([
+            "-L",
+            sock,
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            cmd,
+        ])
+        .env("TERM", "xterm-256color")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
 pub fn first_frame(bin: &str, args: &[&str]) -> Option<Duration> {
     let out = std::env::temp_dir().join(format!("dpscope-ff-{}.txt", std::process::id()));
     let _ = std::fs::remove_file(&out);
@@ -46,22 +66,7 @@ pub fn first_frame(bin: &str, args: &[&str]) -> Option<Duration> {
         args.join(" "),
         out.display()
     );
-    let ok = Command::new("tmux")
-        .args([
-            "-L",
-            &sock,
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok = tmux_start(&sock, &cmd);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut ms = None;
     while ok && Instant::now() < deadline {
@@ -145,22 +150,7 @@ pub fn rss_in_tmux(bin: &str, args: &[&str], quit_after: Option<Duration>) -> (u
         out.display(),
         args.join(" ")
     );
-    let ok = Command::new("tmux")
-        .args([
-            "-L",
-            &sock,
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])
-        .env("TERM", "xterm-256color")
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok = tmux_start(&sock, &cmd);
     if let (true, Some(d)) = (ok, quit_after) {
         std::thread::sleep(d);
         let _ = Command::new("tmux")

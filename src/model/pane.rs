@@ -57,25 +57,15 @@ impl PaneId {
     ];
 
     /// [`PaneId::ALL`] and the Cluster pane: every pane there is (the tabs of a bundle).
-    pub const EVERY: [PaneId; 17] = [
-        PaneId::Programs,
-        PaneId::Maps,
-        PaneId::Attachments,
-        PaneId::Drops,
-        PaneId::Retransmits,
-        PaneId::Denials,
-        PaneId::Services,
-        PaneId::Conntrack,
-        PaneId::Policy,
-        PaneId::Tailcalls,
-        PaneId::Identities,
-        PaneId::Endpoints,
-        PaneId::Metrics,
-        PaneId::Flows,
-        PaneId::XdpErrors,
-        PaneId::Node,
-        PaneId::Cluster,
-    ];
+    pub const EVERY: [PaneId; 17] = {
+        let mut every = [PaneId::Cluster; 17];
+        let mut i = 0;
+        while i < PaneId::ALL.len() {
+            every[i] = PaneId::ALL[i];
+            i += 1;
+        }
+        every
+    };
 
     /// The pane's name: on the command line, in the palette, in files.
     pub fn name(self) -> &'static str {
