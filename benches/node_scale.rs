@@ -6,6 +6,9 @@
 //! in docs/benchmarks.md. Measures the collector's cold and warm refresh (per phase), the live
 //! UI's CPU over 20 s (utime + stime from /proc/PID/stat, UI in tmux), the CLI side by side
 //! with bpftool on the same state, and the peak RSS of a one-shot snapshot.
+//! `DPSCOPE_BENCH_CILIUM_ONLY=1` runs only the Cilium-shaped part; `DPSCOPE_BENCH_HOLD=SECS`
+//! builds the Cilium-shaped node, prints the `--bpffs` arguments and keeps it up that long
+//! (for profiling by hand), measuring nothing.
 //! `DPSCOPE_BENCH_BEFORE=/path/to/older/dpscope` measures an older build's CLI and live UI on
 //! the same Cilium state in the same run, for the before/after record.
 
@@ -138,6 +141,10 @@ fn main() {
     }
     libbpf_rs::set_print(None);
     let bin = env!("CARGO_BIN_EXE_dpscope");
+    if std::env::var_os("DPSCOPE_BENCH_CILIUM_ONLY").is_some() {
+        cilium_node(bin);
+        return;
+    }
     let t = Instant::now();
     let big = create_map("bench_big_hash", BIG_ENTRIES);
     fill(&big, BIG_ENTRIES);
@@ -304,6 +311,19 @@ fn cilium_node(bin: &str) {
     let node = common::cilium_node::CiliumNode::build();
     let setup = t.elapsed();
     let roots: Vec<String> = node.roots.iter().map(|r| r.display().to_string()).collect();
+    if let Some(secs) = std::env::var("DPSCOPE_BENCH_HOLD")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        // Keep the node up for profiling by hand (the state is freed when this returns).
+        let args: Vec<String> = roots.iter().map(|r| format!("--bpffs {r}")).collect();
+        println!(
+            "Cilium-shaped node up for {secs} s: dpscope {}",
+            args.join(" ")
+        );
+        std::thread::sleep(Duration::from_secs(secs));
+        return;
+    }
     let mut root_args: Vec<&str> = vec![];
     for r in &roots {
         root_args.extend(["--bpffs", r.as_str()]);

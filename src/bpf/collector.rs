@@ -296,6 +296,8 @@ pub struct Collector {
     probes: Option<super::probes::Probes>,
     /// Facts of the programs in tail-call slots (read once per program).
     tail_progs: super::cilium::ProgFacts,
+    /// What each pin under `tc/globals` is (opened again only when read).
+    cilium_pins: super::cilium::PinMaps,
     /// What collections read now (`Config::want`, then the open pane's).
     want: Want,
     /// What each pinned file is, by inode (pins are opened once).
@@ -363,6 +365,7 @@ impl Collector {
             iters: None,
             iters_error: None,
             tail_progs: Default::default(),
+            cilium_pins: Default::default(),
             want: cfg_want,
             ct: None,
             ct_force: false,
@@ -542,6 +545,7 @@ impl Collector {
         let mut reuse = super::cilium::Reuse {
             slots: want.map_counts.then_some(&slots),
             progs: std::mem::take(&mut self.tail_progs),
+            pins: std::mem::take(&mut self.cilium_pins),
         };
         // The CT maps: read when wanted and the kept table is old enough (see
         // CT_REREAD_FACTOR), else the kept table is passed on; dropped when not wanted.
@@ -569,6 +573,7 @@ impl Collector {
             &mut reuse,
         );
         self.tail_progs = reuse.progs;
+        self.cilium_pins = reuse.pins;
         let (ct_table, ct_total, ct_read_ns) = if reread {
             let kept = CtKept {
                 table: Arc::new(cil.conntrack),

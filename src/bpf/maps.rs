@@ -48,8 +48,40 @@ struct CountCache {
     partial: bool,
 }
 
+/// What never changes about a map (its info), and its memory as last read with the entry
+/// count it was read at.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    info: libbpf_sys::bpf_map_info,
+    memlock: u64,
+    /// The entry count `memlock` was read at; `None`: read it again next time.
+    memlock_for: Option<Option<u64>>,
+}
+
+/// Whether a map's memory (fdinfo `memlock`, the kernel's `map_mem_usage`) is a function of
+/// its type, sizes and entry count, so that a kept value stays right while the count does not
+/// move. Maps without a count are re-read, except types whose memory is fixed at creation.
+fn memlock_stable(map_type: u32, entries: Option<u64>) -> bool {
+    use libbpf_sys as s;
+    entries.is_some()
+        || matches!(
+            map_type,
+            s::BPF_MAP_TYPE_RINGBUF
+                | s::BPF_MAP_TYPE_USER_RINGBUF
+                | s::BPF_MAP_TYPE_PERF_EVENT_ARRAY
+                | s::BPF_MAP_TYPE_QUEUE
+                | s::BPF_MAP_TYPE_STACK
+                | s::BPF_MAP_TYPE_BLOOM_FILTER
+                | s::BPF_MAP_TYPE_STACK_TRACE
+                | s::BPF_MAP_TYPE_CGROUP_ARRAY
+        )
+}
+
 #[derive(Default)]
 pub struct MapCache {
+    /// Static info and memory of the maps seen, by id (map ids are not reused until the
+    /// 31-bit id space wraps).
+    known: HashMap<u32, Known>,
     counts: HashMap<(u32, u32), CountCache>,
     /// Fallback slot sweeps of big fd arrays, with their time.
     swept: HashMap<(u32, u32), (Instant, Slots)>,
@@ -105,13 +137,33 @@ impl MapCache {
         scan: Option<&super::iters::MapScan>,
         warnings: &mut Vec<String>,
     ) -> Found {
-        let (ids, err) = sys::all_ids(ObjKind::Map);
-        if let Some(e) = err {
-            warnings.push(format!("listing maps stopped early: {e}"));
-        }
-        let mut opened = Vec::with_capacity(ids.len());
+        let scan = scan.filter(|_| count);
+        // With the iterator's read, the maps alive now are the ones it visited: a map seen
+        // before needs no descriptor (its info never changes), only new maps are opened.
+        // Without it, every map is listed and opened by id.
         let mut denied = 0usize;
-        for id in ids {
+        let mut opened: Vec<(Option<OwnedFd>, libbpf_sys::bpf_map_info)> = Vec::new();
+        let listed: Vec<u32> = match scan {
+            Some(k) => {
+                let mut ids: Vec<u32> = k.counts.keys().copied().collect();
+                ids.sort_unstable();
+                ids
+            }
+            None => {
+                let (ids, err) = sys::all_ids(ObjKind::Map);
+                if let Some(e) = err {
+                    warnings.push(format!("listing maps stopped early: {e}"));
+                }
+                ids
+            }
+        };
+        for id in listed {
+            if scan.is_some() {
+                if let Some(k) = self.known.get(&id) {
+                    opened.push((None, k.info));
+                    continue;
+                }
+            }
             let fd = match sys::fd_by_id(ObjKind::Map, id) {
                 Ok(fd) => fd,
                 Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
@@ -132,39 +184,86 @@ impl MapCache {
                 }
                 continue;
             }
-            opened.push((fd, info));
+            opened.push((Some(fd), info));
         }
-        let scan = scan.filter(|_| count);
         let mut out = Vec::with_capacity(opened.len());
         let mut slots = SlotTable::new();
         let mut seen = std::collections::HashSet::new();
-        for (fd, info) in opened {
+        let mut alive = std::collections::HashSet::new();
+        for (mut fd, info) in opened {
             let id = info.id;
             let key = (id, info.max_entries);
             seen.insert(key);
+            // A descriptor only when something below reads the map itself; a map that went
+            // away since it was listed is left out.
+            let open = |fd: &mut Option<OwnedFd>| -> Option<OwnedFd> {
+                if let Some(f) = fd.take() {
+                    return Some(f);
+                }
+                sys::fd_by_id(ObjKind::Map, id).ok()
+            };
             let from_kernel = scan
                 .filter(|_| super::iters::counted_by_kernel(info.type_))
-                .and_then(|k| k.counts.get(&id));
+                .and_then(|k| k.counts.get(&id))
+                .filter(|n| **n >= 0);
             let id_slots = has_id_slots(info.type_);
             let (entries, partial) = if id_slots && count {
                 // The iterator's list, else a sweep (also when the list did not fit).
                 let list = match scan.and_then(|k| k.slots.get(&id)) {
                     Some(l) => l.clone(),
-                    None => self.sweep(&fd, &info),
+                    None => {
+                        let Some(f) = open(&mut fd) else { continue };
+                        let l = self.sweep(&f, &info);
+                        fd = Some(f);
+                        l
+                    }
                 };
                 let n = from_kernel.map_or(list.len() as u64, |n| (*n).max(0) as u64);
                 slots.insert(id, list);
                 (Some(n), false)
             } else if let Some(n) = from_kernel {
                 (Some((*n).max(0) as u64), false)
+            } else if count && countable(info.type_) == Countable::Full {
+                (Some(info.max_entries as u64), false)
+            } else if count && countable(info.type_) == Countable::No {
+                (None, false)
             } else if count {
-                self.count(&fd, &info)
+                match self.cached_count(&info) {
+                    Some(c) => c,
+                    None => {
+                        let Some(f) = open(&mut fd) else { continue };
+                        let c = self.count(&f, &info);
+                        fd = Some(f);
+                        c
+                    }
+                }
             } else {
                 self.counts
                     .get(&key)
                     .map(|c| (c.entries, c.partial))
                     .unwrap_or((None, false))
             };
+            // memlock is the map's memory now; it changes only with its entries (elements
+            // allocated on insert), so it is read again only when the count moved.
+            let memory_bytes = match self.known.get(&id) {
+                Some(k) if k.memlock_for == Some(entries) => k.memlock,
+                _ => {
+                    let Some(f) = open(&mut fd) else { continue };
+                    let m = sys::fdinfo_memlock(&f).unwrap_or(0);
+                    fd = Some(f);
+                    m
+                }
+            };
+            drop(fd);
+            alive.insert(id);
+            self.known.insert(
+                id,
+                Known {
+                    info,
+                    memlock: memory_bytes,
+                    memlock_for: memlock_stable(info.type_, entries).then_some(entries),
+                },
+            );
             let kernel_name = names::c_name(&info.name);
             out.push(MapInfo {
                 id,
@@ -177,7 +276,7 @@ impl MapCache {
                 map_flags: info.map_flags,
                 entries,
                 entries_partial: partial,
-                memory_bytes: sys::fdinfo_memlock(&fd).unwrap_or(0),
+                memory_bytes,
                 pinned: vec![],
                 btf_id: info.btf_id,
                 btf_key_type_id: info.btf_key_type_id,
@@ -194,6 +293,7 @@ impl MapCache {
         }
         self.counts.retain(|k, _| seen.contains(k));
         self.swept.retain(|k, _| seen.contains(k));
+        self.known.retain(|id, _| alive.contains(id));
         Found { maps: out, slots }
     }
 
@@ -215,13 +315,15 @@ impl MapCache {
         list
     }
 
+    /// The last count of a big map while it is recent enough (see `BIG_MAP_RECOUNT`).
+    fn cached_count(&self, info: &libbpf_sys::bpf_map_info) -> Option<(Option<u64>, bool)> {
+        let c = self.counts.get(&(info.id, info.max_entries))?;
+        (info.max_entries > BIG_MAP && c.counted_at.elapsed() < BIG_MAP_RECOUNT)
+            .then_some((c.entries, c.partial))
+    }
+
     fn count(&mut self, fd: &OwnedFd, info: &libbpf_sys::bpf_map_info) -> (Option<u64>, bool) {
         let key = (info.id, info.max_entries);
-        if let Some(c) = self.counts.get(&key) {
-            if info.max_entries > BIG_MAP && c.counted_at.elapsed() < BIG_MAP_RECOUNT {
-                return (c.entries, c.partial);
-            }
-        }
         let (entries, partial) = count_entries(fd, info, COUNT_BUDGET);
         self.counts.insert(
             key,

@@ -130,7 +130,7 @@ fn services(
             Lookup::Known(k @ (MapKind::Services { .. } | MapKind::Backends { .. })) => k,
             _ => continue,
         };
-        let dump = match read::dump(&f.fd, &f.info, cap) {
+        let dump = match f.fd.get().and_then(|fd| read::dump(fd, &f.info, cap)) {
             Ok(d) => d,
             Err(e) => {
                 warnings.push(format!("{}: cannot read: {e}", f.path.display()));
@@ -196,34 +196,23 @@ impl CtSource {
             let mut errors = 0usize;
             let mut first_err = None;
             let mut passed = 0u64;
-            let walk =
-                read::for_each(
-                    &f.fd,
-                    &f.info,
-                    self.cap,
-                    &mut |k, v| match conntrack::decode_entry(
-                        &table,
-                        k,
-                        v,
-                        v6,
-                        self.layout,
-                        &self.now,
-                    ) {
-                        Ok(mut e) => {
-                            if e.protocol != Word::ANY {
-                                if let Some(l) = &self.label {
-                                    e.layout = Some(l.clone());
-                                }
-                                sink(&e);
-                                passed += 1;
+            let walk = read::for_each(f.fd.get()?, &f.info, self.cap, &mut |k, v| {
+                match conntrack::decode_entry(&table, k, v, v6, self.layout, &self.now) {
+                    Ok(mut e) => {
+                        if e.protocol != Word::ANY {
+                            if let Some(l) = &self.label {
+                                e.layout = Some(l.clone());
                             }
+                            sink(&e);
+                            passed += 1;
                         }
-                        Err(e) => {
-                            errors += 1;
-                            first_err.get_or_insert_with(|| e.to_string());
-                        }
-                    },
-                );
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        first_err.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            });
             done.entries += passed;
             let walk = walk.map_err(|e| {
                 io::Error::new(e.kind(), format!("{}: cannot read: {e}", f.path.display()))

@@ -107,6 +107,96 @@ pub struct Reuse<'a> {
     /// read slot by slot.
     pub slots: Option<&'a crate::bpf::maps::SlotTable>,
     pub progs: ProgFacts,
+    /// What each pin under `tc/globals` is, from earlier refreshes.
+    pub pins: PinMaps,
+}
+
+/// What each file under `<root>/tc/globals` is (a map's info, or not a map), by inode number,
+/// kept between refreshes: a pin is opened again only when read. bpffs inode numbers come
+/// from the kernel's global `get_next_ino()`, so a number names one pinned object (a
+/// replaced pin is a new inode).
+#[derive(Debug, Default)]
+pub struct PinMaps {
+    known: HashMap<u64, Option<libbpf_sys::bpf_map_info>>,
+}
+
+/// A pinned map's descriptor, opened when first used (a refresh reads few of the pinned maps
+/// it lists) and checked to still be the map the pin named when it was listed.
+pub(crate) struct PinFd {
+    path: PathBuf,
+    /// The map's info when it was listed: the pin must still name this map.
+    info: libbpf_sys::bpf_map_info,
+    fd: std::cell::OnceCell<Result<OwnedFd, i32>>,
+}
+
+impl PinFd {
+    fn opened(path: &Path, info: libbpf_sys::bpf_map_info, fd: OwnedFd) -> PinFd {
+        let cell = std::cell::OnceCell::new();
+        let _ = cell.set(Ok(fd));
+        PinFd {
+            path: path.to_path_buf(),
+            info,
+            fd: cell,
+        }
+    }
+
+    fn later(path: &Path, info: libbpf_sys::bpf_map_info) -> PinFd {
+        PinFd {
+            path: path.to_path_buf(),
+            info,
+            fd: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The descriptor (opened now if it was not yet).
+    pub(crate) fn get(&self) -> std::io::Result<&OwnedFd> {
+        let r = self.fd.get_or_init(|| self.open());
+        r.as_ref()
+            .map_err(|e| std::io::Error::from_raw_os_error(*e))
+    }
+
+    /// Open the pin read-only; `ESTALE` when it no longer names the map it was listed as
+    /// (the pin was replaced: a program or another map).
+    fn open(&self) -> Result<OwnedFd, i32> {
+        use std::os::fd::FromRawFd;
+        let c = std::ffi::CString::new(self.path.as_os_str().as_encoded_bytes())
+            .map_err(|_| libc::EINVAL)?;
+        let opts = libbpf_sys::bpf_obj_get_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_obj_get_opts>() as _,
+            file_flags: libbpf_sys::BPF_F_RDONLY,
+            ..Default::default()
+        };
+        // SAFETY: c is NUL-terminated, opts is sized and initialised.
+        let fd = unsafe { libbpf_sys::bpf_obj_get_opts(c.as_ptr(), &opts) };
+        if fd < 0 {
+            // Program pins reject BPF_F_RDONLY: not a map any more.
+            return Err(if -fd == libc::ENOENT {
+                libc::ENOENT
+            } else {
+                libc::ESTALE
+            });
+        }
+        // SAFETY: a fresh fd owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut now = libbpf_sys::bpf_map_info::default();
+        // SAFETY: bpf_map_info has no buffer pointers; for a non-map object the kernel fills
+        // another info layout, which the comparison below rejects.
+        unsafe { crate::bpf::sys::info_by_fd(&fd, &mut now) }
+            .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+        let k = &self.info;
+        let same = (
+            now.id,
+            now.type_,
+            now.key_size,
+            now.value_size,
+            now.max_entries,
+        ) == (k.id, k.type_, k.key_size, k.value_size, k.max_entries);
+        if same {
+            Ok(fd)
+        } else {
+            Err(libc::ESTALE)
+        }
+    }
 }
 
 /// Kernel name, map ids and tail-call sites of programs by id, kept between refreshes.
@@ -153,7 +243,7 @@ struct Found {
     root: usize,
     name: String,
     path: PathBuf,
-    fd: OwnedFd,
+    fd: PinFd,
     info: libbpf_sys::bpf_map_info,
     lookup: Lookup,
 }
@@ -194,7 +284,7 @@ pub fn collect_reusing(
     reuse: &mut Reuse,
 ) -> Collected {
     let mut c = Collected::default();
-    let found = scan_roots(roots, &mut c.warnings);
+    let found = scan_roots_cached(roots, &mut c.warnings, Some(&mut reuse.pins));
     let searched = roots
         .iter()
         .map(|r| r.join("tc/globals").display().to_string())
@@ -304,7 +394,7 @@ pub fn collect_reusing(
         if !opts.tables.small {
             continue;
         }
-        let dump = match read::dump(&f.fd, &f.info, opts.cap) {
+        let dump = match f.fd.get().and_then(|fd| read::dump(fd, &f.info, opts.cap)) {
             Ok(d) => d,
             Err(e) => {
                 c.warnings
@@ -460,25 +550,27 @@ fn read_ct(f: &Found, ct: &CtRead, maps: &[MapInfo], c: &mut Collected) {
     let mut errors = 0usize;
     let mut first_err = None;
     let rows = &mut c.conntrack;
-    let walk = read::for_each(
-        &f.fd,
-        &f.info,
-        ct.cap,
-        &mut |k, v| match conntrack::decode_entry(&table, k, v, ct.v6, ct.layout, ct.now) {
-            Ok(mut e) => {
-                if e.protocol != Word::ANY {
-                    if let Some(l) = ct.label {
-                        e.layout = Some(l.clone());
+    let walk = f.fd.get().and_then(|fd| {
+        read::for_each(
+            fd,
+            &f.info,
+            ct.cap,
+            &mut |k, v| match conntrack::decode_entry(&table, k, v, ct.v6, ct.layout, ct.now) {
+                Ok(mut e) => {
+                    if e.protocol != Word::ANY {
+                        if let Some(l) = ct.label {
+                            e.layout = Some(l.clone());
+                        }
+                        rows.push(e);
                     }
-                    rows.push(e);
                 }
-            }
-            Err(e) => {
-                errors += 1;
-                first_err.get_or_insert_with(|| e.to_string());
-            }
-        },
-    );
+                Err(e) => {
+                    errors += 1;
+                    first_err.get_or_insert_with(|| e.to_string());
+                }
+            },
+        )
+    });
     let walk = match walk {
         Ok(w) => w,
         Err(e) => {
@@ -540,16 +632,33 @@ fn evidence<'a>(found: impl Iterator<Item = &'a Found>) -> layout::Evidence {
 }
 
 fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
+    scan_roots_cached(roots, warnings, None)
+}
+
+/// Cilium's pinned maps under each root's `tc/globals`. With `cache`, a pin seen in an
+/// earlier refresh (same inode) is not opened: its info is kept and its descriptor is opened
+/// when the map is read.
+fn scan_roots_cached(
+    roots: &[PathBuf],
+    warnings: &mut Vec<String>,
+    mut cache: Option<&mut PinMaps>,
+) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     let mut seen_ids = std::collections::HashSet::new();
+    let mut seen_inos = std::collections::HashSet::new();
     for (root_index, root) in roots.iter().enumerate() {
         let dir = root.join("tc/globals");
         let Ok(rd) = std::fs::read_dir(&dir) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut paths: Vec<(PathBuf, u64)> = rd
+            .filter_map(|e| {
+                let e = e.ok()?;
+                Some((e.path(), std::os::unix::fs::DirEntryExt::ino(&e)))
+            })
+            .collect();
         paths.sort();
-        for path in paths {
+        for (path, ino) in paths {
             let Some(name) = path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -557,27 +666,47 @@ fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
             else {
                 continue;
             };
-            match read::open_pinned(&path) {
-                Ok(read::Pinned::Map(fd, info)) => {
-                    // The same map pinned under two roots (bind mounts) is read once.
-                    if !seen_ids.insert(info.id) {
+            seen_inos.insert(ino);
+            let kept = cache.as_ref().and_then(|c| c.known.get(&ino).copied());
+            let (fd, info) = match kept {
+                Some(Some(info)) => (PinFd::later(&path, info), info),
+                Some(None) => continue,
+                None => match read::open_pinned(&path) {
+                    Ok(read::Pinned::Map(fd, info)) => {
+                        if let Some(c) = cache.as_deref_mut() {
+                            c.known.insert(ino, Some(info));
+                        }
+                        (PinFd::opened(&path, info, fd), info)
+                    }
+                    Ok(read::Pinned::Other) => {
+                        if let Some(c) = cache.as_deref_mut() {
+                            c.known.insert(ino, None);
+                        }
                         continue;
                     }
-                    let lookup =
-                        registry::lookup(&name, info.type_, info.key_size, info.value_size);
-                    out.push(Found {
-                        root: root_index,
-                        name,
-                        path,
-                        fd,
-                        info,
-                        lookup,
-                    });
-                }
-                Ok(read::Pinned::Other) => {}
-                Err(e) => warnings.push(format!("{}: {e}", path.display())),
+                    Err(e) => {
+                        warnings.push(format!("{}: {e}", path.display()));
+                        continue;
+                    }
+                },
+            };
+            // The same map pinned under two roots (bind mounts) is read once.
+            if !seen_ids.insert(info.id) {
+                continue;
             }
+            let lookup = registry::lookup(&name, info.type_, info.key_size, info.value_size);
+            out.push(Found {
+                root: root_index,
+                name,
+                path,
+                fd,
+                info,
+                lookup,
+            });
         }
+    }
+    if let Some(c) = cache {
+        c.known.retain(|ino, _| seen_inos.contains(ino));
     }
     out
 }
@@ -613,7 +742,7 @@ fn now(found: &[Found], lay: Layout, opts: &Options) -> Now {
             let mut sample = Vec::new();
             for f in found {
                 if matches!(f.lookup, Lookup::Known(MapKind::Ct { .. })) {
-                    if let Ok(d) = read::dump(&f.fd, &f.info, 256) {
+                    if let Ok(d) = f.fd.get().and_then(|fd| read::dump(fd, &f.info, 256)) {
                         sample.extend(
                             d.iter()
                                 .filter(|(_, v)| v.len() == 56)
@@ -635,7 +764,7 @@ fn now(found: &[Found], lay: Layout, opts: &Options) -> Now {
 
 /// Entries of a map whose name is Cilium's but whose sizes match no layout: shown raw.
 fn raw_entries(f: &Found, kind: MapKind, cap: usize, c: &mut Collected) {
-    let Ok(d) = read::dump(&f.fd, &f.info, cap) else {
+    let Ok(d) = f.fd.get().and_then(|fd| read::dump(fd, &f.info, cap)) else {
         return;
     };
     if d.truncated {
@@ -701,9 +830,12 @@ fn collect_tailcalls(
 ) -> Vec<TailCallMap> {
     let shared = reuse.slots;
     // Each array's slots are read once per refresh: the maps phase's, else slot by slot.
-    let slots_of = |id: u32, fd: &OwnedFd, max: u32| match shared.and_then(|t| t.get(&id)) {
+    let slots_of = |id: u32, fd: &PinFd, max: u32| match shared.and_then(|t| t.get(&id)) {
         Some(s) => s.clone(),
-        None => crate::bpf::maps::id_slots(fd, max),
+        None => fd
+            .get()
+            .map(|fd| crate::bpf::maps::id_slots(fd, max))
+            .unwrap_or_default(),
     };
     let mut arrays: BTreeMap<u32, tailcall::ProgArray> = BTreeMap::new();
     // Pinned under tc/globals: full Cilium names from the pin path.
