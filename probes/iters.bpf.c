@@ -6,6 +6,11 @@
 //    over the map list replaces a walk over every key of every map. Prog arrays and
 //    array-of-maps are walked in the kernel: their populated slots (index → program id /
 //    inner map id) come out in the same pass, for the counts and the tail-call graph alike.
+//    LPM tries keep their element count too (n_entries), read in the same pass.
+//  * dpscope_prog_stats (iter/bpf_prog): id, load time, tag and run-time counters of every
+//    program in one read (what bpf_obj_get_info_by_fd reports as run_cnt, run_time_ns and
+//    recursion_misses, summed over the CPUs the same way), so that a refresh needs no
+//    descriptor per program it has seen before.
 //  * dpscope_owners (iter/task_file): which processes hold which BPF programs, maps and links
 //    open (what bpftool's pid_iter does), in one pass instead of a /proc/*/fd + fdinfo walk.
 // They write nothing but their own output records.
@@ -138,8 +143,84 @@ int dpscope_map_counts(struct bpf_iter__bpf_map *ctx)
 		if (rec.count < 0)
 			return 0;
 		rec.flags |= COUNT_SLOTS_WALKED;
+	} else if (type == BPF_MAP_TYPE_LPM_TRIE) {
+		/* The trie counts its elements (not its intermediate nodes). */
+		if (bpf_core_field_exists(struct lpm_trie, n_entries))
+			rec.count = BPF_CORE_READ((struct lpm_trie *)map, n_entries);
+		else
+			rec.count = -1;
 	} else {
 		rec.count = bpf_map_sum_elem_count(map);
+	}
+	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}
+
+/* A pointer's value as a number (copied through the stack: the verifier keeps pointers and
+ * numbers apart). */
+static __always_inline __u64 as_number(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* One 48-byte record per program. */
+struct prog_stat {
+	__u32 id;
+	__u32 flags;
+	__u64 load_time;
+	__u8 tag[8];
+	__u64 run_cnt;
+	__u64 run_time_ns;
+	__u64 misses;
+};
+/* prog_stat.flags: the counters could not be read (userspace asks the kernel by fd). */
+#define STAT_UNREAD 1
+
+/* Upper bound of the CPU loop (the kernel's NR_CPUS limit); it ends at the first CPU
+ * bpf_map_lookup_percpu_elem() refuses (>= nr_cpu_ids). */
+#define MAX_CPUS 8192
+
+SEC("iter/bpf_prog")
+int dpscope_prog_stats(struct bpf_iter__bpf_prog *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct bpf_prog *prog = ctx->prog;
+	struct prog_stat rec = {};
+	__u64 stats, pcpu = 0;
+	__u32 zero = 0;
+	int cpu;
+
+	if (!prog)
+		return 0;
+	/* A CPU's per-CPU offset is where dpscope_slot_buf's per-CPU element sits on it minus
+	 * the element's per-CPU pointer (kallsyms has no per-CPU offsets on most kernels). */
+	bpf_probe_read_kernel(&pcpu, sizeof(pcpu),
+			      (void *)(as_number(&dpscope_slot_buf) +
+				       bpf_core_field_offset(struct bpf_array, pptrs)));
+	rec.id = BPF_CORE_READ(prog, aux, id);
+	rec.load_time = BPF_CORE_READ(prog, aux, load_time);
+	bpf_core_read(rec.tag, sizeof(rec.tag), &prog->tag);
+	stats = (__u64)BPF_CORE_READ(prog, stats);
+	if (!stats || !pcpu)
+		rec.flags |= STAT_UNREAD;
+	bpf_for(cpu, 0, MAX_CPUS) {
+		struct bpf_prog_stats *st;
+		void *elem;
+		__u64 off;
+
+		if (!stats || !pcpu)
+			break;
+		elem = bpf_map_lookup_percpu_elem(&dpscope_slot_buf, &zero, cpu);
+		if (!elem)
+			break;
+		off = as_number(elem) - pcpu;
+		st = (struct bpf_prog_stats *)(stats + off);
+		rec.run_cnt += BPF_CORE_READ(st, cnt.v.a.a.counter);
+		rec.run_time_ns += BPF_CORE_READ(st, nsecs.v.a.a.counter);
+		rec.misses += BPF_CORE_READ(st, misses.v.a.a.counter);
 	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
 	return 0;

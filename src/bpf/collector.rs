@@ -135,6 +135,12 @@ pub struct Want {
     pub owners: bool,
     /// Cilium's maps: tail-call graph, small tables, conntrack.
     pub cilium: super::cilium::Tables,
+    /// The list of maps (info and memory of every map).
+    pub maps: bool,
+    /// Pinned objects under the bpffs roots.
+    pub pins: bool,
+    /// Interface hooks and BPF links.
+    pub attachments: bool,
 }
 
 impl Want {
@@ -143,6 +149,9 @@ impl Want {
         map_counts: true,
         owners: true,
         cilium: super::cilium::Tables::ALL,
+        maps: true,
+        pins: true,
+        attachments: true,
     };
 
     /// What `show PANE` prints and nothing else: `show node` reads no map contents.
@@ -152,15 +161,31 @@ impl Want {
             map_counts: false,
             owners: false,
             cilium: Tables::NONE,
+            maps: true,
+            pins: true,
+            attachments: true,
         };
         match p {
-            PaneId::Programs | PaneId::Attachments => Want {
+            // Programs carry their map ids and owners; no map, pin or hook is read.
+            PaneId::Programs => Want {
                 owners: true,
+                maps: false,
+                pins: false,
+                attachments: false,
                 ..none
             },
+            // Hooks and links with their programs' names and loaders (owners).
+            PaneId::Attachments => Want {
+                owners: true,
+                maps: false,
+                pins: false,
+                ..none
+            },
+            // Maps with counts, pin paths, users and owners.
             PaneId::Maps => Want {
                 map_counts: true,
                 owners: true,
+                attachments: false,
                 ..none
             },
             PaneId::Tailcalls => Want {
@@ -298,6 +323,8 @@ pub struct Collector {
     tail_progs: super::cilium::ProgFacts,
     /// What each pin under `tc/globals` is (opened again only when read).
     cilium_pins: super::cilium::PinMaps,
+    /// The kernel symbols are being read (on their own thread).
+    syms_started: bool,
     /// What collections read now (`Config::want`, then the open pane's).
     want: Want,
     /// What each pinned file is, by inode (pins are opened once).
@@ -366,6 +393,7 @@ impl Collector {
             iters_error: None,
             tail_progs: Default::default(),
             cilium_pins: Default::default(),
+            syms_started: false,
             want: cfg_want,
             ct: None,
             ct_force: false,
@@ -429,15 +457,31 @@ impl Collector {
         };
         phase("node");
         let want = self.want;
-        let need_iters = want.map_counts || want.owners;
-        if need_iters && self.iters.is_none() && self.iters_error.is_none() {
-            match super::iters::Iters::load() {
-                Ok(i) => self.iters = Some(i),
-                Err(e) => self.iters_error = Some(e),
-            }
-        }
-        phase("iterators");
         let later = self.collections > 0 || !self.cfg.fast_first;
+        if self.cfg.program_calls && later && !self.syms_started {
+            // /proc/kallsyms costs the kernel tens of ms to produce: read it on a thread of
+            // its own while the iterators load and the programs are listed (the first helper
+            // list waits for it).
+            self.syms_started = true;
+            let _ = std::thread::Builder::new()
+                .name("dpscope-kallsyms".into())
+                .spawn(|| {
+                    let _ = kallsyms::Kallsyms::global();
+                });
+        }
+        let need_iters = want.map_counts || want.owners;
+        // Loading the iterators parses the kernel BTF (tens of ms): on a thread of its own
+        // while the programs are listed (a first listing opens every program anyway).
+        let loading =
+            (need_iters && self.iters.is_none() && self.iters_error.is_none()).then(|| {
+                std::thread::Builder::new()
+                    .name("dpscope-iters".into())
+                    .spawn(super::iters::Iters::load)
+            });
+        let loaded_inline = match loading {
+            Some(Err(_)) => Some(super::iters::Iters::load()),
+            _ => None,
+        };
         if later && self.probes.is_none() {
             // Always present once loaded: with --no-probes it loads nothing and reports every
             // probe as off.
@@ -447,16 +491,48 @@ impl Collector {
         }
         let want_calls = self.cfg.program_calls && later;
         self.collections += 1;
-        let mut progs = self
-            .programs
-            .collect(want_calls.then_some(&mut calls as _), &mut warnings);
+        // One read of the program iterator once programs are known: a program seen before
+        // needs no descriptor (a first collection opens every program anyway).
+        let prog_stats = match self
+            .iters
+            .as_ref()
+            .filter(|_| self.programs.is_warm())
+            .and_then(|i| i.prog_stats())
+        {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                warnings.push(format!("program iterator: {e}"));
+                None
+            }
+            None => None,
+        };
+        let mut progs = self.programs.collect(
+            want_calls.then_some(&mut calls as _),
+            prog_stats.as_ref(),
+            &mut warnings,
+        );
+        drop(prog_stats);
         phase("programs");
+        let loaded = match (loading, loaded_inline) {
+            (_, Some(r)) => Some(r),
+            (Some(Ok(h)), None) => Some(
+                h.join()
+                    .unwrap_or_else(|_| Err("the iterator loader failed".into())),
+            ),
+            _ => None,
+        };
+        match loaded {
+            Some(Ok(i)) => self.iters = Some(i),
+            Some(Err(e)) => self.iters_error = Some(e),
+            None => {}
+        }
+        phase("iterators");
         // One read of the map iterator: hash counts and fd-array slots, shared below by the
         // map list and the tail-call graph.
         let scan = match self
             .iters
             .as_ref()
-            .filter(|_| want.map_counts)
+            .filter(|_| want.map_counts && want.maps)
             .map(|i| i.scan_maps())
         {
             Some(Ok(s)) => Some(s),
@@ -466,14 +542,21 @@ impl Collector {
             }
             None => None,
         };
-        let found = self
-            .maps
-            .collect(want.map_counts, scan.as_ref(), &mut warnings);
+        let found = if want.maps {
+            self.maps
+                .collect(want.map_counts, scan.as_ref(), &mut warnings)
+        } else {
+            Default::default()
+        };
         drop(scan);
         let slots = found.slots;
         let mut map_list = found.maps;
         phase("maps");
-        let pins = bpffs::scan_cached(&self.cfg.bpffs_roots, &mut self.pin_cache);
+        let pins = if want.pins {
+            bpffs::scan_cached(&self.cfg.bpffs_roots, &mut self.pin_cache)
+        } else {
+            Default::default()
+        };
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
         let owners = match self.iters.as_ref().map(|i| i.owners()) {
@@ -531,10 +614,12 @@ impl Collector {
                 m.prog_ids.iter().all(|id| own_progs.contains(id)) && !m.prog_ids.is_empty();
         }
 
-        let att = attach::collect(&progs);
-        warnings.extend(att.warnings);
-        snap.attachments = att.attachments;
-        snap.links = att.links;
+        if want.attachments {
+            let att = attach::collect(&progs);
+            warnings.extend(att.warnings);
+            snap.attachments = att.attachments;
+            snap.links = att.links;
+        }
         phase("attachments");
         if let Some(d) = &mut self.denials {
             d.collect(&mut snap);
@@ -561,17 +646,22 @@ impl Collector {
         tables.conntrack = reread;
         self.ct_force = false;
         let cil_started = Instant::now();
-        let cil = super::cilium::collect_reusing(
-            &self.cfg.bpffs_roots,
-            &progs,
-            &map_list,
-            &snap.attachments,
-            &super::cilium::Options {
-                tables,
-                ..Default::default()
-            },
-            &mut reuse,
-        );
+        // A pane that shows nothing of Cilium's (`show programs`) lists no pinned map.
+        let cil = if want.cilium.any() {
+            super::cilium::collect_reusing(
+                &self.cfg.bpffs_roots,
+                &progs,
+                &map_list,
+                &snap.attachments,
+                &super::cilium::Options {
+                    tables,
+                    ..Default::default()
+                },
+                &mut reuse,
+            )
+        } else {
+            Default::default()
+        };
         self.tail_progs = reuse.progs;
         self.cilium_pins = reuse.pins;
         let (ct_table, ct_total, ct_read_ns) = if reread {
@@ -655,7 +745,7 @@ impl Collector {
                 "kallsyms unavailable, helper names not resolved: {e}"
             ));
         }
-        if pins.roots_found.is_empty() {
+        if want.pins && pins.roots_found.is_empty() {
             snap.node.unavailable.push(Unavailable {
                 pane: "pins".into(),
                 reason: format!(
@@ -884,6 +974,12 @@ mod tests {
     fn each_pane_wants_only_its_own_reads() {
         let node = Want::for_pane(PaneId::Node);
         assert!(!node.map_counts && !node.owners && !node.cilium.any());
+        assert!(node.maps && node.pins && node.attachments);
+        let progs = Want::for_pane(PaneId::Programs);
+        assert!(progs.owners && !progs.maps && !progs.pins && !progs.attachments);
+        let att = Want::for_pane(PaneId::Attachments);
+        assert!(att.attachments && att.owners && !att.maps && !att.pins);
+        assert!(!Want::for_pane(PaneId::Maps).attachments);
         assert!(Want::for_pane(PaneId::Maps).map_counts);
         assert!(!Want::for_pane(PaneId::Maps).cilium.any());
         let ct = Want::for_pane(PaneId::Conntrack).cilium;

@@ -16,6 +16,9 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iters.bpf.o"));
 pub struct Iters {
     counts: Link,
     owners: Link,
+    /// The program iterator (`None` when this kernel refused it: programs are then read by
+    /// descriptor, as without iterators).
+    progs: Option<Link>,
     _obj: Object,
     /// Kernel ids of the iterator programs (shown as dpscope's own in the Programs pane).
     pub prog_ids: Vec<u32>,
@@ -50,18 +53,54 @@ pub struct Owners {
     pub links: HashMap<u32, Vec<ProcRef>>,
 }
 
+/// Size of one `prog_stat` record: id, flags, load_time, tag[8], run_cnt, run_time_ns, misses.
+const PROG_REC: usize = 48;
+/// `prog_stat.flags`: the counters could not be read in the kernel.
+const STAT_UNREAD: u32 = 1;
+
+/// What the program iterator says about one program: enough to tell a program seen before
+/// (id, load time, tag) and its run-time counters as `bpf_prog_info` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgStat {
+    pub load_time_ns: u64,
+    pub tag: [u8; 8],
+    pub run_cnt: u64,
+    pub run_time_ns: u64,
+    pub recursion_misses: u64,
+}
+
 impl Iters {
     pub fn load() -> Result<Iters, String> {
-        let open = ObjectBuilder::default()
+        match Self::load_with(true) {
+            Ok(i) => Ok(i),
+            // The program iterator needs more of the kernel than the others (a typed per-CPU
+            // ksym, pointer arithmetic of a privileged loader): without it, the rest.
+            Err(_) => Self::load_with(false),
+        }
+    }
+
+    fn load_with(prog_stats: bool) -> Result<Iters, String> {
+        let mut open = ObjectBuilder::default()
             .open_memory(OBJ)
             .map_err(|e| format!("open: {e}"))?;
+        if !prog_stats {
+            for mut p in open.progs_mut() {
+                if p.name().to_str() == Some("dpscope_prog_stats") {
+                    p.set_autoload(false);
+                }
+            }
+        }
         let obj = open.load().map_err(|e| {
             format!("cannot load dpscope's iterators (needs kernel 6.6+ with BTF): {e}")
         })?;
         let mut counts = None;
         let mut owners = None;
+        let mut progs = None;
         let mut prog_ids = Vec::new();
         for prog in obj.progs_mut() {
+            if !prog_stats && prog.name().to_str() == Some("dpscope_prog_stats") {
+                continue;
+            }
             let link = prog
                 .attach()
                 .map_err(|e| format!("attach {}: {e}", prog.name().to_string_lossy()))?;
@@ -69,6 +108,7 @@ impl Iters {
             match prog.name().to_str() {
                 Some("dpscope_map_counts") => counts = Some(link),
                 Some("dpscope_owners") => owners = Some(link),
+                Some("dpscope_prog_stats") => progs = Some(link),
                 _ => {}
             }
         }
@@ -76,6 +116,7 @@ impl Iters {
             (Some(counts), Some(owners)) => Ok(Iters {
                 counts,
                 owners,
+                progs,
                 _obj: obj,
                 prog_ids,
             }),
@@ -101,6 +142,48 @@ impl Iters {
     pub fn owners(&self) -> Result<Owners, String> {
         Ok(parse_owners(&Self::read_all(&self.owners)?))
     }
+
+    /// Every program's id, load time, tag and run-time counters, in one read; `None` when the
+    /// program iterator is not loaded.
+    pub fn prog_stats(&self) -> Option<Result<ProgStats, String>> {
+        let link = self.progs.as_ref()?;
+        Some(Self::read_all(link).map(|b| parse_prog_stats(&b)))
+    }
+}
+
+/// Every program the iterator visited, by id: its facts, or `None` when the kernel could not
+/// read its counters (it is read by descriptor).
+pub type ProgStats = HashMap<u32, Option<ProgStat>>;
+
+/// Parse the program iterator's records; a trailing partial record is ignored.
+pub fn parse_prog_stats(buf: &[u8]) -> ProgStats {
+    let u64_at = |r: &[u8], at: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&r[at..at + 8]);
+        u64::from_ne_bytes(b)
+    };
+    let mut out = HashMap::with_capacity(buf.len() / PROG_REC);
+    for r in buf.chunks_exact(PROG_REC) {
+        let id = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]);
+        let flags = u32::from_ne_bytes([r[4], r[5], r[6], r[7]]);
+        if flags & STAT_UNREAD != 0 {
+            out.insert(id, None);
+            continue;
+        }
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&r[16..24]);
+        out.insert(
+            id,
+            Some(ProgStat {
+                load_time_ns: u64_at(r, 8),
+                tag,
+                run_cnt: u64_at(r, 24),
+                run_time_ns: u64_at(r, 32),
+                recursion_misses: u64_at(r, 40),
+            }),
+        );
+    }
+    out
 }
 
 /// Kernel id of a program fd (0 when the info query fails).
@@ -190,12 +273,14 @@ pub fn parse_owners(buf: &[u8]) -> Owners {
     o
 }
 
-/// Map types the iterator counts exactly: the htab family (kernel element counters) and the
-/// fd arrays whose slots it walks.
+/// Map types the iterator counts exactly: the htab family (kernel element counters), LPM
+/// tries (their element count) and the fd arrays whose slots it walks. A negative count
+/// (not readable on this kernel) is no count.
 pub fn counted_by_kernel(map_type: u32) -> bool {
     matches!(
         map_type,
         libbpf_sys::BPF_MAP_TYPE_HASH
+            | libbpf_sys::BPF_MAP_TYPE_LPM_TRIE
             | libbpf_sys::BPF_MAP_TYPE_PERCPU_HASH
             | libbpf_sys::BPF_MAP_TYPE_LRU_HASH
             | libbpf_sys::BPF_MAP_TYPE_LRU_PERCPU_HASH
@@ -268,6 +353,38 @@ mod tests {
         assert!(!m.slots.contains_key(&11));
         assert!(!m.slots.contains_key(&9));
         assert_eq!(m.counts.len(), 4);
+    }
+
+    #[test]
+    fn prog_stat_records_parse_and_unread_ones_have_no_counters() {
+        let rec = |id: u32, flags: u32, load: u64, cnt: u64| {
+            let mut b = id.to_ne_bytes().to_vec();
+            b.extend_from_slice(&flags.to_ne_bytes());
+            b.extend_from_slice(&load.to_ne_bytes());
+            b.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+            b.extend_from_slice(&cnt.to_ne_bytes());
+            b.extend_from_slice(&(cnt * 100).to_ne_bytes());
+            b.extend_from_slice(&2u64.to_ne_bytes());
+            b
+        };
+        let mut b = rec(4, 0, 1_000, 7);
+        b.extend(rec(5, STAT_UNREAD, 2_000, 0));
+        b.extend(rec(6, 0, 3_000, 0));
+        b.extend_from_slice(&[9; 20]);
+        let p = parse_prog_stats(&b);
+        assert_eq!(p.len(), 3);
+        assert_eq!(
+            p[&4],
+            Some(ProgStat {
+                load_time_ns: 1_000,
+                tag: [1, 2, 3, 4, 5, 6, 7, 8],
+                run_cnt: 7,
+                run_time_ns: 700,
+                recursion_misses: 2,
+            })
+        );
+        assert_eq!(p[&6].map(|s| s.run_cnt), Some(0));
+        assert_eq!(p[&5], None);
     }
 
     fn owner(kind: u32, id: u32, pid: u32, comm: &str) -> Vec<u8> {

@@ -12,6 +12,8 @@ use std::ffi::CStr;
 /// Per-program facts that never change after load.
 #[derive(Debug, Clone, Default)]
 struct Static {
+    /// The info as first read (everything in it but the run-time counters is fixed at load).
+    info: libbpf_sys::bpf_prog_info,
     load_time_ns: u64,
     tag: [u8; 8],
     name: String,
@@ -33,20 +35,50 @@ pub struct ProgramCache {
 pub type CallsFn<'a> = dyn FnMut(u32) -> Option<(Vec<String>, Vec<String>)> + 'a;
 
 impl ProgramCache {
+    /// Whether programs were read before (a refresh can then skip the ones it knows).
+    pub fn is_warm(&self) -> bool {
+        !self.statics.is_empty()
+    }
+
     /// Enumerate all programs. Objects that vanish mid-walk are skipped; other errors are warnings.
+    /// With `stats` (one read of dpscope's program iterator: every program's id, load time,
+    /// tag and counters), a program seen before is not opened at all.
     pub fn collect(
         &mut self,
         mut calls: Option<&mut CallsFn<'_>>,
+        stats: Option<&super::iters::ProgStats>,
         warnings: &mut Vec<String>,
     ) -> Vec<Program> {
-        let (ids, err) = sys::all_ids(ObjKind::Prog);
-        if let Some(e) = err {
-            warnings.push(format!("listing programs stopped early: {e}"));
-        }
+        let ids = match stats {
+            Some(st) => {
+                let mut ids: Vec<u32> = st.keys().copied().collect();
+                ids.sort_unstable();
+                ids
+            }
+            None => {
+                let (ids, err) = sys::all_ids(ObjKind::Prog);
+                if let Some(e) = err {
+                    warnings.push(format!("listing programs stopped early: {e}"));
+                }
+                ids
+            }
+        };
         let mut out = Vec::with_capacity(ids.len());
         let mut btf_cache: HashMap<u32, Option<BtfHandle>> = HashMap::new();
         let mut denied = 0usize;
         for id in ids {
+            let known = stats
+                .and_then(|st| st.get(&id).copied().flatten())
+                .and_then(|st| {
+                    let s = self.statics.get(&id)?;
+                    let same = s.load_time_ns == st.load_time_ns && s.tag == st.tag;
+                    let calls_done = s.calls_loaded || calls.is_none();
+                    (same && calls_done).then(|| program(id, s, &s.info, &st))
+                });
+            if let Some(p) = known {
+                out.push(p);
+                continue;
+            }
             match self.one(id, calls.as_deref_mut(), &mut btf_cache) {
                 Ok(Some(p)) => out.push(p),
                 Ok(None) => {} // vanished
@@ -96,35 +128,52 @@ impl ProgramCache {
             st.kfuncs = kfuncs;
             st.calls_loaded = true;
         }
-        let kernel_name = names::c_name(&info.name);
-        let name = if st.name.is_empty() {
-            kernel_name.clone()
-        } else {
-            st.name.clone()
-        };
-        Ok(Some(Program {
-            id,
-            name,
-            kernel_name,
-            prog_type: names::prog_type(info.type_),
-            tag: names::hex(&info.tag),
-            load_time: None,
+        let counters = super::iters::ProgStat {
             load_time_ns: info.load_time,
-            uid: info.created_by_uid,
+            tag: info.tag,
             run_cnt: info.run_cnt,
             run_time_ns: info.run_time_ns,
             recursion_misses: info.recursion_misses,
-            map_ids: st.map_ids.clone(),
-            pids: vec![],
-            xlated_size: info.xlated_prog_len,
-            jited_size: info.jited_prog_len,
-            verified_insns: info.verified_insns,
-            btf_id: info.btf_id,
-            gpl_compatible: info.gpl_compatible() != 0,
-            helpers: st.helpers.clone(),
-            kfuncs: st.kfuncs.clone(),
-            dpscope_owned: false,
-        }))
+        };
+        Ok(Some(program(id, st, &info, &counters)))
+    }
+}
+
+/// A program from its fixed facts and its counters now.
+fn program(
+    id: u32,
+    st: &Static,
+    info: &libbpf_sys::bpf_prog_info,
+    now: &super::iters::ProgStat,
+) -> Program {
+    let kernel_name = names::c_name(&info.name);
+    let name = if st.name.is_empty() {
+        kernel_name.clone()
+    } else {
+        st.name.clone()
+    };
+    Program {
+        id,
+        name,
+        kernel_name,
+        prog_type: names::prog_type(info.type_),
+        tag: names::hex(&info.tag),
+        load_time: None,
+        load_time_ns: info.load_time,
+        uid: info.created_by_uid,
+        run_cnt: now.run_cnt,
+        run_time_ns: now.run_time_ns,
+        recursion_misses: now.recursion_misses,
+        map_ids: st.map_ids.clone(),
+        pids: vec![],
+        xlated_size: info.xlated_prog_len,
+        jited_size: info.jited_prog_len,
+        verified_insns: info.verified_insns,
+        btf_id: info.btf_id,
+        gpl_compatible: info.gpl_compatible() != 0,
+        helpers: st.helpers.clone(),
+        kfuncs: st.kfuncs.clone(),
+        dpscope_owned: false,
     }
 }
 
@@ -164,6 +213,7 @@ fn load_static(
         }
     }
     Ok(Static {
+        info: *base,
         load_time_ns: base.load_time,
         tag: base.tag,
         name,
