@@ -197,7 +197,7 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
 
     // Conntrack the datapath wrote for the allowed connection.
     assert!(
-        last.conntrack.iter().any(|c| c.src.to_string() == POD_IP
+        last.conntrack.iter().any(|c| c.src == POD_IP
             && c.dst_port == ALLOWED_PORT
             && c.src_identity == POD_IDENTITY
             && c.packets.unwrap_or(0) > 0),

@@ -601,7 +601,7 @@ impl<T> Pane for TablePane<T> {
             // The pane's own order (dpscope's objects last): the rows as the screen lists them.
             Some(fast) => {
                 let order = fast(self, ctx, view, &mut Memo::default());
-                let order = order.rows.into_iter().map(row_index).collect();
+                let order = order.rows_in(0..order.len()).map(row_index).collect();
                 self.table.plain_in(rows, ctx, order)
             }
             None => self.table.plain(rows, ctx, &self.effective(view)),
