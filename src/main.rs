@@ -120,6 +120,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         record_compact: file.record_compact,
         keymap: std::sync::Arc::new(file.keymap),
         mouse: g.mouse,
+        bpffs_roots: None,
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]
@@ -128,6 +129,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         }
         Command::Live => {
             let mut cfg = config(&g, false)?;
+            let mut ui = ui;
+            ui.bpffs_roots = Some(cfg.bpffs_roots.clone());
             cfg.fast_first = true;
             cfg.want = collector::Want::live(ui.start_pane.unwrap_or(PaneId::ALL[0]));
             require_privileges()?;
