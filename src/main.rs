@@ -290,15 +290,20 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     }
 }
 
+/// `show --json` of every pane: compact into a pipe or a file (bpftool `-j`), pretty on a
+/// terminal (`-p`).
+fn json_pretty() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+}
+
 /// The streamed form of `show conntrack` for a format, if it has one (the table and Markdown
 /// are sorted, so they need the whole table first).
 fn ct_stream_format(f: Format) -> Option<StreamFormat> {
-    use std::io::IsTerminal;
     match f {
         Format::Text => Some(StreamFormat::Cilium),
         Format::Json => Some(StreamFormat::Json {
-            // Compact into a pipe or a file (bpftool -j), readable on a terminal (-p).
-            pretty: std::io::stdout().is_terminal(),
+            pretty: json_pretty(),
         }),
         Format::Jsonl => Some(StreamFormat::Jsonl),
         Format::Csv => Some(StreamFormat::Csv),
@@ -469,8 +474,18 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
             1 << 16,
             stdout.lock(),
         ));
-        let r = dpscope::pane::get(pane)
-            .json(snap, &mut w)
+        let r = if json_pretty() {
+            // For a reader at a terminal: the same JSON re-indented (bpftool `-p`).
+            let mut compact = Vec::new();
+            dpscope::pane::get(pane)
+                .json(snap, &mut compact)
+                .and_then(|_| serde_json::from_slice::<serde_json::Value>(&compact))
+                .and_then(|v| serde_json::to_writer_pretty(&mut w, &v))
+        } else {
+            // Into a pipe or a file: compact, straight from the snapshot (bpftool `-j`).
+            dpscope::pane::get(pane).json(snap, &mut w)
+        };
+        let r = r
             .map_err(std::io::Error::from)
             .and_then(|_| w.write_all(b"\n"))
             .and_then(|_| w.flush());

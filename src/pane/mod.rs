@@ -118,12 +118,13 @@ pub fn get(id: PaneId) -> &'static dyn Pane {
     }
 }
 
-/// `v` as pretty JSON: most panes' JSON form is one snapshot array.
+/// `v` as compact JSON (bpftool's `-j`): most panes' JSON form is one snapshot array. `show`
+/// pretty-prints it on a terminal (`-p`).
 pub fn json<T: serde::Serialize + ?Sized>(
     w: &mut dyn std::io::Write,
     v: &T,
 ) -> serde_json::Result<()> {
-    serde_json::to_writer_pretty(w, v)
+    serde_json::to_writer(w, v)
 }
 
 #[cfg(test)]
