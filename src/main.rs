@@ -504,15 +504,23 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         Format::Md => dpscope::pane::plain::Format::Markdown,
         _ => dpscope::pane::plain::Format::Text,
     };
-    let t = dpscope::pane::plain::pane_table(pane, snap, None);
-    let mut out = dpscope::pane::plain::render(&t, f);
-    if t.rows.is_empty() {
-        if let Some(why) = snap.unavailable_reason(pane.name()) {
-            let why = dpscope::sanitize::text(why);
-            out.push_str(&format!("({pane} unavailable: {why})\n"));
+    // Each row written as it is formatted: the rows are never all held as text (half a
+    // million conntrack rows were 890 MB).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let r = dpscope::pane::plain::write_pane(pane, snap, f, &mut out).and_then(|rows| {
+        if rows == 0 {
+            if let Some(why) = snap.unavailable_reason(pane.name()) {
+                let why = dpscope::sanitize::text(why);
+                writeln!(out, "({pane} unavailable: {why})")?;
+            }
         }
+        out.flush()
+    });
+    match r {
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
     }
-    write_out(None, &out)
 }
 
 /// A pane's JSON with each element of its array on a line of its own (an object pane, such
