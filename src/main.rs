@@ -85,6 +85,7 @@ fn config(g: &Global, all_details: bool) -> anyhow::Result<Config> {
         all_details,
         program_calls: true,
         fast_first: false,
+        one_shot: false,
         probes: !g.no_probes,
         probes_off_why: None,
         only_probes: g.probes.clone(),
@@ -268,6 +269,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     cfg.program_calls = pane == PaneId::Programs && format == Format::Json;
                     // Only what the pane prints: `show node` reads no map contents.
                     cfg.want = collector::Want::for_pane(pane);
+                    cfg.one_shot = true;
                     // Load only the probes this pane shows: each load parses the kernel BTF.
                     if probes.is_empty() {
                         cfg.probes = false;

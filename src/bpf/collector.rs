@@ -108,6 +108,9 @@ pub struct Config {
     /// Make the first collection cheap (no helper lists) so the first frame comes quickly;
     /// later collections fill the lists in.
     pub fast_first: bool,
+    /// One collection and exit (`show`): nothing is kept for a next refresh (the program
+    /// iterator, which only spares later refreshes, is not loaded).
+    pub one_shot: bool,
     /// Load dpscope's own probes (`--no-probes` turns this off).
     pub probes: bool,
     /// Why `probes` is off when it was not `--no-probes` (`show PANE` of a pane that shows
@@ -277,6 +280,7 @@ impl Default for Config {
             all_details: false,
             program_calls: true,
             fast_first: false,
+            one_shot: false,
             probes: true,
             probes_off_why: None,
             only_probes: vec![],
@@ -500,12 +504,21 @@ impl Collector {
         // while the programs are listed (a first listing opens every program anyway).
         let loading =
             (need_iters && self.iters.is_none() && self.iters_error.is_none()).then(|| {
+                let parts = super::iters::Parts {
+                    counts: want.map_counts,
+                    owners: want.owners,
+                    progs: !self.cfg.one_shot,
+                };
                 std::thread::Builder::new()
                     .name("dpscope-iters".into())
-                    .spawn(super::iters::Iters::load)
+                    .spawn(move || super::iters::Iters::load_parts(parts))
             });
         let loaded_inline = match loading {
-            Some(Err(_)) => Some(super::iters::Iters::load()),
+            Some(Err(_)) => Some(super::iters::Iters::load_parts(super::iters::Parts {
+                counts: want.map_counts,
+                owners: want.owners,
+                progs: !self.cfg.one_shot,
+            })),
             _ => None,
         };
         if later && self.probes.is_none() {

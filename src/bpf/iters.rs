@@ -14,15 +14,19 @@ static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iters.bpf.o"));
 
 /// Loaded iterators. Drop order matters: links before the object.
 pub struct Iters {
-    counts: Link,
-    owners: Link,
-    /// The program iterator (`None` when this kernel refused it: programs are then read by
-    /// descriptor, as without iterators).
+    /// The map iterator (`None` when not asked for).
+    counts: Option<Link>,
+    /// The owner iterator (`None` when not asked for).
+    owners: Option<Link>,
+    /// The program iterator (`None` when not asked for, or refused by this kernel: programs
+    /// are then read by descriptor, as without iterators).
     progs: Option<Link>,
     _obj: Object,
     /// Kernel ids of the iterator programs (shown as dpscope's own in the Programs pane).
     pub prog_ids: Vec<u32>,
 }
+
+const NOT_LOADED: &str = "iterator not loaded";
 
 /// Size of one record of the map iterator (`map_count` or `map_slot`).
 const COUNT_REC: usize = 16;
@@ -69,25 +73,59 @@ pub struct ProgStat {
     pub recursion_misses: u64,
 }
 
+/// Which of the iterators to load. Each one's CO-RE relocations cost a search of the kernel
+/// BTF for their types: a one-shot `show` loads only what its pane reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    /// Map counts and fd-array slots.
+    pub counts: bool,
+    /// Which processes hold which objects.
+    pub owners: bool,
+    /// Every program's counters (worth it when a process collects more than once).
+    pub progs: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        counts: true,
+        owners: true,
+        progs: true,
+    };
+}
+
 impl Iters {
+    /// Every iterator.
     pub fn load() -> Result<Iters, String> {
-        match Self::load_with(true) {
+        Self::load_parts(Parts::ALL)
+    }
+
+    /// The iterators in `parts` (at least one).
+    pub fn load_parts(parts: Parts) -> Result<Iters, String> {
+        match Self::load_with(parts) {
             Ok(i) => Ok(i),
-            // The program iterator needs more of the kernel than the others (a typed per-CPU
-            // ksym, pointer arithmetic of a privileged loader): without it, the rest.
-            Err(_) => Self::load_with(false),
+            // The program iterator needs more of the kernel than the others (per-CPU map
+            // lookups, pointer arithmetic of a privileged loader): without it, the rest.
+            Err(e) if !parts.progs || !(parts.counts || parts.owners) => Err(e),
+            Err(_) => Self::load_with(Parts {
+                progs: false,
+                ..parts
+            }),
         }
     }
 
-    fn load_with(prog_stats: bool) -> Result<Iters, String> {
+    fn load_with(parts: Parts) -> Result<Iters, String> {
+        let wanted = |name: Option<&str>| match name {
+            Some("dpscope_map_counts") => parts.counts,
+            Some("dpscope_owners") => parts.owners,
+            Some("dpscope_prog_stats") => parts.progs,
+            _ => true,
+        };
         let mut open = ObjectBuilder::default()
             .open_memory(OBJ)
             .map_err(|e| format!("open: {e}"))?;
-        if !prog_stats {
-            for mut p in open.progs_mut() {
-                if p.name().to_str() == Some("dpscope_prog_stats") {
-                    p.set_autoload(false);
-                }
+        for mut p in open.progs_mut() {
+            if !wanted(p.name().to_str()) {
+                p.set_autoload(false);
             }
         }
         let obj = open.load().map_err(|e| {
@@ -98,7 +136,7 @@ impl Iters {
         let mut progs = None;
         let mut prog_ids = Vec::new();
         for prog in obj.progs_mut() {
-            if !prog_stats && prog.name().to_str() == Some("dpscope_prog_stats") {
+            if !wanted(prog.name().to_str()) {
                 continue;
             }
             let link = prog
@@ -112,16 +150,16 @@ impl Iters {
                 _ => {}
             }
         }
-        match (counts, owners) {
-            (Some(counts), Some(owners)) => Ok(Iters {
-                counts,
-                owners,
-                progs,
-                _obj: obj,
-                prog_ids,
-            }),
-            _ => Err("iterator object is missing a program".into()),
+        if (parts.counts && counts.is_none()) || (parts.owners && owners.is_none()) {
+            return Err("iterator object is missing a program".into());
         }
+        Ok(Iters {
+            counts,
+            owners,
+            progs,
+            _obj: obj,
+            prog_ids,
+        })
     }
 
     fn read_all(link: &Link) -> Result<Vec<u8>, String> {
@@ -135,12 +173,14 @@ impl Iters {
     /// map id → element count for every map alive now, and the populated slots of every prog
     /// array and array-of-maps, in one read.
     pub fn scan_maps(&self) -> Result<MapScan, String> {
-        Ok(parse_scan(&Self::read_all(&self.counts)?))
+        let link = self.counts.as_ref().ok_or(NOT_LOADED)?;
+        Ok(parse_scan(&Self::read_all(link)?))
     }
 
     /// Which processes hold which BPF objects.
     pub fn owners(&self) -> Result<Owners, String> {
-        Ok(parse_owners(&Self::read_all(&self.owners)?))
+        let link = self.owners.as_ref().ok_or(NOT_LOADED)?;
+        Ok(parse_owners(&Self::read_all(link)?))
     }
 
     /// Every program's id, load time, tag and run-time counters, in one read; `None` when the
