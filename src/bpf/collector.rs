@@ -496,7 +496,7 @@ impl Collector {
             let _ = std::thread::Builder::new()
                 .name("dpscope-kallsyms".into())
                 .spawn(|| {
-                    let _ = kallsyms::Kallsyms::global();
+                    let _ = kallsyms::Kallsyms::kernel();
                 });
         }
         let need_iters = want.map_counts || want.owners;
@@ -773,7 +773,11 @@ impl Collector {
                 .unwrap_or_default(),
             ..Default::default()
         });
-        if let Some(e) = syms_used.get().then(syms_or_reason).and_then(|r| r.err()) {
+        if let Some(e) = syms_used
+            .get()
+            .then(|| available(kallsyms::Kallsyms::kernel()))
+            .and_then(|r| r.err())
+        {
             warnings.push(format!(
                 "kallsyms unavailable, helper names not resolved: {e}"
             ));
@@ -905,13 +909,18 @@ pub fn add_conntrack(snap: &mut Snapshot, roots: &[PathBuf]) -> usize {
     n
 }
 
-/// The node's kernel symbols (parsed once per process, on first use).
+/// The kernel's and modules' symbols, what helper and kfunc calls point at (parsed once per
+/// process, on first use).
 fn syms() -> Option<&'static kallsyms::Kallsyms> {
-    syms_or_reason().ok()
+    available(kallsyms::Kallsyms::kernel()).ok()
 }
 
+/// Every kernel symbol, BPF programs' included (disassembly names subprograms).
 fn syms_or_reason() -> Result<&'static kallsyms::Kallsyms, String> {
-    let k = kallsyms::Kallsyms::global();
+    available(kallsyms::Kallsyms::global())
+}
+
+fn available(k: &'static kallsyms::Kallsyms) -> Result<&'static kallsyms::Kallsyms, String> {
     match k.unavailable_reason() {
         None => Ok(k),
         Some(why) => Err(why.to_string()),

@@ -4,15 +4,18 @@
 //! With `kernel.kptr_restrict` in force (or without CAP_SYSLOG) every address reads as zero:
 //! the table is then empty and [`Kallsyms::unavailable_reason`] says why.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// A sorted kernel symbol table.
 #[derive(Debug, Clone, Default)]
 pub struct Kallsyms {
-    /// (address, name), sorted by address; for equal addresses the first-listed name first.
-    syms: Vec<(u64, String)>,
-    by_name: HashMap<String, u64>,
+    /// Every name, one after the other (one allocation for ~120,000 names, not one each).
+    names: String,
+    /// (address, start of the name in `names`, its length), sorted by address; for equal
+    /// addresses the first-listed name first.
+    syms: Vec<(u64, u32, u32)>,
+    /// Where helper calls are relative to (`__bpf_call_base`), looked up once.
+    call_base: Option<u64>,
     unavailable: Option<String>,
 }
 
@@ -20,7 +23,8 @@ impl Kallsyms {
     /// Parses the text of `/proc/kallsyms` (`ADDR TYPE NAME [MODULE]` per line). Malformed
     /// lines are skipped. If every address is zero, the table is reported unavailable.
     pub fn parse(text: &str) -> Self {
-        let mut syms = Vec::new();
+        let mut names = String::with_capacity(text.len() / 2);
+        let mut syms = Vec::with_capacity(text.len() / 40);
         let mut lines = 0usize;
         for line in text.lines() {
             let mut it = line.split_whitespace();
@@ -32,7 +36,8 @@ impl Kallsyms {
             };
             lines += 1;
             if addr != 0 {
-                syms.push((addr, name.to_string()));
+                syms.push((addr, names.len() as u32, name.len() as u32));
+                names.push_str(name);
             }
         }
         let unavailable = if lines > 0 && syms.is_empty() {
@@ -45,7 +50,7 @@ impl Kallsyms {
         } else {
             None
         };
-        Self::build(syms, unavailable)
+        Self::build(names, syms, unavailable)
     }
 
     /// Builds a table from explicit symbols (tests, or other sources).
@@ -54,27 +59,43 @@ impl Kallsyms {
         I: IntoIterator<Item = (u64, S)>,
         S: Into<String>,
     {
-        let syms = symbols.into_iter().map(|(a, n)| (a, n.into())).collect();
-        Self::build(syms, None)
+        let mut names = String::new();
+        let mut syms = Vec::new();
+        for (a, n) in symbols {
+            let n: String = n.into();
+            syms.push((a, names.len() as u32, n.len() as u32));
+            names.push_str(&n);
+        }
+        Self::build(names, syms, None)
     }
 
     /// A table with no symbols, reporting `reason`.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::build(Vec::new(), Some(reason.into()))
+        Self::build(String::new(), Vec::new(), Some(reason.into()))
     }
 
-    fn build(mut syms: Vec<(u64, String)>, unavailable: Option<String>) -> Self {
+    fn build(names: String, mut syms: Vec<(u64, u32, u32)>, unavailable: Option<String>) -> Self {
         // Stable sort keeps the first-listed name first among aliases of one address.
-        syms.sort_by_key(|(a, _)| *a);
-        let mut by_name = HashMap::with_capacity(syms.len());
-        for (a, n) in &syms {
-            by_name.entry(n.clone()).or_insert(*a);
-        }
-        Kallsyms {
+        syms.sort_by_key(|(a, _, _)| *a);
+        let mut k = Kallsyms {
+            names,
             syms,
-            by_name,
+            call_base: None,
             unavailable,
-        }
+        };
+        k.call_base = k.find("__bpf_call_base");
+        k
+    }
+
+    fn name(&self, s: &(u64, u32, u32)) -> &str {
+        self.names
+            .get(s.1 as usize..(s.1 as usize + s.2 as usize))
+            .unwrap_or("")
+    }
+
+    /// The lowest address of a symbol called `name` (a walk over the table).
+    fn find(&self, name: &str) -> Option<u64> {
+        self.syms.iter().find(|s| self.name(s) == name).map(|s| s.0)
     }
 
     /// Reads and parses `/proc/kallsyms`. Never fails: problems become an unavailable table.
@@ -83,6 +104,46 @@ impl Kallsyms {
             Ok(text) => Self::parse(&text),
             Err(e) => Self::unavailable(format!("cannot read /proc/kallsyms: {e}")),
         }
+    }
+
+    /// The kernel's and its modules' symbols only: `/proc/kallsyms` read up to the first BPF
+    /// program's symbol (`[bpf]`, listed after the modules'). What helper and kfunc calls
+    /// point at; the kernel does not format the program symbols (one list walk each).
+    pub fn load_kernel() -> Self {
+        use std::io::Read;
+        let mut f = match std::fs::File::open("/proc/kallsyms") {
+            Ok(f) => f,
+            Err(e) => return Self::unavailable(format!("cannot read /proc/kallsyms: {e}")),
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(8 << 20);
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = match f.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Self::unavailable(format!("cannot read /proc/kallsyms: {e}")),
+            };
+            // A line split across reads is seen whole in the next round (from its start).
+            let from = buf.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(at) = find(&buf[from..], b"\t[bpf]") {
+                let end = buf[..from + at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1);
+                buf.truncate(end);
+                break;
+            }
+        }
+        Self::parse(&String::from_utf8_lossy(&buf))
+    }
+
+    /// The process-wide table of the kernel's and modules' symbols ([`Kallsyms::load_kernel`]),
+    /// loaded on first use.
+    pub fn kernel() -> &'static Kallsyms {
+        static KERNEL: OnceLock<Kallsyms> = OnceLock::new();
+        KERNEL.get_or_init(Kallsyms::load_kernel)
     }
 
     /// The process-wide table, loaded on first use.
@@ -110,9 +171,9 @@ impl Kallsyms {
 
     /// Name of the symbol at exactly `addr`.
     pub fn lookup_exact(&self, addr: u64) -> Option<&str> {
-        let i = self.syms.partition_point(|(a, _)| *a < addr);
+        let i = self.syms.partition_point(|(a, _, _)| *a < addr);
         match self.syms.get(i) {
-            Some((a, n)) if *a == addr => Some(n.as_str()),
+            Some(s) if s.0 == addr => Some(self.name(s)),
             _ => None,
         }
     }
@@ -127,15 +188,24 @@ impl Kallsyms {
         if let Some(n) = self.lookup_exact(addr) {
             return Some((n, 0));
         }
-        let i = self.syms.partition_point(|(a, _)| *a <= addr);
-        let (a, n) = self.syms.get(i.checked_sub(1)?)?;
-        Some((n.as_str(), addr - a))
+        let i = self.syms.partition_point(|(a, _, _)| *a <= addr);
+        let s = self.syms.get(i.checked_sub(1)?)?;
+        Some((self.name(s), addr - s.0))
     }
 
-    /// Address of the first symbol called `name`.
+    /// Address of the first symbol called `name` (`__bpf_call_base` is kept; others are a walk
+    /// over the table).
     pub fn address_of(&self, name: &str) -> Option<u64> {
-        self.by_name.get(name).copied()
+        if name == "__bpf_call_base" {
+            return self.call_base;
+        }
+        self.find(name)
     }
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -184,6 +254,17 @@ garbage line
             .contains("kptr_restrict"));
         assert_eq!(k.lookup(0), None);
         assert_eq!(k.address_of("bpf_redirect"), None);
+    }
+
+    #[test]
+    fn the_kernel_table_ends_before_the_first_program_symbol() {
+        let text = "ffffffff81000000 T _stext\nffffffffc0a01000 t veth_xmit\t[veth]\nffffffffc0b00000 t bpf_prog_1234_x\t[bpf]\nffffffffc0b01000 t bpf_prog_5678_y\t[bpf]\n";
+        let end = find(text.as_bytes(), b"\t[bpf]").unwrap();
+        assert!(text[..end].ends_with("bpf_prog_1234_x"));
+        let k = Kallsyms::parse(&text[..text[..end].rfind('\n').unwrap() + 1]);
+        assert_eq!(k.len(), 2);
+        assert_eq!(k.lookup_exact(0xffffffffc0a01000), Some("veth_xmit"));
+        assert!(Kallsyms::kernel().len() <= Kallsyms::global().len());
     }
 
     #[test]
