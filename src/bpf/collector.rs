@@ -500,27 +500,21 @@ impl Collector {
                 });
         }
         let need_iters = want.map_counts || want.owners;
-        // Loading the iterators parses the kernel BTF (tens of ms): on a thread of its own
-        // while the programs are listed (a first listing opens every program anyway).
-        let loading =
-            (need_iters && self.iters.is_none() && self.iters_error.is_none()).then(|| {
-                let parts = super::iters::Parts {
-                    counts: want.map_counts,
-                    owners: want.owners,
-                    progs: !self.cfg.one_shot,
-                };
-                std::thread::Builder::new()
-                    .name("dpscope-iters".into())
-                    .spawn(move || super::iters::Iters::load_parts(parts))
-            });
-        let loaded_inline = match loading {
-            Some(Err(_)) => Some(super::iters::Iters::load_parts(super::iters::Parts {
+        // Loaded before the programs are listed, so that the first snapshot already lists
+        // them (as dpscope's own): a recording's first and last snapshot differ only in what
+        // changed on the node.
+        if need_iters && self.iters.is_none() && self.iters_error.is_none() {
+            let parts = super::iters::Parts {
                 counts: want.map_counts,
                 owners: want.owners,
                 progs: !self.cfg.one_shot,
-            })),
-            _ => None,
-        };
+            };
+            match super::iters::Iters::load_parts(parts) {
+                Ok(i) => self.iters = Some(i),
+                Err(e) => self.iters_error = Some(e),
+            }
+        }
+        phase("iterators");
         if later && self.probes.is_none() {
             // Always present once loaded: with --no-probes it loads nothing and reports every
             // probe as off.
@@ -552,20 +546,6 @@ impl Collector {
         );
         drop(prog_stats);
         phase("programs");
-        let loaded = match (loading, loaded_inline) {
-            (_, Some(r)) => Some(r),
-            (Some(Ok(h)), None) => Some(
-                h.join()
-                    .unwrap_or_else(|_| Err("the iterator loader failed".into())),
-            ),
-            _ => None,
-        };
-        match loaded {
-            Some(Ok(i)) => self.iters = Some(i),
-            Some(Err(e)) => self.iters_error = Some(e),
-            None => {}
-        }
-        phase("iterators");
         // One read of the map iterator: hash counts and fd-array slots, shared below by the
         // map list and the tail-call graph.
         let scan = match self
