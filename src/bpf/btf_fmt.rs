@@ -129,8 +129,7 @@ impl Rd<'_> {
 }
 
 fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    crate::bytes::array(b, at).map(u32::from_le_bytes)
 }
 
 impl Btf {
@@ -675,10 +674,10 @@ impl Btf {
 
 fn read_uint(b: &[u8]) -> Option<u64> {
     Some(match b.len() {
-        1 => b[0] as u64,
-        2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-        4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
-        8 => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        1 => u64::from(crate::bytes::u8_at(b, 0)),
+        2 => u64::from(crate::bytes::le_u16(b, 0)),
+        4 => u64::from(crate::bytes::le_u32(b, 0)),
+        8 => crate::bytes::le_u64(b, 0),
         _ => return None,
     })
 }

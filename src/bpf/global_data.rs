@@ -64,11 +64,12 @@ pub fn find_var(btf: &Btf, section_type: u32, names: &[&str]) -> Option<(String,
 pub fn read_uint(section: &[u8], off: u32, size: u32) -> Option<u64> {
     let start = usize::try_from(off).ok()?;
     let b = section.get(start..start.checked_add(usize::try_from(size).ok()?)?)?;
-    Some(match *b {
-        [a] => u64::from(a),
-        [a, c] => u64::from(u16::from_le_bytes([a, c])),
-        [a, c, d, e] => u64::from(u32::from_le_bytes([a, c, d, e])),
-        [a, c, d, e, f, g, h, i] => u64::from_le_bytes([a, c, d, e, f, g, h, i]),
+    use crate::bytes::{le_u16, le_u32, le_u64, u8_at};
+    Some(match b.len() {
+        1 => u64::from(u8_at(b, 0)),
+        2 => u64::from(le_u16(b, 0)),
+        4 => u64::from(le_u32(b, 0)),
+        8 => le_u64(b, 0),
         _ => return None,
     })
 }

@@ -182,7 +182,7 @@ fn lookup(fd: &OwnedFd, key: &[u8], value: &mut [u8]) -> Result<bool> {
 }
 
 fn u32_at(b: &[u8]) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
+    crate::bytes::array(b, 0).map(u32::from_ne_bytes)
 }
 
 fn prog_label(id: u32) -> String {

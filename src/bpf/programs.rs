@@ -155,7 +155,7 @@ fn load_static(
 
     let mut name = String::new();
     if want_func && func_buf.len() >= 8 {
-        let type_id = u32::from_ne_bytes([func_buf[4], func_buf[5], func_buf[6], func_buf[7]]);
+        let type_id = crate::bytes::ne_u32(&func_buf, 4);
         let btf = btf_cache
             .entry(base.btf_id)
             .or_insert_with(|| BtfHandle::load(base.btf_id));

@@ -137,19 +137,7 @@ pub struct RawLink {
     pub detail: LinkDetail,
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    b.get(off..off + 4)
-        .and_then(|s| s.try_into().ok())
-        .map(u32::from_ne_bytes)
-        .unwrap_or(0)
-}
-
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    b.get(off..off + 8)
-        .and_then(|s| s.try_into().ok())
-        .map(u64::from_ne_bytes)
-        .unwrap_or(0)
-}
+use crate::bytes::{ne_u32 as u32_at, ne_u64 as u64_at};
 
 /// Where a link type wants a name buffer: (offset of the pointer, offset of the length).
 pub fn name_slot(info: &[u8]) -> Option<(usize, usize)> {

@@ -2,7 +2,7 @@
 //! `tcpi_total_retrans` and `tcpi_segs_out` per socket, and the socket inode (→ owning process).
 //! A dump sees the calling thread's network namespace only.
 
-use super::decode::{u16_at, u32_at};
+use crate::bytes::{ne_u16 as u16_at, ne_u32 as u32_at};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
