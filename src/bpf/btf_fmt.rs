@@ -333,7 +333,7 @@ impl Btf {
     ///
     /// # Safety
     /// `ptr` must be a valid, non-null `struct btf *` owned by the caller; it is freed here.
-    unsafe fn from_libbpf_owned(ptr: *mut libbpf_sys::btf) -> Result<Btf> {
+    pub(super) unsafe fn from_libbpf_owned(ptr: *mut libbpf_sys::btf) -> Result<Btf> {
         let mut size: u32 = 0;
         // SAFETY: `ptr` is valid per the contract; `size` is valid for writes.
         let data = unsafe { libbpf_sys::btf__raw_data(ptr, &mut size) };
@@ -355,21 +355,6 @@ impl Btf {
         VMLINUX
             .get_or_init(|| Btf::from_file(std::path::Path::new("/sys/kernel/btf/vmlinux")).ok())
             .as_ref()
-    }
-
-    /// Loads a kernel BTF object by id (a map's or a program's `btf_id`).
-    pub fn from_kernel_id(id: u32) -> Result<Btf> {
-        // SAFETY: plain libbpf call; returns an owned `struct btf *` or NULL with errno set.
-        let ptr = unsafe { libbpf_sys::btf__load_from_kernel_by_id(id) };
-        if ptr.is_null() {
-            bail!(
-                "cannot load BTF object {id}: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        // SAFETY: `ptr` is a valid btf object owned here; freed once inside.
-        unsafe { Self::from_libbpf_owned(ptr) }
-            .map_err(|e| anyhow::anyhow!("BTF object {id}: {e:#}"))
     }
 
     /// Number of types including `void` (so valid ids are `0..len()`).

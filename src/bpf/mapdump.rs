@@ -281,7 +281,7 @@ fn dump_into(dump: &mut MapDump, offset: u64, limit: usize) -> Result<()> {
     let has_btf = info.btf_id != 0 && (info.btf_key_type_id != 0 || info.btf_value_type_id != 0);
     let mut btf_note = None;
     let btf = if has_btf {
-        match Btf::from_kernel_id(info.btf_id) {
+        match super::btf_cache::KernelBtf::load_parsed(info.btf_id) {
             Ok(b) => Some(b),
             Err(e) => {
                 btf_note = Some(format!("{e:#}"));

@@ -634,102 +634,6 @@ fn scan_cgroups(root: &std::path::Path) -> HashMap<u64, String> {
     map
 }
 
-/// BTF objects by id, loaded lazily and freed on drop; module BTF is split over vmlinux.
-pub struct BtfCache {
-    vmlinux: *mut libbpf_sys::btf,
-    by_id: HashMap<u32, *mut libbpf_sys::btf>,
-}
-
-impl BtfCache {
-    pub fn new() -> Self {
-        BtfCache {
-            vmlinux: std::ptr::null_mut(),
-            by_id: HashMap::new(),
-        }
-    }
-
-    fn load(&mut self, obj_id: u32) -> *mut libbpf_sys::btf {
-        if let Some(p) = self.by_id.get(&obj_id) {
-            return *p;
-        }
-        // SAFETY: libbpf allocates a new btf object or returns NULL/an error pointer.
-        let mut p = unsafe { libbpf_sys::btf__load_from_kernel_by_id(obj_id) };
-        if libbpf_ptr_err(p) {
-            if self.vmlinux.is_null() {
-                // SAFETY: as above.
-                let v = unsafe { libbpf_sys::btf__load_vmlinux_btf() };
-                self.vmlinux = if libbpf_ptr_err(v) {
-                    std::ptr::null_mut()
-                } else {
-                    v
-                };
-            }
-            p = if self.vmlinux.is_null() {
-                std::ptr::null_mut()
-            } else {
-                // SAFETY: vmlinux is a valid btf object kept alive until self drops, which
-                // outlives the split btf (freed first in Drop).
-                unsafe { libbpf_sys::btf__load_from_kernel_by_id_split(obj_id, self.vmlinux) }
-            };
-            if libbpf_ptr_err(p) {
-                p = std::ptr::null_mut();
-            }
-        }
-        self.by_id.insert(obj_id, p);
-        p
-    }
-
-    /// Name of type `type_id` in BTF object `obj_id`.
-    pub fn name(&mut self, obj_id: u32, type_id: u32) -> Option<String> {
-        let btf = self.load(obj_id);
-        if btf.is_null() {
-            return None;
-        }
-        // SAFETY: btf is a valid object owned by this cache; libbpf bounds-checks type_id and
-        // returns NULL when out of range.
-        let t = unsafe { libbpf_sys::btf__type_by_id(btf, type_id) };
-        if t.is_null() {
-            return None;
-        }
-        // SAFETY: t points into btf's type data, valid while btf lives.
-        let off = unsafe { (*t).name_off };
-        // SAFETY: libbpf bounds-checks the offset and returns NULL when invalid.
-        let n = unsafe { libbpf_sys::btf__name_by_offset(btf, off) };
-        if n.is_null() {
-            return None;
-        }
-        // SAFETY: non-NULL names point at NUL-terminated strings inside btf's string section.
-        let s = unsafe { CStr::from_ptr(n) }.to_string_lossy().into_owned();
-        (!s.is_empty()).then_some(s)
-    }
-}
-
-impl Default for BtfCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for BtfCache {
-    fn drop(&mut self) {
-        for (_, p) in self.by_id.drain() {
-            if !p.is_null() {
-                // SAFETY: p was returned by libbpf, is owned by us and freed exactly once.
-                unsafe { libbpf_sys::btf__free(p) };
-            }
-        }
-        if !self.vmlinux.is_null() {
-            // SAFETY: as above; split objects referencing it were freed just before.
-            unsafe { libbpf_sys::btf__free(self.vmlinux) };
-        }
-    }
-}
-
-/// libbpf returns NULL (libbpf 1.x) or, in legacy mode, an error-encoded pointer.
-fn libbpf_ptr_err<T>(p: *mut T) -> bool {
-    p.is_null() || (p as usize) >= (-4095isize) as usize
-}
-
 /// Turn raw links into model rows.
 pub fn to_model(
     raw: &[RawLink],
@@ -737,11 +641,11 @@ pub fn to_model(
     prog_name: &dyn Fn(u32) -> String,
 ) -> Vec<LinkInfo> {
     let mut cg = CgroupCache::new();
-    let mut btf = BtfCache::new();
+    let mut btf = crate::bpf::btf_cache::KernelBtf::new();
     raw.iter()
         .map(|l| {
             let (target, attach_type) =
-                describe(l, r, &mut |id| cg.path(id), &mut |o, t| btf.name(o, t));
+                describe(l, r, &mut |id| cg.path(id), &mut |o, t| btf.type_name(o, t));
             LinkInfo {
                 id: l.id,
                 link_type: link_type_name(l.link_type),

@@ -98,7 +98,8 @@ pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawDrop> {
 /// `skb_drop_reason` values → names without the `SKB_DROP_REASON_` prefix, from vmlinux BTF.
 pub fn reason_names() -> Result<HashMap<u32, String>, String> {
     use libbpf_rs::btf::types::Enum;
-    let btf = libbpf_rs::btf::Btf::from_vmlinux().map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let mut kernel = crate::bpf::btf_cache::KernelBtf::new();
+    let btf = kernel.vmlinux()?;
     let e: Enum<'_> = btf
         .type_by_name("skb_drop_reason")
         .ok_or_else(|| "vmlinux BTF has no enum skb_drop_reason".to_string())?;
