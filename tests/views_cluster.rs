@@ -88,11 +88,11 @@ fn listed(app: &App) -> Vec<String> {
     let c = app.cluster.as_ref().unwrap();
     app.shown()
         .order
-        .keys
-        .iter()
+        .keys()
+        .into_iter()
         .map(|k| match k {
-            RowKey::Id(i) => c.nodes[*i as usize].name.clone(),
-            RowKey::Path(p) => p.clone(),
+            RowKey::Id(i) => c.nodes[i as usize].name.clone(),
+            RowKey::Path(p) => p,
         })
         .collect()
 }

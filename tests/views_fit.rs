@@ -146,11 +146,10 @@ fn row_words(app: &App, pane: PaneId) -> Vec<(RowKey, HashSet<String>)> {
     };
     shown
         .order
-        .rows
-        .iter()
-        .zip(shown.order.keys.iter())
+        .rows()
+        .zip(shown.order.keys())
         .filter_map(|(r, k)| {
-            let set = match (pane, *r) {
+            let set = match (pane, r) {
                 (PaneId::Services, RowRef::Row(i)) => {
                     let s = &app.snapshot.services[i];
                     let t = &dpscope::pane::services::TABLE;

@@ -442,7 +442,7 @@ impl App {
 
     /// Ordered visible row keys of the current pane.
     pub fn pane_keys(&self) -> Vec<RowKey> {
-        self.shown().order.keys.clone()
+        self.shown().order.keys()
     }
 
     fn move_by(&mut self, delta: isize, req: &mut Vec<Request>) {
@@ -486,7 +486,7 @@ impl App {
                 }
                 let i = clamp_add(l.selected, delta, len);
                 l.select(i);
-                let key = l.order.keys.get(i).cloned();
+                let key = l.order.key(i);
                 let rows = self.page_rows();
                 let view = self.view_mut();
                 view.selected = key;
@@ -617,7 +617,7 @@ impl App {
     /// The selected row of the pane (the first when nothing is selected yet).
     fn selected_key(&self) -> Option<RowKey> {
         let shown = self.shown();
-        shown.order.keys.get(shown.selected).cloned()
+        shown.order.key(shown.selected)
     }
 
     /// Open (`Some(true)`) or toggle (`None`) the selected row's children, if it has any.

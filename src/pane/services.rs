@@ -186,14 +186,12 @@ pub fn lines(snap: &Snapshot, ctx: &Ctx, view: &TableView) -> Order {
         let s = &snap.services[i];
         let k = key(s);
         let open = view.expanded.contains(&k);
-        out.keys.push(k);
-        out.rows.push(RowRef::Row(i));
+        out.push(k, RowRef::Row(i));
         if open {
             let mut bs: Vec<usize> = (0..s.backends.len()).collect();
             bs.sort_by_key(|&j| s.backends[j].slot);
             for j in bs {
-                out.keys.push(backend_key(s, &s.backends[j]));
-                out.rows.push(RowRef::Child(i, j));
+                out.push(backend_key(s, &s.backends[j]), RowRef::Child(i, j));
             }
         }
     }

@@ -232,6 +232,38 @@ impl<T> Table<T> {
     pub fn heads(&self) -> Vec<Head> {
         self.columns.iter().map(Column::head).collect()
     }
+
+    /// [`Table::plain`] row by row: the order is computed once, each row's cells when it is
+    /// passed on.
+    pub fn plain_rows<'a>(
+        &'a self,
+        rows: &'a [T],
+        ctx: &'a Ctx<'a>,
+        view: &TableView,
+    ) -> super::plain::PlainRows<'a> {
+        let order = self.order(rows, ctx, view);
+        super::plain::PlainRows {
+            headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
+            right: self
+                .columns
+                .iter()
+                .map(|c| c.align == Align::Right)
+                .collect(),
+            each: Box::new(move |f| {
+                let mut cells: Vec<String> = Vec::with_capacity(self.columns.len());
+                for &i in &order {
+                    cells.clear();
+                    // Trimmed as in `plain`.
+                    cells.extend(self.columns.iter().map(|c| {
+                        let mut s = (c.cell)(&rows[i], ctx);
+                        s.truncate(s.trim_end().len());
+                        s
+                    }));
+                    f(&cells);
+                }
+            }),
+        }
+    }
 }
 
 /// Which columns fit in `width` (by priority), in their natural order. The flexible column
@@ -594,6 +626,15 @@ impl<T> Pane for TablePane<T> {
             None => self
                 .table
                 .plain((self.rows)(ctx), ctx, &self.effective(view)),
+        }
+    }
+
+    fn plain_rows<'a>(&'a self, ctx: &'a Ctx<'a>, view: &TableView) -> super::plain::PlainRows<'a> {
+        match self.plain {
+            Some(plain) => super::plain::PlainRows::owned(plain(ctx, view)),
+            None => self
+                .table
+                .plain_rows((self.rows)(ctx), ctx, &self.effective(view)),
         }
     }
 

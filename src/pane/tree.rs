@@ -86,8 +86,7 @@ pub fn filter<T>(nodes: Vec<Node<T>>, filter: &str) -> Vec<Node<T>> {
 pub fn order<T>(nodes: &[Node<T>]) -> Order {
     fn walk<T>(nodes: &[Node<T>], out: &mut Order) {
         for n in nodes {
-            out.rows.push(RowRef::Row(out.keys.len()));
-            out.keys.push(n.key());
+            out.push(n.key(), RowRef::Row(out.len()));
             walk(&n.children, out);
         }
     }

@@ -54,9 +54,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     let cursor = app.shown();
     let selected = cursor
         .order
-        .keys
-        .get(cursor.selected)
-        .and_then(|k| flat.iter().find(|n| n.key() == *k))
+        .key(cursor.selected)
+        .and_then(|k| flat.iter().find(|n| n.key() == k))
         .unwrap_or(&flat[0]);
     state.select(selected.ids.clone());
     // The selected row's warnings in full: tree rows cut long reasons at the screen edge, and

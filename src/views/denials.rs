@@ -14,9 +14,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     let cursor = app.shown();
     let selected = cursor
         .order
-        .rows
-        .get(cursor.selected)
-        .and_then(|r| app.snapshot.denials.get(row_index(*r)));
+        .row(cursor.selected)
+        .and_then(|r| app.snapshot.denials.get(row_index(r)));
     let area = match selected {
         Some(d) if area.height >= 14 => {
             let [table, detail] =

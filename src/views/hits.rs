@@ -15,13 +15,13 @@ pub fn tab(hits: &mut Hits, area: Rect, pane: PaneId) {
 /// Rows of a table drawn in `area` (bordered block, `header_lines` lines of header): row `i`
 /// of `keys` is on screen line `i * step` below the header (`step` 2 when double-spaced), the
 /// list starting at row `offset`.
-pub fn table_rows<'a>(
+pub fn table_rows(
     hits: &mut Hits,
     area: Rect,
     header_lines: u16,
     step: u16,
     offset: usize,
-    keys: impl Iterator<Item = &'a RowKey>,
+    keys: impl Iterator<Item = RowKey>,
 ) {
     hits.offset = Some(offset);
     let inner = Rect {
@@ -37,8 +37,7 @@ pub fn table_rows<'a>(
         if y >= bottom {
             break;
         }
-        hits.rows
-            .push((Rect::new(inner.x, y, inner.width, 1), key.clone()));
+        hits.rows.push((Rect::new(inner.x, y, inner.width, 1), key));
     }
 }
 

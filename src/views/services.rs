@@ -49,11 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     let c = app.ctx();
     let cursor = app.shown();
     let rows = &cursor.order;
-    let fronts = rows
-        .rows
-        .iter()
-        .filter(|r| matches!(r, RowRef::Row(_)))
-        .count();
+    let fronts = rows.rows().filter(|r| matches!(r, RowRef::Row(_))).count();
     let mut title = super::table_title("Services", fronts, snap.services.len(), &view.filter);
     if c.baseline.is_some_and(|b| b.changes_only) {
         title = format!(
@@ -83,9 +79,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         area.width.saturating_sub(if marked { 6 } else { 4 }),
     );
     let window = offset..(offset + height).min(rows.len());
-    let texts: Vec<Vec<(String, Emphasis)>> = rows.rows[window.clone()]
-        .iter()
-        .map(|l| match *l {
+    let texts: Vec<Vec<(String, Emphasis)>> = rows
+        .rows_in(window.clone())
+        .map(|l| match l {
             RowRef::Row(i) => TABLE.text(&snap.services[i], &c, &cols),
             RowRef::Child(i, j) => {
                 let s = &snap.services[i];
@@ -109,13 +105,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         &want,
         super::table::cell_space(area, 2 * u16::from(marked), cols.len(), 1),
     );
-    let body: Vec<Row> = rows.rows[window.clone()]
-        .iter()
+    let body: Vec<Row> = rows
+        .rows_in(window.clone())
         .zip(texts)
         .map(|(l, texts)| {
             let mut cells = super::table::row_cells(&heads, &cols, &fitted, texts, theme);
             if marked {
-                let m = match *l {
+                let m = match l {
                     RowRef::Row(i) => TABLE.marker(&snap.services[i], &c).unwrap_or(' '),
                     RowRef::Child(..) => ' ',
                 };
@@ -139,5 +135,5 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         .block(super::block(title, theme));
     let mut state = TableState::default().with_selected(Some(sel - offset));
     frame.render_stateful_widget(table, area, &mut state);
-    super::hits::table_rows(hits, area, 1, 1, offset, rows.keys[window].iter());
+    super::hits::table_rows(hits, area, 1, 1, offset, rows.keys_in(window));
 }

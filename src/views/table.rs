@@ -164,7 +164,7 @@ pub fn draw(
     };
     let sel = sel.min(order.len() - 1);
     let offset = crate::pane::view::scroll_to(view.offset, sel, height, order.len());
-    let row = |k: usize| order.rows.get(k).map_or(0, |r| model::row_index(*r));
+    let row = |k: usize| order.row(k).map_or(0, model::row_index);
     // With a baseline, compared panes get a one-character marker column first.
     let marked = body.marker(ctx, row(0)).is_some();
     let pins = !view.marked.is_empty();
@@ -233,11 +233,7 @@ pub fn draw(
                 let m = body.marker(ctx, i).unwrap_or(' ');
                 cells.insert(0, Cell::from(m.to_string()));
             }
-            let pinned = pins
-                && order
-                    .keys
-                    .get(k)
-                    .is_some_and(|key| view.marked.contains(key));
+            let pinned = pins && order.key(k).is_some_and(|key| view.marked.contains(&key));
             if pins {
                 cells.insert(0, Cell::from(if pinned { "★" } else { " " }));
             }
@@ -270,5 +266,5 @@ pub fn draw(
     let mut state = TableState::default().with_selected(Some(sel - offset));
     frame.render_stateful_widget(table, area, &mut state);
     let step = 1 + u16::from(present);
-    super::hits::table_rows(hits, area, step, step, offset, order.keys[window].iter());
+    super::hits::table_rows(hits, area, step, step, offset, order.keys_in(window));
 }

@@ -54,9 +54,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     let cursor = app.shown();
     let selected = cursor
         .order
-        .keys
-        .get(cursor.selected)
-        .and_then(|k| flat.iter().find(|n| n.key() == *k))
+        .key(cursor.selected)
+        .and_then(|k| flat.iter().find(|n| n.key() == k))
         .unwrap_or(&flat[0]);
     // The first line shown is the view's (kept while the cursor moves inside the viewport, and
     // by a click), moved only as far as the selected line needs: the tree is taller than the

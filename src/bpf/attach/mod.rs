@@ -5,7 +5,6 @@
 //! Read-only: nothing here attaches, detaches or changes anything.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::CStr;
 
 use crate::model::{Attachment, LinkInfo, Program};
 
@@ -242,27 +241,20 @@ fn interfaces_with_xdp(
 
 /// Interfaces (ifindex, name) of the calling thread's network namespace, by ifindex.
 pub fn interfaces(warnings: &mut Vec<String>) -> Vec<(u32, String)> {
-    // SAFETY: if_nameindex allocates an array terminated by a zero entry, or returns NULL.
-    let head = unsafe { libc::if_nameindex() };
-    if head.is_null() {
-        warnings.push(format!(
-            "interfaces: if_nameindex failed: {}",
-            std::io::Error::last_os_error()
-        ));
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let mut p = head;
-    // SAFETY: we walk the array until the terminating entry (index 0, NULL name), as the
-    // if_nameindex contract guarantees, then free it once with if_freenameindex.
-    unsafe {
-        while (*p).if_index != 0 && !(*p).if_name.is_null() {
-            let name = CStr::from_ptr((*p).if_name).to_string_lossy().into_owned();
-            out.push(((*p).if_index, name));
-            p = p.add(1);
+    let list = match nix::net::if_::if_nameindex() {
+        Ok(l) => l,
+        Err(e) => {
+            warnings.push(format!(
+                "interfaces: if_nameindex failed: {}",
+                std::io::Error::from(e)
+            ));
+            return Vec::new();
         }
-        libc::if_freenameindex(head);
-    }
+    };
+    let mut out: Vec<(u32, String)> = list
+        .iter()
+        .map(|i| (i.index(), i.name().to_string_lossy().into_owned()))
+        .collect();
     out.sort();
     out
 }

@@ -382,36 +382,19 @@ pub struct RtnlClient {
 
 impl RtnlClient {
     pub fn open() -> std::io::Result<Self> {
-        use std::os::fd::FromRawFd;
-        // SAFETY: plain socket(2) call; the result is checked before use.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
-            )
-        };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: fd is a freshly created, valid descriptor we exclusively own.
-        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-        let tv = libc::timeval {
-            tv_sec: 2,
-            tv_usec: 0,
-        };
-        use std::os::fd::AsRawFd;
-        // SAFETY: tv lives for the call; size matches the option type. A failure only means
-        // no receive timeout, which is not fatal.
-        unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&tv as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            );
-        }
+        use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockProtocol, SockType};
+        let fd = socket::socket(
+            AddressFamily::Netlink,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkRoute,
+        )?;
+        // A failure only means no receive timeout, which is not fatal.
+        let _ = socket::setsockopt(
+            &fd,
+            sockopt::ReceiveTimeout,
+            &nix::sys::time::TimeVal::new(2, 0),
+        );
         Ok(RtnlClient { fd, seq: 1 })
     }
 
@@ -431,39 +414,25 @@ impl RtnlClient {
 
     /// Send one dump request and collect every message of the reply.
     fn run(&mut self, req: &[u8]) -> Result<DumpChunk, String> {
+        use nix::sys::socket::{self, MsgFlags, NetlinkAddr};
         use std::os::fd::AsRawFd;
-        // SAFETY: a zeroed sockaddr_nl with nl_family set addresses the kernel (pid 0).
-        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        // SAFETY: req and sa are valid for the duration of the call, lengths match.
-        let n = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                req.as_ptr().cast(),
-                req.len(),
-                0,
-                (&sa as *const libc::sockaddr_nl).cast(),
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if n < 0 {
-            return Err(format!("netlink send: {}", std::io::Error::last_os_error()));
-        }
+        // pid 0 addresses the kernel.
+        socket::sendto(
+            self.fd.as_raw_fd(),
+            req,
+            &NetlinkAddr::new(0, 0),
+            MsgFlags::empty(),
+        )
+        .map_err(|e| format!("netlink send: {}", std::io::Error::from(e)))?;
         let mut buf = vec![0u8; 64 * 1024];
         let mut out = DumpChunk::default();
         // Bounded: even 10k interfaces fit in far fewer datagrams.
         for _ in 0..100_000 {
-            // SAFETY: buf is a valid writable buffer of buf.len() bytes.
-            let n =
-                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(format!("netlink recv: {e}"));
-            }
-            let n = n as usize;
+            let n = match socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(format!("netlink recv: {}", std::io::Error::from(e))),
+            };
             if n == 0 {
                 return Err("netlink socket closed".into());
             }

@@ -583,13 +583,8 @@ fn scan_roots(roots: &[PathBuf], warnings: &mut Vec<String>) -> Vec<Found> {
 }
 
 fn mono_secs() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec.max(0) as u64
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map_or(0, |ts| ts.tv_sec().max(0) as u64)
 }
 
 /// Current jiffies from the `timestamp` line of /proc/schedstat.

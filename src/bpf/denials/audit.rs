@@ -6,11 +6,10 @@
 
 use super::attribution::{self, AuditEvent, AUDIT_EOE};
 use std::collections::{BTreeMap, VecDeque};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-const NETLINK_AUDIT: i32 = 9;
 const AUDIT_NLGRP_READLOG: u32 = 1;
 const AUDIT_GET: u16 = 1000;
 /// Events buffered between two collections at most.
@@ -42,57 +41,29 @@ impl Drop for AuditState {
 }
 
 fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
-    // SAFETY: plain socket(2) call; the result is checked.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            NETLINK_AUDIT,
-        )
-    };
-    if fd < 0 {
-        return Err(format!(
-            "audit netlink socket: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: an all-zero sockaddr_nl is valid; fields are set below.
-    let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    sa.nl_family = libc::AF_NETLINK as u16;
-    sa.nl_groups = groups;
-    // SAFETY: sa is a valid sockaddr_nl of the given size.
-    let rc = unsafe {
-        libc::bind(
-            fd.as_raw_fd(),
-            &sa as *const _ as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_nl>() as u32,
-        )
-    };
-    if rc != 0 {
-        return Err(format!(
+    use nix::sys::socket::{self, sockopt, AddressFamily, NetlinkAddr, SockFlag, SockProtocol};
+    let fd = socket::socket(
+        AddressFamily::Netlink,
+        socket::SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkAudit,
+    )
+    .map_err(|e| format!("audit netlink socket: {}", std::io::Error::from(e)))?;
+    socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups)).map_err(|e| {
+        format!(
             "joining the audit read-log group: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+            std::io::Error::from(e)
+        )
+    })?;
     if groups != 0 {
         grow_receive_buffer(&fd);
     }
-    let tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 300_000,
-    };
-    // SAFETY: tv is a valid timeval for SO_RCVTIMEO.
-    unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            &tv as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::timeval>() as u32,
-        )
-    };
+    // Best effort, as before: without it the reader only flushes on the next record.
+    let _ = socket::setsockopt(
+        &fd,
+        sockopt::ReceiveTimeout,
+        &nix::sys::time::TimeVal::new(0, 300_000),
+    );
     Ok(fd)
 }
 
@@ -100,26 +71,14 @@ fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
 /// crash-looping pod, a misconfigured policy) emits several records per attempt; with the
 /// default ~200 KiB buffer a few hundred records overrun it before the reader thread runs on a
 /// busy 2-core node. The kernel charges only what is queued, so a large cap costs nothing idle.
-const RECEIVE_BUFFER: i32 = 16 << 20;
+const RECEIVE_BUFFER: usize = 16 << 20;
 
 /// Raise the socket's receive buffer past rmem_max when privileged (SO_RCVBUFFORCE), else to
 /// what rmem_max allows (SO_RCVBUF). Best effort: overruns are still detected and reported.
 fn grow_receive_buffer(fd: &OwnedFd) {
-    let v = RECEIVE_BUFFER;
-    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: v is a valid i32 for the option; the fd is ours.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                &v as *const i32 as *const libc::c_void,
-                std::mem::size_of::<i32>() as u32,
-            )
-        };
-        if rc == 0 {
-            return;
-        }
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(fd, sockopt::RcvBufForce, &RECEIVE_BUFFER).is_err() {
+        let _ = setsockopt(fd, sockopt::RcvBuf, &RECEIVE_BUFFER);
     }
 }
 
@@ -151,20 +110,16 @@ pub fn parse_status(buf: &[u8]) -> Option<Status> {
 
 /// Kernel audit status (AUDIT_GET, a read-only query), None if unknown.
 fn audit_status() -> Option<Status> {
+    use nix::sys::socket::{self, MsgFlags};
     let fd = netlink_socket(0).ok()?;
     let mut req = [0u8; 16];
     req[0..4].copy_from_slice(&16u32.to_ne_bytes());
     req[4..6].copy_from_slice(&AUDIT_GET.to_ne_bytes());
     req[6..8].copy_from_slice(&1u16.to_ne_bytes()); // NLM_F_REQUEST
-                                                    // SAFETY: req is a valid buffer of its length.
-    let n = unsafe { libc::send(fd.as_raw_fd(), req.as_ptr() as *const _, req.len(), 0) };
-    if n < 0 {
-        return None;
-    }
+    socket::send(fd.as_raw_fd(), &req, MsgFlags::empty()).ok()?;
     let mut buf = [0u8; 256];
-    // SAFETY: buf is a valid writable buffer of its length.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
-    parse_status(buf.get(..usize::try_from(n).ok()?)?)
+    let n = socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).ok()?;
+    parse_status(buf.get(..n)?)
 }
 
 /// What the Node pane says about records the kernel dropped while dpscope listened.
@@ -252,6 +207,8 @@ impl AuditState {
 }
 
 fn reader(fd: OwnedFd, shared: Arc<Shared>) {
+    use nix::errno::Errno;
+    use nix::sys::socket::{self, MsgFlags};
     let mut buf = vec![0u8; 64 * 1024];
     // serial → (time, records); flushed on EOE or when too many are open.
     let mut open: BTreeMap<u64, (i128, Vec<(u16, String)>)> = BTreeMap::new();
@@ -264,34 +221,32 @@ fn reader(fd: OwnedFd, shared: Arc<Shared>) {
         }
     };
     while !shared.stop.load(Ordering::Relaxed) {
-        // SAFETY: buf is a valid writable buffer of its length.
-        let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::EAGAIN) | Some(libc::EINTR) => {
-                    // Quiet period: flush whatever is complete enough.
-                    for (serial, (t, recs)) in std::mem::take(&mut open) {
-                        push(attribution::event_from_records(t, serial, &recs));
-                    }
-                    continue;
+        let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(Errno::EAGAIN | Errno::EINTR) => {
+                // Quiet period: flush whatever is complete enough.
+                for (serial, (t, recs)) in std::mem::take(&mut open) {
+                    push(attribution::event_from_records(t, serial, &recs));
                 }
-                Some(libc::ENOBUFS) => {
-                    if let Ok(mut g) = shared.error.lock() {
-                        *g = Some("some audit records were lost (receive buffer overrun)".into());
-                    }
-                    continue;
-                }
-                _ => {
-                    if let Ok(mut g) = shared.error.lock() {
-                        *g = Some(format!("audit socket read failed: {e}"));
-                    }
-                    return;
-                }
+                continue;
             }
-        }
+            Err(Errno::ENOBUFS) => {
+                if let Ok(mut g) = shared.error.lock() {
+                    *g = Some("some audit records were lost (receive buffer overrun)".into());
+                }
+                continue;
+            }
+            Err(e) => {
+                if let Ok(mut g) = shared.error.lock() {
+                    *g = Some(format!(
+                        "audit socket read failed: {}",
+                        std::io::Error::from(e)
+                    ));
+                }
+                return;
+            }
+        };
         let mut off = 0usize;
-        let n = n as usize;
         while off + 16 <= n {
             let len =
                 u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;

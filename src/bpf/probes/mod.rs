@@ -171,10 +171,11 @@ impl Loaded {
 /// collide cannot be worked out in advance. Keeps the compiled-in constants if the kernel
 /// gives no randomness.
 fn randomise_hash_keys(v: &mut [u8]) {
+    use std::io::Read;
     let mut rnd = vec![0u8; v.len()];
-    // SAFETY: getrandom writes at most `rnd.len()` bytes into the buffer.
-    let n = unsafe { libc::getrandom(rnd.as_mut_ptr() as *mut libc::c_void, rnd.len(), 0) };
-    if usize::try_from(n).ok() != Some(rnd.len()) {
+    // The kernel's random pool (what getrandom(2) reads); nix has no getrandom wrapper.
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut rnd));
+    if read.is_err() {
         return;
     }
     for (dst, src) in v.chunks_exact_mut(8).zip(rnd.chunks_exact(8)) {

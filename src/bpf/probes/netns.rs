@@ -3,7 +3,6 @@
 //! interface names per namespace.
 
 use std::collections::HashMap;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -145,12 +144,9 @@ pub fn run_in_path<T: Send>(path: &Path, f: impl FnOnce() -> T + Send) -> Result
     let file = std::fs::File::open(path).map_err(|e| format!("open {}: {e}", path.display()))?;
     std::thread::scope(|s| {
         s.spawn(move || {
-            // SAFETY: file is an open namespace file; setns changes only this thread, which
-            // ends when f returns.
-            let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-            if rc != 0 {
-                return Err(format!("setns: {}", std::io::Error::last_os_error()));
-            }
+            // setns changes only this thread, which ends when f returns.
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(|e| format!("setns: {}", std::io::Error::from(e)))?;
             Ok(f())
         })
         .join()
@@ -160,21 +156,14 @@ pub fn run_in_path<T: Send>(path: &Path, f: impl FnOnce() -> T + Send) -> Result
 
 /// Interface name of an ifindex in the calling thread's namespace.
 pub fn if_name(ifindex: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf has IF_NAMESIZE bytes, as if_indextoname requires.
-    let p = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: on success buf holds a NUL-terminated name.
-    let s = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
-    Some(s.to_string_lossy().into_owned())
+    nix::net::if_::if_indextoname(ifindex)
+        .ok()
+        .map(|s| s.to_string_lossy().into_owned())
 }
 
 /// ifindex of an interface name in the calling thread's namespace.
 pub fn if_index(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    // SAFETY: c is a valid NUL-terminated string.
-    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    // A name with an interior NUL is no interface (nix refuses it as EINVAL).
+    let i = nix::net::if_::if_nametoindex(name).ok()?;
     (i != 0).then_some(i)
 }

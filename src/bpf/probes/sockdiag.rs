@@ -61,59 +61,30 @@ pub fn request(family: u8, seq: u32) -> Vec<u8> {
 }
 
 fn dump_family(family: u8) -> Result<Vec<TcpSock>, String> {
-    // SAFETY: plain socket(2) call; the fd is owned right below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            libc::NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return Err(format!(
-            "sock_diag socket: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    use nix::errno::Errno;
+    use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType};
     use std::os::fd::AsRawFd;
+    let io = std::io::Error::from;
+    let fd = socket::socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        SockProtocol::NetlinkSockDiag,
+    )
+    .map_err(|e| format!("sock_diag socket: {}", io(e)))?;
     let req = request(family, 1);
-    // SAFETY: req is a valid buffer of req.len() bytes; a NULL address sends to the kernel.
-    let n = unsafe {
-        libc::send(
-            fd.as_raw_fd(),
-            req.as_ptr() as *const libc::c_void,
-            req.len(),
-            0,
-        )
-    };
-    if n < 0 {
-        return Err(format!(
-            "sock_diag send: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
+    // An unconnected netlink socket sends to the kernel.
+    socket::send(fd.as_raw_fd(), &req, MsgFlags::empty())
+        .map_err(|e| format!("sock_diag send: {}", io(e)))?;
     let mut socks = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        // SAFETY: buf is writable for buf.len() bytes.
-        let n = unsafe {
-            libc::recv(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-                0,
-            )
+        let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(format!("sock_diag recv: {}", io(e))),
         };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(format!("sock_diag recv: {e}"));
-        }
-        match parse(&buf[..n as usize], &mut socks) {
+        match parse(&buf[..n], &mut socks) {
             Parsed::More => {}
             Parsed::Done => return Ok(socks),
             Parsed::Error(e) => return Err(e),

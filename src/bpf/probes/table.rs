@@ -9,8 +9,9 @@
 //! time. The same key can sit in two slots (two CPUs inserted it at once): rows with equal
 //! keys are summed (their flags ORed).
 
+use nix::sys::mman;
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
 
@@ -78,29 +79,29 @@ impl Table {
                 slot_words * 8
             ));
         }
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE)
+            .ok()
+            .flatten()
+            .and_then(|p| usize::try_from(p).ok())
             .unwrap_or(4096)
             .max(1);
         let len = (vs * n as usize).div_ceil(page) * page;
-        let fd = m.as_fd();
+        let size = std::num::NonZeroUsize::new(len).ok_or_else(|| format!("mmap {name}: empty"))?;
         // SAFETY: a new shared read-only mapping of the map's values (BPF_F_MMAPABLE arrays
         // map their values from offset 0, page aligned); the fd is valid for the call, and the
-        // mapping keeps the map alive on its own.
+        // mapping keeps the map alive on its own. Nothing else aliases the new mapping.
         let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_SHARED,
-                fd.as_raw_fd(),
+            mman::mmap(
+                None,
+                size,
+                mman::ProtFlags::PROT_READ,
+                mman::MapFlags::MAP_SHARED,
+                m.as_fd(),
                 0,
             )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(format!("mmap {name}: {}", std::io::Error::last_os_error()));
         }
-        let ptr = NonNull::new(p as *mut AtomicU64).ok_or_else(|| format!("mmap {name}: null"))?;
+        .map_err(|e| format!("mmap {name}: {}", std::io::Error::from(e)))?;
+        let ptr = p.cast::<AtomicU64>();
         Ok(Table {
             ptr,
             len,
@@ -125,9 +126,7 @@ impl Drop for Table {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly the mapping made in `map`, once; no reference into it outlives
         // `read` (rows are copied out).
-        unsafe {
-            libc::munmap(self.ptr.as_ptr() as *mut libc::c_void, self.len);
-        }
+        let _ = unsafe { mman::munmap(self.ptr.cast(), self.len) };
     }
 }
 

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::model::{Addr, CtEntry, CtFlags, Snapshot, Word};
 use crate::pane::cilium;
-use crate::pane::order::{Memo, Order, RowRef};
+use crate::pane::order::{Memo, Order};
 use crate::pane::table::TablePane;
 use crate::pane::{Ctx, RowKey, TableView};
 use std::collections::HashMap;
@@ -25,10 +25,13 @@ use std::sync::Arc;
 /// Visible rows in order, computed afresh (the generic table's order, faster).
 pub fn order(rows: &[CtEntry], ctx: &Ctx, view: &TableView) -> Vec<usize> {
     compute(rows, ctx, view, &row_hashes(rows))
+        .into_iter()
+        .map(|i| i as usize)
+        .collect()
 }
 
-/// The pane's order: [`order`] with the rows' keys, which are hashed once per snapshot and
-/// kept in `memo`.
+/// The pane's order: [`order`] as row indices, with the rows' keys, which are hashed once per
+/// snapshot and kept in `memo` (the order builds no key: a line's key is its row's hash).
 pub fn ordered(pane: &TablePane<CtEntry>, ctx: &Ctx, view: &TableView, memo: &mut Memo) -> Order {
     let rows = (pane.rows)(ctx);
     let memo = memo.of(ctx.seq);
@@ -41,33 +44,35 @@ pub fn ordered(pane: &TablePane<CtEntry>, ctx: &Ctx, view: &TableView, memo: &mu
         }
     };
     let order = compute(rows, ctx, view, &hashes);
-    Order {
-        keys: order
-            .iter()
-            .map(|&i| RowKey::Id(hashes.get(i).copied().unwrap_or(0)))
-            .collect(),
-        rows: order.into_iter().map(RowRef::Row).collect(),
-    }
+    Order::by_id(hashes, order)
 }
 
-fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: &[u64]) -> Vec<usize> {
+fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: &[u64]) -> Vec<u32> {
     let (col, desc) = TABLE.sort(view);
     let changes_only = ctx.baseline.is_some_and(|b| b.changes_only);
     let mut m = Matcher::new(ctx.snap, &view.filter);
-    let visible: Vec<usize> = rows
+    // Row indices as u32 (a CT map holds at most 2^32 entries; more rows than that would be
+    // cut, never wrapped).
+    let visible: Vec<u32> = rows
         .iter()
+        .take(u32::MAX as usize)
         .enumerate()
         .filter(|(_, e)| m.keep(e))
         .filter(|(_, e)| !changes_only || TABLE.passes_changes_only(e, ctx))
-        .map(|(i, _)| i)
+        .map(|(i, _)| i as u32)
         .collect();
-    let mut order = sorted(rows, &visible, hashes, col, desc)
+    let mut order = sorted(rows, &visible, hashes, col, desc).unwrap_or_else(|| {
         // Addresses that are not IPs (hand-edited files) sort as the generic table sorts text.
-        .unwrap_or_else(|| TABLE.order(rows, ctx, view));
+        TABLE
+            .order(rows, ctx, view)
+            .into_iter()
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect()
+    });
     if !view.marked.is_empty() {
         // Marked rows (`m`) first, keeping the sort order: as the generic table does.
-        let marked = |i: &usize| {
-            let key = RowKey::Id(hashes.get(*i).copied().unwrap_or(0));
+        let marked = |i: &u32| {
+            let key = RowKey::Id(hashes.get(*i as usize).copied().unwrap_or(0));
             view.marked.contains(&key)
         };
         order.sort_by_key(|i| !marked(i));
@@ -75,88 +80,132 @@ fn compute(rows: &[CtEntry], ctx: &Ctx, view: &TableView, hashes: &[u64]) -> Vec
     order
 }
 
+/// One group of sorted rows: (sort key, row key hash, row), the sort key inverted for a
+/// descending sort. As small as the column's key allows (16 bytes for ranks and IPv4
+/// addresses, 24 for counters): half a million of them are sorted on each `s`.
+struct Group<K>(Vec<(K, u64, u32)>);
+
+impl<K: Ord + Copy + std::ops::Not<Output = K>> Group<K> {
+    fn new(capacity: usize) -> Group<K> {
+        Group(Vec::with_capacity(capacity))
+    }
+
+    fn put(&mut self, key: K, desc: bool, hash: u64, i: u32) {
+        self.0.push((if desc { !key } else { key }, hash, i));
+    }
+
+    /// The rows in order, after `out`'s.
+    fn sort_into(mut self, out: &mut Vec<u32>) {
+        self.0.sort_unstable();
+        out.extend(self.0.into_iter().map(|(_, _, i)| i));
+    }
+}
+
 /// Sort `visible` on column `col`; `None` when the column needs the generic (text) order.
 fn sorted(
     rows: &[CtEntry],
-    visible: &[usize],
+    visible: &[u32],
     hashes: &[u64],
     col: usize,
     desc: bool,
-) -> Option<Vec<usize>> {
+) -> Option<Vec<u32>> {
+    let hash = |i: u32| hashes.get(i as usize).copied().unwrap_or(0);
+    let row = |i: u32| &rows[i as usize];
+    let mut out = Vec::with_capacity(visible.len());
+    // One key per row (`n`th visible, row `i`), one group.
+    let by = |key: &dyn Fn(&CtEntry) -> u64, out: &mut Vec<u32>| {
+        one_group(visible, hashes, desc, |_, i| key(row(i)), out)
+    };
+    let by_rank =
+        |r: Vec<u32>, out: &mut Vec<u32>| one_group(visible, hashes, desc, |n, _| r[n], out);
     // Rows fall into groups that keep their place in both directions (numbers before `None`;
     // IPv4 before IPv6 as their text keys `4…` < `6…`); keys are inverted for descending.
-    let mut groups: [Vec<(u128, u64, usize)>; 2] = [Vec::with_capacity(visible.len()), vec![]];
-    let hash = |i: usize| hashes.get(i).copied().unwrap_or(0);
-    let mut put = |group: usize, key: u128, i: usize| {
-        let key = if desc { !key } else { key };
-        groups[group].push((key, hash(i), i));
-    };
-    let num = |v: u64| u128::from(v);
     match COLUMNS.get(col)?.header {
-        "EXPIRES" => {
-            for &i in visible {
-                // Signed → unsigned keeping the order.
-                put(0, num(rows[i].expires_in_s as u64 ^ (1 << 63)), i)
-            }
-        }
-        "SERVICE (REVNAT)" => visible
-            .iter()
-            .for_each(|&i| put(0, num(u64::from(rows[i].rev_nat_id)), i)),
-        "SRC IDENTITY" => visible
-            .iter()
-            .for_each(|&i| put(0, num(u64::from(rows[i].src_identity)), i)),
+        // Signed → unsigned keeping the order.
+        "EXPIRES" => by(&|e| e.expires_in_s as u64 ^ (1 << 63), &mut out),
+        "SERVICE (REVNAT)" => by(&|e| u64::from(e.rev_nat_id), &mut out),
+        "SRC IDENTITY" => by(&|e| u64::from(e.src_identity), &mut out),
         "PACKETS" | "BYTES" => {
             let packets = COLUMNS.get(col)?.header == "PACKETS";
+            let mut some: Group<u64> = Group::new(visible.len());
+            let mut none = Vec::new();
             for &i in visible {
-                let e = &rows[i];
+                let e = row(i);
                 match if packets { e.packets } else { e.bytes } {
-                    Some(v) => put(0, num(v), i),
-                    None => put(1, 0, i),
+                    Some(v) => some.put(v, desc, hash(i), i),
+                    None => none.push((hash(i), i)),
                 }
             }
+            some.sort_into(&mut out);
+            none.sort_unstable();
+            out.extend(none.into_iter().map(|(_, i)| i));
         }
         "CONNECTION" => {
+            let mut v4: Group<u32> = Group::new(visible.len());
+            let mut v6: Group<u128> = Group::new(0);
             for &i in visible {
-                match rows[i].src.ip()? {
-                    IpAddr::V4(a) => put(usize::from(desc), u128::from(u32::from(a)), i),
-                    IpAddr::V6(a) => put(usize::from(!desc), u128::from(a), i),
+                match row(i).src.ip()? {
+                    IpAddr::V4(a) => v4.put(u32::from(a), desc, hash(i), i),
+                    IpAddr::V6(a) => v6.put(u128::from(a), desc, hash(i), i),
                 }
             }
+            if desc {
+                v6.sort_into(&mut out);
+                v4.sort_into(&mut out);
+            } else {
+                v4.sort_into(&mut out);
+                v6.sort_into(&mut out);
+            }
         }
-        "TABLE" => {
-            let r = ranks(rows, visible, |e| e.table.clone(), |e| e.table.to_string());
-            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
-        }
-        "PROTO" => {
-            let r = ranks(
+        "TABLE" => by_rank(
+            ranks(rows, visible, |e| e.table.clone(), |e| e.table.to_string()),
+            &mut out,
+        ),
+        "PROTO" => by_rank(
+            ranks(
                 rows,
                 visible,
                 |e| e.protocol.clone(),
                 |e| e.protocol.to_string(),
-            );
-            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
-        }
-        "DIR" => {
-            let r = ranks(
+            ),
+            &mut out,
+        ),
+        "DIR" => by_rank(
+            ranks(
                 rows,
                 visible,
                 |e| (e.direction.clone(), e.related),
                 direction,
-            );
-            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
-        }
-        "FLAGS" => {
-            let r = ranks(rows, visible, |e| e.flags.clone(), |e| e.flags.join(" "));
-            visible.iter().zip(r).for_each(|(&i, r)| put(0, r, i));
-        }
+            ),
+            &mut out,
+        ),
+        "FLAGS" => by_rank(
+            ranks(rows, visible, |e| e.flags.clone(), |e| e.flags.join(" ")),
+            &mut out,
+        ),
         _ => return None,
     }
-    let mut out = Vec::with_capacity(visible.len());
-    for mut g in groups {
-        g.sort_unstable();
-        out.extend(g.into_iter().map(|(_, _, i)| i));
-    }
     Some(out)
+}
+
+/// `visible` sorted on `key(n, i)` of its `n`th row `i` into `out`, ties by row key hash.
+fn one_group<K: Ord + Copy + std::ops::Not<Output = K>>(
+    visible: &[u32],
+    hashes: &[u64],
+    desc: bool,
+    key: impl Fn(usize, u32) -> K,
+    out: &mut Vec<u32>,
+) {
+    let mut g = Group::new(visible.len());
+    for (n, &i) in visible.iter().enumerate() {
+        g.put(
+            key(n, i),
+            desc,
+            hashes.get(i as usize).copied().unwrap_or(0),
+            i,
+        );
+    }
+    g.sort_into(out);
 }
 
 /// The rank of each visible row's text (lower-cased, as the generic table compares text),
@@ -164,16 +213,16 @@ fn sorted(
 /// handful of values in half a million rows.
 fn ranks<K: Hash + Eq>(
     rows: &[CtEntry],
-    visible: &[usize],
+    visible: &[u32],
     key: impl Fn(&CtEntry) -> K,
     text: impl Fn(&CtEntry) -> String,
-) -> Vec<u128> {
+) -> Vec<u32> {
     let mut ids: FastMap<K, usize> = FastMap::default();
     let mut texts: Vec<String> = Vec::new();
     let row_ids: Vec<usize> = visible
         .iter()
         .map(|&i| {
-            let e = &rows[i];
+            let e = &rows[i as usize];
             *ids.entry(key(e)).or_insert_with(|| {
                 texts.push(text(e).to_lowercase());
                 texts.len() - 1
@@ -182,7 +231,7 @@ fn ranks<K: Hash + Eq>(
         .collect();
     let mut by_text: Vec<usize> = (0..texts.len()).collect();
     by_text.sort_by(|a, b| texts[*a].cmp(&texts[*b]));
-    let mut rank = vec![0u128; texts.len()];
+    let mut rank = vec![0u32; texts.len()];
     let mut r = 0;
     for (n, &id) in by_text.iter().enumerate() {
         if n > 0 && texts[id] != texts[by_text[n - 1]] {
@@ -425,6 +474,7 @@ mod tests {
     use super::*;
     use crate::model::{CtEntry, Service};
     use crate::pane::ctx::Derived;
+    use crate::pane::order::RowRef;
 
     /// Rows with every kind of value the sort and filter meet: both families, an address kept
     /// as text, related entries, flag sets, counters missing, services with frontends.
@@ -613,14 +663,14 @@ mod tests {
             let o = ordered(&super::super::PANE, &ctx, view, memo);
             let want = order(&s.conntrack, &ctx, view);
             assert_eq!(
-                o.rows,
+                o.rows().collect::<Vec<_>>(),
                 want.iter().map(|&i| RowRef::Row(i)).collect::<Vec<_>>()
             );
             let keys: Vec<RowKey> = want
                 .iter()
                 .map(|&i| super::super::row_key(&s.conntrack[i]))
                 .collect();
-            assert_eq!(o.keys, keys);
+            assert_eq!(o.keys(), keys);
         };
         check(&s, &view, &mut memo, 1);
         let kept = memo.conntrack_keys.clone().unwrap();
