@@ -13,6 +13,7 @@ pub mod kallsyms;
 pub mod mapdump;
 pub mod maps;
 pub mod names;
+pub mod nl;
 pub mod node;
 pub mod probes;
 pub mod procs;
