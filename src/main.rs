@@ -120,6 +120,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         record_compact: file.record_compact,
         keymap: std::sync::Arc::new(file.keymap),
         mouse: g.mouse,
+        bpffs_roots: None,
     };
     match cli.command.unwrap_or(Command::Live) {
         #[cfg(feature = "vmtest")]
@@ -128,6 +129,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
         }
         Command::Live => {
             let mut cfg = config(&g, false)?;
+            let mut ui = ui;
+            ui.bpffs_roots = Some(cfg.bpffs_roots.clone());
             cfg.fast_first = true;
             cfg.want = collector::Want::live(ui.start_pane.unwrap_or(PaneId::ALL[0]));
             require_privileges()?;
@@ -287,15 +290,20 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
     }
 }
 
+/// `show --json` of every pane: compact into a pipe or a file (bpftool `-j`), pretty on a
+/// terminal (`-p`).
+fn json_pretty() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+}
+
 /// The streamed form of `show conntrack` for a format, if it has one (the table and Markdown
 /// are sorted, so they need the whole table first).
 fn ct_stream_format(f: Format) -> Option<StreamFormat> {
-    use std::io::IsTerminal;
     match f {
         Format::Text => Some(StreamFormat::Cilium),
         Format::Json => Some(StreamFormat::Json {
-            // Compact into a pipe or a file (bpftool -j), readable on a terminal (-p).
-            pretty: std::io::stdout().is_terminal(),
+            pretty: json_pretty(),
         }),
         Format::Jsonl => Some(StreamFormat::Jsonl),
         Format::Csv => Some(StreamFormat::Csv),
@@ -466,8 +474,18 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
             1 << 16,
             stdout.lock(),
         ));
-        let r = dpscope::pane::get(pane)
-            .json(snap, &mut w)
+        let r = if json_pretty() {
+            // For a reader at a terminal: the same JSON re-indented (bpftool `-p`).
+            let mut compact = Vec::new();
+            dpscope::pane::get(pane)
+                .json(snap, &mut compact)
+                .and_then(|_| serde_json::from_slice::<serde_json::Value>(&compact))
+                .and_then(|v| serde_json::to_writer_pretty(&mut w, &v))
+        } else {
+            // Into a pipe or a file: compact, straight from the snapshot (bpftool `-j`).
+            dpscope::pane::get(pane).json(snap, &mut w)
+        };
+        let r = r
             .map_err(std::io::Error::from)
             .and_then(|_| w.write_all(b"\n"))
             .and_then(|_| w.flush());
@@ -486,15 +504,23 @@ fn show(pane: PaneId, snap: &Snapshot, format: Format) -> anyhow::Result<()> {
         Format::Md => dpscope::pane::plain::Format::Markdown,
         _ => dpscope::pane::plain::Format::Text,
     };
-    let t = dpscope::pane::plain::pane_table(pane, snap, None);
-    let mut out = dpscope::pane::plain::render(&t, f);
-    if t.rows.is_empty() {
-        if let Some(why) = snap.unavailable_reason(pane.name()) {
-            let why = dpscope::sanitize::text(why);
-            out.push_str(&format!("({pane} unavailable: {why})\n"));
+    // Each row written as it is formatted: the rows are never all held as text (half a
+    // million conntrack rows were 890 MB).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let r = dpscope::pane::plain::write_pane(pane, snap, f, &mut out).and_then(|rows| {
+        if rows == 0 {
+            if let Some(why) = snap.unavailable_reason(pane.name()) {
+                let why = dpscope::sanitize::text(why);
+                writeln!(out, "({pane} unavailable: {why})")?;
+            }
         }
+        out.flush()
+    });
+    match r {
+        // A closed pipe (`| head`) is not an error worth reporting.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to stdout"),
     }
-    write_out(None, &out)
 }
 
 /// A pane's JSON with each element of its array on a line of its own (an object pane, such

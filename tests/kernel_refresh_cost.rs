@@ -1,5 +1,7 @@
 //! A refresh reads only what is shown: the CT maps only while the conntrack pane is open (and
-//! then at a cadence, the same table passed on in between), `show node` no map contents. On
+//! then at a cadence, the same table passed on in between), `show node` no map contents. A
+//! file still carries the table whatever pane is open: a `Ctrl-s` export reads it itself, and
+//! a recording (`R`) makes the collector read it while it records; both replay with it. On
 //! a private bpffs with a pinned `cilium_ct4_global` of Cilium's type and sizes and a
 //! prog array; both are freed with the mount and the test's fds, also on failure.
 
@@ -210,4 +212,181 @@ fn pins_are_opened_once_and_a_replaced_pin_is_seen() {
     let after = scan_cached(&roots, &mut cache);
     assert_eq!(after.maps.get(&id(&b)), Some(&vec![shown]));
     assert!(!after.maps.contains_key(&id(&a)));
+}
+
+/// A private bpffs with Cilium's `cilium_ct4_global` (LRU hash 14 B → 56 B, 524,288 slots)
+/// pinned, holding `n` TCP entries.
+fn ct_node(n: u32) -> (Bpffs, OwnedFd) {
+    let fs = Bpffs::new();
+    std::fs::create_dir_all(fs.join("tc/globals")).expect("tc/globals");
+    let ct = create_map(
+        libbpf_sys::BPF_MAP_TYPE_LRU_HASH,
+        "cilium_ct4_glob",
+        14,
+        56,
+        524_288,
+    );
+    pin(&ct, &fs.join("tc/globals/cilium_ct4_global"));
+    for i in 0..n {
+        put_ct(&ct, i);
+    }
+    (fs, ct)
+}
+
+/// What `replay FILE` draws on the Conntrack pane (its newest snapshot), as text.
+fn replayed_conntrack_screen(path: &std::path::Path) -> String {
+    use dpscope::app::{Action, App, UiOptions};
+    let loaded = dpscope::model::io::load(path).expect("the file loads");
+    let mut app = App::replay(
+        path.display().to_string(),
+        loaded.snapshots,
+        &loaded.skipped,
+        &UiOptions::default(),
+    );
+    app.update(Action::Resize(140, 40));
+    app.update(Action::GotoPane(PaneId::Conntrack));
+    dpscope::tui::export::screen_text(&app).expect("screen")
+}
+
+#[test]
+fn an_export_with_the_conntrack_pane_closed_carries_the_ct_table_and_replays_it() {
+    if !common::require_priv(
+        "an_export_with_the_conntrack_pane_closed_carries_the_ct_table_and_replays_it",
+    ) {
+        return;
+    }
+    use dpscope::app::{App, UiOptions};
+    let (fs, _ct) = ct_node(300);
+    // The live UI on the programs pane: its snapshot has no CT table.
+    let snap = collector(&fs, Want::live(PaneId::Programs)).collect();
+    assert!(snap.conntrack.is_empty());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dump = tmp.path().join("dumps");
+    let opts = UiOptions {
+        bpffs_roots: Some(vec![fs.path.clone()]),
+        dump_dir: Some(dump.clone()),
+        ..UiOptions::default()
+    };
+    let mut app = App::with_snapshot(snap.clone(), &opts);
+    app.update(dpscope::app::Action::Resize(120, 40));
+    let out = dpscope::tui::export::export_to(&app, &dump, "20261207T210000.000Z").expect("export");
+    let saved = dpscope::model::io::load(&out.snapshot)
+        .expect("export loads")
+        .snapshots
+        .remove(0);
+    assert_eq!(saved.conntrack.len(), 300, "the CT entries are in the file");
+    let mut ports: Vec<u16> = saved.conntrack.iter().map(|e| e.src_port).collect();
+    ports.sort();
+    assert_eq!(ports, (1024..1324).collect::<Vec<u16>>());
+    let read = saved
+        .cilium
+        .as_ref()
+        .and_then(|c| c.ct_read_ns)
+        .expect("read time");
+    assert!(
+        read >= snap.monotonic_ns,
+        "read for the export, after the snapshot"
+    );
+    // Everything else is the snapshot the UI had.
+    assert_eq!(saved.programs, snap.programs);
+    assert_eq!(saved.taken_at, snap.taken_at);
+    // The UI's own snapshot is not changed by the export.
+    assert!(app.snapshot.conntrack.is_empty());
+    let screen = replayed_conntrack_screen(&out.snapshot);
+    assert!(screen.contains("10.1.0.1"), "{screen}");
+    assert!(screen.contains("300"), "{screen}");
+
+    // A replay's export never reads the kernel: the file has what the replay had.
+    let mut replayed = App::replay(String::from("x"), vec![snap], &[], &opts);
+    replayed.update(dpscope::app::Action::Resize(120, 40));
+    let out =
+        dpscope::tui::export::export_to(&replayed, &dump, "20261207T210001.000Z").expect("export");
+    let saved = dpscope::model::io::load(&out.snapshot)
+        .expect("loads")
+        .snapshots
+        .remove(0);
+    assert!(saved.conntrack.is_empty());
+}
+
+#[test]
+fn a_recording_carries_the_ct_table_with_the_pane_closed_and_replays_it() {
+    if !common::require_priv("a_recording_carries_the_ct_table_with_the_pane_closed_and_replays_it")
+    {
+        return;
+    }
+    use dpscope::bpf::collector::{spawn, Update};
+    let (fs, ct) = ct_node(300);
+
+    // The collector alone: recording reads the table, passes it on between re-reads (at most
+    // every RECORDING_CT_EVERY while the pane is closed), and stops reading after.
+    let mut c = collector(&fs, Want::live(PaneId::Programs));
+    assert!(c.collect().conntrack.is_empty());
+    c.set_recording(true);
+    let a = c.collect();
+    assert_eq!(a.conntrack.len(), 300);
+    put_ct(&ct, 1000);
+    let b = c.collect();
+    assert!(
+        Arc::ptr_eq(&a.conntrack, &b.conntrack),
+        "passed on, not re-read"
+    );
+    c.set_recording(false);
+    let d = c.collect();
+    assert!(d.conntrack.is_empty());
+    assert_eq!(d.cilium.as_ref().and_then(|i| i.ct_read_ns), None);
+
+    // `R` in the live UI: the collector thread writes the recording.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for compact in [false, true] {
+        let path = tmp.path().join(format!("rec-{compact}.jsonl"));
+        let (mut updates, requests, thread) = spawn(Config {
+            bpffs_roots: vec![fs.path.clone()],
+            probes: false,
+            program_calls: false,
+            interval: std::time::Duration::from_millis(100),
+            want: Want::live(PaneId::Programs),
+            ..Config::default()
+        });
+        let mut lines = 0;
+        let mut started = false;
+        while let Some(u) = updates.blocking_recv() {
+            match u {
+                Update::Snapshot(s) if !started => {
+                    assert!(s.conntrack.is_empty(), "no CT before recording");
+                    requests
+                        .send(Request::StartRecording {
+                            path: path.clone(),
+                            compact,
+                        })
+                        .expect("send");
+                    started = true;
+                }
+                Update::Recording(r) => {
+                    assert_eq!(r.error, None);
+                    lines = r.lines;
+                    if !r.active {
+                        break;
+                    }
+                    if r.lines == 4 {
+                        requests.send(Request::StopRecording).expect("send");
+                    }
+                }
+                _ => {}
+            }
+        }
+        drop(updates);
+        drop(requests);
+        thread.join().expect("collector thread");
+        assert!(lines >= 4);
+        let loaded = dpscope::model::io::load(&path).expect("recording loads");
+        assert!(loaded.skipped.is_empty());
+        assert_eq!(loaded.snapshots.len(), lines);
+        for s in &loaded.snapshots {
+            assert_eq!(s.conntrack.len(), 301, "every frame carries the table");
+            assert!(s.cilium.as_ref().and_then(|i| i.ct_read_ns).is_some());
+        }
+        let screen = replayed_conntrack_screen(&path);
+        assert!(screen.contains("10.1.0.1"), "{screen}");
+        assert!(screen.contains("301"), "{screen}");
+    }
 }

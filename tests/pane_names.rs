@@ -254,3 +254,43 @@ fn tailcalls_json_is_the_tree_the_text_shows(
     );
     assert_eq!(text_rows(&text), 0, "{text}");
 }
+
+/// `show PANE --json` of every pane into a pipe is compact, one line (bpftool `-j`), and on a
+/// terminal the same JSON pretty-printed (`-p`); only `show conntrack` did this before.
+#[test]
+fn every_pane_json_is_compact_into_a_pipe_and_pretty_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), "full.json", &everything());
+    for pane in PaneId::ALL {
+        let name = pane.name();
+        let piped = ok(&run(&["show", name, "--json", "--from", &path], None), name);
+        let v: Value = serde_json::from_str(&piped).unwrap();
+        assert_eq!(
+            piped,
+            format!("{}\n", serde_json::to_string(&v).unwrap()),
+            "{name}"
+        );
+        // A terminal: `script` gives the command a pty (its output with CRLF line ends).
+        let cmd = format!("DPSCOPE_CONFIG=/dev/null {BIN} show {name} --json --from {path}");
+        let out = Process::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: script failed");
+        let tty = String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n");
+        let pretty: Value = serde_json::from_str(&tty).unwrap();
+        assert_eq!(pretty, v, "{name}: the same JSON on a terminal");
+        assert!(
+            tty.lines().count() > 2,
+            "{name}: pretty on a terminal:\n{tty}"
+        );
+        if pane != PaneId::Conntrack {
+            // (conntrack streams its own pretty form.)
+            assert_eq!(
+                tty,
+                format!("{}\n", serde_json::to_string_pretty(&v).unwrap()),
+                "{name}"
+            );
+        }
+    }
+}

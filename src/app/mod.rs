@@ -32,4 +32,8 @@ pub struct UiOptions {
     pub keymap: std::sync::Arc<keys::Keymap>,
     /// `--mouse`: clicks select rows and tabs, the wheel scrolls.
     pub mouse: bool,
+    /// Live: the bpffs roots the collector reads. A `Ctrl-s` export of a snapshot taken with
+    /// the Conntrack pane closed (no CT table in it) reads the CT maps there itself, so the
+    /// file carries the table. `None`: exports never read the kernel.
+    pub bpffs_roots: Option<Vec<std::path::PathBuf>>,
 }

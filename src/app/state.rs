@@ -125,6 +125,8 @@ pub struct App {
     pub keymap: std::sync::Arc<super::keys::Keymap>,
     /// `--mouse`: clicks and the wheel work (help says how).
     pub mouse: bool,
+    /// Where an export reads the CT maps when the snapshot has no CT table (`UiOptions`).
+    pub bpffs_roots: Option<Vec<std::path::PathBuf>>,
     /// Threads that export and compare with the baseline off the UI task (set by the event
     /// loop). Without them (tests, benchmarks) both run on the calling thread.
     pub jobs: Option<Arc<dyn super::work::Worker>>,
@@ -187,6 +189,7 @@ impl App {
             record_compact: opts.record_compact,
             keymap: opts.keymap.clone(),
             mouse: opts.mouse,
+            bpffs_roots: opts.bpffs_roots.clone(),
             jobs: None,
             snapshot_seq: 0,
             conntrack_seq: 0,

@@ -211,6 +211,11 @@ impl Want {
 /// age grows to a few seconds on a full node, and the live UI stays under a tenth of a core.
 const CT_REREAD_FACTOR: u32 = 20;
 
+/// While a recording (`R`) runs, the CT table is re-read at most this often (pane open or
+/// not; `r` reads it at once): each new table is written to the recording whole, about 250 MB
+/// of JSON and a second of one core on a full node (docs/benchmarks.md).
+pub const RECORDING_CT_EVERY: Duration = Duration::from_secs(30);
+
 /// The CT table as last read, passed on to snapshots until it is read again.
 struct CtKept {
     table: Arc<Vec<CtEntry>>,
@@ -304,6 +309,9 @@ pub struct Collector {
     ct: Option<CtKept>,
     /// The next collection re-reads the CT maps whatever their age (`r`, a pane switch).
     ct_force: bool,
+    /// A live recording (`R`) is appending: its lines carry the CT table whatever pane is
+    /// open (re-read at most every [`RECORDING_CT_EVERY`]).
+    recording: bool,
     /// LSM denial probes (BPF LSM or the syscall-exit fallback) and the audit listener.
     denials: Option<denials::DenialProbes>,
 }
@@ -366,6 +374,7 @@ impl Collector {
             want: cfg_want,
             ct: None,
             ct_force: false,
+            recording: false,
             pin_cache: Default::default(),
         }
     }
@@ -392,6 +401,15 @@ impl Collector {
             Request::Refresh => self.ct_force = true,
             Request::Pause(_) | Request::StartRecording { .. } | Request::StopRecording => {}
         }
+    }
+
+    /// A live recording started or stopped: while it runs, every snapshot carries the CT
+    /// table (read at once at the start, then at most every [`RECORDING_CT_EVERY`]).
+    pub fn set_recording(&mut self, on: bool) {
+        if on && !self.recording && !self.want.cilium.conntrack {
+            self.ct_force = true;
+        }
+        self.recording = on;
     }
 
     /// One full collection.
@@ -425,7 +443,15 @@ impl Collector {
             lap = Instant::now();
         };
         phase("node");
-        let want = self.want;
+        let mut want = self.want;
+        // The table's age between re-reads: slower while recording, where each new table is
+        // written whole (hundreds of MB of JSON on a full node), pane open or not.
+        let ct_every = if self.recording {
+            self.cfg.interval.max(RECORDING_CT_EVERY)
+        } else {
+            self.cfg.interval
+        };
+        want.cilium.conntrack |= self.recording;
         let need_iters = want.map_counts || want.owners;
         if need_iters && self.iters.is_none() && self.iters_error.is_none() {
             match super::iters::Iters::load() {
@@ -552,7 +578,7 @@ impl Collector {
         let reread = tables.conntrack
             && (self.ct_force
                 || self.ct.as_ref().is_none_or(|k| {
-                    k.read_at.elapsed() >= self.cfg.interval.max(k.cost * CT_REREAD_FACTOR)
+                    k.read_at.elapsed() >= ct_every.max(k.cost * CT_REREAD_FACTOR)
                 }));
         tables.conntrack = reread;
         self.ct_force = false;
@@ -596,13 +622,7 @@ impl Collector {
         if cil.layout.is_some() || ct_read_ns.is_some() {
             snap.cilium = Some(crate::model::CiliumInfo {
                 layout: cil.layout.unwrap_or_default(),
-                roots: self
-                    .cfg
-                    .bpffs_roots
-                    .iter()
-                    .filter(|r| r.join("tc/globals").is_dir())
-                    .map(|r| r.display().to_string())
-                    .collect(),
+                roots: cilium_roots(&self.cfg.bpffs_roots),
                 ct_total,
                 ct_read_ns,
             });
@@ -717,6 +737,66 @@ impl Collector {
     }
 }
 
+/// The bpffs roots that hold Cilium's `tc/globals` directory.
+fn cilium_roots(roots: &[PathBuf]) -> Vec<String> {
+    roots
+        .iter()
+        .filter(|r| r.join("tc/globals").is_dir())
+        .map(|r| r.display().to_string())
+        .collect()
+}
+
+/// Whether `snap` carries the CT table as read from the kernel (the live UI reads the CT maps
+/// only while the Conntrack pane is open or a recording runs).
+pub fn has_conntrack(snap: &Snapshot) -> bool {
+    snap.cilium.as_ref().is_some_and(|c| c.ct_read_ns.is_some())
+}
+
+/// Complete a snapshot the live UI collected without the CT table (its pane closed) by reading
+/// the CT maps under `roots` now, for a file that must carry everything (`Ctrl-s`). Returns
+/// the entries added; a snapshot that has its table, or a node without CT maps, is left as
+/// it is (its `node.unavailable` already says why). `ct_read_ns` is the time of this read,
+/// after the snapshot's own time: the file says the table is newer than the rest.
+pub fn add_conntrack(snap: &mut Snapshot, roots: &[PathBuf]) -> usize {
+    use super::cilium::{self, Tables};
+    if has_conntrack(snap) {
+        return 0;
+    }
+    let cil = cilium::collect_with(
+        roots,
+        &[],
+        &snap.maps,
+        &[],
+        &cilium::Options {
+            tables: Tables {
+                conntrack: true,
+                ..Tables::NONE
+            },
+            ..Default::default()
+        },
+    );
+    if cil.unavailable.iter().any(|u| u.pane == "conntrack") {
+        return 0;
+    }
+    let (mono, _, _) = clocks();
+    let n = cil.conntrack.len();
+    snap.conntrack = Arc::new(cil.conntrack);
+    let info = snap.cilium.get_or_insert_with(|| crate::model::CiliumInfo {
+        layout: cil.layout.unwrap_or_default(),
+        roots: cilium_roots(roots),
+        ..Default::default()
+    });
+    info.ct_total = cil.ct_total;
+    info.ct_read_ns = Some(mono);
+    // The collection's own warnings (a map of unknown layout) are in the snapshot already.
+    for w in cil.warnings {
+        if !snap.node.warnings.contains(&w) {
+            snap.node.warnings.push(w);
+        }
+    }
+    n
+}
+
 /// The node's kernel symbols (parsed once per process, on first use).
 fn syms() -> Option<&'static kallsyms::Kallsyms> {
     syms_or_reason().ok()
@@ -786,6 +866,7 @@ pub fn spawn(
                             let why = format!("writing {}: {e}", r.path.display());
                             let s = r.status(false, Some(why));
                             recording = None;
+                            c.set_recording(false);
                             s
                         }
                     };
@@ -811,6 +892,7 @@ pub fn spawn(
                                 // The first line is written by the collection that follows now.
                                 Ok(r) => {
                                     recording = Some(r);
+                                    c.set_recording(true);
                                     break;
                                 }
                                 Err(e) => {
@@ -827,6 +909,7 @@ pub fn spawn(
                             }
                         }
                         Ok(Request::StopRecording) => {
+                            c.set_recording(false);
                             if let Some(r) = recording.take() {
                                 let status = r.status(false, None);
                                 drop(r);

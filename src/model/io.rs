@@ -254,8 +254,10 @@ impl Window {
 
     /// The kept snapshots, oldest first, with the lines skipped while loading them.
     pub fn into_loaded(self, skipped: Vec<(usize, String)>) -> Loaded {
+        let mut snapshots: Vec<Snapshot> = self.snaps.into_iter().map(|(s, _)| s).collect();
+        super::recording::fill_conntrack_forward(&mut snapshots);
         Loaded {
-            snapshots: self.snaps.into_iter().map(|(s, _)| s).collect(),
+            snapshots,
             skipped,
             dropped: self.dropped,
         }

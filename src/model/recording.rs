@@ -20,6 +20,11 @@ use std::io::Write;
 /// Lines between two keyframes.
 pub const KEYFRAME_EVERY: usize = 60;
 
+/// A conntrack table of at least this many entries that differs from the keyframe's makes
+/// its line a keyframe: the table is most of the line, and the lines after it (which carry
+/// the same table until the collector reads it again) then leave it out.
+pub const KEYFRAME_CT_ENTRIES: usize = 4096;
+
 /// The `recording` object of a line that refers to a keyframe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineRef {
@@ -75,6 +80,50 @@ fn same_sections(kf: &Snapshot, s: &Snapshot) -> Vec<&'static str> {
     out
 }
 
+/// `s` as if the CT maps had not been read for it.
+fn without_conntrack(s: &Snapshot) -> Snapshot {
+    let mut t = s.clone();
+    t.conntrack = Default::default();
+    if let Some(c) = &mut t.cilium {
+        c.ct_read_ns = None;
+        c.ct_total = None;
+    }
+    t
+}
+
+/// Give each snapshot for which the CT maps were not read the table last read before it, with
+/// its read time (the table's age shows), as the live UI passed it on: a recording of complete
+/// lines carries each table once, on the line of its read ([`Writer`]).
+pub fn fill_conntrack_forward(snaps: &mut [Snapshot]) {
+    let mut last: Option<(std::sync::Arc<Vec<super::CtEntry>>, Option<u64>, u64)> = None;
+    for s in snaps {
+        let mono = s.monotonic_ns;
+        let unavailable = s.unavailable_reason("conntrack").is_some();
+        let Some(c) = s.cilium.as_mut() else {
+            last = None;
+            continue;
+        };
+        match c.ct_read_ns {
+            Some(read) => last = Some((s.conntrack.clone(), c.ct_total, read)),
+            None if unavailable || !s.conntrack.is_empty() => last = None,
+            None => {
+                if let Some((table, total, read)) = last.as_ref().filter(|l| l.2 <= mono) {
+                    s.conntrack = table.clone();
+                    c.ct_total = *total;
+                    c.ct_read_ns = Some(*read);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `s` brings a big conntrack table its keyframe does not have ([`KEYFRAME_CT_ENTRIES`]).
+fn new_big_table(kf: &Snapshot, s: &Snapshot) -> bool {
+    s.conntrack.len() >= KEYFRAME_CT_ENTRIES
+        && !std::sync::Arc::ptr_eq(&kf.conntrack, &s.conntrack)
+        && kf.conntrack != s.conntrack
+}
+
 /// Copy section `name` from the keyframe; false for a name this dpscope does not know.
 fn copy_section(name: &str, kf: &Snapshot, s: &mut Snapshot) -> bool {
     macro_rules! copy {
@@ -94,6 +143,8 @@ pub struct Writer<W: Write> {
     line: usize,
     keyframe: Option<(usize, Snapshot)>,
     every: usize,
+    /// `cilium.ct_read_ns` of the conntrack table a complete line last carried.
+    ct_written: Option<u64>,
 }
 
 impl<W: Write> Writer<W> {
@@ -108,6 +159,7 @@ impl<W: Write> Writer<W> {
             line: 0,
             keyframe: None,
             every: every.max(1),
+            ct_written: None,
         }
     }
 
@@ -120,12 +172,23 @@ impl<W: Write> Writer<W> {
     pub fn write(&mut self, s: &Snapshot) -> std::io::Result<()> {
         self.line += 1;
         let reference = match &self.keyframe {
-            Some((k, kf)) if self.line - k < self.every => Some((*k, same_sections(kf, s))),
+            Some((k, kf)) if self.line - k < self.every && !new_big_table(kf, s) => {
+                Some((*k, same_sections(kf, s)))
+            }
             _ => None,
         };
         match reference {
             None => {
-                serde_json::to_writer(&mut self.w, s)?;
+                let read = s.cilium.as_ref().and_then(|c| c.ct_read_ns);
+                if self.every == 1 && read.is_some() && read == self.ct_written {
+                    // The table an earlier line carries (the collector passes it on between
+                    // reads of the CT maps): left out, and given back by the reader
+                    // ([`fill_conntrack_forward`]). Hundreds of MB a line on a full node.
+                    serde_json::to_writer(&mut self.w, &without_conntrack(s))?;
+                } else {
+                    serde_json::to_writer(&mut self.w, s)?;
+                    self.ct_written = read;
+                }
                 // Only compact recordings compare against it: a complete-lines recording
                 // would copy every snapshot (hundreds of MB with a big conntrack table) for nothing.
                 if self.every > 1 {
@@ -374,5 +437,110 @@ mod tests {
         assert_eq!(loaded.skipped.len(), 1);
         assert_eq!(loaded.snapshots.len(), 6);
         assert_eq!(loaded.snapshots[1], snaps[2]);
+    }
+
+    #[test]
+    fn a_new_big_conntrack_table_starts_a_keyframe_that_later_lines_share() {
+        use crate::model::CtEntry;
+        let table = |expires: i64| -> std::sync::Arc<Vec<CtEntry>> {
+            std::sync::Arc::new(
+                (0..KEYFRAME_CT_ENTRIES as i64)
+                    .map(|i| CtEntry {
+                        src_port: i as u16,
+                        expires_in_s: expires + i,
+                        ..Default::default()
+                    })
+                    .collect(),
+            )
+        };
+        let (a, b) = (table(100), table(90));
+        let mut snaps = series();
+        // Read at line 1, passed on to line 3, read again for line 4, passed on to line 7.
+        for (i, s) in snaps.iter_mut().enumerate() {
+            s.conntrack = if i < 3 { a.clone() } else { b.clone() };
+        }
+        let text = write_all(&snaps, 60);
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let keyframe_of = |l: &serde_json::Value| l["recording"]["keyframe"].as_u64();
+        let kf: Vec<Option<u64>> = lines.iter().map(keyframe_of).collect();
+        assert_eq!(
+            kf,
+            vec![None, Some(1), Some(1), None, Some(4), Some(4), Some(4)]
+        );
+        // Only the keyframes carry the table.
+        for (i, l) in lines.iter().enumerate() {
+            assert_eq!(
+                l.get("conntrack").is_some(),
+                kf[i].is_none(),
+                "line {}",
+                i + 1
+            );
+        }
+        let loaded = super::super::io::parse("rec.jsonl", &text).unwrap();
+        assert_eq!(loaded.snapshots, snaps);
+        // A small table that changes stays in the lines (no keyframe for it).
+        let mut small = series();
+        for (i, s) in small.iter_mut().enumerate() {
+            s.conntrack = std::sync::Arc::new(vec![CtEntry {
+                expires_in_s: i as i64,
+                ..Default::default()
+            }]);
+        }
+        let text = write_all(&small, 60);
+        assert_eq!(
+            text.lines()
+                .filter(|l| !l.contains("\"recording\""))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn complete_lines_carry_each_conntrack_read_once_and_load_with_it_on_every_line() {
+        use crate::model::{CiliumInfo, CtEntry};
+        let table = |n: i64| {
+            std::sync::Arc::new(
+                (0..3)
+                    .map(|i| CtEntry {
+                        expires_in_s: n + i,
+                        ..Default::default()
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (a, b) = (table(100), table(50));
+        let mut snaps = series();
+        snaps.truncate(5);
+        for (i, s) in snaps.iter_mut().enumerate() {
+            // Read for line 1, passed on to 2 and 3, read again for line 4, passed on to 5.
+            let (t, read) = if i < 3 { (&a, 1) } else { (&b, 3) };
+            s.conntrack = t.clone();
+            s.cilium = Some(CiliumInfo {
+                ct_read_ns: Some(s.monotonic_ns - 1000 + read),
+                ..Default::default()
+            });
+        }
+        snaps[4].cilium.as_mut().unwrap().ct_read_ns = snaps[3].cilium.as_ref().unwrap().ct_read_ns;
+        snaps[1].cilium.as_mut().unwrap().ct_read_ns = snaps[0].cilium.as_ref().unwrap().ct_read_ns;
+        snaps[2].cilium.as_mut().unwrap().ct_read_ns = snaps[0].cilium.as_ref().unwrap().ct_read_ns;
+        let text = write_all(&snaps, 1);
+        let carried: Vec<usize> = text
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert!(v.get("recording").is_none(), "every line complete");
+                v["conntrack"].as_array().unwrap().len()
+            })
+            .collect();
+        assert_eq!(carried, vec![3, 0, 0, 3, 0]);
+        let loaded = super::super::io::parse("rec.jsonl", &text).unwrap();
+        assert_eq!(loaded.snapshots, snaps);
+        assert!(std::sync::Arc::ptr_eq(
+            &loaded.snapshots[3].conntrack,
+            &loaded.snapshots[4].conntrack
+        ));
     }
 }

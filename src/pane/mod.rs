@@ -82,6 +82,11 @@ pub trait Pane: Sync {
     /// The pane as a plain table (`show`: the default view; export: the view on screen, its
     /// filter applied by [`plain::pane_table_as`]).
     fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable;
+    /// [`Pane::plain`] row by row, for `show` to write each row as it is formatted rather
+    /// than hold every row's text (half a million conntrack rows are most of a GB as strings).
+    fn plain_rows<'a>(&'a self, ctx: &'a Ctx<'a>, view: &TableView) -> plain::PlainRows<'a> {
+        plain::PlainRows::owned(self.plain(ctx, view))
+    }
     /// The objects the pane shows, as JSON (`show --json`): the objects `plain` lists.
     fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()>;
     /// Own probes whose data the pane shows (`show` loads only these).
@@ -118,12 +123,13 @@ pub fn get(id: PaneId) -> &'static dyn Pane {
     }
 }
 
-/// `v` as pretty JSON: most panes' JSON form is one snapshot array.
+/// `v` as compact JSON (bpftool's `-j`): most panes' JSON form is one snapshot array. `show`
+/// pretty-prints it on a terminal (`-p`).
 pub fn json<T: serde::Serialize + ?Sized>(
     w: &mut dyn std::io::Write,
     v: &T,
 ) -> serde_json::Result<()> {
-    serde_json::to_writer_pretty(w, v)
+    serde_json::to_writer(w, v)
 }
 
 #[cfg(test)]

@@ -62,110 +62,174 @@ pub fn pane_table_as(
     t
 }
 
+/// A plain table passed on row by row: headers, alignment, and a function that passes each
+/// row's cells, in order, to its argument (it can be called again: text output measures the
+/// columns first). `show` writes half a million conntrack rows this way without holding them.
+pub struct PlainRows<'a> {
+    pub headers: Vec<String>,
+    /// Right-align this column in text output (numbers).
+    pub right: Vec<bool>,
+    #[allow(clippy::type_complexity)]
+    pub each: Box<dyn Fn(&mut dyn FnMut(&[String])) + 'a>,
+}
+
+impl<'a> PlainRows<'a> {
+    /// The rows of a table already built.
+    pub fn owned(t: PlainTable) -> PlainRows<'a> {
+        PlainRows {
+            headers: t.headers,
+            right: t.right,
+            each: Box::new(move |f| t.rows.iter().for_each(|r| f(r))),
+        }
+    }
+
+    /// The rows of a table, borrowed.
+    pub fn of(t: &'a PlainTable) -> PlainRows<'a> {
+        PlainRows {
+            headers: t.headers.clone(),
+            right: t.right.clone(),
+            each: Box::new(move |f| t.rows.iter().for_each(|r| f(r))),
+        }
+    }
+}
+
 /// The table as text, CSV or Markdown. Every cell passes `sanitize` here, the one boundary
 /// between untrusted strings (names, comm, paths) and a terminal or text file.
 pub fn render(table: &PlainTable, format: Format) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write(&PlainRows::of(table), format, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Pane `pane` of `snap` as `show` prints it (the default view), written row by row to `w`;
+/// returns the rows written.
+pub fn write_pane(
+    pane: PaneId,
+    snap: &Snapshot,
+    format: Format,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<usize> {
+    let derived = Derived::compute(None, snap, RetransGroup::Flow);
+    let ctx = Ctx::standalone(snap, None, &derived);
+    let rows = super::get(pane).plain_rows(&ctx, &TableView::default());
+    write(&rows, format, w)
+}
+
+/// [`render`] row by row into `w` (each row formatted when it is written; text output
+/// formats every row twice, once to measure the columns); returns the rows written.
+pub fn write(
+    rows: &PlainRows,
+    format: Format,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<usize> {
+    let mut n = 0usize;
+    let mut err = None;
+    let mut put = |w: &mut dyn std::io::Write, line: &str| {
+        if err.is_none() {
+            if let Err(e) = w.write_all(line.as_bytes()) {
+                err = Some(e);
+            }
+        }
+    };
     match format {
-        Format::Text => text(&safe(table)),
-        Format::Csv => csv(table),
-        Format::Markdown => markdown(table),
-    }
-}
-
-/// The table with every header and cell made safe for a terminal (`sanitize::text`).
-fn safe(t: &PlainTable) -> PlainTable {
-    let cells = |r: &[String]| -> Vec<String> {
-        r.iter()
-            .map(|c| crate::sanitize::text(c).into_owned())
-            .collect()
-    };
-    PlainTable {
-        headers: cells(&t.headers),
-        rows: t.rows.iter().map(|r| cells(r)).collect(),
-        right: t.right.clone(),
-    }
-}
-
-fn text(t: &PlainTable) -> String {
-    let n = t.headers.len();
-    let mut w: Vec<usize> = t.headers.iter().map(|h| width(h)).collect();
-    for r in &t.rows {
-        for (i, c) in r.iter().enumerate().take(n) {
-            w[i] = w[i].max(width(c));
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let mut s = String::new();
-        for (i, c) in cells.iter().enumerate().take(n) {
-            let pad = w[i].saturating_sub(width(c));
-            let last = i + 1 == n;
-            if t.right.get(i).copied().unwrap_or(false) {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                if !last {
-                    s.push_str(&" ".repeat(pad));
+        Format::Text => {
+            let safe = |c: &str| crate::sanitize::text(c).into_owned();
+            let headers: Vec<String> = rows.headers.iter().map(|h| safe(h)).collect();
+            let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+            let cols = widths.len();
+            (rows.each)(&mut |r| {
+                for (i, c) in r.iter().enumerate().take(cols) {
+                    widths[i] = widths[i].max(width(&crate::sanitize::text(c)));
                 }
-            }
+            });
+            let mut line = String::new();
+            text_line(&mut line, &headers, &widths, &rows.right);
+            put(w, &line);
+            let mut cells: Vec<String> = Vec::new();
+            (rows.each)(&mut |r| {
+                cells.clear();
+                cells.extend(r.iter().map(|c| safe(c)));
+                text_line(&mut line, &cells, &widths, &rows.right);
+                put(w, &line);
+                n += 1;
+            });
+        }
+        Format::Csv => {
+            put(w, &csv_line(&rows.headers));
+            (rows.each)(&mut |r| {
+                put(w, &csv_line(r));
+                n += 1;
+            });
+        }
+        Format::Markdown => {
+            put(w, &md_line(&rows.headers));
+            let sep: Vec<String> = (0..rows.headers.len())
+                .map(|i| {
+                    if rows.right.get(i).copied().unwrap_or(false) {
+                        "---:".to_string()
+                    } else {
+                        "---".to_string()
+                    }
+                })
+                .collect();
+            put(w, &format!("| {} |\n", sep.join(" | ")));
+            (rows.each)(&mut |r| {
+                put(w, &md_line(r));
+                n += 1;
+            });
+        }
+    }
+    match err {
+        Some(e) => Err(e),
+        None => Ok(n),
+    }
+}
+
+/// One line of aligned text into `out` (replacing what it held): numbers right-aligned,
+/// two spaces between columns, no trailing blanks.
+fn text_line(out: &mut String, cells: &[String], w: &[usize], right: &[bool]) {
+    out.clear();
+    let n = w.len();
+    for (i, c) in cells.iter().enumerate().take(n) {
+        let pad = w[i].saturating_sub(width(c));
+        let last = i + 1 == n;
+        if right.get(i).copied().unwrap_or(false) {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(c);
+        } else {
+            out.push_str(c);
             if !last {
-                s.push_str("  ");
+                out.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(s.trim_end());
-        out.push('\n');
-    };
-    line(&t.headers);
-    for r in &t.rows {
-        line(r);
+        if !last {
+            out.push_str("  ");
+        }
     }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+}
+
+fn csv_line(cells: &[String]) -> String {
+    let mut out = cells
+        .iter()
+        .map(|c| crate::sanitize::csv_cell(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
     out
 }
 
-fn csv_field(s: &str) -> String {
-    crate::sanitize::csv_cell(s)
-}
-
-fn csv(t: &PlainTable) -> String {
-    let mut out = String::new();
-    for r in std::iter::once(&t.headers).chain(t.rows.iter()) {
-        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-fn md_cell(s: &str) -> String {
-    crate::sanitize::md_cell(s)
-}
-
-fn markdown(t: &PlainTable) -> String {
-    let row = |cells: &[String]| {
-        format!(
-            "| {} |\n",
-            cells
-                .iter()
-                .map(|c| md_cell(c))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        )
-    };
-    let mut out = row(&t.headers);
-    let sep: Vec<String> = (0..t.headers.len())
-        .map(|i| {
-            if t.right.get(i).copied().unwrap_or(false) {
-                "---:".to_string()
-            } else {
-                "---".to_string()
-            }
-        })
-        .collect();
-    out.push_str(&format!("| {} |\n", sep.join(" | ")));
-    for r in &t.rows {
-        out.push_str(&row(r));
-    }
-    out
+fn md_line(cells: &[String]) -> String {
+    format!(
+        "| {} |\n",
+        cells
+            .iter()
+            .map(|c| crate::sanitize::md_cell(c))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    )
 }
 
 #[cfg(test)]

@@ -208,7 +208,11 @@ impl<T> Table<T> {
 
     /// The table as plain text rows, in `view`'s order.
     pub fn plain(&self, rows: &[T], ctx: &Ctx, view: &TableView) -> PlainTable {
-        let order = self.order(rows, ctx, view);
+        self.plain_in(rows, ctx, self.order(rows, ctx, view))
+    }
+
+    /// The table as plain text rows, in `order` (indices into `rows`).
+    pub fn plain_in(&self, rows: &[T], ctx: &Ctx, order: Vec<usize>) -> PlainTable {
         PlainTable {
             headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
             rows: order
@@ -231,6 +235,38 @@ impl<T> Table<T> {
 
     pub fn heads(&self) -> Vec<Head> {
         self.columns.iter().map(Column::head).collect()
+    }
+
+    /// [`Table::plain`] row by row: the order is computed once, each row's cells when it is
+    /// passed on.
+    pub fn plain_rows<'a>(
+        &'a self,
+        rows: &'a [T],
+        ctx: &'a Ctx<'a>,
+        view: &TableView,
+    ) -> super::plain::PlainRows<'a> {
+        let order = self.order(rows, ctx, view);
+        super::plain::PlainRows {
+            headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
+            right: self
+                .columns
+                .iter()
+                .map(|c| c.align == Align::Right)
+                .collect(),
+            each: Box::new(move |f| {
+                let mut cells: Vec<String> = Vec::with_capacity(self.columns.len());
+                for &i in &order {
+                    cells.clear();
+                    // Trimmed as in `plain`.
+                    cells.extend(self.columns.iter().map(|c| {
+                        let mut s = (c.cell)(&rows[i], ctx);
+                        s.truncate(s.trim_end().len());
+                        s
+                    }));
+                    f(&cells);
+                }
+            }),
+        }
     }
 }
 
@@ -589,11 +625,27 @@ impl<T> Pane for TablePane<T> {
     }
 
     fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable {
+        if let Some(plain) = self.plain {
+            return plain(ctx, view);
+        }
+        let rows = (self.rows)(ctx);
+        match self.order {
+            // The pane's own order (dpscope's objects last): the rows as the screen lists them.
+            Some(fast) => {
+                let order = fast(self, ctx, view, &mut Memo::default());
+                let order = order.rows_in(0..order.len()).map(row_index).collect();
+                self.table.plain_in(rows, ctx, order)
+            }
+            None => self.table.plain(rows, ctx, &self.effective(view)),
+        }
+    }
+
+    fn plain_rows<'a>(&'a self, ctx: &'a Ctx<'a>, view: &TableView) -> super::plain::PlainRows<'a> {
         match self.plain {
-            Some(plain) => plain(ctx, view),
+            Some(plain) => super::plain::PlainRows::owned(plain(ctx, view)),
             None => self
                 .table
-                .plain((self.rows)(ctx), ctx, &self.effective(view)),
+                .plain_rows((self.rows)(ctx), ctx, &self.effective(view)),
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub use crate::app::work::{timestamp, Exported, DEFAULT_DUMP_DIR};
 use crate::app::App;
+use crate::bpf::collector::{add_conntrack, has_conntrack};
 use crate::model::{PaneId, Snapshot};
 use crate::pane::plain::{self, Format};
 use crate::pane::TableView;
@@ -31,6 +32,9 @@ pub struct ExportJob {
     /// The Markdown report's lines above the row count.
     report_head: String,
     screen: Buffer,
+    /// Live: where to read the CT maps if the snapshot has no CT table (taken with the
+    /// Conntrack pane closed), so the file carries it. `None` in replay.
+    ct_roots: Option<Vec<PathBuf>>,
 }
 
 impl ExportJob {
@@ -47,6 +51,10 @@ impl ExportJob {
             view: app.view().clone(),
             report_head: report_head(app, pane),
             screen: screen_buffer(app)?,
+            ct_roots: app
+                .bpffs_roots
+                .clone()
+                .filter(|_| app.is_live() && !has_conntrack(&app.snapshot)),
         })
     }
 
@@ -66,11 +74,18 @@ impl ExportJob {
             Ok(path)
         };
 
+        // The live UI reads the CT maps only while their pane is open; the file carries the
+        // table whatever pane was open (read here, on the export thread).
+        let completed = self.ct_roots.as_ref().map(|roots| {
+            let mut s = (*self.snapshot).clone();
+            add_conntrack(&mut s, roots);
+            s
+        });
         let name = format!("{base}.json");
         let snapshot = write_snapshot(
             &self.dir.join(&name),
             dir.create_new(&name)?,
-            &self.snapshot,
+            completed.as_ref().unwrap_or(&self.snapshot),
         )?;
         // The rows as the pane shows them: its filter and sort.
         let table = Some(plain::pane_table_as(
