@@ -13,8 +13,8 @@ mod common;
 mod demo_scenario;
 
 use demo_scenario::{
-    Options, ALLOWED_PORT, DENIED_PORT, ENDPOINT, HOST_IP, LOSSY_PORT, POD_IDENTITY, POD_IP,
-    UNLISTED_PORT, XDP_ABORT_PORT,
+    Options, ALLOWED_PORT, DENIED_PORT, ENDPOINT, LOSSY_PORT, POD_IDENTITY, UNLISTED_PORT,
+    XDP_ABORT_PORT,
 };
 use dpscope::model::tailgraph::{forest, walk, Item};
 use dpscope::model::{PaneId, Snapshot};
@@ -66,23 +66,24 @@ fn counts(snap: &Snapshot, prev: Option<&Snapshot>) -> Vec<(PaneId, usize)> {
 fn check_panes(snaps: &[Snapshot]) {
     let last = snaps.last().unwrap();
     let prev = snaps.get(snaps.len().wrapping_sub(2));
-    for (id, n) in counts(last, prev) {
+    let counts = counts(last, prev);
+    let mut short = Vec::new();
+    for &(id, n) in &counts {
         let (_, min, reason) = PANES
             .iter()
             .find(|(p, _, _)| *p == id)
             .unwrap_or_else(|| panic!("pane {id:?} has no expectation in this test"));
         let why = last.unavailable_reason(id.name());
         match reason {
-            Some(r) => assert!(
-                why.is_some_and(|w| w.contains(r)),
+            Some(r) if !why.is_some_and(|w| w.contains(r)) => short.push(format!(
                 "{id:?}: expected unavailable because {r}, got {why:?} with {n} rows"
-            ),
-            None => {
-                assert_eq!(why, None, "{id:?} is unavailable");
-                assert!(n >= *min, "{id:?}: {n} rows, want at least {min}");
-            }
+            )),
+            None if why.is_some() => short.push(format!("{id:?} is unavailable: {why:?}")),
+            None if n < *min => short.push(format!("{id:?}: {n} rows, want at least {min}")),
+            _ => {}
         }
     }
+    assert!(short.is_empty(), "{short:#?}\nrows per pane: {counts:?}");
     let unexpected: Vec<_> = last
         .node
         .unavailable
@@ -106,7 +107,7 @@ fn check_panes(snaps: &[Snapshot]) {
 }
 
 /// The story the demo tells, as dpscope collected it.
-fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
+fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str, pod_ip: &str, host_ip: &str) {
     let last = snaps.last().unwrap();
     // Tail calls: interface → hook → entry (endpoint 403) → … → cilium_call_policy[403].
     let tree = forest(last);
@@ -153,8 +154,8 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
             .filter(|d| {
                 d.reason_name == "TC_INGRESS"
                     && d.ifname == lxc_host
-                    && d.src == POD_IP
-                    && d.dst == HOST_IP
+                    && d.src == pod_ip
+                    && d.dst == host_ip
                     && d.dst_port == port
             })
             .map(|d| d.count)
@@ -165,7 +166,7 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
     assert_eq!(
         last.drops
             .iter()
-            .filter(|d| d.dst == HOST_IP && d.dst_port == DENIED_PORT)
+            .filter(|d| d.dst == host_ip && d.dst_port == DENIED_PORT)
             .map(|d| d.src_identity)
             .next(),
         Some(Some(POD_IDENTITY)),
@@ -197,7 +198,7 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
 
     // Conntrack the datapath wrote for the allowed connection.
     assert!(
-        last.conntrack.iter().any(|c| c.src == POD_IP
+        last.conntrack.iter().any(|c| c.src == pod_ip
             && c.dst_port == ALLOWED_PORT
             && c.src_identity == POD_IDENTITY
             && c.packets.unwrap_or(0) > 0),
@@ -292,7 +293,13 @@ fn the_demo_scenario_fills_every_pane() {
     let back = loaded.snapshots;
     assert_eq!(back.len(), snaps.len());
     check_panes(&back);
-    check_story(&back, &built.lxc_host, &built.stale_host);
+    check_story(
+        &back,
+        &built.lxc_host,
+        &built.stale_host,
+        &demo_scenario::pod_ip(),
+        &demo_scenario::host_ip(),
+    );
     assert!(
         back.last()
             .unwrap()
@@ -335,7 +342,20 @@ fn the_committed_demo_fills_every_pane() {
         .find(|a| a.likely_stale)
         .map(|a| a.ifname.clone())
         .expect("a stale filter");
-    check_story(&snaps, &lxc, &stale);
+    // The committed demo's addresses: the endpoint's, and the host's /32 (identity 1).
+    let pod = last
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint_id == ENDPOINT)
+        .map(|e| e.address.clone())
+        .expect("endpoint 403");
+    let host = last
+        .identities
+        .iter()
+        .find(|i| i.identity == 1 && i.prefix.ends_with("/32"))
+        .map(|i| i.prefix.trim_end_matches("/32").to_string())
+        .expect("the host's identity");
+    check_story(&snaps, &lxc, &stale, &pod, &host);
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size < 4 << 20, "assets/demo.json is {size} bytes");
 }
