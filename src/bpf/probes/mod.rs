@@ -365,7 +365,13 @@ impl Probes {
     /// Read every probe's maps into the snapshot (collector thread only). Call after the
     /// snapshot's programs are filled (XDP rows take program names from there).
     pub fn collect(&mut self, snap: &mut Snapshot) {
-        self.names.refresh();
+        self.collect_with(snap, crate::bpf::procs::Pass::default());
+    }
+
+    /// `collect` with the refresh's walk of /proc (namespaces and socket owners come from it,
+    /// walked at most once whoever asks first).
+    pub fn collect_with(&mut self, snap: &mut Snapshot, procs: crate::bpf::procs::Pass) {
+        self.names.begin(procs);
         let mut statuses = Vec::new();
         let mut off: Vec<(&str, &str, String)> = Vec::new();
         match &mut self.drops {
