@@ -1,6 +1,7 @@
 //! Everything that talks to the kernel. Nothing here touches the terminal.
 
 pub mod attach;
+pub mod batch;
 pub mod bpffs;
 pub mod btf_fmt;
 pub mod cilium;
