@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod batch;
 pub mod bpffs;
+pub mod btf_cache;
 pub mod btf_fmt;
 pub mod cilium;
 pub mod collector;

@@ -560,7 +560,7 @@ fn prog_fd<'a>(obj: &'a Object, name: &str) -> BorrowedFd<'a> {
 /// Cilium's maps of one node in `globals`, main's layouts. Returns the fds by name.
 fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)> {
     use libbpf_sys::*;
-    let ncpu = dpscope::bpf::maps::possible_cpus() as u32;
+    let ncpu = libbpf_rs::num_possible_cpus().expect("possible CPUs") as u32;
     let maps: Vec<(&'static str, u32, u32, u32, u32)> = vec![
         ("cilium_lb4_services_v2", BPF_MAP_TYPE_HASH, 12, 12, 65536),
         ("cilium_lb6_services_v2", BPF_MAP_TYPE_HASH, 24, 12, 65536),
