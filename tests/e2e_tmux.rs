@@ -294,7 +294,13 @@ fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
         })
         .collect();
     assert!(!screen_ids.is_empty());
-    assert_eq!(csv_ids, screen_ids, "{csv}");
+    // Every row of the table (the screen shows the first ones, in the same order).
+    let maps = String::from_utf8_lossy(&original.stdout).lines().count() - 1;
+    assert_eq!(csv_ids.len(), maps, "{csv}");
+    assert!(
+        csv_ids.starts_with(&screen_ids),
+        "{csv_ids:?} vs {screen_ids:?}"
+    );
 
     // HTML: a complete page whose text is the screen as it was when Ctrl-s was pressed.
     let html = std::fs::read_to_string(file("-screen.html")).expect("html");
@@ -303,7 +309,9 @@ fn ctrl_s_in_tmux_writes_files_that_reload_and_match_the_screen() {
         let esc = line
             .replace('&', "&amp;")
             .replace('<', "&lt;")
-            .replace('>', "&gt;");
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;");
         let plain_html = common::strip_tags(&html);
         assert!(plain_html.contains(esc.trim_end()), "HTML lacks {line:?}");
     }
@@ -927,8 +935,9 @@ fn mouse_and_rebound_keys_from_the_config_file_drive_the_ui() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(t.screen().contains("MEMORY▼"), "s no longer sorts");
     t.keys(&["F5"]);
+    // (The next column may be off screen at this width: the sort left MEMORY.)
     t.wait_for("F5 sorts by the next column", |s| {
-        !s.contains("MEMORY▼") && (s.contains('▼') || s.contains('▲'))
+        s.contains("┌ Maps (") && !s.contains("MEMORY▼")
     });
     t.keys(&["q"]);
     t.keys(&["?"]);

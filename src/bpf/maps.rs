@@ -304,7 +304,7 @@ fn count_batch(
     );
     let vs = if percpu {
         // Per-CPU values come back rounded up to 8 bytes, one per possible CPU.
-        (info.value_size as usize).div_ceil(8) * 8 * possible_cpus()
+        (info.value_size as usize).div_ceil(8) * 8 * libbpf_rs::num_possible_cpus().unwrap_or(1)
     } else {
         info.value_size as usize
     };
@@ -415,17 +415,6 @@ pub fn id_slots(fd: &OwnedFd, max_entries: u32) -> Vec<(u32, u32)> {
         }
     }
     out
-}
-
-/// Number of possible CPUs (per-CPU map values have one slot each).
-pub fn possible_cpus() -> usize {
-    // SAFETY: no arguments; returns a count or a negative errno.
-    let n = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
-    if n > 0 {
-        n as usize
-    } else {
-        1
-    }
 }
 
 #[cfg(test)]

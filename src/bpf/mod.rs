@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod bpffs;
+pub mod btf_cache;
 pub mod btf_fmt;
 pub mod cilium;
 pub mod collector;
@@ -12,6 +13,7 @@ pub mod kallsyms;
 pub mod mapdump;
 pub mod maps;
 pub mod names;
+pub mod nl;
 pub mod node;
 pub mod probes;
 pub mod procs;

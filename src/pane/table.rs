@@ -208,7 +208,11 @@ impl<T> Table<T> {
 
     /// The table as plain text rows, in `view`'s order.
     pub fn plain(&self, rows: &[T], ctx: &Ctx, view: &TableView) -> PlainTable {
-        let order = self.order(rows, ctx, view);
+        self.plain_in(rows, ctx, self.order(rows, ctx, view))
+    }
+
+    /// The table as plain text rows, in `order` (indices into `rows`).
+    pub fn plain_in(&self, rows: &[T], ctx: &Ctx, order: Vec<usize>) -> PlainTable {
         PlainTable {
             headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
             rows: order
@@ -621,11 +625,18 @@ impl<T> Pane for TablePane<T> {
     }
 
     fn plain(&self, ctx: &Ctx, view: &TableView) -> PlainTable {
-        match self.plain {
-            Some(plain) => plain(ctx, view),
-            None => self
-                .table
-                .plain((self.rows)(ctx), ctx, &self.effective(view)),
+        if let Some(plain) = self.plain {
+            return plain(ctx, view);
+        }
+        let rows = (self.rows)(ctx);
+        match self.order {
+            // The pane's own order (dpscope's objects last): the rows as the screen lists them.
+            Some(fast) => {
+                let order = fast(self, ctx, view, &mut Memo::default());
+                let order = order.rows_in(0..order.len()).map(row_index).collect();
+                self.table.plain_in(rows, ctx, order)
+            }
+            None => self.table.plain(rows, ctx, &self.effective(view)),
         }
     }
 

@@ -3,17 +3,16 @@
 //!
 //! Two halves: a pure, total parser of rtnetlink dump replies (`parse_dump`, unit-tested with
 //! byte fixtures; garbage gives an error, never a panic) and a small blocking socket client
-//! (`RtnlClient`) bound to the calling thread's network namespace.
+//! (`RtnlClient`) bound to the calling thread's network namespace. The netlink framing under
+//! both (headers, message and attribute walks, the socket and its dump loop) is `bpf::nl`.
 
 use std::collections::HashMap;
 
-// ---- constants (uapi linux/netlink.h, rtnetlink.h, pkt_sched.h, pkt_cls.h) ----
+use crate::bpf::nl::{self, attrs, Step};
+pub use crate::bpf::nl::{NlError, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLM_F_DUMP, NLM_F_REQUEST};
 
-pub const NLMSG_NOOP: u16 = 1;
-pub const NLMSG_ERROR: u16 = 2;
-pub const NLMSG_DONE: u16 = 3;
-pub const NLM_F_REQUEST: u16 = 0x1;
-pub const NLM_F_DUMP: u16 = 0x300;
+// ---- constants (uapi linux/rtnetlink.h, pkt_sched.h, pkt_cls.h) ----
+
 pub const RTM_NEWLINK: u16 = 16;
 pub const RTM_GETLINK: u16 = 18;
 pub const RTM_NEWQDISC: u16 = 36;
@@ -52,21 +51,8 @@ pub const TC_H_CLSACT_INGRESS: u32 = 0xFFFF_FFF2;
 /// Filter parent for the egress direction of clsact (`ffff:fff3`).
 pub const TC_H_CLSACT_EGRESS: u32 = 0xFFFF_FFF3;
 
-const NLMSG_HDRLEN: usize = 16;
 const TCMSG_LEN: usize = 20;
 const IFINFOMSG_LEN: usize = 16;
-const NLA_TYPE_MASK: u16 = 0x3FFF;
-
-/// Why a netlink reply could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NlError {
-    #[error("netlink reply truncated at byte {0}")]
-    Truncated(usize),
-    #[error("netlink message at byte {offset} has bad length {len}")]
-    BadLength { offset: usize, len: usize },
-    #[error("kernel answered with error {errno} ({msg})")]
-    Kernel { errno: i32, msg: String },
-}
 
 /// cls_bpf specific options of one filter (`TCA_OPTIONS` of kind `bpf`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,39 +117,11 @@ pub struct DumpChunk {
     pub done: bool,
 }
 
-fn rd_u16(b: &[u8], off: usize) -> Result<u16, NlError> {
-    b.get(off..off + 2)
-        .and_then(|s| s.try_into().ok())
-        .map(u16::from_ne_bytes)
-        .ok_or(NlError::Truncated(off))
-}
-
 fn rd_u32(b: &[u8], off: usize) -> Result<u32, NlError> {
     b.get(off..off + 4)
         .and_then(|s| s.try_into().ok())
         .map(u32::from_ne_bytes)
         .ok_or(NlError::Truncated(off))
-}
-
-fn align4(n: usize) -> usize {
-    n.saturating_add(3) & !3
-}
-
-/// Iterate the `(type, payload)` pairs of a run of netlink attributes. Total: stops with an
-/// error on a malformed header instead of reading out of bounds.
-fn attrs(buf: &[u8]) -> Result<Vec<(u16, &[u8])>, NlError> {
-    let mut out = Vec::new();
-    let mut off = 0usize;
-    while off + 4 <= buf.len() {
-        let len = rd_u16(buf, off)? as usize;
-        let ty = rd_u16(buf, off + 2)? & NLA_TYPE_MASK;
-        if len < 4 || off + len > buf.len() {
-            return Err(NlError::BadLength { offset: off, len });
-        }
-        out.push((ty, &buf[off + 4..off + len]));
-        off += align4(len);
-    }
-    Ok(out)
 }
 
 /// A NUL-terminated (or not) string attribute.
@@ -174,7 +132,8 @@ fn attr_str(p: &[u8]) -> String {
 
 fn parse_bpf_opts(buf: &[u8]) -> Result<BpfFilterOpts, NlError> {
     let mut o = BpfFilterOpts::default();
-    for (ty, p) in attrs(buf)? {
+    for a in attrs(buf) {
+        let (ty, p) = a?;
         match ty {
             TCA_BPF_ID => o.prog_id = Some(rd_u32(p, 0)?),
             TCA_BPF_NAME => o.name = Some(attr_str(p)),
@@ -201,7 +160,8 @@ fn parse_tcmsg(msg_type: u16, body: &[u8]) -> Result<TcMsg, NlError> {
         ..Default::default()
     };
     let mut options: Option<&[u8]> = None;
-    for (ty, p) in attrs(&body[TCMSG_LEN..])? {
+    for a in attrs(&body[TCMSG_LEN..]) {
+        let (ty, p) = a?;
         match ty {
             TCA_KIND => m.kind = Some(attr_str(p)),
             TCA_CHAIN => m.chain = Some(rd_u32(p, 0)?),
@@ -220,7 +180,8 @@ fn parse_xdp(buf: &[u8]) -> Result<XdpIds, NlError> {
     let mut x = XdpIds::default();
     let mut attached = 0u8;
     let mut single = 0u32;
-    for (ty, p) in attrs(buf)? {
+    for a in attrs(buf) {
+        let (ty, p) = a?;
         match ty {
             IFLA_XDP_ATTACHED => attached = p.first().copied().unwrap_or(0),
             IFLA_XDP_PROG_ID => single = rd_u32(p, 0)?,
@@ -250,12 +211,14 @@ fn parse_ifinfomsg(body: &[u8]) -> Result<LinkMsg, NlError> {
         ifindex: rd_u32(body, 4)?,
         ..Default::default()
     };
-    for (ty, p) in attrs(&body[IFINFOMSG_LEN..])? {
+    for a in attrs(&body[IFINFOMSG_LEN..]) {
+        let (ty, p) = a?;
         match ty {
             IFLA_IFNAME => l.ifname = attr_str(p),
             IFLA_XDP => l.xdp = parse_xdp(p)?,
             IFLA_LINKINFO => {
-                for (t, q) in attrs(p)? {
+                for a in attrs(p) {
+                    let (t, q) = a?;
                     if t == IFLA_INFO_KIND {
                         l.kind = Some(attr_str(q));
                     }
@@ -272,82 +235,43 @@ fn parse_ifinfomsg(body: &[u8]) -> Result<LinkMsg, NlError> {
 /// negative `NLMSG_ERROR` becomes `NlError::Kernel`. Never panics, whatever the bytes.
 pub fn parse_dump(buf: &[u8]) -> Result<DumpChunk, NlError> {
     let mut chunk = DumpChunk::default();
-    let mut off = 0usize;
-    while off + NLMSG_HDRLEN <= buf.len() {
-        let len = rd_u32(buf, off)? as usize;
-        let ty = rd_u16(buf, off + 4)?;
-        if len < NLMSG_HDRLEN || len > buf.len() - off {
-            return Err(NlError::BadLength { offset: off, len });
-        }
-        let body = &buf[off + NLMSG_HDRLEN..off + len];
-        match ty {
-            NLMSG_DONE => {
+    for m in nl::messages(buf) {
+        let m = m?;
+        match nl::dump_step(&m)? {
+            Step::Done => {
                 chunk.done = true;
-                let err = if body.len() >= 4 {
-                    rd_u32(body, 0)? as i32
-                } else {
-                    0
-                };
-                if err < 0 {
-                    return Err(kernel_error(-err));
-                }
                 return Ok(chunk);
             }
-            NLMSG_ERROR => {
-                let err = rd_u32(body, 0)? as i32;
-                if err < 0 {
-                    return Err(kernel_error(-err));
-                }
-                // errno 0 is an ACK.
-            }
-            NLMSG_NOOP => {}
-            RTM_NEWQDISC | RTM_NEWTFILTER => chunk.msgs.push(parse_tcmsg(ty, body)?),
-            RTM_NEWLINK => chunk.links.push(parse_ifinfomsg(body)?),
-            _ => {}
+            Step::Skip => {}
+            Step::Data => match m.ty {
+                RTM_NEWQDISC | RTM_NEWTFILTER => chunk.msgs.push(parse_tcmsg(m.ty, m.body)?),
+                RTM_NEWLINK => chunk.links.push(parse_ifinfomsg(m.body)?),
+                _ => {}
+            },
         }
-        off += align4(len);
-    }
-    if off != buf.len() && off < buf.len() {
-        return Err(NlError::Truncated(off));
     }
     Ok(chunk)
 }
 
-fn kernel_error(errno: i32) -> NlError {
-    NlError::Kernel {
-        errno,
-        msg: std::io::Error::from_raw_os_error(errno).to_string(),
-    }
-}
-
 /// Bytes of an `RTM_GETLINK` dump request: `nlmsghdr` + `ifinfomsg` (all interfaces).
 pub fn build_link_dump_request(seq: u32) -> Vec<u8> {
-    let len = (NLMSG_HDRLEN + IFINFOMSG_LEN) as u32;
-    let mut b = Vec::with_capacity(len as usize);
-    b.extend_from_slice(&len.to_ne_bytes());
-    b.extend_from_slice(&RTM_GETLINK.to_ne_bytes());
-    b.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    b.extend_from_slice(&seq.to_ne_bytes());
-    b.extend_from_slice(&0u32.to_ne_bytes());
-    b.extend_from_slice(&[0u8; IFINFOMSG_LEN]);
-    b
+    nl::request(
+        RTM_GETLINK,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        &[0u8; IFINFOMSG_LEN],
+    )
 }
 
 /// Bytes of a dump request: `nlmsghdr` + `tcmsg` (family unspec).
 pub fn build_dump_request(msg_type: u16, seq: u32, ifindex: i32, parent: u32) -> Vec<u8> {
-    let len = (NLMSG_HDRLEN + TCMSG_LEN) as u32;
-    let mut b = Vec::with_capacity(len as usize);
-    b.extend_from_slice(&len.to_ne_bytes());
-    b.extend_from_slice(&msg_type.to_ne_bytes());
-    b.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    b.extend_from_slice(&seq.to_ne_bytes());
-    b.extend_from_slice(&0u32.to_ne_bytes()); // pid: the kernel fills it
-    b.extend_from_slice(&[0u8; 4]); // family, pad1, pad2
-    b.extend_from_slice(&ifindex.to_ne_bytes());
-    b.extend_from_slice(&0u32.to_ne_bytes()); // handle
-    b.extend_from_slice(&parent.to_ne_bytes());
-    b.extend_from_slice(&0u32.to_ne_bytes()); // info
-    b
+    let mut tcmsg = Vec::with_capacity(TCMSG_LEN);
+    tcmsg.extend_from_slice(&[0u8; 4]); // family, pad1, pad2
+    tcmsg.extend_from_slice(&ifindex.to_ne_bytes());
+    tcmsg.extend_from_slice(&0u32.to_ne_bytes()); // handle
+    tcmsg.extend_from_slice(&parent.to_ne_bytes());
+    tcmsg.extend_from_slice(&0u32.to_ne_bytes()); // info
+    nl::request(msg_type, NLM_F_REQUEST | NLM_F_DUMP, seq, &tcmsg)
 }
 
 /// Which ingress-type qdisc (`clsact` or `ingress`) each interface has, from a qdisc dump.
@@ -376,26 +300,16 @@ pub fn bpf_filters(msgs: &[TcMsg]) -> Vec<TcMsg> {
 /// A blocking NETLINK_ROUTE socket in the calling thread's network namespace (the one current
 /// when it was opened).
 pub struct RtnlClient {
-    fd: std::os::fd::OwnedFd,
+    sock: nl::Socket,
     seq: u32,
 }
 
 impl RtnlClient {
     pub fn open() -> std::io::Result<Self> {
-        use nix::sys::socket::{self, sockopt, AddressFamily, SockFlag, SockProtocol, SockType};
-        let fd = socket::socket(
-            AddressFamily::Netlink,
-            SockType::Raw,
-            SockFlag::SOCK_CLOEXEC,
-            SockProtocol::NetlinkRoute,
-        )?;
+        let sock = nl::Socket::open(nl::SockType::Raw, nl::SockProtocol::NetlinkRoute)?;
         // A failure only means no receive timeout, which is not fatal.
-        let _ = socket::setsockopt(
-            &fd,
-            sockopt::ReceiveTimeout,
-            &nix::sys::time::TimeVal::new(2, 0),
-        );
-        Ok(RtnlClient { fd, seq: 1 })
+        let _ = sock.set_receive_timeout(std::time::Duration::from_secs(2));
+        Ok(RtnlClient { sock, seq: 1 })
     }
 
     /// Dump qdiscs (`RTM_GETQDISC`) or filters (`RTM_GETTFILTER`) of `ifindex` under `parent`.
@@ -414,37 +328,22 @@ impl RtnlClient {
 
     /// Send one dump request and collect every message of the reply.
     fn run(&mut self, req: &[u8]) -> Result<DumpChunk, String> {
-        use nix::sys::socket::{self, MsgFlags, NetlinkAddr};
-        use std::os::fd::AsRawFd;
-        // pid 0 addresses the kernel.
-        socket::sendto(
-            self.fd.as_raw_fd(),
-            req,
-            &NetlinkAddr::new(0, 0),
-            MsgFlags::empty(),
-        )
-        .map_err(|e| format!("netlink send: {}", std::io::Error::from(e)))?;
-        let mut buf = vec![0u8; 64 * 1024];
         let mut out = DumpChunk::default();
-        // Bounded: even 10k interfaces fit in far fewer datagrams.
-        for _ in 0..100_000 {
-            let n = match socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-                Ok(n) => n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(format!("netlink recv: {}", std::io::Error::from(e))),
-            };
-            if n == 0 {
-                return Err("netlink socket closed".into());
-            }
-            let chunk = parse_dump(&buf[..n]).map_err(|e| e.to_string())?;
+        let r = self.sock.dump(req, |datagram| {
+            let chunk = parse_dump(datagram)?;
             out.msgs.extend(chunk.msgs);
             out.links.extend(chunk.links);
-            if chunk.done {
-                out.done = true;
-                return Ok(out);
-            }
+            out.done = chunk.done;
+            Ok::<bool, NlError>(chunk.done)
+        });
+        match r {
+            Ok(()) => Ok(out),
+            Err(nl::DumpError::Send(e)) => Err(format!("netlink send: {e}")),
+            Err(nl::DumpError::Recv(e)) => Err(format!("netlink recv: {e}")),
+            Err(nl::DumpError::Closed) => Err("netlink socket closed".into()),
+            Err(nl::DumpError::Endless) => Err("netlink dump did not end".into()),
+            Err(nl::DumpError::Reply(e)) => Err(e.to_string()),
         }
-        Err("netlink dump did not end".into())
     }
 }
 

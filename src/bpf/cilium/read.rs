@@ -332,7 +332,7 @@ fn walk_batch(
     cap: usize,
     f: &mut dyn FnMut(&[u8], &[u8]),
 ) -> io::Result<Walk> {
-    let ncpu = crate::bpf::maps::possible_cpus();
+    let ncpu = libbpf_rs::num_possible_cpus().unwrap_or(1);
     let vstride = value_stride(info, ncpu);
     let mut d = Deliver {
         ks: info.key_size as usize,
@@ -413,7 +413,7 @@ fn walk_next_key(
 ) -> io::Result<Walk> {
     let ks = info.key_size as usize;
     let vs = info.value_size as usize;
-    let ncpu = crate::bpf::maps::possible_cpus();
+    let ncpu = libbpf_rs::num_possible_cpus().unwrap_or(1);
     let percpu = is_percpu(info.type_);
     let vstride = value_stride(info, ncpu);
     let mut walk = Walk::default();

@@ -5,8 +5,8 @@
 //! turned into `AuditEvent`s (`attribution`) on their own thread and kept in a bounded buffer.
 
 use super::attribution::{self, AuditEvent, AUDIT_EOE};
+use crate::bpf::nl;
 use std::collections::{BTreeMap, VecDeque};
-use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -40,31 +40,17 @@ impl Drop for AuditState {
     }
 }
 
-fn netlink_socket(groups: u32) -> Result<OwnedFd, String> {
-    use nix::sys::socket::{self, sockopt, AddressFamily, NetlinkAddr, SockFlag, SockProtocol};
-    let fd = socket::socket(
-        AddressFamily::Netlink,
-        socket::SockType::Raw,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkAudit,
-    )
-    .map_err(|e| format!("audit netlink socket: {}", std::io::Error::from(e)))?;
-    socket::bind(fd.as_raw_fd(), &NetlinkAddr::new(0, groups)).map_err(|e| {
-        format!(
-            "joining the audit read-log group: {}",
-            std::io::Error::from(e)
-        )
-    })?;
+fn netlink_socket(groups: u32) -> Result<nl::Socket, String> {
+    let sock = nl::Socket::open(nl::SockType::Raw, nl::SockProtocol::NetlinkAudit)
+        .map_err(|e| format!("audit netlink socket: {e}"))?;
+    sock.bind(groups)
+        .map_err(|e| format!("joining the audit read-log group: {e}"))?;
     if groups != 0 {
-        grow_receive_buffer(&fd);
+        grow_receive_buffer(&sock);
     }
-    // Best effort, as before: without it the reader only flushes on the next record.
-    let _ = socket::setsockopt(
-        &fd,
-        sockopt::ReceiveTimeout,
-        &nix::sys::time::TimeVal::new(0, 300_000),
-    );
-    Ok(fd)
+    // Best effort: without it the reader only flushes on the next record.
+    let _ = sock.set_receive_timeout(std::time::Duration::from_millis(300));
+    Ok(sock)
 }
 
 /// Bytes of kernel receive buffer asked for the read-log socket. A burst of denials (a
@@ -75,7 +61,7 @@ const RECEIVE_BUFFER: usize = 16 << 20;
 
 /// Raise the socket's receive buffer past rmem_max when privileged (SO_RCVBUFFORCE), else to
 /// what rmem_max allows (SO_RCVBUF). Best effort: overruns are still detected and reported.
-fn grow_receive_buffer(fd: &OwnedFd) {
+fn grow_receive_buffer(fd: &nl::Socket) {
     use nix::sys::socket::{setsockopt, sockopt};
     if setsockopt(fd, sockopt::RcvBufForce, &RECEIVE_BUFFER).is_err() {
         let _ = setsockopt(fd, sockopt::RcvBuf, &RECEIVE_BUFFER);
@@ -93,32 +79,26 @@ pub struct Status {
 
 /// Parse an AUDIT_GET reply (netlink header + `struct audit_status`).
 pub fn parse_status(buf: &[u8]) -> Option<Status> {
-    let u32_at = |o: usize| {
-        buf.get(o..o + 4)
-            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    if buf.len() < 16 + 28 || buf.get(4..6)? != AUDIT_GET.to_ne_bytes() {
+    let m = nl::messages(buf).next()?.ok()?;
+    let u32_at = |o: usize| crate::bytes::array(m.body, o).map(u32::from_ne_bytes);
+    if m.ty != AUDIT_GET || m.body.len() < 28 {
         return None;
     }
     // mask, enabled, failure, pid, rate_limit, backlog_limit, lost
     Some(Status {
-        enabled: u32_at(16 + 4)? != 0,
-        backlog_limit: u32_at(16 + 20)?,
-        lost: u32_at(16 + 24)?,
+        enabled: u32_at(4)? != 0,
+        backlog_limit: u32_at(20)?,
+        lost: u32_at(24)?,
     })
 }
 
 /// Kernel audit status (AUDIT_GET, a read-only query), None if unknown.
 fn audit_status() -> Option<Status> {
-    use nix::sys::socket::{self, MsgFlags};
-    let fd = netlink_socket(0).ok()?;
-    let mut req = [0u8; 16];
-    req[0..4].copy_from_slice(&16u32.to_ne_bytes());
-    req[4..6].copy_from_slice(&AUDIT_GET.to_ne_bytes());
-    req[6..8].copy_from_slice(&1u16.to_ne_bytes()); // NLM_F_REQUEST
-    socket::send(fd.as_raw_fd(), &req, MsgFlags::empty()).ok()?;
+    let sock = netlink_socket(0).ok()?;
+    sock.send(&nl::request(AUDIT_GET, nl::NLM_F_REQUEST, 0, &[]))
+        .ok()?;
     let mut buf = [0u8; 256];
-    let n = socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()).ok()?;
+    let n = sock.recv(&mut buf).ok()?;
     parse_status(buf.get(..n)?)
 }
 
@@ -206,10 +186,8 @@ impl AuditState {
     }
 }
 
-fn reader(fd: OwnedFd, shared: Arc<Shared>) {
-    use nix::errno::Errno;
-    use nix::sys::socket::{self, MsgFlags};
-    let mut buf = vec![0u8; 64 * 1024];
+fn reader(sock: nl::Socket, shared: Arc<Shared>) {
+    let mut buf = vec![0u8; nl::RECV_BUFFER];
     // serial → (time, records); flushed on EOE or when too many are open.
     let mut open: BTreeMap<u64, (i128, Vec<(u16, String)>)> = BTreeMap::new();
     let push = |ev: Option<AuditEvent>| {
@@ -221,16 +199,16 @@ fn reader(fd: OwnedFd, shared: Arc<Shared>) {
         }
     };
     while !shared.stop.load(Ordering::Relaxed) {
-        let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+        let n = match sock.recv(&mut buf) {
             Ok(n) => n,
-            Err(Errno::EAGAIN | Errno::EINTR) => {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EINTR)) => {
                 // Quiet period: flush whatever is complete enough.
                 for (serial, (t, recs)) in std::mem::take(&mut open) {
                     push(attribution::event_from_records(t, serial, &recs));
                 }
                 continue;
             }
-            Err(Errno::ENOBUFS) => {
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                 if let Ok(mut g) = shared.error.lock() {
                     *g = Some("some audit records were lost (receive buffer overrun)".into());
                 }
@@ -238,27 +216,18 @@ fn reader(fd: OwnedFd, shared: Arc<Shared>) {
             }
             Err(e) => {
                 if let Ok(mut g) = shared.error.lock() {
-                    *g = Some(format!(
-                        "audit socket read failed: {}",
-                        std::io::Error::from(e)
-                    ));
+                    *g = Some(format!("audit socket read failed: {e}"));
                 }
                 return;
             }
         };
-        let mut off = 0usize;
-        while off + 16 <= n {
-            let len =
-                u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
-            let ty = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
-            if len < 16 || off + len > n {
-                break;
-            }
-            let text = String::from_utf8_lossy(&buf[off + 16..off + len]);
+        // A malformed message ends this datagram's records (the rest cannot be framed).
+        for m in nl::messages(&buf[..n]).map_while(Result::ok) {
+            let text = String::from_utf8_lossy(m.body);
             let text = text.trim_end_matches('\0').trim_end();
             shared.records.fetch_add(1, Ordering::Relaxed);
             if let Some((t, serial, rest)) = attribution::parse_header(text) {
-                if ty == AUDIT_EOE {
+                if m.ty == AUDIT_EOE {
                     if let Some((t, recs)) = open.remove(&serial) {
                         push(attribution::event_from_records(t, serial, &recs));
                     }
@@ -266,10 +235,9 @@ fn reader(fd: OwnedFd, shared: Arc<Shared>) {
                     open.entry(serial)
                         .or_insert_with(|| (t, Vec::new()))
                         .1
-                        .push((ty, rest.to_string()));
+                        .push((m.ty, rest.to_string()));
                 }
             }
-            off += (len + 3) & !3;
         }
         while open.len() > 64 {
             if let Some((serial, (t, recs))) = open.pop_first() {

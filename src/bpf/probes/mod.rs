@@ -156,7 +156,7 @@ impl Loaded {
             m.lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY)
                 .ok()
                 .flatten()
-                .map(|cpus| cpus.iter().map(|v| decode::u64_at(v, 0)).sum())
+                .map(|cpus| cpus.iter().map(|v| crate::bytes::ne_u64(v, 0)).sum())
                 .unwrap_or(0)
         };
         s.events = sum(0);
@@ -424,6 +424,39 @@ impl Probes {
                 };
             }
         }
+    }
+}
+
+/// Checks that the record types the readers decode through agree with the compiled objects.
+#[cfg(test)]
+pub(crate) mod layout {
+    /// The size of struct or union `name` in the BTF of the BPF object `obj` (the bytes
+    /// dpscope loads), or None when the object has no such type.
+    pub fn btf_size(obj: &[u8], name: &str) -> Option<usize> {
+        use libbpf_rs::btf::{types::Composite, Btf, HasSize};
+        let btf = Btf::from_raw("probe", obj).ok()??;
+        let c: Composite<'_> = btf.type_by_name(name)?;
+        Some(c.size())
+    }
+
+    /// Every `(C name, Rust size)` of `records` has the same size in `obj`'s BTF.
+    pub fn assert_sizes(obj: &[u8], records: &[(&str, usize)]) {
+        for (name, rust) in records {
+            assert_eq!(
+                btf_size(obj, name),
+                Some(*rust),
+                "struct {name}: the object's BTF and its Rust reader disagree in size"
+            );
+        }
+    }
+
+    #[test]
+    fn a_struct_and_a_wrong_size_disagree() {
+        let obj: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
+        assert_eq!(btf_size(obj, "dps_tuple4"), Some(16));
+        assert_eq!(btf_size(obj, "no_such_struct"), None);
+        let wrong = std::panic::catch_unwind(|| assert_sizes(obj, &[("dps_tuple4", 17)]));
+        assert!(wrong.is_err());
     }
 }
 

@@ -3,21 +3,38 @@
 //! ports). Userspace adds, for live sockets, the kernel's own counters from sock_diag and the
 //! owning process and cgroup.
 
-use super::decode::{self, tuple_at};
+use super::decode::{self, tuple_of};
 use super::sockdiag::{self, SockKey, TcpSock};
 use super::{fill_pressure, netns, Loaded};
+use crate::bytes::{self, Plain};
 use crate::model::{ProbeStatus, Retransmit};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/retransmits.bpf.o"));
 
+/// The skeleton libbpf-cargo generated from probes/retransmits.bpf.c (build.rs). Only its
+/// `types` are used: the C structs of the records as `#[repr(C)]` Rust structs, regenerated
+/// with every edit of the C.
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
+mod skel {
+    include!(concat!(env!("OUT_DIR"), "/retransmits.skel.rs"));
+}
+use skel::types::{rtx_key, rtx_val};
+
+// SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of
+// integers (probes/retransmits.bpf.c, probes/dpscope.h): any bytes are a valid value.
+unsafe impl Plain for rtx_key {}
+// SAFETY: as above.
+unsafe impl Plain for rtx_val {}
+
 const MAP: &str = "dps_rtx";
 const STATS: &str = "dps_rtx_stats";
 pub const MAX_ENTRIES: u32 = 16384;
-/// `struct rtx_key`: 44 bytes; `struct rtx_val`: 48 bytes.
-pub const KEY_SIZE: usize = 44;
-pub const VAL_SIZE: usize = 48;
+/// `struct rtx_key` (44 bytes) and `struct rtx_val` (48 bytes).
+pub const KEY_SIZE: usize = std::mem::size_of::<rtx_key>();
+pub const VAL_SIZE: usize = std::mem::size_of::<rtx_val>();
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRtx {
@@ -32,18 +49,16 @@ pub struct RawRtx {
 }
 
 pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawRtx> {
-    if k.len() < KEY_SIZE || v.len() < VAL_SIZE {
-        return None;
-    }
+    let (k, v): (rtx_key, rtx_val) = (bytes::read(k)?, bytes::read(v)?);
     Some(RawRtx {
-        netns: decode::u32_at(k, 0),
-        tuple: tuple_at(k, 4),
-        retransmits: decode::u64_at(v, 0),
-        failed: decode::u64_at(v, 8),
-        resets_sent: decode::u64_at(v, 16),
-        resets_received: decode::u64_at(v, 24),
-        last_ns: decode::u64_at(v, 32),
-        state: decode::u32_at(v, 40),
+        netns: k.netns,
+        tuple: tuple_of!(tuple, k.t),
+        retransmits: v.retransmits,
+        failed: v.failed,
+        resets_sent: v.resets_sent,
+        resets_received: v.resets_received,
+        last_ns: v.last_ns,
+        state: v.state,
     })
 }
 
@@ -226,6 +241,15 @@ impl RetransmitProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_the_object() {
+        crate::bpf::probes::layout::assert_sizes(
+            OBJ,
+            &[("rtx_key", KEY_SIZE), ("rtx_val", VAL_SIZE)],
+        );
+        assert_eq!((KEY_SIZE, VAL_SIZE), (44, 48));
+    }
 
     #[test]
     fn entry_decodes() {

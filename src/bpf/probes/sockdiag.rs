@@ -1,8 +1,9 @@
 //! TCP sockets from NETLINK_SOCK_DIAG (inet_diag with INET_DIAG_INFO): the kernel's own
 //! `tcpi_total_retrans` and `tcpi_segs_out` per socket, and the socket inode (→ owning process).
-//! A dump sees the calling thread's network namespace only.
+//! A dump sees the calling thread's network namespace only. Framing and socket: `bpf::nl`.
 
-use super::decode::{u16_at, u32_at};
+use crate::bpf::nl::{self, NlError, Step};
+use crate::bytes::ne_u32 as u32_at;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -25,7 +26,6 @@ pub type SockKey = (String, u16, String, u16);
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
 const INET_DIAG_INFO: u16 = 2;
-const NLMSG_HDR: usize = 16;
 const REQ_LEN: usize = 56;
 const MSG_LEN: usize = 72;
 /// Offsets in `struct tcp_info` (include/uapi/linux/tcp.h).
@@ -43,52 +43,39 @@ pub fn dump_tcp() -> Result<Vec<TcpSock>, String> {
 
 /// The request message: nlmsghdr + inet_diag_req_v2 (all states, INET_DIAG_INFO).
 pub fn request(family: u8, seq: u32) -> Vec<u8> {
-    let len = (NLMSG_HDR + REQ_LEN) as u32;
-    let mut b = Vec::with_capacity(len as usize);
-    b.extend_from_slice(&len.to_ne_bytes());
-    b.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-    b.extend_from_slice(&flags.to_ne_bytes());
-    b.extend_from_slice(&seq.to_ne_bytes());
-    b.extend_from_slice(&0u32.to_ne_bytes());
+    let mut b = Vec::with_capacity(REQ_LEN);
     b.push(family);
     b.push(libc::IPPROTO_TCP as u8);
     b.push(1 << (INET_DIAG_INFO - 1)); // idiag_ext
     b.push(0);
     b.extend_from_slice(&u32::MAX.to_ne_bytes()); // all states
     b.extend_from_slice(&[0u8; 48]); // inet_diag_sockid: any
-    b
+    nl::request(
+        SOCK_DIAG_BY_FAMILY,
+        nl::NLM_F_REQUEST | nl::NLM_F_DUMP,
+        seq,
+        &b,
+    )
 }
 
 fn dump_family(family: u8) -> Result<Vec<TcpSock>, String> {
-    use nix::errno::Errno;
-    use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType};
-    use std::os::fd::AsRawFd;
-    let io = std::io::Error::from;
-    let fd = socket::socket(
-        AddressFamily::Netlink,
-        SockType::Datagram,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkSockDiag,
-    )
-    .map_err(|e| format!("sock_diag socket: {}", io(e)))?;
-    let req = request(family, 1);
-    // An unconnected netlink socket sends to the kernel.
-    socket::send(fd.as_raw_fd(), &req, MsgFlags::empty())
-        .map_err(|e| format!("sock_diag send: {}", io(e)))?;
+    let sock = nl::Socket::open(nl::SockType::Datagram, nl::SockProtocol::NetlinkSockDiag)
+        .map_err(|e| format!("sock_diag socket: {e}"))?;
     let mut socks = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match socket::recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-            Ok(n) => n,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(format!("sock_diag recv: {}", io(e))),
-        };
-        match parse(&buf[..n], &mut socks) {
-            Parsed::More => {}
-            Parsed::Done => return Ok(socks),
-            Parsed::Error(e) => return Err(e),
+    let r = sock.dump(&request(family, 1), |datagram| {
+        match parse(datagram, &mut socks) {
+            Parsed::More => Ok(false),
+            Parsed::Done => Ok(true),
+            Parsed::Error(e) => Err(e),
         }
+    });
+    match r {
+        Ok(()) => Ok(socks),
+        Err(nl::DumpError::Send(e)) => Err(format!("sock_diag send: {e}")),
+        Err(nl::DumpError::Recv(e)) => Err(format!("sock_diag recv: {e}")),
+        Err(nl::DumpError::Closed) => Err("sock_diag: socket closed".into()),
+        Err(nl::DumpError::Endless) => Err("sock_diag: dump did not end".into()),
+        Err(nl::DumpError::Reply(e)) => Err(e),
     }
 }
 
@@ -99,31 +86,27 @@ pub enum Parsed {
     Error(String),
 }
 
-/// Parse one datagram of netlink messages, appending sockets.
+/// Parse one datagram of netlink messages, appending sockets. A partial header at the end of
+/// the datagram is ignored; a message whose length runs past it is an error.
 pub fn parse(b: &[u8], out: &mut Vec<TcpSock>) -> Parsed {
-    let mut off = 0;
-    while off + NLMSG_HDR <= b.len() {
-        let len = u32_at(b, off) as usize;
-        let ty = u16_at(b, off + 4);
-        if len < NLMSG_HDR || off + len > b.len() {
-            return Parsed::Error("sock_diag: truncated message".into());
-        }
-        match ty as i32 {
-            libc::NLMSG_DONE => return Parsed::Done,
-            libc::NLMSG_ERROR => {
-                let errno = -(u32_at(b, off + NLMSG_HDR) as i32);
-                return Parsed::Error(format!(
-                    "sock_diag: {}",
-                    std::io::Error::from_raw_os_error(errno)
-                ));
-            }
-            _ => {
-                if let Some(s) = parse_msg(&b[off + NLMSG_HDR..off + len]) {
+    let truncated = || Parsed::Error("sock_diag: truncated message".into());
+    for m in nl::messages(b) {
+        let m = match m {
+            Ok(m) => m,
+            Err(NlError::Truncated(_)) => break,
+            Err(_) => return truncated(),
+        };
+        match nl::dump_step(&m) {
+            Ok(Step::Done) => return Parsed::Done,
+            Ok(Step::Skip) => {}
+            Ok(Step::Data) => {
+                if let Some(s) = parse_msg(m.body) {
                     out.push(s);
                 }
             }
+            Err(NlError::Kernel { msg, .. }) => return Parsed::Error(format!("sock_diag: {msg}")),
+            Err(_) => return truncated(),
         }
-        off += (len + 3) & !3;
     }
     Parsed::More
 }
@@ -157,15 +140,9 @@ pub fn parse_msg(m: &[u8]) -> Option<TcpSock> {
     let inode = u32_at(m, 68);
     let mut total_retrans = None;
     let mut segs_out = None;
-    let mut off = MSG_LEN;
-    while off + 4 <= m.len() {
-        let alen = u16_at(m, off) as usize;
-        let aty = u16_at(m, off + 2);
-        if alen < 4 || off + alen > m.len() {
-            break;
-        }
+    for a in nl::attrs(&m[MSG_LEN..]) {
+        let Ok((aty, info)) = a else { break };
         if aty == INET_DIAG_INFO {
-            let info = &m[off + 4..off + alen];
             if info.len() >= TCPI_TOTAL_RETRANS + 4 {
                 total_retrans = Some(u32_at(info, TCPI_TOTAL_RETRANS));
             }
@@ -173,7 +150,6 @@ pub fn parse_msg(m: &[u8]) -> Option<TcpSock> {
                 segs_out = Some(u32_at(info, TCPI_SEGS_OUT));
             }
         }
-        off += (alen + 3) & !3;
     }
     Some(TcpSock {
         family,
@@ -199,6 +175,7 @@ pub fn index(socks: Vec<TcpSock>) -> HashMap<SockKey, TcpSock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bytes::ne_u16 as u16_at;
 
     fn msg(total: u32, segs: u32) -> Vec<u8> {
         let mut m = vec![0u8; MSG_LEN];

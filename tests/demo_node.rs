@@ -1,0 +1,341 @@
+//! The demo scenario (tests/demo_scenario, which `examples/demo_node.rs` records into
+//! `assets/demo.json`) on the real kernel: no pane of what it records may be empty, and none
+//! unavailable for a reason other than the ones listed here; the story it tells must be what
+//! dpscope collected (the deny drops real packets, the tail calls start at the pod's veth, the
+//! stale filter is flagged, the transfer retransmits, Landlock denies, the snapshots differ).
+//!
+//! A second test checks the committed `assets/demo.json` the same way, without privileges.
+
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod demo_scenario;
+
+use demo_scenario::{
+    Options, ALLOWED_PORT, DENIED_PORT, ENDPOINT, HOST_IP, LOSSY_PORT, POD_IDENTITY, POD_IP,
+    UNLISTED_PORT, XDP_ABORT_PORT,
+};
+use dpscope::model::tailgraph::{forest, walk, Item};
+use dpscope::model::{PaneId, Snapshot};
+use dpscope::pane::ctx::Derived;
+use dpscope::pane::probe_rates::RetransGroup;
+use dpscope::pane::Ctx;
+
+/// What each pane of the demo shows: at least this many rows in the last snapshot, or (where
+/// the scenario itself cannot fill a pane on this kind of kernel) the reason it is unavailable.
+/// Every pane is listed; a pane added to dpscope fails here until the demo shows it.
+///
+/// None is expected to be unavailable: BPF LSM programs cannot load on this kernel (the
+/// `lsm` probe reports "refused"), but the Denials pane then runs on the syscall-exit
+/// fallback and shows the Landlock denials; the Node pane says why the LSM probe is off.
+const PANES: &[(PaneId, usize, Option<&str>)] = &[
+    (PaneId::Programs, 20, None),
+    (PaneId::Maps, 20, None),
+    // lxc tcx; xdp, tcx and two tc filters on the stale hook.
+    (PaneId::Attachments, 5, None),
+    (PaneId::Drops, 4, None),
+    (PaneId::Retransmits, 2, None),
+    (PaneId::Denials, 2, None),
+    (PaneId::Services, 4, None),
+    (PaneId::Conntrack, 5, None),
+    (PaneId::Policy, 6, None),
+    (PaneId::Tailcalls, 1, None),
+    (PaneId::Identities, 5, None),
+    (PaneId::Endpoints, 3, None),
+    (PaneId::Metrics, 3, None),
+    (PaneId::Flows, 1, None),
+    (PaneId::XdpErrors, 1, None),
+    (PaneId::Node, 1, None),
+];
+
+/// Why the own LSM probe may be off here (the Node pane says it; no pane is unavailable).
+const LSM_OFF: &str = "BPF LSM programs refused";
+
+fn counts(snap: &Snapshot, prev: Option<&Snapshot>) -> Vec<(PaneId, usize)> {
+    let derived = Derived::compute(prev, snap, RetransGroup::default());
+    let ctx = Ctx::standalone(snap, prev, &derived);
+    PaneId::ALL
+        .iter()
+        .map(|&id| (id, dpscope::pane::get(id).count(&ctx)))
+        .collect()
+}
+
+/// Every pane has its rows, or is unavailable for its listed reason, and nothing else is
+/// unavailable.
+fn check_panes(snaps: &[Snapshot]) {
+    let last = snaps.last().unwrap();
+    let prev = snaps.get(snaps.len().wrapping_sub(2));
+    for (id, n) in counts(last, prev) {
+        let (_, min, reason) = PANES
+            .iter()
+            .find(|(p, _, _)| *p == id)
+            .unwrap_or_else(|| panic!("pane {id:?} has no expectation in this test"));
+        let why = last.unavailable_reason(id.name());
+        match reason {
+            Some(r) => assert!(
+                why.is_some_and(|w| w.contains(r)),
+                "{id:?}: expected unavailable because {r}, got {why:?} with {n} rows"
+            ),
+            None => {
+                assert_eq!(why, None, "{id:?} is unavailable");
+                assert!(n >= *min, "{id:?}: {n} rows, want at least {min}");
+            }
+        }
+    }
+    let unexpected: Vec<_> = last
+        .node
+        .unavailable
+        .iter()
+        .filter(|u| {
+            !PANES
+                .iter()
+                .any(|(p, _, r)| p.name() == u.pane && r.is_some_and(|r| u.reason.contains(r)))
+        })
+        .collect();
+    assert!(unexpected.is_empty(), "unavailable: {unexpected:?}");
+    for p in &last.node.probes {
+        let expected_off = p.name == "lsm" && p.detail.contains(LSM_OFF);
+        assert!(
+            p.loaded || expected_off || p.detail.contains("not needed"),
+            "probe {} not loaded: {}",
+            p.name,
+            p.detail
+        );
+    }
+}
+
+/// The story the demo tells, as dpscope collected it.
+fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
+    let last = snaps.last().unwrap();
+    // Tail calls: interface → hook → entry (endpoint 403) → … → cilium_call_policy[403].
+    let tree = forest(last);
+    let root = tree
+        .iter()
+        .find(|n| matches!(&n.item, Item::Interface { name, .. } if name == lxc_host))
+        .unwrap_or_else(|| panic!("no tail-call root at {lxc_host}: {tree:#?}"));
+    let mut entry = false;
+    let mut policy_hop = false;
+    let mut cycle = false;
+    walk(std::slice::from_ref(root), &mut |_, _, n| match &n.item {
+        Item::Entry {
+            prog_id, endpoint, ..
+        } => {
+            entry |= last
+                .program(*prog_id)
+                .is_some_and(|p| p.name == "cil_from_container")
+                && *endpoint == Some(u32::from(ENDPOINT));
+        }
+        Item::Keyed { index, prog_id, .. } => {
+            policy_hop |= *index == Some(u32::from(ENDPOINT))
+                && last
+                    .program(*prog_id)
+                    .is_some_and(|p| p.name == "cil_lxc_policy");
+        }
+        _ => cycle |= n.cycle,
+    });
+    assert!(entry && policy_hop && !cycle, "{root:#?}");
+
+    // The stale tc filter is flagged on its hook.
+    assert!(
+        last.attachments
+            .iter()
+            .any(|a| a.ifname == stale_host && a.hook == "tc_ingress" && a.likely_stale),
+        "{:#?}",
+        last.attachments
+    );
+
+    // The deny entry dropped real packets: the kernel's drop (TC_INGRESS at the pod's veth),
+    // the datapath's metrics and the entry's own counters agree that it happened.
+    let drop_to = |port: u16| {
+        last.drops
+            .iter()
+            .filter(|d| {
+                d.reason_name == "TC_INGRESS"
+                    && d.ifname == lxc_host
+                    && d.src == POD_IP
+                    && d.dst == HOST_IP
+                    && d.dst_port == port
+            })
+            .map(|d| d.count)
+            .sum::<u64>()
+    };
+    assert!(drop_to(DENIED_PORT) >= 2, "{:#?}", last.drops);
+    assert!(drop_to(UNLISTED_PORT) >= 5, "{:#?}", last.drops);
+    assert_eq!(
+        last.drops
+            .iter()
+            .filter(|d| d.dst == HOST_IP && d.dst_port == DENIED_PORT)
+            .map(|d| d.src_identity)
+            .next(),
+        Some(Some(POD_IDENTITY)),
+        "drops carry the pod's identity"
+    );
+    assert!(
+        last.drops
+            .iter()
+            .any(|d| d.reason_name == "NETFILTER_DROP" && d.dst_port == LOSSY_PORT),
+        "{:#?}",
+        last.drops
+    );
+    let metric = |reason: u8| {
+        last.metrics
+            .iter()
+            .filter(|m| m.reason == reason)
+            .map(|m| m.packets)
+            .sum::<u64>()
+    };
+    assert!(metric(181) >= 2, "DROP_POLICY_DENY: {:#?}", last.metrics);
+    assert!(metric(133) >= 5, "DROP_POLICY: {:#?}", last.metrics);
+    assert!(metric(0) > 0, "forwarded: {:#?}", last.metrics);
+    let deny = last
+        .policy
+        .iter()
+        .find(|p| p.endpoint_id == ENDPOINT && p.verdict.to_lowercase().contains("deny"))
+        .unwrap_or_else(|| panic!("no deny entry: {:#?}", last.policy));
+    assert!(deny.packets.unwrap_or(0) >= 2, "{deny:?}");
+
+    // Conntrack the datapath wrote for the allowed connection.
+    assert!(
+        last.conntrack.iter().any(|c| c.src == POD_IP
+            && c.dst_port == ALLOWED_PORT
+            && c.src_identity == POD_IDENTITY
+            && c.packets.unwrap_or(0) > 0),
+        "{:#?}",
+        last.conntrack
+    );
+
+    // Retransmits of the lossy transfer; XDP aborts; the Landlock denial.
+    assert!(
+        last.retransmits
+            .iter()
+            .any(|r| r.dst_port == LOSSY_PORT && r.retransmits > 0),
+        "{:#?}",
+        last.retransmits
+    );
+    assert!(
+        last.xdp_errors
+            .iter()
+            .any(|x| x.action == "ABORTED" && x.count >= 9),
+        "{:#?}",
+        last.xdp_errors
+    );
+    assert!(
+        last.flows.iter().any(|f| f.dst_port == LOSSY_PORT),
+        "{:#?}",
+        last.flows
+    );
+    assert!(
+        last.denials
+            .iter()
+            .any(|d| d.hook == "file_open" && d.target.ends_with("/secret")),
+        "{:#?}",
+        last.denials
+    );
+    let _ = XDP_ABORT_PORT;
+
+    // Over time: the first snapshot has none of the trouble, the last has it all, and a
+    // backend went into quarantine between the last two.
+    let first = &snaps[0];
+    assert!(first.denials.is_empty() && first.retransmits.is_empty());
+    let d = dpscope::model::diff::diff(first, last);
+    for pane in [
+        PaneId::Drops,
+        PaneId::Denials,
+        PaneId::Conntrack,
+        PaneId::Services,
+    ] {
+        assert!(
+            d.pane(pane).is_some_and(|p| !p.changes.is_empty()),
+            "no change in {pane:?} from the first snapshot to the last: {}",
+            d.to_text()
+        );
+    }
+    let state = |s: &Snapshot| {
+        s.services
+            .iter()
+            .flat_map(|s| &s.backends)
+            .find(|b| b.backend_id == 8)
+            .map(|b| b.state.clone())
+    };
+    let before = state(&snaps[snaps.len() - 2]);
+    let after = state(last);
+    assert!(
+        before != after && after.as_deref().is_some_and(|s| s.contains("quarantine")),
+        "{before:?} → {after:?}"
+    );
+}
+
+#[test]
+fn the_demo_scenario_fills_every_pane() {
+    if !common::require_priv("the_demo_scenario_fills_every_pane") {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let (mut snaps, built) = demo_scenario::run(Options::quick());
+    for s in &mut snaps {
+        demo_scenario::scope(s, &built);
+    }
+    eprintln!("scenario: {:?}", started.elapsed());
+    assert!(snaps.len() >= 4, "{} snapshots", snaps.len());
+    // Recorded and read back the way `replay` reads assets/demo.json.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("demo.json");
+    let mut buf = Vec::new();
+    let mut w = dpscope::model::recording::Writer::new(&mut buf, true);
+    for s in &snaps {
+        w.write(s).unwrap();
+    }
+    drop(w);
+    std::fs::write(&path, &buf).unwrap();
+    let loaded = dpscope::model::io::load(&path).expect("the recording loads");
+    let back = loaded.snapshots;
+    assert_eq!(back.len(), snaps.len());
+    check_panes(&back);
+    check_story(&back, &built.lxc_host, &built.stale_host);
+    assert!(
+        back.last()
+            .unwrap()
+            .denials
+            .iter()
+            .any(|d| d.pid == built.landlock_pid),
+        "the Landlock shell's own denial"
+    );
+    // Nothing is left behind.
+    for ns in &built.netns {
+        assert!(!common::Netns::exists(ns), "netns {ns} left behind");
+    }
+    for dev in [&built.lxc_host, &built.stale_host] {
+        assert!(common::ifindex(dev).is_none(), "{dev} left behind");
+    }
+    assert!(!common::Bpffs::is_mounted(std::path::Path::new(
+        &built.bpffs
+    )));
+    assert!(!built.landlock_secret.exists(), "scratch files left behind");
+}
+
+/// The committed demo shows every pane (no privileges needed).
+#[test]
+fn the_committed_demo_fills_every_pane() {
+    let path = format!("{}/assets/demo.json", env!("CARGO_MANIFEST_DIR"));
+    let loaded = dpscope::model::io::load(std::path::Path::new(&path)).expect("demo loads");
+    let snaps = loaded.snapshots;
+    assert!(snaps.len() >= 4, "{} snapshots", snaps.len());
+    check_panes(&snaps);
+    let last = snaps.last().unwrap();
+    let lxc = last
+        .attachments
+        .iter()
+        .find(|a| a.prog_name == "cil_from_container")
+        .map(|a| a.ifname.clone())
+        .expect("cil_from_container attached");
+    let stale = last
+        .attachments
+        .iter()
+        .find(|a| a.likely_stale)
+        .map(|a| a.ifname.clone())
+        .expect("a stale filter");
+    check_story(&snaps, &lxc, &stale);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < 4 << 20, "assets/demo.json is {size} bytes");
+}
