@@ -148,11 +148,18 @@ fn sections(snap: &Value, json: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Rows of a text table (its header line off).
+/// Rows of a text table (its header line off). `show policy` frames each endpoint the way
+/// `cilium-dbg bpf policy get` does (its id, a header, and for an empty policy map the CLI's
+/// "Policy stats empty" line): those frame lines are not rows of objects.
 fn text_rows(text: &str) -> usize {
     text.lines()
         .skip(1)
         .filter(|l| !l.starts_with('(') && !l.is_empty())
+        .filter(|l| {
+            !l.starts_with("Endpoint ID:")
+                && !l.starts_with("POLICY ")
+                && !l.starts_with("Policy stats empty.")
+        })
         .count()
 }
 

@@ -99,7 +99,7 @@ impl Options {
         Options {
             lossy_bytes: 8 << 20,
             audit: true,
-            phase: Duration::from_millis(1500),
+            phase: Duration::from_secs(2),
         }
     }
     /// For the test: shorter, and kernel audit left alone (another test may be toggling it).
