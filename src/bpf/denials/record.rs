@@ -2,14 +2,8 @@
 
 use crate::bytes::{self, Plain};
 
-/// The skeleton libbpf-cargo generated from probes/denials_lsm.bpf.c (build.rs). Only its
-/// `types` are used: the records of probes/denials.h (shared with denials_syscalls.bpf.c) as
-/// `#[repr(C)]` Rust structs, regenerated with every edit of the C.
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/denials_lsm.skel.rs"));
-}
+// The records of probes/denials.h (shared by both denial objects), from one skeleton.
+skeleton!("denials_lsm");
 use skel::types::{denial_key, denial_val};
 
 // SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of

@@ -12,14 +12,7 @@ use std::mem::size_of;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
 
-/// The skeleton libbpf-cargo generated from probes/drops.bpf.c (build.rs). Only its `types`
-/// are used: the C structs of the records as `#[repr(C)]` Rust structs, regenerated with
-/// every edit of the C.
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/drops.skel.rs"));
-}
+skeleton!("drops");
 use skel::types::{drop_key4, drop_key6, drop_slot4, drop_slot6, drop_w4, drop_w6};
 
 // SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of

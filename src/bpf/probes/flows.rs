@@ -23,14 +23,7 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
 
-/// The skeleton libbpf-cargo generated from probes/flows.bpf.c (build.rs). Only its `types`
-/// are used: the C structs of the records as `#[repr(C)]` Rust structs, regenerated with
-/// every edit of the C.
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/flows.skel.rs"));
-}
+skeleton!("flows");
 use skel::types::{flow_key, flow_key4, flow_slot4, flow_slot6, flow_w4, flow_w6};
 
 // SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of

@@ -13,14 +13,7 @@ use std::time::{Duration, Instant};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/retransmits.bpf.o"));
 
-/// The skeleton libbpf-cargo generated from probes/retransmits.bpf.c (build.rs). Only its
-/// `types` are used: the C structs of the records as `#[repr(C)]` Rust structs, regenerated
-/// with every edit of the C.
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/retransmits.skel.rs"));
-}
+skeleton!("retransmits");
 use skel::types::{rtx_key, rtx_val};
 
 // SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of

@@ -9,13 +9,7 @@ use crate::model::{ProbeStatus, XdpEvent};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/xdp_health.bpf.o"));
 
-/// The skeleton libbpf-cargo generated from probes/xdp_health.bpf.c (build.rs). Only its
-/// `types` are used: the C structs of the records as `#[repr(C)]` Rust structs.
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#[allow(clippy::undocumented_unsafe_blocks, unsafe_op_in_unsafe_fn, unused)]
-mod skel {
-    include!(concat!(env!("OUT_DIR"), "/xdp_health.skel.rs"));
-}
+skeleton!("xdp_health");
 use skel::types::xdp_key;
 
 // SAFETY: a generated repr(C) mirror of a C struct of integers (probes/xdp_health.bpf.c):
