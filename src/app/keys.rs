@@ -532,6 +532,8 @@ pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
 pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
     let ctxs = active_contexts(app);
     let unsortable = crate::pane::get(app.pane).sorting().is_none();
+    // A read-only entry (conntrack details) opens nothing: Enter is not offered there.
+    let read_only = matches!(app.details.last(), Some(Detail::Conntrack(_)));
     let mut out = Vec::new();
     for ctx in ctxs {
         for b in app
@@ -540,6 +542,9 @@ pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
             .filter(|b| !b.def.hint.is_empty() && !b.label.is_empty())
         {
             if unsortable && matches!(b.def.action, Action::SortNext | Action::SortFlip) {
+                continue;
+            }
+            if read_only && matches!(b.def.action, Action::Enter) {
                 continue;
             }
             out.push((b.label.as_str(), b.def.hint));
@@ -799,6 +804,21 @@ mod tests {
         assert_eq!(action_for(&app, &q), Some(Action::InputChar('q')));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&app, &ctrl_c), Some(Action::Quit));
+    }
+
+    #[test]
+    fn conntrack_details_offer_back_and_not_details() {
+        let mut app = app_for(Context::Table);
+        let table = hints(&app);
+        assert!(table.contains(&("Enter", "details")), "{table:?}");
+        app.details
+            .push(Detail::Conntrack(crate::app::state::ConntrackDetailView {
+                key: 1,
+                opened: Box::default(),
+            }));
+        let h = hints(&app);
+        assert!(h.contains(&("Esc", "back")), "{h:?}");
+        assert!(!h.iter().any(|(_, hint)| *hint == "details"), "{h:?}");
     }
 
     #[test]

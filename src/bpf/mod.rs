@@ -14,6 +14,7 @@ macro_rules! skeleton {
 }
 
 pub mod attach;
+pub mod batch;
 pub mod bpffs;
 pub mod btf_cache;
 pub mod btf_fmt;

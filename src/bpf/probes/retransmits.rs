@@ -55,8 +55,8 @@ pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawRtx> {
     })
 }
 
-/// Socket inode → owning process, from a /proc/*/fd scan (cached; rescanned at most every
-/// few seconds, only when an inode is unknown).
+/// Socket inode → owning process, from the refresh's /proc walk (`procs::Pass`; rebuilt at
+/// most every few seconds, only when an inode is unknown).
 #[derive(Debug, Default)]
 pub struct SocketOwners {
     by_inode: HashMap<u32, (u32, String, Option<String>)>,
@@ -64,7 +64,11 @@ pub struct SocketOwners {
 }
 
 impl SocketOwners {
-    pub fn get(&mut self, inode: u32) -> Option<(u32, String, Option<String>)> {
+    pub fn get(
+        &mut self,
+        inode: u32,
+        procs: &mut crate::bpf::procs::Pass,
+    ) -> Option<(u32, String, Option<String>)> {
         if inode == 0 {
             return None;
         }
@@ -73,49 +77,25 @@ impl SocketOwners {
                 .scanned
                 .is_none_or(|t| t.elapsed() > Duration::from_secs(3))
         {
-            self.scan();
+            self.scan(procs);
         }
         self.by_inode.get(&inode).cloned()
     }
 
-    fn scan(&mut self) {
+    fn scan(&mut self, procs: &mut crate::bpf::procs::Pass) {
         self.scanned = Some(Instant::now());
         self.by_inode.clear();
-        let Ok(rd) = std::fs::read_dir("/proc") else {
-            return;
-        };
-        for e in rd.flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
-                continue;
-            };
-            let mut info: Option<(String, Option<String>)> = None;
-            for fd in fds.flatten() {
-                let Ok(target) = std::fs::read_link(fd.path()) else {
-                    continue;
-                };
-                let t = target.to_string_lossy();
-                let Some(ino) = t
-                    .strip_prefix("socket:[")
-                    .and_then(|r| r.strip_suffix(']'))
-                    .and_then(|n| n.parse::<u32>().ok())
-                else {
-                    continue;
-                };
-                let (comm, cg) = info
-                    .get_or_insert_with(|| {
-                        let comm = std::fs::read_to_string(e.path().join("comm"))
-                            .map(|s| s.trim().to_string())
-                            .unwrap_or_default();
-                        let cg = std::fs::read_to_string(e.path().join("cgroup"))
-                            .ok()
-                            .and_then(|s| cgroup_path(&s));
-                        (comm, cg)
-                    })
-                    .clone();
-                self.by_inode.entry(ino).or_insert((pid, comm, cg));
+        for p in procs.fds().iter().filter(|p| !p.sockets.is_empty()) {
+            let comm = std::fs::read_to_string(p.dir.join("comm"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            let cg = std::fs::read_to_string(p.dir.join("cgroup"))
+                .ok()
+                .and_then(|s| cgroup_path(&s));
+            for ino in &p.sockets {
+                self.by_inode
+                    .entry(*ino)
+                    .or_insert_with(|| (p.pid, comm.clone(), cg.clone()));
             }
         }
     }
@@ -184,7 +164,7 @@ impl RetransmitProbe {
                     r.tuple.dport,
                 );
                 let live = socks.get(&r.netns).and_then(|m| m.get(&key));
-                let owner = live.and_then(|s| self.owners.get(s.inode));
+                let owner = live.and_then(|s| self.owners.get(s.inode, names.procs()));
                 let cgroup = owner.as_ref().and_then(|o| o.2.clone());
                 Retransmit {
                     src: r.tuple.src,
