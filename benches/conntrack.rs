@@ -129,6 +129,13 @@ fn main() {
         reads.push(t.elapsed());
     }
     let read_only = median(reads);
+    if std::env::var_os("DPSCOPE_BENCH_RECORD").is_some() {
+        // Only the live UI's CPU while `R` records with the Conntrack pane closed.
+        record_cpu(bin, &dir);
+        drop(fd);
+        drop(mount);
+        return;
+    }
     if std::env::var_os("DPSCOPE_BENCH_REPLAY").is_some() {
         // Only the memory of replaying an export of this table against the live UI on it.
         replay_vs_live(bin, &dir);
@@ -234,7 +241,12 @@ fn show_vs_bpftool(bin: &str, dir: &Path, pin: &Path, rows: usize) {
             f,
         ]
     };
-    let cmds: Vec<(&str, Vec<&str>)> = vec![
+    // Another dpscope binary (`DPSCOPE_BENCH_BEFORE=PATH`, e.g. a build of the commit before a
+    // change) runs the sorted table too, in the same run, for a before/after row.
+    let before: Option<&'static str> = std::env::var("DPSCOPE_BENCH_BEFORE")
+        .ok()
+        .map(|p| &*Box::leak(p.into_boxed_str()));
+    let mut cmds: Vec<(&str, Vec<&str>)> = vec![
         (
             "bpftool",
             vec![
@@ -251,6 +263,9 @@ fn show_vs_bpftool(bin: &str, dir: &Path, pin: &Path, rows: usize) {
         (bin, show("csv")),
         (bin, show("table")),
     ];
+    if let Some(b) = before {
+        cmds.push((b, show("table")));
+    }
     let runs = 3;
     let t = common::time_to_file(&cmds, runs);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -264,7 +279,8 @@ fn show_vs_bpftool(bin: &str, dir: &Path, pin: &Path, rows: usize) {
         "`show conntrack` (text: `cilium-dbg bpf ct list` lines)",
         "`show conntrack --format jsonl`",
         "`show conntrack --format csv`",
-        "`show conntrack --format table` (sorted table)",
+        "`show conntrack --format table` (sorted table, rows streamed)",
+        "`show conntrack --format table`, `DPSCOPE_BENCH_BEFORE` binary",
     ];
     for (name, (d, size, rss)) in names.iter().zip(&t) {
         println!(
@@ -293,6 +309,83 @@ fn show_vs_bpftool(bin: &str, dir: &Path, pin: &Path, rows: usize) {
     assert_eq!(entries_j, rows);
     assert_eq!(entries_x, rows);
     assert_eq!(entries_b, rows);
+}
+
+/// CPU of the live UI on the Programs pane (the Conntrack pane closed) on the full table: idle,
+/// then while `R` records, with complete lines and with compact lines (each recording reads
+/// the CT maps at its start and then every `RECORDING_CT_EVERY`), and what it wrote.
+fn record_cpu(bin: &str, bpffs: &Path) {
+    let root = bpffs.display().to_string();
+    let secs = 65.0;
+    println!(
+        "## the live UI recording (`R`) on the full {ENTRIES}-entry table, Programs pane open
+"
+    );
+    println!(
+        "| run (`--no-probes --interval 1`, {secs:.0} s measured) | CPU of one core | written | lines | lines with the table |"
+    );
+    println!("|---|---|---|---|---|");
+    for compact in [false, true] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dump = tmp.path().join("dumps");
+        let cfg = tmp.path().join("config.toml");
+        std::fs::write(&cfg, format!("record_compact = {compact}\n")).expect("config");
+        let dump_s = dump.display().to_string();
+        let cfg_s = cfg.display().to_string();
+        let ui = common::LiveUi::start(
+            bin,
+            &[
+                "--bpffs",
+                &root,
+                "--no-probes",
+                "--pane",
+                "programs",
+                "--interval",
+                "1",
+                "--dump-dir",
+                &dump_s,
+            ],
+            &[("DPSCOPE_CONFIG", &cfg_s)],
+        );
+        std::thread::sleep(Duration::from_secs(5));
+        if !compact {
+            let idle = ui.cpu_over(secs).unwrap_or(f64::NAN);
+            println!("| not recording | {idle:.1} % | | | |");
+        }
+        ui.keys(&["R"]);
+        let cpu = ui.cpu_over(secs).unwrap_or(f64::NAN);
+        ui.keys(&["R"]);
+        std::thread::sleep(Duration::from_secs(3));
+        drop(ui);
+        let file = std::fs::read_dir(&dump)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path())));
+        let (bytes, lines, with_table) = file
+            .map(|f| {
+                use std::io::BufRead;
+                let r = std::io::BufReader::new(std::fs::File::open(&f).expect("recording"));
+                let (mut bytes, mut lines, mut with) = (0u64, 0usize, 0usize);
+                for l in r.split(b'\n').map_while(Result::ok) {
+                    bytes += l.len() as u64 + 1;
+                    lines += 1;
+                    // A line with entries has `"conntrack":[{`.
+                    if l.windows(14).any(|w| w == b"\"conntrack\":[{") {
+                        with += 1;
+                    }
+                }
+                (bytes, lines, with)
+            })
+            .unwrap_or_default();
+        let form = if compact {
+            "compact lines"
+        } else {
+            "complete lines"
+        };
+        println!(
+            "| recording, {form} | {cpu:.1} % | {} MB | {lines} | {with_table} |",
+            bytes >> 20
+        );
+    }
 }
 
 /// Peak RSS of the live UI on the pinned table (several refreshes: the current and the previous

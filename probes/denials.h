@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // dpscope: records shared by the denial probes (denials_syscalls.bpf.c, denials_lsm.bpf.c)
-// and src/bpf/denials/*.rs. Keep the layouts in sync with `parse_record` there.
+// and src/bpf/denials/*.rs, which reads them through the skeleton's generated types (record.rs).
 #ifndef DPSCOPE_DENIALS_H
 #define DPSCOPE_DENIALS_H
 

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod bpf;
+pub mod bytes;
 pub mod cli;
 pub mod config;
 pub mod model;

@@ -13,8 +13,8 @@ mod common;
 mod demo_scenario;
 
 use demo_scenario::{
-    Options, ALLOWED_PORT, DENIED_PORT, ENDPOINT, HOST_IP, LOSSY_PORT, POD_IDENTITY, POD_IP,
-    UNLISTED_PORT, XDP_ABORT_PORT,
+    Options, ALLOWED_PORT, DENIED_PORT, ENDPOINT, LOSSY_PORT, POD_IDENTITY, UNLISTED_PORT,
+    XDP_ABORT_PORT,
 };
 use dpscope::model::tailgraph::{forest, walk, Item};
 use dpscope::model::{PaneId, Snapshot};
@@ -66,23 +66,24 @@ fn counts(snap: &Snapshot, prev: Option<&Snapshot>) -> Vec<(PaneId, usize)> {
 fn check_panes(snaps: &[Snapshot]) {
     let last = snaps.last().unwrap();
     let prev = snaps.get(snaps.len().wrapping_sub(2));
-    for (id, n) in counts(last, prev) {
+    let counts = counts(last, prev);
+    let mut short = Vec::new();
+    for &(id, n) in &counts {
         let (_, min, reason) = PANES
             .iter()
             .find(|(p, _, _)| *p == id)
             .unwrap_or_else(|| panic!("pane {id:?} has no expectation in this test"));
         let why = last.unavailable_reason(id.name());
         match reason {
-            Some(r) => assert!(
-                why.is_some_and(|w| w.contains(r)),
+            Some(r) if !why.is_some_and(|w| w.contains(r)) => short.push(format!(
                 "{id:?}: expected unavailable because {r}, got {why:?} with {n} rows"
-            ),
-            None => {
-                assert_eq!(why, None, "{id:?} is unavailable");
-                assert!(n >= *min, "{id:?}: {n} rows, want at least {min}");
-            }
+            )),
+            None if why.is_some() => short.push(format!("{id:?} is unavailable: {why:?}")),
+            None if n < *min => short.push(format!("{id:?}: {n} rows, want at least {min}")),
+            _ => {}
         }
     }
+    assert!(short.is_empty(), "{short:#?}\nrows per pane: {counts:?}");
     let unexpected: Vec<_> = last
         .node
         .unavailable
@@ -106,7 +107,7 @@ fn check_panes(snaps: &[Snapshot]) {
 }
 
 /// The story the demo tells, as dpscope collected it.
-fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
+fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str, pod_ip: &str, host_ip: &str) {
     let last = snaps.last().unwrap();
     // Tail calls: interface → hook → entry (endpoint 403) → … → cilium_call_policy[403].
     let tree = forest(last);
@@ -153,8 +154,8 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
             .filter(|d| {
                 d.reason_name == "TC_INGRESS"
                     && d.ifname == lxc_host
-                    && d.src == POD_IP
-                    && d.dst == HOST_IP
+                    && d.src == pod_ip
+                    && d.dst == host_ip
                     && d.dst_port == port
             })
             .map(|d| d.count)
@@ -165,7 +166,7 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
     assert_eq!(
         last.drops
             .iter()
-            .filter(|d| d.dst == HOST_IP && d.dst_port == DENIED_PORT)
+            .filter(|d| d.dst == host_ip && d.dst_port == DENIED_PORT)
             .map(|d| d.src_identity)
             .next(),
         Some(Some(POD_IDENTITY)),
@@ -197,7 +198,7 @@ fn check_story(snaps: &[Snapshot], lxc_host: &str, stale_host: &str) {
 
     // Conntrack the datapath wrote for the allowed connection.
     assert!(
-        last.conntrack.iter().any(|c| c.src == POD_IP
+        last.conntrack.iter().any(|c| c.src == pod_ip
             && c.dst_port == ALLOWED_PORT
             && c.src_identity == POD_IDENTITY
             && c.packets.unwrap_or(0) > 0),
@@ -292,7 +293,13 @@ fn the_demo_scenario_fills_every_pane() {
     let back = loaded.snapshots;
     assert_eq!(back.len(), snaps.len());
     check_panes(&back);
-    check_story(&back, &built.lxc_host, &built.stale_host);
+    check_story(
+        &back,
+        &built.lxc_host,
+        &built.stale_host,
+        &demo_scenario::pod_ip(),
+        &demo_scenario::host_ip(),
+    );
     assert!(
         back.last()
             .unwrap()
@@ -335,7 +342,171 @@ fn the_committed_demo_fills_every_pane() {
         .find(|a| a.likely_stale)
         .map(|a| a.ifname.clone())
         .expect("a stale filter");
-    check_story(&snaps, &lxc, &stale);
+    // The committed demo's addresses: the endpoint's, and the host's /32 (identity 1).
+    let pod = last
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint_id == ENDPOINT)
+        .map(|e| e.address.clone())
+        .expect("endpoint 403");
+    let host = last
+        .identities
+        .iter()
+        .find(|i| i.identity == 1 && i.prefix.ends_with("/32"))
+        .map(|i| i.prefix.trim_end_matches("/32").to_string())
+        .expect("the host's identity");
+    check_story(&snaps, &lxc, &stale, &pod, &host);
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size < 4 << 20, "assets/demo.json is {size} bytes");
+}
+
+/// The screens README.md shows are the demo's: the block after each
+/// `<!-- demo screen: keys=K,K size=WxH lines=A-B -->` is what `dpscope replay assets/demo.json`
+/// draws at that size after those keys (a character, `Enter`, `Tab` or `Esc` each), lines A to B
+/// of it (1-based; all when left out).
+/// On a mismatch the test prints the block as it should read.
+#[test]
+fn readme_screens_are_the_demos() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use dpscope::app::{App, UiOptions};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let loaded =
+        dpscope::model::io::load(std::path::Path::new(&format!("{root}/assets/demo.json")))
+            .expect("demo loads");
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut checked = 0;
+    let mut wrong: Vec<(usize, usize, String)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(spec) = line
+            .strip_prefix("<!-- demo screen:")
+            .and_then(|s| s.strip_suffix("-->"))
+        else {
+            continue;
+        };
+        let field = |name: &str| {
+            spec.split_whitespace()
+                .find_map(|f| f.strip_prefix(&format!("{name}=")))
+                .map(str::to_string)
+        };
+        let keys = field("keys").unwrap_or_default();
+        let size = field("size").expect("size=WxH");
+        let (w, h) = size.split_once('x').expect("WxH");
+        let (w, h): (u16, u16) = (w.parse().unwrap(), h.parse().unwrap());
+        let mut app = App::replay(
+            "assets/demo.json".into(),
+            loaded.snapshots.clone(),
+            &[],
+            &UiOptions::default(),
+        );
+        for k in keys.split(',').filter(|k| !k.is_empty()) {
+            let code = match k {
+                "Enter" => KeyCode::Enter,
+                "Tab" => KeyCode::Tab,
+                "Esc" => KeyCode::Esc,
+                _ => KeyCode::Char(k.chars().next().unwrap()),
+            };
+            app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+        }
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| {
+            dpscope::views::draw(f, &app);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        let screen: Vec<String> = (0..h)
+            .map(|y| {
+                let s: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+                s.trim_end().to_string()
+            })
+            .collect();
+        let (a, b) = field("lines")
+            .and_then(|r| {
+                let (a, b) = r.split_once('-')?;
+                Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?))
+            })
+            .unwrap_or((1, h as usize));
+        let mut want: Vec<&str> = screen[a - 1..b].iter().map(String::as_str).collect();
+        // A block does not end in blank lines (the screen's last line is the message line).
+        while want.last() == Some(&"") {
+            want.pop();
+        }
+        assert_eq!(
+            lines.get(i + 1).copied(),
+            Some("```"),
+            "a block follows {line}"
+        );
+        let got: Vec<&str> = lines[i + 2..]
+            .iter()
+            .take_while(|l| **l != "```")
+            .map(|l| l.trim_end())
+            .collect();
+        if got != want {
+            wrong.push((i + 2, got.len(), want.join("\n")));
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked} demo screens found in README.md");
+    if wrong.is_empty() {
+        return;
+    }
+    // After regenerating the demo: DPSCOPE_BLESS_README=1 writes the screens into README.md.
+    if std::env::var("DPSCOPE_BLESS_README").as_deref() == Ok("1") {
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        for (at, len, text) in wrong.iter().rev() {
+            out.splice(*at..at + len, text.lines().map(str::to_string));
+        }
+        std::fs::write(format!("{root}/README.md"), out.join("\n") + "\n").unwrap();
+        return;
+    }
+    let why: Vec<String> = wrong
+        .iter()
+        .map(|(at, _, text)| format!("README.md line {} should read:\n{text}", at + 1))
+        .collect();
+    panic!(
+        "README.md's screens differ from the demo's (DPSCOPE_BLESS_README=1 rewrites them):\n{}",
+        why.join("\n\n")
+    );
+}
+
+/// Text captures README.md labels `<!-- demo show: PANE -->`: every line of the block after it
+/// is a line of `dpscope show PANE --from assets/demo.json`.
+#[test]
+fn readme_show_captures_are_the_demos() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().collect();
+    let mut checked = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(pane) = line
+            .strip_prefix("<!-- demo show:")
+            .and_then(|s| s.strip_suffix("-->"))
+            .map(str::trim)
+        else {
+            continue;
+        };
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dpscope"))
+            .args(["show", pane, "--from", &format!("{root}/assets/demo.json")])
+            .output()
+            .expect("run dpscope show");
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let shown: Vec<&str> = text.lines().map(str::trim_end).collect();
+        assert_eq!(
+            lines.get(i + 1).copied(),
+            Some("```"),
+            "a block follows {line}"
+        );
+        for l in lines[i + 2..].iter().take_while(|l| **l != "```") {
+            assert!(
+                shown.contains(&l.trim_end()),
+                "README.md: {l:?} is not a line of `dpscope show {pane}` of the demo:\n{text}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked} lines checked");
 }

@@ -199,6 +199,81 @@ fn replay_demo_switch_filter_drill_down_back_quit() {
     assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
 }
 
+/// The filter line in a real terminal: a typo fixed mid-string with ← and typing, Home and
+/// End, Ctrl-w and Ctrl-u, Delete; then a bracketed paste holding control characters, which
+/// reach neither the filter nor the screen.
+#[test]
+fn the_filter_line_edits_mid_string_and_cleans_a_paste() {
+    let t = Tmux::start(
+        &format!("{BIN} replay {}", demo()),
+        &[("TERM", "xterm-256color")],
+    );
+    t.wait_text("REPLAY");
+    t.keys(&["2"]);
+    t.wait_text("agree_lru_hash_with_long_name");
+    let footer = |s: &str| {
+        s.lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string()
+    };
+    t.keys(&["/"]);
+    t.text("agre_hash");
+    t.keys(&["Left", "Left", "Left", "Left", "Left"]);
+    t.text("e");
+    let s = t.wait_for("the typo fixed", |s| {
+        footer(s).contains("/agree_hash") && s.contains("Maps (1 of")
+    });
+    assert!(s.contains("filter: agree_hash"), "{s}");
+    // The cursor sits on the `_`, not after the line.
+    assert!(!footer(&s).contains("/agree_hash█"), "{s}");
+    t.keys(&["End"]);
+    t.wait_for("cursor at the end", |s| footer(s).contains("/agree_hash█"));
+    t.text(" zz");
+    t.wait_for("no map matches", |s| s.contains("Maps (0 of"));
+    t.keys(&["C-w", "BSpace"]);
+    t.wait_for("the word gone", |s| {
+        footer(s).contains("/agree_hash█") && s.contains("Maps (1 of")
+    });
+    t.keys(&["Home", "DC", "DC", "DC", "DC", "DC", "DC"]);
+    t.wait_for("deleted under the cursor", |s| {
+        footer(s).contains("/hash") && s.contains("filter: hash ")
+    });
+    t.keys(&["End", "C-u"]);
+    t.wait_for("the line cleared", |s| {
+        footer(s).contains("/█") && s.contains("fixture_btf_hash")
+    });
+    // A paste with an escape sequence, a bell and a newline: bracketed, so it is one event,
+    // and the newline does not submit.
+    let socket = t.socket.clone();
+    let tmux = |args: &[&str]| {
+        let ok = Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "tmux {args:?}");
+    };
+    tmux(&["set-buffer", "-b", "dpsp", "\u{1b}[31magree\u{7}_hash\n"]);
+    tmux(&["paste-buffer", "-p", "-d", "-b", "dpsp", "-t", "0"]);
+    t.wait_for("the paste cleaned", |s| {
+        footer(s).contains("/[31magree_hash█") && s.contains("Maps (0 of")
+    });
+    t.keys(&["Home", "DC", "DC", "DC", "DC"]);
+    let s = t.wait_for("the pasted filter applies", |s| {
+        footer(s).contains("/agree_hash") && s.contains("Maps (1 of")
+    });
+    assert!(!s.contains("fixture_btf_hash"), "{s}");
+    assert!(
+        !t.screen_escapes().contains("\u{7}"),
+        "no bell reached the terminal"
+    );
+    t.keys(&["Enter", "q"]);
+    let s = t.wait_text("EXITED:0");
+    assert!(!t.alternate_screen(), "terminal restored after q:\n{s}");
+}
+
 /// `replay BUNDLE_DIR` in a real terminal: the Cluster pane, `n` to the next node, a filter
 /// on the Drops pane, `c` for the nodes that match, Enter back to that node, `:node`, quit.
 #[test]
@@ -432,7 +507,15 @@ fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
         &format!("{BIN} --bpffs {} --interval 0.5", fs.path.display()),
         &[("TERM", "xterm-256color")],
     );
-    let s = t.wait_text("fixture_tcx_ingress");
+    // A busy node has more programs than one screen holds, so the fixture's are found by the
+    // filter rather than expected on the first page.
+    t.wait_text("stats on");
+    t.keys(&["/"]);
+    t.text("fixture");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("both fixture programs", |s| {
+        s.contains("fixture_tcx_ingress") && s.contains("xdp_pass_fixture")
+    });
     assert!(!s.contains("REPLAY"), "{s}");
     assert!(s.contains("stats on"), "{s}");
 
@@ -441,8 +524,9 @@ fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
     t.keys(&["Space"]);
     t.wait_for("resumed", |s| !s.contains("PAUSED"));
 
+    // `/` reopens the filter with its text: "fixture" + "_tcx".
     t.keys(&["/"]);
-    t.text("fixture_tcx");
+    t.text("_tcx");
     t.keys(&["Enter"]);
     t.wait_for("filtered to one program", |s| {
         s.contains("fixture_tcx_ingress") && !s.contains("xdp_pass_fixture")
@@ -453,7 +537,12 @@ fn live_mode_shows_a_loaded_program_pauses_drills_down_and_quits() {
         s.contains("Disassembly") && s.contains("exit")
     });
     assert!(s.contains("fixture_tcx_ingress"), "{s}");
+    // Esc leaves the details, Esc again clears the filter: a new filter then starts empty
+    // (were "fixture_tcx" kept, "xdp_pass" would be appended to it and match nothing).
     t.keys(&["Escape", "Escape"]);
+    t.keys(&["/"]);
+    t.text("xdp_pass");
+    t.keys(&["Enter"]);
     t.wait_text("xdp_pass_fixture");
 
     t.keys(&["q"]);

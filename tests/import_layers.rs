@@ -2,7 +2,7 @@
 //! lower layer (docs/architecture.md, "Layers"):
 //!
 //! ```text
-//! leaves (sanitize, safe_fs, signals) ← model ← {text, ring, config} ← {bpf, pane}
+//! leaves (sanitize, safe_fs, signals, bytes) ← model ← {text, ring, config} ← {bpf, pane}
 //!     ← app ← views ← {tui, cli}
 //! ```
 //!
@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("sanitize", 0),
     ("safe_fs", 0),
     ("signals", 0),
+    ("bytes", 0),
     ("model", 1),
     ("text", 2),
     ("ring", 2),

@@ -75,7 +75,7 @@ fn put(fd: &OwnedFd, k: &[u8], v: &[u8]) {
 
 /// A per-CPU value: `per_cpu[i]` on CPU i (zero elsewhere).
 fn percpu(per_cpu: &[(u64, u64)]) -> Vec<u8> {
-    let n = dpscope::bpf::maps::possible_cpus();
+    let n = libbpf_rs::num_possible_cpus().expect("possible CPUs");
     let mut v = vec![0u8; 16 * n];
     for (i, (a, b)) in per_cpu.iter().enumerate().take(n) {
         v[i * 16..i * 16 + 8].copy_from_slice(&a.to_le_bytes());
@@ -1337,7 +1337,7 @@ fn big_maps_are_read_whole_or_to_the_cap() {
             &percpu(&[(u64::from(i), 1), (5, 2)]),
         );
     }
-    let ncpu = dpscope::bpf::maps::possible_cpus();
+    let ncpu = libbpf_rs::num_possible_cpus().expect("possible CPUs");
     let pcpu_b: u64 = if ncpu > 1 { 3 } else { 1 };
     let pcpu_a = |i: u64| if ncpu > 1 { i + 5 } else { i };
     for cap in [1 << 20, 17_000] {

@@ -481,6 +481,94 @@ fn filtered_tables() {
     insta::assert_snapshot!("filtered_attachments_120x40", screen(&a, 120, 40));
 }
 
+/// Column and row of the first cell where `text` starts on screen.
+fn cell_of(buf: &ratatui::buffer::Buffer, text: &str) -> Option<(u16, u16)> {
+    let want: Vec<String> = text.chars().map(String::from).collect();
+    let (w, h) = (buf.area.width, buf.area.height);
+    (0..h).find_map(|y| {
+        (0..w)
+            .find(|&x| {
+                want.iter()
+                    .enumerate()
+                    .all(|(i, c)| x + (i as u16) < w && buf[(x + i as u16, y)].symbol() == c)
+            })
+            .map(|x| (x, y))
+    })
+}
+
+/// The filter line edits mid-string from the keys (←, typing, Backspace, Delete, Home/End,
+/// Ctrl-a/e/w/u) and draws its cursor on the character under it, in reverse video.
+#[test]
+fn the_filter_line_edits_mid_string_and_draws_its_cursor_there() {
+    let ctrl = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let typed = |a: &mut App, s: &str| {
+        for c in s.chars() {
+            press(a, &[key(c)]);
+        }
+    };
+    let mut a = rich();
+    press(&mut a, &[key('/')]);
+    typed(&mut a, "agre_hash");
+    press(&mut a, &[code(KeyCode::Left); 5]);
+    typed(&mut a, "e");
+    assert_eq!(a.view().filter, "agree_hash");
+    // The cursor is on the `_`: the footer shows the whole line and no end-of-line block.
+    let t = terminal(&a, 80, 24);
+    let buf = t.backend().buffer();
+    let (at, y) = cell_of(buf, "/agree_hash").expect("filter line on screen");
+    let footer: String = (0..80).map(|x| buf[(x, y)].symbol()).collect();
+    assert!(!footer.contains('█'), "{footer}");
+    let cursor = &buf[(at + 6, y)];
+    assert_eq!(cursor.symbol(), "_");
+    assert!(cursor.modifier.contains(Modifier::REVERSED), "{cursor:?}");
+    let before = &buf[(at + 5, y)];
+    assert!(!before.modifier.contains(Modifier::REVERSED), "{before:?}");
+    // Backspace and Delete at the cursor, Home/End and Ctrl-a/Ctrl-e.
+    press(&mut a, &[code(KeyCode::Backspace), code(KeyCode::Delete)]);
+    assert_eq!(a.view().filter, "agrehash");
+    press(&mut a, &[code(KeyCode::Home)]);
+    typed(&mut a, "x");
+    press(&mut a, &[ctrl('e')]);
+    typed(&mut a, "y");
+    press(
+        &mut a,
+        &[ctrl('a'), code(KeyCode::Delete), code(KeyCode::End)],
+    );
+    typed(&mut a, " z");
+    assert_eq!(a.view().filter, "agrehashy z");
+    // Ctrl-w: the word before the cursor; Ctrl-u: all before it.
+    press(&mut a, &[ctrl('w')]);
+    assert_eq!(a.view().filter, "agrehashy ");
+    press(&mut a, &[code(KeyCode::Left), ctrl('u')]);
+    assert_eq!(a.view().filter, " ");
+    assert_eq!(a.input.cursor(), 0);
+    // Enter keeps the filter; Esc in a new edit clears it.
+    press(&mut a, &[code(KeyCode::Enter)]);
+    assert_eq!(a.mode, Mode::Normal);
+    assert_eq!(a.view().filter, " ");
+}
+
+/// The palette line takes the same edits; its cursor is drawn where it is.
+#[test]
+fn the_palette_line_edits_mid_string() {
+    let mut a = rich();
+    press(&mut a, &[key(':'), key('m'), key('p'), key('s')]);
+    press(
+        &mut a,
+        &[code(KeyCode::Left), code(KeyCode::Left), key('a')],
+    );
+    assert_eq!(a.input.value(), "maps");
+    let t = terminal(&a, 80, 24);
+    let buf = t.backend().buffer();
+    let (x, y) = cell_of(buf, ":maps").expect("palette line on screen");
+    // `:` `m` `a` then the cursor on `p`.
+    let cursor = &buf[(x + 3, y)];
+    assert_eq!(cursor.symbol(), "p");
+    assert!(cursor.modifier.contains(Modifier::REVERSED), "{cursor:?}");
+    press(&mut a, &[code(KeyCode::Enter)]);
+    assert_eq!(a.pane, PaneId::Maps);
+}
+
 #[test]
 fn palette_with_suggestions() {
     let mut a = rich();

@@ -382,7 +382,7 @@ impl CiliumNode {
             0,
             None,
         );
-        let ncpu = dpscope::bpf::maps::possible_cpus();
+        let ncpu = libbpf_rs::num_possible_cpus().expect("possible CPUs");
         for reason in 0..20u8 {
             let k = [reason, 1, 0, 0, 0, 0, 0, 0];
             put(&self.fds[met], &k, &vec![1u8; 16 * ncpu]);

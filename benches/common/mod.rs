@@ -174,3 +174,65 @@ pub fn rss_in_tmux(bin: &str, args: &[&str], quit_after: Option<Duration>) -> (u
     let _ = std::fs::remove_file(&out);
     res
 }
+
+/// The live UI in a detached 120x40 tmux terminal on a server socket of its own, for measuring
+/// its CPU while keys are sent to it; the server is killed on drop.
+pub struct LiveUi {
+    sock: String,
+    pub pid: Option<u32>,
+}
+
+impl LiveUi {
+    /// Start `bin args` with `env` set (e.g. `DPSCOPE_CONFIG`).
+    pub fn start(bin: &str, args: &[&str], env: &[(&str, &str)]) -> LiveUi {
+        let sock = format!("dpscope-live-{}", std::process::id());
+        let vars: String = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        let cmd = format!("exec env {vars}{bin} {}", args.join(" "));
+        let pid = tmux_start(&sock, &cmd)
+            .then(|| {
+                Command::new("tmux")
+                    .args(["-L", &sock, "list-panes", "-F", "#{pane_pid}"])
+                    .output()
+                    .ok()
+            })
+            .flatten()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok());
+        LiveUi { sock, pid }
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.sock, "send-keys"])
+            .args(keys)
+            .status();
+    }
+
+    /// utime + stime of the process so far, in seconds.
+    pub fn cpu_s(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid?)).ok()?;
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // Fields 14 and 15 (utime, stime) are at 11 and 12 after the comm.
+        let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        Some(ticks as f64 / hz)
+    }
+
+    /// CPU % of one core over the next `secs` seconds.
+    pub fn cpu_over(&self, secs: f64) -> Option<f64> {
+        let t = Instant::now();
+        let a = self.cpu_s()?;
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        let b = self.cpu_s()?;
+        Some((b - a) / t.elapsed().as_secs_f64() * 100.0)
+    }
+}
+
+impl Drop for LiveUi {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.sock, "kill-server"])
+            .status();
+    }
+}

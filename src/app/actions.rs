@@ -70,8 +70,14 @@ pub enum Action {
     NodeStep(i32),
     /// Bundle: which nodes have rows matching this pane's filter? (the Cluster pane answers)
     AskNodes,
+    /// A character typed into the filter or palette line, at the cursor (control characters
+    /// are dropped).
     InputChar(char),
-    InputBackspace,
+    /// Text pasted into the filter or palette line (bracketed paste): inserted at the cursor,
+    /// control characters dropped, line breaks and tabs as spaces.
+    InputPaste(String),
+    /// Move the cursor in, or delete from, the filter or palette line.
+    InputEdit(Edit),
     InputSubmit,
     InputCancel,
     InputComplete,
@@ -82,4 +88,51 @@ pub enum Action {
     /// The collector failed; keep the last snapshot and say so.
     CollectorError(String),
     Resize(u16, u16),
+}
+
+/// An edit of the filter or palette line other than typing: the readline keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// ←
+    Left,
+    /// →
+    Right,
+    /// Ctrl-← (to the start of the word)
+    WordLeft,
+    /// Ctrl-→ (past the end of the word)
+    WordRight,
+    /// Home, Ctrl-A
+    Home,
+    /// End, Ctrl-E
+    End,
+    /// Backspace: the character before the cursor.
+    DeletePrev,
+    /// Delete: the character under the cursor.
+    DeleteNext,
+    /// Ctrl-W: the word before the cursor.
+    DeleteWord,
+    /// Ctrl-U: everything before the cursor.
+    DeleteToStart,
+    /// Ctrl-K: everything from the cursor on.
+    DeleteToEnd,
+}
+
+impl Edit {
+    /// The same edit for the line editor.
+    pub fn request(self) -> tui_input::InputRequest {
+        use tui_input::InputRequest as R;
+        match self {
+            Edit::Left => R::GoToPrevChar,
+            Edit::Right => R::GoToNextChar,
+            Edit::WordLeft => R::GoToPrevWord,
+            Edit::WordRight => R::GoToNextWord,
+            Edit::Home => R::GoToStart,
+            Edit::End => R::GoToEnd,
+            Edit::DeletePrev => R::DeletePrevChar,
+            Edit::DeleteNext => R::DeleteNextChar,
+            Edit::DeleteWord => R::DeletePrevWord,
+            Edit::DeleteToStart => R::DeleteFromStart,
+            Edit::DeleteToEnd => R::DeleteTillEnd,
+        }
+    }
 }

@@ -14,6 +14,7 @@ const SECTIONS: &[(&str, &[Context])] = &[
     ("Bundle of nodes (replay BUNDLE_DIR)", &[Context::Bundle]),
     ("Filter (/)", &[Context::Filter]),
     ("Command palette (:)", &[Context::Palette]),
+    ("Editing the / or : line", &[Context::Typing]),
 ];
 
 /// What the mouse does with `--mouse` (app::mouse).

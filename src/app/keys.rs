@@ -1,7 +1,7 @@
 //! The key table: one list that both dispatches keys and generates the help overlay and the
 //! footer hints, so what the screen says is what the keys do.
 
-use super::actions::Action;
+use super::actions::{Action, Edit};
 use super::state::{App, Detail, Mode};
 use crate::model::PaneId;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -27,6 +27,8 @@ pub enum Context {
     Filter,
     /// Typing a command.
     Palette,
+    /// Editing the line typed (filter or command).
+    Typing,
 }
 
 impl Context {
@@ -42,6 +44,7 @@ impl Context {
             Context::Bundle => "Bundle of nodes (replay BUNDLE_DIR)",
             Context::Filter => "Filter (/)",
             Context::Palette => "Command palette (:)",
+            Context::Typing => "Editing the / or : line",
         }
     }
 }
@@ -74,6 +77,9 @@ const fn k(c: char) -> KeyPat {
 }
 const fn code(c: KeyCode) -> KeyPat {
     KeyPat::Key(c, NONE)
+}
+const fn ctrl(c: char) -> KeyPat {
+    KeyPat::Key(KeyCode::Char(c), KeyModifiers::CONTROL)
 }
 
 macro_rules! bind {
@@ -138,12 +144,21 @@ pub const KEYS: &[KeyBinding] = &[
     bind!(Bundle, "ask_nodes", [k('c')], "c", Action::AskNodes, "nodes with rows matching the filter", "nodes"),
     bind!(Filter, "", [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "keep the filter", "keep"),
     bind!(Filter, "", [code(KeyCode::Esc)], "Esc", Action::InputCancel, "clear the filter", "clear"),
-    bind!(Filter, "", [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
+    bind!(Typing, "", [code(KeyCode::Backspace)], "Backspace", Action::InputEdit(Edit::DeletePrev), "delete before the cursor", ""),
+    bind!(Typing, "", [code(KeyCode::Delete)], "Delete", Action::InputEdit(Edit::DeleteNext), "delete under the cursor", ""),
+    bind!(Typing, "", [code(KeyCode::Left)], "←", Action::InputEdit(Edit::Left), "cursor left", ""),
+    bind!(Typing, "", [code(KeyCode::Right)], "→", Action::InputEdit(Edit::Right), "cursor right", ""),
+    bind!(Typing, "", [KeyPat::Key(KeyCode::Left, KeyModifiers::CONTROL)], "Ctrl-←", Action::InputEdit(Edit::WordLeft), "cursor a word left", ""),
+    bind!(Typing, "", [KeyPat::Key(KeyCode::Right, KeyModifiers::CONTROL)], "Ctrl-→", Action::InputEdit(Edit::WordRight), "cursor a word right", ""),
+    bind!(Typing, "", [code(KeyCode::Home), ctrl('a')], "Home/Ctrl-a", Action::InputEdit(Edit::Home), "cursor to the start", ""),
+    bind!(Typing, "", [code(KeyCode::End), ctrl('e')], "End/Ctrl-e", Action::InputEdit(Edit::End), "cursor to the end", ""),
+    bind!(Typing, "", [ctrl('w')], "Ctrl-w", Action::InputEdit(Edit::DeleteWord), "delete the word before the cursor", ""),
+    bind!(Typing, "", [ctrl('u')], "Ctrl-u", Action::InputEdit(Edit::DeleteToStart), "delete to the start", ""),
+    bind!(Typing, "", [ctrl('k')], "Ctrl-k", Action::InputEdit(Edit::DeleteToEnd), "delete to the end", ""),
     bind!(Palette, "", [code(KeyCode::Enter)], "Enter", Action::InputSubmit, "run the command", "run"),
     bind!(Palette, "", [code(KeyCode::Tab)], "Tab", Action::InputComplete, "complete the suggestion", "complete"),
     bind!(Palette, "", [code(KeyCode::Down)], "↓", Action::InputNext, "next suggestion", ""),
     bind!(Palette, "", [code(KeyCode::Up)], "↑", Action::InputPrev, "previous suggestion", ""),
-    bind!(Palette, "", [code(KeyCode::Backspace)], "Backspace", Action::InputBackspace, "delete a character", ""),
     bind!(Palette, "", [code(KeyCode::Esc)], "Esc", Action::InputCancel, "close the palette", "close"),
 ];
 
@@ -160,8 +175,8 @@ enum DetailKind {
 /// Contexts active in a state, most specific first.
 fn contexts_for(mode: Mode, detail: DetailKind, replay: bool, bundle: bool) -> Vec<Context> {
     match mode {
-        Mode::Filter => return vec![Context::Filter, Context::Always],
-        Mode::Palette => return vec![Context::Palette, Context::Always],
+        Mode::Filter => return vec![Context::Filter, Context::Typing, Context::Always],
+        Mode::Palette => return vec![Context::Palette, Context::Typing, Context::Always],
         Mode::Normal => {}
     }
     let mut v = match detail {
@@ -517,6 +532,8 @@ pub fn action_for(app: &App, ev: &KeyEvent) -> Option<Action> {
 pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
     let ctxs = active_contexts(app);
     let unsortable = crate::pane::get(app.pane).sorting().is_none();
+    // A read-only entry (conntrack details) opens nothing: Enter is not offered there.
+    let read_only = matches!(app.details.last(), Some(Detail::Conntrack(_)));
     let mut out = Vec::new();
     for ctx in ctxs {
         for b in app
@@ -525,6 +542,9 @@ pub fn hints(app: &App) -> Vec<(&str, &'static str)> {
             .filter(|b| !b.def.hint.is_empty() && !b.label.is_empty())
         {
             if unsortable && matches!(b.def.action, Action::SortNext | Action::SortFlip) {
+                continue;
+            }
+            if read_only && matches!(b.def.action, Action::Enter) {
                 continue;
             }
             out.push((b.label.as_str(), b.def.hint));
@@ -544,7 +564,7 @@ mod tests {
     fn app_for(ctx: Context) -> App {
         let mut a = App::with_snapshot(Snapshot::empty(), &UiOptions::default());
         match ctx {
-            Context::Filter => a.mode = Mode::Filter,
+            Context::Filter | Context::Typing => a.mode = Mode::Filter,
             Context::Palette => a.mode = Mode::Palette,
             Context::ProgramDetail => a.details.push(Detail::Program(ProgramDetailView {
                 id: 1,
@@ -639,7 +659,7 @@ mod tests {
         for b in KEYS {
             if matches!(
                 b.context,
-                Context::Filter | Context::Palette | Context::Always
+                Context::Filter | Context::Palette | Context::Typing | Context::Always
             ) {
                 assert!(b.name.is_empty(), "{} is rebindable", b.label);
             }
@@ -784,6 +804,21 @@ mod tests {
         assert_eq!(action_for(&app, &q), Some(Action::InputChar('q')));
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&app, &ctrl_c), Some(Action::Quit));
+    }
+
+    #[test]
+    fn conntrack_details_offer_back_and_not_details() {
+        let mut app = app_for(Context::Table);
+        let table = hints(&app);
+        assert!(table.contains(&("Enter", "details")), "{table:?}");
+        app.details
+            .push(Detail::Conntrack(crate::app::state::ConntrackDetailView {
+                key: 1,
+                opened: Box::default(),
+            }));
+        let h = hints(&app);
+        assert!(h.contains(&("Esc", "back")), "{h:?}");
+        assert!(!h.iter().any(|(_, hint)| *hint == "details"), "{h:?}");
     }
 
     #[test]

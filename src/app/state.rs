@@ -92,8 +92,8 @@ pub struct App {
     pub details: Vec<Detail>,
     pub paused: bool,
     pub mode: Mode,
-    /// Text being typed in filter or palette mode.
-    pub input: String,
+    /// The line being typed in filter or palette mode, with its cursor.
+    pub input: tui_input::Input,
     pub palette_sel: usize,
     pub help: bool,
     /// Presentation mode (`p`): banner, fewer and wider columns, more spacing.
@@ -166,7 +166,7 @@ impl App {
             details: Vec::new(),
             paused: false,
             mode: Mode::Normal,
-            input: String::new(),
+            input: tui_input::Input::default(),
             palette_sel: 0,
             help: false,
             presentation: false,

@@ -11,6 +11,7 @@ use crate::model::PaneId;
 use crate::pane::view::{clamp_add, scroll_to, RowKey, Target};
 use crate::text;
 use crossterm::event::KeyEvent;
+use tui_input::InputRequest;
 
 impl App {
     /// Map a key through the key table and apply it.
@@ -47,12 +48,13 @@ impl App {
             Action::GotoPane(p) => self.goto_pane(p, &mut req),
             Action::OpenPalette => {
                 self.mode = Mode::Palette;
-                self.input.clear();
+                self.input.reset();
                 self.palette_sel = 0;
             }
             Action::OpenFilter => {
                 self.mode = Mode::Filter;
-                self.input = self.view().filter.clone();
+                // The cursor at the end, as the filter was left.
+                self.input = tui_input::Input::new(typable(&self.view().filter));
             }
             Action::Refresh => {
                 if self.is_live() {
@@ -240,24 +242,33 @@ impl App {
             },
             Action::AskNodes => self.ask_nodes(&mut req),
             Action::InputChar(c) => {
-                self.input.push(c);
+                if !crate::sanitize::is_unsafe(c) {
+                    self.input.handle(InputRequest::InsertChar(c));
+                    self.after_input_edit();
+                }
+            }
+            Action::InputPaste(text) => {
+                for c in pasted(&text).chars() {
+                    self.input.handle(InputRequest::InsertChar(c));
+                }
                 self.after_input_edit();
             }
-            Action::InputBackspace => {
-                self.input.pop();
-                self.after_input_edit();
+            Action::InputEdit(e) => {
+                if self.input.handle(e.request()).is_some_and(|c| c.value) {
+                    self.after_input_edit();
+                }
             }
             Action::InputSubmit => self.submit(&mut req),
             Action::InputCancel => {
                 if self.mode == Mode::Filter {
                     self.view_mut().filter.clear();
                 }
-                self.input.clear();
+                self.input.reset();
                 self.mode = Mode::Normal;
             }
             Action::InputComplete => {
                 if let Some(s) = self.palette_suggestions().get(self.palette_sel) {
-                    self.input = s.clone();
+                    self.input = tui_input::Input::new(s.clone());
                     self.palette_sel = 0;
                 }
             }
@@ -328,7 +339,7 @@ impl App {
             .as_ref()
             .map(|c| c.nodes.iter().map(|n| n.name.as_str()).collect())
             .unwrap_or_default();
-        palette::suggestions(&self.input, &names)
+        palette::suggestions(self.input.value(), &names)
     }
 
     /// `:node NAME`, or Enter on a node in the Cluster pane (`back`: then return to the pane
@@ -403,7 +414,7 @@ impl App {
         match self.mode {
             // The filter applies as it is typed: the next frame shows it.
             Mode::Filter => {
-                let f = self.input.clone();
+                let f = self.input.value().to_string();
                 self.view_mut().filter = f;
             }
             Mode::Palette => self.palette_sel = 0,
@@ -415,14 +426,14 @@ impl App {
         match self.mode {
             Mode::Filter => self.mode = Mode::Normal,
             Mode::Palette => {
-                let typed = self.input.clone();
+                let typed = self.input.value().to_string();
                 let chosen = palette::resolve(&typed).or_else(|| {
                     self.palette_suggestions()
                         .get(self.palette_sel)
                         .and_then(|s| palette::resolve(s))
                 });
                 self.mode = Mode::Normal;
-                self.input.clear();
+                self.input.reset();
                 match chosen {
                     Some(Command::Pane(p)) => self.goto_pane(p, req),
                     Some(Command::Quit) => self.quit = true,
@@ -762,4 +773,189 @@ fn step_pane(tabs: &[PaneId], p: PaneId, delta: isize) -> PaneId {
     let n = tabs.len() as isize;
     let at = tabs.iter().position(|t| *t == p).unwrap_or(0) as isize;
     tabs[(at + delta).rem_euclid(n.max(1)) as usize]
+}
+
+/// `s` without the characters the typed line never holds (control and bidi characters): a
+/// filter set another way (the config file) is edited as it is shown.
+fn typable(s: &str) -> String {
+    s.chars()
+        .filter(|&c| !crate::sanitize::is_unsafe(c))
+        .collect()
+}
+
+/// Pasted text as the typed line takes it: each run of line breaks and tabs is one space
+/// (none at the ends: a copied line's newline does not stay), other control and bidi
+/// characters are dropped. Nothing pasted reaches the filter or the terminal raw.
+fn pasted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if matches!(c, '\n' | '\r' | '\t') {
+            gap = true;
+        } else if !crate::sanitize::is_unsafe(c) {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::actions::Edit;
+    use crate::app::UiOptions;
+    use crate::model::Snapshot;
+
+    /// An app with the filter line open, `typed` typed into it.
+    fn filtering(typed: &str) -> App {
+        let mut a = App::with_snapshot(Snapshot::empty(), &UiOptions::default());
+        a.update(Action::OpenFilter);
+        for c in typed.chars() {
+            a.update(Action::InputChar(c));
+        }
+        a
+    }
+
+    /// The line and where its cursor is, as `bef|ore`.
+    fn line(a: &App) -> String {
+        let v = a.input.value();
+        let at = v
+            .char_indices()
+            .nth(a.input.cursor())
+            .map_or(v.len(), |(i, _)| i);
+        format!("{}|{}", &v[..at], &v[at..])
+    }
+
+    fn edit(a: &mut App, e: Edit, times: usize) {
+        for _ in 0..times {
+            a.update(Action::InputEdit(e));
+        }
+    }
+
+    #[test]
+    fn the_cursor_moves_and_typing_inserts_at_it() {
+        let mut a = filtering("tcp 10.0.0.1");
+        assert_eq!(line(&a), "tcp 10.0.0.1|");
+        edit(&mut a, Edit::Left, 8);
+        assert_eq!(line(&a), "tcp |10.0.0.1");
+        a.update(Action::InputChar('x'));
+        assert_eq!(line(&a), "tcp x|10.0.0.1");
+        // The filter applies as it is edited, wherever the cursor is.
+        assert_eq!(a.view().filter, "tcp x10.0.0.1");
+        edit(&mut a, Edit::Right, 2);
+        assert_eq!(line(&a), "tcp x10|.0.0.1");
+        // Past either end it stays.
+        edit(&mut a, Edit::Right, 50);
+        assert_eq!(line(&a), "tcp x10.0.0.1|");
+        edit(&mut a, Edit::Left, 50);
+        assert_eq!(line(&a), "|tcp x10.0.0.1");
+        edit(&mut a, Edit::WordRight, 1);
+        assert_eq!(line(&a), "tcp |x10.0.0.1");
+        edit(&mut a, Edit::WordLeft, 1);
+        assert_eq!(line(&a), "|tcp x10.0.0.1");
+    }
+
+    #[test]
+    fn home_and_end() {
+        let mut a = filtering("udp 53");
+        edit(&mut a, Edit::Home, 1);
+        assert_eq!(line(&a), "|udp 53");
+        a.update(Action::InputChar('!'));
+        assert_eq!(a.view().filter, "!udp 53");
+        edit(&mut a, Edit::End, 1);
+        assert_eq!(line(&a), "!udp 53|");
+    }
+
+    #[test]
+    fn backspace_and_delete_mid_string() {
+        let mut a = filtering("fixture");
+        edit(&mut a, Edit::Left, 3);
+        edit(&mut a, Edit::DeletePrev, 1);
+        assert_eq!(line(&a), "fix|ure");
+        edit(&mut a, Edit::DeleteNext, 1);
+        assert_eq!(line(&a), "fix|re");
+        assert_eq!(a.view().filter, "fixre");
+        // Nothing before the start or after the end to delete.
+        edit(&mut a, Edit::Home, 1);
+        edit(&mut a, Edit::DeletePrev, 1);
+        edit(&mut a, Edit::End, 1);
+        edit(&mut a, Edit::DeleteNext, 1);
+        assert_eq!(line(&a), "fixre|");
+    }
+
+    #[test]
+    fn ctrl_w_deletes_the_word_before_the_cursor() {
+        let mut a = filtering("proto tcp state est");
+        edit(&mut a, Edit::DeleteWord, 1);
+        assert_eq!(line(&a), "proto tcp state |");
+        edit(&mut a, Edit::WordLeft, 1);
+        edit(&mut a, Edit::DeleteWord, 1);
+        assert_eq!(line(&a), "proto |state ");
+        assert_eq!(a.view().filter, "proto state ");
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_k_delete_to_either_end() {
+        let mut a = filtering("10.0.0.1 443");
+        edit(&mut a, Edit::Left, 4);
+        edit(&mut a, Edit::DeleteToStart, 1);
+        assert_eq!(line(&a), "| 443");
+        assert_eq!(a.view().filter, " 443");
+        edit(&mut a, Edit::Right, 1);
+        edit(&mut a, Edit::DeleteToEnd, 1);
+        assert_eq!(line(&a), " |");
+    }
+
+    #[test]
+    fn the_palette_line_edits_the_same_way() {
+        let mut a = App::with_snapshot(Snapshot::empty(), &UiOptions::default());
+        a.update(Action::OpenPalette);
+        for c in "cnntrack".chars() {
+            a.update(Action::InputChar(c));
+        }
+        edit(&mut a, Edit::Home, 1);
+        edit(&mut a, Edit::Right, 1);
+        a.update(Action::InputChar('o'));
+        assert_eq!(line(&a), "co|nntrack");
+        a.update(Action::InputSubmit);
+        assert_eq!(a.pane, PaneId::Conntrack);
+        assert_eq!(a.mode, Mode::Normal);
+        assert_eq!(a.input.value(), "");
+    }
+
+    #[test]
+    fn reopening_the_filter_puts_the_cursor_at_its_end() {
+        let mut a = filtering("abc");
+        edit(&mut a, Edit::Home, 1);
+        a.update(Action::InputSubmit);
+        assert_eq!(a.view().filter, "abc");
+        a.update(Action::OpenFilter);
+        assert_eq!(line(&a), "abc|");
+    }
+
+    #[test]
+    fn control_characters_never_enter_the_line() {
+        let mut a = filtering("ab");
+        for c in ['\u{1b}', '\u{7}', '\u{7f}', '\u{9b}', '\n', '\u{202e}'] {
+            a.update(Action::InputChar(c));
+        }
+        assert_eq!(line(&a), "ab|");
+        edit(&mut a, Edit::Left, 1);
+        a.update(Action::InputPaste(
+            "\u{1b}[31mred\u{1b}[0m\tand\r\n\u{202e}blue\n".into(),
+        ));
+        assert_eq!(line(&a), "a[31mred[0m and blue|b");
+        assert_eq!(a.view().filter, "a[31mred[0m and blueb");
+        assert!(!a.view().filter.chars().any(crate::sanitize::is_unsafe));
+        // A filter set with control characters (a config file) is edited without them.
+        let mut b = App::with_snapshot(Snapshot::empty(), &UiOptions::default());
+        b.view_mut().filter = "x\u{1b}y".into();
+        b.update(Action::OpenFilter);
+        assert_eq!(line(&b), "xy|");
+        assert_eq!(pasted("\n\n  a \t\t b\n"), "  a   b");
+    }
 }

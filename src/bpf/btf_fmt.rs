@@ -129,8 +129,7 @@ impl Rd<'_> {
 }
 
 fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    crate::bytes::array(b, at).map(u32::from_le_bytes)
 }
 
 impl Btf {
@@ -334,7 +333,7 @@ impl Btf {
     ///
     /// # Safety
     /// `ptr` must be a valid, non-null `struct btf *` owned by the caller; it is freed here.
-    unsafe fn from_libbpf_owned(ptr: *mut libbpf_sys::btf) -> Result<Btf> {
+    pub(super) unsafe fn from_libbpf_owned(ptr: *mut libbpf_sys::btf) -> Result<Btf> {
         let mut size: u32 = 0;
         // SAFETY: `ptr` is valid per the contract; `size` is valid for writes.
         let data = unsafe { libbpf_sys::btf__raw_data(ptr, &mut size) };
@@ -356,21 +355,6 @@ impl Btf {
         VMLINUX
             .get_or_init(|| Btf::from_file(std::path::Path::new("/sys/kernel/btf/vmlinux")).ok())
             .as_ref()
-    }
-
-    /// Loads a kernel BTF object by id (a map's or a program's `btf_id`).
-    pub fn from_kernel_id(id: u32) -> Result<Btf> {
-        // SAFETY: plain libbpf call; returns an owned `struct btf *` or NULL with errno set.
-        let ptr = unsafe { libbpf_sys::btf__load_from_kernel_by_id(id) };
-        if ptr.is_null() {
-            bail!(
-                "cannot load BTF object {id}: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        // SAFETY: `ptr` is a valid btf object owned here; freed once inside.
-        unsafe { Self::from_libbpf_owned(ptr) }
-            .map_err(|e| anyhow::anyhow!("BTF object {id}: {e:#}"))
     }
 
     /// Number of types including `void` (so valid ids are `0..len()`).
@@ -675,10 +659,10 @@ impl Btf {
 
 fn read_uint(b: &[u8]) -> Option<u64> {
     Some(match b.len() {
-        1 => b[0] as u64,
-        2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-        4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
-        8 => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        1 => u64::from(crate::bytes::u8_at(b, 0)),
+        2 => u64::from(crate::bytes::le_u16(b, 0)),
+        4 => u64::from(crate::bytes::le_u32(b, 0)),
+        8 => crate::bytes::le_u64(b, 0),
         _ => return None,
     })
 }

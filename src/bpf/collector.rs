@@ -578,14 +578,17 @@ impl Collector {
         };
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
+        // One walk of /proc for this refresh, whoever needs it: owners here (when the
+        // iterator cannot tell), namespaces and socket owners in the probes.
+        let mut proc_pass = procs::Pass::default();
         let owners = match self.iters.as_ref().map(|i| i.owners()) {
             _ if !want.owners => super::iters::Owners::default(),
             Some(Ok(o)) => o,
             Some(Err(e)) => {
                 warnings.push(format!("owner iterator: {e}; walking /proc instead"));
-                procs::scan(std::path::Path::new("/proc"))
+                procs::owners(&mut proc_pass)
             }
-            None => procs::scan(std::path::Path::new("/proc")),
+            None => procs::owners(&mut proc_pass),
         };
         phase("owners");
 
@@ -779,7 +782,7 @@ impl Collector {
         snap.programs = progs;
         snap.maps = map_list;
         if let Some(p) = &mut self.probes {
-            p.collect(&mut snap);
+            p.collect_with(&mut snap, proc_pass);
         } else if self.cfg.probes {
             for pane in ["drops", "retransmits", "denials", "flows", "xdp_errors"] {
                 snap.node.unavailable.push(Unavailable {

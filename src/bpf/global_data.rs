@@ -7,9 +7,9 @@
 //! `__config_endpoint_id` is `LXC_ID`, `__config_interface_ifindex` is
 //! `THIS_INTERFACE_IFINDEX`.
 
+use super::btf_cache::KernelBtf;
 use super::btf_fmt::{Btf, Type};
 use super::sys;
-use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -18,9 +18,6 @@ pub const ENDPOINT_ID_VARS: &[&str] = &["__config_endpoint_id", "LXC_ID"];
 
 /// Largest section read (a config section is a few hundred bytes).
 const MAX_SECTION: u32 = 1 << 20;
-
-/// Parsed BTF objects by kernel BTF id (`None`: could not be loaded), for one collection.
-pub type BtfCache = HashMap<u32, Option<Btf>>;
 
 /// A global variable's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +61,18 @@ pub fn find_var(btf: &Btf, section_type: u32, names: &[&str]) -> Option<(String,
 pub fn read_uint(section: &[u8], off: u32, size: u32) -> Option<u64> {
     let start = usize::try_from(off).ok()?;
     let b = section.get(start..start.checked_add(usize::try_from(size).ok()?)?)?;
-    Some(match *b {
-        [a] => u64::from(a),
-        [a, c] => u64::from(u16::from_le_bytes([a, c])),
-        [a, c, d, e] => u64::from(u32::from_le_bytes([a, c, d, e])),
-        [a, c, d, e, f, g, h, i] => u64::from_le_bytes([a, c, d, e, f, g, h, i]),
+    use crate::bytes::{le_u16, le_u32, le_u64, u8_at};
+    Some(match b.len() {
+        1 => u64::from(u8_at(b, 0)),
+        2 => u64::from(le_u16(b, 0)),
+        4 => u64::from(le_u32(b, 0)),
+        8 => le_u64(b, 0),
         _ => return None,
     })
 }
 
 /// The first of `names` found in the global data of a program whose maps are `map_ids`.
-pub fn find_uint(map_ids: &[u32], names: &[&str], btfs: &mut BtfCache) -> Option<Var> {
+pub fn find_uint(map_ids: &[u32], names: &[&str], btfs: &mut KernelBtf) -> Option<Var> {
     for &id in map_ids {
         let Ok(fd) = map_fd_rdonly(id) else {
             continue;
@@ -93,10 +91,7 @@ pub fn find_uint(map_ids: &[u32], names: &[&str], btfs: &mut BtfCache) -> Option
         if !global {
             continue;
         }
-        let btf = btfs
-            .entry(info.btf_id)
-            .or_insert_with(|| Btf::from_kernel_id(info.btf_id).ok());
-        let Some(btf) = btf.as_ref() else {
+        let Ok(btf) = btfs.parsed(info.btf_id) else {
             continue;
         };
         let Some((name, off, size)) = find_var(btf, info.btf_value_type_id, names) else {

@@ -76,38 +76,6 @@ pub fn classify(map_type: u32) -> Result<ValueKind, &'static str> {
     })
 }
 
-/// Parses a CPU list such as `0-3,5,7-8` and returns the number of possible CPUs
-/// (highest listed + 1, as the kernel sizes per-CPU values).
-pub fn parse_cpu_count(text: &str) -> Option<usize> {
-    let mut max: Option<usize> = None;
-    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
-        let hi = match part.split_once('-') {
-            Some((lo, hi)) => {
-                let lo: usize = lo.trim().parse().ok()?;
-                let hi: usize = hi.trim().parse().ok()?;
-                if hi < lo {
-                    return None;
-                }
-                hi
-            }
-            None => part.trim().parse().ok()?,
-        };
-        max = Some(max.map_or(hi, |m: usize| m.max(hi)));
-    }
-    max.map(|m| m + 1)
-}
-
-/// Number of possible CPUs, from /sys/devices/system/cpu/possible.
-pub fn possible_cpus() -> Result<usize> {
-    let path = "/sys/devices/system/cpu/possible";
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))?;
-    match parse_cpu_count(&text) {
-        Some(n) => Ok(n),
-        None => bail!("cannot parse {path}: {text:?}"),
-    }
-}
-
 fn errno(rc: i32) -> io::Error {
     io::Error::from_raw_os_error(rc.unsigned_abs() as i32)
 }
@@ -182,7 +150,7 @@ fn lookup(fd: &OwnedFd, key: &[u8], value: &mut [u8]) -> Result<bool> {
 }
 
 fn u32_at(b: &[u8]) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(..4)?.try_into().ok()?))
+    crate::bytes::array(b, 0).map(u32::from_ne_bytes)
 }
 
 fn prog_label(id: u32) -> String {
@@ -306,14 +274,14 @@ fn dump_into(dump: &mut MapDump, offset: u64, limit: usize) -> Result<()> {
         bail!("this map has no keys to list");
     }
     let ncpus = if kind == ValueKind::PerCpu {
-        possible_cpus()?
+        libbpf_rs::num_possible_cpus().map_err(|e| anyhow::anyhow!("possible CPUs: {e}"))?
     } else {
         1
     };
     let has_btf = info.btf_id != 0 && (info.btf_key_type_id != 0 || info.btf_value_type_id != 0);
     let mut btf_note = None;
     let btf = if has_btf {
-        match Btf::from_kernel_id(info.btf_id) {
+        match super::btf_cache::KernelBtf::load_parsed(info.btf_id) {
             Ok(b) => Some(b),
             Err(e) => {
                 btf_note = Some(format!("{e:#}"));
@@ -471,17 +439,6 @@ mod tests {
         // A short buffer never panics: missing CPUs are left out.
         let e = d.entry(&[], &v[..4]);
         assert_eq!(e.per_cpu, vec!["01 00 00 00"]);
-    }
-
-    #[test]
-    fn cpu_lists() {
-        assert_eq!(parse_cpu_count("0-1\n"), Some(2));
-        assert_eq!(parse_cpu_count("0"), Some(1));
-        assert_eq!(parse_cpu_count("0-3,8-9"), Some(10));
-        assert_eq!(parse_cpu_count("0,2,5"), Some(6));
-        assert_eq!(parse_cpu_count(""), None);
-        assert_eq!(parse_cpu_count("3-1"), None);
-        assert_eq!(parse_cpu_count("x"), None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::names;
 use super::sys::{self, ObjKind};
 use crate::model::MapInfo;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// How long one map may be walked per refresh.
@@ -406,54 +406,26 @@ fn count_batch(
     );
     let vs = if percpu {
         // Per-CPU values come back rounded up to 8 bytes, one per possible CPU.
-        (info.value_size as usize).div_ceil(8) * 8 * possible_cpus()
+        (info.value_size as usize).div_ceil(8) * 8 * libbpf_rs::num_possible_cpus().unwrap_or(1)
     } else {
         info.value_size as usize
     };
-    let chunk: u32 = 8192;
-    let mut keys = vec![0u8; ks * chunk as usize];
-    let mut values = vec![0u8; vs.max(1) * chunk as usize];
-    let mut in_batch = vec![0u8; ks.max(8)];
-    let mut out_batch = vec![0u8; ks.max(8)];
-    let opts = libbpf_sys::bpf_map_batch_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-        elem_flags: 0,
-        flags: 0,
-    };
+    let mut cursor = super::batch::Cursor::new(ks, vs.max(1), 8192);
+    let mut c = super::batch::Chunk::default();
     let mut total = 0u64;
-    let mut first = true;
     loop {
-        let mut count = chunk;
-        let in_ptr = if first {
-            std::ptr::null_mut()
-        } else {
-            in_batch.as_mut_ptr() as *mut _
-        };
-        // SAFETY: buffers hold `chunk` keys/values of the map's sizes; batch tokens ≥ key size.
-        let ret = unsafe {
-            libbpf_sys::bpf_map_lookup_batch(
-                fd.as_raw_fd(),
-                in_ptr,
-                out_batch.as_mut_ptr() as *mut _,
-                keys.as_mut_ptr() as *mut _,
-                values.as_mut_ptr() as *mut _,
-                &mut count,
-                &opts,
-            )
-        };
-        let errno = if ret < 0 { -ret } else { 0 };
-        if ret < 0 && errno != libc::ENOENT {
+        let first = cursor.at_start();
+        if let Err(e) = cursor.next(fd.as_fd(), &mut c) {
+            let errno = e.raw_os_error().unwrap_or(0);
             if first && (errno == libc::EINVAL || errno == libc::ENOTSUP || errno == 524) {
                 return None; // not supported for this map: caller falls back
             }
             return Some((Some(total), true));
         }
-        total += count as u64;
-        if errno == libc::ENOENT {
+        total += c.count as u64;
+        if c.last {
             return Some((Some(total), false));
         }
-        first = false;
-        std::mem::swap(&mut in_batch, &mut out_batch);
         if start.elapsed() > budget {
             return Some((Some(total), true));
         }
@@ -517,17 +489,6 @@ pub fn id_slots(fd: &OwnedFd, max_entries: u32) -> Vec<(u32, u32)> {
         }
     }
     out
-}
-
-/// Number of possible CPUs (per-CPU map values have one slot each).
-pub fn possible_cpus() -> usize {
-    // SAFETY: no arguments; returns a count or a negative errno.
-    let n = unsafe { libbpf_sys::libbpf_num_possible_cpus() };
-    if n > 0 {
-        n as usize
-    } else {
-        1
-    }
 }
 
 #[cfg(test)]

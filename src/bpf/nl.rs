@@ -51,15 +51,11 @@ pub fn align4(n: usize) -> usize {
 }
 
 fn ne_u16(b: &[u8], off: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(
-        b.get(off..off.checked_add(2)?)?.try_into().ok()?,
-    ))
+    crate::bytes::array(b, off).map(u16::from_ne_bytes)
 }
 
 fn ne_u32(b: &[u8], off: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(
-        b.get(off..off.checked_add(4)?)?.try_into().ok()?,
-    ))
+    crate::bytes::array(b, off).map(u32::from_ne_bytes)
 }
 
 /// Bytes of one request: `nlmsghdr` (pid 0: the kernel fills it) + `payload`.

@@ -3,11 +3,11 @@
 //! Programs are immutable once loaded, so everything but the run counters is cached per
 //! (id, load time, tag): a refresh of 1,000 programs costs ~3 syscalls each.
 
+use super::btf_cache::KernelBtf;
 use super::names;
 use super::sys::{self, ObjKind};
 use crate::model::Program;
 use std::collections::HashMap;
-use std::ffi::CStr;
 
 /// Per-program facts that never change after load.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +64,7 @@ impl ProgramCache {
             }
         };
         let mut out = Vec::with_capacity(ids.len());
-        let mut btf_cache: HashMap<u32, Option<BtfHandle>> = HashMap::new();
+        let mut btf_cache = KernelBtf::new();
         let mut denied = 0usize;
         for id in ids {
             let known = stats
@@ -100,7 +100,7 @@ impl ProgramCache {
         &mut self,
         id: u32,
         calls: Option<&mut CallsFn<'_>>,
-        btf_cache: &mut HashMap<u32, Option<BtfHandle>>,
+        btf_cache: &mut KernelBtf,
     ) -> std::io::Result<Option<Program>> {
         let fd = match sys::fd_by_id(ObjKind::Prog, id) {
             Ok(fd) => fd,
@@ -180,7 +180,7 @@ fn program(
 fn load_static(
     fd: &std::os::fd::OwnedFd,
     base: &libbpf_sys::bpf_prog_info,
-    btf_cache: &mut HashMap<u32, Option<BtfHandle>>,
+    btf_cache: &mut KernelBtf,
 ) -> std::io::Result<Static> {
     let mut map_ids = vec![0u32; base.nr_map_ids as usize];
     let rec_size =
@@ -204,13 +204,10 @@ fn load_static(
 
     let mut name = String::new();
     if want_func && func_buf.len() >= 8 {
-        let type_id = u32::from_ne_bytes([func_buf[4], func_buf[5], func_buf[6], func_buf[7]]);
-        let btf = btf_cache
-            .entry(base.btf_id)
-            .or_insert_with(|| BtfHandle::load(base.btf_id));
-        if let Some(b) = btf {
-            name = b.type_name(type_id).unwrap_or_default();
-        }
+        let type_id = crate::bytes::ne_u32(&func_buf, 4);
+        name = btf_cache
+            .type_name(base.btf_id, type_id)
+            .unwrap_or_default();
     }
     Ok(Static {
         info: *base,
@@ -222,42 +219,4 @@ fn load_static(
         kfuncs: vec![],
         calls_loaded: false,
     })
-}
-
-/// A kernel BTF object loaded by id, freed on drop.
-pub struct BtfHandle(*mut libbpf_sys::btf);
-
-impl BtfHandle {
-    pub fn load(id: u32) -> Option<BtfHandle> {
-        // SAFETY: returns an owned btf pointer or an error-encoded/NULL pointer.
-        let p = unsafe { libbpf_sys::btf__load_from_kernel_by_id(id) };
-        // SAFETY: libbpf_get_error inspects the pointer value only.
-        if p.is_null() || unsafe { libbpf_sys::libbpf_get_error(p as *const _) } != 0 {
-            return None;
-        }
-        Some(BtfHandle(p))
-    }
-
-    pub fn type_name(&self, type_id: u32) -> Option<String> {
-        // SAFETY: self.0 is a valid btf; type_by_id returns NULL for out-of-range ids.
-        let t = unsafe { libbpf_sys::btf__type_by_id(self.0, type_id) };
-        if t.is_null() {
-            return None;
-        }
-        // SAFETY: t points into the btf's type section; name_off is a valid string offset or 0.
-        let p = unsafe { libbpf_sys::btf__name_by_offset(self.0, (*t).name_off) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: btf strings are NUL-terminated inside the btf's string section.
-        let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
-        (!s.is_empty()).then_some(s)
-    }
-}
-
-impl Drop for BtfHandle {
-    fn drop(&mut self) {
-        // SAFETY: we own the pointer and free it exactly once.
-        unsafe { libbpf_sys::btf__free(self.0) }
-    }
 }

@@ -94,6 +94,9 @@ pub unsafe fn info_by_fd<T>(fd: &OwnedFd, info: &mut T) -> io::Result<()> {
 }
 
 /// `memlock:` from /proc/self/fdinfo of a BPF map fd: the memory the kernel charged for it.
+///
+/// Not `libbpf_rs::MapFdInfo` (0.27): it parses `memlock` as a u32 and fails the whole read for
+/// a map charged 4 GiB or more, which the kernel prints as a u64; this reads the one field.
 pub fn fdinfo_memlock(fd: &OwnedFd) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
     parse_fdinfo_field(&text, "memlock")

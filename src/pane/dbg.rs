@@ -190,14 +190,11 @@ fn flags_hex(flags: &[String]) -> String {
     format!("0x{bits:04X}")
 }
 
-/// `bpf policy get --all -n`: each endpoint's policy map as a table of numeric identities
-/// (the endpoints of the entries the JSON holds; the TUI also lists empty maps).
+/// `bpf policy get --all -n`: each endpoint's policy map as a table of numeric identities,
+/// every endpoint the pane lists (an empty map too, with the CLI's line for it).
 pub fn policy(snap: &Snapshot) -> String {
     let mut out = String::new();
-    let mut ids: Vec<u16> = snap.policy.iter().map(|e| e.endpoint_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    for id in ids {
+    for id in policy::endpoint_ids(snap) {
         out.push_str(&format!("Endpoint ID: {id}\n\n"));
         let mut rows = vec![[
             "POLICY",
@@ -309,5 +306,30 @@ mod tests {
             flags_hex(&["host".into(), "unknown(0x10)".into()]),
             "0x0011"
         );
+    }
+
+    #[test]
+    fn an_endpoint_with_an_empty_policy_map_is_listed() {
+        let snap = Snapshot {
+            maps: vec![crate::model::MapInfo {
+                name: "cilium_policy_v2_01717".into(),
+                ..Default::default()
+            }],
+            policy: vec![crate::model::PolicyEntry {
+                endpoint_id: 403,
+                verdict: "deny".into(),
+                direction: "egress".into(),
+                ..Default::default()
+            }],
+            ..Snapshot::empty()
+        };
+        let text = policy(&snap);
+        let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("no {s:?} in {text}"));
+        assert!(at("Endpoint ID: 403") < at("Endpoint ID: 1717"), "{text}");
+        assert!(
+            at("Endpoint ID: 1717") < at("Policy stats empty. Perhaps"),
+            "{text}"
+        );
+        assert_eq!(text.matches("Policy stats empty").count(), 1, "{text}");
     }
 }

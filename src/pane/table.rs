@@ -237,15 +237,13 @@ impl<T> Table<T> {
         self.columns.iter().map(Column::head).collect()
     }
 
-    /// [`Table::plain`] row by row: the order is computed once, each row's cells when it is
-    /// passed on.
-    pub fn plain_rows<'a>(
+    /// [`Table::plain_in`] row by row: each row's cells are made when the row is passed on.
+    pub fn plain_rows_in<'a>(
         &'a self,
         rows: &'a [T],
         ctx: &'a Ctx<'a>,
-        view: &TableView,
+        order: Vec<usize>,
     ) -> super::plain::PlainRows<'a> {
-        let order = self.order(rows, ctx, view);
         super::plain::PlainRows {
             headers: self.columns.iter().map(|c| c.header.to_string()).collect(),
             right: self
@@ -640,13 +638,21 @@ impl<T> Pane for TablePane<T> {
         }
     }
 
+    /// [`Pane::plain`]'s rows in its order, each row's cells made when it is passed on.
     fn plain_rows<'a>(&'a self, ctx: &'a Ctx<'a>, view: &TableView) -> super::plain::PlainRows<'a> {
-        match self.plain {
-            Some(plain) => super::plain::PlainRows::owned(plain(ctx, view)),
-            None => self
-                .table
-                .plain_rows((self.rows)(ctx), ctx, &self.effective(view)),
+        if let Some(plain) = self.plain {
+            return super::plain::PlainRows::owned(plain(ctx, view));
         }
+        let rows = (self.rows)(ctx);
+        let order = match self.order {
+            // The pane's own order (dpscope's objects last), as `plain` has it.
+            Some(fast) => {
+                let order = fast(self, ctx, view, &mut Memo::default());
+                order.rows_in(0..order.len()).map(row_index).collect()
+            }
+            None => self.table.order(rows, ctx, &self.effective(view)),
+        };
+        self.table.plain_rows_in(rows, ctx, order)
     }
 
     fn json(&self, snap: &Snapshot, w: &mut dyn std::io::Write) -> serde_json::Result<()> {

@@ -4,6 +4,7 @@
 
 use super::terminal::TerminalGuard;
 use super::Source;
+use crate::app::state::Mode;
 use crate::app::{Action, App, UiOptions};
 use crate::bpf::collector::{Request, Update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -151,6 +152,12 @@ fn handle_event(
         },
         Event::Resize(w, h) => {
             app.update(Action::Resize(w, h));
+            true
+        }
+        // Bracketed paste: into the filter or palette line, cleaned there (pasted anywhere
+        // else it is ignored, not replayed as keys).
+        Event::Paste(text) if matches!(app.mode, Mode::Filter | Mode::Palette) => {
+            app.update(Action::InputPaste(text));
             true
         }
         _ => false,

@@ -23,6 +23,7 @@ pub fn restore() {
     let _ = execute!(
         io::stdout(),
         crossterm::event::DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste,
         terminal::LeaveAlternateScreen,
         cursor::Show
     );
@@ -67,7 +68,14 @@ impl TerminalGuard {
             return Err(e.into());
         }
         let setup = (|| -> anyhow::Result<Term> {
-            execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+            // Bracketed paste: a paste arrives as one event (cleaned before it reaches the
+            // filter), not as keys that could run commands.
+            execute!(
+                io::stdout(),
+                terminal::EnterAlternateScreen,
+                cursor::Hide,
+                crossterm::event::EnableBracketedPaste
+            )?;
             if mouse {
                 execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
             }

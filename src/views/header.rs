@@ -285,13 +285,52 @@ fn tab_window(tabs: &[String], active: usize, avail: usize) -> (usize, usize) {
     }
 }
 
+/// The line being typed (filter or palette) in at most `width` columns, scrolled so the
+/// cursor shows: the cursor is the character under it in reverse video, or `█` after the
+/// last character. The line holds no control characters (the reducer drops them).
+pub fn typed_line(input: &tui_input::Input, width: usize, theme: &Theme) -> Vec<Span<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(1);
+    // One column is kept for the cursor after the last character.
+    let scroll = input.visual_scroll(width - 1);
+    let cursor = input.cursor();
+    let (mut before, mut under, mut after) = (String::new(), None, String::new());
+    let mut col = 0;
+    for (n, c) in input.value().chars().enumerate() {
+        let start = col;
+        col += c.width().unwrap_or(0);
+        if start < scroll || col > scroll + width {
+            continue;
+        }
+        match n.cmp(&cursor) {
+            std::cmp::Ordering::Less => before.push(c),
+            std::cmp::Ordering::Equal => under = Some(c),
+            std::cmp::Ordering::Greater => after.push(c),
+        }
+    }
+    let text = theme.header_bar();
+    let mut out = vec![Span::styled(before, text)];
+    match under {
+        Some(c) => out.push(Span::styled(
+            c.to_string(),
+            text.add_modifier(ratatui::style::Modifier::REVERSED),
+        )),
+        None => out.push(Span::styled("█", theme.dim())),
+    }
+    if !after.is_empty() {
+        out.push(Span::styled(after, text));
+    }
+    out
+}
+
 pub fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut hint = vec![Span::raw(" ")];
     match app.mode {
         Mode::Filter => {
             hint.push(Span::styled("/", theme.key()));
-            hint.push(Span::styled(app.input.clone(), theme.header_bar()));
-            hint.push(Span::styled("█", theme.dim()));
+            // The whole line but the margins: hints that no longer fit are left out.
+            let width = usize::from(area.width).saturating_sub(4);
+            hint.extend(typed_line(&app.input, width, theme));
             hint.push(Span::raw("  "));
         }
         Mode::Palette | Mode::Normal => {}

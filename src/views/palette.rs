@@ -15,11 +15,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let h = (shown as u16 + 3).min(area.height);
     let rect = Rect::new(area.x + 2, area.y, w, h);
     frame.render_widget(Clear, rect);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(":", theme.key()),
-        Span::styled(app.input.clone(), theme.header_bar()),
-        Span::styled("█", theme.dim()),
-    ])];
+    // Inside the borders, after the `:`.
+    let width = usize::from(w.saturating_sub(3));
+    let mut first = vec![Span::styled(":", theme.key())];
+    first.extend(super::header::typed_line(&app.input, width, theme));
+    let mut lines = vec![Line::from(first)];
     for (i, s) in sugg.iter().take(shown).enumerate() {
         let style = if i == app.palette_sel {
             theme.selected()

@@ -71,8 +71,25 @@ const HELPERS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/probe_helpers.b
 /// Endpoint id of the demo pod, its identity and addresses.
 pub const ENDPOINT: u16 = 403;
 pub const POD_IDENTITY: u32 = 28461;
-pub const HOST_IP: &str = "10.199.1.1";
-pub const POD_IP: &str = "10.199.1.23";
+/// The scenario's addresses are 10.N.0.0/16, N = [`Options::net`]: two runs at once (the test
+/// in two checkouts of one machine) must not share addresses or routes in the root namespace.
+static NET: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(199);
+
+/// `10.N.c.d`.
+pub fn ip(c: u8, d: u8) -> String {
+    let n = NET.load(std::sync::atomic::Ordering::Relaxed);
+    format!("10.{n}.{c}.{d}")
+}
+/// The host's address on the pod's veth, and the pod's.
+pub fn host_ip() -> String {
+    ip(1, 1)
+}
+pub fn pod_ip() -> String {
+    ip(1, 23)
+}
+fn net() -> u8 {
+    NET.load(std::sync::atomic::Ordering::Relaxed)
+}
 /// Ports of the pod's traffic: allowed, denied by a deny entry, allowed DNS (no server), and
 /// one no policy entry allows.
 pub const ALLOWED_PORT: u16 = 8080;
@@ -92,6 +109,8 @@ pub struct Options {
     pub audit: bool,
     /// Minimum time between two snapshots (rates need a window).
     pub phase: Duration,
+    /// N of the scenario's addresses, 10.N.0.0/16.
+    pub net: u8,
 }
 
 impl Options {
@@ -99,15 +118,20 @@ impl Options {
         Options {
             lossy_bytes: 8 << 20,
             audit: true,
-            phase: Duration::from_millis(1500),
+            phase: Duration::from_secs(2),
+            net: 199,
         }
     }
     /// For the test: shorter, and kernel audit left alone (another test may be toggling it).
     pub fn quick() -> Options {
         Options {
-            lossy_bytes: 2 << 20,
+            // veth segments are GSO-sized (64 KiB): 128 of them make a transfer without one
+            // random loss (0.9^128) practically impossible.
+            lossy_bytes: 8 << 20,
             audit: false,
             phase: Duration::from_millis(1000),
+            // 10.200.–10.249.: apart from the committed demo's and from other tests' 10.100–199.
+            net: 200 + (std::process::id() % 50) as u8,
         }
     }
 }
@@ -294,7 +318,7 @@ impl PodVeth {
         no_ipv6(Some(&pod.name), "all");
         common::run(
             "ip",
-            &["addr", "add", &format!("{HOST_IP}/24"), "dev", &v.host],
+            &["addr", "add", &format!("{}/24", host_ip()), "dev", &v.host],
         );
         common::run("ip", &["link", "set", &v.host, "up"]);
         let ns = pod.name.as_str();
@@ -305,7 +329,7 @@ impl PodVeth {
                 ns,
                 "addr",
                 "add",
-                &format!("{POD_IP}/24"),
+                &format!("{}/24", pod_ip()),
                 "dev",
                 "eth0",
             ],
@@ -324,7 +348,7 @@ impl Drop for PodVeth {
     }
 }
 
-/// Two namespaces joined by a veth (`a_if` 10.199.2.1 in `a`, `b_if` 10.199.2.2 in `b`);
+/// Two namespaces joined by a veth (`a_if` 10.N.2.1 in `a`, `b_if` 10.N.2.2 in `b`);
 /// dropping it deletes both namespaces, and with them the veth and the iptables rules in `b`.
 struct Pair {
     // Declared first: the veth goes with the namespaces, nothing else to undo.
@@ -334,8 +358,12 @@ struct Pair {
     b_if: String,
 }
 
-const A_IP: &str = "10.199.2.1";
-const B_IP: &str = "10.199.2.2";
+fn a_ip() -> String {
+    ip(2, 1)
+}
+fn b_ip() -> String {
+    ip(2, 2)
+}
 
 impl Pair {
     fn new() -> Pair {
@@ -350,7 +378,7 @@ impl Pair {
                 "netns", &b.name,
             ],
         );
-        for (ns, ifc, ip) in [(&a.name, &a_if, A_IP), (&b.name, &b_if, B_IP)] {
+        for (ns, ifc, ip) in [(&a.name, &a_if, a_ip()), (&b.name, &b_if, b_ip())] {
             no_ipv6(Some(ns), "all");
             common::run(
                 "ip",
@@ -560,7 +588,7 @@ fn prog_fd<'a>(obj: &'a Object, name: &str) -> BorrowedFd<'a> {
 /// Cilium's maps of one node in `globals`, main's layouts. Returns the fds by name.
 fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)> {
     use libbpf_sys::*;
-    let ncpu = dpscope::bpf::maps::possible_cpus() as u32;
+    let ncpu = libbpf_rs::num_possible_cpus().expect("possible CPUs") as u32;
     let maps: Vec<(&'static str, u32, u32, u32, u32)> = vec![
         ("cilium_lb4_services_v2", BPF_MAP_TYPE_HASH, 12, 12, 65536),
         ("cilium_lb6_services_v2", BPF_MAP_TYPE_HASH, 24, 12, 65536),
@@ -635,12 +663,12 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
     put(
         b4,
         &7u32.to_le_bytes(),
-        &backend4([10, 199, 1, 17], 53, 17, 0),
+        &backend4([10, net(), 1, 17], 53, 17, 0),
     );
     put(
         b4,
         &8u32.to_le_bytes(),
-        &backend4([10, 199, 1, 18], 53, 17, 0),
+        &backend4([10, net(), 1, 18], 53, 17, 0),
     );
     let web = [10, 96, 0, 20];
     put(s4, &svc_key4(web, 80, 0, 6, 0), &svc_val(0, 1, 5, 0, 0));
@@ -648,7 +676,7 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
     put(
         b4,
         &11u32.to_le_bytes(),
-        &backend4(ip4(HOST_IP), 8080, 6, 0),
+        &backend4(ip4(&host_ip()), 8080, 6, 0),
     );
     let np = [172, 18, 0, 2];
     let np_flags = 0x2 | 0x4 | 0x10 | 0x40;
@@ -688,7 +716,7 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
     let now = mono_s();
     put(
         m("cilium_ct_any4_global"),
-        &ct_key(&dns, &ip4(POD_IP), 40000, 53, 17, 4),
+        &ct_key(&dns, &ip4(&pod_ip()), 40000, 53, 17, 4),
         &ct_val(7, 1, 80, now + 60, 0x10, 3, 0, POD_IDENTITY),
     );
     put(
@@ -702,17 +730,17 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
     let ipc = m("cilium_ipcache_v2");
     put(
         ipc,
-        &ipc_key(32, 1, &ip4(POD_IP)),
+        &ipc_key(32, 1, &ip4(&pod_ip())),
         &ipc_val(POD_IDENTITY, [0; 4], 0, 0),
     );
     put(
         ipc,
-        &ipc_key(32, 1, &ip4(HOST_IP)),
+        &ipc_key(32, 1, &ip4(&host_ip())),
         &ipc_val(1, [0; 4], 0, 0),
     );
     put(
         ipc,
-        &ipc_key(24, 1, &[10, 199, 3, 0]),
+        &ipc_key(24, 1, &[10, net(), 3, 0]),
         &ipc_val(40110, [172, 18, 0, 4], 3, 2),
     );
     put(ipc, &ipc_key(0, 1, &[]), &ipc_val(2, [0; 4], 0, 1));
@@ -724,11 +752,11 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
 
     // Endpoints: the pod (403), a second pod (1717) with no policy entries yet, the host.
     let lxc = m("cilium_lxc");
-    for (ip, id, ifx, mac_last) in [
-        (POD_IP, ENDPOINT, lxc_ifindex, 0x9c),
-        ("10.199.1.24", 1717, 0, 0x9d),
+    for (addr, id, ifx, mac_last) in [
+        (pod_ip(), ENDPOINT, lxc_ifindex, 0x9c),
+        (ip(1, 24), 1717, 0, 0x9d),
     ] {
-        let mut k = ip4(ip).to_vec();
+        let mut k = ip4(&addr).to_vec();
         k.extend([0u8; 12]);
         k.extend([1, 0, 0, 0]);
         let mut v = vec![0u8; 48];
@@ -739,7 +767,7 @@ fn cilium_maps(globals: &Path, lxc_ifindex: u32) -> Vec<(&'static str, OwnedFd)>
         v[32..36].copy_from_slice(&POD_IDENTITY.to_le_bytes());
         put(lxc, &k, &v);
     }
-    let mut hk = ip4(HOST_IP).to_vec();
+    let mut hk = ip4(&host_ip()).to_vec();
     hk.extend([0u8; 12]);
     hk.extend([1, 0, 0, 0]);
     let mut hv = vec![0u8; 48];
@@ -795,6 +823,7 @@ struct Node {
 /// cleaning up) when a step fails.
 pub fn run(opt: Options) -> (Vec<Snapshot>, Built) {
     libbpf_rs::set_print(None);
+    NET.store(opt.net, std::sync::atomic::Ordering::Relaxed);
     let _audit = opt.audit.then(AuditOn::new);
     let scratch = Scratch::new();
     let fs = Bpffs::new();
@@ -872,7 +901,13 @@ pub fn run(opt: Options) -> (Vec<Snapshot>, Built) {
     no_ipv6(Some(&stale_ns.name), "all");
     common::run(
         "ip",
-        &["addr", "add", "10.199.0.1/24", "dev", &stale_veth.host],
+        &[
+            "addr",
+            "add",
+            &format!("{}/24", ip(0, 1)),
+            "dev",
+            &stale_veth.host,
+        ],
     );
     common::run(
         "ip",
@@ -881,7 +916,7 @@ pub fn run(opt: Options) -> (Vec<Snapshot>, Built) {
             &stale_ns.name,
             "addr",
             "add",
-            "10.199.0.2/24",
+            &format!("{}/24", ip(0, 2)),
             "dev",
             &stale_veth.peer,
         ],
@@ -1067,7 +1102,7 @@ pub fn run(opt: Options) -> (Vec<Snapshot>, Built) {
         pod_allowed(&pod_name, 128 << 10);
         pod_denied(&pod_name);
         lossy_transfer(&node.pair, opt.lossy_bytes);
-        udp_burst(&node.pair.a.name, B_IP, XDP_ABORT_PORT, 9);
+        udp_burst(&node.pair.a.name, &b_ip(), XDP_ABORT_PORT, 9);
     });
     // 4. A Landlock denial; the agent puts kube-dns's second backend into quarantine.
     phase(&mut c, &mut snaps, &mut || {
@@ -1110,7 +1145,7 @@ fn quarantine_backend(cilium: &[(&'static str, OwnedFd)]) {
     put(
         m("cilium_lb4_backends_v3"),
         &8u32.to_le_bytes(),
-        &backend4([10, 199, 1, 18], 53, 17, 2),
+        &backend4([10, net(), 1, 18], 53, 17, 2),
     );
 }
 
@@ -1119,7 +1154,7 @@ fn background_traffic(dev: &str, pings: u32) {
     let count = pings.to_string();
     common::run_quiet(
         "ping",
-        &["-c", &count, "-i", "0.01", "-q", "-I", dev, "10.199.0.2"],
+        &["-c", &count, "-i", "0.01", "-q", "-I", dev, &ip(0, 2)],
     );
     for _ in 0..(pings * 150) {
         // SAFETY: getpid has no preconditions; it drives the agree_tp tracepoint program.
@@ -1130,7 +1165,7 @@ fn background_traffic(dev: &str, pings: u32) {
 /// From the pod: `bytes` over TCP to the host's port 8080 (allowed), pings (allowed), one DNS
 /// query to the host, which runs no DNS server (allowed by policy; the host has no socket).
 fn pod_allowed(pod: &str, bytes: usize) {
-    let listener = TcpListener::bind((HOST_IP, ALLOWED_PORT)).expect("listen on the host");
+    let listener = TcpListener::bind((host_ip(), ALLOWED_PORT)).expect("listen on the host");
     let server = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
         let mut buf = Vec::new();
@@ -1139,16 +1174,16 @@ fn pod_allowed(pod: &str, bytes: usize) {
     });
     in_netns(pod, || {
         let mut s = TcpStream::connect_timeout(
-            &format!("{HOST_IP}:{ALLOWED_PORT}").parse().unwrap(),
+            &format!("{}:{ALLOWED_PORT}", host_ip()).parse().unwrap(),
             Duration::from_secs(3),
         )
         .expect("pod → host:8080 is allowed");
         s.write_all(&vec![0x5au8; bytes]).expect("send");
         drop(s);
-        let u = UdpSocket::bind((POD_IP, 0)).expect("bind udp");
+        let u = UdpSocket::bind((pod_ip(), 0)).expect("bind udp");
         u.send_to(
             b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00",
-            (HOST_IP, DNS_PORT),
+            (host_ip(), DNS_PORT),
         )
         .expect("dns query");
     });
@@ -1156,7 +1191,16 @@ fn pod_allowed(pod: &str, bytes: usize) {
     common::run(
         "ip",
         &[
-            "netns", "exec", pod, "ping", "-c", "3", "-i", "0.05", "-q", HOST_IP,
+            "netns",
+            "exec",
+            pod,
+            "ping",
+            "-c",
+            "3",
+            "-i",
+            "0.05",
+            "-q",
+            &host_ip(),
         ],
     );
 }
@@ -1165,9 +1209,9 @@ fn pod_allowed(pod: &str, bytes: usize) {
 /// tcx and retransmitted) and UDP to 5353 (no policy entry allows it).
 fn pod_denied(pod: &str) {
     // A listener, so that nothing but the policy stands in the way.
-    let listener = TcpListener::bind((HOST_IP, DENIED_PORT)).expect("listen on the host");
+    let listener = TcpListener::bind((host_ip(), DENIED_PORT)).expect("listen on the host");
     in_netns(pod, || {
-        let addr = format!("{HOST_IP}:{DENIED_PORT}").parse().unwrap();
+        let addr = format!("{}:{DENIED_PORT}", host_ip()).parse().unwrap();
         let tries: Vec<_> = (0..2)
             .map(|_| {
                 std::thread::spawn(move || {
@@ -1175,9 +1219,10 @@ fn pod_denied(pod: &str) {
                 })
             })
             .collect();
-        let u = UdpSocket::bind((POD_IP, 0)).expect("bind udp");
+        let u = UdpSocket::bind((pod_ip(), 0)).expect("bind udp");
         for i in 0..5u8 {
-            u.send_to(&[i; 32], (HOST_IP, UNLISTED_PORT)).expect("udp");
+            u.send_to(&[i; 32], (host_ip(), UNLISTED_PORT))
+                .expect("udp");
         }
         for t in tries {
             assert!(
@@ -1192,7 +1237,7 @@ fn pod_denied(pod: &str) {
 /// `bytes` from a to b over TCP port 7001 while b's iptables drops 10 % at random.
 fn lossy_transfer(pair: &Pair, bytes: usize) {
     let listener = in_netns(&pair.b.name, || {
-        TcpListener::bind((B_IP, LOSSY_PORT)).expect("listen in b")
+        TcpListener::bind((b_ip(), LOSSY_PORT)).expect("listen in b")
     });
     let server = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
@@ -1202,7 +1247,7 @@ fn lossy_transfer(pair: &Pair, bytes: usize) {
     });
     let mut s = in_netns(&pair.a.name, || {
         TcpStream::connect_timeout(
-            &format!("{B_IP}:{LOSSY_PORT}").parse().unwrap(),
+            &format!("{}:{LOSSY_PORT}", b_ip()).parse().unwrap(),
             Duration::from_secs(5),
         )
         .expect("connect a → b")
@@ -1215,7 +1260,7 @@ fn lossy_transfer(pair: &Pair, bytes: usize) {
 fn udp_burst(ns: &str, to: &str, port: u16, n: usize) {
     let to = to.to_string();
     in_netns(ns, move || {
-        let s = UdpSocket::bind((A_IP, 0)).expect("bind");
+        let s = UdpSocket::bind((a_ip(), 0)).expect("bind");
         for i in 0..n {
             s.send_to(format!("demo {i}").as_bytes(), (to.as_str(), port))
                 .expect("send");
@@ -1227,7 +1272,7 @@ fn udp_burst(ns: &str, to: &str, port: u16, n: usize) {
 /// Keep what the scenario made and leave out the rest of a shared machine (other users' programs,
 /// maps, links, drops, retransmits, denials): programs and maps this process holds (its own
 /// probes included), maps pinned in its bpffs, what is attached to its programs, drops and flows
-/// on its interfaces or addresses (10.199.0.0/16), the Landlock shell's denials. Every row kept
+/// on its interfaces or addresses (10.N.0.0/16), the Landlock shell's denials. Every row kept
 /// is as dpscope collected it; the node's map memory is summed over the maps kept.
 pub fn scope(s: &mut Snapshot, b: &Built) {
     let ours = |pids: &[dpscope::model::ProcRef]| pids.iter().any(|p| p.pid == b.pid);
@@ -1256,7 +1301,8 @@ pub fn scope(s: &mut Snapshot, b: &Built) {
             .iter()
             .any(|n| ifname.split('/').any(|part| part == *n))
     };
-    let scenario_ip = |ip: &str| ip.starts_with("10.199.");
+    let prefix = format!("10.{}.", net());
+    let scenario_ip = |ip: &str| ip.starts_with(&prefix);
     s.drops
         .retain(|d| on_ours(&d.ifname) || scenario_ip(&d.src) || scenario_ip(&d.dst));
     s.retransmits

@@ -1,70 +1,48 @@
 //! Enumeration of every BPF link, with a human-readable target.
 //!
-//! `bpf_link_info` is read as raw bytes and decoded by the pure `parse_link_info` (offsets of
-//! the uapi layout), so decoding is unit-tested and independent of bindgen's anonymous unions.
+//! libbpf-rs decodes `bpf_link_info` (`query::LinkInfo`, with the second call that fetches a
+//! tracepoint, iterator or probe name); dpscope walks the ids itself, so a refused id becomes a
+//! warning instead of a silently short list, and turns the decoded info into the small
+//! `LinkDetail` that `describe` (pure, unit-tested) words the way bpftool does.
 
 use std::collections::HashMap;
 use std::ffi::CStr;
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
+use libbpf_rs::query::{self, IterType, LinkTypeInfo, PerfEventType};
+use libbpf_rs::ProgramAttachType;
+use libbpf_sys as sys;
+
+use crate::bpf::sys::{fd_by_id, info_by_fd, next_id, ObjKind};
 use crate::model::LinkInfo;
 
-pub const LINK_RAW_TRACEPOINT: u32 = 1;
-pub const LINK_TRACING: u32 = 2;
-pub const LINK_CGROUP: u32 = 3;
-pub const LINK_ITER: u32 = 4;
-pub const LINK_NETNS: u32 = 5;
-pub const LINK_XDP: u32 = 6;
-pub const LINK_PERF_EVENT: u32 = 7;
-pub const LINK_KPROBE_MULTI: u32 = 8;
-pub const LINK_STRUCT_OPS: u32 = 9;
-pub const LINK_NETFILTER: u32 = 10;
-pub const LINK_TCX: u32 = 11;
-pub const LINK_UPROBE_MULTI: u32 = 12;
-pub const LINK_NETKIT: u32 = 13;
-pub const LINK_SOCKMAP: u32 = 14;
-
-const PERF_UPROBE: u32 = 1;
-const PERF_URETPROBE: u32 = 2;
-const PERF_KPROBE: u32 = 3;
-const PERF_KRETPROBE: u32 = 4;
-const PERF_TRACEPOINT: u32 = 5;
-const PERF_EVENT: u32 = 6;
-
-/// bpftool's name of a link type.
-pub fn link_type_name(t: u32) -> String {
-    match t {
-        LINK_RAW_TRACEPOINT => "raw_tracepoint",
-        LINK_TRACING => "tracing",
-        LINK_CGROUP => "cgroup",
-        LINK_ITER => "iter",
-        LINK_NETNS => "netns",
-        LINK_XDP => "xdp",
-        LINK_PERF_EVENT => "perf_event",
-        LINK_KPROBE_MULTI => "kprobe_multi",
-        LINK_STRUCT_OPS => "struct_ops",
-        LINK_NETFILTER => "netfilter",
-        LINK_TCX => "tcx",
-        LINK_UPROBE_MULTI => "uprobe_multi",
-        LINK_NETKIT => "netkit",
-        LINK_SOCKMAP => "sockmap",
-        other => return format!("type {other}"),
-    }
-    .to_string()
+/// A C string from libbpf's static name tables, or None for a value it does not know.
+fn libbpf_name(p: *const std::ffi::c_char) -> Option<String> {
+    // SAFETY: libbpf's `*_str` functions return NULL or a pointer to a static NUL-terminated
+    // string.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
+
+/// bpftool's (libbpf's) name of a link type.
+pub fn link_type_name(t: u32) -> String {
+    // SAFETY: a table lookup in libbpf; any value is allowed.
+    libbpf_name(unsafe { sys::libbpf_bpf_link_type_str(t) }).unwrap_or_else(|| format!("type {t}"))
+}
+
+/// An attach type libbpf-rs did not know (newer than libbpf-rs): no number to show.
+const ATTACH_UNKNOWN: u32 = ProgramAttachType::Unknown as u32;
 
 /// libbpf's name of an attach type (`tcx_ingress`, `cgroup_inet_ingress`, ...).
 pub fn attach_type_name(t: u32) -> String {
-    // SAFETY: libbpf returns a pointer to a static string, or NULL for unknown values.
-    let p = unsafe { libbpf_sys::libbpf_bpf_attach_type_str(t) };
-    if p.is_null() {
-        return format!("attach type {t}");
+    if t == ATTACH_UNKNOWN {
+        return "attach type unknown".into();
     }
-    // SAFETY: non-NULL pointers from libbpf point at static NUL-terminated strings.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    // SAFETY: a table lookup in libbpf; any value is allowed.
+    libbpf_name(unsafe { sys::libbpf_bpf_attach_type_str(t) })
+        .unwrap_or_else(|| format!("attach type {t}"))
 }
 
-/// The decoded, type-specific part of `bpf_link_info`.
+/// The type-specific part of a link, as `describe` needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkDetail {
     RawTracepoint {
@@ -90,6 +68,7 @@ pub enum LinkDetail {
     Xdp {
         ifindex: u32,
     },
+    /// `kind` is a `BPF_PERF_EVENT_*` value.
     PerfEvent {
         kind: u32,
         name: String,
@@ -137,105 +116,278 @@ pub struct RawLink {
     pub detail: LinkDetail,
 }
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    b.get(off..off + 4)
-        .and_then(|s| s.try_into().ok())
-        .map(u32::from_ne_bytes)
-        .unwrap_or(0)
+fn os(s: Option<&std::ffi::OsStr>) -> String {
+    s.map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    b.get(off..off + 8)
-        .and_then(|s| s.try_into().ok())
-        .map(u64::from_ne_bytes)
-        .unwrap_or(0)
+/// dpscope's `LinkDetail` and the link type number of libbpf-rs's decoded link info; None
+/// for a link type libbpf-rs does not know (the caller reads the type itself).
+pub fn detail_of(info: &LinkTypeInfo) -> Option<(u32, LinkDetail)> {
+    use LinkDetail as D;
+    let at = |a: &ProgramAttachType| a.clone() as u32;
+    Some(match info {
+        LinkTypeInfo::RawTracepoint(i) => (
+            sys::BPF_LINK_TYPE_RAW_TRACEPOINT,
+            D::RawTracepoint {
+                name: i.name.clone(),
+            },
+        ),
+        LinkTypeInfo::Tracing(i) => (
+            sys::BPF_LINK_TYPE_TRACING,
+            D::Tracing {
+                attach_type: at(&i.attach_type),
+                target_obj_id: i.target_obj_id,
+                target_btf_id: i.target_btf_id,
+            },
+        ),
+        LinkTypeInfo::Cgroup(i) => (
+            sys::BPF_LINK_TYPE_CGROUP,
+            D::Cgroup {
+                cgroup_id: i.cgroup_id,
+                attach_type: at(&i.attach_type),
+            },
+        ),
+        LinkTypeInfo::Iter(i) => (
+            sys::BPF_LINK_TYPE_ITER,
+            D::Iter {
+                target: os(Some(&i.target_name)),
+                map_id: match i.iter_type {
+                    IterType::Map { map_id } => map_id,
+                    _ => 0,
+                },
+            },
+        ),
+        LinkTypeInfo::NetNs(i) => (
+            sys::BPF_LINK_TYPE_NETNS,
+            D::Netns {
+                ino: i.ino,
+                attach_type: at(&i.attach_type),
+            },
+        ),
+        LinkTypeInfo::Xdp(i) => (sys::BPF_LINK_TYPE_XDP, D::Xdp { ifindex: i.ifindex }),
+        LinkTypeInfo::StructOps(i) => (
+            sys::BPF_LINK_TYPE_STRUCT_OPS,
+            D::StructOps { map_id: i.map_id },
+        ),
+        LinkTypeInfo::Netfilter(i) => (
+            sys::BPF_LINK_TYPE_NETFILTER,
+            D::Netfilter {
+                pf: i.protocol_family,
+                hooknum: i.hooknum,
+                priority: i.priority,
+                flags: i.flags,
+            },
+        ),
+        LinkTypeInfo::KprobeMulti(i) => (
+            sys::BPF_LINK_TYPE_KPROBE_MULTI,
+            D::KprobeMulti { count: i.count },
+        ),
+        LinkTypeInfo::UprobeMulti(i) => (
+            sys::BPF_LINK_TYPE_UPROBE_MULTI,
+            D::UprobeMulti {
+                count: i.count,
+                pid: i.pid,
+            },
+        ),
+        LinkTypeInfo::Tcx(i) => (
+            sys::BPF_LINK_TYPE_TCX,
+            D::Tcx {
+                ifindex: i.ifindex,
+                attach_type: at(&i.attach_type),
+            },
+        ),
+        LinkTypeInfo::Netkit(i) => (
+            sys::BPF_LINK_TYPE_NETKIT,
+            D::Netkit {
+                ifindex: i.ifindex,
+                attach_type: at(&i.attach_type),
+            },
+        ),
+        LinkTypeInfo::SockMap(i) => (
+            sys::BPF_LINK_TYPE_SOCKMAP,
+            D::Sockmap {
+                map_id: i.map_id,
+                attach_type: at(&i.attach_type),
+            },
+        ),
+        LinkTypeInfo::PerfEvent(i) => (sys::BPF_LINK_TYPE_PERF_EVENT, perf_detail(&i.event_type)),
+        LinkTypeInfo::Unknown => return None,
+    })
 }
 
-/// Where a link type wants a name buffer: (offset of the pointer, offset of the length).
-pub fn name_slot(info: &[u8]) -> Option<(usize, usize)> {
-    match u32_at(info, 0) {
-        LINK_RAW_TRACEPOINT | LINK_ITER => Some((16, 24)),
-        LINK_PERF_EVENT => match u32_at(info, 16) {
-            PERF_UPROBE | PERF_URETPROBE | PERF_KPROBE | PERF_KRETPROBE | PERF_TRACEPOINT => {
-                Some((24, 32))
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// Decode `bpf_link_info` bytes (as filled by the kernel); `name` is the string read through
-/// the name buffer, if any. Short buffers read as zeros: total, never panics.
-pub fn parse_link_info(b: &[u8], name: Option<&str>) -> RawLink {
-    let link_type = u32_at(b, 0);
-    let name = name.unwrap_or_default().to_string();
-    let u = 16; // the union starts 8-byte aligned after type, id, prog_id
-    let detail = match link_type {
-        LINK_RAW_TRACEPOINT => LinkDetail::RawTracepoint { name },
-        LINK_TRACING => LinkDetail::Tracing {
-            attach_type: u32_at(b, u),
-            target_obj_id: u32_at(b, u + 4),
-            target_btf_id: u32_at(b, u + 8),
-        },
-        LINK_CGROUP => LinkDetail::Cgroup {
-            cgroup_id: u64_at(b, u),
-            attach_type: u32_at(b, u + 8),
-        },
-        LINK_ITER => LinkDetail::Iter {
-            target: name,
-            map_id: u32_at(b, u + 12),
-        },
-        LINK_NETNS => LinkDetail::Netns {
-            ino: u32_at(b, u),
-            attach_type: u32_at(b, u + 4),
-        },
-        LINK_XDP => LinkDetail::Xdp {
-            ifindex: u32_at(b, u),
-        },
-        LINK_PERF_EVENT => LinkDetail::PerfEvent {
-            kind: u32_at(b, u),
-            name,
-            offset: u32_at(b, u + 20),
-            addr: u64_at(b, u + 24),
-            config: u64_at(b, u + 8),
-        },
-        LINK_KPROBE_MULTI => LinkDetail::KprobeMulti {
-            count: u32_at(b, u + 8),
-        },
-        LINK_STRUCT_OPS => LinkDetail::StructOps {
-            map_id: u32_at(b, u),
-        },
-        LINK_NETFILTER => LinkDetail::Netfilter {
-            pf: u32_at(b, u),
-            hooknum: u32_at(b, u + 4),
-            priority: u32_at(b, u + 8) as i32,
-            flags: u32_at(b, u + 12),
-        },
-        LINK_TCX => LinkDetail::Tcx {
-            ifindex: u32_at(b, u),
-            attach_type: u32_at(b, u + 4),
-        },
-        LINK_UPROBE_MULTI => LinkDetail::UprobeMulti {
-            count: u32_at(b, u + 36),
-            pid: u32_at(b, u + 44),
-        },
-        LINK_NETKIT => LinkDetail::Netkit {
-            ifindex: u32_at(b, u),
-            attach_type: u32_at(b, u + 4),
-        },
-        LINK_SOCKMAP => LinkDetail::Sockmap {
-            map_id: u32_at(b, u),
-            attach_type: u32_at(b, u + 4),
-        },
-        _ => LinkDetail::Unknown,
+fn perf_detail(e: &PerfEventType) -> LinkDetail {
+    let (kind, name, offset, addr, config) = match e {
+        PerfEventType::Tracepoint { name, .. } => {
+            (sys::BPF_PERF_EVENT_TRACEPOINT, os(name.as_deref()), 0, 0, 0)
+        }
+        PerfEventType::Kprobe {
+            func_name,
+            is_retprobe,
+            addr,
+            offset,
+            ..
+        } => (
+            if *is_retprobe {
+                sys::BPF_PERF_EVENT_KRETPROBE
+            } else {
+                sys::BPF_PERF_EVENT_KPROBE
+            },
+            os(func_name.as_deref()),
+            *offset,
+            *addr,
+            0,
+        ),
+        PerfEventType::Uprobe {
+            file_name,
+            is_retprobe,
+            offset,
+            ..
+        } => (
+            if *is_retprobe {
+                sys::BPF_PERF_EVENT_URETPROBE
+            } else {
+                sys::BPF_PERF_EVENT_UPROBE
+            },
+            os(file_name.as_deref()),
+            *offset,
+            0,
+            0,
+        ),
+        PerfEventType::Event { config, .. } => {
+            (sys::BPF_PERF_EVENT_EVENT, String::new(), 0, 0, *config)
+        }
+        PerfEventType::Unknown(k) => (*k, String::new(), 0, 0, 0),
     };
-    RawLink {
-        link_type,
-        id: u32_at(b, 4),
-        prog_id: u32_at(b, 8),
-        detail,
+    LinkDetail::PerfEvent {
+        kind,
+        name,
+        offset,
+        addr,
+        config,
     }
+}
+
+/// The kernel's first answer for a link, without the buffers libbpf-rs passes in its second
+/// call: used when that call fails (a name that does not fit, say), so the link keeps its
+/// type, program and the fields that need no buffer, and for link types libbpf-rs does not
+/// know (shown by number).
+fn first_answer(fd: &OwnedFd) -> std::io::Result<RawLink> {
+    let mut info = sys::bpf_link_info::default();
+    // SAFETY: a zeroed bpf_link_info has no buffer pointers for the kernel to write through.
+    unsafe { info_by_fd(fd, &mut info)? };
+    let u = &info.__bindgen_anon_1;
+    // SAFETY: every member of the union is plain integers (no invalid values); the kernel
+    // filled the member of `type_`, the others read as zeros or overlapping integers.
+    let detail = unsafe {
+        match info.type_ {
+            sys::BPF_LINK_TYPE_RAW_TRACEPOINT => LinkDetail::RawTracepoint {
+                name: String::new(),
+            },
+            sys::BPF_LINK_TYPE_ITER => LinkDetail::Iter {
+                target: String::new(),
+                map_id: u.iter.__bindgen_anon_1.map.map_id,
+            },
+            sys::BPF_LINK_TYPE_PERF_EVENT => {
+                let p = &u.perf_event;
+                let (offset, addr, config) = match p.type_ {
+                    sys::BPF_PERF_EVENT_KPROBE | sys::BPF_PERF_EVENT_KRETPROBE => {
+                        let k = &p.__bindgen_anon_1.kprobe;
+                        (k.offset, k.addr, 0)
+                    }
+                    sys::BPF_PERF_EVENT_UPROBE | sys::BPF_PERF_EVENT_URETPROBE => {
+                        (p.__bindgen_anon_1.uprobe.offset, 0, 0)
+                    }
+                    sys::BPF_PERF_EVENT_EVENT => (0, 0, p.__bindgen_anon_1.event.config),
+                    _ => (0, 0, 0),
+                };
+                LinkDetail::PerfEvent {
+                    kind: p.type_,
+                    name: String::new(),
+                    offset,
+                    addr,
+                    config,
+                }
+            }
+            sys::BPF_LINK_TYPE_KPROBE_MULTI => LinkDetail::KprobeMulti {
+                count: u.kprobe_multi.count,
+            },
+            sys::BPF_LINK_TYPE_UPROBE_MULTI => LinkDetail::UprobeMulti {
+                count: u.uprobe_multi.count,
+                pid: u.uprobe_multi.pid,
+            },
+            _ => LinkDetail::Unknown,
+        }
+    };
+    Ok(RawLink {
+        link_type: info.type_,
+        id: info.id,
+        prog_id: info.prog_id,
+        detail,
+    })
+}
+
+/// Read one link's info.
+pub fn read_link(id: u32) -> Result<RawLink, std::io::Error> {
+    let fd = fd_by_id(ObjKind::Link, id)?;
+    match query::LinkInfo::from_fd(fd.as_fd()) {
+        Ok(info) => match detail_of(&info.info) {
+            Some((link_type, mut detail)) => {
+                // Iterators over a map other than bpf_map_elem/bpf_sk_storage_map (sockmap)
+                // still report the map: libbpf-rs leaves it out.
+                if let (LinkDetail::Iter { map_id: m @ 0, .. }, LinkTypeInfo::Iter(i)) =
+                    (&mut detail, &info.info)
+                {
+                    if matches!(i.iter_type, IterType::Unknown) {
+                        if let Ok(RawLink {
+                            detail: LinkDetail::Iter { map_id, .. },
+                            ..
+                        }) = first_answer(&fd)
+                        {
+                            *m = map_id;
+                        }
+                    }
+                }
+                Ok(RawLink {
+                    link_type,
+                    id: info.id,
+                    prog_id: info.prog_id,
+                    detail,
+                })
+            }
+            None => first_answer(&fd),
+        },
+        // The second (name) call failed, or the first did: ask once more without buffers.
+        Err(_) => first_answer(&fd),
+    }
+}
+
+/// All link ids, continuing past ids that vanish or fail.
+pub fn read_all_links(warnings: &mut Vec<String>) -> Vec<RawLink> {
+    let mut out = Vec::new();
+    let mut id = 0u32;
+    for _ in 0..1_000_000 {
+        id = match next_id(ObjKind::Link, id) {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(e) => {
+                warnings.push(format!("links: enumeration stopped after id {id}: {e}"));
+                break;
+            }
+        };
+        match read_link(id) {
+            Ok(l) => out.push(l),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {} // vanished meanwhile
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+                warnings.push(format!(
+                    "links: cannot open link {id}: {e} (needs CAP_SYS_ADMIN)"
+                ));
+                break;
+            }
+            Err(e) => warnings.push(format!("link {id}: {e}")),
+        }
+    }
+    out
 }
 
 /// `ipv4 prerouting prio -100` (+ `defrag`).
@@ -361,9 +513,9 @@ pub fn describe(
             config,
         } => {
             let t = match *kind {
-                PERF_TRACEPOINT => format!("tracepoint {name}"),
-                PERF_KPROBE | PERF_KRETPROBE => {
-                    let k = if *kind == PERF_KPROBE {
+                sys::BPF_PERF_EVENT_TRACEPOINT => format!("tracepoint {name}"),
+                sys::BPF_PERF_EVENT_KPROBE | sys::BPF_PERF_EVENT_KRETPROBE => {
+                    let k = if *kind == sys::BPF_PERF_EVENT_KPROBE {
                         "kprobe"
                     } else {
                         "kretprobe"
@@ -376,15 +528,15 @@ pub fn describe(
                         format!("{k} {name}")
                     }
                 }
-                PERF_UPROBE | PERF_URETPROBE => {
-                    let k = if *kind == PERF_UPROBE {
+                sys::BPF_PERF_EVENT_UPROBE | sys::BPF_PERF_EVENT_URETPROBE => {
+                    let k = if *kind == sys::BPF_PERF_EVENT_UPROBE {
                         "uprobe"
                     } else {
                         "uretprobe"
                     };
                     format!("{k} {name}+0x{offset:x}")
                 }
-                PERF_EVENT => format!("perf event config 0x{config:x}"),
+                sys::BPF_PERF_EVENT_EVENT => format!("perf event config 0x{config:x}"),
                 _ => "perf event".into(),
             };
             (t, String::new())
@@ -416,89 +568,6 @@ pub fn describe(
         ),
         LinkDetail::Unknown => (String::new(), String::new()),
     }
-}
-
-const INFO_LEN: usize = std::mem::size_of::<libbpf_sys::bpf_link_info>();
-
-#[repr(C, align(8))]
-struct InfoBuf([u8; INFO_LEN]);
-
-fn get_info(fd: &OwnedFd, buf: &mut InfoBuf) -> Result<(), std::io::Error> {
-    use std::os::fd::AsRawFd;
-    let mut len = INFO_LEN as u32;
-    // SAFETY: buf is 8-byte aligned and exactly sizeof(struct bpf_link_info) bytes, which is
-    // what the pointer type promises; len tells the kernel that size. Any name pointer inside
-    // was set by the caller to a live buffer of the stated length.
-    let rc = unsafe {
-        libbpf_sys::bpf_link_get_info_by_fd(
-            fd.as_raw_fd(),
-            buf.0.as_mut_ptr().cast::<libbpf_sys::bpf_link_info>(),
-            &mut len,
-        )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::from_raw_os_error(-rc));
-    }
-    Ok(())
-}
-
-/// Read one link's info (two passes when the type carries a name string).
-pub fn read_link(id: u32) -> Result<RawLink, std::io::Error> {
-    // SAFETY: plain syscall wrapper; a negative result is an error code.
-    let fd = unsafe { libbpf_sys::bpf_link_get_fd_by_id(id) };
-    if fd < 0 {
-        return Err(std::io::Error::from_raw_os_error(-fd));
-    }
-    // SAFETY: fd is a new descriptor owned by nobody else; OwnedFd closes it.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut buf = InfoBuf([0u8; INFO_LEN]);
-    get_info(&fd, &mut buf)?;
-    let Some((ptr_off, len_off)) = name_slot(&buf.0) else {
-        return Ok(parse_link_info(&buf.0, None));
-    };
-    let mut name = vec![0u8; 512];
-    let mut buf2 = InfoBuf([0u8; INFO_LEN]);
-    buf2.0[..4].copy_from_slice(&buf.0[..4]);
-    buf2.0[ptr_off..ptr_off + 8].copy_from_slice(&(name.as_mut_ptr() as u64).to_ne_bytes());
-    buf2.0[len_off..len_off + 4].copy_from_slice(&(name.len() as u32).to_ne_bytes());
-    if get_info(&fd, &mut buf2).is_err() {
-        // The name is optional: keep the first answer.
-        return Ok(parse_link_info(&buf.0, None));
-    }
-    let end = name.iter().position(|&c| c == 0).unwrap_or(name.len());
-    let s = String::from_utf8_lossy(&name[..end]).into_owned();
-    Ok(parse_link_info(&buf2.0, Some(&s)))
-}
-
-/// All link ids, continuing past ids that vanish or fail.
-pub fn read_all_links(warnings: &mut Vec<String>) -> Vec<RawLink> {
-    let mut out = Vec::new();
-    let mut id = 0u32;
-    for _ in 0..1_000_000 {
-        let mut next = 0u32;
-        // SAFETY: next is a valid out pointer for the call.
-        let rc = unsafe { libbpf_sys::bpf_link_get_next_id(id, &mut next) };
-        if rc < 0 {
-            let e = std::io::Error::from_raw_os_error(-rc);
-            if -rc != libc::ENOENT {
-                warnings.push(format!("links: enumeration stopped after id {id}: {e}"));
-            }
-            break;
-        }
-        id = next;
-        match read_link(id) {
-            Ok(l) => out.push(l),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {} // vanished meanwhile
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
-                warnings.push(format!(
-                    "links: cannot open link {id}: {e} (needs CAP_SYS_ADMIN)"
-                ));
-                break;
-            }
-            Err(e) => warnings.push(format!("link {id}: {e}")),
-        }
-    }
-    out
 }
 
 /// Cgroup id → path (relative to the cgroup2 mount), by walking /sys/fs/cgroup inode numbers.
@@ -565,102 +634,6 @@ fn scan_cgroups(root: &std::path::Path) -> HashMap<u64, String> {
     map
 }
 
-/// BTF objects by id, loaded lazily and freed on drop; module BTF is split over vmlinux.
-pub struct BtfCache {
-    vmlinux: *mut libbpf_sys::btf,
-    by_id: HashMap<u32, *mut libbpf_sys::btf>,
-}
-
-impl BtfCache {
-    pub fn new() -> Self {
-        BtfCache {
-            vmlinux: std::ptr::null_mut(),
-            by_id: HashMap::new(),
-        }
-    }
-
-    fn load(&mut self, obj_id: u32) -> *mut libbpf_sys::btf {
-        if let Some(p) = self.by_id.get(&obj_id) {
-            return *p;
-        }
-        // SAFETY: libbpf allocates a new btf object or returns NULL/an error pointer.
-        let mut p = unsafe { libbpf_sys::btf__load_from_kernel_by_id(obj_id) };
-        if libbpf_ptr_err(p) {
-            if self.vmlinux.is_null() {
-                // SAFETY: as above.
-                let v = unsafe { libbpf_sys::btf__load_vmlinux_btf() };
-                self.vmlinux = if libbpf_ptr_err(v) {
-                    std::ptr::null_mut()
-                } else {
-                    v
-                };
-            }
-            p = if self.vmlinux.is_null() {
-                std::ptr::null_mut()
-            } else {
-                // SAFETY: vmlinux is a valid btf object kept alive until self drops, which
-                // outlives the split btf (freed first in Drop).
-                unsafe { libbpf_sys::btf__load_from_kernel_by_id_split(obj_id, self.vmlinux) }
-            };
-            if libbpf_ptr_err(p) {
-                p = std::ptr::null_mut();
-            }
-        }
-        self.by_id.insert(obj_id, p);
-        p
-    }
-
-    /// Name of type `type_id` in BTF object `obj_id`.
-    pub fn name(&mut self, obj_id: u32, type_id: u32) -> Option<String> {
-        let btf = self.load(obj_id);
-        if btf.is_null() {
-            return None;
-        }
-        // SAFETY: btf is a valid object owned by this cache; libbpf bounds-checks type_id and
-        // returns NULL when out of range.
-        let t = unsafe { libbpf_sys::btf__type_by_id(btf, type_id) };
-        if t.is_null() {
-            return None;
-        }
-        // SAFETY: t points into btf's type data, valid while btf lives.
-        let off = unsafe { (*t).name_off };
-        // SAFETY: libbpf bounds-checks the offset and returns NULL when invalid.
-        let n = unsafe { libbpf_sys::btf__name_by_offset(btf, off) };
-        if n.is_null() {
-            return None;
-        }
-        // SAFETY: non-NULL names point at NUL-terminated strings inside btf's string section.
-        let s = unsafe { CStr::from_ptr(n) }.to_string_lossy().into_owned();
-        (!s.is_empty()).then_some(s)
-    }
-}
-
-impl Default for BtfCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for BtfCache {
-    fn drop(&mut self) {
-        for (_, p) in self.by_id.drain() {
-            if !p.is_null() {
-                // SAFETY: p was returned by libbpf, is owned by us and freed exactly once.
-                unsafe { libbpf_sys::btf__free(p) };
-            }
-        }
-        if !self.vmlinux.is_null() {
-            // SAFETY: as above; split objects referencing it were freed just before.
-            unsafe { libbpf_sys::btf__free(self.vmlinux) };
-        }
-    }
-}
-
-/// libbpf returns NULL (libbpf 1.x) or, in legacy mode, an error-encoded pointer.
-fn libbpf_ptr_err<T>(p: *mut T) -> bool {
-    p.is_null() || (p as usize) >= (-4095isize) as usize
-}
-
 /// Turn raw links into model rows.
 pub fn to_model(
     raw: &[RawLink],
@@ -668,11 +641,11 @@ pub fn to_model(
     prog_name: &dyn Fn(u32) -> String,
 ) -> Vec<LinkInfo> {
     let mut cg = CgroupCache::new();
-    let mut btf = BtfCache::new();
+    let mut btf = crate::bpf::btf_cache::KernelBtf::new();
     raw.iter()
         .map(|l| {
             let (target, attach_type) =
-                describe(l, r, &mut |id| cg.path(id), &mut |o, t| btf.name(o, t));
+                describe(l, r, &mut |id| cg.path(id), &mut |o, t| btf.type_name(o, t));
             LinkInfo {
                 id: l.id,
                 link_type: link_type_name(l.link_type),
@@ -690,15 +663,13 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
-    fn info(t: u32, id: u32, prog: u32, union: &[u32]) -> Vec<u8> {
-        let mut b = vec![0u8; INFO_LEN];
-        b[0..4].copy_from_slice(&t.to_ne_bytes());
-        b[4..8].copy_from_slice(&id.to_ne_bytes());
-        b[8..12].copy_from_slice(&prog.to_ne_bytes());
-        for (i, v) in union.iter().enumerate() {
-            b[16 + 4 * i..20 + 4 * i].copy_from_slice(&v.to_ne_bytes());
+    fn link(link_type: u32, id: u32, prog_id: u32, detail: LinkDetail) -> RawLink {
+        RawLink {
+            link_type,
+            id,
+            prog_id,
+            detail,
         }
-        b
     }
 
     struct Ctx {
@@ -734,71 +705,143 @@ mod tests {
     }
 
     #[test]
+    fn libbpf_rs_link_info_becomes_the_detail() {
+        use libbpf_rs::query::{PerfEventLinkInfo, TcxLinkInfo};
+        let tcx = LinkTypeInfo::Tcx(TcxLinkInfo {
+            ifindex: 7,
+            attach_type: ProgramAttachType::TcxIngress,
+            _non_exhaustive: (),
+        });
+        assert_eq!(
+            detail_of(&tcx),
+            Some((
+                sys::BPF_LINK_TYPE_TCX,
+                LinkDetail::Tcx {
+                    ifindex: 7,
+                    attach_type: sys::BPF_TCX_INGRESS
+                }
+            ))
+        );
+        let kretprobe = LinkTypeInfo::PerfEvent(PerfEventLinkInfo {
+            event_type: PerfEventType::Kprobe {
+                func_name: Some("tcp_sendmsg".into()),
+                is_retprobe: true,
+                addr: 0xffff_0010,
+                offset: 4,
+                missed: 0,
+                cookie: 0,
+            },
+            _non_exhaustive: (),
+        });
+        let (t, d) = detail_of(&kretprobe).unwrap();
+        assert_eq!(link_type_name(t), "perf_event");
+        assert_eq!(desc(&ctx(), &link(t, 1, 1, d)).0, "kretprobe tcp_sendmsg+4");
+        assert_eq!(detail_of(&LinkTypeInfo::Unknown), None);
+    }
+
+    #[test]
     fn tcx_link_targets() {
         let c = ctx();
-        let l = parse_link_info(&info(LINK_TCX, 30, 4, &[7, 46]), None);
-        assert_eq!(l.id, 30);
-        assert_eq!(l.prog_id, 4);
-        assert_eq!(
-            l.detail,
-            LinkDetail::Tcx {
-                ifindex: 7,
-                attach_type: 46
-            }
-        );
+        let tcx = |id, ifindex, attach_type| {
+            link(
+                sys::BPF_LINK_TYPE_TCX,
+                id,
+                4,
+                LinkDetail::Tcx {
+                    ifindex,
+                    attach_type,
+                },
+            )
+        };
+        let l = tcx(30, 7, 46);
         assert_eq!(desc(&c, &l), ("veth7".into(), "tcx_ingress".into()));
         // Same ifindex, but the link is not on our interface: another netns.
-        let l = parse_link_info(&info(LINK_TCX, 31, 4, &[7, 47]), None);
-        assert!(desc(&c, &l).0.contains("another netns"));
-        let l = parse_link_info(&info(LINK_TCX, 32, 4, &[99, 47]), None);
+        assert!(desc(&c, &tcx(31, 7, 47)).0.contains("another netns"));
+        let l = tcx(32, 99, 47);
         assert_eq!(desc(&c, &l).0, "ifindex 99 (other netns)");
         assert_eq!(desc(&c, &l).1, "tcx_egress");
     }
 
     #[test]
     fn xdp_cgroup_netfilter_tracing() {
+        use LinkDetail as D;
         let c = ctx();
-        let l = parse_link_info(&info(LINK_XDP, 1, 5, &[2]), None);
-        assert_eq!(desc(&c, &l).0, "eth0");
-        let l = parse_link_info(&info(LINK_CGROUP, 2, 5, &[77, 0, 0]), None);
-        assert_eq!(desc(&c, &l).0, "/system.slice/x.service");
-        assert_eq!(desc(&c, &l).1, "cgroup_inet_ingress");
-        let l = parse_link_info(&info(LINK_CGROUP, 2, 5, &[78, 0, 1]), None);
+        let d = |detail| desc(&c, &link(0, 2, 5, detail));
+        assert_eq!(d(D::Xdp { ifindex: 2 }).0, "eth0");
+        let cg = |cgroup_id, attach_type| D::Cgroup {
+            cgroup_id,
+            attach_type,
+        };
         assert_eq!(
-            desc(&c, &l),
+            d(cg(77, 0)),
+            (
+                "/system.slice/x.service".into(),
+                "cgroup_inet_ingress".into()
+            )
+        );
+        assert_eq!(
+            d(cg(78, 1)),
             ("cgroup id 78".into(), "cgroup_inet_egress".into())
         );
-        let l = parse_link_info(
-            &info(LINK_NETFILTER, 3, 5, &[2, 0, (-100i32) as u32, 1]),
-            None,
-        );
-        assert_eq!(desc(&c, &l).0, "ipv4 prerouting prio -100 defrag");
-        let l = parse_link_info(&info(LINK_TRACING, 4, 5, &[24, 1, 100]), None);
-        assert_eq!(desc(&c, &l).0, "tcp_sendmsg");
-        let l = parse_link_info(&info(LINK_TRACING, 4, 5, &[24, 1, 101]), None);
-        assert_eq!(desc(&c, &l).0, "btf 1 type 101");
-        let l = parse_link_info(&info(LINK_TRACING, 4, 9, &[24, 12, 3]), None);
-        assert_eq!(desc(&c, &l).0, "prog 12 btf type 3");
-        let l = parse_link_info(&info(LINK_NETNS, 5, 5, &[4026531840, 17]), None);
-        assert!(desc(&c, &l).0.contains("this netns"));
+        let nf = D::Netfilter {
+            pf: 2,
+            hooknum: 0,
+            priority: -100,
+            flags: 1,
+        };
+        assert_eq!(d(nf).0, "ipv4 prerouting prio -100 defrag");
+        let tr = |target_btf_id| D::Tracing {
+            attach_type: 24,
+            target_obj_id: 1,
+            target_btf_id,
+        };
+        assert_eq!(d(tr(100)).0, "tcp_sendmsg");
+        assert_eq!(d(tr(101)).0, "btf 1 type 101");
+        let ext = D::Tracing {
+            attach_type: 24,
+            target_obj_id: 12,
+            target_btf_id: 3,
+        };
+        assert_eq!(desc(&c, &link(2, 4, 9, ext)).0, "prog 12 btf type 3");
+        let ns = D::Netns {
+            ino: 4026531840,
+            attach_type: 17,
+        };
+        assert!(d(ns).0.contains("this netns"));
+        assert_eq!(attach_type_name(ATTACH_UNKNOWN), "attach type unknown");
+        assert_eq!(attach_type_name(999), "attach type 999");
     }
 
     #[test]
     fn named_links() {
+        use LinkDetail as D;
         let c = ctx();
-        let b = info(LINK_RAW_TRACEPOINT, 6, 5, &[]);
-        assert_eq!(name_slot(&b), Some((16, 24)));
-        let l = parse_link_info(&b, Some("sched_switch"));
-        assert_eq!(desc(&c, &l).0, "sched_switch");
-        let b = info(LINK_PERF_EVENT, 7, 5, &[PERF_TRACEPOINT]);
-        assert_eq!(name_slot(&b), Some((24, 32)));
-        let l = parse_link_info(&b, Some("skb:kfree_skb"));
-        assert_eq!(desc(&c, &l).0, "tracepoint skb:kfree_skb");
-        let b = info(LINK_PERF_EVENT, 7, 5, &[PERF_EVENT]);
-        assert_eq!(name_slot(&b), None);
-        let l = parse_link_info(&info(LINK_ITER, 8, 5, &[0, 0, 0, 3]), Some("bpf_map_elem"));
-        assert_eq!(desc(&c, &l).0, "iter bpf_map_elem map 3");
-        assert_eq!(name_slot(&info(LINK_TCX, 1, 1, &[])), None);
+        let d = |detail| desc(&c, &link(0, 6, 5, detail)).0;
+        let raw_tp = D::RawTracepoint {
+            name: "sched_switch".into(),
+        };
+        assert_eq!(d(raw_tp), "sched_switch");
+        let perf = |kind, name: &str, addr| D::PerfEvent {
+            kind,
+            name: name.into(),
+            offset: 0,
+            addr,
+            config: 0,
+        };
+        assert_eq!(
+            d(perf(sys::BPF_PERF_EVENT_TRACEPOINT, "skb:kfree_skb", 0)),
+            "tracepoint skb:kfree_skb"
+        );
+        // a name that could not be read: the first answer's address
+        assert_eq!(
+            d(perf(sys::BPF_PERF_EVENT_KPROBE, "", 0xabc)),
+            "kprobe 0xabc"
+        );
+        let iter = D::Iter {
+            target: "bpf_map_elem".into(),
+            map_id: 3,
+        };
+        assert_eq!(d(iter), "iter bpf_map_elem map 3");
     }
 
     #[test]
@@ -815,14 +858,13 @@ mod tests {
     }
 
     #[test]
-    fn short_or_garbage_info_is_total() {
-        for n in 0..INFO_LEN {
-            let b = info(LINK_PERF_EVENT, 1, 1, &[PERF_KPROBE, 1, 2, 3, 4, 5, 6, 7]);
-            let _ = parse_link_info(&b[..n], None);
-            let _ = name_slot(&b[..n]);
-        }
-        let l = parse_link_info(&[0xff; 3], None);
-        assert_eq!(l.detail, LinkDetail::Unknown);
+    fn link_type_names_are_libbpfs() {
+        assert_eq!(link_type_name(sys::BPF_LINK_TYPE_TCX), "tcx");
+        assert_eq!(
+            link_type_name(sys::BPF_LINK_TYPE_RAW_TRACEPOINT),
+            "raw_tracepoint"
+        );
+        assert_eq!(link_type_name(sys::BPF_LINK_TYPE_SOCKMAP), "sockmap");
         assert_eq!(link_type_name(99), "type 99");
     }
 }

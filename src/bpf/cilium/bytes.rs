@@ -42,28 +42,13 @@ pub fn invalid(what: &'static str, detail: impl Into<String>) -> DecodeError {
 }
 
 fn arr<const N: usize>(b: &[u8], off: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    if let Some(s) = b.get(off..off + N) {
-        out.copy_from_slice(s);
-    }
-    out
+    crate::bytes::array(b, off).unwrap_or([0u8; N])
 }
 
-pub fn u8_at(b: &[u8], off: usize) -> u8 {
-    b.get(off).copied().unwrap_or(0)
-}
-pub fn le16(b: &[u8], off: usize) -> u16 {
-    u16::from_le_bytes(arr(b, off))
-}
-pub fn be16(b: &[u8], off: usize) -> u16 {
-    u16::from_be_bytes(arr(b, off))
-}
-pub fn le32(b: &[u8], off: usize) -> u32 {
-    u32::from_le_bytes(arr(b, off))
-}
-pub fn le64(b: &[u8], off: usize) -> u64 {
-    u64::from_le_bytes(arr(b, off))
-}
+// Cilium's maps are little-endian on every node dpscope runs on; ports and some ids are in
+// network order. Short buffers read as zeros (crate::bytes).
+pub use crate::bytes::{be_u16 as be16, le_u16 as le16, le_u32 as le32, le_u64 as le64, u8_at};
+
 pub fn ip4(b: &[u8], off: usize) -> Ipv4Addr {
     Ipv4Addr::from(arr::<4>(b, off))
 }

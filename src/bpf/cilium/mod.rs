@@ -972,7 +972,7 @@ fn config_endpoints(
         .iter()
         .flat_map(|a| a.slots.iter().map(|s| s.1))
         .collect();
-    let mut btfs = crate::bpf::global_data::BtfCache::new();
+    let mut btfs = crate::bpf::btf_cache::KernelBtf::new();
     for a in arrays {
         let needs = a.pinned.is_none()
             && matches!(

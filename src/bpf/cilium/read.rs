@@ -1,10 +1,11 @@
 //! Read-only access to pinned maps and programs: open by pin path, dump with batch lookups
 //! (falling back to `get_next_key`), sum per-CPU values. Nothing here ever writes to a map.
 
+use crate::bpf::batch::{Chunk, Cursor as BatchCursor};
 use crate::bpf::sys;
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 /// What `bpf_obj_get` found at a pin path.
@@ -208,89 +209,6 @@ const BATCH: u32 = 4096;
 /// Maps at least this big are read on a helper thread while the caller decodes.
 const PIPELINE_MIN_ENTRIES: u32 = 16_384;
 
-/// One batch call's entries, in buffers that go back and forth between the reading and the
-/// decoding thread.
-#[derive(Default)]
-struct Chunk {
-    keys: Vec<u8>,
-    vals: Vec<u8>,
-    count: usize,
-    /// The kernel said the walk is complete (no call after this one).
-    last: bool,
-}
-
-/// Where a batch walk is in the map.
-struct BatchCursor {
-    ks: usize,
-    vstride: usize,
-    chunk: u32,
-    in_tok: Vec<u8>,
-    out_tok: Vec<u8>,
-    first: bool,
-}
-
-impl BatchCursor {
-    fn new(ks: usize, vstride: usize) -> BatchCursor {
-        BatchCursor {
-            ks,
-            vstride,
-            chunk: BATCH,
-            in_tok: vec![0u8; ks.max(8)],
-            out_tok: vec![0u8; ks.max(8)],
-            first: true,
-        }
-    }
-
-    /// The next batch of entries into `c`.
-    fn next(&mut self, fd: &OwnedFd, c: &mut Chunk) -> io::Result<()> {
-        let opts = libbpf_sys::bpf_map_batch_opts {
-            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-            ..Default::default()
-        };
-        loop {
-            c.keys.resize(self.ks * self.chunk as usize, 0);
-            c.vals.resize(self.vstride * self.chunk as usize, 0);
-            let mut count = self.chunk;
-            let in_ptr = if self.first {
-                std::ptr::null_mut()
-            } else {
-                self.in_tok.as_mut_ptr() as *mut _
-            };
-            // SAFETY: key/value buffers hold `chunk` entries of the map's (per-CPU) sizes,
-            // tokens are at least key_size (≥ the kernel's batch token), count is in/out.
-            let ret = unsafe {
-                libbpf_sys::bpf_map_lookup_batch(
-                    fd.as_raw_fd(),
-                    in_ptr,
-                    self.out_tok.as_mut_ptr() as *mut _,
-                    c.keys.as_mut_ptr() as *mut _,
-                    c.vals.as_mut_ptr() as *mut _,
-                    &mut count,
-                    &opts,
-                )
-            };
-            c.count = (count as usize).min(self.chunk as usize);
-            c.last = false;
-            if ret < 0 {
-                let e = neg(ret);
-                match e.raw_os_error() {
-                    Some(libc::ENOSPC) if count == 0 && self.chunk < (1 << 20) => {
-                        // One bucket holds more entries than the chunk: grow and retry.
-                        self.chunk *= 4;
-                        continue;
-                    }
-                    // The walk is complete.
-                    Some(libc::ENOENT) => c.last = true,
-                    code => return Err(io::Error::from_raw_os_error(code.unwrap_or(libc::EIO))),
-                }
-            }
-            self.first = false;
-            std::mem::swap(&mut self.in_tok, &mut self.out_tok);
-            return Ok(());
-        }
-    }
-}
-
 /// Hands a chunk's entries to `f`; `false` once the cap is reached.
 struct Deliver<'f> {
     ks: usize,
@@ -312,8 +230,7 @@ impl Deliver<'_> {
                 self.walk.truncated = true;
                 return false;
             }
-            let k = c.keys.get(i * ks..(i + 1) * ks).unwrap_or(&[]);
-            let v = c.vals.get(i * vstride..(i + 1) * vstride).unwrap_or(&[]);
+            let (k, v) = c.entry(i, ks, vstride);
             if self.percpu {
                 sum_percpu_into(v, self.vs, self.ncpu, &mut self.summed);
                 (self.f)(k, &self.summed);
@@ -332,7 +249,7 @@ fn walk_batch(
     cap: usize,
     f: &mut dyn FnMut(&[u8], &[u8]),
 ) -> io::Result<Walk> {
-    let ncpu = crate::bpf::maps::possible_cpus();
+    let ncpu = libbpf_rs::num_possible_cpus().unwrap_or(1);
     let vstride = value_stride(info, ncpu);
     let mut d = Deliver {
         ks: info.key_size as usize,
@@ -347,15 +264,15 @@ fn walk_batch(
     };
     let big = info.max_entries >= PIPELINE_MIN_ENTRIES && cap >= PIPELINE_MIN_ENTRIES as usize;
     if big {
-        if let Some(r) = walk_batch_pipelined(fd, BatchCursor::new(d.ks, vstride), &mut d) {
+        if let Some(r) = walk_batch_pipelined(fd, BatchCursor::new(d.ks, vstride, BATCH), &mut d) {
             return r.map(|()| d.walk);
         }
         // No thread for the reader: read and decode in turn.
     }
-    let mut cursor = BatchCursor::new(d.ks, vstride);
+    let mut cursor = BatchCursor::new(d.ks, vstride, BATCH);
     let mut c = Chunk::default();
     loop {
-        cursor.next(fd, &mut c)?;
+        cursor.next(fd.as_fd(), &mut c)?;
         if !d.chunk(&c) || c.last {
             return Ok(d.walk);
         }
@@ -378,7 +295,7 @@ fn walk_batch_pipelined(
             .name("dpscope-mapread".into())
             .spawn_scoped(s, move || loop {
                 let mut c = empty_rx.try_recv().unwrap_or_default();
-                let r = cursor.next(fd, &mut c);
+                let r = cursor.next(fd.as_fd(), &mut c);
                 let stop = r.is_err() || c.last;
                 // A closed channel means the decoder stopped (cap reached): so do we.
                 if full_tx.send(r.map(|()| c)).is_err() || stop {
@@ -413,7 +330,7 @@ fn walk_next_key(
 ) -> io::Result<Walk> {
     let ks = info.key_size as usize;
     let vs = info.value_size as usize;
-    let ncpu = crate::bpf::maps::possible_cpus();
+    let ncpu = libbpf_rs::num_possible_cpus().unwrap_or(1);
     let percpu = is_percpu(info.type_);
     let vstride = value_stride(info, ncpu);
     let mut walk = Walk::default();

@@ -80,11 +80,7 @@ pub struct Status {
 /// Parse an AUDIT_GET reply (netlink header + `struct audit_status`).
 pub fn parse_status(buf: &[u8]) -> Option<Status> {
     let m = nl::messages(buf).next()?.ok()?;
-    let u32_at = |o: usize| {
-        m.body
-            .get(o..o + 4)
-            .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let u32_at = |o: usize| crate::bytes::array(m.body, o).map(u32::from_ne_bytes);
     if m.ty != AUDIT_GET || m.body.len() < 28 {
         return None;
     }

@@ -137,11 +137,7 @@ impl Loaded {
                 .map(|cpus| {
                     cpus.iter()
                         .filter(|v| v.len() >= 8)
-                        .map(|v| {
-                            let mut a = [0u8; 8];
-                            a.copy_from_slice(&v[..8]);
-                            u64::from_ne_bytes(a)
-                        })
+                        .map(|v| crate::bytes::ne_u64(v, 0))
                         .sum()
                 })
                 .unwrap_or(0)

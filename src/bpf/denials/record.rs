@@ -1,9 +1,22 @@
 //! Decoding of the denial probes' map records (layout in probes/denials.h). Pure, no I/O.
 
-/// `struct denial_key`.
-pub const KEY_SIZE: usize = 32;
-/// `struct denial_val`.
-pub const VAL_SIZE: usize = 48 + TARGET_LEN;
+use crate::bytes::{self, Plain};
+
+// The records of probes/denials.h (shared by both denial objects), from one skeleton.
+skeleton!("denials_lsm");
+use skel::types::{denial_key, denial_val};
+
+// SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of
+// integers (probes/denials.h): any bytes are a valid value.
+unsafe impl Plain for denial_key {}
+// SAFETY: as above.
+unsafe impl Plain for denial_val {}
+
+/// `struct denial_key` (32 bytes).
+pub const KEY_SIZE: usize = std::mem::size_of::<denial_key>();
+/// `struct denial_val` (48 bytes + the target).
+pub const VAL_SIZE: usize = std::mem::size_of::<denial_val>();
+/// `DENIAL_TARGET_LEN`.
 pub const TARGET_LEN: usize = 256;
 
 pub const TARGET_PATH: u32 = 1;
@@ -30,18 +43,6 @@ pub struct Record {
     pub target: Vec<u8>,
 }
 
-fn u32_at(b: &[u8], o: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[o..o + 4]);
-    u32::from_ne_bytes(a)
-}
-
-fn u64_at(b: &[u8], o: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[o..o + 8]);
-    u64::from_ne_bytes(a)
-}
-
 /// C string up to the first NUL (lossy UTF-8).
 pub fn cstr(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
@@ -50,22 +51,20 @@ pub fn cstr(b: &[u8]) -> String {
 
 /// Parse one key/value pair; None when the sizes are wrong.
 pub fn parse(key: &[u8], val: &[u8]) -> Option<Record> {
-    if key.len() < KEY_SIZE || val.len() < VAL_SIZE {
-        return None;
-    }
+    let (k, v): (denial_key, denial_val) = (bytes::read(key)?, bytes::read(val)?);
     Some(Record {
-        hook: u32_at(key, 0),
-        tgid: u32_at(key, 4),
-        comm: cstr(&key[8..24]),
-        count: u64_at(val, 0),
-        first_ns: u64_at(val, 8),
-        last_ns: u64_at(val, 16),
-        cgroup_id: u64_at(val, 24),
-        tid: u32_at(val, 32),
-        errno: u32_at(val, 36) as i32,
-        syscall: u32_at(val, 40),
-        kind: u32_at(val, 44),
-        target: val[48..48 + TARGET_LEN].to_vec(),
+        hook: k.hook,
+        tgid: k.tgid,
+        comm: cstr(&k.comm.map(|c| c as u8)),
+        count: v.count,
+        first_ns: v.first_ns,
+        last_ns: v.last_ns,
+        cgroup_id: v.cgroup_id,
+        tid: v.pid,
+        errno: v.err,
+        syscall: v.syscall,
+        kind: v.kind,
+        target: v.target.iter().map(|&c| c as u8).collect(),
     })
 }
 
@@ -90,7 +89,7 @@ pub fn target_text(hook: u32, kind: u32, t: &[u8]) -> String {
         TARGET_PATH => cstr(t),
         TARGET_SOCKADDR => sockaddr(t),
         TARGET_NUMBER => {
-            let n = if t.len() >= 8 { u64_at(t, 0) } else { 0 };
+            let n = bytes::ne_u64(t, 0);
             match hook {
                 5 => format!("pid {n}"),
                 6 => capability_name(n),
@@ -295,6 +294,29 @@ pub fn errno_name(e: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_both_objects() {
+        use crate::bpf::probes::layout::assert_sizes;
+        let lsm: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/denials_lsm.bpf.o"));
+        let sys: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/denials_syscalls.bpf.o"));
+        for obj in [lsm, sys] {
+            assert_sizes(obj, &[("denial_key", KEY_SIZE), ("denial_val", VAL_SIZE)]);
+        }
+        let v = denial_val {
+            count: 0,
+            first_ns: 0,
+            last_ns: 0,
+            cgroup_id: 0,
+            pid: 0,
+            err: 0,
+            syscall: 0,
+            kind: 0,
+            target: [0; TARGET_LEN],
+        };
+        assert_eq!(std::mem::size_of_val(&v.target), TARGET_LEN);
+        assert_eq!((KEY_SIZE, VAL_SIZE), (32, 48 + TARGET_LEN));
+    }
 
     fn rec_bytes() -> (Vec<u8>, Vec<u8>) {
         let mut k = Vec::new();

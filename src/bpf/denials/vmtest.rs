@@ -30,11 +30,7 @@ pub fn hold_test_denier(secs: u64) -> Result<(), String> {
         .find(|m| m.name().to_string_lossy().ends_with(".bss"))
         .and_then(|m| m.lookup(&0u32.to_ne_bytes(), MapFlags::ANY).ok().flatten())
         .filter(|v| v.len() >= 8)
-        .map(|v| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(&v[..8]);
-            u64::from_ne_bytes(a)
-        })
+        .map(|v| crate::bytes::ne_u64(&v, 0))
         .unwrap_or(0);
     println!("DENY-COUNT {count}");
     drop(links);

@@ -3,33 +3,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-pub fn u16_at(b: &[u8], off: usize) -> u16 {
-    b.get(off..off + 2)
-        .map(|s| u16::from_ne_bytes([s[0], s[1]]))
-        .unwrap_or(0)
-}
-
-pub fn u32_at(b: &[u8], off: usize) -> u32 {
-    b.get(off..off + 4)
-        .map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
-        .unwrap_or(0)
-}
-
-pub fn u64_at(b: &[u8], off: usize) -> u64 {
-    b.get(off..off + 8)
-        .map(|s| {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(s);
-            u64::from_ne_bytes(a)
-        })
-        .unwrap_or(0)
-}
-
 pub const AF_INET: u8 = 2;
 pub const AF_INET6: u8 = 10;
-
-/// `struct dps_tuple` (probes/dpscope.h): 40 bytes.
-pub const TUPLE_SIZE: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Tuple {
@@ -41,62 +16,72 @@ pub struct Tuple {
     pub dst: String,
 }
 
-/// Decode a `struct dps_tuple` at `off`. Family 0 (headers not parsed) gives empty addresses.
-pub fn tuple_at(b: &[u8], off: usize) -> Tuple {
-    let family = b.get(off).copied().unwrap_or(0);
-    let protocol = b.get(off + 1).copied().unwrap_or(0);
-    let addr = |at: usize| -> String {
-        let Some(s) = b.get(off + at..off + at + 16) else {
-            return String::new();
-        };
-        match family {
-            AF_INET => Ipv4Addr::new(s[0], s[1], s[2], s[3]).to_string(),
-            AF_INET6 => {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(s);
-                // dual-stack sockets talking IPv4 show as IPv4, as sock_diag matching expects
-                let v6 = Ipv6Addr::from(a);
-                match v6.to_ipv4_mapped() {
-                    Some(v4) => v4.to_string(),
-                    None => v6.to_string(),
-                }
+/// An address of a tuple as text: IPv4 from the first 4 bytes, IPv6 from 16 (IPv4-mapped
+/// addresses shown as IPv4: dual-stack sockets talking IPv4 show as IPv4, as sock_diag
+/// matching expects); empty for family 0 (headers not parsed) or bytes that do not fit.
+fn addr_text(family: u8, a: &[u8]) -> String {
+    match (family, a.len()) {
+        (AF_INET, 4..) => Ipv4Addr::new(a[0], a[1], a[2], a[3]).to_string(),
+        (AF_INET6, 16) => {
+            let v6 = Ipv6Addr::from(crate::bytes::array::<16>(a, 0).unwrap_or_default());
+            match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => v6.to_string(),
             }
-            _ => String::new(),
         }
-    };
+        _ => String::new(),
+    }
+}
+
+/// A `struct dps_tuple` (probes/dpscope.h: addresses as 16 bytes, IPv4 in the first 4), from
+/// the fields of any skeleton's copy of it.
+pub fn tuple(family: u8, protocol: u8, ports: [u16; 2], src: &[u8; 16], dst: &[u8; 16]) -> Tuple {
     Tuple {
         family,
         protocol,
-        sport: u16_at(b, off + 2),
-        dport: u16_at(b, off + 4),
-        src: addr(8),
-        dst: addr(24),
+        sport: ports[0],
+        dport: ports[1],
+        src: addr_text(family, src),
+        dst: addr_text(family, dst),
     }
 }
 
-/// `struct dps_tuple4` (probes/dpscope.h): 16 bytes, the same first 8 bytes as
-/// `struct dps_tuple` with 4-byte IPv4 addresses. Family 0 (headers not parsed) gives empty
-/// addresses.
-pub const TUPLE4_SIZE: usize = 16;
-
-/// Decode a `struct dps_tuple4` at `off`.
-pub fn tuple4_at(b: &[u8], off: usize) -> Tuple {
-    let family = b.get(off).copied().unwrap_or(0);
-    let addr = |at: usize| -> String {
-        match (family, b.get(off + at..off + at + 4)) {
-            (AF_INET, Some(s)) => Ipv4Addr::new(s[0], s[1], s[2], s[3]).to_string(),
-            _ => String::new(),
-        }
-    };
+/// A `struct dps_tuple4` (the same first 8 bytes, IPv4 addresses as network-order `__u32`s).
+pub fn tuple4(family: u8, protocol: u8, ports: [u16; 2], src: u32, dst: u32) -> Tuple {
     Tuple {
         family,
-        protocol: b.get(off + 1).copied().unwrap_or(0),
-        sport: u16_at(b, off + 2),
-        dport: u16_at(b, off + 4),
-        src: addr(8),
-        dst: addr(12),
+        protocol,
+        sport: ports[0],
+        dport: ports[1],
+        src: addr_text(family, &src.to_ne_bytes()),
+        dst: addr_text(family, &dst.to_ne_bytes()),
     }
 }
+
+/// `decode::tuple` / `decode::tuple4` of a skeleton's `dps_tuple` / `dps_tuple4` value.
+macro_rules! tuple_of {
+    (tuple, $t:expr) => {{
+        let t = &$t;
+        $crate::bpf::probes::decode::tuple(
+            t.family,
+            t.protocol,
+            [t.sport, t.dport],
+            &t.saddr,
+            &t.daddr,
+        )
+    }};
+    (tuple4, $t:expr) => {{
+        let t = &$t;
+        $crate::bpf::probes::decode::tuple4(
+            t.family,
+            t.protocol,
+            [t.sport, t.dport],
+            t.saddr,
+            t.daddr,
+        )
+    }};
+}
+pub(crate) use tuple_of;
 
 /// Protocol names as the snapshot contract spells them.
 pub fn protocol_name(p: u8) -> String {
@@ -207,25 +192,20 @@ pub fn container_from_cgroup(path: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn tuple_bytes(family: u8, proto: u8, sp: u16, dp: u16, s: &[u8], d: &[u8]) -> Vec<u8> {
-        let mut b = vec![family, proto];
-        b.extend_from_slice(&sp.to_ne_bytes());
-        b.extend_from_slice(&dp.to_ne_bytes());
-        b.extend_from_slice(&[0, 0]);
-        let mut a = [0u8; 16];
-        a[..s.len()].copy_from_slice(s);
-        b.extend_from_slice(&a);
-        let mut a = [0u8; 16];
-        a[..d.len()].copy_from_slice(d);
-        b.extend_from_slice(&a);
-        b
-    }
-
     #[test]
     fn tuples_decode_v4_and_v6() {
-        let b = tuple_bytes(2, 6, 40000, 443, &[10, 1, 2, 3], &[10, 9, 8, 7]);
-        assert_eq!(b.len(), TUPLE_SIZE);
-        let t = tuple_at(&b, 0);
+        let a16 = |s: &[u8]| {
+            let mut a = [0u8; 16];
+            a[..s.len()].copy_from_slice(s);
+            a
+        };
+        let t = tuple(
+            2,
+            6,
+            [40000, 443],
+            &a16(&[10, 1, 2, 3]),
+            &a16(&[10, 9, 8, 7]),
+        );
         assert_eq!(
             (t.src.as_str(), t.sport, t.dst.as_str(), t.dport),
             ("10.1.2.3", 40000, "10.9.8.7", 443)
@@ -234,41 +214,30 @@ mod tests {
         let mut s6 = [0u8; 16];
         s6[0] = 0xfd;
         s6[15] = 0x12;
-        let b = tuple_bytes(10, 17, 53, 5353, &s6, &s6);
-        let t = tuple_at(&b, 0);
+        let t = tuple(10, 17, [53, 5353], &s6, &s6);
         assert_eq!(t.src, "fd00::12");
         assert_eq!(protocol_name(t.protocol), "UDP");
         let mut mapped = [0u8; 16];
         mapped[10] = 0xff;
         mapped[11] = 0xff;
         mapped[12..].copy_from_slice(&[10, 0, 0, 5]);
-        assert_eq!(
-            tuple_at(&tuple_bytes(10, 6, 1, 2, &mapped, &mapped), 0).src,
-            "10.0.0.5"
-        );
-        let t = tuple_at(&[0u8; 40], 0);
+        assert_eq!(tuple(10, 6, [1, 2], &mapped, &mapped).src, "10.0.0.5");
+        let t = tuple(0, 0, [0, 0], &[0; 16], &[0; 16]);
         assert_eq!((t.src.as_str(), t.family), ("", 0));
-        // short buffer: no panic
-        assert_eq!(tuple_at(&[2, 6], 0).src, "");
     }
 
     #[test]
     fn tuples4_decode() {
-        let mut b = vec![2, 17];
-        b.extend_from_slice(&5353u16.to_ne_bytes());
-        b.extend_from_slice(&53u16.to_ne_bytes());
-        b.extend_from_slice(&[0, 0, 10, 1, 2, 3, 10, 9, 8, 7]);
-        assert_eq!(b.len(), TUPLE4_SIZE);
-        let t = tuple4_at(&b, 0);
+        let a = |b: [u8; 4]| u32::from_ne_bytes(b);
+        let t = tuple4(2, 17, [5353, 53], a([10, 1, 2, 3]), a([10, 9, 8, 7]));
         assert_eq!(
             (t.src.as_str(), t.sport, t.dst.as_str(), t.dport, t.protocol),
             ("10.1.2.3", 5353, "10.9.8.7", 53, 17)
         );
         // family 0: headers not parsed, no addresses even if bytes are set
-        b[0] = 0;
-        assert_eq!(tuple4_at(&b, 0).src, "");
-        // short buffer: no panic
-        assert_eq!(tuple4_at(&[2, 6, 0], 0).src, "");
+        assert_eq!(tuple4(0, 17, [1, 2], a([10, 1, 2, 3]), 0).src, "");
+        // an IPv6 family cannot be shown from 4 bytes
+        assert_eq!(tuple4(10, 17, [1, 2], a([10, 1, 2, 3]), 0).src, "");
     }
 
     #[test]

@@ -2,13 +2,24 @@
 //! netns, ifindex, 5-tuple). Reason names come from the running kernel's BTF enum
 //! `skb_drop_reason`; locations from kallsyms.
 
-use super::decode::{self, protocol_name, tuple4_at, tuple_at};
+use super::decode::{self, protocol_name, tuple_of};
 use super::table::{self, Table};
 use super::{fill_pressure_counted, netns, HeaderReads, Loaded};
+use crate::bytes::{self, Plain};
 use crate::model::{Drop, IdentityEntry, ProbeStatus};
 use std::collections::HashMap;
+use std::mem::size_of;
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
+
+skeleton!("drops");
+use skel::types::{drop_key4, drop_key6, drop_slot4, drop_slot6, drop_w4, drop_w6};
+
+// SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of
+// integers (probes/drops.bpf.c, probes/dpscope.h): any bytes are a valid value.
+unsafe impl Plain for drop_key4 {}
+// SAFETY: as above.
+unsafe impl Plain for drop_key6 {}
 
 /// IPv4 rows (and drops whose headers were not parsed) and IPv6 rows live in separate tables: a
 /// short key makes hashing and comparing cheaper per drop (docs/benchmarks.md). Both are inline
@@ -18,15 +29,15 @@ const MAP6: &str = "dps_drops6";
 const STATS: &str = "dps_drops_stats";
 /// Slots of each in-kernel table (probes/dps_table.h).
 pub const MAX_ENTRIES: u32 = table::SLOTS;
-/// `struct drop_key4`: 36 bytes; `struct drop_key6`: 60 bytes; count and bytes: 16 bytes.
-pub const KEY4_SIZE: usize = 36;
-pub const KEY6_SIZE: usize = 60;
+/// `struct drop_key4` (36 bytes) and `struct drop_key6` (60 bytes); count and bytes: 16 bytes.
+pub const KEY4_SIZE: usize = size_of::<drop_key4>();
+pub const KEY6_SIZE: usize = size_of::<drop_key6>();
 pub const VAL_SIZE: usize = 16;
 /// `struct drop_slot4` / `drop_slot6` in u64 words, and their keys (zero padded to words).
-const SLOT4_WORDS: usize = 8;
-const KEY4_WORDS: usize = 5;
-const SLOT6_WORDS: usize = 16;
-const KEY6_WORDS: usize = 8;
+const SLOT4_WORDS: usize = size_of::<drop_slot4>() / 8;
+const KEY4_WORDS: usize = size_of::<drop_w4>() / 8;
+const SLOT6_WORDS: usize = size_of::<drop_slot6>() / 8;
+const KEY6_WORDS: usize = size_of::<drop_w6>() / 8;
 
 pub struct DropProbe {
     /// The mappings go before the object (field order is drop order).
@@ -49,37 +60,39 @@ pub struct RawDrop {
     pub bytes: u64,
 }
 
-/// `struct drop_where` (20 bytes) + `struct dps_tuple4` (16) or `struct dps_tuple` (40); `v` is
-/// count and bytes.
-fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawDrop> {
-    if k.len() < key_size || v.len() < VAL_SIZE {
+/// `struct drop_where` (the key's first part) and the decoded tuple; `v` is count and bytes.
+fn decode_with(w: &skel::types::drop_where, tuple: decode::Tuple, v: &[u8]) -> Option<RawDrop> {
+    if v.len() < VAL_SIZE {
         return None;
     }
     Some(RawDrop {
-        reason: decode::u32_at(k, 0),
-        ifindex: decode::u32_at(k, 4),
-        netns: decode::u32_at(k, 8),
-        location: u64::from(decode::u32_at(k, 12)) | u64::from(decode::u32_at(k, 16)) << 32,
+        reason: w.reason,
+        ifindex: w.ifindex,
+        netns: w.netns,
+        location: u64::from(w.loc_lo) | u64::from(w.loc_hi) << 32,
         tuple,
-        count: decode::u64_at(v, 0),
-        bytes: decode::u64_at(v, 8),
+        count: bytes::ne_u64(v, 0),
+        bytes: bytes::ne_u64(v, 8),
     })
 }
 
 /// A row of `dps_drops4` (the key as the slot holds it, padding allowed).
 pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawDrop> {
-    decode_with(k, v, KEY4_SIZE, tuple4_at(k, 20))
+    let k: drop_key4 = bytes::read(k)?;
+    decode_with(&k.w, tuple_of!(tuple4, k.t), v)
 }
 
 /// A row of `dps_drops6`.
 pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawDrop> {
-    decode_with(k, v, KEY6_SIZE, tuple_at(k, 20))
+    let k: drop_key6 = bytes::read(k)?;
+    decode_with(&k.w, tuple_of!(tuple, k.t), v)
 }
 
 /// `skb_drop_reason` values → names without the `SKB_DROP_REASON_` prefix, from vmlinux BTF.
 pub fn reason_names() -> Result<HashMap<u32, String>, String> {
     use libbpf_rs::btf::types::Enum;
-    let btf = libbpf_rs::btf::Btf::from_vmlinux().map_err(|e| format!("vmlinux BTF: {e}"))?;
+    let mut kernel = crate::bpf::btf_cache::KernelBtf::new();
+    let btf = kernel.vmlinux()?;
     let e: Enum<'_> = btf
         .type_by_name("skb_drop_reason")
         .ok_or_else(|| "vmlinux BTF has no enum skb_drop_reason".to_string())?;
@@ -263,6 +276,36 @@ fn prefix_contains(net: std::net::IpAddr, len: u32, ip: std::net::IpAddr) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_the_object() {
+        use crate::bpf::probes::layout::assert_sizes;
+        use skel::types::{dps_tuple, dps_tuple4, drop_where};
+        use std::mem::offset_of;
+        assert_sizes(
+            OBJ,
+            &[
+                ("drop_where", size_of::<drop_where>()),
+                ("dps_tuple4", size_of::<dps_tuple4>()),
+                ("dps_tuple", size_of::<dps_tuple>()),
+                ("drop_key4", KEY4_SIZE),
+                ("drop_key6", KEY6_SIZE),
+                ("drop_w4", KEY4_WORDS * 8),
+                ("drop_w6", KEY6_WORDS * 8),
+                ("drop_slot4", SLOT4_WORDS * 8),
+                ("drop_slot6", SLOT6_WORDS * 8),
+            ],
+        );
+        assert_eq!((KEY4_SIZE, KEY6_SIZE), (36, 60));
+        // table::scan reads the state word, the key words, then count and bytes.
+        assert_eq!(offset_of!(drop_slot4, key), 8);
+        assert_eq!(offset_of!(drop_slot4, count), 8 + KEY4_WORDS * 8);
+        assert_eq!(offset_of!(drop_slot4, bytes), 16 + KEY4_WORDS * 8);
+        assert_eq!(offset_of!(drop_slot6, key), 8);
+        assert_eq!(offset_of!(drop_slot6, count), 8 + KEY6_WORDS * 8);
+        assert_eq!(offset_of!(drop_slot6, bytes), 16 + KEY6_WORDS * 8);
+        assert_eq!(VAL_SIZE, 16);
+    }
 
     fn where_bytes(k: &mut [u8]) {
         k[0..4].copy_from_slice(&3u32.to_ne_bytes());

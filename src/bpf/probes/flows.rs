@@ -12,14 +12,25 @@
 //! ifindex 2): an interface whose ifindex is already counted for another namespace is refused
 //! with the reason rather than mixed into the other one's rows.
 
-use super::decode::{self, protocol_name, tuple4_at, tuple_at};
+use super::decode::{self, protocol_name, tuple_of};
 use super::table::{self, Table};
 use super::{fill_pressure_counted, Loaded};
+use crate::bytes::{self, Plain};
 use crate::model::{Flow, ProbeStatus};
 use std::collections::HashMap;
+use std::mem::size_of;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/flows.bpf.o"));
+
+skeleton!("flows");
+use skel::types::{flow_key, flow_key4, flow_slot4, flow_slot6, flow_w4, flow_w6};
+
+// SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of
+// integers (probes/flows.bpf.c, probes/dpscope.h): any bytes are a valid value.
+unsafe impl Plain for flow_key4 {}
+// SAFETY: as above.
+unsafe impl Plain for flow_key {}
 
 /// IPv4 rows (and packets whose headers were not parsed) and IPv6 rows live in separate
 /// tables: a short key makes hashing and comparing cheaper per packet (docs/benchmarks.md).
@@ -29,15 +40,15 @@ const MAP6: &str = "dps_flows6";
 const STATS: &str = "dps_flows_stats";
 /// Slots of each in-kernel table (probes/dps_table.h).
 pub const MAX_ENTRIES: u32 = table::SLOTS;
-/// `struct flow_key4`: 24 bytes; `struct flow_key`: 48 bytes; packets, bytes, TCP flags: 24.
-pub const KEY4_SIZE: usize = 24;
-pub const KEY6_SIZE: usize = 48;
+/// `struct flow_key4` (24 bytes) and `struct flow_key` (48 bytes); packets, bytes, TCP flags: 24.
+pub const KEY4_SIZE: usize = size_of::<flow_key4>();
+pub const KEY6_SIZE: usize = size_of::<flow_key>();
 pub const VAL_SIZE: usize = 24;
 /// `struct flow_slot4` / `flow_slot6` in u64 words, their keys, and their counter words.
-const SLOT4_WORDS: usize = 8;
-const KEY4_WORDS: usize = 3;
-const SLOT6_WORDS: usize = 16;
-const KEY6_WORDS: usize = 6;
+const SLOT4_WORDS: usize = size_of::<flow_slot4>() / 8;
+const KEY4_WORDS: usize = size_of::<flow_w4>() / 8;
+const SLOT6_WORDS: usize = size_of::<flow_slot6>() / 8;
+const KEY6_WORDS: usize = size_of::<flow_w6>() / 8;
 const COUNTERS: usize = 3;
 const XDP_FLAGS_SKB_MODE: u32 = 1 << 1;
 const XDP_FLAGS_DRV_MODE: u32 = 1 << 2;
@@ -63,29 +74,31 @@ pub struct RawFlow {
     pub tcp_flags: u32,
 }
 
-/// ifindex (4 bytes), direction (1), padding (3), then the tuple.
-fn decode_with(k: &[u8], v: &[u8], key_size: usize, tuple: decode::Tuple) -> Option<RawFlow> {
-    if k.len() < key_size || v.len() < VAL_SIZE {
+/// The key's ifindex and direction, the decoded tuple, and `v`: packets, bytes, TCP flags.
+fn decode_with(ifindex: u32, direction: u8, tuple: decode::Tuple, v: &[u8]) -> Option<RawFlow> {
+    if v.len() < VAL_SIZE {
         return None;
     }
     Some(RawFlow {
-        ifindex: decode::u32_at(k, 0),
-        direction: k[4],
+        ifindex,
+        direction,
         tuple,
-        packets: decode::u64_at(v, 0),
-        bytes: decode::u64_at(v, 8),
-        tcp_flags: decode::u64_at(v, 16) as u32,
+        packets: bytes::ne_u64(v, 0),
+        bytes: bytes::ne_u64(v, 8),
+        tcp_flags: bytes::ne_u64(v, 16) as u32,
     })
 }
 
 /// A row of `dps_flows4` (`v`: packets, bytes, TCP flags).
 pub fn decode_entry4(k: &[u8], v: &[u8]) -> Option<RawFlow> {
-    decode_with(k, v, KEY4_SIZE, tuple4_at(k, 8))
+    let k: flow_key4 = bytes::read(k)?;
+    decode_with(k.ifindex, k.direction, tuple_of!(tuple4, k.t), v)
 }
 
 /// A row of `dps_flows6`.
 pub fn decode_entry6(k: &[u8], v: &[u8]) -> Option<RawFlow> {
-    decode_with(k, v, KEY6_SIZE, tuple_at(k, 8))
+    let k: flow_key = bytes::read(k)?;
+    decode_with(k.ifindex, k.direction, tuple_of!(tuple, k.t), v)
 }
 
 pub fn direction_name(d: u8) -> &'static str {
@@ -363,6 +376,37 @@ impl FlowProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_the_object() {
+        use crate::bpf::probes::layout::assert_sizes;
+        use skel::types::{dps_tuple, dps_tuple4};
+        use std::mem::offset_of;
+        assert_sizes(
+            OBJ,
+            &[
+                ("dps_tuple4", size_of::<dps_tuple4>()),
+                ("dps_tuple", size_of::<dps_tuple>()),
+                ("flow_key4", KEY4_SIZE),
+                ("flow_key", KEY6_SIZE),
+                ("flow_w4", KEY4_WORDS * 8),
+                ("flow_w6", KEY6_WORDS * 8),
+                ("flow_slot4", SLOT4_WORDS * 8),
+                ("flow_slot6", SLOT6_WORDS * 8),
+            ],
+        );
+        assert_eq!((KEY4_SIZE, KEY6_SIZE), (24, 48));
+        // table::scan reads the state word, the key words, then packets, bytes and flags.
+        assert_eq!(offset_of!(flow_slot4, key), 8);
+        assert_eq!(offset_of!(flow_slot4, packets), 8 + KEY4_WORDS * 8);
+        assert_eq!(offset_of!(flow_slot4, bytes), 16 + KEY4_WORDS * 8);
+        assert_eq!(offset_of!(flow_slot4, tcp_flags), 24 + KEY4_WORDS * 8);
+        assert_eq!(offset_of!(flow_slot6, key), 8);
+        assert_eq!(offset_of!(flow_slot6, packets), 8 + KEY6_WORDS * 8);
+        assert_eq!(offset_of!(flow_slot6, bytes), 16 + KEY6_WORDS * 8);
+        assert_eq!(offset_of!(flow_slot6, tcp_flags), 24 + KEY6_WORDS * 8);
+        assert_eq!(VAL_SIZE, COUNTERS * 8);
+    }
 
     #[test]
     fn entry_decodes_and_specs_split() {

@@ -156,7 +156,7 @@ impl Loaded {
             m.lookup_percpu(&idx.to_ne_bytes(), MapFlags::ANY)
                 .ok()
                 .flatten()
-                .map(|cpus| cpus.iter().map(|v| decode::u64_at(v, 0)).sum())
+                .map(|cpus| cpus.iter().map(|v| crate::bytes::ne_u64(v, 0)).sum())
                 .unwrap_or(0)
         };
         s.events = sum(0);
@@ -192,69 +192,27 @@ fn batch_entries(m: &libbpf_rs::Map<'_>, cap: usize) -> Option<Vec<(Vec<u8>, Vec
     if ks == 0 || vs == 0 {
         return None;
     }
-    let fd = m.as_fd();
-    let mut chunk: u32 = 4096;
-    let mut keys = vec![0u8; ks * chunk as usize];
-    let mut vals = vec![0u8; vs * chunk as usize];
-    // The batch token is a bucket index: 4 bytes, within a key-sized buffer.
-    let mut in_tok = vec![0u8; ks.max(8)];
-    let mut out_tok = vec![0u8; ks.max(8)];
-    let opts = libbpf_sys::bpf_map_batch_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-        ..Default::default()
-    };
+    let mut cursor = crate::bpf::batch::Cursor::new(ks, vs, 4096);
+    let mut c = crate::bpf::batch::Chunk::default();
     let mut out = Vec::new();
-    let mut first = true;
     loop {
-        let mut count = chunk;
-        let in_ptr = if first {
-            std::ptr::null_mut()
-        } else {
-            in_tok.as_mut_ptr() as *mut _
-        };
-        // SAFETY: the key and value buffers hold `chunk` entries of the map's sizes, the tokens
-        // are at least 8 bytes (the kernel's token for hash maps is a u32 bucket index), `count`
-        // is in/out, and the map fd stays open for the call.
-        let ret = unsafe {
-            libbpf_sys::bpf_map_lookup_batch(
-                std::os::fd::AsRawFd::as_raw_fd(&fd),
-                in_ptr,
-                out_tok.as_mut_ptr() as *mut _,
-                keys.as_mut_ptr() as *mut _,
-                vals.as_mut_ptr() as *mut _,
-                &mut count,
-                &opts,
-            )
-        };
-        let errno = if ret < 0 { -ret } else { 0 };
-        if errno == libc::ENOSPC && count == 0 && chunk < (1 << 20) {
-            // One bucket holds more entries than the chunk: grow and retry the same bucket.
-            chunk *= 4;
-            keys.resize(ks * chunk as usize, 0);
-            vals.resize(vs * chunk as usize, 0);
-            continue;
-        }
-        if errno != 0 && errno != libc::ENOENT {
+        if cursor.next(m.as_fd(), &mut c).is_err() {
             // Refused at once (not supported here): the caller walks the keys instead. Later:
             // keep what was read.
-            return if first { None } else { Some(out) };
+            return if cursor.at_start() { None } else { Some(out) };
         }
-        for i in 0..count as usize {
+        for i in 0..c.count {
             if out.len() >= cap {
                 return Some(out);
             }
-            if let (Some(k), Some(v)) = (
-                keys.get(i * ks..(i + 1) * ks),
-                vals.get(i * vs..(i + 1) * vs),
-            ) {
+            let (k, v) = c.entry(i, ks, vs);
+            if k.len() == ks && v.len() == vs {
                 out.push((k.to_vec(), v.to_vec()));
             }
         }
-        if errno == libc::ENOENT {
+        if c.last {
             return Some(out); // the walk is complete
         }
-        first = false;
-        std::mem::swap(&mut in_tok, &mut out_tok);
     }
 }
 
@@ -365,7 +323,13 @@ impl Probes {
     /// Read every probe's maps into the snapshot (collector thread only). Call after the
     /// snapshot's programs are filled (XDP rows take program names from there).
     pub fn collect(&mut self, snap: &mut Snapshot) {
-        self.names.refresh();
+        self.collect_with(snap, crate::bpf::procs::Pass::default());
+    }
+
+    /// `collect` with the refresh's walk of /proc (namespaces and socket owners come from it,
+    /// walked at most once whoever asks first).
+    pub fn collect_with(&mut self, snap: &mut Snapshot, procs: crate::bpf::procs::Pass) {
+        self.names.begin(procs);
         let mut statuses = Vec::new();
         let mut off: Vec<(&str, &str, String)> = Vec::new();
         match &mut self.drops {
@@ -424,6 +388,39 @@ impl Probes {
                 };
             }
         }
+    }
+}
+
+/// Checks that the record types the readers decode through agree with the compiled objects.
+#[cfg(test)]
+pub(crate) mod layout {
+    /// The size of struct or union `name` in the BTF of the BPF object `obj` (the bytes
+    /// dpscope loads), or None when the object has no such type.
+    pub fn btf_size(obj: &[u8], name: &str) -> Option<usize> {
+        use libbpf_rs::btf::{types::Composite, Btf, HasSize};
+        let btf = Btf::from_raw("probe", obj).ok()??;
+        let c: Composite<'_> = btf.type_by_name(name)?;
+        Some(c.size())
+    }
+
+    /// Every `(C name, Rust size)` of `records` has the same size in `obj`'s BTF.
+    pub fn assert_sizes(obj: &[u8], records: &[(&str, usize)]) {
+        for (name, rust) in records {
+            assert_eq!(
+                btf_size(obj, name),
+                Some(*rust),
+                "struct {name}: the object's BTF and its Rust reader disagree in size"
+            );
+        }
+    }
+
+    #[test]
+    fn a_struct_and_a_wrong_size_disagree() {
+        let obj: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/drops.bpf.o"));
+        assert_eq!(btf_size(obj, "dps_tuple4"), Some(16));
+        assert_eq!(btf_size(obj, "no_such_struct"), None);
+        let wrong = std::panic::catch_unwind(|| assert_sizes(obj, &[("dps_tuple4", 17)]));
+        assert!(wrong.is_err());
     }
 }
 

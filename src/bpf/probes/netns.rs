@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 /// inode → a path that opens that namespace; cached, refreshed at most every few seconds.
 #[derive(Debug, Default)]
 pub struct Resolver {
+    /// This refresh's walk of /proc (`begin`), shared with the socket owners of the
+    /// retransmits probe.
+    procs: crate::bpf::procs::Pass,
     paths: HashMap<u32, PathBuf>,
     /// Names from /run/netns (for display).
     names: HashMap<u32, String>,
@@ -32,8 +35,25 @@ pub fn current() -> u32 {
 }
 
 impl Resolver {
-    /// Rescan when stale (cheap enough at one pass over /proc every few seconds).
+    /// Start a refresh with a fresh walk of /proc (see `begin`).
     pub fn refresh(&mut self) {
+        self.begin(crate::bpf::procs::Pass::default());
+    }
+
+    /// Start a refresh: `procs` is this refresh's walk of /proc (perhaps already walked by
+    /// the collector), used by every rescan until the next `begin`.
+    pub fn begin(&mut self, procs: crate::bpf::procs::Pass) {
+        self.procs = procs;
+        self.rescan();
+    }
+
+    /// This refresh's walk of /proc.
+    pub fn procs(&mut self) -> &mut crate::bpf::procs::Pass {
+        &mut self.procs
+    }
+
+    /// Rescan when stale (cheap enough at one pass over /proc every few seconds).
+    fn rescan(&mut self) {
         if self.scanned.is_some_and(|t| t.elapsed() < RESCAN) {
             return;
         }
@@ -51,17 +71,8 @@ impl Resolver {
                 }
             }
         }
-        if let Ok(rd) = std::fs::read_dir("/proc") {
-            for e in rd.flatten() {
-                let name = e.file_name();
-                if !name.to_string_lossy().bytes().all(|c| c.is_ascii_digit()) {
-                    continue;
-                }
-                let p = e.path().join("ns/net");
-                if let Some(ino) = inode_of(&p) {
-                    self.paths.entry(ino).or_insert(p);
-                }
-            }
+        for (p, ino) in self.procs.netns() {
+            self.paths.entry(*ino).or_insert_with(|| p.clone());
         }
     }
 
@@ -76,8 +87,9 @@ impl Resolver {
 
     pub fn path(&mut self, ino: u32) -> Option<PathBuf> {
         if !self.paths.contains_key(&ino) {
+            // Unknown: rescan now (the /proc walk itself happens at most once a refresh).
             self.scanned = None;
-            self.refresh();
+            self.rescan();
         }
         self.paths.get(&ino).cloned()
     }

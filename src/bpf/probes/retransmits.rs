@@ -3,21 +3,31 @@
 //! ports). Userspace adds, for live sockets, the kernel's own counters from sock_diag and the
 //! owning process and cgroup.
 
-use super::decode::{self, tuple_at};
+use super::decode::{self, tuple_of};
 use super::sockdiag::{self, SockKey, TcpSock};
 use super::{fill_pressure, netns, Loaded};
+use crate::bytes::{self, Plain};
 use crate::model::{ProbeStatus, Retransmit};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/retransmits.bpf.o"));
 
+skeleton!("retransmits");
+use skel::types::{rtx_key, rtx_val};
+
+// SAFETY: generated repr(C) mirrors of C structs whose fields are all integers and arrays of
+// integers (probes/retransmits.bpf.c, probes/dpscope.h): any bytes are a valid value.
+unsafe impl Plain for rtx_key {}
+// SAFETY: as above.
+unsafe impl Plain for rtx_val {}
+
 const MAP: &str = "dps_rtx";
 const STATS: &str = "dps_rtx_stats";
 pub const MAX_ENTRIES: u32 = 16384;
-/// `struct rtx_key`: 44 bytes; `struct rtx_val`: 48 bytes.
-pub const KEY_SIZE: usize = 44;
-pub const VAL_SIZE: usize = 48;
+/// `struct rtx_key` (44 bytes) and `struct rtx_val` (48 bytes).
+pub const KEY_SIZE: usize = std::mem::size_of::<rtx_key>();
+pub const VAL_SIZE: usize = std::mem::size_of::<rtx_val>();
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRtx {
@@ -32,23 +42,21 @@ pub struct RawRtx {
 }
 
 pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<RawRtx> {
-    if k.len() < KEY_SIZE || v.len() < VAL_SIZE {
-        return None;
-    }
+    let (k, v): (rtx_key, rtx_val) = (bytes::read(k)?, bytes::read(v)?);
     Some(RawRtx {
-        netns: decode::u32_at(k, 0),
-        tuple: tuple_at(k, 4),
-        retransmits: decode::u64_at(v, 0),
-        failed: decode::u64_at(v, 8),
-        resets_sent: decode::u64_at(v, 16),
-        resets_received: decode::u64_at(v, 24),
-        last_ns: decode::u64_at(v, 32),
-        state: decode::u32_at(v, 40),
+        netns: k.netns,
+        tuple: tuple_of!(tuple, k.t),
+        retransmits: v.retransmits,
+        failed: v.failed,
+        resets_sent: v.resets_sent,
+        resets_received: v.resets_received,
+        last_ns: v.last_ns,
+        state: v.state,
     })
 }
 
-/// Socket inode → owning process, from a /proc/*/fd scan (cached; rescanned at most every
-/// few seconds, only when an inode is unknown).
+/// Socket inode → owning process, from the refresh's /proc walk (`procs::Pass`; rebuilt at
+/// most every few seconds, only when an inode is unknown).
 #[derive(Debug, Default)]
 pub struct SocketOwners {
     by_inode: HashMap<u32, (u32, String, Option<String>)>,
@@ -56,7 +64,11 @@ pub struct SocketOwners {
 }
 
 impl SocketOwners {
-    pub fn get(&mut self, inode: u32) -> Option<(u32, String, Option<String>)> {
+    pub fn get(
+        &mut self,
+        inode: u32,
+        procs: &mut crate::bpf::procs::Pass,
+    ) -> Option<(u32, String, Option<String>)> {
         if inode == 0 {
             return None;
         }
@@ -65,49 +77,25 @@ impl SocketOwners {
                 .scanned
                 .is_none_or(|t| t.elapsed() > Duration::from_secs(3))
         {
-            self.scan();
+            self.scan(procs);
         }
         self.by_inode.get(&inode).cloned()
     }
 
-    fn scan(&mut self) {
+    fn scan(&mut self, procs: &mut crate::bpf::procs::Pass) {
         self.scanned = Some(Instant::now());
         self.by_inode.clear();
-        let Ok(rd) = std::fs::read_dir("/proc") else {
-            return;
-        };
-        for e in rd.flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
-                continue;
-            };
-            let mut info: Option<(String, Option<String>)> = None;
-            for fd in fds.flatten() {
-                let Ok(target) = std::fs::read_link(fd.path()) else {
-                    continue;
-                };
-                let t = target.to_string_lossy();
-                let Some(ino) = t
-                    .strip_prefix("socket:[")
-                    .and_then(|r| r.strip_suffix(']'))
-                    .and_then(|n| n.parse::<u32>().ok())
-                else {
-                    continue;
-                };
-                let (comm, cg) = info
-                    .get_or_insert_with(|| {
-                        let comm = std::fs::read_to_string(e.path().join("comm"))
-                            .map(|s| s.trim().to_string())
-                            .unwrap_or_default();
-                        let cg = std::fs::read_to_string(e.path().join("cgroup"))
-                            .ok()
-                            .and_then(|s| cgroup_path(&s));
-                        (comm, cg)
-                    })
-                    .clone();
-                self.by_inode.entry(ino).or_insert((pid, comm, cg));
+        for p in procs.fds().iter().filter(|p| !p.sockets.is_empty()) {
+            let comm = std::fs::read_to_string(p.dir.join("comm"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            let cg = std::fs::read_to_string(p.dir.join("cgroup"))
+                .ok()
+                .and_then(|s| cgroup_path(&s));
+            for ino in &p.sockets {
+                self.by_inode
+                    .entry(*ino)
+                    .or_insert_with(|| (p.pid, comm.clone(), cg.clone()));
             }
         }
     }
@@ -176,7 +164,7 @@ impl RetransmitProbe {
                     r.tuple.dport,
                 );
                 let live = socks.get(&r.netns).and_then(|m| m.get(&key));
-                let owner = live.and_then(|s| self.owners.get(s.inode));
+                let owner = live.and_then(|s| self.owners.get(s.inode, names.procs()));
                 let cgroup = owner.as_ref().and_then(|o| o.2.clone());
                 Retransmit {
                     src: r.tuple.src,
@@ -226,6 +214,15 @@ impl RetransmitProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_the_object() {
+        crate::bpf::probes::layout::assert_sizes(
+            OBJ,
+            &[("rtx_key", KEY_SIZE), ("rtx_val", VAL_SIZE)],
+        );
+        assert_eq!((KEY_SIZE, VAL_SIZE), (44, 48));
+    }
 
     #[test]
     fn entry_decodes() {

@@ -2,8 +2,8 @@
 //! `tcpi_total_retrans` and `tcpi_segs_out` per socket, and the socket inode (→ owning process).
 //! A dump sees the calling thread's network namespace only. Framing and socket: `bpf::nl`.
 
-use super::decode::u32_at;
 use crate::bpf::nl::{self, NlError, Step};
+use crate::bytes::ne_u32 as u32_at;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -174,8 +174,8 @@ pub fn index(socks: Vec<TcpSock>) -> HashMap<SockKey, TcpSock> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::decode::u16_at;
     use super::*;
+    use crate::bytes::ne_u16 as u16_at;
 
     fn msg(total: u32, segs: u32) -> Vec<u8> {
         let mut m = vec![0u8; MSG_LEN];

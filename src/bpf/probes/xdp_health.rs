@@ -4,27 +4,29 @@
 
 use super::decode;
 use super::{fill_pressure, netns, Loaded};
+use crate::bytes::{self, Plain};
 use crate::model::{ProbeStatus, XdpEvent};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/xdp_health.bpf.o"));
+
+skeleton!("xdp_health");
+use skel::types::xdp_key;
+
+// SAFETY: a generated repr(C) mirror of a C struct of integers (probes/xdp_health.bpf.c):
+// any bytes are a valid value.
+unsafe impl Plain for xdp_key {}
+
+/// `struct xdp_key` (24 bytes).
+pub const KEY_SIZE: usize = std::mem::size_of::<xdp_key>();
 
 const MAP: &str = "dps_xdp";
 const STATS: &str = "dps_xdp_stats";
 pub const MAX_ENTRIES: u32 = 4096;
 
-/// `struct xdp_key` (24 bytes) + u64 count → (netns, ifindex, prog_id, action, err, count).
+/// `struct xdp_key` + u64 count → (netns, ifindex, prog_id, action, err, count).
 pub fn decode_entry(k: &[u8], v: &[u8]) -> Option<(u32, u32, u32, u32, i32, u64)> {
-    if k.len() < 24 || v.len() < 8 {
-        return None;
-    }
-    Some((
-        decode::u32_at(k, 0),
-        decode::u32_at(k, 4),
-        decode::u32_at(k, 8),
-        decode::u32_at(k, 12),
-        decode::u32_at(k, 16) as i32,
-        decode::u64_at(v, 0),
-    ))
+    let (k, count): (xdp_key, u64) = (bytes::read(k)?, bytes::read(v)?);
+    Some((k.netns, k.ifindex, k.prog_id, k.action, k.err, count))
 }
 
 pub struct XdpHealthProbe {
@@ -81,6 +83,12 @@ impl XdpHealthProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_types_match_the_object() {
+        crate::bpf::probes::layout::assert_sizes(OBJ, &[("xdp_key", KEY_SIZE)]);
+        assert_eq!(KEY_SIZE, 24);
+    }
 
     #[test]
     fn entry_decodes() {
