@@ -43,7 +43,7 @@ fn one_cache_names_types_and_parses_program_btf() {
     let skel = open.load().expect("load fixture");
     let (prog_id, _, _) = common::prog_info(skel.progs.fixture_tcx_ingress.as_fd());
     let mut warnings = Vec::new();
-    let progs = ProgramCache::default().collect(None, &mut warnings);
+    let progs = ProgramCache::default().collect(None, None, &mut warnings);
     let p = progs
         .iter()
         .find(|p| p.id == prog_id)
