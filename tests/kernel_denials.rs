@@ -9,10 +9,9 @@
 
 mod common;
 
-use common::landlock::run_restricted;
+use common::landlock::{run_restricted, AuditOn};
 use dpscope::bpf::collector::{Collector, Config};
 use dpscope::model::{Denial, Snapshot};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -163,69 +162,6 @@ fn a_thousand_denials_of_one_operation_are_one_row() {
     assert_eq!(rows[0].count, 1000);
     assert_eq!(rows[0].hook, "file_open");
     assert!(rows[0].first_seen <= rows[0].last_seen);
-}
-
-/// Kernel audit on while alive (AUDIT_SET enabled=1) with the backlog limit auditd's default
-/// rules set (-b 8192; the kernel's own 64 drops records in a burst before any listener sees
-/// them), both restored on drop. Only this test changes them; dpscope itself never does.
-struct AuditOn {
-    was: u32,
-    backlog_was: u32,
-}
-
-fn audit_request(msg_type: u16, payload: &[u8]) -> Vec<u8> {
-    // SAFETY: plain socket(2); checked below.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 9) };
-    assert!(fd >= 0, "audit socket: {}", std::io::Error::last_os_error());
-    // SAFETY: fd is fresh and ours.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut m = Vec::new();
-    m.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
-    m.extend_from_slice(&msg_type.to_ne_bytes());
-    m.extend_from_slice(&5u16.to_ne_bytes()); // REQUEST|ACK
-    m.extend_from_slice(&[0u8; 8]);
-    m.extend_from_slice(payload);
-    // SAFETY: m is a valid buffer.
-    let n = unsafe { libc::send(fd.as_raw_fd(), m.as_ptr() as *const _, m.len(), 0) };
-    assert!(n > 0, "audit send: {}", std::io::Error::last_os_error());
-    let mut buf = vec![0u8; 512];
-    // SAFETY: buf is a valid writable buffer.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
-    buf.truncate(n.max(0) as usize);
-    buf
-}
-
-fn audit_set_enabled(v: u32) {
-    let mut st = vec![0u8; 44];
-    st[0..4].copy_from_slice(&1u32.to_ne_bytes()); // AUDIT_STATUS_ENABLED
-    st[4..8].copy_from_slice(&v.to_ne_bytes());
-    audit_request(1001, &st);
-}
-
-fn audit_set_backlog_limit(v: u32) {
-    let mut st = vec![0u8; 44];
-    st[0..4].copy_from_slice(&0x10u32.to_ne_bytes()); // AUDIT_STATUS_BACKLOG_LIMIT
-    st[20..24].copy_from_slice(&v.to_ne_bytes());
-    audit_request(1001, &st);
-}
-
-impl AuditOn {
-    fn new() -> AuditOn {
-        let r = audit_request(1000, &[]);
-        let st = dpscope::bpf::denials::audit::parse_status(&r);
-        let was = st.map_or(0, |s| u32::from(s.enabled));
-        let backlog_was = st.map_or(64, |s| s.backlog_limit);
-        audit_set_enabled(1);
-        audit_set_backlog_limit(backlog_was.max(8192));
-        AuditOn { was, backlog_was }
-    }
-}
-
-impl Drop for AuditOn {
-    fn drop(&mut self) {
-        audit_set_backlog_limit(self.backlog_was);
-        audit_set_enabled(self.was);
-    }
 }
 
 #[test]

@@ -35,7 +35,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(dead_code)]
 
-use super::common::landlock::run_restricted;
+use super::common::landlock::{run_restricted, AuditOn};
 use super::common::maps::{backend4, create_map, pin, put, svc_key4, svc_val, v6};
 use super::common::{self, in_netns, Bpffs, Clsact, LinkFd, Netns, VethPair};
 use dpscope::bpf::collector::{Collector, Config};
@@ -45,7 +45,7 @@ use libbpf_rs::{MapCore, MapFlags, Object, ObjectBuilder};
 use std::io::{Read, Write};
 use std::mem::MaybeUninit;
 use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -343,59 +343,6 @@ fn iptables(ns: &str, args: &[&str]) {
 }
 
 // ---- Landlock and audit ----------------------------------------------------------------------
-
-fn audit_request(msg_type: u16, payload: &[u8]) -> Vec<u8> {
-    // SAFETY: plain socket(2); checked below.
-    let fd = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 9) };
-    assert!(fd >= 0, "audit socket: {}", std::io::Error::last_os_error());
-    // SAFETY: fd is fresh and ours.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut m = Vec::new();
-    m.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
-    m.extend_from_slice(&msg_type.to_ne_bytes());
-    m.extend_from_slice(&5u16.to_ne_bytes()); // REQUEST|ACK
-    m.extend_from_slice(&[0u8; 8]);
-    m.extend_from_slice(payload);
-    // SAFETY: m is a valid buffer.
-    let n = unsafe { libc::send(fd.as_raw_fd(), m.as_ptr() as *const _, m.len(), 0) };
-    assert!(n > 0, "audit send: {}", std::io::Error::last_os_error());
-    let mut buf = vec![0u8; 512];
-    // SAFETY: buf is a valid writable buffer.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr() as *mut _, buf.len(), 0) };
-    buf.truncate(n.max(0) as usize);
-    buf
-}
-
-fn audit_set(mask: u32, at: usize, v: u32) {
-    let mut st = vec![0u8; 44];
-    st[0..4].copy_from_slice(&mask.to_ne_bytes());
-    st[at..at + 4].copy_from_slice(&v.to_ne_bytes());
-    audit_request(1001, &st);
-}
-
-/// Kernel audit on (and a backlog that holds a burst) while alive; restored on drop.
-struct AuditOn {
-    was: u32,
-    backlog_was: u32,
-}
-
-impl AuditOn {
-    fn new() -> AuditOn {
-        let st = dpscope::bpf::denials::audit::parse_status(&audit_request(1000, &[]));
-        let was = st.map_or(0, |s| u32::from(s.enabled));
-        let backlog_was = st.map_or(64, |s| s.backlog_limit);
-        audit_set(1, 4, 1); // AUDIT_STATUS_ENABLED
-        audit_set(0x10, 20, backlog_was.max(8192)); // AUDIT_STATUS_BACKLOG_LIMIT
-        AuditOn { was, backlog_was }
-    }
-}
-
-impl Drop for AuditOn {
-    fn drop(&mut self) {
-        audit_set(0x10, 20, self.backlog_was);
-        audit_set(1, 4, self.was);
-    }
-}
 
 // ---- the scenario ----------------------------------------------------------------------------
 
