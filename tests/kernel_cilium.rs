@@ -13,11 +13,12 @@
 mod common;
 
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 
+use common::maps::{backend4, create_map, pin, put, svc_key4, svc_val, v6};
 use common::{Bpffs, LinkFd, Netns, VethPair};
 use dpscope::model::{Attachment, MapInfo, Program};
 
@@ -32,45 +33,6 @@ enum Ver {
     V117,
     V118,
     Main,
-}
-
-fn create_map(t: u32, name: &str, ks: u32, vs: u32, max: u32) -> OwnedFd {
-    let flags = if t == libbpf_sys::BPF_MAP_TYPE_LPM_TRIE {
-        libbpf_sys::BPF_F_NO_PREALLOC
-    } else {
-        0
-    };
-    let opts = libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as _,
-        map_flags: flags,
-        ..Default::default()
-    };
-    let kname: String = name.chars().take(15).collect();
-    let c = std::ffi::CString::new(kname).unwrap();
-    // SAFETY: name is NUL-terminated, opts sized and initialised.
-    let fd = unsafe { libbpf_sys::bpf_map_create(t, c.as_ptr(), ks, vs, max, &opts) };
-    assert!(
-        fd >= 0,
-        "create {name}: {}",
-        std::io::Error::from_raw_os_error(-fd)
-    );
-    // SAFETY: fresh fd we own.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-fn pin(fd: &OwnedFd, path: &Path) {
-    let c = std::ffi::CString::new(path.to_string_lossy().into_owned()).unwrap();
-    // SAFETY: valid fd and NUL-terminated path.
-    let rc = unsafe { libbpf_sys::bpf_obj_pin(fd.as_raw_fd(), c.as_ptr()) };
-    assert_eq!(rc, 0, "pin {}", path.display());
-}
-
-fn put(fd: &OwnedFd, k: &[u8], v: &[u8]) {
-    // SAFETY: buffers sized for the map by the caller.
-    let rc = unsafe {
-        libbpf_sys::bpf_map_update_elem(fd.as_raw_fd(), k.as_ptr() as _, v.as_ptr() as _, 0)
-    };
-    assert_eq!(rc, 0, "update: {}", std::io::Error::from_raw_os_error(-rc));
 }
 
 /// A per-CPU value: `per_cpu[i]` on CPU i (zero elsewhere).
@@ -97,33 +59,6 @@ impl Maps {
     }
 }
 
-fn svc_key4(ip: [u8; 4], port: u16, slot: u16, proto: u8, scope: u8) -> Vec<u8> {
-    let mut k = ip.to_vec();
-    k.extend(port.to_be_bytes());
-    k.extend(slot.to_le_bytes());
-    k.extend([proto, scope, 0, 0]);
-    k
-}
-fn svc_val(union: u32, count: u16, revnat: u16, flags: u16, qcount: u16) -> Vec<u8> {
-    let mut v = union.to_le_bytes().to_vec();
-    v.extend(count.to_le_bytes());
-    v.extend(revnat.to_be_bytes());
-    v.extend([flags as u8, (flags >> 8) as u8]);
-    v.extend(qcount.to_le_bytes());
-    v
-}
-fn backend4(ip: [u8; 4], port: u16, proto: u8, state: u8) -> Vec<u8> {
-    let mut v = ip.to_vec();
-    v.extend(port.to_be_bytes());
-    v.extend([proto, state, 0, 0, 0, 0]);
-    v
-}
-fn v6(last: u8) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[0] = 0xfd;
-    a[15] = last;
-    a
-}
 fn ct_key4(d: [u8; 4], s: [u8; 4], dport: u16, sport: u16, proto: u8, flags: u8) -> Vec<u8> {
     let mut k = d.to_vec();
     k.extend(s);

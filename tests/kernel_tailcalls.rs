@@ -17,12 +17,13 @@
 mod common;
 
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use libbpf_rs::skel::{OpenSkel, SkelBuilder};
 use libbpf_rs::MapCore;
 
+use common::maps::create_map;
 use common::{Bpffs, LinkFd, Netns, VethPair};
 use dpscope::bpf::xlated::Insn;
 use dpscope::model::tailgraph::{forest, walk, By, Graph, Item, Node};
@@ -36,31 +37,6 @@ mod cilium_tail {
 
 /// The same object, for loading with libbpf directly.
 const FIXTURE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cilium_tail.bpf.o"));
-
-/// A map created from userspace; the kernel keeps the first 15 characters of its name.
-fn create_map(t: u32, name: &str, ks: u32, vs: u32, max: u32) -> OwnedFd {
-    let flags = if t == libbpf_sys::BPF_MAP_TYPE_LPM_TRIE {
-        libbpf_sys::BPF_F_NO_PREALLOC
-    } else {
-        0
-    };
-    let opts = libbpf_sys::bpf_map_create_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as _,
-        map_flags: flags,
-        ..Default::default()
-    };
-    let kname: String = name.chars().take(15).collect();
-    let c = std::ffi::CString::new(kname).unwrap();
-    // SAFETY: name is NUL-terminated, opts sized and initialised.
-    let fd = unsafe { libbpf_sys::bpf_map_create(t, c.as_ptr(), ks, vs, max, &opts) };
-    assert!(
-        fd >= 0,
-        "create {name}: {}",
-        std::io::Error::from_raw_os_error(-fd)
-    );
-    // SAFETY: a fresh fd we own.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
 
 fn pinned_map(dir: &Path, t: u32, name: &str, ks: u32, vs: u32, max: u32) -> OwnedFd {
     let fd = create_map(t, name, ks, vs, max);
