@@ -60,8 +60,13 @@ pub fn layout_label(snap: &Snapshot) -> Option<String> {
     Some(format!("Cilium {version} layout"))
 }
 
-/// ` · Cilium 1.18 layout` after a pane title, or nothing.
-pub fn layout_suffix(snap: &Snapshot) -> String {
+/// ` · Cilium 1.18 layout` after a pane title, or nothing. Nothing when the pane is
+/// unavailable: a node with no Cilium maps but a leftover `cilium_calls_*` prog array must not
+/// read as decoded with some release's layout.
+pub fn layout_suffix(snap: &Snapshot, pane: &str) -> String {
+    if snap.unavailable_reason(pane).is_some() {
+        return String::new();
+    }
     layout_label(snap).map_or_else(String::new, |l| format!("· {l}"))
 }
 
@@ -69,6 +74,22 @@ pub fn layout_suffix(snap: &Snapshot) -> String {
 mod tests {
     use super::*;
     use crate::model::CiliumInfo;
+
+    #[test]
+    fn an_unavailable_pane_names_no_layout() {
+        let mut s = Snapshot::empty();
+        s.cilium = Some(CiliumInfo {
+            layout: "1.18 (max_entries)".into(),
+            ..Default::default()
+        });
+        assert_eq!(layout_suffix(&s, "conntrack"), "· Cilium 1.18 layout");
+        s.node.unavailable.push(crate::model::Unavailable {
+            pane: "conntrack".into(),
+            reason: "no Cilium maps found".into(),
+        });
+        assert_eq!(layout_suffix(&s, "conntrack"), "");
+        assert_eq!(layout_suffix(&s, "services"), "· Cilium 1.18 layout");
+    }
 
     #[test]
     fn identity_names() {

@@ -143,7 +143,7 @@ pub const TABLE: Table<Endpoint> = Table {
 pub static PANE: TablePane<Endpoint> = TablePane {
     name: "Endpoints (cilium_lxc)",
     empty: Empty::Cilium,
-    legend: |c| cilium::layout_suffix(c.snap),
+    legend: |c| cilium::layout_suffix(c.snap, "endpoints"),
     ..TablePane::new(
         PaneId::Endpoints,
         "Endpoints",

@@ -100,7 +100,7 @@ pub const TABLE: Table<IdentityEntry> = Table {
 pub static PANE: TablePane<IdentityEntry> = TablePane {
     name: "Identities (ipcache)",
     empty: Empty::Cilium,
-    legend: |c| cilium::layout_suffix(c.snap),
+    legend: |c| cilium::layout_suffix(c.snap, "identities"),
     ..TablePane::new(
         PaneId::Identities,
         "Identities",

@@ -153,7 +153,7 @@ pub const TABLE: Table<MetricEntry> = Table {
 
 /// `· ! rising drop reason · Cilium 1.18 layout`.
 fn legend(c: &Ctx) -> String {
-    let layout = cilium::layout_suffix(c.snap);
+    let layout = cilium::layout_suffix(c.snap, "metrics");
     if c.snap.metrics.iter().any(|m| rising_drop(m, c)) {
         format!("· {} {layout}", text::RISING_LEGEND)
     } else {

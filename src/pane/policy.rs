@@ -173,7 +173,7 @@ pub const TABLE: Table<PolicyEntry> = Table {
 /// its rows are all of `snap.policy`, the order keeps one endpoint's).
 pub static ENTRIES: TablePane<PolicyEntry> = TablePane {
     empty: Empty::Cilium,
-    legend: |c| cilium::layout_suffix(c.snap),
+    legend: |c| cilium::layout_suffix(c.snap, "policy"),
     ..TablePane::new(
         PaneId::Policy,
         "Policy",

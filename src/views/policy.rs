@@ -15,7 +15,7 @@ use ratatui::Frame;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut Hits) {
     let snap = &app.snapshot;
-    let legend = cilium::layout_suffix(snap);
+    let legend = cilium::layout_suffix(snap, "policy");
     if snap.policy.is_empty() {
         let mut title = super::table_title("Policy", 0, 0, &app.view().filter);
         title.push_str(&legend);

@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
         );
     }
     title.push_str(text::SERVICES_KEYS);
-    title.push_str(&cilium::layout_suffix(snap));
+    title.push_str(&cilium::layout_suffix(snap, "services"));
     let title = Line::from(title);
     if snap.services.is_empty() {
         super::cilium::draw_empty(frame, area, title, snap, "services", app, theme);

@@ -33,7 +33,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, hits: &mut 
     flatten(&nodes, &mut flat);
     let total = tailcalls::PANE.count(&app.ctx());
     let mut title = super::table_title("Tail calls", nodes.len(), total, &view.filter);
-    title.push_str(&cilium::layout_suffix(snap));
+    title.push_str(&cilium::layout_suffix(snap, "tailcalls"));
     let title = Line::from(title);
     if snap.tailcalls.is_empty() {
         super::cilium::draw_empty(frame, area, title, snap, "tailcalls", app, theme);

@@ -250,7 +250,11 @@ pub fn age_note(snap: &Snapshot) -> Option<String> {
 
 /// `· read 3s ago · showing N of M (read capped) · Cilium 1.18 layout`.
 fn legend(c: &Ctx) -> String {
-    let layout = cilium::layout_suffix(c.snap);
+    // No CT maps: the pane says why; an age or a layout would describe a table that is not there.
+    if c.snap.unavailable_reason("conntrack").is_some() {
+        return String::new();
+    }
+    let layout = cilium::layout_suffix(c.snap, "conntrack");
     let mut out = String::new();
     for n in [age_note(c.snap), capped_note(c.snap)]
         .into_iter()
