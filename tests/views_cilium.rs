@@ -6,6 +6,9 @@
 // Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::screen::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{CiliumInfo, CtEntry, PaneId, Snapshot, Unavailable};
@@ -13,9 +16,6 @@ use dpscope::pane::plain::{pane_table, render, Format};
 use dpscope::pane::RowKey;
 use dpscope::pane::Target;
 use dpscope::text;
-use dpscope::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::time::{Duration, Instant};
 
 fn fixture(name: &str) -> Snapshot {
@@ -38,25 +38,6 @@ fn cilium() -> App {
     let mut app = App::with_snapshot(fixture("cilium_prev.json"), &opts());
     app.update(Action::Snapshot(Box::new(fixture("cilium.json"))));
     app
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        views::draw(f, app);
-    })
-    .unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn key(c: char) -> KeyEvent {

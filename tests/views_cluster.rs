@@ -6,14 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::screen::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::bundle::{self, Bundle};
 use dpscope::model::PaneId;
 use dpscope::pane::RowKey;
-use dpscope::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 use std::path::{Path, PathBuf};
 
 fn fixture_dir() -> PathBuf {
@@ -37,25 +37,6 @@ fn opts() -> UiOptions {
 
 fn app() -> App {
     App::bundle(fixture(), &opts())
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        views::draw(f, app);
-    })
-    .unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn key(c: char) -> KeyEvent {

@@ -3,35 +3,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::screen::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::state::Detail;
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot};
-use dpscope::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 fn fixture(name: &str) -> Snapshot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
     dpscope::model::io::load(&path).unwrap().snapshots.remove(0)
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        views::draw(f, app);
-    })
-    .unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn code(c: KeyCode) -> KeyEvent {

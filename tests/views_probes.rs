@@ -5,12 +5,12 @@
 // Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::screen::screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use dpscope::app::{Action, App, UiOptions};
 use dpscope::model::{PaneId, Snapshot, Unavailable};
-use dpscope::views;
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 fn fixture() -> Snapshot {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/probes.json");
@@ -46,25 +46,6 @@ fn app() -> App {
 
 fn goto(app: &mut App, pane: &str) {
     app.update(Action::GotoPane(PaneId::parse(pane).unwrap()));
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        views::draw(f, app);
-    })
-    .unwrap();
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut line = String::new();
-        for x in 0..w {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 macro_rules! both_sizes {

@@ -10,6 +10,7 @@
 
 pub mod landlock;
 pub mod maps;
+pub mod screen;
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
