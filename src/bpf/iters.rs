@@ -5,23 +5,21 @@
 //! slot-by-slot lookups and a /proc walk.
 
 use crate::model::ProcRef;
-use libbpf_rs::{Iter, Link, Object, ObjectBuilder};
+use libbpf_rs::ObjectBuilder;
 use std::collections::HashMap;
-use std::io::Read;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 static OBJ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/iters.bpf.o"));
 
-/// Loaded iterators. Drop order matters: links before the object.
+/// Loaded iterators: their links (each holds its program, which holds its maps).
 pub struct Iters {
     /// The map iterator (`None` when not asked for).
-    counts: Option<Link>,
+    counts: Option<OwnedFd>,
     /// The owner iterator (`None` when not asked for).
-    owners: Option<Link>,
+    owners: Option<OwnedFd>,
     /// The program iterator (`None` when not asked for, or refused by this kernel: programs
     /// are then read by descriptor, as without iterators).
-    progs: Option<Link>,
-    _obj: Object,
+    progs: Option<OwnedFd>,
     /// Kernel ids of the iterator programs (shown as dpscope's own in the Programs pane).
     pub prog_ids: Vec<u32>,
 }
@@ -85,6 +83,16 @@ pub struct Parts {
     pub progs: bool,
 }
 
+/// How the iterator object is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loader {
+    /// By a loader program the kernel runs (super::light): the kernel resolves attach targets
+    /// and CO-RE relocations against its own BTF. No parse of the kernel BTF in this process.
+    Kernel,
+    /// By libbpf in this process (parses the kernel BTF; works on kernels before 5.18).
+    Libbpf,
+}
+
 impl Parts {
     pub const ALL: Parts = Parts {
         counts: true,
@@ -99,27 +107,39 @@ impl Iters {
         Self::load_parts(Parts::ALL)
     }
 
-    /// The iterators in `parts` (at least one).
+    /// The iterators in `parts` (at least one): through the kernel-side loader, or libbpf's
+    /// ordinary load when that cannot run (older kernel; its errors are also better worded).
     pub fn load_parts(parts: Parts) -> Result<Iters, String> {
-        match Self::load_with(parts) {
+        Self::load_via(parts, Loader::Kernel).or_else(|_| Self::load_via(parts, Loader::Libbpf))
+    }
+
+    /// The iterators in `parts`, loaded one way only.
+    pub fn load_via(parts: Parts, loader: Loader) -> Result<Iters, String> {
+        match Self::load_with(parts, loader) {
             Ok(i) => Ok(i),
             // The program iterator needs more of the kernel than the others (per-CPU map
             // lookups, pointer arithmetic of a privileged loader): without it, the rest.
             Err(e) if !parts.progs || !(parts.counts || parts.owners) => Err(e),
-            Err(_) => Self::load_with(Parts {
-                progs: false,
-                ..parts
-            }),
+            Err(_) => Self::load_with(
+                Parts {
+                    progs: false,
+                    ..parts
+                },
+                loader,
+            ),
         }
     }
 
-    fn load_with(parts: Parts) -> Result<Iters, String> {
+    fn load_with(parts: Parts, loader: Loader) -> Result<Iters, String> {
         let wanted = |name: Option<&str>| match name {
             Some("dpscope_map_counts") => parts.counts,
             Some("dpscope_owners") => parts.owners,
             Some("dpscope_prog_stats") => parts.progs,
             _ => true,
         };
+        if loader == Loader::Kernel {
+            return Self::load_light(&|n: &str| wanted(Some(n)), parts);
+        }
         let mut open = ObjectBuilder::default()
             .open_memory(OBJ)
             .map_err(|e| format!("open: {e}"))?;
@@ -143,6 +163,12 @@ impl Iters {
                 .attach()
                 .map_err(|e| format!("attach {}: {e}", prog.name().to_string_lossy()))?;
             prog_ids.push(prog_id_of(prog.as_fd()));
+            // Our own descriptor of the link keeps it (and its program) alive once libbpf's
+            // objects are dropped.
+            let link = link
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| format!("keep link: {e}"))?;
             match prog.name().to_str() {
                 Some("dpscope_map_counts") => counts = Some(link),
                 Some("dpscope_owners") => owners = Some(link),
@@ -153,21 +179,45 @@ impl Iters {
         if (parts.counts && counts.is_none()) || (parts.owners && owners.is_none()) {
             return Err("iterator object is missing a program".into());
         }
+        drop(obj);
         Ok(Iters {
             counts,
             owners,
             progs,
-            _obj: obj,
             prog_ids,
         })
     }
 
-    fn read_all(link: &Link) -> Result<Vec<u8>, String> {
-        let mut it = Iter::new(link).map_err(|e| format!("create iterator: {e}"))?;
-        let mut buf = Vec::with_capacity(64 * 1024);
-        it.read_to_end(&mut buf)
-            .map_err(|e| format!("read iterator: {e}"))?;
-        Ok(buf)
+    /// Through the kernel-side loader (super::light).
+    fn load_light(wanted: &dyn Fn(&str) -> bool, parts: Parts) -> Result<Iters, String> {
+        let mut loaded = super::light::load(OBJ, wanted)?;
+        let mut prog_ids = Vec::new();
+        let mut link = |name: &str| -> Result<Option<OwnedFd>, String> {
+            let Some(prog) = loaded.take_prog(name) else {
+                return Ok(None);
+            };
+            prog_ids.push(prog_id_of(prog.as_fd()));
+            super::light::attach_iter(&prog).map(Some)
+        };
+        let counts = link("dpscope_map_counts")?;
+        let owners = link("dpscope_owners")?;
+        let progs = link("dpscope_prog_stats")?;
+        if (parts.counts && counts.is_none())
+            || (parts.owners && owners.is_none())
+            || (parts.progs && progs.is_none())
+        {
+            return Err("iterator object is missing a program".into());
+        }
+        Ok(Iters {
+            counts,
+            owners,
+            progs,
+            prog_ids,
+        })
+    }
+
+    fn read_all(link: &OwnedFd) -> Result<Vec<u8>, String> {
+        super::light::read_iter(link)
     }
 
     /// map id → element count for every map alive now, and the populated slots of every prog

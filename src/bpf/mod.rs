@@ -24,6 +24,7 @@ pub mod denials;
 pub mod global_data;
 pub mod iters;
 pub mod kallsyms;
+pub mod light;
 pub mod mapdump;
 pub mod maps;
 pub mod names;

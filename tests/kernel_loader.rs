@@ -1,0 +1,202 @@
+//! dpscope's iterators loaded two ways on the real kernel: by the kernel-side loader (a syscall
+//! program that lets the kernel resolve attach targets and CO-RE relocations, so that a
+//! one-shot `show` does not parse the kernel BTF) and by libbpf's ordinary load. Both must
+//! load here and read exactly the same: entry counts and populated slots of a Cilium-sized
+//! prog array, which process holds which map, and a program's run counters. Neither may leave
+//! a descriptor behind. Every object is an fd owned by the test (freed on drop, also when an
+//! assertion fails); nothing is pinned.
+
+// Test code: a failed assumption is a failed test (Cargo.toml [lints] deny these elsewhere).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::maps::{create_map, put};
+use dpscope::bpf::iters::{Iters, Loader, Parts};
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+/// A socket filter `r0 = 0; exit`.
+fn load_prog(name: &str) -> OwnedFd {
+    let insn = |code: u8, imm: i32| libbpf_sys::bpf_insn {
+        code,
+        _bitfield_align_1: [],
+        _bitfield_1: libbpf_sys::bpf_insn::new_bitfield_1(0, 0),
+        off: 0,
+        imm,
+    };
+    let insns = [insn(0xb7, 0), insn(0x95, 0)];
+    let n = CString::new(name).unwrap();
+    let lic = CString::new("GPL").unwrap();
+    // SAFETY: valid instructions and strings for the duration of the call.
+    let fd = unsafe {
+        libbpf_sys::bpf_prog_load(
+            libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
+            n.as_ptr(),
+            lic.as_ptr(),
+            insns.as_ptr(),
+            insns.len() as _,
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(
+        fd >= 0,
+        "load {name}: {}",
+        std::io::Error::from_raw_os_error(-fd)
+    );
+    // SAFETY: a fresh descriptor we own.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+fn map_id(fd: &OwnedFd) -> u32 {
+    let mut info = libbpf_sys::bpf_map_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+    // SAFETY: a map fd and a bpf_map_info without buffers.
+    let r = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
+    };
+    assert_eq!(r, 0);
+    info.id
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn the_kernel_side_loader_reads_what_libbpf_reads() {
+    if !common::require_priv("the_kernel_side_loader_reads_what_libbpf_reads") {
+        return;
+    }
+    let tag = std::process::id() % 100_000;
+    // Cilium's global policy prog array: 65,536 slots, a few populated.
+    let calls = create_map(
+        libbpf_sys::BPF_MAP_TYPE_PROG_ARRAY,
+        &format!("dps_ld_pa{tag}"),
+        4,
+        4,
+        65_536,
+    );
+    let prog = load_prog(&format!("dps_ld_p{tag}"));
+    for slot in [3u32, 403, 65_535] {
+        put(
+            &calls,
+            &slot.to_ne_bytes(),
+            &(prog.as_raw_fd() as u32).to_ne_bytes(),
+        );
+    }
+    let hash = create_map(
+        libbpf_sys::BPF_MAP_TYPE_HASH,
+        &format!("dps_ld_h{tag}"),
+        4,
+        8,
+        1024,
+    );
+    for k in 0..77u32 {
+        put(&hash, &k.to_ne_bytes(), &[0u8; 8]);
+    }
+    let (calls_id, hash_id) = (map_id(&calls), map_id(&hash));
+    let prog_id = dpscope::bpf::iters::prog_id_of(prog.as_fd());
+    let me = std::process::id();
+
+    let before = open_fds();
+    let mut reads = Vec::new();
+    for loader in [Loader::Kernel, Loader::Libbpf] {
+        let iters = Iters::load_via(Parts::ALL, loader)
+            .unwrap_or_else(|e| panic!("{loader:?} loads the iterators on this kernel: {e}"));
+        assert_eq!(
+            iters.prog_ids.len(),
+            3,
+            "{loader:?}: map, owner and program iterators"
+        );
+        let scan = iters.scan_maps().expect("map iterator read");
+        assert_eq!(
+            scan.counts.get(&hash_id),
+            Some(&77),
+            "{loader:?}: hash count"
+        );
+        assert_eq!(scan.counts.get(&calls_id), Some(&3), "{loader:?}: slots");
+        assert_eq!(
+            scan.slots.get(&calls_id).map(Vec::as_slice),
+            Some(&[(3, prog_id), (403, prog_id), (65_535, prog_id)][..]),
+            "{loader:?}: populated slots"
+        );
+        let owners = iters.owners().expect("owner iterator read");
+        for (what, id, table) in [
+            ("hash map", hash_id, &owners.maps),
+            ("prog array", calls_id, &owners.maps),
+            ("program", prog_id, &owners.progs),
+        ] {
+            assert!(
+                table
+                    .get(&id)
+                    .is_some_and(|ps| ps.iter().any(|p| p.pid == me)),
+                "{loader:?}: this test holds the {what}: {:?}",
+                table.get(&id)
+            );
+        }
+        let stats = iters
+            .prog_stats()
+            .expect("program iterator loaded")
+            .expect("program iterator read");
+        let mine = stats
+            .get(&prog_id)
+            .copied()
+            .flatten()
+            .expect("the program's counters");
+        // Our maps and program as each loader's iterators saw them (ids of the iterators'
+        // own objects differ between the two loads and are left out).
+        let ours = |m: &std::collections::HashMap<u32, Vec<dpscope::model::ProcRef>>, id: u32| {
+            m.get(&id).map(|v| v.iter().filter(|p| p.pid == me).count())
+        };
+        reads.push((
+            scan.counts.get(&hash_id).copied(),
+            scan.slots.get(&calls_id).cloned(),
+            ours(&owners.maps, hash_id),
+            ours(&owners.progs, prog_id),
+            mine,
+        ));
+        drop(iters);
+        assert_eq!(
+            open_fds(),
+            before,
+            "{loader:?}: no descriptor left behind once the iterators are dropped"
+        );
+    }
+    assert_eq!(reads[0], reads[1], "kernel-side loader vs libbpf");
+}
+
+#[test]
+fn each_part_loads_alone_through_the_kernel_side_loader() {
+    if !common::require_priv("each_part_loads_alone_through_the_kernel_side_loader") {
+        return;
+    }
+    for (parts, counts, owners, progs) in [
+        (
+            Parts {
+                counts: true,
+                owners: false,
+                progs: false,
+            },
+            true,
+            false,
+            false,
+        ),
+        (
+            Parts {
+                counts: false,
+                owners: true,
+                progs: false,
+            },
+            false,
+            true,
+            false,
+        ),
+    ] {
+        let iters = Iters::load_via(parts, Loader::Kernel).expect("load");
+        assert_eq!(iters.prog_ids.len(), 1, "{parts:?}: one program");
+        assert_eq!(iters.scan_maps().is_ok(), counts, "{parts:?}");
+        assert_eq!(iters.owners().is_ok(), owners, "{parts:?}");
+        assert_eq!(iters.prog_stats().is_some(), progs, "{parts:?}");
+    }
+}
