@@ -196,6 +196,20 @@ struct prog_stat {
 };
 /* prog_stat.flags: the counters could not be read (userspace asks the kernel by fd). */
 #define STAT_UNREAD 1
+/* prog_stat.flags: not a counters record but a prog_maps record of the same size. */
+#define STAT_MAPS 2
+
+/* After each program's prog_stat, the ids of the maps it uses (what bpf_prog_info's map_ids
+ * lists), up to MAPS_PER_REC per record, 0 where a record is not full: the Maps pane's
+ * "used by" without a descriptor per program. */
+#define MAPS_PER_REC 10
+struct prog_maps {
+	__u32 id;
+	__u32 flags;
+	__u32 map_ids[MAPS_PER_REC];
+};
+/* The verifier's limit on maps per program (MAX_USED_MAPS) is 64; more are not reported. */
+#define MAX_USED_MAPS 64
 
 /* Upper bound of the CPU loop (the kernel's NR_CPUS limit); it ends at the first CPU
  * bpf_map_lookup_percpu_elem() refuses (>= nr_cpu_ids). */
@@ -241,6 +255,35 @@ int dpscope_prog_stats(struct bpf_iter__bpf_prog *ctx)
 		rec.misses += BPF_CORE_READ(st, misses.v.a.a.counter);
 	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
+
+	/* The maps it uses. used_maps only grows through BPF_PROG_BIND_MAP (under a mutex this
+	 * cannot take); the reads are fault-safe copies, as bpftool's pid iterator does. */
+	struct bpf_map **used = BPF_CORE_READ(prog, aux, used_maps);
+	__u32 n = BPF_CORE_READ(prog, aux, used_map_cnt);
+	struct prog_maps m = { .id = rec.id, .flags = STAT_MAPS };
+	__u32 i, k = 0;
+
+	if (!used)
+		return 0;
+	if (n > MAX_USED_MAPS)
+		n = MAX_USED_MAPS;
+	bpf_for(i, 0, n) {
+		struct bpf_map *map = NULL;
+
+		bpf_probe_read_kernel(&map, sizeof(map), &used[i]);
+		if (!map)
+			continue;
+		if (k >= MAPS_PER_REC) {
+			bpf_seq_write(seq, &m, sizeof(m));
+			__builtin_memset(m.map_ids, 0, sizeof(m.map_ids));
+			k = 0;
+		}
+		if (k < MAPS_PER_REC)
+			m.map_ids[k] = BPF_CORE_READ(map, id);
+		k++;
+	}
+	if (k)
+		bpf_seq_write(seq, &m, sizeof(m));
 	return 0;
 }
 

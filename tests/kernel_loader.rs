@@ -59,15 +59,31 @@ fn map_id(fd: &OwnedFd) -> u32 {
     info.id
 }
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
+/// What each open descriptor of this process is (`fd → link target`).
+fn open_fds() -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let target = std::fs::read_link(e.path()).unwrap_or_default();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                target.display().to_string(),
+            )
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect()
 }
+
+/// The tests of this file count this process's descriptors: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 #[test]
 fn the_kernel_side_loader_reads_what_libbpf_reads() {
     if !common::require_priv("the_kernel_side_loader_reads_what_libbpf_reads") {
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tag = std::process::id() % 100_000;
     // Cilium's global policy prog array: 65,536 slots, a few populated.
     let calls = create_map(
@@ -171,6 +187,7 @@ fn each_part_loads_alone_through_the_kernel_side_loader() {
     if !common::require_priv("each_part_loads_alone_through_the_kernel_side_loader") {
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for (parts, counts, owners, progs) in [
         (
             Parts {
@@ -198,5 +215,70 @@ fn each_part_loads_alone_through_the_kernel_side_loader() {
         assert_eq!(iters.scan_maps().is_ok(), counts, "{parts:?}");
         assert_eq!(iters.owners().is_ok(), owners, "{parts:?}");
         assert_eq!(iters.prog_stats().is_some(), progs, "{parts:?}");
+    }
+}
+
+#[test]
+fn the_program_iterator_names_each_programs_maps_as_prog_info_does() {
+    if !common::require_priv("the_program_iterator_names_each_programs_maps_as_prog_info_does") {
+        return;
+    }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // A program that uses more maps than one record carries (10 per record).
+    let tag = std::process::id() % 100_000;
+    let maps: Vec<OwnedFd> = (0..13)
+        .map(|i| {
+            create_map(
+                libbpf_sys::BPF_MAP_TYPE_ARRAY,
+                &format!("dps_ld_m{tag}_{i}"),
+                4,
+                8,
+                1,
+            )
+        })
+        .collect();
+    let prog = common::maps::load_prog_using(
+        libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
+        &format!("dps_ld_u{tag}"),
+        &maps,
+    );
+    let prog_id = dpscope::bpf::iters::prog_id_of(prog.as_fd());
+    let want: Vec<u32> = maps.iter().map(map_id).collect();
+
+    for loader in [Loader::Kernel, Loader::Libbpf] {
+        let iters = Iters::load_via(
+            Parts {
+                counts: false,
+                owners: false,
+                progs: true,
+            },
+            loader,
+        )
+        .unwrap_or_else(|e| panic!("{loader:?}: {e}"));
+        let read = iters
+            .prog_maps()
+            .expect("program iterator loaded")
+            .expect("program iterator read");
+        let mut got = read.get(&prog_id).cloned().expect("our program is listed");
+        got.sort_unstable();
+        let mut w = want.clone();
+        w.sort_unstable();
+        assert_eq!(got, w, "{loader:?}: the 13 maps of our program");
+        // Every program of the node that is still there after the read: the same maps as
+        // bpf_prog_info.map_ids (programs of tests running alongside come and go).
+        let mut warnings = vec![];
+        let listed =
+            dpscope::bpf::programs::ProgramCache::default().collect(None, None, &mut warnings);
+        let mut compared = 0;
+        for p in &listed {
+            if let Some(m) = read.get(&p.id) {
+                let (mut a, mut b) = (m.clone(), p.map_ids.clone());
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{loader:?}: maps of program {} ({})", p.id, p.name);
+                compared += 1;
+            }
+        }
+        assert!(compared >= 2, "{loader:?}: compared {compared} programs");
     }
 }

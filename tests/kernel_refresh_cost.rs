@@ -390,3 +390,84 @@ fn a_recording_carries_the_ct_table_with_the_pane_closed_and_replays_it() {
         assert!(screen.contains("301"), "{screen}");
     }
 }
+
+#[test]
+fn show_maps_and_show_attachments_open_only_the_programs_they_show() {
+    if !common::require_priv("show_maps_and_show_attachments_open_only_the_programs_they_show") {
+        return;
+    }
+    use std::os::fd::AsFd;
+    let fs = Bpffs::new();
+    let tag = std::process::id() % 100_000;
+    let map = create_map(
+        libbpf_sys::BPF_MAP_TYPE_ARRAY,
+        &format!("dps_rc_m{tag}"),
+        4,
+        8,
+        1,
+    );
+    pin(&map, &fs.join("dps_rc_used"));
+    let prog = common::maps::load_prog_using(
+        libbpf_sys::BPF_PROG_TYPE_SCHED_CLS,
+        &format!("dps_rc_p{tag}"),
+        std::slice::from_ref(&map),
+    );
+    let prog_id = dpscope::bpf::iters::prog_id_of(prog.as_fd());
+    let map_id = {
+        let mut info = libbpf_sys::bpf_map_info::default();
+        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+        // SAFETY: a map fd and a bpf_map_info without buffers.
+        let r = unsafe {
+            libbpf_sys::bpf_obj_get_info_by_fd(map.as_raw_fd(), &mut info as *mut _ as _, &mut len)
+        };
+        assert_eq!(r, 0);
+        info.id
+    };
+    let ns = common::Netns::new();
+    let veth = common::VethPair::new(&ns);
+    let ifindex = veth.host_ifindex();
+    let _link = common::LinkFd::create(prog.as_fd(), ifindex, libbpf_sys::BPF_TCX_INGRESS, 0);
+
+    let full = collector(&fs, Want::ALL).collect();
+    let maps = collector(&fs, Want::for_pane(PaneId::Maps)).collect();
+    let att = collector(&fs, Want::for_pane(PaneId::Attachments)).collect();
+
+    // `show maps`: the map's users from the program iterator, no program opened.
+    let users = |s: &dpscope::model::Snapshot| {
+        s.maps
+            .iter()
+            .find(|m| m.id == map_id)
+            .map(|m| (m.prog_ids.clone(), m.pinned.clone()))
+            .expect("our map is listed")
+    };
+    assert_eq!(users(&full).0, vec![prog_id], "full collection: the user");
+    assert_eq!(users(&maps), users(&full), "show maps: users and pin");
+    assert!(maps.programs.is_empty(), "show maps lists no program");
+
+    // `show attachments`: the same row, its program named, and only attached programs read.
+    let row = |s: &dpscope::model::Snapshot| {
+        s.attachments
+            .iter()
+            .find(|a| a.ifindex == ifindex && a.prog_id == prog_id)
+            .cloned()
+            .expect("our tcx program is listed")
+    };
+    assert_eq!(row(&att), row(&full), "show attachments: same row");
+    assert!(
+        row(&att).prog_name.starts_with("dps_rc_p"),
+        "{:?}",
+        row(&att)
+    );
+    assert!(att.programs.iter().any(|p| p.id == prog_id));
+    let attached: std::collections::HashSet<u32> = att
+        .attachments
+        .iter()
+        .map(|a| a.prog_id)
+        .chain(att.links.iter().map(|l| l.prog_id))
+        .collect();
+    assert!(
+        att.programs.iter().all(|p| attached.contains(&p.id)),
+        "show attachments reads only attached programs"
+    );
+    assert!(att.programs.len() < full.programs.len());
+}

@@ -1,6 +1,5 @@
 //! Pinned objects under the bpffs roots: which map/program/link ids are pinned where.
 
-use super::sys::{self, parse_fdinfo_field};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -146,13 +145,23 @@ fn examine(path: &Path) -> Option<(Kind, u32)> {
     // SAFETY: freshly created fd owned by us.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).ok()?;
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
-    let (kind, field) = match target.to_str() {
-        Some("anon_inode:bpf-map") => (Kind::Map, "map_id"),
-        Some("anon_inode:bpf-prog") => (Kind::Prog, "prog_id"),
-        Some("anon_inode:bpf_link") | Some("anon_inode:bpf-link") => (Kind::Link, "link_id"),
+    let kind = match target.to_str() {
+        Some("anon_inode:bpf-map") => Kind::Map,
+        Some("anon_inode:bpf-prog") => Kind::Prog,
+        Some("anon_inode:bpf_link") | Some("anon_inode:bpf-link") => Kind::Link,
         _ => return None,
     };
-    let _ = sys::ObjKind::Map; // keep the module's shared vocabulary in view
-    parse_fdinfo_field(&info, field).map(|id| (kind, id as u32))
+    // bpf_prog_info, bpf_map_info and bpf_link_info all start with the type and the id: the
+    // first 8 bytes of whichever the kernel fills (it picks by the descriptor's kind).
+    let mut head = [0u32; 2];
+    let mut len = std::mem::size_of_val(&head) as u32;
+    // SAFETY: an 8-byte buffer and its length; the kernel copies at most `len` bytes.
+    let rc = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(
+            fd.as_raw_fd(),
+            head.as_mut_ptr() as *mut std::os::raw::c_void,
+            &mut len,
+        )
+    };
+    (rc == 0 && len == 8).then_some((kind, head[1]))
 }

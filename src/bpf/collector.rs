@@ -138,6 +138,10 @@ pub struct Want {
     pub owners: bool,
     /// Cilium's maps: tail-call graph, small tables, conntrack.
     pub cilium: super::cilium::Tables,
+    /// The list of every program. Without it a collection reads only the programs the
+    /// attachments name (`show attachments`), and the maps' users come from the program
+    /// iterator (`show maps`): no descriptor per program.
+    pub programs: bool,
     /// The list of maps (info and memory of every map).
     pub maps: bool,
     /// Pinned objects under the bpffs roots.
@@ -152,6 +156,7 @@ impl Want {
         map_counts: true,
         owners: true,
         cilium: super::cilium::Tables::ALL,
+        programs: true,
         maps: true,
         pins: true,
         attachments: true,
@@ -164,6 +169,7 @@ impl Want {
             map_counts: false,
             owners: false,
             cilium: Tables::NONE,
+            programs: true,
             maps: true,
             pins: true,
             attachments: true,
@@ -177,17 +183,21 @@ impl Want {
                 attachments: false,
                 ..none
             },
-            // Hooks and links with their programs' names and loaders (owners).
+            // Hooks and links with their programs' names and loaders (owners): only the
+            // attached programs are read.
             PaneId::Attachments => Want {
                 owners: true,
+                programs: false,
                 maps: false,
                 pins: false,
                 ..none
             },
-            // Maps with counts, pin paths, users and owners.
+            // Maps with counts, pin paths, users and owners (users from the program iterator:
+            // no program is opened).
             PaneId::Maps => Want {
                 map_counts: true,
                 owners: true,
+                programs: false,
                 attachments: false,
                 ..none
             },
@@ -499,7 +509,9 @@ impl Collector {
                     let _ = kallsyms::Kallsyms::kernel();
                 });
         }
-        let need_iters = want.map_counts || want.owners;
+        // `show maps` names each map's users from the program iterator, opening no program.
+        let users_from_iter = want.maps && !want.programs;
+        let need_iters = want.map_counts || want.owners || users_from_iter;
         // Loaded before the programs are listed, so that the first snapshot already lists
         // them (as dpscope's own): a recording's first and last snapshot differ only in what
         // changed on the node.
@@ -507,7 +519,7 @@ impl Collector {
             let parts = super::iters::Parts {
                 counts: want.map_counts,
                 owners: want.owners,
-                progs: !self.cfg.one_shot,
+                progs: !self.cfg.one_shot || users_from_iter,
             };
             match super::iters::Iters::load_parts(parts) {
                 Ok(i) => self.iters = Some(i),
@@ -539,11 +551,19 @@ impl Collector {
             }
             None => None,
         };
-        let mut progs = self.programs.collect(
-            want_calls.then_some(&mut calls as _),
-            prog_stats.as_ref(),
-            &mut warnings,
-        );
+        // Without the program list, only the attached programs are read: the hooks first.
+        let mut hooks = (want.attachments && !want.programs).then(attach::Hooks::read);
+        let mut progs = if want.programs {
+            self.programs.collect(
+                want_calls.then_some(&mut calls as _),
+                prog_stats.as_ref(),
+                &mut warnings,
+            )
+        } else if let Some(h) = &hooks {
+            self.programs.collect_ids(&h.prog_ids(), &mut warnings)
+        } else {
+            Vec::new()
+        };
         drop(prog_stats);
         phase("programs");
         // One read of the map iterator: hash counts and fd-array slots, shared below by the
@@ -615,9 +635,37 @@ impl Collector {
             p.dpscope_owned = own_progs.contains(&p.id);
         }
         let mut users: std::collections::HashMap<u32, Vec<u32>> = Default::default();
-        for p in &progs {
-            for m in &p.map_ids {
-                users.entry(*m).or_default().push(p.id);
+        if users_from_iter {
+            let read = match self.iters.as_ref().and_then(|i| i.prog_maps()) {
+                Some(Ok(m)) => Some(m),
+                Some(Err(e)) => {
+                    warnings.push(format!("program iterator: {e}"));
+                    None
+                }
+                None => None,
+            };
+            // Without the iterator, from every program's info as the full list does.
+            let read = read.unwrap_or_else(|| {
+                self.programs
+                    .collect(None, None, &mut warnings)
+                    .into_iter()
+                    .map(|p| (p.id, p.map_ids))
+                    .collect()
+            });
+            for (prog, maps) in read {
+                for m in maps {
+                    users.entry(m).or_default().push(prog);
+                }
+            }
+            for u in users.values_mut() {
+                u.sort_unstable();
+                u.dedup();
+            }
+        } else {
+            for p in &progs {
+                for m in &p.map_ids {
+                    users.entry(*m).or_default().push(p.id);
+                }
             }
         }
         for m in &mut map_list {
@@ -632,12 +680,16 @@ impl Collector {
             }
             m.prog_ids = users.remove(&m.id).unwrap_or_default();
             m.pids = owners.maps.get(&m.id).cloned().unwrap_or_default();
-            m.dpscope_owned =
-                m.prog_ids.iter().all(|id| own_progs.contains(id)) && !m.prog_ids.is_empty();
+            m.dpscope_owned = (m.prog_ids.iter().all(|id| own_progs.contains(id))
+                && !m.prog_ids.is_empty())
+                || super::light::is_loader_map(m.id);
         }
 
         if want.attachments {
-            let att = attach::collect(&progs);
+            let att = hooks
+                .take()
+                .unwrap_or_else(attach::Hooks::read)
+                .finish(&progs);
             warnings.extend(att.warnings);
             snap.attachments = att.attachments;
             snap.links = att.links;

@@ -59,6 +59,8 @@ pub struct Owners {
 const PROG_REC: usize = 48;
 /// `prog_stat.flags`: the counters could not be read in the kernel.
 const STAT_UNREAD: u32 = 1;
+/// `prog_stat.flags`: a `prog_maps` record (program id, up to 10 map ids, 0 = none).
+const STAT_MAPS: u32 = 2;
 
 /// What the program iterator says about one program: enough to tell a program seen before
 /// (id, load time, tag) and its run-time counters as `bpf_prog_info` reports them.
@@ -239,6 +241,13 @@ impl Iters {
         let link = self.progs.as_ref()?;
         Some(Self::read_all(link).map(|b| parse_prog_stats(&b)))
     }
+
+    /// Which maps every program uses (program id → map ids, as `bpf_prog_info.map_ids`
+    /// lists them), in one read; `None` when the program iterator is not loaded.
+    pub fn prog_maps(&self) -> Option<Result<ProgMaps, String>> {
+        let link = self.progs.as_ref()?;
+        Some(Self::read_all(link).map(|b| parse_prog_maps(&b)))
+    }
 }
 
 /// Every program the iterator visited, by id: its facts, or `None` when the kernel could not
@@ -256,6 +265,9 @@ pub fn parse_prog_stats(buf: &[u8]) -> ProgStats {
     for r in buf.chunks_exact(PROG_REC) {
         let id = u32::from_ne_bytes([r[0], r[1], r[2], r[3]]);
         let flags = u32::from_ne_bytes([r[4], r[5], r[6], r[7]]);
+        if flags & STAT_MAPS != 0 {
+            continue;
+        }
         if flags & STAT_UNREAD != 0 {
             out.insert(id, None);
             continue;
@@ -271,6 +283,30 @@ pub fn parse_prog_stats(buf: &[u8]) -> ProgStats {
                 run_time_ns: u64_at(r, 32),
                 recursion_misses: u64_at(r, 40),
             }),
+        );
+    }
+    out
+}
+
+/// Program id → the ids of the maps it uses, in the kernel's order.
+pub type ProgMaps = HashMap<u32, Vec<u32>>;
+
+/// Parse the map-use records of the program iterator's output (every program it visited has
+/// an entry, empty when it uses no map); a trailing partial record is ignored.
+pub fn parse_prog_maps(buf: &[u8]) -> ProgMaps {
+    let u32_at = |r: &[u8], at: usize| u32::from_ne_bytes([r[at], r[at + 1], r[at + 2], r[at + 3]]);
+    let mut out: ProgMaps = HashMap::with_capacity(buf.len() / PROG_REC);
+    for r in buf.chunks_exact(PROG_REC) {
+        let id = u32_at(r, 0);
+        let maps = out.entry(id).or_default();
+        if u32_at(r, 4) & STAT_MAPS == 0 {
+            continue;
+        }
+        maps.extend(
+            (8..PROG_REC)
+                .step_by(4)
+                .map(|at| u32_at(r, at))
+                .filter(|m| *m != 0),
         );
     }
     out
@@ -475,6 +511,38 @@ mod tests {
         );
         assert_eq!(p[&6].map(|s| s.run_cnt), Some(0));
         assert_eq!(p[&5], None);
+    }
+
+    #[test]
+    fn map_use_records_follow_their_program_and_do_not_disturb_the_counters() {
+        let stat = |id: u32| {
+            let mut b = id.to_ne_bytes().to_vec();
+            b.extend_from_slice(&0u32.to_ne_bytes());
+            b.extend_from_slice(&[0u8; 40]);
+            b
+        };
+        let maps = |id: u32, ids: &[u32]| {
+            let mut b = id.to_ne_bytes().to_vec();
+            b.extend_from_slice(&STAT_MAPS.to_ne_bytes());
+            for i in 0..10 {
+                b.extend_from_slice(&ids.get(i).copied().unwrap_or(0).to_ne_bytes());
+            }
+            b
+        };
+        let mut b = stat(4);
+        b.extend(maps(4, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+        b.extend(maps(4, &[11, 12]));
+        b.extend(stat(5));
+        b.extend(stat(6));
+        b.extend(maps(6, &[7]));
+        b.extend_from_slice(&[9; 20]);
+        let m = parse_prog_maps(&b);
+        assert_eq!(m[&4], (1..=12).collect::<Vec<u32>>());
+        assert_eq!(m[&5], Vec::<u32>::new());
+        assert_eq!(m[&6], vec![7]);
+        let s = parse_prog_stats(&b);
+        assert_eq!(s.len(), 3);
+        assert!(s.values().all(|v| v.is_some_and(|v| v.run_cnt == 0)));
     }
 
     fn owner(kind: u32, id: u32, pid: u32, comm: &str) -> Vec<u8> {

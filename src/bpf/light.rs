@@ -180,6 +180,7 @@ pub fn load(obj: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Loaded, String>
     }
     // SAFETY: map_fd was just created by this process and is owned here.
     let map = unsafe { OwnedFd::from_raw_fd(map_fd) };
+    remember_loader_map(&map);
     let key = 0u32;
     // SAFETY: key is 4 bytes and data is exactly the map's value size.
     let ret = unsafe {
@@ -261,6 +262,39 @@ pub fn load(obj: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Loaded, String>
         return Err("the loader returned no descriptor for a program".into());
     }
     Ok(out)
+}
+
+/// Ids of the loader maps this process made, newest last (at most [`LOADER_MAPS_KEPT`]).
+static LOADER_MAPS: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+const LOADER_MAPS_KEPT: usize = 64;
+
+/// The loader's data map outlives its descriptor for a moment: the loader program holds it
+/// until a grace period of sleepable programs ends, so a map list taken right after a load can
+/// still see it. Its id is kept so that the list can name it dpscope's own.
+fn remember_loader_map(map: &OwnedFd) {
+    use std::os::fd::AsRawFd;
+    let mut info = libbpf_sys::bpf_map_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+    // SAFETY: a map descriptor and a bpf_map_info without buffers.
+    let rc = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(map.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
+    };
+    if rc != 0 {
+        return;
+    }
+    let mut ids = LOADER_MAPS.lock().unwrap_or_else(|e| e.into_inner());
+    if ids.len() >= LOADER_MAPS_KEPT {
+        ids.remove(0);
+    }
+    ids.push(info.id);
+}
+
+/// Whether map `id` is one of the loader maps this process made.
+pub fn is_loader_map(id: u32) -> bool {
+    LOADER_MAPS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&id)
 }
 
 /// Attaches an iterator program (`iter/...` with no parameters) and returns the link.

@@ -96,6 +96,21 @@ impl ProgramCache {
         out
     }
 
+    /// Only the programs `ids` (the ones the attachments name): one descriptor each, nothing
+    /// enumerated. Programs that vanished meanwhile are left out.
+    pub fn collect_ids(&mut self, ids: &[u32], warnings: &mut Vec<String>) -> Vec<Program> {
+        let mut btf_cache = KernelBtf::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.one(id, None, &mut btf_cache) {
+                Ok(Some(p)) => out.push(p),
+                Ok(None) => {}
+                Err(e) => warnings.push(format!("program {id}: {e}")),
+            }
+        }
+        out
+    }
+
     fn one(
         &mut self,
         id: u32,

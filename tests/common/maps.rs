@@ -81,3 +81,43 @@ pub fn v6(last: u8) -> [u8; 16] {
     a[15] = last;
     a
 }
+
+/// A program of type `ty` that loads the address of each map in `maps` (so the kernel records
+/// them as its maps) and returns 0.
+pub fn load_prog_using(ty: u32, name: &str, maps: &[OwnedFd]) -> OwnedFd {
+    let insn = |code: u8, dst: u8, src: u8, imm: i32| libbpf_sys::bpf_insn {
+        code,
+        _bitfield_align_1: [],
+        _bitfield_1: libbpf_sys::bpf_insn::new_bitfield_1(dst, src),
+        off: 0,
+        imm,
+    };
+    let mut insns = Vec::new();
+    for m in maps {
+        // r1 = map (BPF_LD | BPF_DW | BPF_IMM with BPF_PSEUDO_MAP_FD), two slots.
+        insns.push(insn(0x18, 1, 1, m.as_raw_fd()));
+        insns.push(insn(0, 0, 0, 0));
+    }
+    insns.push(insn(0xb7, 0, 0, 0));
+    insns.push(insn(0x95, 0, 0, 0));
+    let n = std::ffi::CString::new(name).unwrap();
+    let lic = std::ffi::CString::new("GPL").unwrap();
+    // SAFETY: valid instructions and strings for the duration of the call.
+    let fd = unsafe {
+        libbpf_sys::bpf_prog_load(
+            ty,
+            n.as_ptr(),
+            lic.as_ptr(),
+            insns.as_ptr(),
+            insns.len() as _,
+            std::ptr::null_mut(),
+        )
+    };
+    assert!(
+        fd >= 0,
+        "load {name}: {}",
+        std::io::Error::from_raw_os_error(-fd)
+    );
+    // SAFETY: a fresh descriptor we own.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

@@ -28,116 +28,170 @@ pub struct Collected {
 /// names, load times and loaders; programs missing from it get their kernel name looked up
 /// here, and are never judged stale.
 pub fn collect(programs: &[Program]) -> Collected {
-    let mut warnings = Vec::new();
-    let mut rtnl = match netlink::RtnlClient::open() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            warnings.push(format!("cannot open rtnetlink socket: {e}"));
-            None
-        }
-    };
-    let ifaces = interfaces_with_xdp(rtnl.as_mut(), &mut warnings);
-    let mut names = ProgNames::new(programs);
+    Hooks::read().finish(programs)
+}
 
-    let mut rows: Vec<Attachment> = Vec::new();
-    let mut local_links: HashSet<(u32, u32)> = HashSet::new();
-    let mut local_xdp: HashSet<(u32, u32)> = HashSet::new();
+/// The hooks and links as the kernel reports them, before their programs are named: a
+/// collection that lists only the attached programs asks for [`Hooks::prog_ids`] in between.
+pub struct Hooks {
+    rows: Vec<Attachment>,
+    raw: Vec<links::RawLink>,
+    pairs: Vec<(u32, String)>,
+    local_links: HashSet<(u32, u32)>,
+    local_xdp: HashSet<(u32, u32)>,
+    warnings: Vec<String>,
+}
 
-    for l in &ifaces {
-        let (ifindex, ifname) = (l.ifindex, l.ifname.as_str());
-        for r in xdp_rows_from_query(ifindex, ifname, l.xdp.drv, l.xdp.skb, l.xdp.hw) {
-            local_xdp.insert((r.ifindex, r.prog_id));
-            rows.push(r);
-        }
-        let mut hooks = vec![
-            ("tcx_ingress", libbpf_sys::BPF_TCX_INGRESS),
-            ("tcx_egress", libbpf_sys::BPF_TCX_EGRESS),
-        ];
-        // Only netkit devices have netkit hooks; unknown kinds are asked anyway.
-        if l.kind.as_deref().is_none_or(|k| k == "netkit") {
-            hooks.push(("netkit_primary", libbpf_sys::BPF_NETKIT_PRIMARY));
-            hooks.push(("netkit_peer", libbpf_sys::BPF_NETKIT_PEER));
-        }
-        for (hook, attach_type) in hooks {
-            for r in mprog_rows(ifindex, ifname, hook, attach_type, &mut warnings) {
-                if let Some(l) = r.link_id {
-                    local_links.insert((r.ifindex, l));
-                }
+impl Hooks {
+    /// Every attached program's id (hooks and links), ascending, without duplicates.
+    pub fn prog_ids(&self) -> Vec<u32> {
+        let mut ids: Vec<u32> = self
+            .rows
+            .iter()
+            .map(|r| r.prog_id)
+            .chain(self.raw.iter().map(|l| l.prog_id))
+            .filter(|id| *id != 0)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Reads the hooks of every interface of this namespace and every BPF link.
+    pub fn read() -> Hooks {
+        let mut warnings = Vec::new();
+        let mut rtnl = match netlink::RtnlClient::open() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                warnings.push(format!("cannot open rtnetlink socket: {e}"));
+                None
+            }
+        };
+        let ifaces = interfaces_with_xdp(rtnl.as_mut(), &mut warnings);
+
+        let mut rows: Vec<Attachment> = Vec::new();
+        let mut local_links: HashSet<(u32, u32)> = HashSet::new();
+        let mut local_xdp: HashSet<(u32, u32)> = HashSet::new();
+
+        for l in &ifaces {
+            let (ifindex, ifname) = (l.ifindex, l.ifname.as_str());
+            for r in xdp_rows_from_query(ifindex, ifname, l.xdp.drv, l.xdp.skb, l.xdp.hw) {
+                local_xdp.insert((r.ifindex, r.prog_id));
                 rows.push(r);
             }
+            let mut hooks = vec![
+                ("tcx_ingress", libbpf_sys::BPF_TCX_INGRESS),
+                ("tcx_egress", libbpf_sys::BPF_TCX_EGRESS),
+            ];
+            // Only netkit devices have netkit hooks; unknown kinds are asked anyway.
+            if l.kind.as_deref().is_none_or(|k| k == "netkit") {
+                hooks.push(("netkit_primary", libbpf_sys::BPF_NETKIT_PRIMARY));
+                hooks.push(("netkit_peer", libbpf_sys::BPF_NETKIT_PEER));
+            }
+            for (hook, attach_type) in hooks {
+                for r in mprog_rows(ifindex, ifname, hook, attach_type, &mut warnings) {
+                    if let Some(l) = r.link_id {
+                        local_links.insert((r.ifindex, l));
+                    }
+                    rows.push(r);
+                }
+            }
         }
-    }
-    let pairs: Vec<(u32, String)> = ifaces
-        .iter()
-        .map(|l| (l.ifindex, l.ifname.clone()))
-        .collect();
-    if let Some(c) = rtnl.as_mut() {
-        rows.extend(tc_rows(c, &pairs, &mut warnings));
-    }
-
-    // Links.
-    let raw = links::read_all_links(&mut warnings);
-    let ifmap: HashMap<u32, String> = pairs.into_iter().collect();
-    let prog_types: HashMap<u32, String> = programs
-        .iter()
-        .map(|p| (p.id, p.prog_type.clone()))
-        .collect();
-    let resolver = links::Resolver {
-        ifnames: &ifmap,
-        local_links: &local_links,
-        local_xdp: &local_xdp,
-        own_netns_ino: own_netns_ino(),
-        prog_types: &prog_types,
-    };
-    for l in &raw {
-        names.ensure(l.prog_id);
-    }
-    let link_rows = links::to_model(&raw, &resolver, &|id| names.get(id));
-
-    // XDP attached through a link: give the row its link id.
-    for r in rows.iter_mut().filter(|r| r.hook == "xdp") {
-        r.link_id = raw
+        let pairs: Vec<(u32, String)> = ifaces
             .iter()
-            .find(|l| {
-                l.prog_id == r.prog_id && l.detail == links::LinkDetail::Xdp { ifindex: r.ifindex }
-            })
-            .map(|l| l.id);
-    }
-
-    for r in rows.iter_mut() {
-        names.ensure(r.prog_id);
-        let n = names.get(r.prog_id);
-        if !n.is_empty() {
-            r.prog_name = n;
+            .map(|l| (l.ifindex, l.ifname.clone()))
+            .collect();
+        if let Some(c) = rtnl.as_mut() {
+            rows.extend(tc_rows(c, &pairs, &mut warnings));
         }
-        stacking::annotate_row(r);
-    }
-    let meta: HashMap<u32, ProgMeta> = programs
-        .iter()
-        .map(|p| (p.id, ProgMeta::from_program(p)))
-        .collect();
-    stacking::flag_stacking(&mut rows, &meta);
-    rows.sort_by(|a, b| {
-        (
-            a.ifindex,
-            stacking::hook_rank(&a.hook),
-            a.position,
-            mode_rank(a),
-        )
-            .cmp(&(
-                b.ifindex,
-                stacking::hook_rank(&b.hook),
-                b.position,
-                mode_rank(b),
-            ))
-    });
 
-    let mut seen = HashSet::new();
-    warnings.retain(|w| seen.insert(w.clone()));
-    Collected {
-        attachments: rows,
-        links: link_rows,
-        warnings,
+        // Links.
+        let raw = links::read_all_links(&mut warnings);
+        Hooks {
+            rows,
+            raw,
+            pairs,
+            local_links,
+            local_xdp,
+            warnings,
+        }
+    }
+
+    /// Names the programs (full names, load times and loaders from `programs`), flags
+    /// stacking and sorts.
+    pub fn finish(self, programs: &[Program]) -> Collected {
+        let Hooks {
+            mut rows,
+            raw,
+            pairs,
+            local_links,
+            local_xdp,
+            mut warnings,
+        } = self;
+        let mut names = ProgNames::new(programs);
+        let ifmap: HashMap<u32, String> = pairs.into_iter().collect();
+        let prog_types: HashMap<u32, String> = programs
+            .iter()
+            .map(|p| (p.id, p.prog_type.clone()))
+            .collect();
+        let resolver = links::Resolver {
+            ifnames: &ifmap,
+            local_links: &local_links,
+            local_xdp: &local_xdp,
+            own_netns_ino: own_netns_ino(),
+            prog_types: &prog_types,
+        };
+        for l in &raw {
+            names.ensure(l.prog_id);
+        }
+        let link_rows = links::to_model(&raw, &resolver, &|id| names.get(id));
+
+        // XDP attached through a link: give the row its link id.
+        for r in rows.iter_mut().filter(|r| r.hook == "xdp") {
+            r.link_id = raw
+                .iter()
+                .find(|l| {
+                    l.prog_id == r.prog_id
+                        && l.detail == links::LinkDetail::Xdp { ifindex: r.ifindex }
+                })
+                .map(|l| l.id);
+        }
+
+        for r in rows.iter_mut() {
+            names.ensure(r.prog_id);
+            let n = names.get(r.prog_id);
+            if !n.is_empty() {
+                r.prog_name = n;
+            }
+            stacking::annotate_row(r);
+        }
+        let meta: HashMap<u32, ProgMeta> = programs
+            .iter()
+            .map(|p| (p.id, ProgMeta::from_program(p)))
+            .collect();
+        stacking::flag_stacking(&mut rows, &meta);
+        rows.sort_by(|a, b| {
+            (
+                a.ifindex,
+                stacking::hook_rank(&a.hook),
+                a.position,
+                mode_rank(a),
+            )
+                .cmp(&(
+                    b.ifindex,
+                    stacking::hook_rank(&b.hook),
+                    b.position,
+                    mode_rank(b),
+                ))
+        });
+
+        let mut seen = HashSet::new();
+        warnings.retain(|w| seen.insert(w.clone()));
+        Collected {
+            attachments: rows,
+            links: link_rows,
+            warnings,
+        }
     }
 }
 

@@ -43,8 +43,7 @@ pub fn open_pinned(path: &Path) -> io::Result<Pinned> {
     }
     // SAFETY: a fresh fd owned by nobody else.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
-        .unwrap_or_default();
+    let fdinfo = sys::fdinfo(&fd).unwrap_or_default();
     if sys::parse_fdinfo_field(&fdinfo, "map_type").is_none() {
         return Ok(Pinned::Other);
     }
