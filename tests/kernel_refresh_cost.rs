@@ -470,4 +470,44 @@ fn show_maps_and_show_attachments_open_only_the_programs_they_show() {
         "show attachments reads only attached programs"
     );
     assert!(att.programs.len() < full.programs.len());
+    // One program per direction: nobody's loader is named, so no owner is read.
+    let me = std::process::id();
+    let held_by_me = |s: &dpscope::model::Snapshot, id: u32| {
+        s.programs
+            .iter()
+            .find(|p| p.id == id)
+            .is_some_and(|p| p.pids.iter().any(|r| r.pid == me))
+    };
+    assert!(
+        held_by_me(&full, prog_id),
+        "the full collection reads owners"
+    );
+    assert!(
+        !held_by_me(&att, prog_id),
+        "no owners read for a lone program"
+    );
+
+    // A second program on the same hook: stacked, so the loaders are read after all.
+    let second = common::maps::load_prog_using(
+        libbpf_sys::BPF_PROG_TYPE_SCHED_CLS,
+        &format!("dps_rc_q{tag}"),
+        &[],
+    );
+    let second_id = dpscope::bpf::iters::prog_id_of(second.as_fd());
+    let _link2 = common::LinkFd::create(second.as_fd(), ifindex, libbpf_sys::BPF_TCX_INGRESS, 0);
+    let full = collector(&fs, Want::ALL).collect();
+    let att = collector(&fs, Want::for_pane(PaneId::Attachments)).collect();
+    assert!(held_by_me(&att, prog_id) && held_by_me(&att, second_id));
+    let ours = |s: &dpscope::model::Snapshot| {
+        s.attachments
+            .iter()
+            .filter(|a| a.ifindex == ifindex)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ours(&att), ours(&full), "stacked rows and their flags");
+    assert!(
+        ours(&att).iter().all(|a| !a.warnings.is_empty()),
+        "flagged stacked"
+    );
 }

@@ -183,10 +183,10 @@ impl Want {
                 attachments: false,
                 ..none
             },
-            // Hooks and links with their programs' names and loaders (owners): only the
-            // attached programs are read.
+            // Hooks and links with their programs' names: only the attached programs are read,
+            // and their loaders (owners) only when programs are stacked.
             PaneId::Attachments => Want {
-                owners: true,
+                owners: false,
                 programs: false,
                 maps: false,
                 pins: false,
@@ -601,8 +601,22 @@ impl Collector {
         // One walk of /proc for this refresh, whoever needs it: owners here (when the
         // iterator cannot tell), namespaces and socket owners in the probes.
         let mut proc_pass = procs::Pass::default();
+        // `show attachments` names the loaders only of stacked programs: the owner iterator is
+        // loaded when a hook runs more than one program.
+        let lazy_owners = !want.owners && hooks.as_ref().is_some_and(|h| h.stacked());
+        if lazy_owners && self.iters.is_none() && self.iters_error.is_none() {
+            let parts = super::iters::Parts {
+                counts: false,
+                owners: true,
+                progs: false,
+            };
+            match super::iters::Iters::load_parts(parts) {
+                Ok(i) => self.iters = Some(i),
+                Err(e) => self.iters_error = Some(e),
+            }
+        }
         let owners = match self.iters.as_ref().map(|i| i.owners()) {
-            _ if !want.owners => super::iters::Owners::default(),
+            _ if !want.owners && !lazy_owners => super::iters::Owners::default(),
             Some(Ok(o)) => o,
             Some(Err(e)) => {
                 warnings.push(format!("owner iterator: {e}; walking /proc instead"));

@@ -57,6 +57,15 @@ impl Hooks {
         ids
     }
 
+    /// Whether some interface runs more than one program in one direction: only then do the
+    /// stacking flags name who loaded each program (which needs the owner processes).
+    pub fn stacked(&self) -> bool {
+        let mut seen = HashSet::new();
+        self.rows
+            .iter()
+            .any(|r| !seen.insert((r.ifindex, stacking::direction(&r.hook))))
+    }
+
     /// Reads the hooks of every interface of this namespace and every BPF link.
     pub fn read() -> Hooks {
         let mut warnings = Vec::new();

@@ -329,7 +329,14 @@ impl Probes {
     /// `collect` with the refresh's walk of /proc (namespaces and socket owners come from it,
     /// walked at most once whoever asks first).
     pub fn collect_with(&mut self, snap: &mut Snapshot, procs: crate::bpf::procs::Pass) {
-        self.names.begin(procs);
+        // Namespace names (a walk of /proc) only for probes that report namespaces: `show`
+        // of a pane without probes walks nothing.
+        let names_needed = matches!(self.drops, Slot::On(_))
+            || matches!(self.retransmits, Slot::On(_))
+            || matches!(self.xdp_health, Slot::On(_));
+        if names_needed {
+            self.names.begin(procs);
+        }
         let mut statuses = Vec::new();
         let mut off: Vec<(&str, &str, String)> = Vec::new();
         match &mut self.drops {
