@@ -11,6 +11,8 @@
 //    program in one read (what bpf_obj_get_info_by_fd reports as run_cnt, run_time_ns and
 //    recursion_misses, summed over the CPUs the same way), so that a refresh needs no
 //    descriptor per program it has seen before.
+//  * dpscope_prog_maps (iter/bpf_prog): which maps every program uses, so that the Maps
+//    pane's users need no descriptor per program.
 //  * dpscope_owners (iter/task_file): which processes hold which BPF programs, maps and links
 //    open (what bpftool's pid_iter does), in one pass instead of a /proc/*/fd + fdinfo walk.
 // They write nothing but their own output records.
@@ -199,7 +201,7 @@ struct prog_stat {
 /* prog_stat.flags: not a counters record but a prog_maps record of the same size. */
 #define STAT_MAPS 2
 
-/* After each program's prog_stat, the ids of the maps it uses (what bpf_prog_info's map_ids
+/* dpscope_prog_maps: the ids of the maps each program uses (what bpf_prog_info's map_ids
  * lists), up to MAPS_PER_REC per record, 0 where a record is not full: the Maps pane's
  * "used by" without a descriptor per program. */
 #define MAPS_PER_REC 10
@@ -255,35 +257,48 @@ int dpscope_prog_stats(struct bpf_iter__bpf_prog *ctx)
 		rec.misses += BPF_CORE_READ(st, misses.v.a.a.counter);
 	}
 	bpf_seq_write(seq, &rec, sizeof(rec));
+	return 0;
+}
 
-	/* The maps it uses. used_maps only grows through BPF_PROG_BIND_MAP (under a mutex this
-	 * cannot take); the reads are fault-safe copies, as bpftool's pid iterator does. */
-	struct bpf_map **used = BPF_CORE_READ(prog, aux, used_maps);
-	__u32 n = BPF_CORE_READ(prog, aux, used_map_cnt);
-	struct prog_maps m = { .id = rec.id, .flags = STAT_MAPS };
-	__u32 i, k = 0;
+/* Every program's maps (prog_maps records, at least one per program), for `show maps`: a
+ * program of its own, small and quick to verify, so that a one-shot `show` does not pay for
+ * the counters' per-CPU loop. used_maps only grows through BPF_PROG_BIND_MAP (under a mutex
+ * this cannot take); the reads are fault-safe copies, as bpftool's pid iterator does. */
+SEC("iter/bpf_prog")
+int dpscope_prog_maps(struct bpf_iter__bpf_prog *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct bpf_prog *prog = ctx->prog;
+	struct bpf_map **used;
+	__u32 id, n;
+	int r;
 
-	if (!used)
+	if (!prog)
 		return 0;
+	id = BPF_CORE_READ(prog, aux, id);
+	used = BPF_CORE_READ(prog, aux, used_maps);
+	n = BPF_CORE_READ(prog, aux, used_map_cnt);
+	if (!used)
+		n = 0;
+	/* One record per map (a running index into a record costs the verifier more than the
+	 * bytes cost the read); a program that uses no map gets one empty record. */
 	if (n > MAX_USED_MAPS)
 		n = MAX_USED_MAPS;
-	bpf_for(i, 0, n) {
+	if (!n) {
+		struct prog_maps m = { .id = id, .flags = STAT_MAPS };
+
+		bpf_seq_write(seq, &m, sizeof(m));
+		return 0;
+	}
+	bpf_for(r, 0, n) {
+		struct prog_maps m = { .id = id, .flags = STAT_MAPS };
 		struct bpf_map *map = NULL;
 
-		bpf_probe_read_kernel(&map, sizeof(map), &used[i]);
-		if (!map)
-			continue;
-		if (k >= MAPS_PER_REC) {
-			bpf_seq_write(seq, &m, sizeof(m));
-			__builtin_memset(m.map_ids, 0, sizeof(m.map_ids));
-			k = 0;
-		}
-		if (k < MAPS_PER_REC)
-			m.map_ids[k] = BPF_CORE_READ(map, id);
-		k++;
-	}
-	if (k)
+		bpf_probe_read_kernel(&map, sizeof(map), &used[r]);
+		/* A failed read leaves 0 (a NULL map reads as id 0, skipped by userspace). */
+		m.map_ids[0] = BPF_CORE_READ(map, id);
 		bpf_seq_write(seq, &m, sizeof(m));
+	}
 	return 0;
 }
 

@@ -519,7 +519,8 @@ impl Collector {
             let parts = super::iters::Parts {
                 counts: want.map_counts,
                 owners: want.owners,
-                progs: !self.cfg.one_shot || users_from_iter,
+                progs: !self.cfg.one_shot,
+                prog_maps: users_from_iter,
             };
             match super::iters::Iters::load_parts(parts) {
                 Ok(i) => self.iters = Some(i),
@@ -609,6 +610,7 @@ impl Collector {
                 counts: false,
                 owners: true,
                 progs: false,
+                prog_maps: false,
             };
             match super::iters::Iters::load_parts(parts) {
                 Ok(i) => self.iters = Some(i),

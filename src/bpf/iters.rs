@@ -20,6 +20,8 @@ pub struct Iters {
     /// The program iterator (`None` when not asked for, or refused by this kernel: programs
     /// are then read by descriptor, as without iterators).
     progs: Option<OwnedFd>,
+    /// Which maps each program uses (`None` when not asked for).
+    prog_maps: Option<OwnedFd>,
     /// Kernel ids of the iterator programs (shown as dpscope's own in the Programs pane).
     pub prog_ids: Vec<u32>,
 }
@@ -83,6 +85,8 @@ pub struct Parts {
     pub owners: bool,
     /// Every program's counters (worth it when a process collects more than once).
     pub progs: bool,
+    /// Which maps each program uses (`show maps` without opening every program).
+    pub prog_maps: bool,
 }
 
 /// How the iterator object is loaded.
@@ -100,6 +104,7 @@ impl Parts {
         counts: true,
         owners: true,
         progs: true,
+        prog_maps: true,
     };
 }
 
@@ -121,7 +126,7 @@ impl Iters {
             Ok(i) => Ok(i),
             // The program iterator needs more of the kernel than the others (per-CPU map
             // lookups, pointer arithmetic of a privileged loader): without it, the rest.
-            Err(e) if !parts.progs || !(parts.counts || parts.owners) => Err(e),
+            Err(e) if !parts.progs || !(parts.counts || parts.owners || parts.prog_maps) => Err(e),
             Err(_) => Self::load_with(
                 Parts {
                     progs: false,
@@ -137,6 +142,7 @@ impl Iters {
             Some("dpscope_map_counts") => parts.counts,
             Some("dpscope_owners") => parts.owners,
             Some("dpscope_prog_stats") => parts.progs,
+            Some("dpscope_prog_maps") => parts.prog_maps,
             _ => true,
         };
         if loader == Loader::Kernel {
@@ -156,6 +162,7 @@ impl Iters {
         let mut counts = None;
         let mut owners = None;
         let mut progs = None;
+        let mut prog_maps = None;
         let mut prog_ids = Vec::new();
         for prog in obj.progs_mut() {
             if !wanted(prog.name().to_str()) {
@@ -175,10 +182,14 @@ impl Iters {
                 Some("dpscope_map_counts") => counts = Some(link),
                 Some("dpscope_owners") => owners = Some(link),
                 Some("dpscope_prog_stats") => progs = Some(link),
+                Some("dpscope_prog_maps") => prog_maps = Some(link),
                 _ => {}
             }
         }
-        if (parts.counts && counts.is_none()) || (parts.owners && owners.is_none()) {
+        if (parts.counts && counts.is_none())
+            || (parts.owners && owners.is_none())
+            || (parts.prog_maps && prog_maps.is_none())
+        {
             return Err("iterator object is missing a program".into());
         }
         drop(obj);
@@ -186,6 +197,7 @@ impl Iters {
             counts,
             owners,
             progs,
+            prog_maps,
             prog_ids,
         })
     }
@@ -204,9 +216,11 @@ impl Iters {
         let counts = link("dpscope_map_counts")?;
         let owners = link("dpscope_owners")?;
         let progs = link("dpscope_prog_stats")?;
+        let prog_maps = link("dpscope_prog_maps")?;
         if (parts.counts && counts.is_none())
             || (parts.owners && owners.is_none())
             || (parts.progs && progs.is_none())
+            || (parts.prog_maps && prog_maps.is_none())
         {
             return Err("iterator object is missing a program".into());
         }
@@ -214,6 +228,7 @@ impl Iters {
             counts,
             owners,
             progs,
+            prog_maps,
             prog_ids,
         })
     }
@@ -245,7 +260,7 @@ impl Iters {
     /// Which maps every program uses (program id → map ids, as `bpf_prog_info.map_ids`
     /// lists them), in one read; `None` when the program iterator is not loaded.
     pub fn prog_maps(&self) -> Option<Result<ProgMaps, String>> {
-        let link = self.progs.as_ref()?;
+        let link = self.prog_maps.as_ref()?;
         Some(Self::read_all(link).map(|b| parse_prog_maps(&b)))
     }
 }
