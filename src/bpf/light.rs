@@ -327,8 +327,25 @@ pub fn read_iter(link: &OwnedFd) -> Result<Vec<u8>, String> {
     }
     // SAFETY: fd was just created by this process and is owned by the File.
     let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
-    let mut buf = Vec::with_capacity(64 * 1024);
-    f.read_to_end(&mut buf)
-        .map_err(|e| format!("read iterator: {e}"))?;
+    // Reads of 256 KiB: each read runs the iterator until the buffer is full, so a node's
+    // whole output takes a few calls (read_to_end starts at 8 KiB).
+    const CHUNK: usize = 256 * 1024;
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0;
+    loop {
+        if buf.len() - len < CHUNK / 4 {
+            buf.resize(buf.len() + CHUNK, 0);
+        }
+        let n = match f.read(&mut buf[len..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("read iterator: {e}")),
+        };
+        if n == 0 {
+            break;
+        }
+        len += n;
+    }
+    buf.truncate(len);
     Ok(buf)
 }
