@@ -415,7 +415,7 @@ fn cilium_node(bin: &str) {
     ct_args.extend(["--pane", "conntrack"]);
     let cpu_ct = live_cpu(bin, &ct_args, 3.0, 20.0);
 
-    let runs = 5;
+    let runs = 9;
     let with = |a: &[&'static str]| -> Vec<&str> {
         let mut v: Vec<&str> = a.to_vec();
         v.extend(root_args.iter().copied());

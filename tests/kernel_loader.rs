@@ -11,53 +11,9 @@
 
 mod common;
 
-use common::maps::{create_map, put};
+use common::maps::{create_map, map_id, put};
 use dpscope::bpf::iters::{Iters, Loader, Parts};
-use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-
-/// A socket filter `r0 = 0; exit`.
-fn load_prog(name: &str) -> OwnedFd {
-    let insn = |code: u8, imm: i32| libbpf_sys::bpf_insn {
-        code,
-        _bitfield_align_1: [],
-        _bitfield_1: libbpf_sys::bpf_insn::new_bitfield_1(0, 0),
-        off: 0,
-        imm,
-    };
-    let insns = [insn(0xb7, 0), insn(0x95, 0)];
-    let n = CString::new(name).unwrap();
-    let lic = CString::new("GPL").unwrap();
-    // SAFETY: valid instructions and strings for the duration of the call.
-    let fd = unsafe {
-        libbpf_sys::bpf_prog_load(
-            libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
-            n.as_ptr(),
-            lic.as_ptr(),
-            insns.as_ptr(),
-            insns.len() as _,
-            std::ptr::null_mut(),
-        )
-    };
-    assert!(
-        fd >= 0,
-        "load {name}: {}",
-        std::io::Error::from_raw_os_error(-fd)
-    );
-    // SAFETY: a fresh descriptor we own.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-fn map_id(fd: &OwnedFd) -> u32 {
-    let mut info = libbpf_sys::bpf_map_info::default();
-    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
-    // SAFETY: a map fd and a bpf_map_info without buffers.
-    let r = unsafe {
-        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
-    };
-    assert_eq!(r, 0);
-    info.id
-}
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// What each open descriptor of this process is (`fd → link target`).
 fn open_fds() -> std::collections::BTreeMap<String, String> {
@@ -93,7 +49,11 @@ fn the_kernel_side_loader_reads_what_libbpf_reads() {
         4,
         65_536,
     );
-    let prog = load_prog(&format!("dps_ld_p{tag}"));
+    let prog = common::maps::load_prog_using(
+        libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
+        &format!("dps_ld_p{tag}"),
+        &[],
+    );
     for slot in [3u32, 403, 65_535] {
         put(
             &calls,

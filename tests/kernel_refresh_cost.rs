@@ -413,16 +413,7 @@ fn show_maps_and_show_attachments_open_only_the_programs_they_show() {
         std::slice::from_ref(&map),
     );
     let prog_id = dpscope::bpf::iters::prog_id_of(prog.as_fd());
-    let map_id = {
-        let mut info = libbpf_sys::bpf_map_info::default();
-        let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
-        // SAFETY: a map fd and a bpf_map_info without buffers.
-        let r = unsafe {
-            libbpf_sys::bpf_obj_get_info_by_fd(map.as_raw_fd(), &mut info as *mut _ as _, &mut len)
-        };
-        assert_eq!(r, 0);
-        info.id
-    };
+    let map_id = common::maps::map_id(&map);
     let ns = common::Netns::new();
     let veth = common::VethPair::new(&ns);
     let ifindex = veth.host_ifindex();

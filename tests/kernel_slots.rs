@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::maps::map_id;
+
 use dpscope::bpf::iters::Iters;
 use dpscope::bpf::maps::{id_slots, MapCache};
 use std::ffi::CString;
@@ -35,34 +37,7 @@ fn create_map(ty: u32, name: &str, max: u32, inner: Option<&OwnedFd>) -> OwnedFd
 
 /// A socket filter `r0 = 0; exit`.
 fn load_prog(name: &str) -> OwnedFd {
-    let insn = |code: u8, imm: i32| libbpf_sys::bpf_insn {
-        code,
-        _bitfield_align_1: [],
-        _bitfield_1: libbpf_sys::bpf_insn::new_bitfield_1(0, 0),
-        off: 0,
-        imm,
-    };
-    let insns = [insn(0xb7, 0), insn(0x95, 0)];
-    let n = CString::new(name).expect("name");
-    let lic = CString::new("GPL").expect("license");
-    // SAFETY: valid instructions and strings for the duration of the call.
-    let fd = unsafe {
-        libbpf_sys::bpf_prog_load(
-            libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
-            n.as_ptr(),
-            lic.as_ptr(),
-            insns.as_ptr(),
-            insns.len() as _,
-            std::ptr::null_mut(),
-        )
-    };
-    assert!(
-        fd >= 0,
-        "load {name}: {}",
-        std::io::Error::from_raw_os_error(-fd)
-    );
-    // SAFETY: a fresh descriptor we own.
-    unsafe { OwnedFd::from_raw_fd(fd) }
+    common::maps::load_prog_using(libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER, name, &[])
 }
 
 fn put(map: &OwnedFd, index: u32, fd: &OwnedFd) {
@@ -77,17 +52,6 @@ fn put(map: &OwnedFd, index: u32, fd: &OwnedFd) {
         )
     };
     assert_eq!(r, 0, "update slot {index}");
-}
-
-fn map_id(fd: &OwnedFd) -> u32 {
-    let mut info = libbpf_sys::bpf_map_info::default();
-    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
-    // SAFETY: a map fd and a bpf_map_info without buffers.
-    let r = unsafe {
-        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
-    };
-    assert_eq!(r, 0);
-    info.id
 }
 
 fn prog_id(fd: &OwnedFd) -> u32 {

@@ -186,20 +186,15 @@ impl Iters {
                 _ => {}
             }
         }
-        if (parts.counts && counts.is_none())
-            || (parts.owners && owners.is_none())
-            || (parts.prog_maps && prog_maps.is_none())
-        {
-            return Err("iterator object is missing a program".into());
-        }
         drop(obj);
-        Ok(Iters {
+        Iters {
             counts,
             owners,
             progs,
             prog_maps,
             prog_ids,
-        })
+        }
+        .complete(parts, false)
     }
 
     /// Through the kernel-side loader (super::light).
@@ -217,20 +212,27 @@ impl Iters {
         let owners = link("dpscope_owners")?;
         let progs = link("dpscope_prog_stats")?;
         let prog_maps = link("dpscope_prog_maps")?;
-        if (parts.counts && counts.is_none())
-            || (parts.owners && owners.is_none())
-            || (parts.progs && progs.is_none())
-            || (parts.prog_maps && prog_maps.is_none())
-        {
-            return Err("iterator object is missing a program".into());
-        }
-        Ok(Iters {
+        Iters {
             counts,
             owners,
             progs,
             prog_maps,
             prog_ids,
-        })
+        }
+        .complete(parts, true)
+    }
+
+    /// `self` if it has every iterator `parts` asks for (the counters' only when
+    /// `with_progs`: libbpf's load may go without them, see `load_via`).
+    fn complete(self, parts: Parts, with_progs: bool) -> Result<Iters, String> {
+        let missing = (parts.counts && self.counts.is_none())
+            || (parts.owners && self.owners.is_none())
+            || (with_progs && parts.progs && self.progs.is_none())
+            || (parts.prog_maps && self.prog_maps.is_none());
+        if missing {
+            return Err("iterator object is missing a program".into());
+        }
+        Ok(self)
     }
 
     fn read_all(link: &OwnedFd) -> Result<Vec<u8>, String> {

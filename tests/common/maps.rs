@@ -121,3 +121,15 @@ pub fn load_prog_using(ty: u32, name: &str, maps: &[OwnedFd]) -> OwnedFd {
     // SAFETY: a fresh descriptor we own.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// The kernel id of a map descriptor.
+pub fn map_id(fd: &OwnedFd) -> u32 {
+    let mut info = libbpf_sys::bpf_map_info::default();
+    let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;
+    // SAFETY: a map fd and a bpf_map_info without buffers.
+    let r = unsafe {
+        libbpf_sys::bpf_obj_get_info_by_fd(fd.as_raw_fd(), &mut info as *mut _ as *mut _, &mut len)
+    };
+    assert_eq!(r, 0, "bpf_obj_get_info_by_fd");
+    info.id
+}
