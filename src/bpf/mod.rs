@@ -34,6 +34,7 @@ pub mod probes;
 pub mod procs;
 pub mod programs;
 pub mod stats;
+pub mod symbolizer;
 pub mod sys;
 pub mod tail_sites;
 pub mod xlated;
