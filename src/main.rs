@@ -264,8 +264,8 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<()> {
                     let default_wait = if probes.is_empty() { 0.0 } else { 2.0 };
                     let wait = secs(duration.unwrap_or(default_wait), "--duration")?;
                     let mut cfg = config(&g, false)?;
-                    // Helper lists appear only in the programs pane's JSON; resolving them reads
-                    // /proc/kallsyms, which alone costs the kernel ~100 ms.
+                    // Helper lists appear only in the programs pane's JSON; naming them costs a
+                    // fetch of every program's instructions and a symbolizer load.
                     cfg.program_calls = pane == PaneId::Programs && format == Format::Json;
                     // Only what the pane prints: `show node` reads no map contents.
                     cfg.want = collector::Want::for_pane(pane);

@@ -4,7 +4,8 @@
 //! kallsyms) and the BPF stats fd. It never touches the terminal; the app only sees snapshots.
 
 use super::{
-    attach, bpffs, denials, kallsyms, mapdump, maps, node, procs, programs, stats, xlated,
+    attach, bpffs, denials, kallsyms, mapdump, maps, node, procs, programs, stats, symbolizer,
+    xlated,
 };
 use crate::model::{CtEntry, Details, PaneId, Snapshot, Unavailable, SCHEMA};
 use std::path::PathBuf;
@@ -102,8 +103,9 @@ pub struct Config {
     pub interval: Duration,
     /// Capture program disassembly and a first page of every map (for `snapshot --details`).
     pub all_details: bool,
-    /// Read every program's instructions for the helpers/kfuncs it calls (costs a kallsyms
-    /// parse and one instruction fetch per new program; `show` of other panes skips it).
+    /// Read every program's instructions for the helpers/kfuncs it calls (one instruction
+    /// fetch per new program, and a load of the kernel-side symbolizer to name the call
+    /// targets; `show` of other panes skips it).
     pub program_calls: bool,
     /// Make the first collection cheap (no helper lists) so the first frame comes quickly;
     /// later collections fill the lists in.
@@ -342,8 +344,6 @@ pub struct Collector {
     tail_progs: super::cilium::ProgFacts,
     /// What each pin under `tc/globals` is (opened again only when read).
     cilium_pins: super::cilium::PinMaps,
-    /// The kernel symbols are being read (on their own thread).
-    syms_started: bool,
     /// What collections read now (`Config::want`, then the open pane's).
     want: Want,
     /// What each pinned file is, by inode (pins are opened once).
@@ -415,7 +415,6 @@ impl Collector {
             iters_error: None,
             tail_progs: Default::default(),
             cilium_pins: Default::default(),
-            syms_started: false,
             want: cfg_want,
             ct: None,
             ct_force: false,
@@ -469,15 +468,25 @@ impl Collector {
             );
         }
 
-        // kallsyms is parsed (tens of ms) only once a program's instructions are first read.
-        let syms_used = std::cell::Cell::new(false);
-        let mut calls = |id: u32| -> Option<(Vec<String>, Vec<String>)> {
-            syms_used.set(true);
-            let s = syms()?;
-            xlated::program_calls(id, s)
-                .ok()
-                .map(|c| (c.helpers, c.kfuncs))
-        };
+        // Helper lists of the programs not seen before: their call targets are named at once,
+        // in the kernel (super::symbolizer, loaded for that and dropped), not from
+        // /proc/kallsyms (~70 ms of kernel time), which stays the fallback.
+        let mut calls_error: Option<String> = None;
+        let mut calls =
+            |ids: &[u32]| -> std::collections::HashMap<u32, (Vec<String>, Vec<String>)> {
+                match xlated::programs_calls(ids, &mut |offsets| {
+                    symbolizer::call_table(offsets).map(|(t, _)| t)
+                }) {
+                    Ok(found) => found
+                        .into_iter()
+                        .map(|(id, c)| (id, (c.helpers, c.kfuncs)))
+                        .collect(),
+                    Err(e) => {
+                        calls_error = Some(e);
+                        Default::default()
+                    }
+                }
+            };
         let mut phases = Vec::new();
         let mut lap = started;
         let mut phase = |name: &str| {
@@ -498,17 +507,6 @@ impl Collector {
         };
         want.cilium.conntrack |= self.recording;
         let later = self.collections > 0 || !self.cfg.fast_first;
-        if self.cfg.program_calls && later && !self.syms_started {
-            // /proc/kallsyms costs the kernel tens of ms to produce: read it on a thread of
-            // its own while the iterators load and the programs are listed (the first helper
-            // list waits for it).
-            self.syms_started = true;
-            let _ = std::thread::Builder::new()
-                .name("dpscope-kallsyms".into())
-                .spawn(|| {
-                    let _ = kallsyms::Kallsyms::kernel();
-                });
-        }
         // `show maps` names each map's users from the program iterator, opening no program.
         let users_from_iter = want.maps && !want.programs;
         let need_iters = want.map_counts || want.owners || users_from_iter;
@@ -824,11 +822,7 @@ impl Collector {
                 .unwrap_or_default(),
             ..Default::default()
         });
-        if let Some(e) = syms_used
-            .get()
-            .then(|| available(kallsyms::Kallsyms::kernel()))
-            .and_then(|r| r.err())
-        {
+        if let Some(e) = calls_error {
             warnings.push(format!(
                 "kallsyms unavailable, helper names not resolved: {e}"
             ));
@@ -958,12 +952,6 @@ pub fn add_conntrack(snap: &mut Snapshot, roots: &[PathBuf]) -> usize {
         }
     }
     n
-}
-
-/// The kernel's and modules' symbols, what helper and kfunc calls point at (parsed once per
-/// process, on first use).
-fn syms() -> Option<&'static kallsyms::Kallsyms> {
-    available(kallsyms::Kallsyms::kernel()).ok()
 }
 
 /// Every kernel symbol, BPF programs' included (disassembly names subprograms).

@@ -30,9 +30,11 @@ pub struct ProgramCache {
     statics: HashMap<u32, Static>,
 }
 
-/// Resolves which helpers/kfuncs a program calls (from its translated instructions); `None`
-/// as the whole argument means "not now" (cheap refresh): the lists stay empty until wanted.
-pub type CallsFn<'a> = dyn FnMut(u32) -> Option<(Vec<String>, Vec<String>)> + 'a;
+/// Resolves which helpers/kfuncs the programs with these ids call (from their translated
+/// instructions), all in one call so that their call targets are named together; a program
+/// left out of the answer gets empty lists. `None` as the whole argument means "not now"
+/// (cheap refresh): the lists stay empty until wanted.
+pub type CallsFn<'a> = dyn FnMut(&[u32]) -> HashMap<u32, (Vec<String>, Vec<String>)> + 'a;
 
 impl ProgramCache {
     /// Whether programs were read before (a refresh can then skip the ones it knows).
@@ -45,7 +47,7 @@ impl ProgramCache {
     /// tag and counters), a program seen before is not opened at all.
     pub fn collect(
         &mut self,
-        mut calls: Option<&mut CallsFn<'_>>,
+        calls: Option<&mut CallsFn<'_>>,
         stats: Option<&super::iters::ProgStats>,
         warnings: &mut Vec<String>,
     ) -> Vec<Program> {
@@ -66,6 +68,8 @@ impl ProgramCache {
         let mut out = Vec::with_capacity(ids.len());
         let mut btf_cache = KernelBtf::new();
         let mut denied = 0usize;
+        // Programs whose helper lists are still to be read (after the walk, all at once).
+        let mut pending: Vec<u32> = Vec::new();
         for id in ids {
             let known = stats
                 .and_then(|st| st.get(&id).copied().flatten())
@@ -79,8 +83,13 @@ impl ProgramCache {
                 out.push(p);
                 continue;
             }
-            match self.one(id, calls.as_deref_mut(), &mut btf_cache) {
-                Ok(Some(p)) => out.push(p),
+            match self.one(id, &mut btf_cache) {
+                Ok(Some(p)) => {
+                    if calls.is_some() && self.statics.get(&id).is_some_and(|s| !s.calls_loaded) {
+                        pending.push(id);
+                    }
+                    out.push(p)
+                }
                 Ok(None) => {} // vanished
                 Err(e) if e.raw_os_error() == Some(libc::EPERM) => denied += 1,
                 Err(e) => warnings.push(format!("program {id}: {e}")),
@@ -90,6 +99,22 @@ impl ProgramCache {
             warnings.push(format!(
                 "{denied} programs not readable: permission denied (needs CAP_SYS_ADMIN)"
             ));
+        }
+        if let (Some(calls), false) = (calls, pending.is_empty()) {
+            let mut found = calls(&pending);
+            let at: HashMap<u32, usize> = out.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+            for id in pending {
+                let (helpers, kfuncs) = found.remove(&id).unwrap_or_default();
+                if let Some(p) = at.get(&id).and_then(|&i| out.get_mut(i)) {
+                    p.helpers.clone_from(&helpers);
+                    p.kfuncs.clone_from(&kfuncs);
+                }
+                if let Some(st) = self.statics.get_mut(&id) {
+                    st.helpers = helpers;
+                    st.kfuncs = kfuncs;
+                    st.calls_loaded = true;
+                }
+            }
         }
         let live: std::collections::HashSet<u32> = out.iter().map(|p| p.id).collect();
         self.statics.retain(|id, _| live.contains(id));
@@ -102,7 +127,7 @@ impl ProgramCache {
         let mut btf_cache = KernelBtf::new();
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
-            match self.one(id, None, &mut btf_cache) {
+            match self.one(id, &mut btf_cache) {
                 Ok(Some(p)) => out.push(p),
                 Ok(None) => {}
                 Err(e) => warnings.push(format!("program {id}: {e}")),
@@ -111,12 +136,7 @@ impl ProgramCache {
         out
     }
 
-    fn one(
-        &mut self,
-        id: u32,
-        calls: Option<&mut CallsFn<'_>>,
-        btf_cache: &mut KernelBtf,
-    ) -> std::io::Result<Option<Program>> {
+    fn one(&mut self, id: u32, btf_cache: &mut KernelBtf) -> std::io::Result<Option<Program>> {
         let fd = match sys::fd_by_id(ObjKind::Prog, id) {
             Ok(fd) => fd,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
@@ -134,15 +154,9 @@ impl ProgramCache {
             let st = load_static(&fd, &info, btf_cache)?;
             self.statics.insert(id, st);
         }
-        let Some(st) = self.statics.get_mut(&id) else {
+        let Some(st) = self.statics.get(&id) else {
             return Ok(None);
         };
-        if let (false, Some(calls)) = (st.calls_loaded, calls) {
-            let (helpers, kfuncs) = calls(id).unwrap_or_default();
-            st.helpers = helpers;
-            st.kfuncs = kfuncs;
-            st.calls_loaded = true;
-        }
         let counters = super::iters::ProgStat {
             load_time_ns: info.load_time,
             tag: info.tag,

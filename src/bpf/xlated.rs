@@ -257,6 +257,60 @@ pub fn calls_with(
     out
 }
 
+/// The `imm` of every helper and kfunc call in `insns` that is named from kernel symbols:
+/// the target's offset from `__bpf_call_base`. Calls whose address the kernel hid (`imm` 0)
+/// and subprogram calls are left out; repeats are kept.
+pub fn call_offsets(insns: &[u8]) -> Vec<i32> {
+    let mut out = Vec::new();
+    let n = insns.len() / INSN_SIZE;
+    let mut i = 0;
+    while i < n {
+        let Some(insn) = Insn::at(insns, i) else {
+            break;
+        };
+        i += if insn.code == BPF_LD | BPF_IMM | BPF_DW {
+            2
+        } else {
+            1
+        };
+        if insn.code == BPF_JMP | BPF_CALL
+            && (insn.src == 0 || insn.src == BPF_PSEUDO_KFUNC_CALL)
+            && insn.imm != 0
+        {
+            out.push(insn.imm);
+        }
+    }
+    out
+}
+
+/// Gives the symbols needed to name calls at these offsets from `__bpf_call_base` (a small
+/// table of just those, or the whole kallsyms table), or why there are none.
+pub type CallTableFn<'a, 'k> =
+    dyn FnMut(&[i32]) -> Result<std::borrow::Cow<'k, Kallsyms>, String> + 'a;
+
+/// Helpers and kfuncs of several programs, with the call targets of all of them named in one
+/// go: every program's instructions are read first, then `table` is asked once for the
+/// symbols of the distinct offsets from `__bpf_call_base` ([`call_offsets`]), then each
+/// program's calls are decoded as [`calls`] does. Programs whose instructions cannot be read
+/// are absent; when `table` fails, the error (and no calls) is returned.
+pub fn programs_calls<'k>(
+    ids: &[u32],
+    table: &mut CallTableFn<'_, 'k>,
+) -> Result<std::collections::HashMap<u32, Calls>, String> {
+    let progs: Vec<(u32, Vec<u8>)> = ids
+        .iter()
+        .filter_map(|&id| fetch_xlated(id).ok().map(|i| (id, i)))
+        .collect();
+    let mut offsets: Vec<i32> = progs.iter().flat_map(|(_, i)| call_offsets(i)).collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let syms = table(&offsets)?;
+    Ok(progs
+        .into_iter()
+        .map(|(id, insns)| (id, calls(&insns, &syms)))
+        .collect())
+}
+
 fn size_name(code: u8) -> &'static str {
     match code & 0x18 {
         0x00 => "u32",
