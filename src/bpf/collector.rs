@@ -473,8 +473,8 @@ impl Collector {
         // /proc/kallsyms (~70 ms of kernel time), which stays the fallback.
         let mut calls_error: Option<String> = None;
         let mut calls =
-            |ids: &[u32]| -> std::collections::HashMap<u32, (Vec<String>, Vec<String>)> {
-                match xlated::programs_calls(ids, &mut |offsets| {
+            |progs: &[(u32, Vec<u8>)]| -> std::collections::HashMap<u32, (Vec<String>, Vec<String>)> {
+                match xlated::programs_calls(progs, &mut |offsets| {
                     symbolizer::call_table(offsets).map(|(t, _)| t)
                 }) {
                     Ok(found) => found

@@ -30,11 +30,12 @@ pub struct ProgramCache {
     statics: HashMap<u32, Static>,
 }
 
-/// Resolves which helpers/kfuncs the programs with these ids call (from their translated
-/// instructions), all in one call so that their call targets are named together; a program
-/// left out of the answer gets empty lists. `None` as the whole argument means "not now"
-/// (cheap refresh): the lists stay empty until wanted.
-pub type CallsFn<'a> = dyn FnMut(&[u32]) -> HashMap<u32, (Vec<String>, Vec<String>)> + 'a;
+/// Names the helpers/kfuncs that programs call, given their translated instructions by id,
+/// all in one call so that their call targets are named together; a program left out of the
+/// answer gets empty lists. `None` as the whole argument means "not now" (cheap refresh): the
+/// lists stay empty until wanted.
+pub type CallsFn<'a> =
+    dyn FnMut(&[(u32, Vec<u8>)]) -> HashMap<u32, (Vec<String>, Vec<String>)> + 'a;
 
 impl ProgramCache {
     /// Whether programs were read before (a refresh can then skip the ones it knows).
@@ -68,8 +69,11 @@ impl ProgramCache {
         let mut out = Vec::with_capacity(ids.len());
         let mut btf_cache = KernelBtf::new();
         let mut denied = 0usize;
-        // Programs whose helper lists are still to be read (after the walk, all at once).
-        let mut pending: Vec<u32> = Vec::new();
+        // Programs whose helper lists are still to be read, with their translated
+        // instructions (read through the descriptor the walk opens anyway); named after the
+        // walk, all at once.
+        let mut pending: Vec<(u32, Vec<u8>)> = Vec::new();
+        let mut unreadable: Vec<u32> = Vec::new();
         for id in ids {
             let known = stats
                 .and_then(|st| st.get(&id).copied().flatten())
@@ -83,10 +87,12 @@ impl ProgramCache {
                 out.push(p);
                 continue;
             }
-            match self.one(id, &mut btf_cache) {
-                Ok(Some(p)) => {
-                    if calls.is_some() && self.statics.get(&id).is_some_and(|s| !s.calls_loaded) {
-                        pending.push(id);
+            match self.one(id, calls.is_some(), &mut btf_cache) {
+                Ok(Some((p, insns))) => {
+                    match insns {
+                        Some(Some(i)) => pending.push((id, i)),
+                        Some(None) => unreadable.push(id),
+                        None => {}
                     }
                     out.push(p)
                 }
@@ -100,10 +106,14 @@ impl ProgramCache {
                 "{denied} programs not readable: permission denied (needs CAP_SYS_ADMIN)"
             ));
         }
-        if let (Some(calls), false) = (calls, pending.is_empty()) {
-            let mut found = calls(&pending);
+        if let (Some(calls), false) = (calls, pending.is_empty() && unreadable.is_empty()) {
+            let mut found = if pending.is_empty() {
+                HashMap::new()
+            } else {
+                calls(&pending)
+            };
             let at: HashMap<u32, usize> = out.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-            for id in pending {
+            for id in pending.iter().map(|(id, _)| *id).chain(unreadable) {
                 let (helpers, kfuncs) = found.remove(&id).unwrap_or_default();
                 if let Some(p) = at.get(&id).and_then(|&i| out.get_mut(i)) {
                     p.helpers.clone_from(&helpers);
@@ -127,8 +137,8 @@ impl ProgramCache {
         let mut btf_cache = KernelBtf::new();
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
-            match self.one(id, &mut btf_cache) {
-                Ok(Some(p)) => out.push(p),
+            match self.one(id, false, &mut btf_cache) {
+                Ok(Some((p, _))) => out.push(p),
                 Ok(None) => {}
                 Err(e) => warnings.push(format!("program {id}: {e}")),
             }
@@ -136,7 +146,15 @@ impl ProgramCache {
         out
     }
 
-    fn one(&mut self, id: u32, btf_cache: &mut KernelBtf) -> std::io::Result<Option<Program>> {
+    /// One program by id. With `insns`, a program whose helper lists are still missing also
+    /// comes with its translated instructions (`Some(None)` when they cannot be read).
+    #[allow(clippy::type_complexity)]
+    fn one(
+        &mut self,
+        id: u32,
+        insns: bool,
+        btf_cache: &mut KernelBtf,
+    ) -> std::io::Result<Option<(Program, Option<Option<Vec<u8>>>)>> {
         let fd = match sys::fd_by_id(ObjKind::Prog, id) {
             Ok(fd) => fd,
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
@@ -164,7 +182,9 @@ impl ProgramCache {
             run_time_ns: info.run_time_ns,
             recursion_misses: info.recursion_misses,
         };
-        Ok(Some(program(id, st, &info, &counters)))
+        let insns = (insns && !st.calls_loaded)
+            .then(|| super::xlated::fetch_insns(&fd, info.xlated_prog_len).ok());
+        Ok(Some((program(id, st, &info, &counters), insns)))
     }
 }
 

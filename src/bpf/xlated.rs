@@ -288,26 +288,21 @@ pub fn call_offsets(insns: &[u8]) -> Vec<i32> {
 pub type CallTableFn<'a, 'k> =
     dyn FnMut(&[i32]) -> Result<std::borrow::Cow<'k, Kallsyms>, String> + 'a;
 
-/// Helpers and kfuncs of several programs, with the call targets of all of them named in one
-/// go: every program's instructions are read first, then `table` is asked once for the
-/// symbols of the distinct offsets from `__bpf_call_base` ([`call_offsets`]), then each
-/// program's calls are decoded as [`calls`] does. Programs whose instructions cannot be read
-/// are absent; when `table` fails, the error (and no calls) is returned.
+/// Helpers and kfuncs of several programs (translated instructions by id), with the call
+/// targets of all of them named in one go: `table` is asked once for the symbols of the
+/// distinct offsets from `__bpf_call_base` ([`call_offsets`]), then each program's calls are
+/// decoded as [`calls`] does. When `table` fails, the error (and no calls) is returned.
 pub fn programs_calls<'k>(
-    ids: &[u32],
+    progs: &[(u32, Vec<u8>)],
     table: &mut CallTableFn<'_, 'k>,
 ) -> Result<std::collections::HashMap<u32, Calls>, String> {
-    let progs: Vec<(u32, Vec<u8>)> = ids
-        .iter()
-        .filter_map(|&id| fetch_xlated(id).ok().map(|i| (id, i)))
-        .collect();
     let mut offsets: Vec<i32> = progs.iter().flat_map(|(_, i)| call_offsets(i)).collect();
     offsets.sort_unstable();
     offsets.dedup();
     let syms = table(&offsets)?;
     Ok(progs
-        .into_iter()
-        .map(|(id, insns)| (id, calls(&insns, &syms)))
+        .iter()
+        .map(|(id, insns)| (*id, calls(insns, &syms)))
         .collect())
 }
 
@@ -733,6 +728,32 @@ pub struct Xlated {
     pub insns: Vec<u8>,
     /// One address per subprogram when JITed (empty when interpreted or hidden).
     pub jited_ksyms: Vec<u64>,
+}
+
+/// The translated instructions of an open program whose info reported `len` bytes of them
+/// (one info call).
+pub fn fetch_insns(fd: &OwnedFd, len: u32) -> Result<Vec<u8>> {
+    if len == 0 {
+        bail!("the kernel returned no translated instructions");
+    }
+    let mut buf = vec![0u8; len as usize];
+    let mut info = libbpf_sys::bpf_prog_info {
+        xlated_prog_len: len,
+        xlated_prog_insns: buf.as_mut_ptr() as u64,
+        ..Default::default()
+    };
+    let mut ilen = std::mem::size_of::<libbpf_sys::bpf_prog_info>() as u32;
+    // SAFETY: `xlated_prog_insns` points at `buf`, room for `xlated_prog_len` bytes, which
+    // outlives the call; the kernel writes at most that.
+    let rc = unsafe { libbpf_sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut ilen) };
+    if rc < 0 {
+        bail!("cannot read translated instructions: {}", errno_text(rc));
+    }
+    if info.xlated_prog_insns == 0 {
+        bail!("the kernel withheld the translated instructions");
+    }
+    buf.truncate(info.xlated_prog_len.min(len) as usize);
+    Ok(buf)
 }
 
 /// Fetches program `id`'s translated instructions.
