@@ -553,11 +553,9 @@ impl Collector {
         // Without the program list, only the attached programs are read: the hooks first.
         let mut hooks = (want.attachments && !want.programs).then(attach::Hooks::read);
         let mut progs = if want.programs {
-            self.programs.collect(
-                want_calls.then_some(&mut calls as _),
-                prog_stats.as_ref(),
-                &mut warnings,
-            )
+            // Helper lists are named at the end (below).
+            self.programs
+                .list(want_calls, prog_stats.as_ref(), &mut warnings)
         } else if let Some(h) = &hooks {
             self.programs.collect_ids(&h.prog_ids(), &mut warnings)
         } else {
@@ -790,6 +788,13 @@ impl Collector {
 
         snap.details = self.details(&progs, &map_list);
         phase("details");
+        // Helper lists last, once every object is listed: the symbolizer's maps outlive it
+        // until a grace period of sleepable programs ends, and must not show up in this
+        // snapshot's map list as somebody else's.
+        if want_calls {
+            self.programs.name_calls(&mut progs, &mut calls);
+            phase("helper names");
+        }
         snap.node.collect_phases = phases;
         snap.node.map_memory_bytes = map_list.iter().map(|m| m.memory_bytes).sum();
         snap.node.bpffs_roots = pins.roots_found.clone();

@@ -270,8 +270,9 @@ const LOADER_MAPS_KEPT: usize = 64;
 
 /// The loader's data map outlives its descriptor for a moment: the loader program holds it
 /// until a grace period of sleepable programs ends, so a map list taken right after a load can
-/// still see it. Its id is kept so that the list can name it dpscope's own.
-fn remember_loader_map(map: &OwnedFd) {
+/// still see it. Its id is kept so that the list can name it dpscope's own. The same holds for
+/// the maps of any sleepable program this process loads and drops (the symbolizer's).
+pub fn remember_loader_map(map: &OwnedFd) {
     use std::os::fd::AsRawFd;
     let mut info = libbpf_sys::bpf_map_info::default();
     let mut len = std::mem::size_of::<libbpf_sys::bpf_map_info>() as u32;

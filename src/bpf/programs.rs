@@ -28,6 +28,11 @@ struct Static {
 #[derive(Default)]
 pub struct ProgramCache {
     statics: HashMap<u32, Static>,
+    /// Programs the last [`ProgramCache::list`] found without helper lists, with their
+    /// translated instructions, for [`ProgramCache::name_calls`].
+    pending: Vec<(u32, Vec<u8>)>,
+    /// Programs the last list found without helper lists whose instructions cannot be read.
+    unreadable: Vec<u32>,
 }
 
 /// Names the helpers/kfuncs that programs call, given their translated instructions by id,
@@ -52,6 +57,22 @@ impl ProgramCache {
         stats: Option<&super::iters::ProgStats>,
         warnings: &mut Vec<String>,
     ) -> Vec<Program> {
+        let mut out = self.list(calls.is_some(), stats, warnings);
+        if let Some(calls) = calls {
+            self.name_calls(&mut out, calls);
+        }
+        out
+    }
+
+    /// [`ProgramCache::collect`] without naming helpers: with `calls`, the programs whose
+    /// helper lists are missing keep their translated instructions (read through the
+    /// descriptor the walk opens anyway) for a later [`ProgramCache::name_calls`].
+    pub fn list(
+        &mut self,
+        calls: bool,
+        stats: Option<&super::iters::ProgStats>,
+        warnings: &mut Vec<String>,
+    ) -> Vec<Program> {
         let ids = match stats {
             Some(st) => {
                 let mut ids: Vec<u32> = st.keys().copied().collect();
@@ -69,29 +90,26 @@ impl ProgramCache {
         let mut out = Vec::with_capacity(ids.len());
         let mut btf_cache = KernelBtf::new();
         let mut denied = 0usize;
-        // Programs whose helper lists are still to be read, with their translated
-        // instructions (read through the descriptor the walk opens anyway); named after the
-        // walk, all at once.
-        let mut pending: Vec<(u32, Vec<u8>)> = Vec::new();
-        let mut unreadable: Vec<u32> = Vec::new();
+        self.pending.clear();
+        self.unreadable.clear();
         for id in ids {
             let known = stats
                 .and_then(|st| st.get(&id).copied().flatten())
                 .and_then(|st| {
                     let s = self.statics.get(&id)?;
                     let same = s.load_time_ns == st.load_time_ns && s.tag == st.tag;
-                    let calls_done = s.calls_loaded || calls.is_none();
+                    let calls_done = s.calls_loaded || !calls;
                     (same && calls_done).then(|| program(id, s, &s.info, &st))
                 });
             if let Some(p) = known {
                 out.push(p);
                 continue;
             }
-            match self.one(id, calls.is_some(), &mut btf_cache) {
+            match self.one(id, calls, &mut btf_cache) {
                 Ok(Some((p, insns))) => {
                     match insns {
-                        Some(Some(i)) => pending.push((id, i)),
-                        Some(None) => unreadable.push(id),
+                        Some(Some(i)) => self.pending.push((id, i)),
+                        Some(None) => self.unreadable.push(id),
                         None => {}
                     }
                     out.push(p)
@@ -106,29 +124,37 @@ impl ProgramCache {
                 "{denied} programs not readable: permission denied (needs CAP_SYS_ADMIN)"
             ));
         }
-        if let (Some(calls), false) = (calls, pending.is_empty() && unreadable.is_empty()) {
-            let mut found = if pending.is_empty() {
-                HashMap::new()
-            } else {
-                calls(&pending)
-            };
-            let at: HashMap<u32, usize> = out.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-            for id in pending.iter().map(|(id, _)| *id).chain(unreadable) {
-                let (helpers, kfuncs) = found.remove(&id).unwrap_or_default();
-                if let Some(p) = at.get(&id).and_then(|&i| out.get_mut(i)) {
-                    p.helpers.clone_from(&helpers);
-                    p.kfuncs.clone_from(&kfuncs);
-                }
-                if let Some(st) = self.statics.get_mut(&id) {
-                    st.helpers = helpers;
-                    st.kfuncs = kfuncs;
-                    st.calls_loaded = true;
-                }
-            }
-        }
         let live: std::collections::HashSet<u32> = out.iter().map(|p| p.id).collect();
         self.statics.retain(|id, _| live.contains(id));
         out
+    }
+
+    /// Names the helper lists the last [`ProgramCache::list`] left missing, all in one call of
+    /// `calls`, and fills them into `progs` (that list's programs) and the cache.
+    pub fn name_calls(&mut self, progs: &mut [Program], calls: &mut CallsFn<'_>) {
+        let pending = std::mem::take(&mut self.pending);
+        let unreadable = std::mem::take(&mut self.unreadable);
+        if pending.is_empty() && unreadable.is_empty() {
+            return;
+        }
+        let mut found = if pending.is_empty() {
+            HashMap::new()
+        } else {
+            calls(&pending)
+        };
+        let at: HashMap<u32, usize> = progs.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        for id in pending.iter().map(|(id, _)| *id).chain(unreadable) {
+            let (helpers, kfuncs) = found.remove(&id).unwrap_or_default();
+            if let Some(p) = at.get(&id).and_then(|&i| progs.get_mut(i)) {
+                p.helpers.clone_from(&helpers);
+                p.kfuncs.clone_from(&kfuncs);
+            }
+            if let Some(st) = self.statics.get_mut(&id) {
+                st.helpers = helpers;
+                st.kfuncs = kfuncs;
+                st.calls_loaded = true;
+            }
+        }
     }
 
     /// Only the programs `ids` (the ones the attachments name): one descriptor each, nothing

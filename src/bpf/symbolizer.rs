@@ -49,6 +49,11 @@ impl Symbolizer {
     /// loader program) and where the kernel refuses a part of it.
     pub fn load() -> Result<Symbolizer, String> {
         let mut loaded = super::light::load(OBJ, &|_| true)?;
+        // Its maps outlive it (a sleepable program's grace period): named dpscope's own if a
+        // map list sees them.
+        for (_, m) in &loaded.maps {
+            super::light::remember_loader_map(m);
+        }
         let prog = loaded
             .take_prog("dpscope_symbols")
             .ok_or("symbolizer: no program")?;
