@@ -288,8 +288,21 @@ fn prog_label(p: &Program) -> String {
     )
 }
 
+/// dpscope's own programs and maps are not changes on the node: each dpscope process has its
+/// own iterators, and a load leaves its loader's maps behind for a moment.
+fn not_own<T>(xs: &[T], own: fn(&T) -> bool) -> Vec<&T> {
+    xs.iter().filter(|x| !own(x)).collect()
+}
+
 pub fn diff_programs(a: &[Program], b: &[Program]) -> Vec<Change> {
-    keyed(a, b, program_key, prog_label, |_, _| None)
+    let own = |p: &Program| p.dpscope_owned;
+    keyed(
+        &not_own(a, own),
+        &not_own(b, own),
+        |p| program_key(p),
+        |p| prog_label(p),
+        |_, _| None,
+    )
 }
 
 fn attach_label(a: &Attachment) -> String {
@@ -314,10 +327,17 @@ fn count(e: Option<u64>) -> String {
 }
 
 pub fn diff_maps(a: &[MapInfo], b: &[MapInfo]) -> Vec<Change> {
-    keyed(a, b, map_key, map_label, |x, y| {
-        (x.entries != y.entries)
-            .then(|| format!("entries {} → {}", count(x.entries), count(y.entries)))
-    })
+    let own = |m: &MapInfo| m.dpscope_owned;
+    keyed(
+        &not_own(a, own),
+        &not_own(b, own),
+        |m| map_key(m),
+        |m| map_label(m),
+        |x, y| {
+            (x.entries != y.entries)
+                .then(|| format!("entries {} → {}", count(x.entries), count(y.entries)))
+        },
+    )
 }
 
 fn svc_label(s: &Service) -> String {
@@ -428,6 +448,25 @@ mod tests {
             prog_type: "xdp".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn dpscope_own_objects_are_not_changes() {
+        let mut own = MapInfo {
+            id: 7,
+            name: "dpscope_loader".into(),
+            dpscope_owned: true,
+            ..Default::default()
+        };
+        assert!(diff_maps(std::slice::from_ref(&own), &[]).is_empty());
+        own.dpscope_owned = false;
+        assert_eq!(diff_maps(std::slice::from_ref(&own), &[]).len(), 1);
+        let p = Program {
+            id: 9,
+            dpscope_owned: true,
+            ..Default::default()
+        };
+        assert!(diff_programs(&[], std::slice::from_ref(&p)).is_empty());
     }
 
     #[test]
