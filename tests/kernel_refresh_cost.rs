@@ -420,7 +420,17 @@ fn show_maps_and_show_attachments_open_only_the_programs_they_show() {
     let _link = common::LinkFd::create(prog.as_fd(), ifindex, libbpf_sys::BPF_TCX_INGRESS, 0);
 
     let full = collector(&fs, Want::ALL).collect();
-    let maps = collector(&fs, Want::for_pane(PaneId::Maps)).collect();
+    // As `show maps` runs it: one collection, the iterators loaded (and read) on a thread of
+    // their own while the maps and pins are opened.
+    let maps = Collector::new(Config {
+        bpffs_roots: vec![fs.path.clone()],
+        probes: false,
+        program_calls: false,
+        one_shot: true,
+        want: Want::for_pane(PaneId::Maps),
+        ..Config::default()
+    })
+    .collect();
     let att = collector(&fs, Want::for_pane(PaneId::Attachments)).collect();
 
     // `show maps`: the map's users from the program iterator, no program opened.
@@ -433,6 +443,25 @@ fn show_maps_and_show_attachments_open_only_the_programs_they_show() {
     };
     assert_eq!(users(&full).0, vec![prog_id], "full collection: the user");
     assert_eq!(users(&maps), users(&full), "show maps: users and pin");
+    let counted = |s: &dpscope::model::Snapshot| {
+        s.maps.iter().find(|m| m.id == map_id).map(|m| {
+            (
+                m.entries,
+                m.memory_bytes,
+                m.pids.iter().any(|p| p.pid == std::process::id()),
+            )
+        })
+    };
+    assert_eq!(
+        counted(&maps),
+        counted(&full),
+        "show maps: count, memory, holder"
+    );
+    assert!(
+        !maps.node.warnings.iter().any(|w| w.contains("iterator")),
+        "{:?}",
+        maps.node.warnings
+    );
     assert!(maps.programs.is_empty(), "show maps lists no program");
 
     // `show attachments`: the same row, its program named, and only attached programs read.

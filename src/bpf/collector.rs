@@ -247,6 +247,15 @@ impl Want {
     }
 }
 
+/// Iterator reads made by the thread that loaded the iterators (`show maps`), for the
+/// collection to use instead of reading again.
+#[derive(Default)]
+struct EarlyReads {
+    scan: Option<Result<super::iters::MapScan, String>>,
+    owners: Option<Result<super::iters::Owners, String>>,
+    prog_maps: Option<Result<super::iters::ProgMaps, String>>,
+}
+
 /// A conntrack re-read costs this many times its own time in waiting, at least: the table's
 /// age grows to a few seconds on a full node, and the live UI stays under a tenth of a core.
 const CT_REREAD_FACTOR: u32 = 20;
@@ -513,6 +522,8 @@ impl Collector {
         // Loaded before the programs are listed, so that the first snapshot already lists
         // them (as dpscope's own): a recording's first and last snapshot differ only in what
         // changed on the node.
+        let mut pins_early = None;
+        let mut early = EarlyReads::default();
         if need_iters && self.iters.is_none() && self.iters_error.is_none() {
             let parts = super::iters::Parts {
                 counts: want.map_counts,
@@ -520,7 +531,45 @@ impl Collector {
                 progs: !self.cfg.one_shot,
                 prog_maps: users_from_iter,
             };
-            match super::iters::Iters::load_parts(parts) {
+            // `show maps` lists no program, so nothing it prints depends on when dpscope's own
+            // programs appear: the kernel verifies the iterators on another thread (most of
+            // their load) while this one opens every map and pin.
+            let parallel = self.cfg.one_shot && users_from_iter && want.pins;
+            // That thread also makes the iterators' reads, which follow the load.
+            let loading = parallel
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("dpscope-iters".into())
+                        .spawn(move || {
+                            super::iters::Iters::load_parts(parts).map(|i| {
+                                let reads = EarlyReads {
+                                    scan: parts.counts.then(|| i.scan_maps()),
+                                    owners: parts.owners.then(|| i.owners()),
+                                    prog_maps: i.prog_maps(),
+                                };
+                                (i, reads)
+                            })
+                        })
+                        .ok()
+                })
+                .flatten();
+            let loaded = match loading {
+                Some(h) => {
+                    self.maps.prefetch();
+                    pins_early = Some(bpffs::scan_cached(
+                        &self.cfg.bpffs_roots,
+                        &mut self.pin_cache,
+                    ));
+                    h.join()
+                        .unwrap_or_else(|_| Err("the iterator load panicked".to_string()))
+                        .map(|(i, reads)| {
+                            early = reads;
+                            i
+                        })
+                }
+                None => super::iters::Iters::load_parts(parts),
+            };
+            match loaded {
                 Ok(i) => self.iters = Some(i),
                 Err(e) => self.iters_error = Some(e),
             }
@@ -565,12 +614,16 @@ impl Collector {
         phase("programs");
         // One read of the map iterator: hash counts and fd-array slots, shared below by the
         // map list and the tail-call graph.
-        let scan = match self
-            .iters
-            .as_ref()
+        let scan = match early
+            .scan
+            .take()
             .filter(|_| want.map_counts && want.maps)
-            .map(|i| i.scan_maps())
-        {
+            .or_else(|| {
+                self.iters
+                    .as_ref()
+                    .filter(|_| want.map_counts && want.maps)
+                    .map(|i| i.scan_maps())
+            }) {
             Some(Ok(s)) => Some(s),
             Some(Err(e)) => {
                 warnings.push(format!("map-count iterator: {e}"));
@@ -588,10 +641,10 @@ impl Collector {
         let slots = found.slots;
         let mut map_list = found.maps;
         phase("maps");
-        let pins = if want.pins {
-            bpffs::scan_cached(&self.cfg.bpffs_roots, &mut self.pin_cache)
-        } else {
-            Default::default()
+        let pins = match pins_early.take() {
+            Some(p) => p,
+            None if want.pins => bpffs::scan_cached(&self.cfg.bpffs_roots, &mut self.pin_cache),
+            None => Default::default(),
         };
         warnings.extend(pins.warnings.iter().cloned());
         phase("pins");
@@ -613,7 +666,11 @@ impl Collector {
                 Err(e) => self.iters_error = Some(e),
             }
         }
-        let owners = match self.iters.as_ref().map(|i| i.owners()) {
+        let owners = match early
+            .owners
+            .take()
+            .or_else(|| self.iters.as_ref().map(|i| i.owners()))
+        {
             _ if !want.owners && !lazy_owners => super::iters::Owners::default(),
             Some(Ok(o)) => o,
             Some(Err(e)) => {
@@ -648,7 +705,11 @@ impl Collector {
         }
         let mut users: std::collections::HashMap<u32, Vec<u32>> = Default::default();
         if users_from_iter {
-            let read = match self.iters.as_ref().and_then(|i| i.prog_maps()) {
+            let read = match early
+                .prog_maps
+                .take()
+                .or_else(|| self.iters.as_ref().and_then(|i| i.prog_maps()))
+            {
                 Some(Ok(m)) => Some(m),
                 Some(Err(e)) => {
                     warnings.push(format!("program iterator: {e}"));

@@ -85,6 +85,8 @@ pub struct MapCache {
     counts: HashMap<(u32, u32), CountCache>,
     /// Fallback slot sweeps of big fd arrays, with their time.
     swept: HashMap<(u32, u32), (Instant, Slots)>,
+    /// Maps whose memory [`MapCache::prefetch`] read for the coming collection.
+    fresh: std::collections::HashSet<u32>,
 }
 
 /// Prog arrays and array-of-maps: fd arrays whose slots name a program or a map by id.
@@ -128,6 +130,34 @@ pub fn countable(map_type: u32) -> Countable {
 }
 
 impl MapCache {
+    /// Opens every map now for its info and memory, for the next [`MapCache::collect`] to use
+    /// without opening them again: `show maps` does this while another thread has the kernel
+    /// verify its iterators. Maps that vanish meanwhile are skipped; errors are left to
+    /// `collect`, which opens what is not known.
+    pub fn prefetch(&mut self) {
+        let (ids, _) = sys::all_ids(ObjKind::Map);
+        for id in ids {
+            let Ok(fd) = sys::fd_by_id(ObjKind::Map, id) else {
+                continue;
+            };
+            let mut info = libbpf_sys::bpf_map_info::default();
+            // SAFETY: bpf_map_info for a map fd, no buffers.
+            if unsafe { sys::info_by_fd(&fd, &mut info) }.is_err() {
+                continue;
+            }
+            let memlock = sys::fdinfo_memlock(&fd).unwrap_or(0);
+            self.known.insert(
+                id,
+                Known {
+                    info,
+                    memlock,
+                    memlock_for: None,
+                },
+            );
+            self.fresh.insert(id);
+        }
+    }
+
     /// Enumerate all maps; `count` = false skips entry counting (cheap refresh). With `scan`
     /// (one read of dpscope's map iterator), hash maps are counted exactly and the slots of
     /// fd arrays come from the kernel; without it they are counted and swept from userspace.
@@ -246,7 +276,7 @@ impl MapCache {
             // memlock is the map's memory now; it changes only with its entries (elements
             // allocated on insert), so it is read again only when the count moved.
             let memory_bytes = match self.known.get(&id) {
-                Some(k) if k.memlock_for == Some(entries) => k.memlock,
+                Some(k) if k.memlock_for == Some(entries) || self.fresh.contains(&id) => k.memlock,
                 _ => {
                     let Some(f) = open(&mut fd) else { continue };
                     let m = sys::fdinfo_memlock(&f).unwrap_or(0);
@@ -291,6 +321,7 @@ impl MapCache {
                 "{denied} maps not readable: permission denied (needs CAP_SYS_ADMIN)"
             ));
         }
+        self.fresh.clear();
         self.counts.retain(|k, _| seen.contains(k));
         self.swept.retain(|k, _| seen.contains(k));
         self.known.retain(|id, _| alive.contains(id));
