@@ -68,8 +68,12 @@ fn name_of(p: *const c_char) -> String {
 
 /// Records the loader for the programs of `obj` that `wanted` accepts (and every map).
 fn record(obj: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Recorded, String> {
+    // The object's name prefixes its internal maps' names (`dpscope.rodata`), so that they
+    // read as dpscope's wherever they are seen.
+    let obj_name = CString::new("dpscope").unwrap_or_default();
     let opts = libbpf_sys::bpf_object_open_opts {
         sz: std::mem::size_of::<libbpf_sys::bpf_object_open_opts>() as _,
+        object_name: obj_name.as_ptr(),
         ..Default::default()
     };
     // SAFETY: obj outlives the call (libbpf copies the ELF image it needs); opts is a valid,

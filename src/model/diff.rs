@@ -326,8 +326,20 @@ fn count(e: Option<u64>) -> String {
     e.map_or_else(|| "-".to_string(), |n| n.to_string())
 }
 
+/// A map some dpscope process loaded for a moment: named `dpscope…` by dpscope's loader (its
+/// data map, the symbolizer's maps, `dpscope.rodata`), and held by no program, process or
+/// pin. A sleepable loader's maps outlive its process by a grace period, so another dpscope's
+/// `show` can leave them in one snapshot of a recording and not the next. A map with no
+/// holder at all is being freed anyway; hiding one from a diff hides nothing that lasts.
+fn transient_dpscope(m: &MapInfo) -> bool {
+    m.kernel_name.starts_with("dpscope")
+        && m.prog_ids.is_empty()
+        && m.pids.is_empty()
+        && m.pinned.is_empty()
+}
+
 pub fn diff_maps(a: &[MapInfo], b: &[MapInfo]) -> Vec<Change> {
-    let own = |m: &MapInfo| m.dpscope_owned;
+    let own = |m: &MapInfo| m.dpscope_owned || transient_dpscope(m);
     keyed(
         &not_own(a, own),
         &not_own(b, own),
@@ -467,6 +479,23 @@ mod tests {
             ..Default::default()
         };
         assert!(diff_programs(&[], std::slice::from_ref(&p)).is_empty());
+        // Another dpscope's loader map, held by nothing: not a change. Held by a program
+        // or a process (or named otherwise), it is one.
+        let mut other = MapInfo {
+            id: 8,
+            name: "dpscope_loader".into(),
+            kernel_name: "dpscope_loader".into(),
+            ..Default::default()
+        };
+        assert!(diff_maps(std::slice::from_ref(&other), &[]).is_empty());
+        other.prog_ids = vec![3];
+        assert_eq!(diff_maps(std::slice::from_ref(&other), &[]).len(), 1);
+        other.prog_ids.clear();
+        other.pids = vec![crate::model::ProcRef::default()];
+        assert_eq!(diff_maps(std::slice::from_ref(&other), &[]).len(), 1);
+        other.pids.clear();
+        other.kernel_name = "loader".into();
+        assert_eq!(diff_maps(std::slice::from_ref(&other), &[]).len(), 1);
     }
 
     #[test]
