@@ -111,6 +111,15 @@ fn the_kernel_side_loader_reads_what_libbpf_reads() {
                 table.get(&id)
             );
         }
+        for id in &iters.prog_ids {
+            assert!(
+                owners
+                    .progs
+                    .get(id)
+                    .is_some_and(|ps| ps.iter().any(|p| p.pid == me)),
+                "{loader:?}: this process holds its own iterator program {id}"
+            );
+        }
         let stats = iters
             .prog_stats()
             .expect("program iterator loaded")

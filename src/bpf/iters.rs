@@ -24,6 +24,9 @@ pub struct Iters {
     prog_maps: Option<OwnedFd>,
     /// Kernel ids of the iterator programs (shown as dpscope's own in the Programs pane).
     pub prog_ids: Vec<u32>,
+    /// The programs' descriptors, kept so that this process shows as their holder (the
+    /// Programs pane's PROCESS column), as it does for every other object it loaded.
+    _prog_fds: Vec<OwnedFd>,
 }
 
 const NOT_LOADED: &str = "iterator not loaded";
@@ -164,6 +167,7 @@ impl Iters {
         let mut progs = None;
         let mut prog_maps = None;
         let mut prog_ids = Vec::new();
+        let mut prog_fds = Vec::new();
         for prog in obj.progs_mut() {
             if !wanted(prog.name().to_str()) {
                 continue;
@@ -172,6 +176,9 @@ impl Iters {
                 .attach()
                 .map_err(|e| format!("attach {}: {e}", prog.name().to_string_lossy()))?;
             prog_ids.push(prog_id_of(prog.as_fd()));
+            if let Ok(fd) = prog.as_fd().try_clone_to_owned() {
+                prog_fds.push(fd);
+            }
             // Our own descriptor of the link keeps it (and its program) alive once libbpf's
             // objects are dropped.
             let link = link
@@ -193,6 +200,7 @@ impl Iters {
             progs,
             prog_maps,
             prog_ids,
+            _prog_fds: prog_fds,
         }
         .complete(parts, false)
     }
@@ -201,12 +209,15 @@ impl Iters {
     fn load_light(wanted: &dyn Fn(&str) -> bool, parts: Parts) -> Result<Iters, String> {
         let mut loaded = super::light::load(OBJ, wanted)?;
         let mut prog_ids = Vec::new();
+        let mut prog_fds = Vec::new();
         let mut link = |name: &str| -> Result<Option<OwnedFd>, String> {
             let Some(prog) = loaded.take_prog(name) else {
                 return Ok(None);
             };
             prog_ids.push(prog_id_of(prog.as_fd()));
-            super::light::attach_iter(&prog).map(Some)
+            let link = super::light::attach_iter(&prog)?;
+            prog_fds.push(prog);
+            Ok(Some(link))
         };
         let counts = link("dpscope_map_counts")?;
         let owners = link("dpscope_owners")?;
@@ -218,6 +229,7 @@ impl Iters {
             progs,
             prog_maps,
             prog_ids,
+            _prog_fds: prog_fds,
         }
         .complete(parts, true)
     }
