@@ -14,7 +14,7 @@
 
 use std::ffi::{CStr, CString};
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::os::raw::{c_char, c_int, c_void};
+use std::os::raw::{c_char, c_void};
 
 /// Header of the loader's context (`struct bpf_loader_ctx` of libbpf's skel_internal.h):
 /// sz, flags, log_level, log_size, log_buf.
@@ -141,13 +141,25 @@ fn record(obj: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Recorded, String>
     })
 }
 
-fn last_err(what: &str, ret: c_int) -> String {
-    let e = if ret < 0 {
-        std::io::Error::from_raw_os_error(-ret)
-    } else {
-        std::io::Error::last_os_error()
+use super::sys::call_error as last_err;
+
+/// Runs a syscall program once with `ctx` as its context (`BPF_PROG_RUN`); the kernel copies
+/// a syscall program's context back into `ctx`. Returns the program's return value.
+pub fn run_syscall_prog(prog: &OwnedFd, ctx: &mut [u8], what: &str) -> Result<i32, String> {
+    use std::os::fd::AsRawFd;
+    let mut run = libbpf_sys::bpf_test_run_opts {
+        sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
+        ctx_in: ctx.as_mut_ptr() as *const c_void,
+        ctx_size_in: ctx.len() as u32,
+        ..Default::default()
     };
-    format!("{what}: {e}")
+    // SAFETY: the kernel reads ctx_size_in bytes of ctx and writes the program's context back
+    // into the same buffer, which outlives the call.
+    let ret = unsafe { libbpf_sys::bpf_prog_test_run_opts(prog.as_raw_fd(), &mut run) };
+    if ret != 0 {
+        return Err(last_err(what, ret));
+    }
+    Ok(run.retval as i32)
 }
 
 /// Takes ownership of a descriptor the loader wrote into the context (`None` when unset).
@@ -227,24 +239,14 @@ pub fn load(obj: &[u8], wanted: &dyn Fn(&str) -> bool) -> Result<Loaded, String>
     let mut ctx = vec![0u8; CTX_HEADER + MAP_DESC * rec.maps.len() + PROG_DESC * rec.progs.len()];
     let sz = ctx.len() as u32;
     ctx[0..4].copy_from_slice(&sz.to_ne_bytes());
-    let mut run = libbpf_sys::bpf_test_run_opts {
-        sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
-        ctx_in: ctx.as_mut_ptr() as *const c_void,
-        ctx_size_in: sz,
-        ..Default::default()
-    };
-    // SAFETY: the kernel reads `sz` bytes of ctx and writes the loader's results back into the
-    // same buffer (a syscall program's context is copied back to ctx_in), which we own.
-    let ret = unsafe { libbpf_sys::bpf_prog_test_run_opts(prog_fd, &mut run) };
+    let retval = run_syscall_prog(&loader, &mut ctx, "running the loader");
     drop(loader);
     drop(map);
-    if ret != 0 {
-        return Err(last_err("running the loader", ret));
-    }
-    if (run.retval as i32) < 0 {
+    let retval = retval?;
+    if retval < 0 {
         return Err(format!(
             "the loader failed: {}",
-            std::io::Error::from_raw_os_error(-(run.retval as i32))
+            std::io::Error::from_raw_os_error(-retval)
         ));
     }
     let mut out = Loaded {

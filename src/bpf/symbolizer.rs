@@ -35,14 +35,7 @@ pub struct Symbolizer {
     pub prog_id: u32,
 }
 
-fn os_err(what: &str, ret: i32) -> String {
-    let e = if ret < 0 {
-        std::io::Error::from_raw_os_error(-ret)
-    } else {
-        std::io::Error::last_os_error()
-    };
-    format!("{what}: {e}")
-}
+use super::sys::call_error as os_err;
 
 impl Symbolizer {
     /// Loads the object through the kernel-side loader. Fails on kernels before 5.18 (no
@@ -108,18 +101,7 @@ impl Symbolizer {
         // struct sym_ctx: call_base, err, count, pad.
         let mut ctx = [0u8; 24];
         ctx[16..20].copy_from_slice(&(n as u32).to_ne_bytes());
-        let mut run = libbpf_sys::bpf_test_run_opts {
-            sz: std::mem::size_of::<libbpf_sys::bpf_test_run_opts>() as _,
-            ctx_in: ctx.as_mut_ptr() as *const c_void,
-            ctx_size_in: ctx.len() as u32,
-            ..Default::default()
-        };
-        // SAFETY: the kernel reads ctx_size_in bytes of ctx and copies the syscall program's
-        // context back into the same buffer, which lives across the call.
-        let ret = unsafe { libbpf_sys::bpf_prog_test_run_opts(self.prog.as_raw_fd(), &mut run) };
-        if ret != 0 {
-            return Err(os_err("running the symbolizer", ret));
-        }
+        super::light::run_syscall_prog(&self.prog, &mut ctx, "running the symbolizer")?;
         let base = crate::bytes::ne_u64(&ctx, 0);
         let err = crate::bytes::ne_u64(&ctx, 8) as i64;
         if err != 0 || base == 0 {
@@ -131,34 +113,18 @@ impl Symbolizer {
         if n == 0 {
             return Ok((base, Vec::new()));
         }
-        let mut values = vec![0u8; n * TEXT_REC];
-        let mut out_keys = vec![0u32; n];
-        let mut out_batch = 0u32;
-        let mut count = n as u32;
-        let opts = libbpf_sys::bpf_map_batch_opts {
-            sz: std::mem::size_of::<libbpf_sys::bpf_map_batch_opts>() as _,
-            ..Default::default()
-        };
-        // SAFETY: out_keys and values have room for `count` keys and values of the map's
-        // sizes; out_batch is the 4-byte cursor of an array map; all outlive the call.
-        let ret = unsafe {
-            libbpf_sys::bpf_map_lookup_batch(
-                self.texts.as_raw_fd(),
-                std::ptr::null_mut(),
-                &mut out_batch as *mut u32 as *mut c_void,
-                out_keys.as_mut_ptr() as *mut c_void,
-                values.as_mut_ptr() as *mut c_void,
-                &mut count,
-                &opts,
-            )
-        };
-        // An array read to its end reports ENOENT with the entries it did read.
-        if (ret != 0 && ret != -libc::ENOENT) || count as usize != n {
-            return Err(os_err("symbolizer names", ret));
+        // One batch of the n formatted names, through the project's batch cursor.
+        let mut chunk = super::batch::Chunk::default();
+        super::batch::Cursor::new(4, TEXT_REC, n as u32)
+            .next(std::os::fd::AsFd::as_fd(&self.texts), &mut chunk)
+            .map_err(|e| format!("symbolizer names: {e}"))?;
+        if chunk.count != n {
+            return Err(format!("symbolizer names: {} of {n} read", chunk.count));
         }
         let mut texts = Vec::with_capacity(n);
-        for (i, rec) in values.chunks_exact(TEXT_REC).enumerate() {
-            if out_keys.get(i) != Some(&(i as u32)) {
+        for i in 0..n {
+            let (key, rec) = chunk.entry(i, 4, TEXT_REC);
+            if key != (i as u32).to_ne_bytes() {
                 return Err("symbolizer names out of order".into());
             }
             let len = crate::bytes::ne_u32(rec, 0) as i32;

@@ -11,6 +11,11 @@ pub enum ObjKind {
     Link,
 }
 
+/// "`what`: the error" for a libbpf call that returned `ret` (-errno, or -1 with errno set).
+pub fn call_error(what: &str, ret: i32) -> String {
+    format!("{what}: {}", neg_errno(ret))
+}
+
 fn neg_errno(ret: i32) -> io::Error {
     if ret < 0 {
         // libbpf returns -errno and also sets errno.

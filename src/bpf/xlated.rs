@@ -210,20 +210,7 @@ pub fn calls_with(
     let mut out = Calls::default();
     let mut hidden = 0usize;
     let mut unknown = 0usize;
-    let n = insns.len() / INSN_SIZE;
-    let mut i = 0;
-    while i < n {
-        let Some(insn) = Insn::at(insns, i) else {
-            break;
-        };
-        i += if insn.code == BPF_LD | BPF_IMM | BPF_DW {
-            2
-        } else {
-            1
-        };
-        if insn.code != BPF_JMP | BPF_CALL {
-            continue;
-        }
+    for insn in call_insns(insns) {
         match resolve_call(&insn, syms, kfunc_btf_name) {
             CallTarget::Helper(n) => out.helpers.push(n),
             CallTarget::Kfunc(n) => out.kfuncs.push(n),
@@ -261,26 +248,30 @@ pub fn calls_with(
 /// the target's offset from `__bpf_call_base`. Calls whose address the kernel hid (`imm` 0)
 /// and subprogram calls are left out; repeats are kept.
 pub fn call_offsets(insns: &[u8]) -> Vec<i32> {
-    let mut out = Vec::new();
+    call_insns(insns)
+        .filter(|c| (c.src == 0 || c.src == BPF_PSEUDO_KFUNC_CALL) && c.imm != 0)
+        .map(|c| c.imm)
+        .collect()
+}
+
+/// The call instructions of `insns`, in order (the second half of a 16-byte load is skipped).
+fn call_insns(insns: &[u8]) -> impl Iterator<Item = Insn> + '_ {
     let n = insns.len() / INSN_SIZE;
     let mut i = 0;
-    while i < n {
-        let Some(insn) = Insn::at(insns, i) else {
-            break;
-        };
-        i += if insn.code == BPF_LD | BPF_IMM | BPF_DW {
-            2
-        } else {
-            1
-        };
-        if insn.code == BPF_JMP | BPF_CALL
-            && (insn.src == 0 || insn.src == BPF_PSEUDO_KFUNC_CALL)
-            && insn.imm != 0
-        {
-            out.push(insn.imm);
+    std::iter::from_fn(move || {
+        while i < n {
+            let insn = Insn::at(insns, i)?;
+            i += if insn.code == BPF_LD | BPF_IMM | BPF_DW {
+                2
+            } else {
+                1
+            };
+            if insn.code == BPF_JMP | BPF_CALL {
+                return Some(insn);
+            }
         }
-    }
-    out
+        None
+    })
 }
 
 /// Gives the symbols needed to name calls at these offsets from `__bpf_call_base` (a small
